@@ -1,0 +1,53 @@
+# Kakehashi: `make run` serves the demo on http://127.0.0.1:8000; `make test` runs everything.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PO := $(wildcard fair/locale/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test install catalogs extract lint format browser clean
+
+run: install catalogs
+	mkdir -p var
+	$(BIN)/fair migrate
+	$(BIN)/fair demo --if-empty
+	$(BIN)/fair serve --host 127.0.0.1 --port 8000
+
+test: install catalogs browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+catalogs: $(MO)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -q -D messages -i $< -o $@
+
+# Refresh the template and merge new msgids into every language's catalog.
+extract: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k lazy -o fair/locale/messages.pot .
+	$(BIN)/pybabel update -q -D messages -i fair/locale/messages.pot -d fair/locale --no-fuzzy-matching
+
+# Debian's Chromium for the browser tests (never a downloaded browser); needs root.
+browser:
+	@test -x /usr/bin/chromium || scripts/install-chromium
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var $(MO)

@@ -1,0 +1,175 @@
+"""The application factory: assembles routes and middleware; the lifespan owns resources."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from arq import create_pool
+from arq.connections import RedisSettings
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from fair import i18n, jobs, outbox
+from fair.accounts.routes import routes as account_routes
+from fair.config import Settings, load_settings
+from fair.db import create_engine, create_sessionmaker
+from fair.errors import DomainError, ValidationFailed
+from fair.fairs.routes import routes as fair_routes
+from fair.health import routes as health_routes
+from fair.mail import Mailer
+from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
+from fair.openapi import routes as openapi_routes
+from fair.web import error_json, page, wants_json
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+RELAY_INTERVAL_SECONDS = 1.0
+
+
+def _render_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, str] | None = None,
+) -> Response:
+    if wants_json(request):
+        return error_json(status, code, message, fields)
+    return page(
+        request,
+        "error.html",
+        {"status": status, "message": message, "fields": fields or {}},
+        status=status,
+    )
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    if exc.persist_changes:
+        request.state.persist_changes = True
+    message = i18n.gettext(exc.msgid)
+    if exc.params:
+        message = message % exc.params
+    fields = None
+    if isinstance(exc, ValidationFailed):
+        fields = {name: i18n.gettext(text) for name, text in exc.errors.items()}
+    elif exc.field:
+        fields = {exc.field: message}
+    return _render_error(request, exc.status, exc.code, message, fields)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {
+        404: i18n.gettext("This page does not exist."),
+        405: i18n.gettext("This method is not allowed here."),
+    }
+    message = messages.get(exc.status_code, i18n.gettext("The request could not be processed."))
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    response = _render_error(request, exc.status_code, code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def on_integrity_error(request: Request, exc: Exception) -> Response:
+    return _render_error(
+        request, 409, "conflict", i18n.gettext("This conflicts with existing data.")
+    )
+
+
+async def on_database_down(request: Request, exc: Exception) -> Response:
+    log.warning("database error: %s", exc)
+    return _render_error(
+        request,
+        503,
+        "unavailable",
+        i18n.gettext("The service is briefly unavailable. Please try again."),
+    )
+
+
+async def _relay_loop(app: Starlette) -> None:
+    """Hands committed outbox rows to arq, or runs them here when there is no Redis."""
+    state = app.state
+    while True:
+        try:
+            if state.arq is not None:
+                await outbox.relay_to_arq(
+                    state.sessionmaker, state.arq, queue_name=state.settings.arq_queue
+                )
+            else:
+                await outbox.run_inprocess(state.sessionmaker, jobs.JOBS, state.job_context)
+        except Exception:
+            log.exception("outbox relay failed; retrying")
+        await asyncio.sleep(RELAY_INTERVAL_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings.database_url)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.arq = None
+    if settings.redis_url:
+        app.state.arq = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    app.state.job_context = {
+        "settings": settings,
+        "sessionmaker": app.state.sessionmaker,
+        "mailer": Mailer(settings),
+    }
+    relay = None
+    if settings.inprocess_jobs:
+        relay = asyncio.create_task(_relay_loop(app), name="outbox-relay")
+    try:
+        yield
+    finally:
+        if relay is not None:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+        if app.state.arq is not None:
+            await app.state.arq.aclose()
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    exception_handlers: dict[Any, Any] = {
+        DomainError: on_domain_error,
+        HTTPException: on_http_error,
+        IntegrityError: on_integrity_error,
+        DBAPIError: on_database_down,
+        ConnectionError: on_database_down,
+    }
+    app = Starlette(
+        routes=[
+            *health_routes,
+            *openapi_routes,
+            *account_routes,
+            *fair_routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders, https=settings.https),
+            Middleware(SameOrigin),
+            Middleware(UnitOfWork),
+            Middleware(Identity),
+        ],
+        exception_handlers=exception_handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app

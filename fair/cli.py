@@ -1,0 +1,211 @@
+"""The ``fair`` command: serve, worker, migrate, demo, users create, fairs plan-year."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fair.config import ConfigError, Settings, load_settings
+from fair.db import create_engine, create_sessionmaker
+from fair.errors import DomainError
+
+
+def _run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    async def main() -> Any:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _ensure_sqlite_folder(settings: Settings) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if settings.database_url.startswith(prefix):
+        from pathlib import Path
+
+        path = settings.database_url[len(prefix) :]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fair.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        ws="websockets-sansio",
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from arq.worker import Worker
+
+    from fair.jobs import worker_settings
+
+    if not settings.redis_url:
+        print("fair worker needs FAIR_REDIS_URL (without it, `fair serve` runs jobs itself)")
+        return 2
+    Worker(**worker_settings(settings), burst=args.burst).run()
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from fair.migrate import upgrade
+
+    _ensure_sqlite_folder(settings)
+
+    async def main() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine, args.revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    print(f"database at {args.revision}")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from fair import demo
+
+    async def work(session: AsyncSession) -> dict[str, int] | None:
+        if args.if_empty and not await demo.is_empty(session):
+            return None
+        return await demo.load(session)
+
+    counts = _run_in_session(settings, work)
+    if counts is None:
+        print("demo skipped: the database already has data")
+    else:
+        print(f"demo loaded: {counts['users']} people, {counts['fairs']} fairs")
+        print(f"sign in as {demo.ORGANIZER_EMAIL} / {demo.DEMO_PASSWORD}")
+    return 0
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
+    from fair.accounts.models import Role
+    from fair.accounts.service import create_user
+    from fair.schemas import check_country, check_timezone
+
+    try:
+        timezone = check_timezone(args.timezone)
+        country = check_country(args.country) if args.country else ""
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    async def work(session: AsyncSession) -> str:
+        user = await create_user(
+            session,
+            email=args.email,
+            password=args.password,
+            name=args.name,
+            role=Role(args.role),
+            company=args.company,
+            country=country,
+            timezone=timezone,
+            locale=args.locale,
+        )
+        return user.id
+
+    user_id = _run_in_session(settings, work)
+    print(f"created {args.role} {args.email} ({user_id})")
+    return 0
+
+
+def cmd_fairs_plan_year(settings: Settings, args: argparse.Namespace) -> int:
+    from fair.demo_data import FAIR_THEMES
+    from fair.fairs.service import plan_year
+
+    async def work(session: AsyncSession) -> int:
+        return len(await plan_year(session, year=args.year, titles=FAIR_THEMES))
+
+    created = _run_in_session(settings, work)
+    print(f"{created} fairs created for {args.year} ({12 - created} already there)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fair", description="Kakehashi virtual trade fair")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="run the arq job worker (needs FAIR_REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    demo = commands.add_parser("demo", help="load the demo programme")
+    demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    demo.set_defaults(func=cmd_demo)
+
+    users = commands.add_parser("users", help="manage accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create an account of any role")
+    create.add_argument(
+        "--role", required=True, choices=["organizer", "staff", "exhibitor", "buyer", "interpreter"]
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--company", default="")
+    create.add_argument("--country", default="")
+    create.add_argument("--timezone", default="Asia/Tokyo")
+    create.add_argument(
+        "--locale", default="ja", choices=["ja", "en", "zh_Hans", "zh_Hant", "vi", "th"]
+    )
+    create.set_defaults(func=cmd_users_create)
+
+    fairs = commands.add_parser("fairs", help="manage fairs").add_subparsers(
+        dest="fairs_command", required=True
+    )
+    plan = fairs.add_parser("plan-year", help="create the 12 monthly fairs of a year")
+    plan.add_argument("year", type=int)
+    plan.set_defaults(func=cmd_fairs_plan_year)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return args.func(settings, args)
+    except DomainError as exc:
+        detail = getattr(exc, "errors", None) or str(exc)
+        print(f"error: {detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""``fair demo``: a programme in its second year, from the data in ``fair.demo_data``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fair import demo_data
+from fair.accounts.models import Role, User
+from fair.accounts.service import create_user
+from fair.db import utcnow
+from fair.fairs.service import plan_year
+
+DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
+ORGANIZER_EMAIL = "organizer@kakehashi.example"
+STAFF_EMAIL = "staff@kakehashi.example"
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    return not await session.scalar(select(func.count()).select_from(User))
+
+
+async def load(session: AsyncSession, *, now: datetime | None = None) -> dict[str, int]:
+    """Create the demo people and this year's and next year's monthly fairs.
+
+    Idempotent: people that exist are left alone, and fairs are planned only where missing.
+    """
+    now = now or utcnow()
+    counts = {"users": 0, "fairs": 0}
+
+    async def person(email: str, name: str, role: Role, **extra: object) -> None:
+        if await session.scalar(select(User.id).where(User.email == email)):
+            return
+        await create_user(
+            session, email=email, password=DEMO_PASSWORD, name=name, role=role, **extra
+        )  # type: ignore[arg-type]
+        counts["users"] += 1
+
+    await person(
+        ORGANIZER_EMAIL,
+        "Aiko Tanaka",
+        Role.ORGANIZER,
+        company="City Export Office",
+        country="JP",
+        locale="ja",
+    )
+    await person(
+        STAFF_EMAIL,
+        "Kenji Mori",
+        Role.STAFF,
+        company="City Export Office",
+        country="JP",
+        locale="ja",
+    )
+    for exhibitor in demo_data.EXHIBITORS:
+        await person(
+            exhibitor["email"],
+            exhibitor["name"],
+            Role.EXHIBITOR,
+            company=exhibitor["company"]["en"],
+            country="JP",
+            timezone="Asia/Tokyo",
+            locale="ja",
+            languages=exhibitor["languages"],
+        )
+    for buyer in demo_data.BUYERS:
+        await person(
+            buyer["email"],
+            buyer["name"],
+            Role.BUYER,
+            company=buyer["company"],
+            country=buyer["country"],
+            timezone=buyer["timezone"],
+            locale=buyer["locale"],
+        )
+    for interpreter in demo_data.INTERPRETERS:
+        await person(
+            interpreter["email"],
+            interpreter["name"],
+            Role.INTERPRETER,
+            company="Kakehashi interpreters",
+            country="JP",
+            languages=interpreter["languages"],
+        )
+    for year in (now.year - 1, now.year, now.year + 1):
+        counts["fairs"] += len(await plan_year(session, year=year, titles=demo_data.FAIR_THEMES))
+    return counts

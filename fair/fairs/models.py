@@ -1,0 +1,35 @@
+"""Fairs: the programme's monthly editions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fair.db import Base, new_id, utcnow
+
+
+class Fair(Base):
+    __tablename__ = "fairs"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
+        CheckConstraint("slot_minutes IN (15, 30, 45, 60)", name="slot_minutes_allowed"),
+        CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[dict[str, Any]]
+    description: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    booking_opens_on: Mapped[date]
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    slot_minutes: Mapped[int] = mapped_column(default=30)
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,104 @@
+"""Fair endpoints: JSON under /api/fairs, the home page and a fair's page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fair.accounts.models import Role
+from fair.accounts.service import require_role
+from fair.db import utcnow
+from fair.fairs import service
+from fair.fairs.models import Fair
+from fair.fairs.phase import PHASE_LABELS, Phase
+from fair.fairs.schemas import FairCreate
+from fair.i18n import gettext
+from fair.schemas import parse
+from fair.web import db, page, read_json, user_of
+
+
+def fair_json(fair: Fair, now: datetime | None = None) -> dict[str, Any]:
+    return {
+        "id": fair.id,
+        "slug": fair.slug,
+        "title": fair.title,
+        "description": fair.description,
+        "starts_on": fair.starts_on.isoformat(),
+        "ends_on": fair.ends_on.isoformat(),
+        "booking_opens_on": fair.booking_opens_on.isoformat(),
+        "timezone": fair.timezone,
+        "slot_minutes": fair.slot_minutes,
+        "status": fair.status,
+        "phase": service.phase_of(fair, now).value,
+    }
+
+
+async def api_list(request: Request) -> Response:
+    fairs = await service.list_fairs(db(request), viewer=user_of(request))
+    now = utcnow()
+    return JSONResponse({"fairs": [fair_json(f, now) for f in fairs]})
+
+
+async def api_get(request: Request) -> Response:
+    fair = await service.get_fair(db(request), request.path_params["slug"], viewer=user_of(request))
+    return JSONResponse(fair_json(fair))
+
+
+async def api_create(request: Request) -> Response:
+    # Role before shape: a buyer learns "not allowed", not which fields would be wrong.
+    require_role(user_of(request), Role.ORGANIZER)
+    data = parse(FairCreate, await read_json(request))
+    fair = await service.create_fair(db(request), actor=user_of(request), data=data)
+    return JSONResponse(fair_json(fair), status_code=201)
+
+
+async def api_publish(request: Request) -> Response:
+    fair = await service.publish_fair(
+        db(request), actor=user_of(request), slug=request.path_params["slug"]
+    )
+    return JSONResponse(fair_json(fair))
+
+
+def phase_label(phase: Phase) -> str:
+    return gettext(PHASE_LABELS[phase])
+
+
+def _grouped(fairs: list[Fair], now: datetime) -> dict[str, list[tuple[Fair, Phase]]]:
+    groups: dict[str, list[tuple[Fair, Phase]]] = {"current": [], "upcoming": [], "past": []}
+    for fair in fairs:
+        phase = service.phase_of(fair, now)
+        if phase == Phase.CLOSED:
+            groups["past"].append((fair, phase))
+        elif phase == Phase.LIVE:
+            groups["current"].append((fair, phase))
+        else:
+            groups["upcoming"].append((fair, phase))
+    groups["upcoming"].reverse()  # soonest first
+    return groups
+
+
+async def home(request: Request) -> Response:
+    fairs = await service.list_fairs(db(request), viewer=user_of(request))
+    groups = _grouped(fairs, utcnow())
+    groups["past"] = groups["past"][:6]
+    return page(request, "fairs/home.html", {"groups": groups, "phase_label": phase_label})
+
+
+async def fair_page(request: Request) -> Response:
+    fair = await service.get_fair(db(request), request.path_params["slug"], viewer=user_of(request))
+    context = {"fair": fair, "phase": service.phase_of(fair), "phase_label": phase_label}
+    return page(request, "fairs/fair.html", context)
+
+
+routes = [
+    Route("/api/fairs", api_list, methods=["GET"]),
+    Route("/api/fairs", api_create, methods=["POST"]),
+    Route("/api/fairs/{slug}", api_get, methods=["GET"]),
+    Route("/api/fairs/{slug}/publish", api_publish, methods=["POST"]),
+    Route("/", home, methods=["GET"]),
+    Route("/fairs/{slug}", fair_page, methods=["GET"]),
+]

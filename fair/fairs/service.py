@@ -1,0 +1,110 @@
+"""Fairs: creating them (one by one or a year's programme), listing, their phase."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fair.accounts.models import Role, User
+from fair.accounts.service import require_role
+from fair.db import utcnow
+from fair.fairs.errors import FairNotFound, SlugTaken
+from fair.fairs.models import Fair
+from fair.fairs.phase import Phase, local_today, monthly_dates, phase_on
+from fair.fairs.schemas import FairCreate
+
+STAFF_ROLES = (Role.ORGANIZER, Role.STAFF)
+
+
+def phase_of(fair: Fair, now: datetime | None = None) -> Phase:
+    return phase_on(
+        status=fair.status,
+        starts_on=fair.starts_on,
+        ends_on=fair.ends_on,
+        booking_opens_on=fair.booking_opens_on,
+        today=local_today(now or utcnow(), fair.timezone),
+    )
+
+
+def can_see_drafts(user: User | None) -> bool:
+    return user is not None and user.has_role(*STAFF_ROLES)
+
+
+async def create_fair(
+    session: AsyncSession, *, actor: User | None, data: FairCreate, now: datetime | None = None
+) -> Fair:
+    """An organizer creates a fair. ``booking_opens_on`` defaults to the day of creation
+    in the fair's zone. Raises Forbidden, SlugTaken. Flushes."""
+    require_role(actor, Role.ORGANIZER)
+    if await session.scalar(select(Fair.id).where(Fair.slug == data.slug)):
+        raise SlugTaken(field="slug")
+    fair = Fair(
+        slug=data.slug,
+        title=data.title,
+        description={k: v for k, v in data.description.items() if v},
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        booking_opens_on=data.booking_opens_on
+        or min(local_today(now or utcnow(), data.timezone), data.starts_on),
+        timezone=data.timezone,
+        slot_minutes=data.slot_minutes,
+        status=data.status,
+        created_by=actor.id if actor else None,
+    )
+    session.add(fair)
+    await session.flush()
+    return fair
+
+
+async def publish_fair(session: AsyncSession, *, actor: User | None, slug: str) -> Fair:
+    require_role(actor, Role.ORGANIZER)
+    fair = await get_fair(session, slug, viewer=actor)
+    fair.status = "published"
+    await session.flush()
+    return fair
+
+
+async def list_fairs(session: AsyncSession, *, viewer: User | None) -> list[Fair]:
+    query = select(Fair).order_by(Fair.starts_on.desc())
+    if not can_see_drafts(viewer):
+        query = query.where(Fair.status == "published")
+    return list((await session.scalars(query)).all())
+
+
+async def get_fair(session: AsyncSession, slug: str, *, viewer: User | None) -> Fair:
+    fair = await session.scalar(select(Fair).where(Fair.slug == slug))
+    if fair is None or (fair.status == "draft" and not can_see_drafts(viewer)):
+        raise FairNotFound()
+    return fair
+
+
+async def plan_year(
+    session: AsyncSession, *, year: int, titles: dict[int, dict[str, str]]
+) -> list[Fair]:
+    """The programme's twelve monthly fairs of ``year``; months that exist are kept as
+    they are, so running it twice changes nothing. Returns the fairs it created."""
+    created = []
+    existing = set(
+        (await session.scalars(select(Fair.slug).where(Fair.slug.like(f"{year}-%")))).all()
+    )
+    for month in range(1, 13):
+        slug = f"{year}-{month:02d}"
+        if slug in existing:
+            continue
+        starts_on, ends_on, opens_on = monthly_dates(year, month)
+        fair = Fair(
+            slug=slug,
+            title={lang: f"{text} {year}" for lang, text in titles[month].items()},
+            starts_on=starts_on,
+            ends_on=ends_on,
+            booking_opens_on=opens_on,
+            timezone="Asia/Tokyo",
+            slot_minutes=30,
+            status="published",
+        )
+        session.add(fair)
+        created.append(fair)
+    await session.flush()
+    return created

@@ -1,0 +1,41 @@
+"""``GET /healthz``: is the database reachable, is Redis (when configured)?"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: Request) -> JSONResponse:
+    state = request.app.state
+    checks: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure is the answer, not an error of this endpoint
+        checks["database"] = f"error: {type(exc).__name__}"
+    if state.arq is None:
+        checks["redis"] = "not configured"
+    else:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                await state.arq.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(value in {"ok", "not configured"} for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **checks},
+        status_code=200 if healthy else 503,
+        headers={"cache-control": "no-store"},
+    )
+
+
+routes = [Route("/healthz", healthz, methods=["GET"])]

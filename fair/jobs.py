@@ -1,0 +1,78 @@
+"""Job functions (arq style: ``async def job(ctx, **ids)``) and the arq worker settings.
+
+Jobs are thin: they take ids, open their own session, call the domain, and are keyed so a
+retry has one effect. Without Redis the app runs the same functions in-process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import RedisSettings
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fair.accounts.models import User
+from fair.config import Settings
+from fair.db import create_engine, create_sessionmaker
+from fair.i18n import gettext as _
+from fair.i18n import use_language
+from fair.mail import Mailer, build_message
+from fair.outbox import run_once
+from fair.templating import render
+
+
+async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
+    """E-mail a new account its welcome, in the account's language. Once per user."""
+    settings: Settings = ctx["settings"]
+    mailer: Mailer = ctx["mailer"]
+    key = f"welcome:{user_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        user = await session.get(User, user_id)
+        if user is None:
+            return
+        with use_language(user.locale):
+            subject = _("Welcome to Kakehashi")
+            text = render("mail/welcome.txt", user=user, base_url=settings.base_url)
+        await mailer.send(
+            build_message(settings, key=key, to=user.email, subject=subject, text=text), key=key
+        )
+
+    return await run_once(ctx["sessionmaker"], key, "send_welcome_mail", effect)
+
+
+JOBS = {"send_welcome_mail": send_welcome_mail}
+
+
+def job_context(settings: Settings) -> dict[str, Any]:
+    engine = create_engine(settings.database_url)
+    return {
+        "settings": settings,
+        "engine": engine,
+        "sessionmaker": create_sessionmaker(engine),
+        "mailer": Mailer(settings),
+    }
+
+
+async def _shutdown(ctx: dict[str, Any]) -> None:
+    await ctx["engine"].dispose()
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``arq.worker.Worker`` (``fair worker`` uses them)."""
+    if not settings.redis_url:
+        raise RuntimeError("fair worker needs FAIR_REDIS_URL")
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx.update(job_context(settings))
+
+    return {
+        "functions": list(JOBS.values()),
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": settings.arq_queue,
+        "on_startup": startup,
+        "on_shutdown": _shutdown,
+        "max_tries": 8,
+        "retry_jobs": True,
+        "keep_result": 24 * 3600,
+    }

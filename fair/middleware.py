@@ -1,0 +1,167 @@
+"""ASGI middleware: one unit of work per request, who is asking and in which language,
+same-origin checks and security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fair import i18n
+from fair.accounts.service import user_for_token
+from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _is_static(scope: Scope) -> bool:
+    return scope["path"].startswith("/static/")
+
+
+class UnitOfWork:
+    """A session per HTTP request, committed just before the response starts when it is a
+    success (or the error asked to keep its changes), rolled back otherwise. A commit that
+    fails replaces the response with 409 (constraint) or 503 (database away)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _is_static(scope):
+            await self.app(scope, receive, send)
+            return
+        sessionmaker = scope["app"].state.sessionmaker
+        state: dict[str, Any] = scope.setdefault("state", {})
+        async with sessionmaker() as session:
+            state["db"] = session
+            started = False
+            replaced = False
+
+            async def send_after_commit(message: Message) -> None:
+                nonlocal started, replaced
+                if replaced:
+                    return
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    if message["status"] < 400 or state.get("persist_changes"):
+                        failure = await _commit(session)
+                        if failure is not None:
+                            replaced = True
+                            await failure(scope, receive, send)
+                            return
+                    else:
+                        await session.rollback()
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_after_commit)
+            except BaseException:
+                await session.rollback()
+                raise
+
+
+async def _commit(session: Any) -> Any:
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return error_json(409, "conflict", i18n.gettext("This conflicts with existing data."))
+    except (DBAPIError, SQLAlchemyError, OSError):
+        await session.rollback()
+        return error_json(
+            503,
+            "unavailable",
+            i18n.gettext("The service is briefly unavailable. Please try again."),
+        )
+    return None
+
+
+class Identity:
+    """Loads the signed-in user and chooses the request's language before any endpoint."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _is_static(scope):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        state = scope["state"]
+        user = None
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            try:
+                user = await user_for_token(state["db"], token)
+            except (DBAPIError, OSError):
+                user = None  # the database is away; /healthz and error pages still answer
+        state["user"] = user
+        i18n.set_language(
+            i18n.choose_language(
+                user_locale=user.locale if user else None,
+                query=request.query_params.get("lang"),
+                cookie=request.cookies.get(LANG_COOKIE),
+                accept_language=request.headers.get("accept-language"),
+            )
+        )
+        await self.app(scope, receive, send)
+
+
+class SameOrigin:
+    """Refuses unsafe requests whose Origin names another site (CSRF defence in depth)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+            headers = Headers(scope=scope)
+            origin = headers.get("origin")
+            if origin and (origin == "null" or urlsplit(origin).netloc != headers.get("host")):
+                response = error_json(
+                    403, "cross_origin", i18n.gettext("Requests from other sites are not accepted.")
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self' ws: wss:; font-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        self.https = https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=()"),
+                ]
+                if self.https:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add_headers)

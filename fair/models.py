@@ -1,0 +1,12 @@
+"""Every model of every package, imported so that ``metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+from fair import outbox
+from fair.accounts import models as accounts_models
+from fair.db import Base
+from fair.fairs import models as fairs_models
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "fairs_models", "metadata", "outbox"]

@@ -1,0 +1,169 @@
+"""``GET /api/openapi.json``: the public API described from the request schemas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from fair.accounts.schemas import Login, Registration
+from fair.fairs.schemas import FairCreate
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+    },
+}
+
+USER = {
+    "type": "object",
+    "required": ["id", "email", "name", "role"],
+    "properties": {
+        name: {"type": "string"}
+        for name in ("id", "email", "name", "role", "company", "country", "timezone", "locale")
+    },
+}
+
+FAIR = {
+    "type": "object",
+    "required": ["id", "slug", "title", "starts_on", "ends_on", "timezone", "phase"],
+    "properties": {
+        "id": {"type": "string"},
+        "slug": {"type": "string"},
+        "title": {"type": "object", "additionalProperties": {"type": "string"}},
+        "description": {"type": "object", "additionalProperties": {"type": "string"}},
+        "starts_on": {"type": "string", "format": "date"},
+        "ends_on": {"type": "string", "format": "date"},
+        "booking_opens_on": {"type": "string", "format": "date"},
+        "timezone": {"type": "string"},
+        "slot_minutes": {"type": "integer"},
+        "status": {"type": "string", "enum": ["draft", "published"]},
+        "phase": {
+            "type": "string",
+            "enum": ["draft", "registration", "booking", "live", "closed"],
+        },
+    },
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"description": "error", **_json(_ref("Error"))} for s in statuses}
+
+
+def _operation(
+    summary: str,
+    ok: tuple[int, dict[str, Any] | None],
+    *,
+    body: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    status, schema = ok
+    responses: dict[str, Any] = {
+        str(status): {"description": "success", **(_json(schema) if schema else {})}
+    }
+    responses.update(_errors(*errors))
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(_ref(body.__name__))}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+SLUG = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Error": ERROR, "User": USER, "Fair": FAIR}
+    for model in (Registration, Login, FairCreate):
+        schemas[model.__name__] = model.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+    paths = {
+        "/api/auth/register": {
+            "post": _operation(
+                "Register an exhibitor or buyer",
+                (201, _ref("User")),
+                body=Registration,
+                errors=(400, 409, 413, 415, 422),
+            )
+        },
+        "/api/auth/login": {
+            "post": _operation(
+                "Sign in", (200, _ref("User")), body=Login, errors=(400, 401, 415, 422, 429)
+            )
+        },
+        "/api/auth/logout": {"post": _operation("Sign out", (204, None))},
+        "/api/auth/me": {
+            "get": _operation("The signed-in user", (200, _ref("User")), errors=(401,))
+        },
+        "/api/fairs": {
+            "get": _operation(
+                "Fairs and their phase",
+                (
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"fairs": {"type": "array", "items": _ref("Fair")}},
+                    },
+                ),
+            ),
+            "post": _operation(
+                "Create a fair (organizer)",
+                (201, _ref("Fair")),
+                body=FairCreate,
+                errors=(400, 401, 403, 409, 415, 422),
+            ),
+        },
+        "/api/fairs/{slug}": {
+            "get": _operation("One fair", (200, _ref("Fair")), errors=(404,), params=SLUG)
+        },
+        "/api/fairs/{slug}/publish": {
+            "post": _operation(
+                "Publish a draft fair (organizer)",
+                (200, _ref("Fair")),
+                errors=(401, 403, 404),
+                params=SLUG,
+            )
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Kakehashi API", "version": "0.1.0"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "kk_session"}
+            },
+        },
+    }
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(document())
+
+
+routes = [Route("/api/openapi.json", openapi_json, methods=["GET"])]

@@ -1,0 +1,185 @@
+"""Transactional outbox: a change and the jobs it causes commit together.
+
+A relay later hands committed rows to arq (``relay_to_arq``) or, without Redis, runs them
+in this process (``run_inprocess``). Each row has a unique key; arq gets it as ``_job_id``
+and the job records it in ``job_runs`` so a retry has one effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fair.db import Base, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxJob(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    job: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class JobRun(Base):
+    """A job's effect that has happened, by idempotency key."""
+
+    __tablename__ = "job_runs"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    job: Mapped[str] = mapped_column(String(100))
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+async def enqueue(
+    session: AsyncSession,
+    job: str,
+    *,
+    key: str,
+    run_at: datetime | None = None,
+    **args: Any,
+) -> OutboxJob | None:
+    """Queue ``job(**args)`` in the caller's transaction; a repeated key is ignored."""
+    existing = await session.scalar(select(OutboxJob).where(OutboxJob.key == key))
+    if existing is not None:
+        return None
+    row = OutboxJob(key=key, job=job, args=args, available_at=run_at or utcnow())
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _due(batch: int, now: datetime) -> Any:
+    return (
+        select(OutboxJob)
+        .where(
+            OutboxJob.dispatched_at.is_(None),
+            OutboxJob.available_at <= now,
+            OutboxJob.attempts < MAX_ATTEMPTS,
+        )
+        .order_by(OutboxJob.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 600))
+
+
+async def relay_to_arq(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: Any,
+    *,
+    queue_name: str,
+    batch: int = 100,
+) -> int:
+    """Push due rows to arq; returns how many. If Redis fails, the rows stay for next time."""
+    now = utcnow()
+    sent = 0
+    async with sessionmaker() as session, session.begin():
+        rows = (await session.scalars(_due(batch, now))).all()
+        for row in rows:
+            try:
+                await pool.enqueue_job(
+                    row.job,
+                    _job_id=row.key,
+                    _queue_name=queue_name,
+                    _defer_until=row.available_at if row.available_at > now else None,
+                    **row.args,
+                )
+            except (RedisError, OSError) as exc:
+                # Redis is away: keep what was marked so far, stop, try again later.
+                log.warning("outbox relay: Redis unavailable (%s); %s rows wait", exc, len(rows))
+                break
+            row.dispatched_at = utcnow()
+            sent += 1
+    return sent
+
+
+JobFunction = Callable[..., Awaitable[Any]]
+
+
+async def run_inprocess(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    jobs: Mapping[str, JobFunction],
+    ctx: dict[str, Any],
+    *,
+    batch: int = 20,
+) -> int:
+    """Run due rows here, one by one; a failure is retried later with backoff."""
+    now = utcnow()
+    async with sessionmaker() as session, session.begin():
+        rows = [
+            (row.id, row.job, dict(row.args), row.key)
+            for row in (await session.scalars(_due(batch, now))).all()
+        ]
+    done = 0
+    for row_id, job, args, key in rows:
+        error: str | None = None
+        try:
+            await jobs[job]({**ctx, "job_id": key}, **args)
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job, key)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+        async with sessionmaker() as session, session.begin():
+            row = await session.get(OutboxJob, row_id)
+            if row is None:
+                continue
+            row.attempts += 1
+            if error is None:
+                row.dispatched_at = utcnow()
+                done += 1
+            else:
+                row.last_error = error
+                row.available_at = utcnow() + _backoff(row.attempts)
+    return done
+
+
+async def already_done(session: AsyncSession, key: str) -> bool:
+    return await session.get(JobRun, key) is not None
+
+
+async def run_once(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    key: str,
+    job: str,
+    effect: Callable[[AsyncSession], Awaitable[Any]],
+) -> bool:
+    """Do ``effect`` unless ``key`` has already been done; True if it ran now.
+
+    The effect's own database writes commit with the ``job_runs`` row, so those happen
+    exactly once. An effect outside the database (sending a mail) that succeeds just before
+    a crash may repeat on retry; the mail carries a Message-ID made from the key so that
+    receiving servers can drop the copy.
+    """
+    try:
+        async with sessionmaker() as session, session.begin():
+            if await already_done(session, key):
+                return False
+            await effect(session)
+            session.add(JobRun(key=key, job=job))
+    except IntegrityError:
+        async with sessionmaker() as session:
+            if await already_done(session, key):
+                return False  # a concurrent run of the same key won
+        raise
+    return True

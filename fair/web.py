@@ -1,0 +1,175 @@
+"""Request helpers shared by every package's routes: reading input, CSRF, cookies, pages."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from fair import i18n
+from fair.accounts.models import User
+from fair.config import Settings
+from fair.errors import BadRequest, DomainError, Forbidden
+from fair.i18n import lazy
+from fair.templating import render
+
+SESSION_COOKIE = "kk_session"
+CSRF_COOKIE = "kk_csrf"
+LANG_COOKIE = "kk_lang"
+MAX_JSON_BYTES = 1_000_000
+MAX_FORM_BYTES = 200_000
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Send the request body as JSON (Content-Type: application/json)."
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    message = "The request body is too large."
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    message = "The form has expired or was sent from another site. Please try again."
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def db(request: Request) -> AsyncSession:
+    return request.state.db
+
+
+def user_of(request: Request) -> User | None:
+    return getattr(request.state, "user", None)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body; 415 for another content type, 413 when too large, 400 when malformed."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType()
+    raw = await _body(request, MAX_JSON_BYTES)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(lazy("The request body is not valid JSON.")) from None
+
+
+async def read_form(request: Request) -> FormData:
+    """A urlencoded HTML form whose CSRF token matches the browser's cookie."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType(lazy("Send the form as application/x-www-form-urlencoded."))
+    raw = await _body(request, MAX_FORM_BYTES)
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(lazy("The form could not be read.")) from None
+    form = FormData(pairs)
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = form.get("csrf_token", "")
+    if not cookie or not isinstance(sent, str) or not secrets.compare_digest(cookie, sent):
+        raise CsrfFailed()
+    return form
+
+
+def csrf_token(request: Request) -> str:
+    """The browser's CSRF token, minted on first use and set as a cookie by ``page``."""
+    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.state.new_csrf = token
+    return token
+
+
+def cookie_flags(settings: Settings) -> dict[str, Any]:
+    return {"httponly": True, "samesite": "lax", "secure": settings.https, "path": "/"}
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=settings.session_days * 86400, **cookie_flags(settings)
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, **cookie_flags(settings))
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: no scheme, no host, no ``//`` or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    return target
+
+
+def page(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    """Render a full page in the request's language, with the user and a CSRF token."""
+    token = csrf_token(request)
+    body = render(
+        template,
+        request=request,
+        user=user_of(request),
+        csrf_token=token,
+        language=i18n.current_language(),
+        path=request.url.path,
+        **(context or {}),
+    )
+    response = HTMLResponse(body, status_code=status)
+    if getattr(request.state, "new_csrf", None):
+        response.set_cookie(CSRF_COOKIE, token, **cookie_flags(settings_of(request)))
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def error_json(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return JSONResponse({"error": body}, status_code=status)

@@ -1,0 +1,140 @@
+"""Fixtures: every database test runs on SQLite and on the real PostgreSQL (a fresh database
+per test run, built by the Alembic migrations); queue tests use the real Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from fair.app import create_app
+from fair.config import Settings
+from fair.db import create_engine, create_sessionmaker
+from fair.migrate import upgrade
+from fair.models import metadata
+
+IN_CI = os.environ.get("CI") == "true"
+PG_ADMIN_DSN = os.environ.get("KK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def unavailable(what: str, why: object) -> None:
+    """A missing service fails the run in CI and skips the test elsewhere, saying why."""
+    message = f"{what} is not reachable ({why}); start it or run .ci/run"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    name = f"kk_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        unavailable("PostgreSQL", exc)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+_migrated: set[str] = set()
+
+
+@pytest.fixture(params=["sqlite", "postgres"], scope="session")
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    if database_url not in _migrated:
+        await upgrade(engine)
+        _migrated.add(database_url)
+    yield engine
+    # Each test starts from empty tables; the schema stays from the migrations.
+    async with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(delete(table))
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> Any:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+async def session(sessionmaker: Any) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database_url,
+        secret_key="test-secret-" + "x" * 32,
+        media_dir=tmp_path / "media",
+        mail_dir=tmp_path / "mail",
+        inprocess_jobs=False,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def make_client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+        base_url="http://testserver",
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    connection = aioredis.from_url(REDIS_URL)
+    try:
+        await connection.ping()
+    except (OSError, aioredis.RedisError) as exc:
+        await connection.aclose()
+        unavailable("Redis", exc)
+    await connection.flushdb()
+    yield REDIS_URL
+    await connection.flushdb()
+    await connection.aclose()

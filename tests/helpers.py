@@ -1,0 +1,53 @@
+"""Small helpers the tests share (plain functions; fixtures live in conftest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+PASSWORD = "correct horse battery staple"
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    data = {
+        "email": "lan.nguyen@saigon-trading.example",
+        "password": PASSWORD,
+        "name": "Nguyễn Thị Lan",
+        "role": "buyer",
+        "company": "Saigon Trading JSC",
+        "country": "VN",
+        "timezone": "Asia/Ho_Chi_Minh",
+        "locale": "vi",
+    }
+    data.update(overrides)
+    return data
+
+
+async def make_user(session: AsyncSession, role: str, email: str, **extra: Any) -> Any:
+    from fair.accounts.models import Role
+    from fair.accounts.service import create_user
+
+    user = await create_user(
+        session,
+        email=email,
+        password=PASSWORD,
+        name=extra.pop("name", "Test Person"),
+        role=Role(role),
+        **extra,
+    )
+    await session.commit()
+    return user
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    response = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response
+
+
+def use_session(client: httpx.AsyncClient, token: str) -> None:
+    """Make the client present exactly this session cookie."""
+    client.cookies.clear()
+    client.cookies.set("kk_session", token)
