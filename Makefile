@@ -30,12 +30,12 @@ $(STAMP): pyproject.toml
 catalogs: $(MO)
 
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile -q -D messages -i $< -o $@
+	$(BIN)/pybabel compile -D messages -i $< -o $@
 
 # Refresh the template and merge new msgids into every language's catalog.
 extract: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k lazy -o fair/locale/messages.pot .
-	$(BIN)/pybabel update -q -D messages -i fair/locale/messages.pot -d fair/locale --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k lazy --no-location --sort-output -o fair/locale/messages.pot fair booths meetings signaling
+	$(BIN)/pybabel update -D messages -i fair/locale/messages.pot -d fair/locale --no-fuzzy-matching
 
 # Debian's Chromium for the browser tests (never a downloaded browser); needs root.
 browser:

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -124,7 +123,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.arq = None
     if settings.redis_url:
-        app.state.arq = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+        # No ping here: the app starts while Redis is away; the outbox holds jobs until it's back.
+        app.state.arq = ArqRedis.from_url(settings.redis_url)
     app.state.job_context = {
         "settings": settings,
         "sessionmaker": app.state.sessionmaker,

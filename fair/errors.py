@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from fair.i18n import lazy
+
 
 class DomainError(Exception):
     """Base of every error the domain raises on purpose; rendered once, in the app factory.
@@ -14,7 +16,7 @@ class DomainError(Exception):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
-    message: ClassVar[str] = "The request could not be processed."
+    message: ClassVar[str] = lazy("The request could not be processed.")
     # Commit the unit of work although the request fails (e.g. a recorded failed login).
     persist_changes: ClassVar[bool] = False
 
@@ -34,7 +36,7 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     status = 422
     code = "invalid"
-    message = "Some fields are not valid."
+    message = lazy("Some fields are not valid.")
 
     def __init__(self, errors: dict[str, str], message: str | None = None) -> None:
         super().__init__(message)
@@ -49,34 +51,34 @@ class BadRequest(DomainError):
 class NotAuthenticated(DomainError):
     status = 401
     code = "not_authenticated"
-    message = "Please sign in first."
+    message = lazy("Please sign in first.")
 
 
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"
-    message = "You are not allowed to do this."
+    message = lazy("You are not allowed to do this.")
 
 
 class NotFound(DomainError):
     status = 404
     code = "not_found"
-    message = "Not found."
+    message = lazy("Not found.")
 
 
 class Conflict(DomainError):
     status = 409
     code = "conflict"
-    message = "This conflicts with existing data."
+    message = lazy("This conflicts with existing data.")
 
 
 class TooManyRequests(DomainError):
     status = 429
     code = "rate_limited"
-    message = "Too many attempts. Please wait a few minutes and try again."
+    message = lazy("Too many attempts. Please wait a few minutes and try again.")
 
 
 class ServiceUnavailable(DomainError):
     status = 503
     code = "unavailable"
-    message = "The service is briefly unavailable. Please try again."
+    message = lazy("The service is briefly unavailable. Please try again.")

@@ -29,18 +29,18 @@ MAX_FORM_BYTES = 200_000
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
-    message = "Send the request body as JSON (Content-Type: application/json)."
+    message = lazy("Send the request body as JSON (Content-Type: application/json).")
 
 
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"
-    message = "The request body is too large."
+    message = lazy("The request body is too large.")
 
 
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
-    message = "The form has expired or was sent from another site. Please try again."
+    message = lazy("The form has expired or was sent from another site. Please try again.")
 
 
 def settings_of(request: Request) -> Settings:

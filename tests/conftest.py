@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from helpers import make_client
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -110,14 +111,6 @@ async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[Any]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-
-
-def make_client(app: Any) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
-        base_url="http://testserver",
-        follow_redirects=False,
-    )
 
 
 @pytest.fixture

@@ -10,6 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 PASSWORD = "correct horse battery staple"
 
 
+def make_client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+        base_url="http://testserver",
+        follow_redirects=False,
+    )
+
+
 def registration(**overrides: Any) -> dict[str, Any]:
     data = {
         "email": "lan.nguyen@saigon-trading.example",

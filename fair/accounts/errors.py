@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from fair.errors import Conflict, DomainError, TooManyRequests
+from fair.i18n import lazy
 
 
 class EmailTaken(Conflict):
     code = "email_taken"
-    message = "An account with this e-mail address already exists."
+    message = lazy("An account with this e-mail address already exists.")
 
 
 class InvalidCredentials(DomainError):
     status = 401
     code = "invalid_credentials"
-    message = "E-mail address or password is wrong."
+    message = lazy("E-mail address or password is wrong.")
     # The failed attempt is recorded for rate limiting, so it must be committed.
     persist_changes = True
 
 
 class LoginRateLimited(TooManyRequests):
     code = "login_rate_limited"
-    message = "Too many failed sign-ins. Please wait 15 minutes and try again."
+    message = lazy("Too many failed sign-ins. Please wait 15 minutes and try again.")

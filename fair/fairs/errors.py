@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from fair.errors import Conflict, NotFound
+from fair.i18n import lazy
 
 
 class FairNotFound(NotFound):
     code = "fair_not_found"
-    message = "There is no such fair."
+    message = lazy("There is no such fair.")
 
 
 class SlugTaken(Conflict):
     code = "slug_taken"
-    message = "A fair with this address already exists."
+    message = lazy("A fair with this address already exists.")

@@ -84,6 +84,8 @@ def _grouped(fairs: list[Fair], now: datetime) -> dict[str, list[tuple[Fair, Pha
 async def home(request: Request) -> Response:
     fairs = await service.list_fairs(db(request), viewer=user_of(request))
     groups = _grouped(fairs, utcnow())
+    # The home page shows what's near; older and far-off fairs stay reachable by the API.
+    groups["upcoming"] = groups["upcoming"][:6]
     groups["past"] = groups["past"][:6]
     return page(request, "fairs/home.html", {"groups": groups, "phase_label": phase_label})
 

@@ -1,0 +1,117 @@
+"""The ``fair`` command run as a user runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from fair import demo_data
+from fair.accounts.models import User
+from fair.db import create_engine, create_sessionmaker
+from fair.fairs.models import Fair
+
+FAIR = str(Path(sys.executable).with_name("fair"))
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAIR_")}
+    env.update(
+        FAIR_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'cli.db'}",
+        FAIR_MAIL_DIR=str(tmp_path / "mail"),
+    )
+    return env
+
+
+def fair(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [FAIR, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+async def count(url: str, model: type) -> int:
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await session.scalar(select(func.count()).select_from(model))
+    finally:
+        await engine.dispose()
+
+
+async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
+    url = cli_env["FAIR_DATABASE_URL"]
+    assert fair(cli_env, "migrate").returncode == 0
+    first = fair(cli_env, "demo", "--if-empty")
+    assert first.returncode == 0, first.stderr
+    people = 2 + len(demo_data.EXHIBITORS) + len(demo_data.BUYERS) + len(demo_data.INTERPRETERS)
+    assert await count(url, User) == people
+    fairs = await count(url, Fair)
+    assert fairs == 36  # last year, this year and next year, one a month
+    again = fair(cli_env, "demo", "--if-empty")
+    assert "skipped" in again.stdout
+    plan = fair(cli_env, "fairs", "plan-year", "2030")
+    assert plan.stdout.strip() == "12 fairs created for 2030 (0 already there)"
+    plan_again = fair(cli_env, "fairs", "plan-year", "2030")
+    assert plan_again.stdout.strip() == "0 fairs created for 2030 (12 already there)"
+    assert await count(url, Fair) == fairs + 12
+
+
+async def test_users_create_makes_an_organizer_who_can_sign_in(cli_env):
+    fair(cli_env, "migrate")
+    created = fair(
+        cli_env,
+        "users",
+        "create",
+        "--role",
+        "organizer",
+        "--email",
+        "Org@City.example",
+        "--password",
+        "a long enough secret",
+        "--name",
+        "Aiko",
+    )
+    assert created.returncode == 0, created.stderr
+    engine = create_engine(cli_env["FAIR_DATABASE_URL"])
+    async with create_sessionmaker(engine)() as session:
+        user = await session.scalar(select(User))
+    await engine.dispose()
+    assert (user.email, user.role) == ("org@city.example", "organizer")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--password", "short"], "password"),
+        (["--timezone", "Mars/Olympus"], "Unknown time zone."),
+        (["--country", "XX"], "Unknown country"),
+    ],
+)
+def test_users_create_refuses_bad_input(cli_env, args, message):
+    fair(cli_env, "migrate")
+    base = [
+        "users",
+        "create",
+        "--role",
+        "staff",
+        "--email",
+        "s@city.example",
+        "--password",
+        "a long enough secret",
+        "--name",
+        "Kenji",
+    ]
+    result = fair(cli_env, *base, *args)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_bad_configuration_is_reported_not_a_traceback(cli_env):
+    result = fair(cli_env | {"FAIR_ENV": "production"}, "migrate")
+    assert result.returncode == 2
+    assert result.stderr.startswith("configuration error: FAIR_SECRET_KEY")

@@ -1,0 +1,133 @@
+"""The outbox: jobs commit with the change that caused them, reach arq on the real Redis,
+survive Redis being away, and have their effect once."""
+
+from __future__ import annotations
+
+from email import message_from_string
+from email.policy import default
+from pathlib import Path
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from arq.worker import Worker
+from helpers import registration
+from sqlalchemy import select
+
+from fair import outbox
+from fair.i18n import translations
+from fair.jobs import JOBS, job_context, worker_settings
+from fair.outbox import JobRun, OutboxJob
+
+QUEUE = "kakehashi:test-queue"
+
+
+def mails(folder: Path) -> list[str]:
+    return sorted(p.read_text() for p in folder.glob("*.eml")) if folder.exists() else []
+
+
+async def register(client) -> str:
+    response = await client.post("/api/auth/register", json=registration())
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+async def test_failed_request_leaves_no_job(client, session):
+    await register(client)
+    again = await client.post("/api/auth/register", json=registration(company="Other"))
+    assert again.status_code == 409
+    assert len((await session.scalars(select(OutboxJob))).all()) == 1
+
+
+async def test_enqueue_same_key_twice_keeps_one_row(session):
+    await outbox.enqueue(session, "send_welcome_mail", key="welcome:x", user_id="x")
+    assert await outbox.enqueue(session, "send_welcome_mail", key="welcome:x", user_id="x") is None
+    await session.commit()
+    assert len((await session.scalars(select(OutboxJob))).all()) == 1
+
+
+async def test_inprocess_runner_sends_welcome_mail_once(client, sessionmaker, settings):
+    await register(client)
+    ctx = {**job_context(settings), "sessionmaker": sessionmaker}
+    assert await outbox.run_inprocess(sessionmaker, JOBS, ctx) == 1
+    assert await outbox.run_inprocess(sessionmaker, JOBS, ctx) == 0
+    sent = mails(settings.mail_dir)
+    assert len(sent) == 1
+    message = message_from_string(sent[0], policy=default)
+    assert message["To"] == "lan.nguyen@saigon-trading.example"
+    # The buyer registered in Vietnamese, so the mail is in Vietnamese.
+    vietnamese = translations("vi").ugettext("Welcome to Kakehashi")
+    assert vietnamese != "Welcome to Kakehashi"
+    assert message["Subject"] == vietnamese
+    await ctx["engine"].dispose()
+
+
+async def test_job_effect_happens_once_when_run_twice(client, sessionmaker, settings):
+    user_id = await register(client)
+    ctx = {**job_context(settings), "sessionmaker": sessionmaker}
+    assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
+    assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is False
+    assert len(mails(settings.mail_dir)) == 1
+    async with sessionmaker() as s:
+        assert [r.key for r in (await s.scalars(select(JobRun))).all()] == [f"welcome:{user_id}"]
+    await ctx["engine"].dispose()
+
+
+async def test_inprocess_failure_is_retried_later_with_backoff(session, sessionmaker):
+    calls = []
+
+    async def flaky(ctx, **kwargs):
+        calls.append(kwargs)
+        raise RuntimeError("smtp down")
+
+    await outbox.enqueue(session, "flaky", key="flaky:1", n=1)
+    await session.commit()
+    assert await outbox.run_inprocess(sessionmaker, {"flaky": flaky}, {}) == 0
+    assert await outbox.run_inprocess(sessionmaker, {"flaky": flaky}, {}) == 0  # not due yet
+    async with sessionmaker() as s:
+        row = await s.scalar(select(OutboxJob))
+    assert (len(calls), row.attempts, row.dispatched_at) == (1, 1, None)
+    assert row.last_error == "RuntimeError: smtp down"
+    assert row.available_at > row.created_at
+
+
+async def test_relay_keeps_rows_while_redis_is_down_then_delivers(
+    client, sessionmaker, settings, redis_url
+):
+    user_id = await register(client)
+    down = ArqRedis.from_url("redis://127.0.0.1:1/0")
+    try:
+        assert await outbox.relay_to_arq(sessionmaker, down, queue_name=QUEUE) == 0
+    finally:
+        await down.aclose()
+    async with sessionmaker() as s:
+        assert (await s.scalar(select(OutboxJob))).dispatched_at is None
+
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    try:
+        assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 1
+        assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 0
+        queued = await pool.queued_jobs(queue_name=QUEUE)
+        assert [(j.function, j.job_id, j.kwargs) for j in queued] == [
+            ("send_welcome_mail", f"welcome:{user_id}", {"user_id": user_id})
+        ]
+        # A relay that crashed before marking its rows pushes them again: arq keeps one.
+        await pool.enqueue_job(
+            "send_welcome_mail", user_id=user_id, _job_id=f"welcome:{user_id}", _queue_name=QUEUE
+        )
+        assert len(await pool.queued_jobs(queue_name=QUEUE)) == 1
+
+        worker = Worker(
+            **(worker_settings(settings.with_overrides(redis_url=redis_url, arq_queue=QUEUE))),
+            burst=True,
+            poll_delay=0.05,
+            handle_signals=False,
+        )
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+        assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    finally:
+        await pool.aclose()
+    sent = mails(settings.mail_dir)
+    assert len(sent) == 1
