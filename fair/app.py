@@ -58,9 +58,7 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if exc.persist_changes:
         request.state.persist_changes = True
-    message = i18n.gettext(exc.msgid)
-    if exc.params:
-        message = message % exc.params
+    message = exc.translated()
     fields = None
     if isinstance(exc, ValidationFailed):
         fields = {name: i18n.gettext(text) for name, text in exc.errors.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from fair.i18n import lazy
+from fair.i18n import gettext, lazy
 
 
 class DomainError(Exception):
@@ -31,6 +31,11 @@ class DomainError(Exception):
         self.field = field
         self.params = params
         super().__init__(self.msgid % params if params else self.msgid)
+
+    def translated(self) -> str:
+        """The message in the current request's language, with its parameters filled in."""
+        text = gettext(self.msgid)
+        return text % self.params if self.params else text
 
 
 class ValidationFailed(DomainError):

@@ -21,4 +21,4 @@ class InvalidCredentials(DomainError):
 
 class LoginRateLimited(TooManyRequests):
     code = "login_rate_limited"
-    message = lazy("Too many failed sign-ins. Please wait 15 minutes and try again.")
+    message = lazy("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.")

@@ -144,7 +144,7 @@ async def register_page(request: Request) -> Response:
         values["password"] = ""
         return page(request, "accounts/register.html", _register_context(values, errors), 422)
     except DomainError as exc:
-        errors = {exc.field or "form": i18n.gettext(exc.msgid)}
+        errors = {exc.field or "form": exc.translated()}
         values["password"] = ""
         return page(
             request, "accounts/register.html", _register_context(values, errors), exc.status
@@ -173,7 +173,7 @@ async def login_page(request: Request) -> Response:
     except DomainError as exc:
         if exc.persist_changes:
             request.state.persist_changes = True
-        errors = {"form": i18n.gettext(exc.msgid)}
+        errors = {"form": exc.translated()}
         context = {"values": {"email": values["email"]}, "errors": errors, "next": next_url}
         return page(request, "accounts/login.html", context, exc.status)
     response = redirect(next_url)

@@ -158,7 +158,7 @@ async def authenticate(
         or await _recent_failures(session, LoginAttempt.address, address, since)
         >= settings.login_max_failures_per_address
     ):
-        raise LoginRateLimited()
+        raise LoginRateLimited(minutes=settings.login_window_minutes)
     user = await find_user_by_email(session, email)
     ok = False
     try:

@@ -155,3 +155,17 @@ async def test_unknown_page_is_404_page(client):
     response = await client.get("/no/such/page", headers=HTML)
     assert response.status_code == 404
     assert "text/html" in response.headers["content-type"]
+
+
+async def test_login_form_rate_limit_message_names_the_wait(client, session):
+    await make_user(session, "buyer", "b@example.com")
+    csrf = csrf_of((await client.get("/login?lang=en", headers=HTML)).text)
+    for _ in range(5):
+        await client.post(
+            "/login?lang=en", data=form_data(csrf, email="b@example.com", password="nope nope 1")
+        )
+    blocked = await client.post(
+        "/login?lang=en", data=form_data(csrf, email="b@example.com", password=PASSWORD)
+    )
+    assert blocked.status_code == 429
+    assert "Please wait 15 minutes and try again." in blocked.text
