@@ -9,12 +9,9 @@ WORKDIR /app
 
 COPY . .
 
-# Install (brings in babel), compile the message catalogs, then reinstall the package so the
-# freshly built .mo files are shipped as package data (pyproject: "locale/**/*").
-RUN pip install . \
+# Editable install: static/, migrations/ and alembic.ini live beside the packages in /app.
+RUN pip install -e . \
     && pybabel compile -d fair/locale -D messages \
-    && pip install --no-deps --force-reinstall . \
-    && rm -rf build ./*.egg-info \
     && useradd --system --uid 10001 --no-create-home --home-dir /app kakehashi \
     && mkdir -p /data/media /data/mail \
     && chown -R kakehashi:kakehashi /data
