@@ -17,7 +17,9 @@ run: install catalogs
 test: install catalogs browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/e2e
+	# Own process: playwright's sync API keeps an event loop running for its session.
+	$(BIN)/pytest tests/e2e
 
 install: $(STAMP)
 
