@@ -19,6 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from booths.editor import routes as booth_editor_routes
+from booths.pages import routes as booth_page_routes
+from booths.routes import routes as booth_routes
 from fair import i18n, jobs, outbox
 from fair.accounts.routes import routes as account_routes
 from fair.config import Settings, load_settings
@@ -26,7 +29,6 @@ from fair.db import create_engine, create_sessionmaker
 from fair.errors import DomainError, ValidationFailed
 from fair.fairs.routes import routes as fair_routes
 from fair.health import routes as health_routes
-from fair.mail import Mailer
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from fair.openapi import routes as openapi_routes
 from fair.web import error_json, page, wants_json
@@ -123,11 +125,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     if settings.redis_url:
         # No ping here: the app starts while Redis is away; the outbox holds jobs until it's back.
         app.state.arq = ArqRedis.from_url(settings.redis_url)
-    app.state.job_context = {
-        "settings": settings,
-        "sessionmaker": app.state.sessionmaker,
-        "mailer": Mailer(settings),
-    }
+    app.state.job_context = jobs.job_context(settings, app.state.sessionmaker)
+    app.state.storage = app.state.job_context["storage"]
     relay = None
     if settings.inprocess_jobs:
         relay = asyncio.create_task(_relay_loop(app), name="outbox-relay")
@@ -158,6 +157,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *openapi_routes,
             *account_routes,
             *fair_routes,
+            *booth_routes,
+            *booth_page_routes,
+            *booth_editor_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

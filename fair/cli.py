@@ -84,18 +84,22 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from booths.storage import LocalStorage
     from fair import demo
 
     async def work(session: AsyncSession) -> dict[str, int] | None:
         if args.if_empty and not await demo.is_empty(session):
             return None
-        return await demo.load(session)
+        return await demo.load(session, storage=LocalStorage(settings.media_dir))
 
     counts = _run_in_session(settings, work)
     if counts is None:
         print("demo skipped: the database already has data")
     else:
-        print(f"demo loaded: {counts['users']} people, {counts['fairs']} fairs")
+        print(
+            f"demo loaded: {counts['users']} people, {counts['fairs']} fairs, "
+            f"{counts['booths']} booths"
+        )
         print(f"sign in as {demo.ORGANIZER_EMAIL} / {demo.DEMO_PASSWORD}")
     return 0
 

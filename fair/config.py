@@ -45,6 +45,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     media_dir: Path = Path("var/media")
     mail_dir: Path = Path("var/mail")
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 200 * 1024 * 1024
+    max_pdf_bytes: int = 20 * 1024 * 1024
     mail_from: str = "Kakehashi <no-reply@kakehashi.example>"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -81,6 +84,9 @@ _FIELDS: dict[str, Any] = {
     "BASE_URL": ("base_url", str),
     "MEDIA_DIR": ("media_dir", Path),
     "MAIL_DIR": ("mail_dir", Path),
+    "MAX_IMAGE_BYTES": ("max_image_bytes", int),
+    "MAX_VIDEO_BYTES": ("max_video_bytes", int),
+    "MAX_PDF_BYTES": ("max_pdf_bytes", int),
     "MAIL_FROM": ("mail_from", str),
     "SMTP_HOST": ("smtp_host", str),
     "SMTP_PORT": ("smtp_port", int),

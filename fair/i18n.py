@@ -181,6 +181,16 @@ def language_name(language: str) -> str:
     return LANGUAGE_NAMES.get(language, language)
 
 
+def language_in_viewer(language: str) -> str:
+    """A language's name in the viewer's language ("tiếng Anh" for a Vietnamese reader),
+    where ``language_name`` gives each language's own name for the switcher."""
+    try:
+        name = Locale.parse(language).get_display_name(babel_locale())
+    except (ValueError, TypeError):
+        name = None
+    return name or language_name(language)
+
+
 def territory_name(code: str) -> str:
     return babel_locale().territories.get(code.upper(), code)
 

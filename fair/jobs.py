@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from arq.connections import RedisSettings
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from booths import jobs as booth_jobs
+from booths.storage import LocalStorage
 from fair.accounts.models import User
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
@@ -41,21 +43,29 @@ async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
     return await run_once(ctx["sessionmaker"], key, "send_welcome_mail", effect)
 
 
-JOBS = {"send_welcome_mail": send_welcome_mail}
+JOBS: dict[str, Any] = {"send_welcome_mail": send_welcome_mail, **booth_jobs.JOBS}
 
 
-def job_context(settings: Settings) -> dict[str, Any]:
-    engine = create_engine(settings.database_url)
-    return {
+def job_context(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession] | None = None
+) -> dict[str, Any]:
+    """What every job finds in ``ctx``; the app passes its own sessionmaker, a worker
+    gets an engine of its own (disposed at shutdown)."""
+    ctx: dict[str, Any] = {
         "settings": settings,
-        "engine": engine,
-        "sessionmaker": create_sessionmaker(engine),
         "mailer": Mailer(settings),
+        "storage": LocalStorage(settings.media_dir),
     }
+    if sessionmaker is None:
+        ctx["engine"] = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(ctx["engine"])
+    ctx["sessionmaker"] = sessionmaker
+    return ctx
 
 
 async def _shutdown(ctx: dict[str, Any]) -> None:
-    await ctx["engine"].dispose()
+    if "engine" in ctx:
+        await ctx["engine"].dispose()
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booths import models as booths_models
 from fair import outbox
 from fair.accounts import models as accounts_models
 from fair.db import Base
@@ -9,4 +10,4 @@ from fair.fairs import models as fairs_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "fairs_models", "metadata", "outbox"]
+__all__ = ["accounts_models", "booths_models", "fairs_models", "metadata", "outbox"]

@@ -59,19 +59,19 @@ FAIR = {
 }
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): {"description": "error", **_json(_ref("Error"))} for s in statuses}
+    return {str(s): {"description": "error", **json_body(ref("Error"))} for s in statuses}
 
 
-def _operation(
+def operation(
     summary: str,
     ok: tuple[int, dict[str, Any] | None],
     *,
@@ -81,12 +81,12 @@ def _operation(
 ) -> dict[str, Any]:
     status, schema = ok
     responses: dict[str, Any] = {
-        str(status): {"description": "success", **(_json(schema) if schema else {})}
+        str(status): {"description": "success", **(json_body(schema) if schema else {})}
     }
     responses.update(_errors(*errors))
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
-        op["requestBody"] = {"required": True, **_json(_ref(body.__name__))}
+        op["requestBody"] = {"required": True, **json_body(ref(body.__name__))}
     if params:
         op["parameters"] = params
     return op
@@ -103,52 +103,54 @@ def document() -> dict[str, Any]:
         )
     paths = {
         "/api/auth/register": {
-            "post": _operation(
+            "post": operation(
                 "Register an exhibitor or buyer",
-                (201, _ref("User")),
+                (201, ref("User")),
                 body=Registration,
                 errors=(400, 409, 413, 415, 422),
             )
         },
         "/api/auth/login": {
-            "post": _operation(
-                "Sign in", (200, _ref("User")), body=Login, errors=(400, 401, 415, 422, 429)
+            "post": operation(
+                "Sign in", (200, ref("User")), body=Login, errors=(400, 401, 415, 422, 429)
             )
         },
-        "/api/auth/logout": {"post": _operation("Sign out", (204, None))},
-        "/api/auth/me": {
-            "get": _operation("The signed-in user", (200, _ref("User")), errors=(401,))
-        },
+        "/api/auth/logout": {"post": operation("Sign out", (204, None))},
+        "/api/auth/me": {"get": operation("The signed-in user", (200, ref("User")), errors=(401,))},
         "/api/fairs": {
-            "get": _operation(
+            "get": operation(
                 "Fairs and their phase",
                 (
                     200,
                     {
                         "type": "object",
-                        "properties": {"fairs": {"type": "array", "items": _ref("Fair")}},
+                        "properties": {"fairs": {"type": "array", "items": ref("Fair")}},
                     },
                 ),
             ),
-            "post": _operation(
+            "post": operation(
                 "Create a fair (organizer)",
-                (201, _ref("Fair")),
+                (201, ref("Fair")),
                 body=FairCreate,
                 errors=(400, 401, 403, 409, 415, 422),
             ),
         },
         "/api/fairs/{slug}": {
-            "get": _operation("One fair", (200, _ref("Fair")), errors=(404,), params=SLUG)
+            "get": operation("One fair", (200, ref("Fair")), errors=(404,), params=SLUG)
         },
         "/api/fairs/{slug}/publish": {
-            "post": _operation(
+            "post": operation(
                 "Publish a draft fair (organizer)",
-                (200, _ref("Fair")),
+                (200, ref("Fair")),
                 errors=(401, 403, 404),
                 params=SLUG,
             )
         },
     }
+    from booths.openapi import booth_paths, booth_schemas
+
+    schemas.update(booth_schemas())
+    paths.update(booth_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kakehashi API", "version": "0.1.0"},

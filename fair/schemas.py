@@ -28,6 +28,24 @@ def _country_codes() -> frozenset[str]:
 COUNTRIES = _country_codes()
 
 
+def _currency_codes() -> frozenset[str]:
+    """ISO 4217 currencies in use today somewhere (babel also lists withdrawn ones)."""
+    from datetime import date
+
+    from babel import Locale
+    from babel.numbers import get_territory_currencies
+
+    today = date.today()
+    return frozenset(
+        code
+        for territory in Locale("en").territories
+        for code in get_territory_currencies(territory, today)
+    )
+
+
+CURRENCIES = _currency_codes()
+
+
 def check_timezone(value: str) -> str:
     if not isinstance(value, str) or not value or ("/" not in value and value != "UTC"):
         raise ValueError(lazy("Unknown time zone."))
@@ -42,6 +60,13 @@ def check_country(value: str) -> str:
     code = value.strip().upper()
     if code not in COUNTRIES:
         raise ValueError(lazy("Unknown country code (use ISO 3166, e.g. VN)."))
+    return code
+
+
+def check_currency(value: str) -> str:
+    code = value.strip().upper()
+    if code not in CURRENCIES:
+        raise ValueError(lazy("Unknown currency (use ISO 4217, e.g. JPY or USD)."))
     return code
 
 
@@ -64,6 +89,7 @@ def check_translated(value: dict[str, str]) -> dict[str, str]:
 TimeZoneName = Annotated[str, AfterValidator(check_timezone)]
 CountryCode = Annotated[str, AfterValidator(check_country)]
 LanguageCode = Annotated[str, AfterValidator(check_language)]
+CurrencyCode = Annotated[str, AfterValidator(check_currency)]
 TranslatedText = Annotated[dict[str, str], AfterValidator(check_translated)]
 
 
@@ -85,6 +111,10 @@ _GENERIC = {
     "date_from_datetime_parsing": lazy("Not a valid date (use YYYY-MM-DD)."),
     "date_parsing": lazy("Not a valid date (use YYYY-MM-DD)."),
     "date_type": lazy("Not a valid date (use YYYY-MM-DD)."),
+    "greater_than_equal": lazy("This number is too small."),
+    "greater_than": lazy("This number is too small."),
+    "less_than_equal": lazy("This number is too large."),
+    "too_long": lazy("Too many items."),
 }
 
 

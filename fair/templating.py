@@ -39,6 +39,7 @@ def environment() -> Environment:
     env.globals.update(
         LANGUAGES=i18n.LANGUAGES,
         language_name=i18n.language_name,
+        language_in_viewer=i18n.language_in_viewer,
         html_lang=i18n.html_lang,
         current_language=i18n.current_language,
         pick_text=i18n.pick_text,

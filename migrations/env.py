@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from fair.config import load_settings
 from fair.db import create_engine
+from fair.migrate import include_name
 from fair.models import metadata
 
 config = context.config
@@ -20,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

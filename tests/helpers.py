@@ -59,3 +59,11 @@ def use_session(client: httpx.AsyncClient, token: str) -> None:
     """Make the client present exactly this session cookie."""
     client.cookies.clear()
     client.cookies.set("kk_session", token)
+
+
+async def read_scalar(session: AsyncSession, statement: Any) -> Any:
+    """One value, then the transaction ends: on SQLite the test's session otherwise keeps
+    the write lock (every transaction is BEGIN IMMEDIATE) and the app's next write waits."""
+    value = await session.scalar(statement)
+    await session.rollback()
+    return value

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 from sqlalchemy import func, select
 
+from booths.models import Booth, Media
 from fair import demo_data
 from fair.accounts.models import User
 from fair.db import create_engine, create_sessionmaker
@@ -24,6 +26,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         FAIR_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'cli.db'}",
         FAIR_MAIL_DIR=str(tmp_path / "mail"),
+        FAIR_MEDIA_DIR=str(tmp_path / "media"),
     )
     return env
 
@@ -52,8 +55,14 @@ async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     assert await count(url, User) == people
     fairs = await count(url, Fair)
     assert fairs == 36  # last year, this year and next year, one a month
+    # Every demo exhibitor in this month's and next month's fair, with pictures on disk.
+    assert await count(url, Booth) == 2 * len(demo_data.EXHIBITORS)
+    stored = [p async for p in anyio.Path(cli_env["FAIR_MEDIA_DIR"]).glob("originals/*/*")]
+    assert len(stored) == await count(url, Media) // 2  # the second fair's booths share them
     again = fair(cli_env, "demo", "--if-empty")
     assert "skipped" in again.stdout
+    forced = fair(cli_env, "demo")
+    assert "0 people, 0 fairs, 0 booths" in forced.stdout
     plan = fair(cli_env, "fairs", "plan-year", "2030")
     assert plan.stdout.strip() == "12 fairs created for 2030 (0 already there)"
     plan_again = fair(cli_env, "fairs", "plan-year", "2030")

@@ -1,0 +1,157 @@
+"""Demo booths for ``fair demo``: every demo exhibitor in this month's and next month's fair,
+with products, generated photos and a brochure, in the states an organizer meets in a
+real month (most approved, some waiting for review, one sent back)."""
+
+from __future__ import annotations
+
+import functools
+import io
+from datetime import datetime, timedelta
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths import demo_images, gallery, service
+from booths.models import Booth, BoothStatus, Product
+from booths.schemas import BoothCreate, ProductCreate
+from booths.storage import Storage
+from fair import demo_data
+from fair.accounts.models import Role, User
+from fair.fairs.models import Fair
+
+# Next month: these exhibitors have not been reviewed yet, and this one was sent back.
+PENDING_NEXT_MONTH = {"contact@hida-mokkosha.example", "info@fuji-shiki.example"}
+REJECTED_NEXT_MONTH = {
+    "info@kishu-chemical.example": (
+        "Please add the safety data sheet (SDS) as a PDF and an English description "
+        "of each product's main use before we publish the booth."
+    )
+}
+
+
+cover_jpeg = functools.cache(demo_images.booth_cover)
+photo_jpeg = functools.cache(demo_images.product_photo)
+
+
+def brochure_pdf(index: int) -> bytes:
+    """A two-page picture brochure: the company's cover, then its products."""
+    exhibitor = demo_data.EXHIBITORS[index]
+    first_page = Image.open(io.BytesIO(cover_jpeg(index))).convert("RGB")
+    sheet = Image.new("RGB", (1600, 900), (246, 244, 240))
+    photos = [
+        Image.open(io.BytesIO(photo_jpeg(index, n))).convert("RGB")
+        for n in range(min(3, len(exhibitor["products"])))
+    ]
+    for n, photo in enumerate(photos):
+        sheet.paste(photo.resize((480, 480)), (40 + n * 520, 210))
+    out = io.BytesIO()
+    first_page.save(out, "PDF", save_all=True, append_images=[sheet], resolution=150)
+    return out.getvalue()
+
+
+def _content(exhibitor: dict[str, Any]) -> BoothCreate:
+    return BoothCreate(
+        company=exhibitor["company"],
+        tagline=exhibitor["tagline"],
+        description=exhibitor["description"],
+        categories=[exhibitor["category"]],
+        markets=exhibitor["markets"],
+        languages=exhibitor["languages"],
+        certifications=exhibitor["certifications"],
+        website=exhibitor["website"],
+        city=exhibitor["city"],
+    )
+
+
+async def _first_booth(
+    session: AsyncSession, index: int, owner: User, fair: Fair, storage: Storage
+) -> Booth:
+    exhibitor = demo_data.EXHIBITORS[index]
+    booth = await service.build_booth(session, fair=fair, owner=owner, data=_content(exhibitor))
+    english = exhibitor["company"]["en"]
+    await gallery.store_bytes(
+        session,
+        booth=booth,
+        data=cover_jpeg(index),
+        filename="cover.jpg",
+        storage=storage,
+        fields={"title.ja": exhibitor["company"]["ja"], "title.en": english},
+    )
+    for number, item in enumerate(exhibitor["products"]):
+        fields = {k: item[k] for k in ProductCreate.model_fields if k in item}
+        product = Product(
+            booth_id=booth.id, position=number, **ProductCreate(**fields).model_dump()
+        )
+        session.add(product)
+        await session.flush()
+        await gallery.store_bytes(
+            session,
+            booth=booth,
+            data=photo_jpeg(index, number),
+            filename=f"product-{number + 1}.jpg",
+            storage=storage,
+            fields={"product_id": product.id, "title.ja": item["name"]["ja"]},
+        )
+    await gallery.store_bytes(
+        session,
+        booth=booth,
+        data=brochure_pdf(index),
+        filename=f"{english.split(' Co.')[0].replace(' ', '-')}-brochure.pdf",
+        storage=storage,
+        fields={"title.ja": "会社案内（PDF）", "title.en": "Company brochure (PDF)"},
+    )
+    await service.refresh_search(session, booth)
+    return booth
+
+
+def _review(
+    booth: Booth, status: BoothStatus, organizer: User, when: datetime, note: str = ""
+) -> None:
+    # Set directly: the demo must not mail twenty-four review notices to invented addresses.
+    booth.status = status
+    booth.review_note = note
+    booth.reviewed_by = organizer.id
+    booth.reviewed_at = when
+
+
+async def load_booths(
+    session: AsyncSession,
+    *,
+    storage: Storage,
+    organizer: User,
+    this_month: Fair,
+    next_month: Fair,
+    now: datetime,
+) -> int:
+    """Booths of the demo exhibitors; a company that already has its booth is skipped."""
+    created = 0
+    for index, exhibitor in enumerate(demo_data.EXHIBITORS):
+        owner = await session.scalar(select(User).where(User.email == exhibitor["email"]))
+        if owner is None or owner.role != Role.EXHIBITOR:
+            continue
+        key = service.company_key(owner.company)
+        existing = {
+            fair_id: booth
+            for booth, fair_id in (
+                await session.execute(select(Booth, Booth.fair_id).where(Booth.company_key == key))
+            ).all()
+        }
+        first = existing.get(this_month.id)
+        if first is None:
+            first = await _first_booth(session, index, owner, this_month, storage)
+            _review(first, BoothStatus.APPROVED, organizer, now - timedelta(days=40))
+            created += 1
+        if next_month.id not in existing:
+            second = await service.copy_booth(
+                session, actor=owner, booth_id=first.id, fair_slug=next_month.slug
+            )
+            if exhibitor["email"] in REJECTED_NEXT_MONTH:
+                note = REJECTED_NEXT_MONTH[exhibitor["email"]]
+                _review(second, BoothStatus.REJECTED, organizer, now - timedelta(days=2), note)
+            elif exhibitor["email"] not in PENDING_NEXT_MONTH:
+                _review(second, BoothStatus.APPROVED, organizer, now - timedelta(days=5))
+            created += 1
+    await session.flush()
+    return created

@@ -1,0 +1,103 @@
+"""Booth jobs: image variants (thumbnails and dimensions), review mails to exhibitors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths.media import THUMB_SIZES, UnsupportedFile, thumbnail, variant_key
+from booths.models import Booth, BoothStatus, Media, MediaKind
+from booths.storage import Storage
+from fair.accounts.models import User
+from fair.config import Settings
+from fair.fairs.models import Fair
+from fair.i18n import gettext as _
+from fair.i18n import pick_text, use_language
+from fair.mail import Mailer, build_message
+from fair.outbox import run_once
+from fair.templating import render
+
+log = logging.getLogger(__name__)
+
+
+async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
+    """Thumbnails of an image, and its dimensions; the item becomes ready (or failed).
+    Idempotent: variants are keyed by content hash and only made when missing."""
+    storage: Storage = ctx["storage"]
+    async with ctx["sessionmaker"]() as session, session.begin():
+        media = await session.get(Media, media_id)
+        if media is None or media.kind != MediaKind.IMAGE:
+            return
+        data = await storage.read(media.storage_key)
+        try:
+            for name, size in THUMB_SIZES.items():
+                key = variant_key(media.sha256, name)
+                if storage.path(key).exists():
+                    continue
+                variant, width, height = await anyio.to_thread.run_sync(thumbnail, data, size)
+                await storage.write(key, variant)
+                media.width, media.height = width, height
+            if media.width is None:
+                _, media.width, media.height = await anyio.to_thread.run_sync(thumbnail, data, 16)
+        except UnsupportedFile:
+            log.warning("media %s could not be decoded; marked failed", media_id)
+            media.status = "failed"
+            return
+        # Copies of a booth share the blob: every item showing it becomes ready together.
+        same_blob = await session.scalars(
+            select(Media).where(Media.sha256 == media.sha256, Media.kind == MediaKind.IMAGE)
+        )
+        for item in same_blob:
+            item.thumb_key = variant_key(media.sha256, "thumb")
+            item.width, item.height = media.width, media.height
+            item.status = "ready"
+
+
+async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
+    """Tell the exhibitor that their booth was approved or why it was not. Once per review."""
+    settings: Settings = ctx["settings"]
+    mailer: Mailer = ctx["mailer"]
+    key = ctx.get("job_id") or f"booth-review:{booth_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        row = (
+            await session.execute(
+                select(Booth, Fair, User)
+                .join(Fair, Fair.id == Booth.fair_id)
+                .join(User, User.id == Booth.owner_id)
+                .where(Booth.id == booth_id)
+            )
+        ).first()
+        if row is None:
+            return
+        booth, fair, owner = row
+        if booth.status == BoothStatus.PENDING:
+            return  # edited and resubmitted since the review: nothing to announce
+        with use_language(owner.locale):
+            fair_title = pick_text(fair.title)[0]
+            if booth.status == BoothStatus.APPROVED:
+                subject = _("Your booth in %(fair)s is approved") % {"fair": fair_title}
+            else:
+                subject = _("Your booth in %(fair)s needs changes") % {"fair": fair_title}
+            text = render(
+                "mail/booth_review.txt",
+                user=owner,
+                booth=booth,
+                fair_title=fair_title,
+                base_url=settings.base_url,
+            )
+        await mailer.send(
+            build_message(settings, key=key, to=owner.email, subject=subject, text=text), key=key
+        )
+
+    return await run_once(ctx["sessionmaker"], key, "send_booth_review_mail", effect)
+
+
+JOBS = {
+    "make_media_variants": make_media_variants,
+    "send_booth_review_mail": send_booth_review_mail,
+}

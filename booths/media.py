@@ -1,0 +1,294 @@
+"""Media files: what a file is (from its bytes), receiving an upload without holding it,
+making images safe to publish, thumbnails.
+
+The type comes from the content (``filetype`` reads the magic bytes), never from the name
+or the client's Content-Type. The size limit for the sniffed kind is enforced while the
+body streams in: the upload stops at the first byte over the limit and its staging file
+is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import AsyncIterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import filetype
+from PIL import Image, ImageOps, UnidentifiedImageError
+from python_multipart import MultipartParser
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import parse_options_header
+
+from booths.models import MediaKind
+from booths.storage import discard
+from fair.config import Settings
+from fair.errors import BadRequest, DomainError
+from fair.i18n import lazy
+from fair.web import PayloadTooLarge
+
+SNIFF_BYTES = 262  # what filetype needs to tell every type we accept
+MAX_FIELDS = 8
+MAX_FIELD_BYTES = 2000
+MAX_PIXELS = 50_000_000  # refuse decompression bombs long before Pillow's own limit
+THUMB_SIZES = {"thumb": 480, "large": 1600}
+
+
+@dataclass(frozen=True)
+class MediaType:
+    kind: MediaKind
+    content_type: str
+    extension: str
+
+
+ACCEPTED = {
+    "image/jpeg": MediaType(MediaKind.IMAGE, "image/jpeg", "jpg"),
+    "image/png": MediaType(MediaKind.IMAGE, "image/png", "png"),
+    "image/webp": MediaType(MediaKind.IMAGE, "image/webp", "webp"),
+    "video/mp4": MediaType(MediaKind.VIDEO, "video/mp4", "mp4"),
+    "video/webm": MediaType(MediaKind.VIDEO, "video/webm", "webm"),
+    "application/pdf": MediaType(MediaKind.PDF, "application/pdf", "pdf"),
+}
+
+
+class UnsupportedFile(DomainError):
+    status = 415
+    code = "unsupported_file"
+    message = lazy("This file type is not accepted. Upload JPEG, PNG, WebP, MP4, WebM or PDF.")
+
+
+class FileTooLarge(PayloadTooLarge):
+    code = "file_too_large"
+    message = lazy("The file is too large: at most %(limit)s MB for this kind of file.")
+
+
+def sniff(head: bytes) -> MediaType | None:
+    """The accepted type these first bytes belong to, or None."""
+    guess = filetype.guess(head)
+    return ACCEPTED.get(guess.mime) if guess else None
+
+
+def limit_for(kind: MediaKind, settings: Settings) -> int:
+    return {
+        MediaKind.IMAGE: settings.max_image_bytes,
+        MediaKind.VIDEO: settings.max_video_bytes,
+        MediaKind.PDF: settings.max_pdf_bytes,
+    }[kind]
+
+
+def largest_limit(settings: Settings) -> int:
+    return max(settings.max_image_bytes, settings.max_video_bytes, settings.max_pdf_bytes)
+
+
+def clean_filename(name: str) -> str:
+    """A display name only (never a path): no directories, no control characters."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*]", "", name).strip(" .")
+    return name[:120] or "file"
+
+
+@dataclass
+class ReceivedUpload:
+    path: Path
+    media_type: MediaType
+    size: int
+    sha256: str
+    filename: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _Receiver:
+    """Callbacks for python-multipart's streaming parser: one file part, a few text fields."""
+
+    def __init__(self, settings: Settings, staging: Path) -> None:
+        self.settings = settings
+        self.staging = staging
+        self.fields: dict[str, str] = {}
+        self.headers: dict[bytes, bytes] = {}
+        self._header_field = b""
+        self._header_value = b""
+        self.part_name = ""
+        self.part_filename: str | None = None
+        self.part_buffer = bytearray()
+        self.file: IO[bytes] | None = None
+        self.file_done = False
+        self.filename = ""
+        self.head = bytearray()
+        self.media_type: MediaType | None = None
+        self.size = 0
+        self.hash = hashlib.sha256()
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self.headers = {}
+        self.part_buffer = bytearray()
+        self.part_filename = None
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.headers[self._header_field.lower()] = self._header_value
+        self._header_field = self._header_value = b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
+        self.part_name = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        self.part_filename = None if filename is None else filename.decode("utf-8", "replace")
+        if self.part_filename is not None:
+            if self.file is not None or self.file_done:
+                raise BadRequest(lazy("Upload one file at a time."))
+            self.filename = clean_filename(self.part_filename)
+            self.file = self.staging.open("wb")
+        elif len(self.fields) >= MAX_FIELDS:
+            raise BadRequest(lazy("The upload has too many fields."))
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self.file is None:
+            self.part_buffer += chunk
+            if len(self.part_buffer) > MAX_FIELD_BYTES:
+                raise BadRequest(lazy("A form field of the upload is too long."))
+            return
+        if self.media_type is None:
+            self.head += chunk
+            if len(self.head) >= SNIFF_BYTES:
+                self._decide_type()
+        self.size += len(chunk)
+        if self.media_type is not None:
+            limit = limit_for(self.media_type.kind, self.settings)
+            if self.size > limit:
+                raise FileTooLarge(limit=limit // (1024 * 1024))
+        self.hash.update(chunk)
+        self.file.write(chunk)
+
+    def _decide_type(self) -> None:
+        self.media_type = sniff(bytes(self.head[:SNIFF_BYTES]))
+        if self.media_type is None:
+            raise UnsupportedFile()
+
+    def on_part_end(self) -> None:
+        if self.file is not None:
+            if self.media_type is None:  # a file shorter than the sniffing window
+                self._decide_type()
+                assert self.media_type is not None
+                if self.size > limit_for(self.media_type.kind, self.settings):
+                    raise FileTooLarge(
+                        limit=limit_for(self.media_type.kind, self.settings) // (1024 * 1024)
+                    )
+            self.file.close()
+            self.file = None
+            self.file_done = True
+        elif self.part_name:
+            self.fields[self.part_name] = self.part_buffer.decode("utf-8", "replace").strip()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def boundary_of(content_type: str) -> bytes:
+    kind, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary:
+        raise UnsupportedFile(lazy("Send the file as multipart/form-data."))
+    return boundary
+
+
+async def receive_upload(
+    body: AsyncIterable[bytes], *, content_type: str, settings: Settings, staging: Path
+) -> ReceivedUpload:
+    """Stream a multipart body into ``staging``; on any failure the staging file is gone."""
+    receiver = _Receiver(settings, staging)
+    parser = MultipartParser(boundary_of(content_type), receiver.callbacks())  # type: ignore[arg-type]
+    try:
+        async for chunk in body:
+            parser.write(chunk)
+        parser.finalize()
+        if not receiver.file_done or receiver.media_type is None:
+            raise BadRequest(lazy("Choose a file to upload."), field="file")
+    except MultipartParseError:
+        receiver.close()
+        discard(staging)
+        raise BadRequest(lazy("The upload could not be read.")) from None
+    except BaseException:
+        receiver.close()
+        discard(staging)
+        raise
+    return ReceivedUpload(
+        path=staging,
+        media_type=receiver.media_type,
+        size=receiver.size,
+        sha256=receiver.hash.hexdigest(),
+        filename=receiver.filename,
+        fields=receiver.fields,
+    )
+
+
+def _open_image(source: Path | bytes) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+        if image.width * image.height > MAX_PIXELS:
+            raise UnsupportedFile(lazy("The image has too many pixels (at most 50 megapixels)."))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise UnsupportedFile(lazy("The image is damaged or not a real image.")) from None
+    return image
+
+
+def strip_metadata(source: Path, target: Path, media_type: MediaType) -> tuple[int, int]:
+    """Re-encode an image without EXIF (GPS, camera serials), upright, keeping its colour
+    profile. Blocking (Pillow); run it in a thread. Returns the image's width and height."""
+    with _open_image(source) as image:
+        upright = ImageOps.exif_transpose(image) or image
+        options: dict[str, object] = {}
+        if icc := image.info.get("icc_profile"):
+            options["icc_profile"] = icc
+        if media_type.content_type == "image/jpeg":
+            if upright.mode not in {"RGB", "L", "CMYK"}:
+                upright = upright.convert("RGB")
+            options.update(quality=92, optimize=True)
+            upright.save(target, "JPEG", **options)
+        elif media_type.content_type == "image/png":
+            upright.save(target, "PNG", optimize=True, **options)
+        else:
+            upright.save(target, "WEBP", quality=90, **options)
+        return upright.width, upright.height
+
+
+def thumbnail(data: bytes, size: int) -> tuple[bytes, int, int]:
+    """A WebP no larger than ``size`` on its long side, and the original's dimensions."""
+    with _open_image(data) as image:
+        width, height = image.size
+        copy = image.convert("RGBA" if image.mode in {"RGBA", "LA", "P"} else "RGB")
+        copy.thumbnail((size, size), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        copy.save(out, "WEBP", quality=82, method=4)
+        return out.getvalue(), width, height
+
+
+def blob_key(sha256: str, media_type: MediaType) -> str:
+    return f"originals/{sha256[:2]}/{sha256}.{media_type.extension}"
+
+
+def variant_key(sha256: str, variant: str) -> str:
+    return f"variants/{sha256[:2]}/{sha256}-{variant}.webp"

@@ -1,0 +1,201 @@
+"""Booths, their products and media, and the visits that feed the funnel."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fair.db import Base, new_id, utcnow
+
+
+class BoothStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class TagKind(enum.StrEnum):
+    CATEGORY = "category"
+    MARKET = "market"
+    LANGUAGE = "language"
+
+
+class MediaKind(enum.StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+    PDF = "pdf"
+
+
+class Booth(Base):
+    __tablename__ = "booths"
+    __table_args__ = (
+        # One booth per company per fair; the key is the company name, normalised.
+        UniqueConstraint("fair_id", "company_key"),
+        Index("ix_booths_fair_id_status", "fair_id", "status"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    fair_id: Mapped[str] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    company_key: Mapped[str] = mapped_column(String(200))
+    company: Mapped[dict[str, Any]]
+    tagline: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    description: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    certifications: Mapped[list[str]] = mapped_column(default=list)
+    website: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(16), default=BoothStatus.PENDING)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    copied_from_id: Mapped[str | None] = mapped_column(
+        ForeignKey("booths.id", ondelete="SET NULL"), default=None
+    )
+    # Folded text for search (see booths.text): names and taglines, and everything.
+    search_name: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    tags: Mapped[list[BoothTag]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="BoothTag.position",
+        passive_deletes=True,
+    )
+
+    def codes(self, kind: TagKind) -> list[str]:
+        return [tag.code for tag in self.tags if tag.kind == kind]
+
+    @property
+    def categories(self) -> list[str]:
+        return self.codes(TagKind.CATEGORY)
+
+    @property
+    def markets(self) -> list[str]:
+        return self.codes(TagKind.MARKET)
+
+    @property
+    def languages(self) -> list[str]:
+        return self.codes(TagKind.LANGUAGE)
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == BoothStatus.APPROVED
+
+
+class BoothTag(Base):
+    """A booth's categories, target markets and meeting languages, one row per code, so the
+    directory filters and the reports group by an indexed column."""
+
+    __tablename__ = "booth_tags"
+    __table_args__ = (Index("ix_booth_tags_kind_code", "kind", "code", "booth_id"),)
+
+    booth_id: Mapped[str] = mapped_column(
+        ForeignKey("booths.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint(
+            "price_min IS NULL OR price_max IS NULL OR price_min <= price_max",
+            name="price_range_in_order",
+        ),
+        Index("ix_products_booth_id_position", "booth_id", "position"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
+    name: Mapped[dict[str, Any]]
+    description: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    hs_code: Mapped[str] = mapped_column(String(6), default="")
+    moq: Mapped[int | None] = mapped_column(default=None)
+    moq_unit: Mapped[str] = mapped_column(String(16), default="piece")
+    price_min: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    price_max: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    currency: Mapped[str] = mapped_column(String(3), default="JPY")
+    lead_time_days: Mapped[int | None] = mapped_column(default=None)
+    position: Mapped[int] = mapped_column(default=0)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Media(Base):
+    """An uploaded file of a booth (or of one of its products). The blob is stored once per
+    content hash; the row says whose it is and how it is shown."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        UniqueConstraint("booth_id", "sha256"),
+        Index("ix_media_booth_id_position", "booth_id", "position"),
+        CheckConstraint("kind IN ('image', 'video', 'pdf')", name="kind_known"),
+        CheckConstraint("status IN ('processing', 'ready', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
+    product_id: Mapped[str | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), default=None, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default="processing")
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VisitKind(enum.StrEnum):
+    BOOTH = "booth"
+    PRODUCT = "product"
+    BROCHURE = "brochure"
+
+
+class Visit(Base):
+    """One visitor looking at a booth, a product or a brochure on one day (counted once)."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject_id", "visitor_key", "day"),
+        Index("ix_visits_booth_id_day", "booth_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
+    subject_id: Mapped[str] = mapped_column(String(32))
+    visitor_key: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    day: Mapped[date]
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,155 @@
+"""Public booth pages: the directory of a fair, a booth, a product."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from booths import analytics, catalog, directory, service
+from booths.models import Booth, Media, MediaKind, Product, VisitKind
+from booths.routes import query_filters, visitor_of
+from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
+from fair import i18n
+from fair.accounts.models import Role
+from fair.fairs.models import Fair
+from fair.fairs.phase import Phase
+from fair.fairs.service import get_fair, phase_of
+from fair.web import db, page, user_of
+
+# The programme's buyer countries come first in the market filter.
+MAIN_MARKETS = ("CN", "VN", "TW", "TH", "US", "HK", "SG", "MY", "ID", "PH", "KR", "DE", "FR", "GB")
+
+
+def format_price(product: Product) -> str:
+    """ "¥1,800 – ¥2,600", "from US$4.50" or "" in the viewer's locale."""
+    low, high = product.price_min, product.price_max
+    if low is None and high is None:
+        return ""
+    if low is not None and high is not None and low != high:
+        return (
+            f"{i18n.format_currency(low, product.currency)} – "
+            f"{i18n.format_currency(high, product.currency)}"
+        )
+    value = low if low is not None else high
+    return i18n.format_currency(value, product.currency)  # type: ignore[arg-type]
+
+
+def format_moq(product: Product) -> str:
+    if not product.moq:
+        return ""
+    unit = i18n.gettext(MOQ_UNITS.get(product.moq_unit, MOQ_UNITS["piece"]))
+    return f"{i18n.format_number(product.moq)} {unit}"
+
+
+def template_helpers() -> dict[str, Any]:
+    return {
+        "category_label": lambda code: category_label(code, i18n.current_language()),
+        "format_price": format_price,
+        "format_moq": format_moq,
+    }
+
+
+async def directory_page(request: Request) -> Response:
+    session, viewer = db(request), user_of(request)
+    fair = await get_fair(session, request.path_params["slug"], viewer=viewer)
+    filters = query_filters(request)
+    result = await directory.search(session, fair, filters)
+    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    own = None
+    if viewer is not None and viewer.has_role(Role.EXHIBITOR):
+        own = next(
+            (b for b, f in await service.my_booths(session, actor=viewer) if f.id == fair.id), None
+        )
+    return page(
+        request,
+        "booths/directory.html",
+        {
+            "fair": fair,
+            "phase": phase_of(fair),
+            "filters": filters,
+            "result": result,
+            "categories": sorted(
+                CATEGORIES, key=lambda c: category_label(c, i18n.current_language())
+            ),
+            "markets": [(code, i18n.territory_name(code)) for code in MAIN_MARKETS],
+            "page_url": lambda n: f"?{urlencode({**query, 'page': n})}",
+            "own_booth": own,
+            **template_helpers(),
+        },
+    )
+
+
+def _gallery(media: list[Media]) -> dict[str, list[Media]]:
+    return {
+        "images": [m for m in media if m.kind == MediaKind.IMAGE and m.status != "failed"],
+        "videos": [m for m in media if m.kind == MediaKind.VIDEO],
+        "brochures": [m for m in media if m.kind == MediaKind.PDF],
+    }
+
+
+async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
+    session, viewer = db(request), user_of(request)
+    fair = await session.get(Fair, booth.fair_id)
+    assert fair is not None
+    products = await service.list_products(session, booth.id)
+    media = await service.list_media(session, booth.id)
+    photos: dict[str, Media] = {}
+    for item in media:
+        if item.product_id and item.kind == MediaKind.IMAGE:
+            photos.setdefault(item.product_id, item)
+    gallery = _gallery([m for m in media if not m.product_id or m.kind != MediaKind.IMAGE])
+    return {
+        "booth": booth,
+        "fair": fair,
+        "phase": phase_of(fair),
+        "Phase": Phase,
+        "products": products,
+        "product_photos": photos,
+        "is_owner": service.can_manage(viewer, booth),
+        **gallery,
+        **template_helpers(),
+    }
+
+
+async def booth_page(request: Request) -> Response:
+    session, viewer = db(request), user_of(request)
+    booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
+    await analytics.record_visit(
+        session,
+        kind=VisitKind.BOOTH,
+        booth=booth,
+        subject_id=booth.id,
+        viewer=viewer,
+        key=visitor_of(request),
+    )
+    return page(request, "booths/booth.html", await _booth_context(request, booth))
+
+
+async def product_page(request: Request) -> Response:
+    session, viewer = db(request), user_of(request)
+    booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
+    product = await catalog.get_product(session, booth, request.path_params["product_id"])
+    await analytics.record_visit(
+        session,
+        kind=VisitKind.PRODUCT,
+        booth=booth,
+        subject_id=product.id,
+        viewer=viewer,
+        key=visitor_of(request),
+    )
+    context = await _booth_context(request, booth)
+    media = await service.list_media(session, booth.id)
+    context["product"] = product
+    context["photos"] = [m for m in media if m.product_id == product.id and m.kind == "image"]
+    return page(request, "booths/product.html", context)
+
+
+routes = [
+    Route("/fairs/{slug}/booths", directory_page, methods=["GET"]),
+    Route("/booths/{booth_id}", booth_page, methods=["GET"]),
+    Route("/booths/{booth_id}/products/{product_id}", product_page, methods=["GET"]),
+]

@@ -1,0 +1,367 @@
+"""Booths: creating one, editing it, review by an organizer, copying it into the next fair.
+
+Who may do what is decided here, not only in the routes: the owner edits, an organizer
+reviews, everyone sees approved booths of published fairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths.errors import BadOrdering, BoothExists, BoothNotFound, FairClosed, NotApproved
+from booths.models import Booth, BoothStatus, BoothTag, Media, Product, TagKind
+from booths.schemas import BoothCreate, BoothUpdate
+from booths.taxonomy import CATEGORIES
+from booths.text import fold, texts
+from fair import outbox
+from fair.accounts.models import Role, User
+from fair.accounts.service import require_role, require_user
+from fair.db import utcnow
+from fair.errors import Forbidden, ValidationFailed
+from fair.fairs.models import Fair
+from fair.fairs.phase import Phase
+from fair.fairs.service import get_fair, phase_of
+from fair.i18n import lazy
+
+REVIEWERS = (Role.ORGANIZER,)
+INSIDERS = (Role.ORGANIZER, Role.STAFF)
+TAG_FIELDS = {
+    "categories": TagKind.CATEGORY,
+    "markets": TagKind.MARKET,
+    "languages": TagKind.LANGUAGE,
+}
+
+
+def company_key(name: str) -> str:
+    return fold(name)[:200]
+
+
+def can_manage(user: User | None, booth: Booth) -> bool:
+    return user is not None and user.id == booth.owner_id
+
+
+def can_see(user: User | None, booth: Booth, fair: Fair) -> bool:
+    if can_manage(user, booth) or (user is not None and user.has_role(*INSIDERS)):
+        return True
+    return booth.is_public and fair.status == "published"
+
+
+async def load_booth(session: AsyncSession, booth_id: str, *, viewer: User | None) -> Booth:
+    """A booth the viewer may see; others' unapproved booths do not exist for them."""
+    booth = await session.get(Booth, booth_id) if len(booth_id) <= 32 else None
+    if booth is None:
+        raise BoothNotFound()
+    fair = await session.get(Fair, booth.fair_id)
+    if fair is None or not can_see(viewer, booth, fair):
+        raise BoothNotFound()
+    return booth
+
+
+async def load_managed_booth(session: AsyncSession, booth_id: str, *, actor: User | None) -> Booth:
+    """A booth the actor owns: 401 when signed out, 404 when missing, 403 when not theirs."""
+    user = require_user(actor)
+    booth = await session.get(Booth, booth_id) if len(booth_id) <= 32 else None
+    if booth is None:
+        raise BoothNotFound()
+    if not can_manage(user, booth):
+        raise Forbidden(lazy("This booth belongs to another exhibitor."))
+    return booth
+
+
+def _set_tags(booth: Booth, kind: TagKind, codes: Sequence[str]) -> None:
+    # Rows that stay are reused: the unit of work inserts before it deletes, so dropping and
+    # re-adding the same (booth, kind, code) in one flush would collide on the primary key.
+    others = [tag for tag in booth.tags if tag.kind != kind]
+    existing = {tag.code: tag for tag in booth.tags if tag.kind == kind}
+    wanted = []
+    for index, code in enumerate(codes):
+        tag = existing.get(code) or BoothTag(kind=kind, code=code)
+        tag.position = index
+        wanted.append(tag)
+    booth.tags = others + wanted
+
+
+async def refresh_search(session: AsyncSession, booth: Booth) -> None:
+    """Recompute the folded search text of a booth and of its products."""
+    products = (await session.scalars(select(Product).where(Product.booth_id == booth.id))).all()
+    for product in products:
+        product.search_text = texts(product.name, product.description, product.hs_code)
+    category_labels = [CATEGORIES[code] for code in booth.categories if code in CATEGORIES]
+    booth.search_name = texts(booth.company, booth.tagline)
+    booth.search_text = texts(
+        booth.company,
+        booth.tagline,
+        booth.description,
+        booth.city,
+        booth.certifications,
+        *category_labels,
+        *(p.search_text for p in products),
+    )
+
+
+async def _ensure_open(fair: Fair) -> None:
+    if phase_of(fair) == Phase.CLOSED:
+        raise FairClosed()
+
+
+async def _ensure_no_booth(session: AsyncSession, fair: Fair, key: str) -> None:
+    taken = await session.scalar(
+        select(Booth.id).where(Booth.fair_id == fair.id, Booth.company_key == key)
+    )
+    if taken:
+        raise BoothExists()
+
+
+async def create_booth(
+    session: AsyncSession, *, actor: User | None, fair_slug: str, data: BoothCreate
+) -> Booth:
+    """An exhibitor opens its company's booth in a fair; it waits for review."""
+    user = require_role(actor, Role.EXHIBITOR)
+    fair = await get_fair(session, fair_slug, viewer=user)
+    await _ensure_open(fair)
+    await _ensure_no_booth(session, fair, company_key(user.company or user.email))
+    return await build_booth(session, fair=fair, owner=user, data=data)
+
+
+async def build_booth(
+    session: AsyncSession, *, fair: Fair, owner: User, data: BoothCreate
+) -> Booth:
+    """The booth row itself, without the checks of ``create_booth`` (the demo uses it for
+    fairs that have already ended)."""
+    booth = Booth(
+        fair_id=fair.id,
+        owner_id=owner.id,
+        company_key=company_key(owner.company or owner.email),
+        company=data.company,
+        tagline=data.tagline,
+        description=data.description,
+        certifications=data.certifications,
+        website=data.website,
+        city=data.city,
+        status=BoothStatus.PENDING,
+        tags=[],
+    )
+    for name, kind in TAG_FIELDS.items():
+        _set_tags(booth, kind, getattr(data, name))
+    session.add(booth)
+    await session.flush()
+    await refresh_search(session, booth)
+    await session.flush()
+    return booth
+
+
+async def update_booth(
+    session: AsyncSession, *, actor: User | None, booth_id: str, data: BoothUpdate
+) -> Booth:
+    """Change the fields that were sent. A rejected booth that is edited goes back to review."""
+    booth = await load_managed_booth(session, booth_id, actor=actor)
+    changes = data.model_dump(exclude_unset=True)
+    empty = [name for name, value in changes.items() if value is None]
+    if empty:
+        raise ValidationFailed({name: lazy("This field cannot be empty.") for name in empty})
+    for name, value in changes.items():
+        if name in TAG_FIELDS:
+            _set_tags(booth, TAG_FIELDS[name], value)
+        else:
+            setattr(booth, name, value)
+    if changes and booth.status == BoothStatus.REJECTED:
+        booth.status = BoothStatus.PENDING
+    booth.updated_at = utcnow()
+    await refresh_search(session, booth)
+    await session.flush()
+    return booth
+
+
+async def _review(
+    session: AsyncSession, actor: User | None, booth_id: str, status: BoothStatus, note: str
+) -> Booth:
+    reviewer = require_role(actor, *REVIEWERS)
+    booth = await session.get(Booth, booth_id) if len(booth_id) <= 32 else None
+    if booth is None:
+        raise BoothNotFound()
+    if booth.status == status and booth.review_note == note:
+        return booth  # a repeated click changes nothing and mails nobody twice
+    booth.status = status
+    booth.review_note = note
+    booth.reviewed_by = reviewer.id
+    booth.reviewed_at = utcnow()
+    await session.flush()
+    await outbox.enqueue(
+        session,
+        "send_booth_review_mail",
+        key=f"booth-review:{booth.id}:{booth.reviewed_at.isoformat()}",
+        booth_id=booth.id,
+    )
+    return booth
+
+
+async def approve_booth(session: AsyncSession, *, actor: User | None, booth_id: str) -> Booth:
+    return await _review(session, actor, booth_id, BoothStatus.APPROVED, "")
+
+
+async def reject_booth(
+    session: AsyncSession, *, actor: User | None, booth_id: str, reason: str
+) -> Booth:
+    return await _review(session, actor, booth_id, BoothStatus.REJECTED, reason)
+
+
+async def copy_booth(
+    session: AsyncSession, *, actor: User | None, booth_id: str, fair_slug: str
+) -> Booth:
+    """Copy an approved booth (texts, products, media) into another fair, pending review.
+    Media rows point at the same stored blobs: nothing is uploaded again."""
+    source = await load_managed_booth(session, booth_id, actor=actor)
+    if source.status != BoothStatus.APPROVED:
+        raise NotApproved()
+    fair = await get_fair(session, fair_slug, viewer=actor)
+    await _ensure_open(fair)
+    await _ensure_no_booth(session, fair, source.company_key)
+    booth = Booth(
+        fair_id=fair.id,
+        owner_id=source.owner_id,
+        company_key=source.company_key,
+        company=dict(source.company),
+        tagline=dict(source.tagline),
+        description=dict(source.description),
+        certifications=list(source.certifications),
+        website=source.website,
+        city=source.city,
+        status=BoothStatus.PENDING,
+        copied_from_id=source.id,
+        tags=[BoothTag(kind=t.kind, code=t.code, position=t.position) for t in source.tags],
+    )
+    session.add(booth)
+    await session.flush()
+    product_ids: dict[str, str] = {}
+    for product in await list_products(session, source.id):
+        clone = Product(
+            booth_id=booth.id,
+            **{name: getattr(product, name) for name in _PRODUCT_COPY_FIELDS},
+        )
+        session.add(clone)
+        await session.flush()
+        product_ids[product.id] = clone.id
+    for item in await list_media(session, source.id):
+        session.add(
+            Media(
+                booth_id=booth.id,
+                product_id=product_ids.get(item.product_id or ""),
+                **{name: getattr(item, name) for name in _MEDIA_COPY_FIELDS},
+            )
+        )
+    await refresh_search(session, booth)
+    await session.flush()
+    return booth
+
+
+_PRODUCT_COPY_FIELDS = (
+    "name",
+    "description",
+    "hs_code",
+    "moq",
+    "moq_unit",
+    "price_min",
+    "price_max",
+    "currency",
+    "lead_time_days",
+    "position",
+    "search_text",
+)
+_MEDIA_COPY_FIELDS = (
+    "kind",
+    "content_type",
+    "size",
+    "sha256",
+    "storage_key",
+    "thumb_key",
+    "filename",
+    "title",
+    "width",
+    "height",
+    "status",
+    "position",
+)
+
+
+async def list_products(session: AsyncSession, booth_id: str) -> list[Product]:
+    query = select(Product).where(Product.booth_id == booth_id)
+    return list((await session.scalars(query.order_by(Product.position, Product.created_at))).all())
+
+
+async def list_media(session: AsyncSession, booth_id: str) -> list[Media]:
+    query = select(Media).where(Media.booth_id == booth_id)
+    return list((await session.scalars(query.order_by(Media.position, Media.created_at))).all())
+
+
+async def my_booths(session: AsyncSession, *, actor: User | None) -> list[tuple[Booth, Fair]]:
+    user = require_user(actor)
+    query = (
+        select(Booth, Fair)
+        .join(Fair, Fair.id == Booth.fair_id)
+        .where(Booth.owner_id == user.id)
+        .order_by(Fair.starts_on.desc())
+    )
+    return [(booth, fair) for booth, fair in (await session.execute(query)).all()]
+
+
+async def review_queue(
+    session: AsyncSession, *, actor: User | None, status: BoothStatus, fair_slug: str | None
+) -> list[tuple[Booth, Fair]]:
+    require_role(actor, *REVIEWERS)
+    query = (
+        select(Booth, Fair)
+        .join(Fair, Fair.id == Booth.fair_id)
+        .where(Booth.status == status)
+        .order_by(Fair.starts_on, Booth.created_at)
+    )
+    if fair_slug:
+        query = query.where(Fair.slug == fair_slug)
+    return [(booth, fair) for booth, fair in (await session.execute(query)).all()]
+
+
+async def counts_by_status(session: AsyncSession, fair_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(Booth.status, func.count()).where(Booth.fair_id == fair_id).group_by(Booth.status)
+    )
+    return {status: count for status, count in rows.all()}
+
+
+def apply_order(items: Sequence[Any], ids: Sequence[str]) -> None:
+    """Set ``position`` from a full list of the items' ids, in the wanted order."""
+    by_id = {item.id: item for item in items}
+    if len(ids) != len(by_id) or set(ids) != set(by_id):
+        raise BadOrdering()
+    for position, item_id in enumerate(ids):
+        by_id[item_id].position = position
+
+
+def completeness(
+    booth: Booth, products: Sequence[Product], media: Sequence[Media]
+) -> list[tuple[str, bool]]:
+    """What a buyer will find, item by item (msgid, done); the editor shows the missing ones."""
+    images = [m for m in media if m.kind == "image"]
+    return [
+        (lazy("A tagline in Japanese and English"), {"ja", "en"} <= set(booth.tagline)),
+        (
+            lazy("Your company story in Japanese and English"),
+            {"ja", "en"} <= set(booth.description),
+        ),
+        (
+            lazy("Texts in at least one buyer language (Chinese, Vietnamese or Thai)"),
+            bool({"zh_Hans", "zh_Hant", "vi", "th"} & set(booth.description)),
+        ),
+        (lazy("At least one industry category"), bool(booth.categories)),
+        (lazy("Target markets"), bool(booth.markets)),
+        (lazy("At least three products"), len(products) >= 3),
+        (
+            lazy("Prices or minimum order quantities for every product"),
+            bool(products) and all(p.moq or p.price_min is not None for p in products),
+        ),
+        (lazy("At least three photos"), len(images) >= 3),
+        (lazy("A brochure (PDF) or a video"), any(m.kind in {"pdf", "video"} for m in media)),
+        (lazy("Your website"), bool(booth.website)),
+    ]

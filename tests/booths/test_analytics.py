@@ -1,0 +1,104 @@
+"""Booth analytics: one view per visitor per booth per day; the exhibitor sees who came."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
+from helpers import login, make_client, make_user
+from media_files import pdf
+
+from booths import analytics
+from booths.models import Booth, VisitKind
+from fair.db import utcnow
+
+CSRF = "analytics-csrf-token-0123456789"
+
+
+async def approved_booth_with_product_and_brochure(client, session):
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth = await create_booth(client)
+    product = (await client.post(f"/api/booths/{booth['id']}/products", json=TUMBLER)).json()
+    client.cookies.set("kk_csrf", CSRF)
+    brochure = (
+        await client.post(
+            f"/api/booths/{booth['id']}/media",
+            files={"file": ("catalogue.pdf", pdf(), "application/pdf")},
+            headers={"X-CSRF-Token": CSRF},
+        )
+    ).json()
+    await approve(client, session, booth["id"])
+    return booth, product, brochure
+
+
+async def test_views_counted_once_per_visitor_and_day_and_buyers_listed(client, session, app):
+    booth, product, brochure = await approved_booth_with_product_and_brochure(client, session)
+    await make_user(
+        session, "buyer", "lan@saigon.example", company="Saigon Trading JSC", country="VN"
+    )
+    await login(client, "lan@saigon.example")
+    for _ in range(3):  # reloading the page is still one visit
+        assert (await client.get(f"/api/booths/{booth['id']}")).status_code == 200
+    assert (await client.get(brochure["url"])).status_code == 200
+    assert (await client.get(brochure["url"], headers={"Range": "bytes=0-9"})).status_code == 206
+
+    async with make_client(app) as anonymous:
+        await anonymous.get(f"/api/booths/{booth['id']}", headers={"User-Agent": "Browser A"})
+        await anonymous.get(f"/api/booths/{booth['id']}", headers={"User-Agent": "Browser A"})
+        await anonymous.get(f"/api/booths/{booth['id']}", headers={"User-Agent": "Browser B"})
+
+    # The exhibitor's own look and an organizer's do not count.
+    await login(client, "kenji@tsubame.example")
+    await client.get(f"/api/booths/{booth['id']}")
+    report = (await client.get(f"/api/booths/{booth['id']}/analytics")).json()
+    assert (report["booth_views"], report["unique_visitors"], report["signed_in_visitors"]) == (
+        3,
+        3,
+        1,
+    )
+    assert report["brochure_downloads"] == [
+        {"media_id": brochure["id"], "filename": "catalogue.pdf", "downloads": 1}
+    ]
+    assert [(v["company"], v["country"], v["days"]) for v in report["visitors"]] == [
+        ("Saigon Trading JSC", "VN", 1)
+    ]
+    assert product["id"]  # product views are counted by the booth page (see test_pages)
+
+
+async def test_a_visit_on_another_day_counts_again(session, client):
+    booth_json, _, _ = await approved_booth_with_product_and_brochure(client, session)
+    booth = await session.get(Booth, booth_json["id"])
+    buyer = await make_user(session, "buyer", "lan@saigon.example")
+    today = utcnow()
+    for when in (today, today, today + timedelta(days=1)):
+        await analytics.record_visit(
+            session,
+            kind=VisitKind.BOOTH,
+            booth=booth,
+            subject_id=booth.id,
+            viewer=buyer,
+            key=analytics.visitor_key(buyer, "", ""),
+            now=when,
+        )
+    await session.commit()
+    await login(client, "kenji@tsubame.example")
+    report = (await client.get(f"/api/booths/{booth.id}/analytics")).json()
+    assert report["booth_views"] == 2
+    assert [d["views"] for d in report["daily"]] == [1, 1]
+    assert report["visitors"][0]["days"] == 2
+
+
+async def test_only_owner_and_programme_staff_see_analytics(client, session):
+    booth, _, _ = await approved_booth_with_product_and_brochure(client, session)
+    url = f"/api/booths/{booth['id']}/analytics"
+    await exhibitor(client, session, "rival@seki.example", "Seki Kaji")
+    assert (await client.get(url)).status_code == 403
+    await make_user(session, "buyer", "lan@saigon.example")
+    await login(client, "lan@saigon.example")
+    assert (await client.get(url)).status_code == 403
+    await make_user(session, "staff", "staff@example.com")
+    await login(client, "staff@example.com")
+    assert (await client.get(url)).status_code == 200
+    client.cookies.clear()
+    assert (await client.get(url)).status_code == 401
