@@ -172,11 +172,17 @@ def query_filters(request: Request) -> directory.Filters:
 
 
 def hit_json(hit: directory.Hit) -> dict[str, Any]:
+    """A booth in a list: everything but the long company story, which ``GET
+    /api/booths/{id}`` carries (in six languages it was four fifths of a directory page)."""
+    summary = booth_json(hit.booth)
+    del summary["description"]
     return {
-        **booth_json(hit.booth),
+        **summary,
         "product_count": hit.product_count,
         "cover": media_json(hit.cover) if hit.cover else None,
-        "matched_products": [product_json(p) for p in hit.matched_products],
+        "matched_products": [
+            {"id": p.id, "name": p.name, "hs_code": p.hs_code} for p in hit.matched_products
+        ],
     }
 
 

@@ -170,3 +170,39 @@ async def test_review_queue_lists_pending_booths_for_organizers_only(client, ses
     assert [b["id"] for b in queue] == [booth["id"]]
     bad = await client.get("/api/review/booths?status=maybe")
     assert bad.status_code == 422
+
+
+async def test_review_mails_reach_the_exhibitor_once_in_their_language(client, session, app):
+    import email
+    from email import policy
+
+    from fair import jobs, outbox
+
+    await make_fair(session)
+    await make_user(
+        session, "exhibitor", "kenji@tsubame.example", company="Tsubame Migaki", locale="ja"
+    )
+    await login(client, "kenji@tsubame.example")
+    booth = await create_booth(client)
+    await make_user(session, "organizer", "org@example.com")
+    await login(client, "org@example.com")
+    reason = "英語の会社紹介を追加してください。"
+    await client.post(f"/api/booths/{booth['id']}/reject", json={"reason": reason})
+    await client.post(f"/api/booths/{booth['id']}/reject", json={"reason": reason})  # twice
+    run = outbox.run_inprocess
+    assert await run(app.state.sessionmaker, jobs.JOBS, app.state.job_context) == 1
+    await client.post(f"/api/booths/{booth['id']}/approve")
+    assert await run(app.state.sessionmaker, jobs.JOBS, app.state.job_context) == 1
+    assert await run(app.state.sessionmaker, jobs.JOBS, app.state.job_context) == 0
+
+    folder = app.state.settings.mail_dir
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in folder.glob("*.eml")
+    ]
+    assert [m["To"] for m in messages] == ["kenji@tsubame.example"] * 2
+    rejected = [m for m in messages if reason in m.get_content()]
+    approved = [m for m in messages if reason not in m.get_content()]
+    assert len(rejected) == len(approved) == 1
+    assert f"/booths/{booth['id']}/edit" in rejected[0].get_content()
+    assert "承認" in str(approved[0]["Subject"])  # Japanese, the exhibitor's language

@@ -57,17 +57,35 @@ async def test_user_markup_is_shown_as_text_everywhere(client, session):
     booth, product = await approved_tsubame(
         client,
         session,
+        company={"ja": XSS, "en": XSS},
         tagline={"ja": XSS, "en": XSS},
+        description={"ja": XSS},
         certifications=[XSS[:60]],
         city=XSS,
     )
+    await login(client, "kenji@tsubame.example")
+    renamed = await client.patch(
+        f"/api/booths/{booth['id']}/products/{product['id']}",
+        json={"name": {"ja": XSS}, "description": {"ja": XSS, "vi": XSS}},
+    )
+    assert renamed.status_code == 200
+    client.cookies.clear()
+    await client.get(f"/booths/{booth['id']}/products/{product['id']}")  # a product view
     pages = [
         f"/booths/{booth['id']}",
         "/fairs/2027-06/booths",
+        "/fairs/2027-06/booths?q=alert",
         f"/booths/{booth['id']}/products/{product['id']}",
     ]
     await login(client, "kenji@tsubame.example")
-    pages += [f"/booths/{booth['id']}/edit", "/my/booths"]
+    pages += [
+        f"/booths/{booth['id']}/edit",
+        f"/booths/{booth['id']}/manage/products",
+        f"/booths/{booth['id']}/manage/products/{product['id']}",
+        f"/booths/{booth['id']}/manage/media",
+        f"/booths/{booth['id']}/manage/analytics",
+        "/my/booths",
+    ]
     for url in pages:
         html = (await client.get(url)).text
         assert "<script>alert" not in html, url
