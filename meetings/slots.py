@@ -1,0 +1,222 @@
+"""Slot maths: which meeting slots a booth offers, in any viewer's zone. Pure; no I/O.
+
+Rules that keep it right on every daylight-saving day:
+- The grid is anchored in the booth's zone: each opening interval (a weekly rule or an
+  exception's extra hours on a date) is turned into UTC once, at its edges, and slots step
+  through it in UTC. A local ``datetime + timedelta`` is wall-clock arithmetic and is wrong
+  across a DST change, so it never happens here.
+- Slots are keyed by their UTC instant; a viewer's zone is applied only to label them, so
+  a label never names a local time that does not exist and a repeated hour gives two
+  distinct labels (with their offsets), never a duplicate.
+- A local time written without an offset is accepted only when it names exactly one
+  instant in its zone (``resolve_local``).
+- The list of free slots and the check of one booking are the same function, so a listed
+  slot can be booked and an unlisted one cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+SLOT_LENGTHS = (15, 30, 45, 60)
+
+
+class LocalTimeError(ValueError):
+    """A wall-clock time that names no instant (a DST gap) or two (a repeated hour)."""
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening hours on one ISO weekday (1 = Monday), in the booth's zone."""
+
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class DayChange:
+    """A date closed altogether, or extra opening hours on a date."""
+
+    day: date
+    closed: bool = False
+    start: time | None = None
+    end: time | None = None
+
+
+@dataclass(frozen=True)
+class Availability:
+    timezone: str
+    weekly: tuple[Hours, ...]
+    changes: tuple[DayChange, ...] = ()
+    slot_minutes: int = 30
+    buffer_minutes: int = 0
+    min_notice_minutes: int = 12 * 60
+    max_per_day: int | None = None
+    first_day: date | None = None  # the fair's dates: nothing is offered outside them
+    last_day: date | None = None
+    horizon_days: int | None = None  # how far ahead, counted in the booth's days
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slot(self) -> timedelta:
+        return timedelta(minutes=self.slot_minutes)
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Time already taken at the booth (a confirmed meeting or an unexpired request)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    tags: frozenset[str] = field(default=frozenset(), compare=False)
+
+
+def overlapping_hours(weekly: Sequence[Hours]) -> list[tuple[Hours, Hours]]:
+    """Pairs of weekly rules on one weekday that overlap (an input error)."""
+    pairs = []
+    by_day = sorted(weekly, key=lambda h: (h.weekday, h.start))
+    for first, second in pairwise(by_day):
+        if first.weekday == second.weekday and second.start < first.end:
+            pairs.append((first, second))
+    return pairs
+
+
+def _exists(naive: datetime, zone: ZoneInfo) -> bool:
+    aware = naive.replace(tzinfo=zone)
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def to_utc(day: date, moment: time, zone: ZoneInfo) -> datetime:
+    """The instant a booth's wall clock shows ``moment`` on ``day``: for a repeated time the
+    first of the two, for a time inside a DST gap the moment the clock jumps past it."""
+    naive = datetime.combine(day, moment)
+    while not _exists(naive, zone):  # only inside a gap, at most its length in minutes
+        naive += timedelta(minutes=1)  # walking the wall clock, not measuring time
+    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def resolve_local(naive: datetime, timezone: str) -> datetime:
+    """The one UTC instant a wall-clock time names in ``timezone``; LocalTimeError when it
+    names none (a DST gap) or two (the repeated hour)."""
+    zone = ZoneInfo(timezone)
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+            raise LocalTimeError("nonexistent")
+        raise LocalTimeError("ambiguous")
+    return first.astimezone(UTC)
+
+
+def _intervals_on(day: date, availability: Availability) -> list[tuple[time, time]]:
+    changes = [c for c in availability.changes if c.day == day]
+    if any(c.closed for c in changes):
+        return []
+    hours = [(h.start, h.end) for h in availability.weekly if h.weekday == day.isoweekday()]
+    hours += [(c.start, c.end) for c in changes if c.start is not None and c.end is not None]
+    return sorted(hours)
+
+
+def grid(availability: Availability, first: date, last: date) -> list[Slot]:
+    """Every slot the opening hours make on the booth's days ``first`` to ``last``,
+    before anything is taken away."""
+    zone = availability.zone
+    if availability.first_day:
+        first = max(first, availability.first_day)
+    if availability.last_day:
+        last = min(last, availability.last_day)
+    slots: list[Slot] = []
+    day = first
+    while day <= last:
+        for start, end in _intervals_on(day, availability):
+            begin, finish = to_utc(day, start, zone), to_utc(day, end, zone)
+            if end == time(0):  # "until midnight"
+                finish = to_utc(day + timedelta(days=1), end, zone)
+            moment = begin
+            while moment + availability.slot <= finish:
+                slots.append(Slot(moment, moment + availability.slot))
+                moment += availability.slot
+        day += timedelta(days=1)
+    return sorted(set(slots))
+
+
+def booth_day(instant: datetime, availability: Availability) -> date:
+    return instant.astimezone(availability.zone).date()
+
+
+def _clashes(slot: Slot, busy: Iterable[Busy], buffer: timedelta) -> bool:
+    return any(slot.start < b.end + buffer and b.start < slot.end + buffer for b in busy)
+
+
+def free_slots(
+    availability: Availability,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    busy: Sequence[Busy] = (),
+) -> list[Slot]:
+    """Slots starting in ``[start, end)`` (UTC) that a buyer may book at ``now``: inside the
+    hours and the fair, past the minimum notice, inside the horizon, clear of taken time
+    and its buffer, on a day not yet at its meeting limit."""
+    zone = availability.zone
+    first = start.astimezone(zone).date()
+    last = end.astimezone(zone).date()
+    earliest = now + timedelta(minutes=availability.min_notice_minutes)
+    latest_day = None
+    if availability.horizon_days is not None:
+        latest_day = now.astimezone(zone).date() + timedelta(days=availability.horizon_days)
+    full_days: set[date] = set()
+    if availability.max_per_day:
+        per_day: dict[date, int] = {}
+        for taken in busy:
+            day = booth_day(taken.start, availability)
+            per_day[day] = per_day.get(day, 0) + 1
+        full_days = {d for d, n in per_day.items() if n >= availability.max_per_day}
+    return [
+        slot
+        for slot in grid(availability, first, last)
+        if start <= slot.start < end
+        and slot.start >= earliest
+        and (latest_day is None or booth_day(slot.start, availability) <= latest_day)
+        and booth_day(slot.start, availability) not in full_days
+        and not _clashes(slot, busy, availability.buffer)
+    ]
+
+
+def bookable(
+    availability: Availability,
+    *,
+    slot_start: datetime,
+    now: datetime,
+    busy: Sequence[Busy] = (),
+) -> bool:
+    """Whether a booking at ``slot_start`` would be accepted: the same computation as the
+    list, over the booth's day of that slot."""
+    window_start = slot_start - timedelta(days=1)
+    window_end = slot_start + timedelta(days=1)
+    offered = free_slots(availability, start=window_start, end=window_end, now=now, busy=busy)
+    return any(slot.start == slot_start for slot in offered)
+
+
+def local_iso(instant: datetime, timezone: str) -> str:
+    """An instant as ISO 8601 with the zone's offset, to the minute."""
+    return instant.astimezone(ZoneInfo(timezone)).isoformat(timespec="minutes")
