@@ -1,0 +1,72 @@
+"""Good hours for both: a slot inside both parties' business hours, on a day that is a
+working day in both countries (public holidays from the ``holidays`` package: Golden Week,
+Lunar New Year, Tết, Songkran, US federal holidays...). Pure, apart from the holiday tables
+the package computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from meetings.slots import Slot
+
+DEFAULT_START = time(9)
+DEFAULT_END = time(18)
+
+
+@dataclass(frozen=True)
+class Party:
+    timezone: str
+    country: str  # ISO 3166, or "" when unknown (then no holidays are known)
+    day_start: time = DEFAULT_START
+    day_end: time = DEFAULT_END
+
+
+@lru_cache(maxsize=256)
+def _holidays(country: str, year: int) -> dict[date, str]:
+    try:
+        return dict(holidays.country_holidays(country, years=year))
+    except NotImplementedError:
+        return {}
+
+
+def holiday(party: Party, day: date) -> str | None:
+    """The name of the public holiday on ``day`` in the party's country, if any."""
+    if not party.country:
+        return None
+    return _holidays(party.country.upper(), day.year).get(day)
+
+
+def _within_hours(slot: Slot, party: Party) -> bool:
+    zone = ZoneInfo(party.timezone)
+    start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+    if start.date() != end.date() and end.time() != time(0):
+        return False  # runs over midnight: not business hours
+    finish = end.time() if end.time() != time(0) else time(23, 59, 59)
+    return party.day_start <= start.time() and finish <= party.day_end
+
+
+def works(slot: Slot, party: Party) -> bool:
+    """Inside the party's hours on a weekday that is not a holiday where they are."""
+    local: datetime = slot.start.astimezone(ZoneInfo(party.timezone))
+    return (
+        local.isoweekday() <= 5
+        and holiday(party, local.date()) is None
+        and _within_hours(slot, party)
+    )
+
+
+def good_for_both(slot: Slot, booth: Party, buyer: Party) -> bool:
+    return works(slot, booth) and works(slot, buyer)
+
+
+def best_first(slots: Sequence[Slot], booth: Party, buyer: Party) -> list[tuple[Slot, bool]]:
+    """The slots with their mark, the good ones first, each group in time order."""
+    marked = [(slot, good_for_both(slot, booth, buyer)) for slot in slots]
+    return sorted(marked, key=lambda pair: (not pair[1], pair[0].start))
