@@ -14,7 +14,7 @@ from booths.schemas import (
     ProductUpdate,
     Rejection,
 )
-from fair.openapi import operation, ref
+from fair.openapi import model_schemas, operation, ref
 
 TEXT = {"type": "object", "additionalProperties": {"type": "string"}}
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -103,19 +103,18 @@ def _query(*names: str) -> list[dict[str, Any]]:
 
 def booth_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Booth": BOOTH, "Product": PRODUCT, "Media": MEDIA}
-    for model in (
-        BoothCreate,
-        BoothUpdate,
-        Rejection,
-        CopyRequest,
-        ProductCreate,
-        ProductUpdate,
-        Ordering,
-        MediaUpdate,
-    ):
-        schemas[model.__name__] = model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
+    schemas.update(
+        model_schemas(
+            BoothCreate,
+            BoothUpdate,
+            Rejection,
+            CopyRequest,
+            ProductCreate,
+            ProductUpdate,
+            Ordering,
+            MediaUpdate,
         )
+    )
     schemas["BoothDetail"] = {
         "allOf": [
             ref("Booth"),

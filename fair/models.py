@@ -7,7 +7,15 @@ from fair import outbox
 from fair.accounts import models as accounts_models
 from fair.db import Base
 from fair.fairs import models as fairs_models
+from meetings import models as meetings_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "booths_models", "fairs_models", "metadata", "outbox"]
+__all__ = [
+    "accounts_models",
+    "booths_models",
+    "fairs_models",
+    "meetings_models",
+    "metadata",
+    "outbox",
+]

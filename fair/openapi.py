@@ -71,6 +71,16 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): {"description": "error", **json_body(ref("Error"))} for s in statuses}
 
 
+def model_schemas(*models: type[BaseModel]) -> dict[str, Any]:
+    """Component schemas of request models, nested models lifted to components too."""
+    schemas: dict[str, Any] = {}
+    for model in models:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
 def operation(
     summary: str,
     ok: tuple[int, dict[str, Any] | None],
@@ -97,10 +107,7 @@ SLUG = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "str
 
 def document() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR, "User": USER, "Fair": FAIR}
-    for model in (Registration, Login, FairCreate):
-        schemas[model.__name__] = model.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
+    schemas.update(model_schemas(Registration, Login, FairCreate))
     paths = {
         "/api/auth/register": {
             "post": operation(
@@ -148,9 +155,12 @@ def document() -> dict[str, Any]:
         },
     }
     from booths.openapi import booth_paths, booth_schemas
+    from meetings.openapi import meeting_paths, meeting_schemas
 
     schemas.update(booth_schemas())
+    schemas.update(meeting_schemas())
     paths.update(booth_paths())
+    paths.update(meeting_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kakehashi API", "version": "0.1.0"},

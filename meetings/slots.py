@@ -16,6 +16,7 @@ Rules that keep it right on every daylight-saving day:
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -166,6 +167,55 @@ def _clashes(slot: Slot, busy: Iterable[Busy], buffer: timedelta) -> bool:
     return any(slot.start < b.end + buffer and b.start < slot.end + buffer for b in busy)
 
 
+class Refusal(enum.StrEnum):
+    """Why a slot cannot be booked; the list leaves out exactly the slots that have one."""
+
+    OFF_GRID = "off_grid"  # not a slot of the booth's hours (or outside the fair)
+    PAST = "past"
+    NOTICE = "notice"
+    HORIZON = "horizon"
+    DAY_FULL = "day_full"
+    TAKEN = "taken"
+
+
+@dataclass(frozen=True)
+class _Rules:
+    availability: Availability
+    now: datetime
+    busy: Sequence[Busy]
+    earliest: datetime
+    latest_day: date | None
+    full_days: frozenset[date]
+
+    @classmethod
+    def make(cls, availability: Availability, now: datetime, busy: Sequence[Busy]) -> _Rules:
+        latest_day = None
+        if availability.horizon_days is not None:
+            latest_day = booth_day(now, availability) + timedelta(days=availability.horizon_days)
+        per_day: dict[date, int] = {}
+        for taken in busy:
+            day = booth_day(taken.start, availability)
+            per_day[day] = per_day.get(day, 0) + 1
+        limit = availability.max_per_day
+        full = frozenset(d for d, n in per_day.items() if limit and n >= limit)
+        earliest = now + timedelta(minutes=availability.min_notice_minutes)
+        return cls(availability, now, busy, earliest, latest_day, full)
+
+    def refusal(self, slot: Slot) -> Refusal | None:
+        day = booth_day(slot.start, self.availability)
+        if slot.start <= self.now:
+            return Refusal.PAST
+        if slot.start < self.earliest:
+            return Refusal.NOTICE
+        if self.latest_day is not None and day > self.latest_day:
+            return Refusal.HORIZON
+        if day in self.full_days:
+            return Refusal.DAY_FULL
+        if _clashes(slot, self.busy, self.availability.buffer):
+            return Refusal.TAKEN
+        return None
+
+
 def free_slots(
     availability: Availability,
     *,
@@ -178,28 +228,29 @@ def free_slots(
     hours and the fair, past the minimum notice, inside the horizon, clear of taken time
     and its buffer, on a day not yet at its meeting limit."""
     zone = availability.zone
-    first = start.astimezone(zone).date()
-    last = end.astimezone(zone).date()
-    earliest = now + timedelta(minutes=availability.min_notice_minutes)
-    latest_day = None
-    if availability.horizon_days is not None:
-        latest_day = now.astimezone(zone).date() + timedelta(days=availability.horizon_days)
-    full_days: set[date] = set()
-    if availability.max_per_day:
-        per_day: dict[date, int] = {}
-        for taken in busy:
-            day = booth_day(taken.start, availability)
-            per_day[day] = per_day.get(day, 0) + 1
-        full_days = {d for d, n in per_day.items() if n >= availability.max_per_day}
+    rules = _Rules.make(availability, now, busy)
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     return [
         slot
         for slot in grid(availability, first, last)
-        if start <= slot.start < end
-        and slot.start >= earliest
-        and (latest_day is None or booth_day(slot.start, availability) <= latest_day)
-        and booth_day(slot.start, availability) not in full_days
-        and not _clashes(slot, busy, availability.buffer)
+        if start <= slot.start < end and rules.refusal(slot) is None
     ]
+
+
+def refusal(
+    availability: Availability,
+    *,
+    slot_start: datetime,
+    now: datetime,
+    busy: Sequence[Busy] = (),
+) -> Refusal | None:
+    """Why a booking at ``slot_start`` would be refused, or None: the list's own test."""
+    day = booth_day(slot_start, availability)
+    offered = grid(availability, day - timedelta(days=1), day + timedelta(days=1))
+    slot = next((s for s in offered if s.start == slot_start), None)
+    if slot is None:
+        return Refusal.OFF_GRID
+    return _Rules.make(availability, now, busy).refusal(slot)
 
 
 def bookable(
@@ -209,12 +260,7 @@ def bookable(
     now: datetime,
     busy: Sequence[Busy] = (),
 ) -> bool:
-    """Whether a booking at ``slot_start`` would be accepted: the same computation as the
-    list, over the booth's day of that slot."""
-    window_start = slot_start - timedelta(days=1)
-    window_end = slot_start + timedelta(days=1)
-    offered = free_slots(availability, start=window_start, end=window_end, now=now, busy=busy)
-    return any(slot.start == slot_start for slot in offered)
+    return refusal(availability, slot_start=slot_start, now=now, busy=busy) is None
 
 
 def local_iso(instant: datetime, timezone: str) -> str:

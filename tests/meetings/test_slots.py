@@ -20,6 +20,7 @@ from meetings.slots import (
     LocalTimeError,
     bookable,
     free_slots,
+    grid,
     local_iso,
     overlapping_hours,
     resolve_local,
@@ -283,6 +284,12 @@ def test_slots_are_disjoint_inside_the_hours_clear_of_busy_and_round_trip(
         shown = datetime.fromisoformat(local_iso(slot.start, viewer))
         assert shown.astimezone(UTC) == slot.start  # the label names the same instant
         assert bookable(booth, slot_start=slot.start, now=LONG_AGO, busy=busy)
+    # ...and the converse: a slot of the hours that is not listed cannot be booked.
+    listed = {slot.start for slot in slots}
+    first_day, last_day = start.astimezone(zone).date(), end.astimezone(zone).date()
+    for candidate in grid(booth, first_day, last_day):
+        if start <= candidate.start < end and candidate.start not in listed:
+            assert not bookable(booth, slot_start=candidate.start, now=LONG_AGO, busy=busy)
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,0 +1,108 @@
+"""Meeting hours of a booth, meetings, and the holds that make double bookings impossible."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fair.db import Base, new_id, utcnow
+
+# Holds are cells of this many minutes: every slot length, buffer and zone offset in use is
+# a multiple of it.
+CELL_MINUTES = 5
+
+
+class BookingMode(enum.StrEnum):
+    INSTANT = "instant"
+    REQUEST = "request"
+
+
+class MeetingStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (MeetingStatus.REQUESTED, MeetingStatus.CONFIRMED)
+
+
+class BoothHours(Base):
+    """A booth's meeting hours and booking rules, in the booth's own zone."""
+
+    __tablename__ = "booth_hours"
+    __table_args__ = (
+        CheckConstraint("mode IN ('instant', 'request')", name="mode_known"),
+        CheckConstraint(
+            "slot_minutes IS NULL OR slot_minutes IN (15, 30, 45, 60)", name="slot_allowed"
+        ),
+    )
+
+    booth_id: Mapped[str] = mapped_column(
+        ForeignKey("booths.id", ondelete="CASCADE"), primary_key=True
+    )
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly: Mapped[list[Any]] = mapped_column(default=list)
+    exceptions: Mapped[list[Any]] = mapped_column(default=list)
+    slot_minutes: Mapped[int | None] = mapped_column(default=None)  # None: the fair's
+    buffer_minutes: Mapped[int] = mapped_column(default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(default=12 * 60)
+    max_per_day: Mapped[int | None] = mapped_column(default=None)
+    max_per_buyer: Mapped[int] = mapped_column(default=2)
+    mode: Mapped[str] = mapped_column(String(8), default=BookingMode.INSTANT)
+    request_hours: Mapped[int] = mapped_column(default=48)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested', 'confirmed', 'declined', 'expired', 'cancelled')",
+            name="status_known",
+        ),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_meetings_booth_id_starts_at", "booth_id", "starts_at"),
+        Index("ix_meetings_buyer_id_starts_at", "buyer_id", "starts_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12))
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    buyer_timezone: Mapped[str] = mapped_column(String(64))
+    interpreter_language: Mapped[str | None] = mapped_column(String(8), default=None)
+    interpreter_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+    # RFC 5545 SEQUENCE of the invite: 0 when booked, +1 at every reschedule and the cancel.
+    sequence: Mapped[int] = mapped_column(default=0)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeetingHold(Base):
+    """One cell of time held by an active meeting, for the booth (the meeting and the buffer
+    after it) or for a person (the buyer, the interpreter). The primary key makes a second
+    hold on the same cell fail in the database, whatever the concurrency."""
+
+    __tablename__ = "meeting_holds"
+
+    resource: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cell: Mapped[datetime] = mapped_column(primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )

@@ -1,0 +1,144 @@
+"""The meetings part of ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fair.openapi import model_schemas, operation, ref
+from meetings.schemas import BookingRequest, Cancellation, HoursUpdate, Reschedule
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+
+MEETING = {
+    "type": "object",
+    "required": ["id", "booth_id", "buyer_id", "start", "end", "status", "join_url"],
+    "properties": {
+        "id": {"type": "string"},
+        "booth_id": {"type": "string"},
+        "buyer_id": {"type": "string"},
+        "start": {"type": "string", "format": "date-time"},
+        "end": {"type": "string", "format": "date-time"},
+        "start_utc": {"type": "string", "format": "date-time"},
+        "booth_local_start": {"type": "string", "format": "date-time"},
+        "status": {
+            "type": "string",
+            "enum": ["requested", "confirmed", "declined", "expired", "cancelled"],
+        },
+        "expires_at": NULLABLE_STRING,
+        "join_url": {"type": "string"},
+        "interpreter_language": NULLABLE_STRING,
+        "interpreter_id": NULLABLE_STRING,
+        "sequence": {"type": "integer"},
+        "cancel_reason": {"type": "string"},
+    },
+}
+SLOTS = {
+    "type": "object",
+    "required": ["timezone", "slots"],
+    "properties": {
+        "booth_id": {"type": "string"},
+        "timezone": {"type": "string"},
+        "booth_timezone": {"type": "string"},
+        "slot_minutes": {"type": "integer"},
+        "slots": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["start", "end", "booth_local_start", "good_for_both"],
+                "properties": {
+                    "start": {"type": "string", "format": "date-time"},
+                    "end": {"type": "string", "format": "date-time"},
+                    "booth_local_start": {"type": "string", "format": "date-time"},
+                    "good_for_both": {"type": "boolean"},
+                },
+            },
+        },
+    },
+}
+
+
+def _path(name: str) -> list[dict[str, Any]]:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _query(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
+    ]
+
+
+def meeting_schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {"Meeting": MEETING, "Slots": SLOTS, "Hours": {"type": "object"}}
+    schemas.update(model_schemas(HoursUpdate, BookingRequest, Cancellation, Reschedule))
+    return schemas
+
+
+def meeting_paths() -> dict[str, Any]:
+    booth, meeting = _path("booth_id"), _path("meeting_id")
+    write = (400, 401, 403, 404, 409, 413, 415, 422)
+    one = (200, ref("Meeting"))
+    return {
+        "/api/booths/{booth_id}/availability": {
+            "get": operation(
+                "A booth's meeting hours", (200, ref("Hours")), errors=(404, 409), params=booth
+            ),
+            "put": operation(
+                "Set meeting hours (its exhibitor)",
+                (200, ref("Hours")),
+                body=HoursUpdate,
+                errors=write,
+                params=booth,
+            ),
+        },
+        "/api/booths/{booth_id}/slots": {
+            "get": operation(
+                "Free slots in the viewer's zone, good-for-both first",
+                (200, ref("Slots")),
+                errors=(400, 404, 409),
+                params=booth + _query("tz", "from", "to", "order"),
+            )
+        },
+        "/api/meetings": {
+            "get": operation(
+                "My meetings",
+                (
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"meetings": {"type": "array", "items": ref("Meeting")}},
+                    },
+                ),
+                errors=(400, 401),
+                params=_query("tz"),
+            ),
+            "post": operation(
+                "Book a slot (buyer)", (201, ref("Meeting")), body=BookingRequest, errors=write
+            ),
+        },
+        "/api/meetings/{meeting_id}": {
+            "get": operation(
+                "One meeting (participants)",
+                one,
+                errors=(400, 401, 404),
+                params=meeting + _query("tz"),
+            )
+        },
+        "/api/meetings/{meeting_id}/cancel": {
+            "post": operation("Cancel", one, body=Cancellation, errors=write, params=meeting)
+        },
+        "/api/meetings/{meeting_id}/reschedule": {
+            "post": operation(
+                "Move to another slot", one, body=Reschedule, errors=write, params=meeting
+            )
+        },
+        "/api/meetings/{meeting_id}/accept": {
+            "post": operation(
+                "Confirm a request (exhibitor)", one, errors=(401, 403, 404, 409), params=meeting
+            )
+        },
+        "/api/meetings/{meeting_id}/decline": {
+            "post": operation(
+                "Decline a request (exhibitor)", one, errors=(401, 403, 404, 409), params=meeting
+            )
+        },
+    }

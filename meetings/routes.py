@@ -1,0 +1,250 @@
+"""Meeting API: a booth's hours and free slots, bookings, cancel, reschedule, answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from booths.service import load_booth, load_managed_booth
+from fair.accounts.models import User
+from fair.db import utcnow
+from fair.errors import BadRequest
+from fair.i18n import lazy
+from fair.schemas import check_timezone, parse
+from fair.web import db, read_json, settings_of, user_of
+from meetings import service
+from meetings.goodhours import Party, best_first
+from meetings.models import BoothHours, Meeting
+from meetings.schemas import BookingRequest, Cancellation, HoursUpdate, Reschedule
+from meetings.slots import local_iso
+
+MAX_WINDOW_DAYS = 62
+
+
+def join_url(request: Request, meeting: Meeting) -> str:
+    return f"{settings_of(request).base_url}/meetings/{meeting.id}/room"
+
+
+def meeting_json(
+    request: Request, meeting: Meeting, viewer_tz: str, booth_tz: str
+) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "booth_id": meeting.booth_id,
+        "buyer_id": meeting.buyer_id,
+        "start": local_iso(meeting.starts_at, viewer_tz),
+        "end": local_iso(meeting.ends_at, viewer_tz),
+        "start_utc": meeting.starts_at.isoformat(),
+        "booth_local_start": local_iso(meeting.starts_at, booth_tz),
+        "status": meeting.status,
+        "expires_at": meeting.expires_at.isoformat() if meeting.expires_at else None,
+        "join_url": join_url(request, meeting),
+        "interpreter_language": meeting.interpreter_language,
+        "interpreter_id": meeting.interpreter_id,
+        "sequence": meeting.sequence,
+        "cancel_reason": meeting.cancel_reason,
+    }
+
+
+def _zone_param(request: Request, default: str) -> str:
+    raw = request.query_params.get("tz") or default
+    try:
+        return check_timezone(raw)
+    except ValueError:
+        raise BadRequest(lazy("Unknown time zone."), field="tz") from None
+
+
+def _moment(raw: str | None, zone: str, default: datetime, name: str) -> datetime:
+    """A window edge: a date (midnight in ``zone``) or a date-time with an offset."""
+    if not raw:
+        return default
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(lazy("Not a valid date or time (use ISO 8601)."), field=name) from None
+    if moment.tzinfo is None:
+        raise BadRequest(lazy("Give the time with its UTC offset, or a date."), field=name)
+    return moment
+
+
+async def api_get_hours(request: Request) -> Response:
+    booth = await load_booth(db(request), request.path_params["booth_id"], viewer=user_of(request))
+    hours = await service.get_hours(db(request), booth)
+    return JSONResponse(service.hours_json(hours))
+
+
+async def api_put_hours(request: Request) -> Response:
+    await load_managed_booth(db(request), request.path_params["booth_id"], actor=user_of(request))
+    data = parse(HoursUpdate, await read_json(request))
+    hours = await service.set_hours(
+        db(request), actor=user_of(request), booth_id=request.path_params["booth_id"], data=data
+    )
+    return JSONResponse(service.hours_json(hours))
+
+
+def _viewer_party(viewer: User | None, zone: str) -> Party:
+    return Party(zone, viewer.country if viewer else "")
+
+
+async def api_slots(request: Request) -> Response:
+    viewer = user_of(request)
+    zone = _zone_param(request, viewer.timezone if viewer else "Asia/Tokyo")
+    now = utcnow()
+    start = _moment(request.query_params.get("from"), zone, now, "from")
+    end = _moment(request.query_params.get("to"), zone, start + timedelta(days=14), "to")
+    if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
+        raise BadRequest(lazy("Ask for at most two months of slots, ending after they start."))
+    offer = await service.offer(
+        db(request),
+        booth_id=request.path_params["booth_id"],
+        viewer=viewer,
+        start=start,
+        end=end,
+        now=now,
+    )
+    booth_tz = offer.availability.timezone
+    booth_party = Party(booth_tz, "JP")
+    marked = best_first(offer.slots, booth_party, _viewer_party(viewer, zone))
+    if request.query_params.get("order") == "time":
+        marked.sort(key=lambda pair: pair[0].start)
+    return JSONResponse(
+        {
+            "booth_id": offer.booth.id,
+            "timezone": zone,
+            "booth_timezone": booth_tz,
+            "slot_minutes": offer.availability.slot_minutes,
+            "slots": [
+                {
+                    "start": local_iso(slot.start, zone),
+                    "end": local_iso(slot.end, zone),
+                    "booth_local_start": local_iso(slot.start, booth_tz),
+                    "good_for_both": good,
+                }
+                for slot, good in marked
+            ],
+        }
+    )
+
+
+async def _zones(request: Request, booth_ids: list[str]) -> dict[str, str]:
+    rows = await db(request).execute(
+        select(BoothHours.booth_id, BoothHours.timezone).where(BoothHours.booth_id.in_(booth_ids))
+    )
+    return dict(rows.all())
+
+
+async def _one(request: Request, meeting: Meeting, viewer_tz: str) -> JSONResponse:
+    zone = (await _zones(request, [meeting.booth_id])).get(meeting.booth_id, "Asia/Tokyo")
+    return JSONResponse(meeting_json(request, meeting, viewer_tz, zone))
+
+
+async def api_book(request: Request) -> Response:
+    data = parse(BookingRequest, await read_json(request))
+    meeting = await service.book(
+        db(request),
+        actor=user_of(request),
+        booth_id=data.booth_id,
+        start=data.start,
+        timezone=data.timezone,
+        interpreter_language=data.interpreter_language,
+        note=data.note,
+    )
+    response = await _one(request, meeting, meeting.buyer_timezone)
+    response.status_code = 201
+    return response
+
+
+def _viewer_tz(request: Request) -> str:
+    user = user_of(request)
+    return _zone_param(request, user.timezone if user else "UTC")
+
+
+async def api_my_meetings(request: Request) -> Response:
+    zone = _viewer_tz(request)
+    rows = await service.my_meetings(db(request), actor=user_of(request))
+    zones = await _zones(request, [b.id for _, b in rows])
+    return JSONResponse(
+        {
+            "meetings": [
+                meeting_json(request, m, zone, zones.get(b.id, "Asia/Tokyo")) for m, b in rows
+            ]
+        }
+    )
+
+
+async def api_meeting(request: Request) -> Response:
+    zone = _viewer_tz(request)
+    meeting, _ = await service.load_meeting(
+        db(request), request.path_params["meeting_id"], actor=user_of(request)
+    )
+    return await _one(request, meeting, zone)
+
+
+async def api_cancel(request: Request) -> Response:
+    await service.load_meeting(
+        db(request), request.path_params["meeting_id"], actor=user_of(request)
+    )
+    data = parse(Cancellation, await read_json(request))
+    meeting = await service.cancel(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        reason=data.reason,
+    )
+    return await _one(request, meeting, _viewer_tz(request))
+
+
+async def api_reschedule(request: Request) -> Response:
+    await service.load_meeting(
+        db(request), request.path_params["meeting_id"], actor=user_of(request)
+    )
+    data = parse(Reschedule, await read_json(request))
+    meeting = await service.reschedule(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        start=data.start,
+        timezone=data.timezone,
+    )
+    return await _one(request, meeting, _viewer_tz(request))
+
+
+async def _answer(request: Request, accept: bool) -> Response:
+    meeting = await service.answer_request(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        accept=accept,
+    )
+    return await _one(request, meeting, _viewer_tz(request))
+
+
+async def api_accept(request: Request) -> Response:
+    return await _answer(request, True)
+
+
+async def api_decline(request: Request) -> Response:
+    return await _answer(request, False)
+
+
+routes = [
+    Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
+    Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
+    Route("/api/booths/{booth_id}/slots", api_slots, methods=["GET"]),
+    Route("/api/meetings", api_book, methods=["POST"]),
+    Route("/api/meetings", api_my_meetings, methods=["GET"]),
+    Route("/api/meetings/{meeting_id}", api_meeting, methods=["GET"]),
+    Route("/api/meetings/{meeting_id}/cancel", api_cancel, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/reschedule", api_reschedule, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/accept", api_accept, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/decline", api_decline, methods=["POST"]),
+]

@@ -1,0 +1,80 @@
+"""Request shapes for meeting hours, bookings, cancellations and reschedules."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from fair.i18n import lazy
+from fair.schemas import LanguageCode, Schema, TimeZoneName
+from meetings.models import CELL_MINUTES
+
+
+def _on_cell(value: time) -> time:
+    if value.second or value.microsecond or value.minute % CELL_MINUTES:
+        raise ValueError(lazy("Use times on a 5-minute boundary, e.g. 09:00 or 13:30."))
+    return value
+
+
+ClockTime = Annotated[time, AfterValidator(_on_cell)]
+
+
+class WeeklyHours(Schema):
+    weekday: int = Field(ge=1, le=7)
+    start: ClockTime
+    end: ClockTime
+
+    @model_validator(mode="after")
+    def _in_order(self) -> WeeklyHours:
+        if self.end <= self.start:
+            raise ValueError(lazy("Opening hours must end after they start."))
+        return self
+
+
+class DayException(Schema):
+    date: date
+    closed: bool = False
+    start: ClockTime | None = None
+    end: ClockTime | None = None
+
+    @model_validator(mode="after")
+    def _closed_or_hours(self) -> DayException:
+        if self.closed == (self.start is not None or self.end is not None):
+            raise ValueError(lazy("A date is either closed or has a start and an end."))
+        if not self.closed and (self.start is None or self.end is None or self.end <= self.start):
+            raise ValueError(lazy("Opening hours must end after they start."))
+        return self
+
+
+class HoursUpdate(Schema):
+    timezone: TimeZoneName
+    weekly: list[WeeklyHours] = Field(max_length=70)
+    exceptions: list[DayException] = Field(default_factory=list, max_length=200)
+    slot_minutes: Literal[15, 30, 45, 60] | None = None
+    buffer_minutes: int = Field(default=0, ge=0, le=120, multiple_of=CELL_MINUTES)
+    min_notice_minutes: int = Field(default=12 * 60, ge=0, le=14 * 24 * 60)
+    max_per_day: int | None = Field(default=None, ge=1, le=96)
+    max_per_buyer: int = Field(default=2, ge=1, le=20)
+    mode: Literal["instant", "request"] = "instant"
+    request_hours: int = Field(default=48, ge=1, le=14 * 24)
+
+
+class BookingRequest(Schema):
+    booth_id: str = Field(min_length=1, max_length=32)
+    # ISO 8601; without an offset it is read in ``timezone`` (and must name one instant).
+    start: datetime
+    timezone: TimeZoneName | None = None
+    interpreter_language: LanguageCode | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class Cancellation(Schema):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class Reschedule(Schema):
+    start: datetime
+    timezone: TimeZoneName | None = None
+    reason: str = Field(default="", max_length=1000)

@@ -1,0 +1,508 @@
+"""Meeting hours, free slots and bookings.
+
+No double booking under any concurrency: every active meeting holds 5-minute cells (the
+booth's over the meeting and its buffer, the buyer's and the interpreter's over the meeting)
+whose primary key the database enforces. The availability check runs first so that the
+usual refusal has a reason; the holds decide a race. On SQLite every transaction is BEGIN
+IMMEDIATE, so a booking's check and insert run alone; on PostgreSQL the second of two
+racing inserts waits for the first and then fails on the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths.models import Booth
+from booths.service import can_manage, load_booth, load_managed_booth
+from fair.accounts.models import Role, User
+from fair.accounts.service import require_role, require_user
+from fair.db import utcnow
+from fair.errors import BadRequest, Forbidden
+from fair.fairs.models import Fair
+from fair.fairs.phase import Phase
+from fair.fairs.service import phase_of
+from fair.i18n import lazy
+from meetings import slots as slot_maths
+from meetings.errors import BadTime, MeetingNotFound, NoHours, NotBookable, SlotTaken, WrongState
+from meetings.models import (
+    ACTIVE,
+    CELL_MINUTES,
+    BookingMode,
+    BoothHours,
+    Meeting,
+    MeetingHold,
+    MeetingStatus,
+)
+from meetings.schemas import HoursUpdate
+from meetings.slots import Availability, Busy, DayChange, Hours, LocalTimeError, Refusal
+
+INSIDERS = (Role.ORGANIZER, Role.STAFF)
+
+REFUSALS = {
+    Refusal.OFF_GRID: (BadTime, lazy("This is not one of the exhibitor's meeting times.")),
+    Refusal.PAST: (NotBookable, lazy("This time has already passed.")),
+    Refusal.NOTICE: (
+        NotBookable,
+        lazy("This exhibitor needs at least %(hours)s hours' notice before a meeting."),
+    ),
+    Refusal.HORIZON: (NotBookable, lazy("This time is too far ahead to book yet.")),
+    Refusal.DAY_FULL: (NotBookable, lazy("The exhibitor's meetings for that day are full.")),
+    Refusal.TAKEN: (SlotTaken, None),
+}
+
+
+# Hours ------------------------------------------------------------------------------------
+
+
+def availability_of(hours: BoothHours, fair: Fair) -> Availability:
+    return Availability(
+        timezone=hours.timezone,
+        weekly=tuple(
+            Hours(w["weekday"], time.fromisoformat(w["start"]), time.fromisoformat(w["end"]))
+            for w in hours.weekly
+        ),
+        changes=tuple(
+            DayChange(
+                date.fromisoformat(c["date"]),
+                closed=c.get("closed", False),
+                start=time.fromisoformat(c["start"]) if c.get("start") else None,
+                end=time.fromisoformat(c["end"]) if c.get("end") else None,
+            )
+            for c in hours.exceptions
+        ),
+        slot_minutes=hours.slot_minutes or fair.slot_minutes,
+        buffer_minutes=hours.buffer_minutes,
+        min_notice_minutes=hours.min_notice_minutes,
+        max_per_day=hours.max_per_day,
+        first_day=fair.starts_on,
+        last_day=fair.ends_on,
+    )
+
+
+def hours_json(hours: BoothHours) -> dict[str, object]:
+    return {
+        "timezone": hours.timezone,
+        "weekly": hours.weekly,
+        "exceptions": hours.exceptions,
+        "slot_minutes": hours.slot_minutes,
+        "buffer_minutes": hours.buffer_minutes,
+        "min_notice_minutes": hours.min_notice_minutes,
+        "max_per_day": hours.max_per_day,
+        "max_per_buyer": hours.max_per_buyer,
+        "mode": hours.mode,
+        "request_hours": hours.request_hours,
+    }
+
+
+async def set_hours(
+    session: AsyncSession, *, actor: User | None, booth_id: str, data: HoursUpdate
+) -> BoothHours:
+    booth = await load_managed_booth(session, booth_id, actor=actor)
+    overlaps = slot_maths.overlapping_hours([Hours(w.weekday, w.start, w.end) for w in data.weekly])
+    if overlaps:
+        first, second = overlaps[0]
+        raise BadRequest(
+            lazy("Opening hours overlap on the same weekday: %(first)s and %(second)s."),
+            field="weekly",
+            first=f"{first.start:%H:%M}–{first.end:%H:%M}",
+            second=f"{second.start:%H:%M}–{second.end:%H:%M}",
+        )
+    hours = await session.get(BoothHours, booth.id) or BoothHours(booth_id=booth.id)
+    hours.timezone = data.timezone
+    hours.weekly = [
+        {"weekday": w.weekday, "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+        for w in sorted(data.weekly, key=lambda w: (w.weekday, w.start))
+    ]
+    hours.exceptions = [
+        {"date": e.date.isoformat(), "closed": True}
+        if e.closed
+        else {"date": e.date.isoformat(), "start": f"{e.start:%H:%M}", "end": f"{e.end:%H:%M}"}
+        for e in sorted(data.exceptions, key=lambda e: e.date)
+    ]
+    for name in (
+        "slot_minutes",
+        "buffer_minutes",
+        "min_notice_minutes",
+        "max_per_day",
+        "max_per_buyer",
+        "mode",
+        "request_hours",
+    ):
+        setattr(hours, name, getattr(data, name))
+    session.add(hours)
+    await session.flush()
+    return hours
+
+
+async def get_hours(session: AsyncSession, booth: Booth) -> BoothHours:
+    hours = await session.get(BoothHours, booth.id)
+    if hours is None or (not hours.weekly and not hours.exceptions):
+        raise NoHours()
+    return hours
+
+
+# Slots ------------------------------------------------------------------------------------
+
+
+def _active(now: datetime) -> object:
+    return (Meeting.status == MeetingStatus.CONFIRMED) | (
+        (Meeting.status == MeetingStatus.REQUESTED) & (Meeting.expires_at > now)
+    )
+
+
+async def busy_at_booth(
+    session: AsyncSession,
+    booth_id: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    ignore: str | None = None,
+) -> list[Busy]:
+    query = select(Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
+        Meeting.booth_id == booth_id,
+        _active(now),
+        Meeting.starts_at < end + timedelta(days=2),
+        Meeting.ends_at > start - timedelta(days=2),
+    )
+    rows = (await session.execute(query)).all()
+    return [Busy(s, e) for meeting_id, s, e in rows if meeting_id != ignore]
+
+
+@dataclass(frozen=True)
+class Offer:
+    booth: Booth
+    fair: Fair
+    hours: BoothHours
+    availability: Availability
+    slots: list[slot_maths.Slot]
+
+
+async def offer(
+    session: AsyncSession,
+    *,
+    booth_id: str,
+    viewer: User | None,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+) -> Offer:
+    """The free slots of a booth between two instants."""
+    now = now or utcnow()
+    booth = await load_booth(session, booth_id, viewer=viewer)
+    fair = await session.get(Fair, booth.fair_id)
+    assert fair is not None
+    hours = await get_hours(session, booth)
+    availability = availability_of(hours, fair)
+    busy = await busy_at_booth(session, booth.id, start, end, now)
+    free = slot_maths.free_slots(availability, start=start, end=end, now=now, busy=busy)
+    if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
+        free = []
+    return Offer(booth, fair, hours, availability, free)
+
+
+def resolve_start(start: datetime, timezone: str | None) -> datetime:
+    """A requested start as a UTC instant: with its offset, or read in ``timezone``."""
+    if start.tzinfo is not None:
+        return start.astimezone(UTC)
+    if timezone is None:
+        raise BadTime(lazy("Give the time with its UTC offset, or a time zone."), field="start")
+    try:
+        return slot_maths.resolve_local(start, timezone)
+    except LocalTimeError as exc:
+        message = (
+            lazy("This local time happens twice on that day (clocks go back). Give its offset.")
+            if str(exc) == "ambiguous"
+            else lazy("This local time does not exist on that day (clocks go forward).")
+        )
+        raise BadTime(message, field="start") from None
+
+
+# Bookings ---------------------------------------------------------------------------------
+
+
+def _cells(start: datetime, end: datetime) -> list[datetime]:
+    step = timedelta(minutes=CELL_MINUTES)
+    first = start - timedelta(
+        minutes=start.minute % CELL_MINUTES, seconds=start.second, microseconds=start.microsecond
+    )
+    cells, moment = [], first
+    while moment < end:
+        cells.append(moment)
+        moment += step
+    return cells
+
+
+def holds_for(meeting: Meeting, buffer_minutes: int) -> list[MeetingHold]:
+    booth_end = meeting.ends_at + timedelta(minutes=buffer_minutes)
+    holds = [
+        MeetingHold(resource=f"booth:{meeting.booth_id}", cell=cell, meeting_id=meeting.id)
+        for cell in _cells(meeting.starts_at, booth_end)
+    ]
+    for person in (meeting.buyer_id, meeting.interpreter_id):
+        if person:
+            holds += [
+                MeetingHold(resource=f"user:{person}", cell=cell, meeting_id=meeting.id)
+                for cell in _cells(meeting.starts_at, meeting.ends_at)
+            ]
+    return holds
+
+
+async def _hold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) -> None:
+    """Write the meeting's holds; a cell already held means someone was faster."""
+    try:
+        async with session.begin_nested():
+            session.add_all(holds_for(meeting, buffer_minutes))
+            await session.flush()
+    except IntegrityError:
+        raise SlotTaken() from None
+
+
+async def expire_requests(session: AsyncSession, now: datetime, booth_id: str | None = None) -> int:
+    """Requests nobody answered in time lose their hold."""
+    query = select(Meeting.id).where(
+        Meeting.status == MeetingStatus.REQUESTED, Meeting.expires_at <= now
+    )
+    if booth_id:
+        query = query.where(Meeting.booth_id == booth_id)
+    stale = list((await session.scalars(query)).all())
+    if stale:
+        await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id.in_(stale)))
+        await session.execute(
+            update(Meeting)
+            .where(Meeting.id.in_(stale))
+            .values(status=MeetingStatus.EXPIRED, updated_at=now)
+        )
+    return len(stale)
+
+
+def _refuse(reason: Refusal, hours: BoothHours) -> None:
+    error, message = REFUSALS[reason]
+    if reason == Refusal.NOTICE:
+        raise error(message, field="start", hours=round(hours.min_notice_minutes / 60, 1))
+    raise error(message, field="start")
+
+
+async def _check_buyer(
+    session: AsyncSession,
+    buyer: User,
+    booth: Booth,
+    hours: BoothHours,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    ignore: str | None = None,
+) -> None:
+    mine = (
+        select(func.count())
+        .select_from(Meeting)
+        .where(Meeting.buyer_id == buyer.id, Meeting.booth_id == booth.id, _active(now))
+    )
+    if ignore:
+        mine = mine.where(Meeting.id != ignore)
+    if (await session.scalar(mine) or 0) >= hours.max_per_buyer:
+        raise NotBookable(
+            lazy("You already have %(count)s meetings with this exhibitor."),
+            count=hours.max_per_buyer,
+        )
+    clash = select(Meeting.id).where(
+        or_(Meeting.buyer_id == buyer.id, Meeting.interpreter_id == buyer.id),
+        _active(now),
+        Meeting.starts_at < end,
+        Meeting.ends_at > start,
+    )
+    if ignore:
+        clash = clash.where(Meeting.id != ignore)
+    if await session.scalar(clash.limit(1)):
+        raise NotBookable(lazy("You already have another meeting at this time."), field="start")
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    booth_id: str,
+    start: datetime,
+    timezone: str | None = None,
+    interpreter_language: str | None = None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Meeting:
+    now = now or utcnow()
+    user = require_user(actor)
+    booth = await load_booth(session, booth_id, viewer=user)
+    if can_manage(user, booth):
+        raise Forbidden(lazy("You cannot book a meeting at your own booth."))
+    buyer = require_role(user, Role.BUYER)
+    fair = await session.get(Fair, booth.fair_id)
+    assert fair is not None
+    if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
+        raise NotBookable(lazy("Booking for this fair is not open."))
+    hours = await get_hours(session, booth)
+    availability = availability_of(hours, fair)
+    starts_at = resolve_start(start, timezone)
+    await expire_requests(session, now, booth.id)
+    busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now)
+    reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
+    if reason is not None:
+        _refuse(reason, hours)
+    ends_at = starts_at + availability.slot
+    await _check_buyer(session, buyer, booth, hours, starts_at, ends_at, now)
+    requested = hours.mode == BookingMode.REQUEST
+    meeting = Meeting(
+        booth_id=booth.id,
+        buyer_id=buyer.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=MeetingStatus.REQUESTED if requested else MeetingStatus.CONFIRMED,
+        expires_at=min(now + timedelta(hours=hours.request_hours), starts_at)
+        if requested
+        else None,
+        buyer_timezone=timezone or buyer.timezone,
+        interpreter_language=interpreter_language,
+        note=note,
+    )
+    session.add(meeting)
+    await session.flush()
+    await _hold(session, meeting, hours.buffer_minutes)
+    return meeting
+
+
+# Reading, changing ------------------------------------------------------------------------
+
+
+def is_participant(user: User, meeting: Meeting, booth: Booth) -> bool:
+    return user.id in {meeting.buyer_id, meeting.interpreter_id, booth.owner_id}
+
+
+async def load_meeting(
+    session: AsyncSession, meeting_id: str, *, actor: User | None
+) -> tuple[Meeting, Booth]:
+    """A meeting its participants (and the programme's organizers) may see; for anyone
+    else it does not exist."""
+    user = require_user(actor)
+    meeting = await session.get(Meeting, meeting_id) if len(meeting_id) <= 32 else None
+    booth = await session.get(Booth, meeting.booth_id) if meeting else None
+    if meeting is None or booth is None:
+        raise MeetingNotFound()
+    if not (is_participant(user, meeting, booth) or user.has_role(*INSIDERS)):
+        raise MeetingNotFound()
+    return meeting, booth
+
+
+async def my_meetings(
+    session: AsyncSession, *, actor: User | None, upcoming_only: bool = False
+) -> list[tuple[Meeting, Booth]]:
+    user = require_user(actor)
+    query = (
+        select(Meeting, Booth)
+        .join(Booth, Booth.id == Meeting.booth_id)
+        .where(
+            or_(
+                Meeting.buyer_id == user.id,
+                Meeting.interpreter_id == user.id,
+                Booth.owner_id == user.id,
+            )
+        )
+        .order_by(Meeting.starts_at)
+    )
+    if upcoming_only:
+        query = query.where(Meeting.ends_at > utcnow())
+    return [(m, b) for m, b in (await session.execute(query)).all()]
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    meeting_id: str,
+    reason: str,
+    now: datetime | None = None,
+) -> Meeting:
+    """Either side cancels; the holds go, so the slot can be booked again."""
+    now = now or utcnow()
+    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
+    user = require_user(actor)
+    if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
+        raise Forbidden()
+    if meeting.status not in ACTIVE or meeting.ends_at <= now:
+        raise WrongState()
+    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancel_reason = reason
+    meeting.cancelled_by = user.id
+    meeting.sequence += 1
+    await session.flush()
+    return meeting
+
+
+async def reschedule(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    meeting_id: str,
+    start: datetime,
+    timezone: str | None,
+    now: datetime | None = None,
+) -> Meeting:
+    """Move a meeting to another free slot of the same booth; the invite keeps its UID and
+    its SEQUENCE goes up."""
+    now = now or utcnow()
+    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
+    user = require_user(actor)
+    if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
+        raise Forbidden()
+    if meeting.status not in ACTIVE or meeting.ends_at <= now:
+        raise WrongState()
+    fair = await session.get(Fair, booth.fair_id)
+    assert fair is not None
+    hours = await get_hours(session, booth)
+    availability = availability_of(hours, fair)
+    starts_at = resolve_start(start, timezone)
+    await expire_requests(session, now, booth.id)
+    busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now, ignore=meeting.id)
+    reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
+    if reason is not None:
+        _refuse(reason, hours)
+    buyer = await session.get(User, meeting.buyer_id)
+    assert buyer is not None
+    ends_at = starts_at + availability.slot
+    await _check_buyer(session, buyer, booth, hours, starts_at, ends_at, now, ignore=meeting.id)
+    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    meeting.sequence += 1
+    await session.flush()
+    await _hold(session, meeting, hours.buffer_minutes)
+    return meeting
+
+
+async def answer_request(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    meeting_id: str,
+    accept: bool,
+    now: datetime | None = None,
+) -> Meeting:
+    """The exhibitor confirms or declines a requested meeting before it expires."""
+    now = now or utcnow()
+    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
+    if not can_manage(actor, booth):
+        raise Forbidden()
+    expired = meeting.expires_at is not None and meeting.expires_at <= now
+    if meeting.status != MeetingStatus.REQUESTED or expired:
+        raise WrongState()
+    if accept:
+        meeting.status = MeetingStatus.CONFIRMED
+        meeting.expires_at = None
+    else:
+        await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+        meeting.status = MeetingStatus.DECLINED
+        meeting.sequence += 1
+    await session.flush()
+    return meeting

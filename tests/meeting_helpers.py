@@ -1,0 +1,66 @@
+"""Builders the meeting tests share: a fair with a booth that has meeting hours."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from booth_helpers import approve, create_booth, exhibitor
+from helpers import login, make_user
+
+from fair.db import utcnow
+from fair.fairs.models import Fair
+
+WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
+
+
+async def fair_between(session: Any, slug: str, first: date, last: date) -> Fair:
+    fair = Fair(
+        slug=slug,
+        title={"en": f"Fair {slug}"},
+        starts_on=first,
+        ends_on=last,
+        booking_opens_on=min(utcnow().date(), first),
+        timezone="Asia/Tokyo",
+        slot_minutes=30,
+        status="published",
+    )
+    session.add(fair)
+    await session.commit()
+    return fair
+
+
+def next_weekday(after_days: int = 20) -> date:
+    day = utcnow().date() + timedelta(days=after_days)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return day
+
+
+async def booth_with_hours(
+    client: Any,
+    session: Any,
+    *,
+    slug: str = "2027-06",
+    first: date | None = None,
+    last: date | None = None,
+    **hours: Any,
+) -> dict[str, Any]:
+    """An approved booth of exhibitor kenji@tsubame.example with Tokyo weekday hours."""
+    first = first or next_weekday()
+    await fair_between(session, slug, first, last or first + timedelta(days=7))
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth = await create_booth(client, slug=slug)
+    body = {"timezone": "Asia/Tokyo", "weekly": WEEKDAYS_9_TO_17, "min_notice_minutes": 0}
+    response = await client.put(f"/api/booths/{booth['id']}/availability", json={**body, **hours})
+    assert response.status_code == 200, response.text
+    await approve(client, session, booth["id"])
+    return booth
+
+
+async def buyer(client: Any, session: Any, email: str = "lan@saigon.example", **extra: Any) -> Any:
+    extra.setdefault("timezone", "Asia/Ho_Chi_Minh")
+    extra.setdefault("country", "VN")
+    user = await make_user(session, "buyer", email, **extra)
+    await login(client, email)
+    return user
