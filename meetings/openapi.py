@@ -136,6 +136,16 @@ def meeting_paths() -> dict[str, Any]:
                 "Confirm a request (exhibitor)", one, errors=(401, 403, 404, 409), params=meeting
             )
         },
+        "/api/meetings/{meeting_id}/invite.ics": {
+            "get": {
+                "summary": "RFC 5545 invite (METHOD:REQUEST, or CANCEL once cancelled)",
+                "parameters": meeting,
+                "responses": {
+                    "200": {"description": "text/calendar"},
+                    "404": {"description": "not a participant"},
+                },
+            }
+        },
         "/api/meetings/{meeting_id}/decline": {
             "post": operation(
                 "Decline a request (exhibitor)", one, errors=(401, 403, 404, 409), params=meeting

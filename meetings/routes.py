@@ -19,16 +19,14 @@ from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
 from meetings import service
+from meetings.calendars import invite_event, join_url
 from meetings.goodhours import Party, best_first
+from meetings.invites import invite, method_of
 from meetings.models import BoothHours, Meeting
 from meetings.schemas import BookingRequest, Cancellation, HoursUpdate, Reschedule
 from meetings.slots import local_iso
 
 MAX_WINDOW_DAYS = 62
-
-
-def join_url(request: Request, meeting: Meeting) -> str:
-    return f"{settings_of(request).base_url}/meetings/{meeting.id}/room"
 
 
 def meeting_json(
@@ -44,7 +42,7 @@ def meeting_json(
         "booth_local_start": local_iso(meeting.starts_at, booth_tz),
         "status": meeting.status,
         "expires_at": meeting.expires_at.isoformat() if meeting.expires_at else None,
-        "join_url": join_url(request, meeting),
+        "join_url": join_url(meeting, settings_of(request).base_url),
         "interpreter_language": meeting.interpreter_language,
         "interpreter_id": meeting.interpreter_id,
         "sequence": meeting.sequence,
@@ -236,6 +234,21 @@ async def api_decline(request: Request) -> Response:
     return await _answer(request, False)
 
 
+async def api_invite(request: Request) -> Response:
+    meeting, _ = await service.load_meeting(
+        db(request), request.path_params["meeting_id"], actor=user_of(request)
+    )
+    item = await invite_event(db(request), meeting, settings_of(request).base_url)
+    return Response(
+        invite(item),
+        media_type=f"text/calendar; charset=utf-8; method={method_of(item)}",
+        headers={
+            "Content-Disposition": f'attachment; filename="kakehashi-{meeting.id}.ics"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 routes = [
     Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
     Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
@@ -247,4 +260,5 @@ routes = [
     Route("/api/meetings/{meeting_id}/reschedule", api_reschedule, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/accept", api_accept, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/decline", api_decline, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/invite.ics", api_invite, methods=["GET"]),
 ]

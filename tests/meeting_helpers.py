@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from booth_helpers import approve, create_booth, exhibitor
 from helpers import login, make_user
@@ -64,3 +65,13 @@ async def buyer(client: Any, session: Any, email: str = "lan@saigon.example", **
     user = await make_user(session, "buyer", email, **extra)
     await login(client, email)
     return user
+
+
+def at_tokyo(day: date, hour: int, minute: int = 0) -> str:
+    """An ISO start with Tokyo's offset, as a client sends it."""
+    moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo("Asia/Tokyo"))
+    return moment.isoformat()
+
+
+async def book(client: Any, booth_id: str, start: str, **extra: Any) -> Any:
+    return await client.post("/api/meetings", json={"booth_id": booth_id, "start": start, **extra})
