@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -70,6 +70,17 @@ async def record_visit(
         .on_conflict_do_nothing(index_elements=["kind", "subject_id", "visitor_key", "day"])
     )
     await session.execute(statement)
+
+
+def _every_day(counts: dict[date, int]) -> list[tuple[date, int]]:
+    """Counts for each day from the first visit to the last, quiet days as zero."""
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    return [
+        (first + timedelta(days=n), counts.get(first + timedelta(days=n), 0))
+        for n in range((last - first).days + 1)
+    ]
 
 
 @dataclass
@@ -155,7 +166,7 @@ async def booth_report(session: AsyncSession, *, actor: User | None, booth_id: s
         signed_in_visitors=signed_in,
         product_views=[(product, count) for product, count in product_rows],
         brochure_downloads=[(media, count) for media, count in brochure_rows],
-        daily=[(day, count) for day, count in daily],
+        daily=_every_day(dict(daily)),
         visitors=[
             Visitor(name, company, country, role, days, last)
             for name, company, country, role, days, last in visitor_rows

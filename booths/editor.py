@@ -378,7 +378,8 @@ async def review_action(request: Request) -> Response:
         if not reason:
             raise ValidationFailed({"reason": i18n.lazy("Tell the exhibitor what to change.")})
         await service.reject_booth(session, actor=user, booth_id=booth_id, reason=reason[:1000])
-    return redirect("/review/booths")
+    tab = str(form.get("tab", ""))
+    return redirect(f"/review/booths?status={tab}" if tab in set(BoothStatus) else "/review/booths")
 
 
 def _post(endpoint: Callable[[Request], Awaitable[Response]], path: str) -> Route:

@@ -99,7 +99,7 @@ async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
     media = await service.list_media(session, booth.id)
     photos: dict[str, Media] = {}
     for item in media:
-        if item.product_id and item.kind == MediaKind.IMAGE:
+        if item.product_id and item.kind == MediaKind.IMAGE and item.status != "failed":
             photos.setdefault(item.product_id, item)
     gallery = _gallery([m for m in media if not m.product_id or m.kind != MediaKind.IMAGE])
     return {
@@ -144,7 +144,11 @@ async def product_page(request: Request) -> Response:
     context = await _booth_context(request, booth)
     media = await service.list_media(session, booth.id)
     context["product"] = product
-    context["photos"] = [m for m in media if m.product_id == product.id and m.kind == "image"]
+    context["photos"] = [
+        m
+        for m in media
+        if m.product_id == product.id and m.kind == MediaKind.IMAGE and m.status != "failed"
+    ]
     return page(request, "booths/product.html", context)
 
 

@@ -438,12 +438,15 @@ async def serve_media(request: Request) -> Response:
     variant = request.path_params.get("variant")
     storage = request.app.state.storage
     key, content_type = media.storage_key, media.content_type
+    stand_in = False
     if variant is not None:
         if variant not in {"thumb", "large"} or media.kind != MediaKind.IMAGE:
             raise MediaNotFound()
         candidate = variant_key(media.sha256, variant)
-        if storage.path(candidate).exists():  # else the original until the job has run
+        if storage.path(candidate).exists():
             key, content_type = candidate, "image/webp"
+        else:
+            stand_in = True  # the original until the job has run: not to be cached as it
     path = storage.path(key)
     if not path.exists():
         raise MediaNotFound()
@@ -460,7 +463,7 @@ async def serve_media(request: Request) -> Response:
     name = media.filename or f"{media.id}.{key.rsplit('.', 1)[-1]}"
     headers = {
         "Cache-Control": "public, max-age=86400"
-        if booth.is_public
+        if booth.is_public and not stand_in
         else "private, max-age=0, must-revalidate",
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
         "X-Content-Type-Options": "nosniff",

@@ -352,7 +352,9 @@ def completeness(
         ),
         (
             lazy("Texts in at least one buyer language (Chinese, Vietnamese or Thai)"),
-            bool({"zh_Hans", "zh_Hant", "vi", "th"} & set(booth.description)),
+            bool(
+                {"zh_Hans", "zh_Hant", "vi", "th"} & (set(booth.description) | set(booth.tagline))
+            ),
         ),
         (lazy("At least one industry category"), bool(booth.categories)),
         (lazy("Target markets"), bool(booth.markets)),

@@ -32,6 +32,7 @@ from fair.health import routes as health_routes
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from fair.openapi import routes as openapi_routes
 from fair.web import error_json, page, wants_json
+from meetings.pages import routes as meeting_page_routes
 from meetings.routes import routes as meeting_routes
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *booth_page_routes,
             *booth_editor_routes,
             *meeting_routes,
+            *meeting_page_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

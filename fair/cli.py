@@ -43,6 +43,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from fair.app import create_app
 
+    if not settings.smtp_host:
+        print(f"no SMTP configured: e-mails are written to {settings.mail_dir.resolve()}")
     uvicorn.run(
         create_app(settings),
         host=args.host,

@@ -181,6 +181,19 @@ def language_name(language: str) -> str:
     return LANGUAGE_NAMES.get(language, language)
 
 
+def format_size(size: int) -> str:
+    """A file size in the viewer's units and digits: "850 kB", "2.4 MB"."""
+    from babel.units import format_unit
+
+    if size < 1_000_000:
+        return format_unit(
+            max(1, round(size / 1000)), "digital-kilobyte", "short", locale=babel_locale()
+        )
+    return format_unit(
+        round(size / 1_000_000, 1), "digital-megabyte", "short", locale=babel_locale()
+    )
+
+
 def language_in_viewer(language: str) -> str:
     """A language's name in the viewer's language ("tiếng Anh" for a Vietnamese reader),
     where ``language_name`` gives each language's own name for the switcher."""

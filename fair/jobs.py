@@ -21,6 +21,7 @@ from fair.i18n import use_language
 from fair.mail import Mailer, build_message
 from fair.outbox import run_once
 from fair.templating import render
+from meetings import jobs as meeting_jobs
 
 
 async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
@@ -43,7 +44,11 @@ async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
     return await run_once(ctx["sessionmaker"], key, "send_welcome_mail", effect)
 
 
-JOBS: dict[str, Any] = {"send_welcome_mail": send_welcome_mail, **booth_jobs.JOBS}
+JOBS: dict[str, Any] = {
+    "send_welcome_mail": send_welcome_mail,
+    **booth_jobs.JOBS,
+    **meeting_jobs.JOBS,
+}
 
 
 def job_context(

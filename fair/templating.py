@@ -53,6 +53,7 @@ def environment() -> Environment:
         number=i18n.format_number,
         currency=i18n.format_currency,
         percent=i18n.format_percent,
+        filesize=i18n.format_size,
     )
     return env
 

@@ -150,6 +150,12 @@ def page(
         **(context or {}),
     )
     response = HTMLResponse(body, status_code=status)
+    chosen = request.query_params.get("lang")
+    if chosen in i18n.LANGUAGES and chosen != request.cookies.get(LANG_COOKIE):
+        # A language picked by link is remembered, so the next form or link keeps it.
+        response.set_cookie(
+            LANG_COOKIE, chosen, max_age=365 * 86400, **cookie_flags(settings_of(request))
+        )
     if getattr(request.state, "new_csrf", None):
         response.set_cookie(CSRF_COOKIE, token, **cookie_flags(settings_of(request)))
     return response

@@ -106,3 +106,16 @@ class MeetingHold(Base):
     meeting_id: Mapped[str] = mapped_column(
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
+
+
+class CalendarFeed(Base):
+    """A person's secret calendar subscription; only the token's hash is stored, and
+    making a new one (or revoking) ends the old URL."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fair.openapi import model_schemas, operation, ref
-from meetings.schemas import BookingRequest, Cancellation, HoursUpdate, Reschedule
+from meetings.schemas import (
+    BookingRequest,
+    Cancellation,
+    HoursUpdate,
+    InterpreterChoice,
+    Reschedule,
+)
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 
@@ -69,7 +75,9 @@ def _query(*names: str) -> list[dict[str, Any]]:
 
 def meeting_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Meeting": MEETING, "Slots": SLOTS, "Hours": {"type": "object"}}
-    schemas.update(model_schemas(HoursUpdate, BookingRequest, Cancellation, Reschedule))
+    schemas.update(
+        model_schemas(HoursUpdate, BookingRequest, Cancellation, Reschedule, InterpreterChoice)
+    )
     return schemas
 
 
@@ -145,6 +153,23 @@ def meeting_paths() -> dict[str, Any]:
                     "404": {"description": "not a participant"},
                 },
             }
+        },
+        "/api/meetings/{meeting_id}/interpreter": {
+            "post": operation(
+                "Assign an interpreter (organizer)",
+                one,
+                body=InterpreterChoice,
+                errors=write,
+                params=meeting,
+            )
+        },
+        "/api/me/calendar-feed": {
+            "post": operation(
+                "A new secret calendar URL of all my meetings (the old one stops working)",
+                (201, {"type": "object", "properties": {"url": {"type": "string"}}}),
+                errors=(401,),
+            ),
+            "delete": operation("Revoke my calendar URL", (204, None), errors=(401,)),
         },
         "/api/meetings/{meeting_id}/decline": {
             "post": operation(

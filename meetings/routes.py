@@ -12,18 +12,26 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from booths.service import load_booth, load_managed_booth
-from fair.accounts.models import User
+from fair.accounts.models import Role, User
+from fair.accounts.service import require_role
 from fair.db import utcnow
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
-from meetings import service
+from meetings import feeds, service
 from meetings.calendars import invite_event, join_url
+from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
-from meetings.invites import invite, method_of
+from meetings.invites import feed, invite, method_of
 from meetings.models import BoothHours, Meeting
-from meetings.schemas import BookingRequest, Cancellation, HoursUpdate, Reschedule
+from meetings.schemas import (
+    BookingRequest,
+    Cancellation,
+    HoursUpdate,
+    InterpreterChoice,
+    Reschedule,
+)
 from meetings.slots import local_iso
 
 MAX_WINDOW_DAYS = 62
@@ -234,6 +242,18 @@ async def api_decline(request: Request) -> Response:
     return await _answer(request, False)
 
 
+async def api_interpreter(request: Request) -> Response:
+    require_role(user_of(request), Role.ORGANIZER)
+    data = parse(InterpreterChoice, await read_json(request))
+    meeting = await service.assign_interpreter(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        interpreter_id=data.user_id,
+    )
+    return await _one(request, meeting, _viewer_tz(request))
+
+
 async def api_invite(request: Request) -> Response:
     meeting, _ = await service.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user_of(request)
@@ -249,6 +269,37 @@ async def api_invite(request: Request) -> Response:
     )
 
 
+def feed_url(request: Request, token: str) -> str:
+    return f"{settings_of(request).base_url}/calendar/{token}.ics"
+
+
+async def api_new_feed(request: Request) -> Response:
+    token = await feeds.new_feed(db(request), actor=user_of(request))
+    return JSONResponse({"url": feed_url(request, token)}, status_code=201)
+
+
+async def api_revoke_feed(request: Request) -> Response:
+    await feeds.revoke_feed(db(request), actor=user_of(request))
+    return Response(status_code=204)
+
+
+async def calendar_feed(request: Request) -> Response:
+    """The subscription itself: no cookie, the secret in the URL is the key."""
+    token = request.path_params["token"].removesuffix(".ics")
+    user = await feeds.owner_of(db(request), token)
+    if user is None:
+        raise MeetingNotFound()
+    base_url = settings_of(request).base_url
+    items = []
+    for meeting, _booth in await service.my_meetings(db(request), actor=user):
+        items.append(await invite_event(db(request), meeting, base_url))
+    return Response(
+        feed(items, "Kakehashi"),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
+    )
+
+
 routes = [
     Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
     Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
@@ -261,4 +312,8 @@ routes = [
     Route("/api/meetings/{meeting_id}/accept", api_accept, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/decline", api_decline, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/invite.ics", api_invite, methods=["GET"]),
+    Route("/api/meetings/{meeting_id}/interpreter", api_interpreter, methods=["POST"]),
+    Route("/api/me/calendar-feed", api_new_feed, methods=["POST"]),
+    Route("/api/me/calendar-feed", api_revoke_feed, methods=["DELETE"]),
+    Route("/calendar/{token}", calendar_feed, methods=["GET"]),
 ]

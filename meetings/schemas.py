@@ -78,3 +78,7 @@ class Reschedule(Schema):
     start: datetime
     timezone: TimeZoneName | None = None
     reason: str = Field(default="", max_length=1000)
+
+
+class InterpreterChoice(Schema):
+    user_id: str | None = Field(default=None, max_length=32)

@@ -29,6 +29,7 @@ from fair.fairs.service import phase_of
 from fair.i18n import lazy
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, MeetingNotFound, NoHours, NotBookable, SlotTaken, WrongState
+from meetings.jobs import queue_mails, queue_reminders
 from meetings.models import (
     ACTIVE,
     CELL_MINUTES,
@@ -370,6 +371,9 @@ async def book(
     session.add(meeting)
     await session.flush()
     await _hold(session, meeting, hours.buffer_minutes)
+    await queue_mails(session, meeting, booth, "requested" if requested else "booked")
+    if not requested:
+        await queue_reminders(session, meeting, booth, now)
     return meeting
 
 
@@ -438,6 +442,7 @@ async def cancel(
     meeting.cancelled_by = user.id
     meeting.sequence += 1
     await session.flush()
+    await queue_mails(session, meeting, booth, "cancelled")
     return meeting
 
 
@@ -478,6 +483,51 @@ async def reschedule(
     meeting.sequence += 1
     await session.flush()
     await _hold(session, meeting, hours.buffer_minutes)
+    await queue_mails(session, meeting, booth, "rescheduled")
+    if meeting.status == MeetingStatus.CONFIRMED:
+        await queue_reminders(session, meeting, booth, now)
+    return meeting
+
+
+async def assign_interpreter(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    meeting_id: str,
+    interpreter_id: str | None,
+    now: datetime | None = None,
+) -> Meeting:
+    """An organizer puts an interpreter on a meeting (or takes them off). The interpreter's
+    own holds keep them from two meetings at once; the invite goes out again to everyone."""
+    now = now or utcnow()
+    require_role(actor, Role.ORGANIZER)
+    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
+    if meeting.status not in ACTIVE or meeting.ends_at <= now:
+        raise WrongState()
+    if interpreter_id:
+        interpreter = await session.get(User, interpreter_id) if len(interpreter_id) <= 32 else None
+        if interpreter is None or interpreter.role != Role.INTERPRETER:
+            raise BadRequest(lazy("Choose one of the programme's interpreters."), field="user_id")
+        wanted = meeting.interpreter_language
+        if wanted and wanted not in (interpreter.languages or []):
+            raise BadRequest(
+                lazy("This interpreter does not work in the language the meeting needs."),
+                field="user_id",
+            )
+    hours = await get_hours(session, booth)
+    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    meeting.interpreter_id = interpreter_id or None
+    meeting.sequence += 1
+    await session.flush()
+    try:
+        await _hold(session, meeting, hours.buffer_minutes)
+    except SlotTaken:
+        raise NotBookable(
+            lazy("This interpreter already has a meeting at this time."), field="user_id"
+        ) from None
+    await queue_mails(session, meeting, booth, "rescheduled")
+    if meeting.status == MeetingStatus.CONFIRMED:
+        await queue_reminders(session, meeting, booth, now)
     return meeting
 
 
@@ -500,9 +550,13 @@ async def answer_request(
     if accept:
         meeting.status = MeetingStatus.CONFIRMED
         meeting.expires_at = None
+        await session.flush()
+        await queue_mails(session, meeting, booth, "confirmed")
+        await queue_reminders(session, meeting, booth, now)
     else:
         await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
         meeting.status = MeetingStatus.DECLINED
         meeting.sequence += 1
-    await session.flush()
+        await session.flush()
+        await queue_mails(session, meeting, booth, "declined")
     return meeting

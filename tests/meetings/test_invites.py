@@ -97,3 +97,24 @@ async def test_invite_is_only_for_participants(client, session, app):
         assert (await stranger.get(f"/api/meetings/{meeting['id']}/invite.ics")).status_code == 404
     client.cookies.clear()
     assert (await client.get(f"/api/meetings/{meeting['id']}/invite.ics")).status_code == 401
+
+
+async def test_calendar_feed_lists_my_meetings_until_revoked(client, session):
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await buyer(client, session)
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10))).json()
+    url = (await client.post("/api/me/calendar-feed")).json()["url"]
+    path = url.removeprefix("http://127.0.0.1:8000")
+    client.cookies.clear()  # a calendar app has no session: the URL is the key
+    response = await client.get(path)
+    assert response.status_code == 200
+    events = Calendar.from_ical(response.content).walk("VEVENT")
+    assert [str(e["UID"]).split("@")[0] for e in events] == [meeting["id"]]
+    assert "METHOD" not in Calendar.from_ical(response.content)
+    await login(client, "lan@saigon.example")
+    newer = (await client.post("/api/me/calendar-feed")).json()["url"]
+    assert (await client.get(path)).status_code == 404  # the old URL is dead
+    assert (await client.delete("/api/me/calendar-feed")).status_code == 204
+    assert (await client.get(newer.removeprefix("http://127.0.0.1:8000"))).status_code == 404
+    assert (await client.get("/calendar/not-a-token.ics")).status_code == 404

@@ -304,3 +304,55 @@ def test_resolve_local_accepts_exactly_the_unambiguous_times(naive, zone_name):
         assert first.utcoffset() != second.utcoffset()
     else:
         assert instant.astimezone(zone).replace(tzinfo=None) == naive
+
+
+@pytest.mark.parametrize(
+    ("tokyo_start", "zone", "expected"),
+    [
+        # US daylight time starts Sunday 2027-03-14 and ends Sunday 2027-11-07.
+        ((2027, 3, 12, 9), "America/Chicago", "2027-03-11T18:00-06:00"),
+        ((2027, 3, 15, 9), "America/Chicago", "2027-03-14T19:00-05:00"),
+        ((2027, 11, 5, 9), "America/Chicago", "2027-11-04T19:00-05:00"),
+        ((2027, 11, 8, 9), "America/Chicago", "2027-11-07T18:00-06:00"),
+        # EU summer time ends Sunday 2027-10-31.
+        ((2027, 10, 29, 9), "Europe/Berlin", "2027-10-29T02:00+02:00"),
+        ((2027, 11, 1, 9), "Europe/Berlin", "2027-11-01T01:00+01:00"),
+        # Sydney: standard time in June, daylight time in December.
+        ((2027, 6, 8, 9), "Australia/Sydney", "2027-06-08T10:00+10:00"),
+        ((2027, 12, 7, 9), "Australia/Sydney", "2027-12-07T11:00+11:00"),
+        ((2027, 6, 8, 9), "Asia/Shanghai", "2027-06-08T08:00+08:00"),
+        ((2027, 6, 8, 9), "America/Sao_Paulo", "2027-06-07T21:00-03:00"),
+        ((2027, 6, 8, 16, 30), "Asia/Kathmandu", "2027-06-08T13:15+05:45"),
+    ],
+)
+def test_time_zone_matrix_for_a_tokyo_booth(tokyo_start, zone, expected):
+    day = date(*tokyo_start[:3])
+    slot = next(s for s in on_tokyo_day(TOKYO, day) if s.start == tokyo(*tokyo_start))
+    assert local_iso(slot.start, zone) == expected
+
+
+def test_a_fair_across_the_us_switch_keeps_tokyo_hours_and_moves_new_york_labels():
+    fair = Availability(
+        "Asia/Tokyo",
+        WEEKDAYS_9_TO_17,
+        min_notice_minutes=0,
+        first_day=date(2027, 3, 10),
+        last_day=date(2027, 3, 17),
+    )
+    start = tokyo(2027, 3, 10, 0)
+    slots = free_slots(fair, start=start, end=start + timedelta(days=8), now=LONG_AGO)
+    firsts = {}
+    for slot in slots:
+        firsts.setdefault(slot.start.astimezone(ZoneInfo("Asia/Tokyo")).date(), slot)
+    assert [local_iso(s.start, "America/New_York") for s in firsts.values()] == [
+        "2027-03-09T19:00-05:00",
+        "2027-03-10T19:00-05:00",
+        "2027-03-11T19:00-05:00",
+        "2027-03-14T20:00-04:00",
+        "2027-03-15T20:00-04:00",
+        "2027-03-16T20:00-04:00",
+    ]
+    assert all(
+        len([s for s in slots if s.start.astimezone(ZoneInfo("Asia/Tokyo")).date() == d]) == 16
+        for d in firsts
+    )

@@ -1,0 +1,388 @@
+"""Meeting pages: the slot picker, my meetings, a meeting's page, the exhibitor's hours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from booths.service import load_booth, load_managed_booth
+from fair import i18n
+from fair.accounts.models import User
+from fair.accounts.routes import COMMON_TIMEZONES
+from fair.accounts.service import require_user
+from fair.db import utcnow
+from fair.errors import DomainError, NotFound, ValidationFailed
+from fair.fairs.models import Fair
+from fair.schemas import check_timezone, parse
+from fair.web import db, page, read_form, redirect, settings_of, user_of
+from meetings import feeds, service
+from meetings.goodhours import Party, good_for_both
+from meetings.models import ACTIVE, BoothHours, Meeting, MeetingStatus
+from meetings.schemas import HoursUpdate
+from meetings.slots import Slot
+
+BEST_SHOWN = 6
+
+
+def _zone(request: Request, user: User | None) -> str:
+    for candidate in (request.query_params.get("tz"), user.timezone if user else None):
+        if candidate:
+            try:
+                return check_timezone(candidate)
+            except ValueError:
+                continue
+    return "Asia/Tokyo"
+
+
+def _by_day(slots: Iterable[tuple[Slot, bool]], zone: str) -> list[tuple[date, list[Any]]]:
+    days: dict[date, list[Any]] = {}
+    for slot, good in slots:
+        local = slot.start.astimezone(ZoneInfo(zone))
+        days.setdefault(local.date(), []).append((slot, good))
+    return sorted(days.items())
+
+
+async def _picker_context(
+    request: Request, booth_id: str, *, zone: str, reschedule: Meeting | None = None
+) -> dict[str, Any]:
+    user = user_of(request)
+    now = utcnow()
+    fair_day = await _fair_window(request, booth_id)
+    start = max(now, fair_day[0])
+    end = max(start, fair_day[1])
+    context: dict[str, Any] = {
+        "zone": zone,
+        "timezones": COMMON_TIMEZONES,
+        "reschedule": reschedule,
+    }
+    try:
+        offer = await service.offer(
+            db(request), booth_id=booth_id, viewer=user, start=start, end=end, now=now
+        )
+    except DomainError as exc:
+        booth = await load_booth(db(request), booth_id, viewer=user)
+        return {**context, "booth": booth, "days": [], "best": [], "closed": exc.translated()}
+    booth_party = Party(offer.availability.timezone, "JP")
+    viewer_party = Party(zone, user.country if user else "")
+    marked = [(slot, good_for_both(slot, booth_party, viewer_party)) for slot in offer.slots]
+    return {
+        **context,
+        "booth": offer.booth,
+        "fair": offer.fair,
+        "booth_zone": offer.availability.timezone,
+        "slot_minutes": offer.availability.slot_minutes,
+        "days": _by_day(marked, zone),
+        "best": [slot for slot, good in marked if good][:BEST_SHOWN],
+        "closed": None,
+    }
+
+
+async def _fair_window(request: Request, booth_id: str) -> tuple[datetime, datetime]:
+    booth = await load_booth(db(request), booth_id, viewer=user_of(request))
+    fair = await db(request).get(Fair, booth.fair_id)
+    assert fair is not None
+    zone = ZoneInfo(fair.timezone)
+    first = datetime.combine(fair.starts_on, datetime.min.time(), tzinfo=zone)
+    last = datetime.combine(fair.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return first - timedelta(days=1), last + timedelta(days=1)
+
+
+def _slot_helpers(zone: str, booth_zone: str | None) -> dict[str, Any]:
+    def local(instant: datetime, tz: str | None = None) -> datetime:
+        return instant.astimezone(ZoneInfo(tz or zone))
+
+    return {"local": local, "booth_zone": booth_zone}
+
+
+async def book_page(request: Request) -> Response:
+    booth_id = request.path_params["booth_id"]
+    user = user_of(request)
+    zone = _zone(request, user)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            meeting = await service.book(
+                db(request),
+                actor=user,
+                booth_id=booth_id,
+                start=_form_start(form),
+                interpreter_language=str(form.get("interpreter_language", "")) or None,
+                note=str(form.get("note", ""))[:2000],
+            )
+        except DomainError as exc:
+            errors, status = {"form": exc.translated()}, exc.status
+        else:
+            return redirect(f"/meetings/{meeting.id}/room?booked=1")
+    context = await _picker_context(request, booth_id, zone=zone)
+    context.update(_slot_helpers(zone, context.get("booth_zone")), errors=errors)
+    context["action"] = f"/booths/{booth_id}/book"
+    context["auto_zone"] = user is None and not request.query_params.get("tz")
+    return page(request, "meetings/book.html", context, status)
+
+
+def _form_start(form: Any) -> datetime:
+    try:
+        start = datetime.fromisoformat(str(form.get("start", "")))
+    except ValueError:
+        raise ValidationFailed({"start": i18n.lazy("Choose a time.")}) from None
+    if start.tzinfo is None:
+        raise ValidationFailed({"start": i18n.lazy("Choose a time.")})
+    return start
+
+
+async def feed_page(request: Request) -> Response:
+    """Make (or stop) the calendar subscription; a new URL is shown once, on this answer."""
+    form = await read_form(request)
+    if form.get("action") == "stop":
+        await feeds.revoke_feed(db(request), actor=user_of(request))
+        return redirect("/my/meetings")
+    token = await feeds.new_feed(db(request), actor=user_of(request))
+    return await my_meetings_page(
+        request, feed_url=f"{settings_of(request).base_url}/calendar/{token}.ics"
+    )
+
+
+async def my_meetings_page(request: Request, feed_url: str | None = None) -> Response:
+    user = require_user(user_of(request))
+    rows = await service.my_meetings(db(request), actor=user)
+    now = utcnow()
+    upcoming = [(m, b) for m, b in rows if m.ends_at > now and m.status in ACTIVE]
+    past = [(m, b) for m, b in rows if (m, b) not in upcoming]
+    past.reverse()
+    zones = await _booth_zones(request, [b.id for _, b in rows])
+    # A day view: the coming meetings under the dates of the user's own calendar.
+    upcoming_days: dict[date, list[Any]] = {}
+    for meeting, booth in upcoming:
+        day = meeting.starts_at.astimezone(ZoneInfo(user.timezone)).date()
+        upcoming_days.setdefault(day, []).append((meeting, booth))
+    return page(
+        request,
+        "meetings/my_meetings.html",
+        {
+            "upcoming": upcoming,
+            "upcoming_days": sorted(upcoming_days.items()),
+            "feed_url": feed_url,
+            "has_feed": await feeds.has_feed(db(request), user),
+            "past": past[:50],
+            "zone": user.timezone,
+            "zones": zones,
+            **_slot_helpers(user.timezone, None),
+        },
+    )
+
+
+async def _booth_zones(request: Request, booth_ids: list[str]) -> dict[str, str]:
+    from sqlalchemy import select
+
+    if not booth_ids:
+        return {}
+    rows = await db(request).execute(
+        select(BoothHours.booth_id, BoothHours.timezone).where(BoothHours.booth_id.in_(booth_ids))
+    )
+    return dict(rows.all())
+
+
+async def meeting_page(request: Request) -> Response:
+    user = require_user(user_of(request))
+    meeting, booth = await service.load_meeting(
+        db(request), request.path_params["meeting_id"], actor=user
+    )
+    zones = await _booth_zones(request, [booth.id])
+    other_id = booth.owner_id if user.id == meeting.buyer_id else meeting.buyer_id
+    other = await db(request).get(User, other_id)
+    return page(
+        request,
+        "meetings/meeting.html",
+        {
+            "meeting": meeting,
+            "booth": booth,
+            "other": other,
+            "zone": user.timezone,
+            "booth_zone": zones.get(booth.id, "Asia/Tokyo"),
+            "is_owner": user.id == booth.owner_id,
+            "is_buyer": user.id == meeting.buyer_id,
+            "active": meeting.status in ACTIVE and meeting.ends_at > utcnow(),
+            "Status": MeetingStatus,
+            "booked": request.query_params.get("booked") == "1",
+            **_slot_helpers(user.timezone, zones.get(booth.id)),
+        },
+    )
+
+
+async def meeting_action(request: Request) -> Response:
+    action = request.path_params["action"]
+    if action not in {"cancel", "accept", "decline", "reschedule"}:
+        raise NotFound()
+    form = await read_form(request)
+    meeting_id = request.path_params["meeting_id"]
+    session, user = db(request), user_of(request)
+    if action == "cancel":
+        reason = str(form.get("reason", "")).strip()
+        if not reason:
+            raise ValidationFailed({"reason": i18n.lazy("Tell the other side why.")})
+        await service.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
+    elif action == "reschedule":
+        await service.reschedule(
+            session, actor=user, meeting_id=meeting_id, start=_form_start(form), timezone=None
+        )
+    else:
+        await service.answer_request(
+            session, actor=user, meeting_id=meeting_id, accept=action == "accept"
+        )
+    return redirect(f"/meetings/{meeting_id}/room")
+
+
+async def reschedule_page(request: Request) -> Response:
+    user = require_user(user_of(request))
+    meeting, booth = await service.load_meeting(
+        db(request), request.path_params["meeting_id"], actor=user
+    )
+    zone = _zone(request, user)
+    context = await _picker_context(request, booth.id, zone=zone, reschedule=meeting)
+    context.update(_slot_helpers(zone, context.get("booth_zone")), errors={})
+    context["action"] = f"/meetings/{meeting.id}/reschedule"
+    context["auto_zone"] = False
+    return page(request, "meetings/book.html", context)
+
+
+WEEKDAY_NAMES = (1, 2, 3, 4, 5, 6, 7)
+
+
+def _hours_values(hours: BoothHours | None, owner: User) -> dict[str, Any]:
+    if hours is None:
+        return {
+            "timezone": owner.timezone or "Asia/Tokyo",
+            "weekly": {d: ("09:00", "17:00") for d in range(1, 6)},
+            "exceptions": "",
+            "buffer_minutes": 0,
+            "min_notice_minutes": 720,
+            "max_per_day": "",
+            "max_per_buyer": 2,
+            "mode": "instant",
+            "request_hours": 48,
+            "slot_minutes": "",
+        }
+    lines = [
+        f"{e['date']} closed" if e.get("closed") else f"{e['date']} {e['start']}-{e['end']}"
+        for e in hours.exceptions
+    ]
+    weekly: dict[int, tuple[str, str]] = {}
+    for rule in hours.weekly:
+        weekly.setdefault(rule["weekday"], (rule["start"], rule["end"]))
+    return {
+        **service.hours_json(hours),
+        "weekly": weekly,
+        "exceptions": "\n".join(lines),
+        "max_per_day": hours.max_per_day or "",
+        "slot_minutes": hours.slot_minutes or "",
+    }
+
+
+def _hours_from_form(form: Any) -> dict[str, Any]:
+    weekly = [
+        {
+            "weekday": d,
+            "start": str(form.get(f"start_{d}", "")),
+            "end": str(form.get(f"end_{d}", "")),
+        }
+        for d in WEEKDAY_NAMES
+        if form.get(f"open_{d}")
+    ]
+    exceptions = []
+    for line in str(form.get("exceptions", "")).splitlines():
+        parts = line.replace("–", "-").split()
+        if not parts:
+            continue
+        if len(parts) == 2 and parts[1].lower() in {"closed", "休業", "休み"}:
+            exceptions.append({"date": parts[0], "closed": True})
+        elif len(parts) == 2 and "-" in parts[1]:
+            start, _, end = parts[1].partition("-")
+            exceptions.append({"date": parts[0], "start": start, "end": end})
+        else:
+            exceptions.append({"date": line.strip()})  # refused by the schema, with a message
+    number = lambda name: str(form.get(name, "")).strip() or None  # noqa: E731
+    data: dict[str, Any] = {
+        "timezone": str(form.get("timezone", "")),
+        "weekly": weekly,
+        "exceptions": exceptions,
+        "mode": str(form.get("mode", "instant")),
+    }
+    for name in (
+        "slot_minutes",
+        "buffer_minutes",
+        "min_notice_minutes",
+        "max_per_day",
+        "max_per_buyer",
+        "request_hours",
+    ):
+        if number(name) is not None:
+            data[name] = number(name)
+    return data
+
+
+async def hours_page(request: Request) -> Response:
+    session, user = db(request), user_of(request)
+    booth = await load_managed_booth(session, request.path_params["booth_id"], actor=user)
+    assert user is not None
+    hours = await session.get(BoothHours, booth.id)
+    values = _hours_values(hours, user)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = await read_form(request)
+        data = _hours_from_form(form)
+        try:
+            await service.set_hours(
+                session, actor=user, booth_id=booth.id, data=parse(HoursUpdate, data)
+            )
+        except DomainError as exc:
+            status = exc.status
+            if isinstance(exc, ValidationFailed):
+                errors = {k.split(".")[0]: i18n.gettext(v) for k, v in exc.errors.items()}
+            else:
+                errors = {exc.field or "form": exc.translated()}
+            values = {
+                **values,
+                **{k: form.get(k, "") for k in form},
+                "weekly": {
+                    d: (str(form.get(f"start_{d}", "")), str(form.get(f"end_{d}", "")))
+                    for d in WEEKDAY_NAMES
+                    if form.get(f"open_{d}")
+                },
+            }
+        else:
+            return redirect(f"/booths/{booth.id}/manage/hours?saved=1")
+    fair = await session.get(Fair, booth.fair_id)
+    return page(
+        request,
+        "meetings/hours.html",
+        {
+            "booth": booth,
+            "fair": fair,
+            "values": values,
+            "errors": errors,
+            "timezones": COMMON_TIMEZONES,
+            "saved": request.query_params.get("saved") == "1",
+            "weekday_name": lambda d: i18n.babel_locale().days["format"]["wide"][d - 1],
+        },
+        status,
+    )
+
+
+routes = [
+    Route("/booths/{booth_id}/book", book_page, methods=["GET", "POST"]),
+    Route("/booths/{booth_id}/manage/hours", hours_page, methods=["GET", "POST"]),
+    Route("/my/meetings", my_meetings_page, methods=["GET"]),
+    Route("/my/meetings/calendar", feed_page, methods=["POST"]),
+    Route("/meetings/{meeting_id}/room", meeting_page, methods=["GET"]),
+    Route("/meetings/{meeting_id}/reschedule", reschedule_page, methods=["GET"]),
+    Route("/meetings/{meeting_id}/{action:str}", meeting_action, methods=["POST"]),
+]

@@ -1,0 +1,157 @@
+"""Meeting mails through a real SMTP server (aiosmtpd on 127.0.0.1): each participant gets
+one mail per change, in their language and time zone, with the invite attached as
+text/calendar and its method; reminders move with a reschedule and vanish with a cancel."""
+
+from __future__ import annotations
+
+import email
+import socket
+from email import policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from helpers import login, make_user
+from icalendar import Calendar
+from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday
+from sqlalchemy import select
+
+from fair import jobs, outbox
+from fair.outbox import OutboxJob
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port: aiosmtpd cannot take port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_context(app, smtp):
+    _, port = smtp
+    settings = app.state.settings.with_overrides(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    return jobs.job_context(settings, app.state.sessionmaker)
+
+
+async def run_jobs(app, ctx) -> int:
+    return await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, ctx)
+
+
+def invite_of(message) -> tuple[str, Calendar]:
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return part.get_param("method"), Calendar.from_ical(part.get_content())
+    raise AssertionError("no text/calendar part")
+
+
+def by_recipient(messages) -> dict[str, Any]:
+    return {m["To"]: m for m in messages}
+
+
+async def test_booking_reschedule_cancel_mail_everyone_once_in_their_language(
+    client, session, app, smtp, mail_context
+):
+    inbox, _ = smtp
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await run_jobs(app, mail_context)  # the booth's approval notice
+    inbox.messages.clear()
+    await make_user(
+        session,
+        "buyer",
+        "lan@saigon.example",
+        timezone="Asia/Ho_Chi_Minh",
+        country="VN",
+        locale="vi",
+    )
+    await login(client, "lan@saigon.example")
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10))).json()
+    assert await run_jobs(app, mail_context) == 2  # the two booking mails; reminders wait
+    assert await run_jobs(app, mail_context) == 0  # nothing twice
+
+    mails = by_recipient(inbox.messages)
+    assert set(mails) == {"lan@saigon.example", "kenji@tsubame.example"}
+    to_buyer = mails["lan@saigon.example"]
+    text = to_buyer.get_body(("plain",)).get_content()
+    assert "08:00" in text  # 10:00 Tokyo is 08:00 in Ho Chi Minh City
+    assert "Xin chào" in text or "Chào" in text  # Vietnamese
+    assert to_buyer.get_body(("html",)) is not None
+    method, calendar = invite_of(to_buyer)
+    event = calendar.walk("VEVENT")[0]
+    assert (method, str(calendar["METHOD"]), event["SEQUENCE"]) == ("REQUEST", "REQUEST", 0)
+    assert meeting["join_url"] in text
+
+    inbox.messages.clear()
+    moved = await client.post(
+        f"/api/meetings/{meeting['id']}/reschedule", json={"start": at_tokyo(day, 15)}
+    )
+    assert moved.status_code == 200
+    assert await run_jobs(app, mail_context) == 2
+    method, calendar = invite_of(by_recipient(inbox.messages)["kenji@tsubame.example"])
+    assert (method, calendar.walk("VEVENT")[0]["SEQUENCE"]) == ("REQUEST", 1)
+
+    inbox.messages.clear()
+    await client.post(f"/api/meetings/{meeting['id']}/cancel", json={"reason": "<b>ill</b>"})
+    assert await run_jobs(app, mail_context) == 2
+    to_exhibitor = by_recipient(inbox.messages)["kenji@tsubame.example"]
+    method, calendar = invite_of(to_exhibitor)
+    event = calendar.walk("VEVENT")[0]
+    assert (method, event["SEQUENCE"], str(event["STATUS"])) == ("CANCEL", 2, "CANCELLED")
+    html = to_exhibitor.get_body(("html",)).get_content()
+    assert "&lt;b&gt;ill&lt;/b&gt;" in html and "<b>ill</b>" not in html
+
+
+async def test_reminders_follow_the_meeting(client, session, app, smtp, mail_context):
+    inbox, _ = smtp
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await run_jobs(app, mail_context)  # the booth's approval notice
+    inbox.messages.clear()
+    await make_user(session, "buyer", "lan@saigon.example")
+    await login(client, "lan@saigon.example")
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10))).json()
+    await client.post(
+        f"/api/meetings/{meeting['id']}/reschedule", json={"start": at_tokyo(day, 11)}
+    )
+    rows = [
+        (row.job, row.key, dict(row.args), row.available_at)
+        for row in await session.scalars(
+            select(OutboxJob).where(OutboxJob.job == "send_meeting_reminder")
+        )
+    ]
+    await session.rollback()
+    # Two reminders (a day and 15 minutes before) for two people, for each SEQUENCE.
+    assert sorted((args["sequence"], args["kind"]) for _, _, args, _ in rows) == sorted(
+        [(s, k) for s in (0, 1) for k in ("day", "soon")] * 2
+    )
+    soon = [at for _, _, args, at in rows if args["kind"] == "soon" and args["sequence"] == 1]
+    assert {at.isoformat() for at in soon} == {
+        f"{day.isoformat()}T01:45:00+00:00"  # 11:00 Tokyo less 15 minutes, in UTC
+    }
+    # Run every reminder now, as if their time had come: only the current SEQUENCE mails.
+    ctx = mail_context
+    for job, key, args, _ in rows:
+        await jobs.JOBS[job]({**ctx, "job_id": key}, **args)
+    # Four reminders (two kinds, two people) for SEQUENCE 1; the four of SEQUENCE 0 are void.
+    assert len(inbox.messages) == 4
+    subjects = sorted(str(m["Subject"]).split(":")[0] for m in inbox.messages)
+    assert subjects == ["In 15 minutes", "In 15 minutes", "Tomorrow", "Tomorrow"]
