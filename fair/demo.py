@@ -34,7 +34,7 @@ async def load(
     missing.
     """
     now = now or utcnow()
-    counts = {"users": 0, "fairs": 0, "booths": 0}
+    counts = {"users": 0, "fairs": 0, "booths": 0, "meetings": 0}
 
     async def person(email: str, name: str, role: Role, **extra: object) -> None:
         if await session.scalar(select(User.id).where(User.email == email)):
@@ -94,7 +94,16 @@ async def load(
         counts["fairs"] += len(await plan_year(session, year=year, titles=demo_data.FAIR_THEMES))
     if storage is not None:
         counts["booths"] = await _booths(session, storage, now)
+        counts["meetings"] = await _meetings(session, now)
     return counts
+
+
+async def _meetings(session: AsyncSession, now: datetime) -> int:
+    from meetings.demo import load_meetings
+
+    following = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
+    fair = await session.scalar(select(Fair).where(Fair.slug == f"{following:%Y-%m}"))
+    return 0 if fair is None else await load_meetings(session, fair=fair, now=now)
 
 
 async def _booths(session: AsyncSession, storage: Storage, now: datetime) -> int:

@@ -16,6 +16,8 @@ from fair import demo_data
 from fair.accounts.models import User
 from fair.db import create_engine, create_sessionmaker
 from fair.fairs.models import Fair
+from meetings import demo as meetings_demo
+from meetings.models import Meeting
 
 FAIR = str(Path(sys.executable).with_name("fair"))
 
@@ -46,6 +48,24 @@ async def count(url: str, model: type) -> int:
         await engine.dispose()
 
 
+async def next_month_fair_is_booking(url: str) -> bool:
+    from datetime import timedelta
+
+    from fair.db import utcnow
+    from fair.fairs.phase import Phase
+    from fair.fairs.service import phase_of
+
+    now = utcnow()
+    following = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            fair = await session.scalar(select(Fair).where(Fair.slug == f"{following:%Y-%m}"))
+            return phase_of(fair, now) == Phase.BOOKING
+    finally:
+        await engine.dispose()
+
+
 async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     url = cli_env["FAIR_DATABASE_URL"]
     assert fair(cli_env, "migrate").returncode == 0
@@ -57,12 +77,15 @@ async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     assert fairs == 36  # last year, this year and next year, one a month
     # Every demo exhibitor in this month's and next month's fair, with pictures on disk.
     assert await count(url, Booth) == 2 * len(demo_data.EXHIBITORS)
+    # Next month's fair has the demo bookings once its booking has opened (4 weeks before).
+    booking_open = await next_month_fair_is_booking(url)
+    assert await count(url, Meeting) == (len(meetings_demo.BOOKINGS) if booking_open else 0)
     stored = [p async for p in anyio.Path(cli_env["FAIR_MEDIA_DIR"]).glob("originals/*/*")]
     assert len(stored) == await count(url, Media) // 2  # the second fair's booths share them
     again = fair(cli_env, "demo", "--if-empty")
     assert "skipped" in again.stdout
     forced = fair(cli_env, "demo")
-    assert "0 people, 0 fairs, 0 booths" in forced.stdout
+    assert "0 people, 0 fairs, 0 booths, 0 meetings" in forced.stdout
     plan = fair(cli_env, "fairs", "plan-year", "2030")
     assert plan.stdout.strip() == "12 fairs created for 2030 (0 already there)"
     plan_again = fair(cli_env, "fairs", "plan-year", "2030")
