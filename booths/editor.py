@@ -308,11 +308,7 @@ async def media_action(request: Request) -> Response:
     if action == "delete":
         orphan = await gallery.delete_media(session, actor=user, media_id=media_id)
         await session.commit()
-        if orphan:
-            storage = request.app.state.storage
-            await storage.delete(orphan[0])
-            for key in gallery.variant_keys_for(orphan[1]):
-                await storage.delete(key)
+        await gallery.remove_blob(request.app.state.storage, orphan)
     elif action == "edit":
         data = parse(
             MediaUpdate,

@@ -204,5 +204,15 @@ async def media_for_viewer(
     return media, booth
 
 
+async def remove_blob(storage: Storage, orphan: tuple[str, str] | None) -> None:
+    """Delete a blob no item uses any more, and its variants (after the commit)."""
+    if orphan is None:
+        return
+    key, sha = orphan
+    await storage.delete(key)
+    for variant in variant_keys_for(sha):
+        await storage.delete(variant)
+
+
 def variant_keys_for(sha256: str) -> list[str]:
     return [variant_key(sha256, name) for name in THUMB_SIZES]

@@ -14,7 +14,7 @@ from booths.schemas import (
     ProductUpdate,
     Rejection,
 )
-from fair.openapi import model_schemas, operation, ref
+from fair.openapi import model_schemas, operation, path_params, query_params, ref
 
 TEXT = {"type": "object", "additionalProperties": {"type": "string"}}
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -89,18 +89,6 @@ def _list_of(key: str, schema: str) -> dict[str, Any]:
     return {"type": "object", "properties": {key: {"type": "array", "items": ref(schema)}}}
 
 
-def _path(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
-    ]
-
-
-def _query(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
-    ]
-
-
 def booth_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Booth": BOOTH, "Product": PRODUCT, "Media": MEDIA}
     schemas.update(
@@ -143,7 +131,11 @@ def booth_schemas() -> dict[str, Any]:
 
 
 def booth_paths() -> dict[str, Any]:
-    booth, product, media = _path("booth_id"), _path("booth_id", "product_id"), _path("media_id")
+    booth, product, media = (
+        path_params("booth_id"),
+        path_params("booth_id", "product_id"),
+        path_params("media_id"),
+    )
     write = (400, 401, 403, 404, 413, 415, 422)
     return {
         "/api/fairs/{slug}/booths": {
@@ -151,15 +143,15 @@ def booth_paths() -> dict[str, Any]:
                 "Approved booths of a fair: search, filters, pages",
                 (200, ref("Directory")),
                 errors=(404, 422),
-                params=_path("slug")
-                + _query("q", "category", "market", "language", "sort", "page", "per_page"),
+                params=path_params("slug")
+                + query_params("q", "category", "market", "language", "sort", "page", "per_page"),
             ),
             "post": operation(
                 "Open your company's booth (exhibitor)",
                 (201, ref("Booth")),
                 body=BoothCreate,
                 errors=(*write, 409),
-                params=_path("slug"),
+                params=path_params("slug"),
             ),
         },
         "/api/me/booths": {
@@ -170,7 +162,7 @@ def booth_paths() -> dict[str, Any]:
                 "Booths by review status (organizer)",
                 (200, _list_of("booths", "Booth")),
                 errors=(401, 403, 422),
-                params=_query("status", "fair"),
+                params=query_params("status", "fair"),
             )
         },
         "/api/booths/{booth_id}": {

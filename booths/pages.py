@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booths import analytics, catalog, directory, service
+from booths import catalog, directory, service
 from booths.models import Booth, Media, MediaKind, Product, VisitKind
-from booths.routes import query_filters, visitor_of
+from booths.routes import count_visit, query_filters
 from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
 from fair import i18n
 from fair.accounts.models import Role
@@ -118,14 +118,7 @@ async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
 async def booth_page(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
     booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
-    await analytics.record_visit(
-        session,
-        kind=VisitKind.BOOTH,
-        booth=booth,
-        subject_id=booth.id,
-        viewer=viewer,
-        key=visitor_of(request),
-    )
+    await count_visit(request, VisitKind.BOOTH, booth, booth.id)
     return page(request, "booths/booth.html", await _booth_context(request, booth))
 
 
@@ -133,14 +126,7 @@ async def product_page(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
     booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
     product = await catalog.get_product(session, booth, request.path_params["product_id"])
-    await analytics.record_visit(
-        session,
-        kind=VisitKind.PRODUCT,
-        booth=booth,
-        subject_id=product.id,
-        viewer=viewer,
-        key=visitor_of(request),
-    )
+    await count_visit(request, VisitKind.PRODUCT, booth, product.id)
     context = await _booth_context(request, booth)
     media = await service.list_media(session, booth.id)
     context["product"] = product

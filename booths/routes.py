@@ -208,17 +208,21 @@ def visitor_of(request: Request) -> str:
     )
 
 
+async def count_visit(request: Request, kind: VisitKind, booth: Booth, subject_id: str) -> None:
+    await analytics.record_visit(
+        db(request),
+        kind=kind,
+        booth=booth,
+        subject_id=subject_id,
+        viewer=user_of(request),
+        key=visitor_of(request),
+    )
+
+
 async def api_get(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
     booth = await service.load_booth(session, _booth_id(request), viewer=viewer)
-    await analytics.record_visit(
-        session,
-        kind=VisitKind.BOOTH,
-        booth=booth,
-        subject_id=booth.id,
-        viewer=viewer,
-        key=visitor_of(request),
-    )
+    await count_visit(request, VisitKind.BOOTH, booth, booth.id)
     products = await service.list_products(session, booth.id)
     media = await service.list_media(session, booth.id)
     return JSONResponse(
@@ -361,12 +365,7 @@ async def api_delete_media(request: Request) -> Response:
         db(request), actor=user_of(request), media_id=request.path_params["media_id"]
     )
     await db(request).commit()  # the row goes first; a crash after leaves only a stray file
-    if orphan:
-        storage = request.app.state.storage
-        key, sha = orphan
-        await storage.delete(key)
-        for variant in gallery.variant_keys_for(sha):
-            await storage.delete(variant)
+    await gallery.remove_blob(request.app.state.storage, orphan)
     return Response(status_code=204)
 
 
@@ -451,14 +450,7 @@ async def serve_media(request: Request) -> Response:
     if not path.exists():
         raise MediaNotFound()
     if media.kind == MediaKind.PDF:
-        await analytics.record_visit(
-            session,
-            kind=VisitKind.BROCHURE,
-            booth=booth,
-            subject_id=media.id,
-            viewer=viewer,
-            key=visitor_of(request),
-        )
+        await count_visit(request, VisitKind.BROCHURE, booth, media.id)
     disposition = "attachment" if request.query_params.get("download") else "inline"
     name = media.filename or f"{media.id}.{key.rsplit('.', 1)[-1]}"
     headers = {

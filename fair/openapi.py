@@ -71,6 +71,18 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): {"description": "error", **json_body(ref("Error"))} for s in statuses}
 
 
+def path_params(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
+    ]
+
+
+def query_params(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
+    ]
+
+
 def model_schemas(*models: type[BaseModel]) -> dict[str, Any]:
     """Component schemas of request models, nested models lifted to components too."""
     schemas: dict[str, Any] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fair.openapi import model_schemas, operation, ref
+from fair.openapi import model_schemas, operation, path_params, query_params, ref
 from meetings.schemas import (
     BookingRequest,
     Cancellation,
@@ -63,16 +63,6 @@ SLOTS = {
 }
 
 
-def _path(name: str) -> list[dict[str, Any]]:
-    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}]
-
-
-def _query(*names: str) -> list[dict[str, Any]]:
-    return [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}} for n in names
-    ]
-
-
 def meeting_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Meeting": MEETING, "Slots": SLOTS, "Hours": {"type": "object"}}
     schemas.update(
@@ -82,7 +72,7 @@ def meeting_schemas() -> dict[str, Any]:
 
 
 def meeting_paths() -> dict[str, Any]:
-    booth, meeting = _path("booth_id"), _path("meeting_id")
+    booth, meeting = path_params("booth_id"), path_params("meeting_id")
     write = (400, 401, 403, 404, 409, 413, 415, 422)
     one = (200, ref("Meeting"))
     return {
@@ -103,7 +93,7 @@ def meeting_paths() -> dict[str, Any]:
                 "Free slots in the viewer's zone, good-for-both first",
                 (200, ref("Slots")),
                 errors=(400, 404, 409),
-                params=booth + _query("tz", "from", "to", "order"),
+                params=booth + query_params("tz", "from", "to", "order"),
             )
         },
         "/api/meetings": {
@@ -117,7 +107,7 @@ def meeting_paths() -> dict[str, Any]:
                     },
                 ),
                 errors=(400, 401),
-                params=_query("tz"),
+                params=query_params("tz"),
             ),
             "post": operation(
                 "Book a slot (buyer)", (201, ref("Meeting")), body=BookingRequest, errors=write
@@ -128,7 +118,7 @@ def meeting_paths() -> dict[str, Any]:
                 "One meeting (participants)",
                 one,
                 errors=(400, 401, 404),
-                params=meeting + _query("tz"),
+                params=meeting + query_params("tz"),
             )
         },
         "/api/meetings/{meeting_id}/cancel": {

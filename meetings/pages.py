@@ -68,7 +68,7 @@ async def _picker_context(
     except DomainError as exc:
         booth = await load_booth(db(request), booth_id, viewer=user)
         return {**context, "booth": booth, "days": [], "best": [], "closed": exc.translated()}
-    booth_party = Party(offer.availability.timezone, "JP")
+    booth_party = Party(offer.availability.timezone, offer.exhibitor_country)
     viewer_party = Party(zone, user.country if user else "")
     marked = [(slot, good_for_both(slot, booth_party, viewer_party)) for slot in offer.slots]
     return {

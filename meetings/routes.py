@@ -118,7 +118,7 @@ async def api_slots(request: Request) -> Response:
         now=now,
     )
     booth_tz = offer.availability.timezone
-    booth_party = Party(booth_tz, "JP")
+    booth_party = Party(booth_tz, offer.exhibitor_country)
     marked = best_first(offer.slots, booth_party, _viewer_party(viewer, zone))
     if request.query_params.get("order") == "time":
         marked.sort(key=lambda pair: pair[0].start)

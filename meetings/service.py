@@ -182,6 +182,7 @@ class Offer:
     hours: BoothHours
     availability: Availability
     slots: list[slot_maths.Slot]
+    exhibitor_country: str  # for the exhibitor's public holidays
 
 
 async def offer(
@@ -204,7 +205,9 @@ async def offer(
     free = slot_maths.free_slots(availability, start=start, end=end, now=now, busy=busy)
     if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
         free = []
-    return Offer(booth, fair, hours, availability, free)
+    owner = await session.get(User, booth.owner_id)
+    country = owner.country if owner and owner.country else "JP"
+    return Offer(booth, fair, hours, availability, free, country)
 
 
 def resolve_start(start: datetime, timezone: str | None) -> datetime:
@@ -262,6 +265,15 @@ async def _hold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) ->
             await session.flush()
     except IntegrityError:
         raise SlotTaken() from None
+
+
+async def _announce(
+    session: AsyncSession, meeting: Meeting, booth: Booth, event: str, now: datetime
+) -> None:
+    """Mail everyone about the change; a confirmed meeting gets reminders for its time."""
+    await queue_mails(session, meeting, booth, event)
+    if meeting.status == MeetingStatus.CONFIRMED:
+        await queue_reminders(session, meeting, booth, now)
 
 
 async def expire_requests(session: AsyncSession, now: datetime, booth_id: str | None = None) -> int:
@@ -371,9 +383,7 @@ async def book(
     session.add(meeting)
     await session.flush()
     await _hold(session, meeting, hours.buffer_minutes)
-    await queue_mails(session, meeting, booth, "requested" if requested else "booked")
-    if not requested:
-        await queue_reminders(session, meeting, booth, now)
+    await _announce(session, meeting, booth, "requested" if requested else "booked", now)
     return meeting
 
 
@@ -483,9 +493,7 @@ async def reschedule(
     meeting.sequence += 1
     await session.flush()
     await _hold(session, meeting, hours.buffer_minutes)
-    await queue_mails(session, meeting, booth, "rescheduled")
-    if meeting.status == MeetingStatus.CONFIRMED:
-        await queue_reminders(session, meeting, booth, now)
+    await _announce(session, meeting, booth, "rescheduled", now)
     return meeting
 
 
@@ -525,9 +533,7 @@ async def assign_interpreter(
         raise NotBookable(
             lazy("This interpreter already has a meeting at this time."), field="user_id"
         ) from None
-    await queue_mails(session, meeting, booth, "rescheduled")
-    if meeting.status == MeetingStatus.CONFIRMED:
-        await queue_reminders(session, meeting, booth, now)
+    await _announce(session, meeting, booth, "rescheduled", now)
     return meeting
 
 
@@ -551,8 +557,7 @@ async def answer_request(
         meeting.status = MeetingStatus.CONFIRMED
         meeting.expires_at = None
         await session.flush()
-        await queue_mails(session, meeting, booth, "confirmed")
-        await queue_reminders(session, meeting, booth, now)
+        await _announce(session, meeting, booth, "confirmed", now)
     else:
         await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
         meeting.status = MeetingStatus.DECLINED
