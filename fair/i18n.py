@@ -157,6 +157,17 @@ def format_datetime(value: datetime, tz: str, fmt: str = "medium") -> str:
     return babel_dates.format_datetime(value, fmt, tzinfo=ZoneInfo(tz), locale=babel_locale())
 
 
+def format_when(value: datetime, tz: str, date_fmt: str = "full") -> str:
+    """A meeting time as people write it: the date in ``date_fmt``, the time to the minute
+    (babel's own date-time formats carry seconds), joined the locale's way."""
+    local = value.astimezone(ZoneInfo(tz))
+    locale = babel_locale()
+    day = babel_dates.format_date(local.date(), date_fmt, locale=locale)
+    clock = babel_dates.format_time(local, "short", tzinfo=ZoneInfo(tz), locale=locale)
+    pattern = str(locale.datetime_formats.get(date_fmt, "{1} {0}"))
+    return pattern.replace("'", "").format(clock, day)
+
+
 def format_date(value: date, fmt: str = "medium") -> str:
     return babel_dates.format_date(value, fmt, locale=babel_locale())
 

@@ -48,6 +48,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         datetime=i18n.format_datetime,
+        when=i18n.format_when,
         date=i18n.format_date,
         time=i18n.format_time,
         number=i18n.format_number,

@@ -18,7 +18,7 @@ from booths.models import Booth
 from fair import outbox
 from fair.accounts.models import User
 from fair.config import Settings
-from fair.i18n import format_datetime, pick_text, use_language
+from fair.i18n import format_when, pick_text, timezone_label, use_language
 from fair.i18n import gettext as _
 from fair.mail import Mailer, build_message
 from fair.outbox import run_once
@@ -133,14 +133,15 @@ async def _send(
         with use_language(user.locale):
             item = await invite_event(session, meeting, settings.base_url)
             exhibitor = pick_text(booth.company)[0]
-            when = format_datetime(meeting.starts_at, user.timezone, "full")
+            when = format_when(meeting.starts_at, user.timezone)
             context = {
                 "user": user,
                 "meeting": meeting,
                 "event": event,
                 "exhibitor": exhibitor,
                 "when": when,
-                "booth_when": format_datetime(meeting.starts_at, item.timezone, "short"),
+                "booth_when": f"{format_when(meeting.starts_at, item.timezone, 'medium')} "
+                f"({timezone_label(item.timezone)})",
                 "join_url": join_url(meeting, settings.base_url),
                 "base_url": settings.base_url,
                 "lead": _lead(event, meeting, exhibitor, user.id == meeting.buyer_id),

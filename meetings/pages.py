@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -63,7 +64,13 @@ async def _picker_context(
     }
     try:
         offer = await service.offer(
-            db(request), booth_id=booth_id, viewer=user, start=start, end=end, now=now
+            db(request),
+            booth_id=booth_id,
+            viewer=user,
+            start=start,
+            end=end,
+            now=now,
+            ignore=reschedule.id if reschedule else None,
         )
     except DomainError as exc:
         booth = await load_booth(db(request), booth_id, viewer=user)
@@ -123,7 +130,7 @@ async def book_page(request: Request) -> Response:
             return redirect(f"/meetings/{meeting.id}/room?booked=1")
     context = await _picker_context(request, booth_id, zone=zone)
     context.update(_slot_helpers(zone, context.get("booth_zone")), errors=errors)
-    context["action"] = f"/booths/{booth_id}/book"
+    context["action"] = f"/booths/{booth_id}/book?{urlencode({'tz': zone})}"
     context["auto_zone"] = user is None and not request.query_params.get("tz")
     return page(request, "meetings/book.html", context, status)
 
@@ -248,7 +255,7 @@ async def reschedule_page(request: Request) -> Response:
     zone = _zone(request, user)
     context = await _picker_context(request, booth.id, zone=zone, reschedule=meeting)
     context.update(_slot_helpers(zone, context.get("booth_zone")), errors={})
-    context["action"] = f"/meetings/{meeting.id}/reschedule"
+    context["action"] = f"/meetings/{meeting.id}/reschedule?{urlencode({'tz': zone})}"
     context["auto_zone"] = False
     return page(request, "meetings/book.html", context)
 

@@ -175,6 +175,25 @@ async def busy_at_booth(
     return [Busy(s, e) for meeting_id, s, e in rows if meeting_id != ignore]
 
 
+async def _busy_person(
+    session: AsyncSession,
+    user_id: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    ignore: str | None = None,
+) -> list[Busy]:
+    query = select(Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
+        or_(Meeting.buyer_id == user_id, Meeting.interpreter_id == user_id),
+        _active(now),
+        Meeting.starts_at < end,
+        Meeting.ends_at > start,
+    )
+    rows = (await session.execute(query)).all()
+    return [Busy(s, e) for meeting_id, s, e in rows if meeting_id != ignore]
+
+
 @dataclass(frozen=True)
 class Offer:
     booth: Booth
@@ -193,8 +212,10 @@ async def offer(
     start: datetime,
     end: datetime,
     now: datetime | None = None,
+    ignore: str | None = None,
 ) -> Offer:
-    """The free slots of a booth between two instants."""
+    """The free slots of a booth between two instants, less the times the viewer is
+    already taken (``ignore``: the meeting being moved)."""
     now = now or utcnow()
     booth = await load_booth(session, booth_id, viewer=viewer)
     fair = await session.get(Fair, booth.fair_id)
@@ -205,6 +226,10 @@ async def offer(
     free = slot_maths.free_slots(availability, start=start, end=end, now=now, busy=busy)
     if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
         free = []
+    if viewer is not None:
+        # Times the viewer is already in a meeting (anywhere) would only be refused.
+        own = await _busy_person(session, viewer.id, start, end, now, ignore=ignore)
+        free = [s for s in free if not any(s.start < b.end and b.start < s.end for b in own)]
     owner = await session.get(User, booth.owner_id)
     country = owner.country if owner and owner.country else "JP"
     return Offer(booth, fair, hours, availability, free, country)

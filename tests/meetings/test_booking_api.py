@@ -279,3 +279,27 @@ async def test_request_mode_holds_the_slot_until_answered(client, session, app):
         assert (taken.status_code, taken.json()["status"]) == (201, "requested")
         accepted = await client.post(f"/api/meetings/{taken.json()['id']}/accept")
         assert accepted.json()["status"] == "confirmed"
+
+
+async def test_slots_leave_out_times_the_buyer_is_already_taken(client, session, app):
+    from booth_helpers import approve, create_booth, exhibitor
+
+    day = next_weekday()
+    first = await booth_with_hours(client, session, first=day)
+    async with make_client(app) as seki:
+        await exhibitor(seki, session, "sales@seki.example", "Seki Kaji")
+        second = await create_booth(seki, company={"ja": "関鍛冶", "en": "Seki Kaji"})
+        hours = {"timezone": "Asia/Tokyo", "weekly": WEEKDAYS_9_TO_17, "min_notice_minutes": 0}
+        await seki.put(f"/api/booths/{second['id']}/availability", json=hours)
+        await approve(seki, session, second["id"])
+    await buyer(client, session)
+    assert (await book(client, first["id"], at_tokyo(day, 10))).status_code == 201
+    params = {
+        "tz": "Asia/Tokyo",
+        "from": day.isoformat(),
+        "to": (day + timedelta(days=1)).isoformat(),
+    }
+    offered = (await client.get(f"/api/booths/{second['id']}/slots", params=params)).json()["slots"]
+    starts = {s["start"] for s in offered}
+    assert f"{day.isoformat()}T10:00+09:00" not in starts  # the buyer is busy then
+    assert f"{day.isoformat()}T10:30+09:00" in starts
