@@ -40,7 +40,6 @@ import platform
 import random
 import secrets
 import shlex
-import signal
 import sqlite3
 import ssl
 import sys
@@ -60,9 +59,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from directory import admin_execute
 from http_overhead import (
-    READY_SECONDS,
-    STOP_SECONDS,
     Result,
+    child_server,
     free_port,
     process_cpu_seconds,
     ratio,
@@ -428,29 +426,10 @@ async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterat
         "--timeout-keep-alive", "120",
     ]  # fmt: skip
     with log.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env, stderr=stderr)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while True:
-                if proc.returncode is not None:
-                    raise RuntimeError(f"uvicorn exited with {proc.returncode}; see {log}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(base_url + "/healthz")).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not answer within {READY_SECONDS}s")
-                await asyncio.sleep(0.1)
-        yield base_url, proc.pid
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), STOP_SECONDS)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        async with child_server(
+            command, port, ready_path="/healthz", name="uvicorn", env=env, cwd=ROOT, stderr=stderr
+        ) as server:
+            yield server
 
 
 @contextlib.asynccontextmanager

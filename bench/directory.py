@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import shlex
-import signal
 import sys
 import tempfile
 import time
@@ -41,9 +40,8 @@ from urllib.parse import urlencode
 
 import httpx
 from http_overhead import (
-    READY_SECONDS,
-    STOP_SECONDS,
     Result,
+    child_server,
     free_port,
     process_cpu_seconds,
     ratio,
@@ -506,29 +504,10 @@ async def uvicorn_server(database_url: str, tmp: Path) -> AsyncIterator[tuple[st
         sys.executable, "-m", "uvicorn", "--factory", "fair.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            while True:
-                if proc.returncode is not None:
-                    raise RuntimeError(f"uvicorn exited with {proc.returncode}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(base_url + "/healthz")).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not answer within {READY_SECONDS}s")
-                await asyncio.sleep(0.1)
-        yield base_url, proc.pid
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), STOP_SECONDS)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+    async with child_server(
+        command, port, ready_path="/healthz", name="uvicorn", env=env, cwd=ROOT
+    ) as server:
+        yield server
 
 
 async def admin_execute(admin_url: str, sql: str) -> None:

@@ -232,19 +232,37 @@ async def running_server(
     ]
     for name, value in options.items():
         command += [f"--{name.replace('_', '-')}", value]
-    proc = await asyncio.create_subprocess_exec(*command)
+    async with child_server(command, port, ready_path=PATH, name=f"{kind} server") as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def child_server(
+    command: list[str],
+    port: int,
+    *,
+    ready_path: str,
+    name: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    stderr: Any = None,
+) -> AsyncIterator[tuple[str, int]]:
+    """Start ``command`` (a server on ``port``), wait until ``ready_path`` answers 200, yield
+    (base URL, pid), and stop it with SIGTERM (then SIGKILL) at the end. The benchmarks'
+    one way of running a server in a child process."""
+    proc = await asyncio.create_subprocess_exec(*command, env=env, cwd=cwd, stderr=stderr)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + READY_SECONDS
         async with httpx.AsyncClient(timeout=2.0) as client:
             while True:
                 if proc.returncode is not None:
-                    raise RuntimeError(f"{kind} server exited with {proc.returncode}")
+                    raise RuntimeError(f"{name} exited with {proc.returncode}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(base_url + PATH)).status_code == 200:
+                    if (await client.get(base_url + ready_path)).status_code == 200:
                         break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{kind} server did not answer within {READY_SECONDS}s")
+                    raise RuntimeError(f"{name} did not answer within {READY_SECONDS}s")
                 await asyncio.sleep(0.1)
         yield base_url, proc.pid
     finally:

@@ -7,16 +7,15 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel import Locale
-from babel.messages.pofile import read_po
 from PIL import Image
 
-from fair.demo import DEMO_PASSWORD, ORGANIZER_EMAIL
+from fair.demo import ORGANIZER_EMAIL
 from fair.demo_data import EXHIBITORS, FAIR_THEMES
 
 try:
@@ -26,50 +25,17 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "fair/locale"
+from e2e_helpers import next_month, page_language, sign_in, this_month, translate
+
 EXHIBITOR = next(e for e in EXHIBITORS if e["email"] == "info@tsubame-migaki.example")
 COMPANY_EN = EXHIBITOR["company"]["en"]
 BUYER_EMAIL = "wang.liwei@hengtai-kitchen.example"
 IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
 
 
-def this_month() -> datetime:
-    return datetime.now(UTC)
-
-
-def next_month() -> datetime:
-    """The first day of next month, the way the demo finds next month's fair."""
-    return (this_month().replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
 def fair_title(when: datetime, lang: str) -> str:
     """A demo fair's title as shown to a reader of ``lang`` (the loader appends the year)."""
     return f"{FAIR_THEMES[when.month][lang]} {when.year}"
-
-
-def translate(lang: str, msgid: str) -> str:
-    """``msgid`` in ``lang`` from the catalog; English is the msgid itself."""
-    if lang == "en":
-        return msgid
-    catalog_path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    with catalog_path.open("rb") as fp:
-        message = read_po(fp, locale=lang).get(msgid)
-    assert message is not None and message.string, f"{msgid!r} is not translated in {lang}"
-    return str(message.string)
-
-
-def page_language(page: Page) -> str:
-    """The catalog name of the page's language: html lang "zh-Hans" is catalog "zh_Hans"."""
-    return (page.locator("html").get_attribute("lang") or "en").replace("-", "_")
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    form = page.locator("form[action='/login']")
-    form.get_by_label("E-mail address", exact=True).fill(email)
-    form.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    expect(page.locator("nav.site-nav form[action='/logout']")).to_be_visible()
 
 
 def booth_path(page: Page, slug: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
-from babel.messages.pofile import read_po
 
-from fair.demo import DEMO_PASSWORD
 from fair.demo_data import BUYERS, EXHIBITORS
 
 try:
@@ -27,7 +25,8 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "fair/locale"
+from e2e_helpers import next_month, page_language, sign_in, translate
+
 # A Chinese buyer without demo meetings, so that no time of theirs is taken already.
 BUYER = next(b for b in BUYERS if b["email"] == "zhao.min@kangning-medical.example")
 # Bookings go to Seki; the hours test changes Tsubame's week, so neither disturbs the other.
@@ -35,36 +34,6 @@ BOOKED = next(e for e in EXHIBITORS if e["email"] == "sales@sekikaji.example")
 HOURS_OWNER = next(e for e in EXHIBITORS if e["email"] == "info@tsubame-migaki.example")
 EXHIBITOR_ZONE = "Asia/Tokyo"  # the demo booths' meeting hours
 NOTE = "Samples for our 40 clinics, please."
-
-
-def next_month() -> datetime:
-    """The first day of next month, the way the demo finds next month's fair."""
-    return (datetime.now(UTC).replace(day=1) + timedelta(days=32)).replace(day=1)
-
-
-def translate(lang: str, msgid: str) -> str:
-    """``msgid`` in ``lang`` from the catalog; English is the msgid itself."""
-    if lang == "en":
-        return msgid
-    catalog_path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    with catalog_path.open("rb") as fp:
-        message = read_po(fp, locale=lang).get(msgid)
-    assert message is not None and message.string, f"{msgid!r} is not translated in {lang}"
-    return str(message.string)
-
-
-def page_language(page: Page) -> str:
-    """The catalog name of the page's language: html lang "zh-Hans" is catalog "zh_Hans"."""
-    return (page.locator("html").get_attribute("lang") or "en").replace("-", "_")
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    form = page.locator("form[action='/login']")
-    form.get_by_label("E-mail address", exact=True).fill(email)
-    form.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    form.get_by_role("button", name="Sign in").click()
-    expect(page.locator("nav.site-nav form[action='/logout']")).to_be_visible()
 
 
 def booth_path(page: Page, exhibitor: dict[str, Any]) -> str:
