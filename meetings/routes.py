@@ -106,6 +106,8 @@ async def api_slots(request: Request) -> Response:
     zone = _zone_param(request, viewer.timezone if viewer else "Asia/Tokyo")
     now = utcnow()
     start = _moment(request.query_params.get("from"), zone, now, "from")
+    if not now - timedelta(days=366) < start < now + timedelta(days=3 * 366):
+        raise BadRequest(lazy("Ask for slots within the coming three years."), field="from")
     end = _moment(request.query_params.get("to"), zone, start + timedelta(days=14), "to")
     if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
         raise BadRequest(lazy("Ask for at most two months of slots, ending after they start."))

@@ -237,6 +237,8 @@ async def offer(
 
 def resolve_start(start: datetime, timezone: str | None) -> datetime:
     """A requested start as a UTC instant: with its offset, or read in ``timezone``."""
+    if not 2000 <= start.year <= 9000:  # clear of date arithmetic's edges; no fair is there
+        raise BadTime(lazy("This is not one of the exhibitor's meeting times."), field="start")
     if start.tzinfo is not None:
         return start.astimezone(UTC)
     if timezone is None:

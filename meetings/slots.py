@@ -246,6 +246,11 @@ def refusal(
 ) -> Refusal | None:
     """Why a booking at ``slot_start`` would be refused, or None: the list's own test."""
     day = booth_day(slot_start, availability)
+    first, last = availability.first_day, availability.last_day
+    if (first and day < first - timedelta(days=1)) or (last and day > last + timedelta(days=1)):
+        return Refusal.OFF_GRID  # far outside the fair (and clear of date arithmetic's edges)
+    if not date.min + timedelta(days=1) < day < date.max - timedelta(days=1):
+        return Refusal.OFF_GRID
     offered = grid(availability, day - timedelta(days=1), day + timedelta(days=1))
     slot = next((s for s in offered if s.start == slot_start), None)
     if slot is None:

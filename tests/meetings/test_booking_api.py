@@ -303,3 +303,15 @@ async def test_slots_leave_out_times_the_buyer_is_already_taken(client, session,
     starts = {s["start"] for s in offered}
     assert f"{day.isoformat()}T10:00+09:00" not in starts  # the buyer is busy then
     assert f"{day.isoformat()}T10:30+09:00" in starts
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_refused_not_500(client, session):
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await buyer(client, session)
+    for start in ("9999-12-31T23:30+00:00", "0001-01-01T00:00+00:00", "9999-12-31T23:30"):
+        response = await book(client, booth["id"], start, timezone="Asia/Tokyo")
+        assert response.status_code == 400, (start, response.text)
+    for params in ({"from": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-02"}):
+        slots = await client.get(f"/api/booths/{booth['id']}/slots", params=params)
+        assert slots.status_code == 400, params
