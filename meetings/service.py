@@ -386,7 +386,7 @@ async def book(
     hours = await get_hours(session, booth)
     availability = availability_of(hours, fair)
     starts_at = resolve_start(start, timezone)
-    await expire_requests(session, now, booth.id)
+    await expire_requests(session, now)  # everywhere: stale holds of this buyer too
     busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now)
     reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
     if reason is not None:
@@ -506,7 +506,7 @@ async def reschedule(
     hours = await get_hours(session, booth)
     availability = availability_of(hours, fair)
     starts_at = resolve_start(start, timezone)
-    await expire_requests(session, now, booth.id)
+    await expire_requests(session, now)  # everywhere: stale holds of this buyer too
     busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now, ignore=meeting.id)
     reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
     if reason is not None:

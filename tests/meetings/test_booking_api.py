@@ -315,3 +315,33 @@ async def test_dates_at_the_ends_of_the_calendar_are_refused_not_500(client, ses
     for params in ({"from": "9999-12-31"}, {"from": "0001-01-01", "to": "0001-01-02"}):
         slots = await client.get(f"/api/booths/{booth['id']}/slots", params=params)
         assert slots.status_code == 400, params
+
+
+async def test_an_expired_request_elsewhere_does_not_block_the_buyer(client, session, app):
+    from booth_helpers import approve, create_booth, exhibitor
+    from sqlalchemy import update
+
+    from fair.db import utcnow
+
+    day = next_weekday()
+    first = await booth_with_hours(client, session, first=day, mode="request", request_hours=1)
+    async with make_client(app) as seki:
+        await exhibitor(seki, session, "sales@seki.example", "Seki Kaji")
+        second = await create_booth(seki, company={"ja": "関鍛冶", "en": "Seki Kaji"})
+        hours = {"timezone": "Asia/Tokyo", "weekly": WEEKDAYS_9_TO_17, "min_notice_minutes": 0}
+        await seki.put(f"/api/booths/{second['id']}/availability", json=hours)
+        await approve(seki, session, second["id"])
+    await buyer(client, session)
+    requested = (await book(client, first["id"], at_tokyo(day, 10))).json()
+    assert requested["status"] == "requested"
+    # Nobody answered in time.
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.id == requested["id"])
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    await session.commit()
+    elsewhere = await book(client, second["id"], at_tokyo(day, 10))
+    assert elsewhere.status_code == 201, elsewhere.text
+    status = await read_scalar(session, select(Meeting.status).where(Meeting.id == requested["id"]))
+    assert status == "expired"
