@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.errors import BoothNotFound
@@ -21,7 +19,7 @@ from booths.models import Booth, Media, Product, Visit, VisitKind
 from booths.service import INSIDERS, can_manage, load_managed_booth
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
-from fair.db import utcnow
+from fair.db import insert_for, utcnow
 from fair.fairs.models import Fair
 from fair.fairs.phase import local_today
 
@@ -55,9 +53,8 @@ async def record_visit(
     now = now or utcnow()
     fair = await session.get(Fair, booth.fair_id)
     day = local_today(now, fair.timezone if fair else "Asia/Tokyo")
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(Visit)
+        insert_for(session)(Visit)
         .values(
             kind=kind,
             booth_id=booth.id,

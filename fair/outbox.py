@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair.db import Base, utcnow
+from fair.db import Base, insert_for, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +56,16 @@ async def enqueue(
     key: str,
     run_at: datetime | None = None,
     **args: Any,
-) -> OutboxJob | None:
-    """Queue ``job(**args)`` in the caller's transaction; a repeated key is ignored."""
-    existing = await session.scalar(select(OutboxJob).where(OutboxJob.key == key))
-    if existing is not None:
-        return None
-    row = OutboxJob(key=key, job=job, args=args, available_at=run_at or utcnow())
-    session.add(row)
-    await session.flush()
-    return row
+) -> int | None:
+    """Queue ``job(**args)`` in the caller's transaction; returns the row's id, or None when
+    the key is already queued (then nothing changes)."""
+    statement = (
+        insert_for(session)(OutboxJob)
+        .values(key=key, job=job, args=args, available_at=run_at or utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxJob.id)
+    )
+    return await session.scalar(statement)
 
 
 def _due(batch: int, now: datetime) -> Any:

@@ -294,6 +294,15 @@ async def _hold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) ->
         raise SlotTaken() from None
 
 
+async def _rehold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) -> None:
+    """After a meeting's time or people change: drop its holds, count a new invite
+    version, hold again (a cell someone else holds raises SlotTaken)."""
+    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    meeting.sequence += 1
+    await session.flush()
+    await _hold(session, meeting, buffer_minutes)
+
+
 async def _announce(
     session: AsyncSession, meeting: Meeting, booth: Booth, event: str, now: datetime
 ) -> None:
@@ -515,11 +524,8 @@ async def reschedule(
     assert buyer is not None
     ends_at = starts_at + availability.slot
     await _check_buyer(session, buyer, booth, hours, starts_at, ends_at, now, ignore=meeting.id)
-    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
-    meeting.sequence += 1
-    await session.flush()
-    await _hold(session, meeting, hours.buffer_minutes)
+    await _rehold(session, meeting, hours.buffer_minutes)
     await _announce(session, meeting, booth, "rescheduled", now)
     return meeting
 
@@ -550,12 +556,9 @@ async def assign_interpreter(
                 field="user_id",
             )
     hours = await get_hours(session, booth)
-    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
     meeting.interpreter_id = interpreter_id or None
-    meeting.sequence += 1
-    await session.flush()
     try:
-        await _hold(session, meeting, hours.buffer_minutes)
+        await _rehold(session, meeting, hours.buffer_minutes)
     except SlotTaken:
         raise NotBookable(
             lazy("This interpreter already has a meeting at this time."), field="user_id"
