@@ -18,7 +18,8 @@ from fair.accounts.models import Role
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
 from fair.fairs.service import get_fair, phase_of
-from fair.web import db, page, user_of
+from fair.web import db, page, user_of, viewer_zone
+from meetings.service import next_free_slots
 
 # The programme's buyer countries come first in the market filter.
 MAIN_MARKETS = ("CN", "VN", "TW", "TH", "US", "HK", "SG", "MY", "ID", "PH", "KR", "DE", "FR", "GB")
@@ -68,6 +69,8 @@ async def directory_page(request: Request) -> Response:
         request,
         "booths/directory.html",
         {
+            "next_free": await next_free_slots(session, fair, [h.booth.id for h in result.hits]),
+            "zone": viewer_zone(request, fair.timezone),
             "fair": fair,
             "phase": phase_of(fair),
             "filters": filters,

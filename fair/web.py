@@ -17,6 +17,7 @@ from fair.accounts.models import User
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError, Forbidden
 from fair.i18n import lazy
+from fair.schemas import check_timezone
 from fair.templating import render
 
 SESSION_COOKIE = "kk_session"
@@ -53,6 +54,19 @@ def db(request: Request) -> AsyncSession:
 
 def user_of(request: Request) -> User | None:
     return getattr(request.state, "user", None)
+
+
+def viewer_zone(request: Request, default: str = "Asia/Tokyo") -> str:
+    """The zone a page shows times in: ``?tz=`` if valid, else the viewer's own, else
+    ``default``."""
+    viewer = user_of(request)
+    for candidate in (request.query_params.get("tz"), viewer.timezone if viewer else None):
+        if candidate:
+            try:
+                return check_timezone(candidate)
+            except ValueError:
+                continue
+    return default
 
 
 def client_address(request: Request) -> str:

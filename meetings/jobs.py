@@ -18,6 +18,7 @@ from booths.models import Booth
 from fair import outbox
 from fair.accounts.models import User
 from fair.config import Settings
+from fair.db import utcnow
 from fair.i18n import format_when, pick_text, timezone_label, use_language
 from fair.i18n import gettext as _
 from fair.mail import Mailer, build_message
@@ -25,10 +26,20 @@ from fair.outbox import run_once
 from fair.templating import render
 from meetings.calendars import invite_event, join_url
 from meetings.invites import invite, method_of
-from meetings.models import ACTIVE, Meeting
+from meetings.models import ACTIVE, Meeting, MeetingStatus
 
-EVENTS = ("booked", "requested", "confirmed", "rescheduled", "cancelled", "declined")
+EVENTS = (
+    "booked",
+    "requested",
+    "confirmed",
+    "rescheduled",
+    "cancelled",
+    "declined",
+    "released",
+)
 REMINDERS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
+# After the 24-hour reminder the buyer has this long to reconfirm a requested meeting.
+RECONFIRM_HOURS = 12
 
 
 def recipients(meeting: Meeting, booth: Booth) -> list[str]:
@@ -80,6 +91,7 @@ def _subject(event: str, exhibitor: str, when: str) -> str:
         "rescheduled": _("Meeting moved: %(exhibitor)s, now %(when)s"),
         "cancelled": _("Meeting cancelled: %(exhibitor)s, %(when)s"),
         "declined": _("Meeting request declined: %(exhibitor)s, %(when)s"),
+        "released": _("Meeting released: %(exhibitor)s, %(when)s"),
         "day": _("Tomorrow: your meeting with %(exhibitor)s, %(when)s"),
         "soon": _("In 15 minutes: your meeting with %(exhibitor)s"),
     }
@@ -109,10 +121,24 @@ def _lead(event: str, meeting: Meeting, exhibitor: str, is_buyer: bool) -> str:
         "declined": _(
             "%(exhibitor)s could not accept this meeting request. Please choose another time."
         ),
+        "released": _(
+            "You did not confirm that you are coming, so %(exhibitor)s has released the time "
+            "for other buyers."
+        ),
         "day": _("Reminder: your video meeting with %(exhibitor)s is tomorrow."),
         "soon": _("Your video meeting with %(exhibitor)s starts in 15 minutes."),
     }
     lead = lines[event] % values
+    if event == "day" and is_buyer and meeting.status == MeetingStatus.CONFIRMED:
+        lead += " " + _("Please confirm on the meeting page that you are coming.")
+        if meeting.by_request:
+            lead += " " + (
+                _(
+                    "If you have not confirmed within %(hours)s hours, the exhibitor may give "
+                    "the time to another buyer."
+                )
+                % {"hours": RECONFIRM_HOURS}
+            )
     if event == "cancelled" and meeting.cancel_reason:
         lead += " " + _("Reason: %(reason)s") % {"reason": meeting.cancel_reason}
     return lead
@@ -130,6 +156,8 @@ async def _send(
         booth = await session.get(Booth, meeting.booth_id) if meeting else None
         if meeting is None or user is None or booth is None:
             return
+        if event == "day" and user.id == meeting.buyer_id:
+            meeting.attendance_asked_at = utcnow()
         with use_language(user.locale):
             item = await invite_event(session, meeting, settings.base_url)
             exhibitor = pick_text(booth.company)[0]

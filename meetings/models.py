@@ -90,6 +90,13 @@ class Meeting(Base):
     cancelled_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # Booked as a request: if the buyer does not reconfirm, the exhibitor may release it.
+    by_request: Mapped[bool] = mapped_column(default=False)
+    # The 24-hour reminder asked the buyer to confirm they are coming, and their answer.
+    attendance_asked_at: Mapped[datetime | None] = mapped_column(default=None)
+    attendance_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Cancelled by the exhibitor because the buyer never reconfirmed.
+    released_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

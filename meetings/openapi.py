@@ -36,6 +36,8 @@ MEETING = {
         "interpreter_id": NULLABLE_STRING,
         "sequence": {"type": "integer"},
         "cancel_reason": {"type": "string"},
+        "attendance_confirmed_at": NULLABLE_STRING,
+        "released_at": NULLABLE_STRING,
     },
 }
 SLOTS = {
@@ -132,6 +134,22 @@ def meeting_paths() -> dict[str, Any]:
         "/api/meetings/{meeting_id}/accept": {
             "post": operation(
                 "Confirm a request (exhibitor)", one, errors=(401, 403, 404, 409), params=meeting
+            )
+        },
+        "/api/meetings/{meeting_id}/reconfirm": {
+            "post": operation(
+                "The buyer confirms they are coming (asked by the 24-hour reminder)",
+                one,
+                errors=(401, 403, 404, 409),
+                params=meeting,
+            )
+        },
+        "/api/meetings/{meeting_id}/release": {
+            "post": operation(
+                "Release a requested meeting the buyer did not reconfirm (exhibitor)",
+                one,
+                errors=(401, 403, 404, 409),
+                params=meeting,
             )
         },
         "/api/meetings/{meeting_id}/invite.ics": {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -20,8 +20,8 @@ from fair.accounts.service import require_user
 from fair.db import utcnow
 from fair.errors import DomainError, NotFound, ValidationFailed
 from fair.fairs.models import Fair
-from fair.schemas import check_timezone, parse
-from fair.web import db, page, read_form, redirect, settings_of, user_of
+from fair.schemas import parse
+from fair.web import db, page, read_form, redirect, settings_of, user_of, viewer_zone
 from meetings import feeds, service
 from meetings.goodhours import Party, good_for_both
 from meetings.models import ACTIVE, BoothHours, Meeting, MeetingStatus
@@ -29,16 +29,6 @@ from meetings.schemas import HoursUpdate
 from meetings.slots import Slot
 
 BEST_SHOWN = 6
-
-
-def _zone(request: Request, user: User | None) -> str:
-    for candidate in (request.query_params.get("tz"), user.timezone if user else None):
-        if candidate:
-            try:
-                return check_timezone(candidate)
-            except ValueError:
-                continue
-    return "Asia/Tokyo"
 
 
 def _by_day(slots: Iterable[tuple[Slot, bool]], zone: str) -> list[tuple[date, list[Any]]]:
@@ -94,10 +84,7 @@ async def _fair_window(request: Request, booth_id: str) -> tuple[datetime, datet
     booth = await load_booth(db(request), booth_id, viewer=user_of(request))
     fair = await db(request).get(Fair, booth.fair_id)
     assert fair is not None
-    zone = ZoneInfo(fair.timezone)
-    first = datetime.combine(fair.starts_on, datetime.min.time(), tzinfo=zone)
-    last = datetime.combine(fair.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    return first - timedelta(days=1), last + timedelta(days=1)
+    return service.fair_window(fair)
 
 
 def _slot_helpers(zone: str, booth_zone: str | None) -> dict[str, Any]:
@@ -110,7 +97,7 @@ def _slot_helpers(zone: str, booth_zone: str | None) -> dict[str, Any]:
 async def book_page(request: Request) -> Response:
     booth_id = request.path_params["booth_id"]
     user = user_of(request)
-    zone = _zone(request, user)
+    zone = viewer_zone(request)
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
@@ -217,6 +204,7 @@ async def meeting_page(request: Request) -> Response:
             "is_owner": user.id == booth.owner_id,
             "is_buyer": user.id == meeting.buyer_id,
             "active": meeting.status in ACTIVE and meeting.ends_at > utcnow(),
+            "releasable": service.releasable(meeting, utcnow()),
             "Status": MeetingStatus,
             "booked": request.query_params.get("booked") == "1",
             **_slot_helpers(user.timezone, zones.get(booth.id)),
@@ -226,7 +214,7 @@ async def meeting_page(request: Request) -> Response:
 
 async def meeting_action(request: Request) -> Response:
     action = request.path_params["action"]
-    if action not in {"cancel", "accept", "decline", "reschedule"}:
+    if action not in {"cancel", "accept", "decline", "reschedule", "reconfirm", "release"}:
         raise NotFound()
     form = await read_form(request)
     meeting_id = request.path_params["meeting_id"]
@@ -236,6 +224,10 @@ async def meeting_action(request: Request) -> Response:
         if not reason:
             raise ValidationFailed({"reason": i18n.lazy("Tell the other side why.")})
         await service.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
+    elif action == "reconfirm":
+        await service.confirm_attendance(session, actor=user, meeting_id=meeting_id)
+    elif action == "release":
+        await service.release(session, actor=user, meeting_id=meeting_id)
     elif action == "reschedule":
         await service.reschedule(
             session, actor=user, meeting_id=meeting_id, start=_form_start(form), timezone=None
@@ -252,7 +244,7 @@ async def reschedule_page(request: Request) -> Response:
     meeting, booth = await service.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user
     )
-    zone = _zone(request, user)
+    zone = viewer_zone(request)
     context = await _picker_context(request, booth.id, zone=zone, reschedule=meeting)
     context.update(_slot_helpers(zone, context.get("booth_zone")), errors={})
     context["action"] = f"/meetings/{meeting.id}/reschedule?{urlencode({'tz': zone})}"

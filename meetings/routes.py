@@ -49,13 +49,19 @@ def meeting_json(
         "start_utc": meeting.starts_at.isoformat(),
         "booth_local_start": local_iso(meeting.starts_at, booth_tz),
         "status": meeting.status,
-        "expires_at": meeting.expires_at.isoformat() if meeting.expires_at else None,
+        "expires_at": _iso(meeting.expires_at),
         "join_url": join_url(meeting, settings_of(request).base_url),
         "interpreter_language": meeting.interpreter_language,
         "interpreter_id": meeting.interpreter_id,
         "sequence": meeting.sequence,
         "cancel_reason": meeting.cancel_reason,
+        "attendance_confirmed_at": _iso(meeting.attendance_confirmed_at),
+        "released_at": _iso(meeting.released_at),
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _zone_param(request: Request, default: str) -> str:
@@ -244,6 +250,20 @@ async def api_decline(request: Request) -> Response:
     return await _answer(request, False)
 
 
+async def api_reconfirm(request: Request) -> Response:
+    meeting = await service.confirm_attendance(
+        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
+    )
+    return await _one(request, meeting, _viewer_tz(request))
+
+
+async def api_release(request: Request) -> Response:
+    meeting = await service.release(
+        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
+    )
+    return await _one(request, meeting, _viewer_tz(request))
+
+
 async def api_interpreter(request: Request) -> Response:
     require_role(user_of(request), Role.ORGANIZER)
     data = parse(InterpreterChoice, await read_json(request))
@@ -313,6 +333,8 @@ routes = [
     Route("/api/meetings/{meeting_id}/reschedule", api_reschedule, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/accept", api_accept, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/decline", api_decline, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/reconfirm", api_reconfirm, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/release", api_release, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/invite.ics", api_invite, methods=["GET"]),
     Route("/api/meetings/{meeting_id}/interpreter", api_interpreter, methods=["POST"]),
     Route("/api/me/calendar-feed", api_new_feed, methods=["POST"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ from fair.fairs.service import phase_of
 from fair.i18n import lazy
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, MeetingNotFound, NoHours, NotBookable, SlotTaken, WrongState
-from meetings.jobs import queue_mails, queue_reminders
+from meetings.jobs import RECONFIRM_HOURS, queue_mails, queue_reminders
 from meetings.models import (
     ACTIVE,
     CELL_MINUTES,
@@ -43,6 +44,7 @@ from meetings.schemas import HoursUpdate
 from meetings.slots import Availability, Busy, DayChange, Hours, LocalTimeError, Refusal
 
 INSIDERS = (Role.ORGANIZER, Role.STAFF)
+RECONFIRM_WINDOW = timedelta(hours=RECONFIRM_HOURS)
 
 REFUSALS = {
     Refusal.OFF_GRID: (BadTime, lazy("This is not one of the exhibitor's meeting times.")),
@@ -235,6 +237,52 @@ async def offer(
     return Offer(booth, fair, hours, availability, free, country)
 
 
+def fair_window(fair: Fair) -> tuple[datetime, datetime]:
+    """From the day before the fair to the day after it, wide enough for any booth's zone."""
+    zone = ZoneInfo(fair.timezone)
+    first = datetime.combine(fair.starts_on, time.min, tzinfo=zone) - timedelta(days=1)
+    last = datetime.combine(fair.ends_on, time.min, tzinfo=zone) + timedelta(days=2)
+    return first.astimezone(UTC), last.astimezone(UTC)
+
+
+async def next_free_slots(
+    session: AsyncSession, fair: Fair, booth_ids: list[str], now: datetime | None = None
+) -> dict[str, slot_maths.Slot]:
+    """The first bookable slot of each booth (for the directory's cards), in two queries."""
+    now = now or utcnow()
+    if not booth_ids or phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
+        return {}
+    start, end = fair_window(fair)
+    start = max(start, now)
+    if start >= end:
+        return {}
+    hours = (
+        await session.scalars(select(BoothHours).where(BoothHours.booth_id.in_(booth_ids)))
+    ).all()
+    taken = await session.execute(
+        select(Meeting.booth_id, Meeting.starts_at, Meeting.ends_at).where(
+            Meeting.booth_id.in_(booth_ids), _active(now), Meeting.ends_at > now
+        )
+    )
+    busy: dict[str, list[Busy]] = {}
+    for booth_id, starts_at, ends_at in taken.all():
+        busy.setdefault(booth_id, []).append(Busy(starts_at, ends_at))
+    found = {}
+    for row in hours:
+        if not row.weekly and not row.exceptions:
+            continue
+        free = slot_maths.free_slots(
+            availability_of(row, fair),
+            start=start,
+            end=end,
+            now=now,
+            busy=busy.get(row.booth_id, []),
+        )
+        if free:
+            found[row.booth_id] = free[0]
+    return found
+
+
 def resolve_start(start: datetime, timezone: str | None) -> datetime:
     """A requested start as a UTC instant: with its offset, or read in ``timezone``."""
     if not 2000 <= start.year <= 9000:  # clear of date arithmetic's edges; no fair is there
@@ -415,6 +463,7 @@ async def book(
         buyer_timezone=timezone or buyer.timezone,
         interpreter_language=interpreter_language,
         note=note,
+        by_request=requested,
     )
     session.add(meeting)
     await session.flush()
@@ -525,6 +574,8 @@ async def reschedule(
     ends_at = starts_at + availability.slot
     await _check_buyer(session, buyer, booth, hours, starts_at, ends_at, now, ignore=meeting.id)
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    # A "yes, I'm coming" was for the old time; the new time's reminder asks again.
+    meeting.attendance_asked_at = meeting.attendance_confirmed_at = None
     await _rehold(session, meeting, hours.buffer_minutes)
     await _announce(session, meeting, booth, "rescheduled", now)
     return meeting
@@ -594,4 +645,62 @@ async def answer_request(
         meeting.sequence += 1
         await session.flush()
         await queue_mails(session, meeting, booth, "declined")
+    return meeting
+
+
+# Reconfirmation -----------------------------------------------------------------------------
+
+
+def releasable(meeting: Meeting, now: datetime) -> bool:
+    """A confirmed request whose buyer was asked to reconfirm and has not, with the answer
+    time over: the exhibitor may give the time back to other buyers."""
+    return (
+        meeting.status == MeetingStatus.CONFIRMED
+        and meeting.by_request
+        and meeting.attendance_confirmed_at is None
+        and meeting.attendance_asked_at is not None
+        and now >= meeting.attendance_asked_at + RECONFIRM_WINDOW
+        and now < meeting.starts_at
+    )
+
+
+async def confirm_attendance(
+    session: AsyncSession, *, actor: User | None, meeting_id: str, now: datetime | None = None
+) -> Meeting:
+    """The buyer says they are coming; saying it twice changes nothing."""
+    now = now or utcnow()
+    meeting, _booth = await load_meeting(session, meeting_id, actor=actor)
+    if require_user(actor).id != meeting.buyer_id:
+        raise Forbidden(lazy("Only the buyer confirms that they are coming."))
+    if meeting.status != MeetingStatus.CONFIRMED or meeting.ends_at <= now:
+        raise WrongState()
+    if meeting.attendance_confirmed_at is None:
+        meeting.attendance_confirmed_at = now
+        await session.flush()
+    return meeting
+
+
+async def release(
+    session: AsyncSession, *, actor: User | None, meeting_id: str, now: datetime | None = None
+) -> Meeting:
+    """The exhibitor releases a request the buyer did not reconfirm; the slot is free again."""
+    now = now or utcnow()
+    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
+    if not can_manage(actor, booth):
+        raise Forbidden()
+    if not releasable(meeting, now):
+        raise WrongState(
+            lazy(
+                "Only a requested meeting whose buyer has not confirmed within "
+                "%(hours)s hours of being asked can be released."
+            ),
+            hours=int(RECONFIRM_WINDOW.total_seconds() // 3600),
+        )
+    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.released_at = now
+    meeting.cancelled_by = require_user(actor).id
+    meeting.sequence += 1
+    await session.flush()
+    await queue_mails(session, meeting, booth, "released")
     return meeting

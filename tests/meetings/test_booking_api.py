@@ -345,3 +345,31 @@ async def test_an_expired_request_elsewhere_does_not_block_the_buyer(client, ses
     assert elsewhere.status_code == 201, elsewhere.text
     status = await read_scalar(session, select(Meeting.status).where(Meeting.id == requested["id"]))
     assert status == "expired"
+
+
+async def test_only_the_buyer_reconfirms_and_a_reconfirmed_or_instant_meeting_is_not_released(
+    client, session, app
+):
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)  # instant confirmation
+    await buyer(client, session)
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10))).json()
+    url = f"/api/meetings/{meeting['id']}"
+    first = await client.post(f"{url}/reconfirm")
+    assert first.status_code == 200 and first.json()["attendance_confirmed_at"]
+    again = await client.post(f"{url}/reconfirm")
+    assert again.json()["attendance_confirmed_at"] == first.json()["attendance_confirmed_at"]
+    async with make_client(app) as other:
+        await make_user(session, "buyer", "wang@hengtai.example")
+        await login(other, "wang@hengtai.example")
+        assert (await other.post(f"{url}/reconfirm")).status_code == 404
+        assert (await other.post("/api/meetings/nope/reconfirm")).status_code == 404
+        await login(other, "kenji@tsubame.example")
+        assert (await other.post(f"{url}/reconfirm")).status_code == 403
+        refused = await other.post(f"{url}/release")
+        assert refused.status_code == 409 and "released" in refused.json()["error"]["message"]
+    # Moving the meeting asks again: the "yes" was for the old time.
+    moved = await client.post(f"{url}/reschedule", json={"start": at_tokyo(day, 11)})
+    assert moved.json()["attendance_confirmed_at"] is None
+    await client.post(f"{url}/cancel", json={"reason": "plans changed"})
+    assert (await client.post(f"{url}/reconfirm")).status_code == 409

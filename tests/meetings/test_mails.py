@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import email
 import socket
+from datetime import timedelta
 from email import policy
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from helpers import login, make_user
+from helpers import login, make_user, read_scalar
 from icalendar import Calendar
 from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fair import jobs, outbox
 from fair.outbox import OutboxJob
+from meetings.models import Meeting
 
 
 class Inbox:
@@ -155,3 +157,61 @@ async def test_reminders_follow_the_meeting(client, session, app, smtp, mail_con
     assert len(inbox.messages) == 4
     subjects = sorted(str(m["Subject"]).split(":")[0] for m in inbox.messages)
     assert subjects == ["In 15 minutes", "In 15 minutes", "Tomorrow", "Tomorrow"]
+
+
+async def _day_reminders(session) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(OutboxJob).where(OutboxJob.job == "send_meeting_reminder"))
+    found = [dict(row.args) for row in rows if row.args["kind"] == "day"]
+    await session.rollback()
+    return found
+
+
+async def test_day_reminder_asks_to_reconfirm_and_an_unconfirmed_request_is_released(
+    client, session, app, smtp, mail_context
+):
+    inbox, _ = smtp
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day, mode="request")
+    await make_user(session, "buyer", "lan@saigon.example", locale="en")
+    await login(client, "lan@saigon.example")
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10))).json()
+    await login(client, "kenji@tsubame.example")
+    await client.post(f"/api/meetings/{meeting['id']}/accept")
+    too_early = await client.post(f"/api/meetings/{meeting['id']}/release")
+    assert too_early.status_code == 409  # the buyer has not even been asked yet
+    await run_jobs(app, mail_context)
+    inbox.messages.clear()
+
+    for args in await _day_reminders(session):
+        await jobs.JOBS["send_meeting_reminder"]({**mail_context, "job_id": "t"}, **args)
+    to_buyer = by_recipient(inbox.messages)["lan@saigon.example"]
+    text = to_buyer.get_body(("plain",)).get_content()
+    assert "Please confirm on the meeting page that you are coming." in text
+    assert "If you have not confirmed within 12 hours" in text
+    asked = await read_scalar(
+        session, select(Meeting.attendance_asked_at).where(Meeting.id == meeting["id"])
+    )
+    assert asked is not None
+    # Straight after the reminder the buyer still has time to answer.
+    assert (await client.post(f"/api/meetings/{meeting['id']}/release")).status_code == 409
+
+    # Thirteen hours later, no answer: the exhibitor gives the time back.
+    await session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting["id"])
+        .values(attendance_asked_at=asked - timedelta(hours=13))
+    )
+    await session.commit()
+    inbox.messages.clear()
+    released = await client.post(f"/api/meetings/{meeting['id']}/release")
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "cancelled" and released.json()["released_at"]
+    await run_jobs(app, mail_context)
+    mail = by_recipient(inbox.messages)["lan@saigon.example"]
+    assert str(mail["Subject"]).startswith("Meeting released:")
+    method, calendar = invite_of(mail)
+    assert method == "CANCEL" and str(calendar.walk("VEVENT")[0]["STATUS"]) == "CANCELLED"
+    # The slot is free for the next buyer.
+    await make_user(session, "buyer", "wang@hengtai.example")
+    await login(client, "wang@hengtai.example")
+    assert (await book(client, booth["id"], at_tokyo(day, 10))).status_code == 201

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from helpers import login, read_scalar
-from meeting_helpers import booth_with_hours, buyer, next_weekday
+from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
 from sqlalchemy import select
 
 from meetings.models import BoothHours, Meeting
@@ -134,3 +134,46 @@ async def test_calendar_address_is_shown_once_and_can_be_stopped(client, session
     )
     assert stopped.status_code == 303
     assert (await client.get(path)).status_code == 404
+
+
+async def test_buyer_says_they_are_coming_and_the_exhibitor_sees_it(client, session):
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await buyer(client, session)
+    booked = await book(client, booth["id"], at_tokyo(day, 10))
+    room_url = f"/meetings/{booked.json()['id']}/room"
+    html = (await client.get(f"{room_url}?lang=en")).text
+    assert "Yes, I am coming" in html
+    confirmed = await client.post(
+        room_url.replace("/room", "/reconfirm"), data={"csrf_token": csrf_of(html)}
+    )
+    assert confirmed.status_code == 303
+    html = (await client.get(room_url)).text
+    assert "You confirmed that you are coming." in html and "Yes, I am coming" not in html
+    await login(client, "kenji@tsubame.example")
+    html = (await client.get(room_url)).text
+    assert "The buyer confirmed that they are coming." in html
+    assert "Release this time" not in html  # instant booking, and confirmed anyway
+
+
+def next_free_of(html: str) -> str:
+    found = re.search(r'<p class="next-free">(.*?)</p>', html, re.S)
+    return found.group(1) if found else ""
+
+
+async def test_directory_cards_show_each_booths_next_free_time_in_the_viewers_zone(
+    client, session
+):
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await buyer(client, session)  # Ho Chi Minh City, two hours behind Tokyo
+    directory = "/fairs/2027-06/booths?lang=en"
+    card = next_free_of((await client.get(directory)).text)
+    assert "Next free time" in card and "7:00\u202fAM" in card and "(Vietnam Time)" in card
+    assert f"/booths/{booth['id']}/book?tz=Asia/Ho_Chi_Minh" in card
+    assert (await book(client, booth["id"], at_tokyo(day, 9))).status_code == 201
+    card = next_free_of((await client.get(directory)).text)
+    assert "7:30\u202fAM" in card
+    # Asked for another zone: the same slot in New York, the evening before (EST in December).
+    card = next_free_of((await client.get(f"{directory}&tz=America/New_York")).text)
+    assert "7:30\u202fPM" in card and "(United States (New York) Time)" in card
