@@ -161,9 +161,7 @@ def next_free_of(html: str) -> str:
     return found.group(1) if found else ""
 
 
-async def test_directory_cards_show_each_booths_next_free_time_in_the_viewers_zone(
-    client, session
-):
+async def test_directory_cards_show_each_booths_next_free_time_in_the_viewers_zone(client, session):
     day = next_weekday()
     booth = await booth_with_hours(client, session, first=day)
     await buyer(client, session)  # Ho Chi Minh City, two hours behind Tokyo
