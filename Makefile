@@ -39,9 +39,10 @@ extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy --no-location --sort-output -o fair/locale/messages.pot fair booths meetings signaling
 	$(BIN)/pybabel update -D messages -i fair/locale/messages.pot -d fair/locale --no-fuzzy-matching
 
-# Debian's Chromium for the browser tests (never a downloaded browser); needs root.
+# Debian's Chromium for the browser tests (never a downloaded browser) and coturn for the
+# TURN tests; needs root.
 browser:
-	@test -x /usr/bin/chromium || scripts/install-chromium
+	@test -x /usr/bin/chromium -a -x /usr/bin/turnserver || scripts/install-chromium
 
 lint: install
 	$(BIN)/ruff check .

@@ -33,7 +33,13 @@ from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from fair.openapi import routes as openapi_routes
 from fair.web import error_json, page, wants_json
 from meetings.pages import routes as meeting_page_routes
+from meetings.room import attendance_recorder
 from meetings.routes import routes as meeting_routes
+from signaling.echo import close_echo_peers
+from signaling.nettest import routes as nettest_routes
+from signaling.rooms import LocalHub, RedisHub
+from signaling.server import SignalingState, signaling_routes
+from signaling.tokens import MemoryLedger, RedisLedger
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +123,21 @@ async def _relay_loop(app: Starlette) -> None:
         await asyncio.sleep(RELAY_INTERVAL_SECONDS)
 
 
+def signaling_state(settings: Settings, sessionmaker: Any) -> SignalingState:
+    """The video rooms: in this process, or shared through Redis by every app process."""
+    if settings.redis_url:
+        hub: LocalHub | RedisHub = RedisHub(settings.redis_url)
+        ledger: MemoryLedger | RedisLedger = RedisLedger.from_url(settings.redis_url)
+    else:
+        hub, ledger = LocalHub(), MemoryLedger()
+    return SignalingState(
+        secret=settings.secret_key,
+        hub=hub,
+        ledger=ledger,
+        on_event=attendance_recorder(sessionmaker, settings),
+    )
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -129,6 +150,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.arq = ArqRedis.from_url(settings.redis_url)
     app.state.job_context = jobs.job_context(settings, app.state.sessionmaker)
     app.state.storage = app.state.job_context["storage"]
+    app.state.signaling = signaling_state(settings, app.state.sessionmaker)
+    await app.state.signaling.start()
     relay = None
     if settings.inprocess_jobs:
         relay = asyncio.create_task(_relay_loop(app), name="outbox-relay")
@@ -139,6 +162,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
             relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay
+        await app.state.signaling.close()
+        await close_echo_peers(app.state)
         if app.state.arq is not None:
             await app.state.arq.aclose()
         await engine.dispose()
@@ -164,6 +189,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *booth_editor_routes,
             *meeting_routes,
             *meeting_page_routes,
+            *signaling_routes(),
+            *nettest_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

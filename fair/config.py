@@ -59,6 +59,12 @@ class Settings:
     turn_secret: str | None = None
     turn_ttl_seconds: int = 3600
     join_early_minutes: int = 10
+    # The room stays open this long after the slot ends; attendance is decided then.
+    join_grace_minutes: int = 15
+    # Both sides together in the room this long: the meeting was held.
+    held_minutes: int = 5
+    # Where browsers open the signaling WebSocket; empty: this app's own /ws/signaling.
+    signaling_url: str | None = None
     session_days: int = 14
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
@@ -98,6 +104,9 @@ _FIELDS: dict[str, Any] = {
     "TURN_SECRET": ("turn_secret", str),
     "TURN_TTL_SECONDS": ("turn_ttl_seconds", int),
     "JOIN_EARLY_MINUTES": ("join_early_minutes", int),
+    "JOIN_GRACE_MINUTES": ("join_grace_minutes", int),
+    "HELD_MINUTES": ("held_minutes", int),
+    "SIGNALING_URL": ("signaling_url", str),
     "SESSION_DAYS": ("session_days", int),
     "INPROCESS_JOBS": ("inprocess_jobs", _bool),
 }
@@ -128,3 +137,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("FAIR_DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
     if settings.turn_urls and not settings.turn_secret:
         raise ConfigError("FAIR_TURN_SECRET is required when FAIR_TURN_URLS is set")
+    if settings.signaling_url and not settings.signaling_url.startswith(("ws://", "wss://")):
+        raise ConfigError("FAIR_SIGNALING_URL must start with ws:// or wss://")
+    for name in ("join_early_minutes", "join_grace_minutes", "held_minutes"):
+        if not 0 <= getattr(settings, name) <= 240:
+            raise ConfigError(f"FAIR_{name.upper()} must be between 0 and 240")

@@ -168,11 +168,14 @@ def document() -> dict[str, Any]:
     }
     from booths.openapi import booth_paths, booth_schemas
     from meetings.openapi import meeting_paths, meeting_schemas
+    from signaling.nettest import nettest_paths, nettest_schemas
 
     schemas.update(booth_schemas())
     schemas.update(meeting_schemas())
     paths.update(booth_paths())
     paths.update(meeting_paths())
+    schemas.update(nettest_schemas())
+    paths.update(nettest_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kakehashi API", "version": "0.1.0"},

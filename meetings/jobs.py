@@ -83,6 +83,18 @@ async def queue_reminders(
             )
 
 
+async def queue_attendance_decision(session: AsyncSession, meeting: Meeting) -> None:
+    """Decide held or no-show when the slot ends (the job waits out the grace period)."""
+    await outbox.enqueue(
+        session,
+        "decide_attendance",
+        key=f"attendance:{meeting.id}:{meeting.sequence}",
+        run_at=meeting.ends_at,
+        meeting_id=meeting.id,
+        sequence=meeting.sequence,
+    )
+
+
 def _subject(event: str, exhibitor: str, when: str) -> str:
     subjects = {
         "booked": _("Meeting confirmed: %(exhibitor)s, %(when)s"),
@@ -217,7 +229,37 @@ async def send_meeting_reminder(
     return await _send(ctx, meeting_id=meeting_id, user_id=user_id, event=kind, key=key)
 
 
+async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: int) -> bool:
+    """Held, or who did not come, once the room has closed; before that, come back then."""
+    from meetings import room  # here: room imports the service, which imports this module
+
+    settings: Settings = ctx["settings"]
+    key = f"attendance:{meeting_id}:{sequence}"
+    now = utcnow()
+    async with ctx["sessionmaker"]() as session, session.begin():
+        meeting = await session.get(Meeting, meeting_id)
+        if meeting is None or meeting.sequence != sequence:
+            return False
+        closes_at = room.join_window(meeting, settings).closes_at
+        if now < closes_at:
+            await outbox.enqueue(
+                session,
+                "decide_attendance",
+                key=f"{key}:at-close",
+                run_at=closes_at,
+                meeting_id=meeting_id,
+                sequence=sequence,
+            )
+            return False
+
+    async def effect(session: AsyncSession) -> None:
+        await room.decide(session, meeting_id, sequence, settings, now)
+
+    return await run_once(ctx["sessionmaker"], key, "decide_attendance", effect)
+
+
 JOBS = {
     "send_meeting_mail": send_meeting_mail,
     "send_meeting_reminder": send_meeting_reminder,
+    "decide_attendance": decide_attendance,
 }

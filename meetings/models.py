@@ -32,6 +32,22 @@ class MeetingStatus(enum.StrEnum):
 ACTIVE = (MeetingStatus.REQUESTED, MeetingStatus.CONFIRMED)
 
 
+class Attendance(enum.StrEnum):
+    """What happened in the video room, decided from who was there (or by an organizer)."""
+
+    HELD = "held"  # both sides together for at least FAIR_HELD_MINUTES
+    NO_SHOW_BUYER = "no_show_buyer"
+    NO_SHOW_EXHIBITOR = "no_show_exhibitor"
+    NO_SHOW_BOTH = "no_show_both"
+    TOO_SHORT = "too_short"  # both came, but not together long enough
+
+
+class Side(enum.StrEnum):
+    EXHIBITOR = "exhibitor"
+    BUYER = "buyer"
+    INTERPRETER = "interpreter"
+
+
 class BoothHours(Base):
     """A booth's meeting hours and booking rules, in the booth's own zone."""
 
@@ -67,6 +83,11 @@ class Meeting(Base):
             name="status_known",
         ),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint(
+            "attendance IS NULL OR attendance IN "
+            "('held', 'no_show_buyer', 'no_show_exhibitor', 'no_show_both', 'too_short')",
+            name="attendance_known",
+        ),
         Index("ix_meetings_booth_id_starts_at", "booth_id", "starts_at"),
         Index("ix_meetings_buyer_id_starts_at", "buyer_id", "starts_at"),
     )
@@ -97,8 +118,49 @@ class Meeting(Base):
     attendance_confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
     # Cancelled by the exhibitor because the buyer never reconfirmed.
     released_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Attendance, decided from the room's visits; either side may dispute, an organizer settles.
+    attendance: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
+    attendance_decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    together_seconds: Mapped[int] = mapped_column(default=0)
+    attendance_claim: Mapped[str | None] = mapped_column(String(20), default=None)
+    attendance_claim_reason: Mapped[str] = mapped_column(Text, default="")
+    attendance_claimed_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    attendance_settled_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RoomVisit(Base):
+    """One connection of one participant to the meeting's video room: attendance's evidence."""
+
+    __tablename__ = "room_visits"
+    __table_args__ = (Index("ix_room_visits_meeting_id_joined_at", "meeting_id", "joined_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    side: Mapped[str] = mapped_column(String(12))
+    peer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ChatMessage(Base):
+    """A line of the room's chat, kept with the meeting for both sides."""
+
+    __tablename__ = "meeting_chat"
+    __table_args__ = (Index("ix_meeting_chat_meeting_id_sent_at", "meeting_id", "sent_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    side: Mapped[str] = mapped_column(String(12))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class MeetingHold(Base):

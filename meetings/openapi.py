@@ -6,8 +6,10 @@ from typing import Any
 
 from fair.openapi import model_schemas, operation, path_params, query_params, ref
 from meetings.schemas import (
+    AttendanceClaim,
     BookingRequest,
     Cancellation,
+    ChatPost,
     HoursUpdate,
     InterpreterChoice,
     Reschedule,
@@ -65,10 +67,70 @@ SLOTS = {
 }
 
 
+JOIN = {
+    "type": "object",
+    "required": ["ws_url", "token", "ice_servers"],
+    "properties": {
+        "ws_url": {"type": "string"},
+        "token": {"type": "string", "description": "single use, about a minute"},
+        "ice_servers": {"type": "array", "items": {"type": "object"}},
+        "peer_role": {"type": "string", "enum": ["exhibitor", "buyer", "interpreter"]},
+        "until": {"type": "string", "format": "date-time"},
+    },
+}
+ATTENDANCE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "attendance": {
+            "type": ["string", "null"],
+            "enum": [
+                "held",
+                "no_show_buyer",
+                "no_show_exhibitor",
+                "no_show_both",
+                "too_short",
+                None,
+            ],
+        },
+        "together_seconds": {"type": "integer"},
+        "decided_at": NULLABLE_STRING,
+        "claim": NULLABLE_STRING,
+        "claim_reason": {"type": "string"},
+        "settled": {"type": "boolean"},
+    },
+}
+CHAT_MESSAGE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "author_name": {"type": "string"},
+        "side": {"type": "string"},
+        "body": {"type": "string"},
+        "sent_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
 def meeting_schemas() -> dict[str, Any]:
-    schemas: dict[str, Any] = {"Meeting": MEETING, "Slots": SLOTS, "Hours": {"type": "object"}}
+    schemas: dict[str, Any] = {
+        "Meeting": MEETING,
+        "Slots": SLOTS,
+        "Hours": {"type": "object"},
+        "Join": JOIN,
+        "Attendance": ATTENDANCE,
+        "ChatMessage": CHAT_MESSAGE,
+    }
     schemas.update(
-        model_schemas(HoursUpdate, BookingRequest, Cancellation, Reschedule, InterpreterChoice)
+        model_schemas(
+            HoursUpdate,
+            BookingRequest,
+            Cancellation,
+            Reschedule,
+            InterpreterChoice,
+            AttendanceClaim,
+            ChatPost,
+        )
     )
     return schemas
 
@@ -170,6 +232,46 @@ def meeting_paths() -> dict[str, Any]:
                 errors=write,
                 params=meeting,
             )
+        },
+        "/api/meetings/{meeting_id}/join": {
+            "post": operation(
+                "Enter the video room: signaling URL, single-use token, ICE servers "
+                "(participants, from FAIR_JOIN_EARLY_MINUTES before the start to "
+                "FAIR_JOIN_GRACE_MINUTES after the end)",
+                (200, ref("Join")),
+                errors=(401, 403, 404, 409),
+                params=meeting,
+            )
+        },
+        "/api/meetings/{meeting_id}/attendance": {
+            "post": operation(
+                "Dispute the recorded attendance (exhibitor or buyer) or settle it (organizer)",
+                (200, ref("Attendance")),
+                body=AttendanceClaim,
+                errors=(400, 401, 403, 404, 409, 422),
+                params=meeting,
+            )
+        },
+        "/api/meetings/{meeting_id}/chat": {
+            "get": operation(
+                "The room's chat, kept with the meeting (participants)",
+                (
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"messages": {"type": "array", "items": ref("ChatMessage")}},
+                    },
+                ),
+                errors=(401, 404),
+                params=meeting,
+            ),
+            "post": operation(
+                "Keep a chat line (participants, while the room is open)",
+                (201, ref("ChatMessage")),
+                body=ChatPost,
+                errors=(400, 401, 403, 404, 409, 422),
+                params=meeting,
+            ),
         },
         "/api/me/calendar-feed": {
             "post": operation(

@@ -8,24 +8,35 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booths.service import load_booth, load_managed_booth
+from booths.models import Booth
+from booths.service import list_products, load_booth, load_managed_booth
 from fair import i18n
-from fair.accounts.models import User
+from fair.accounts.models import Role, User
 from fair.accounts.routes import COMMON_TIMEZONES
 from fair.accounts.service import require_user
 from fair.db import utcnow
 from fair.errors import DomainError, NotFound, ValidationFailed
 from fair.fairs.models import Fair
 from fair.schemas import parse
-from fair.web import db, page, read_form, redirect, settings_of, user_of, viewer_zone
-from meetings import feeds, service
+from fair.web import (
+    csrf_token,
+    db,
+    page,
+    read_form,
+    redirect,
+    settings_of,
+    user_of,
+    viewer_zone,
+)
+from meetings import feeds, room, service
 from meetings.goodhours import Party, good_for_both
-from meetings.models import ACTIVE, BoothHours, Meeting, MeetingStatus
-from meetings.schemas import HoursUpdate
+from meetings.models import ACTIVE, Attendance, BoothHours, Meeting, MeetingStatus, Side
+from meetings.schemas import AttendanceClaim, HoursUpdate
 from meetings.slots import Slot
 
 BEST_SHOWN = 6
@@ -174,8 +185,6 @@ async def my_meetings_page(request: Request, feed_url: str | None = None) -> Res
 
 
 async def _booth_zones(request: Request, booth_ids: list[str]) -> dict[str, str]:
-    from sqlalchemy import select
-
     if not booth_ids:
         return {}
     rows = await db(request).execute(
@@ -192,6 +201,8 @@ async def meeting_page(request: Request) -> Response:
     zones = await _booth_zones(request, [booth.id])
     other_id = booth.owner_id if user.id == meeting.buyer_id else meeting.buyer_id
     other = await db(request).get(User, other_id)
+    booth_zone = zones.get(booth.id, "Asia/Tokyo")
+    now = utcnow()
     return page(
         request,
         "meetings/meeting.html",
@@ -207,14 +218,59 @@ async def meeting_page(request: Request) -> Response:
             "releasable": service.releasable(meeting, utcnow()),
             "Status": MeetingStatus,
             "booked": request.query_params.get("booked") == "1",
+            "room": await _room_context(request, meeting, booth, user, other, booth_zone, now),
+            "now": now,
+            "can_settle": user.has_role(Role.ORGANIZER),
+            "can_dispute": room.side_of(user, meeting, booth) in {Side.EXHIBITOR, Side.BUYER},
             **_slot_helpers(user.timezone, zones.get(booth.id)),
         },
     )
 
 
+async def _room_context(
+    request: Request,
+    meeting: Meeting,
+    booth: Booth,
+    user: User,
+    other: User | None,
+    booth_zone: str,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """What the video room needs, for a participant of a confirmed meeting not yet over."""
+    side = room.side_of(user, meeting, booth)
+    window = room.join_window(meeting, settings_of(request))
+    if side is None or meeting.status != MeetingStatus.CONFIRMED or now > window.closes_at:
+        return None
+    products = await list_products(db(request), booth.id)
+    return {
+        "meeting_id": meeting.id,
+        "join_api": f"/api/meetings/{meeting.id}/join",
+        "chat_api": f"/api/meetings/{meeting.id}/chat",
+        "opens_at": window.opens_at,
+        "closes_at": window.closes_at,
+        "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
+        "my_zone": user.timezone,
+        "other_zone": (other.timezone if other else None) or booth_zone,
+        "other_name": other.name if other else "",
+        "booth_zone": booth_zone,
+        "my_side": str(side),
+        "products": [
+            {
+                "id": product.id,
+                "name": i18n.pick_text(product.name)[0],
+                "url": f"/booths/{booth.id}/products/{product.id}",
+            }
+            for product in products
+        ],
+        "csrf_token": csrf_token(request),
+    }
+
+
 async def meeting_action(request: Request) -> Response:
     action = request.path_params["action"]
-    if action not in {"cancel", "accept", "decline", "reschedule", "reconfirm", "release"}:
+    actions = {"cancel", "accept", "decline", "reschedule", "reconfirm", "release", "attendance"}
+    if action not in actions:
         raise NotFound()
     form = await read_form(request)
     meeting_id = request.path_params["meeting_id"]
@@ -224,6 +280,15 @@ async def meeting_action(request: Request) -> Response:
         if not reason:
             raise ValidationFailed({"reason": i18n.lazy("Tell the other side why.")})
         await service.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
+    elif action == "attendance":
+        claim = parse(AttendanceClaim, {k: form.get(k, "") for k in ("status", "reason")})
+        await room.claim(
+            session,
+            actor=user,
+            meeting_id=meeting_id,
+            status=Attendance(claim.status),
+            reason=claim.reason,
+        )
     elif action == "reconfirm":
         await service.confirm_attendance(session, actor=user, meeting_id=meeting_id)
     elif action == "release":
@@ -250,6 +315,11 @@ async def reschedule_page(request: Request) -> Response:
     context["action"] = f"/meetings/{meeting.id}/reschedule?{urlencode({'tz': zone})}"
     context["auto_zone"] = False
     return page(request, "meetings/book.html", context)
+
+
+async def disputes_page(request: Request) -> Response:
+    rows = await room.disputes(db(request), actor=user_of(request))
+    return page(request, "meetings/disputes.html", {"rows": rows})
 
 
 WEEKDAY_NAMES = (1, 2, 3, 4, 5, 6, 7)
@@ -384,4 +454,5 @@ routes = [
     Route("/meetings/{meeting_id}/room", meeting_page, methods=["GET"]),
     Route("/meetings/{meeting_id}/reschedule", reschedule_page, methods=["GET"]),
     Route("/meetings/{meeting_id}/{action:str}", meeting_action, methods=["POST"]),
+    Route("/review/attendance", disputes_page, methods=["GET"]),
 ]

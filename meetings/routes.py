@@ -19,20 +19,24 @@ from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
-from meetings import feeds, service
+from meetings import feeds, room, service
 from meetings.calendars import invite_event, join_url
 from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
 from meetings.invites import feed, invite, method_of
-from meetings.models import BoothHours, Meeting
+from meetings.models import Attendance, BoothHours, ChatMessage, Meeting
 from meetings.schemas import (
+    AttendanceClaim,
     BookingRequest,
     Cancellation,
+    ChatPost,
     HoursUpdate,
     InterpreterChoice,
     Reschedule,
 )
 from meetings.slots import local_iso
+from signaling import tokens
+from signaling.ice import ice_servers
 
 MAX_WINDOW_DAYS = 62
 
@@ -322,6 +326,101 @@ async def calendar_feed(request: Request) -> Response:
     )
 
 
+# The video room ------------------------------------------------------------------------------
+
+
+def signaling_url(request: Request) -> str:
+    configured = settings_of(request).signaling_url
+    if configured:
+        return configured
+    scheme = "wss" if request.url.scheme == "https" else "ws"
+    return f"{scheme}://{request.url.netloc}/ws/signaling"
+
+
+async def api_join(request: Request) -> Response:
+    settings = settings_of(request)
+    meeting, user, side, window = await room.admit(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        settings=settings,
+    )
+    token = tokens.issue(
+        settings.secret_key,
+        user_id=user.id,
+        meeting_id=meeting.id,
+        role=str(side),
+        name=user.name,
+        until=window.closes_at,
+    )
+    return JSONResponse(
+        {
+            "ws_url": signaling_url(request),
+            "token": token,
+            "ice_servers": ice_servers(settings, user.id),
+            "peer_role": str(side),
+            "until": window.closes_at.isoformat(),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def attendance_json(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "attendance": meeting.attendance,
+        "together_seconds": meeting.together_seconds,
+        "decided_at": meeting.attendance_decided_at.isoformat()
+        if meeting.attendance_decided_at
+        else None,
+        "claim": meeting.attendance_claim,
+        "claim_reason": meeting.attendance_claim_reason if meeting.attendance_claim else "",
+        "settled": meeting.attendance_settled_by is not None,
+    }
+
+
+async def api_attendance(request: Request) -> Response:
+    data = parse(AttendanceClaim, await read_json(request))
+    meeting = await room.claim(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        status=Attendance(data.status),
+        reason=data.reason.strip(),
+    )
+    return JSONResponse(attendance_json(meeting))
+
+
+def chat_json(message: ChatMessage, author: str) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "author_name": author,
+        "side": message.side,
+        "body": message.body,
+        "sent_at": message.sent_at.isoformat(),
+    }
+
+
+async def api_chat(request: Request) -> Response:
+    rows = await room.chat_history(
+        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
+    )
+    return JSONResponse({"messages": [chat_json(m, name) for m, name in rows]})
+
+
+async def api_post_chat(request: Request) -> Response:
+    data = parse(ChatPost, await read_json(request))
+    message = await room.post_chat(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        body=data.body,
+        settings=settings_of(request),
+    )
+    user = user_of(request)
+    return JSONResponse(chat_json(message, user.name if user else ""), status_code=201)
+
+
 routes = [
     Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
     Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
@@ -336,6 +435,10 @@ routes = [
     Route("/api/meetings/{meeting_id}/reconfirm", api_reconfirm, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/release", api_release, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/invite.ics", api_invite, methods=["GET"]),
+    Route("/api/meetings/{meeting_id}/join", api_join, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/attendance", api_attendance, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/chat", api_chat, methods=["GET"]),
+    Route("/api/meetings/{meeting_id}/chat", api_post_chat, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/interpreter", api_interpreter, methods=["POST"]),
     Route("/api/me/calendar-feed", api_new_feed, methods=["POST"]),
     Route("/api/me/calendar-feed", api_revoke_feed, methods=["DELETE"]),

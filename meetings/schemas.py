@@ -82,3 +82,12 @@ class Reschedule(Schema):
 
 class InterpreterChoice(Schema):
     user_id: str | None = Field(default=None, max_length=32)
+
+
+class AttendanceClaim(Schema):
+    status: Literal["held", "no_show_buyer", "no_show_exhibitor", "no_show_both", "too_short"]
+    reason: str = Field(default="", max_length=1000)
+
+
+class ChatPost(Schema):
+    body: str = Field(min_length=1, max_length=2000)

@@ -30,7 +30,12 @@ from fair.fairs.service import phase_of
 from fair.i18n import lazy
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, MeetingNotFound, NoHours, NotBookable, SlotTaken, WrongState
-from meetings.jobs import RECONFIRM_HOURS, queue_mails, queue_reminders
+from meetings.jobs import (
+    RECONFIRM_HOURS,
+    queue_attendance_decision,
+    queue_mails,
+    queue_reminders,
+)
 from meetings.models import (
     ACTIVE,
     CELL_MINUTES,
@@ -358,6 +363,7 @@ async def _announce(
     await queue_mails(session, meeting, booth, event)
     if meeting.status == MeetingStatus.CONFIRMED:
         await queue_reminders(session, meeting, booth, now)
+        await queue_attendance_decision(session, meeting)
 
 
 async def expire_requests(session: AsyncSession, now: datetime, booth_id: str | None = None) -> int:

@@ -11,6 +11,7 @@ from helpers import login, make_user
 
 from fair.db import utcnow
 from fair.fairs.models import Fair
+from meetings.models import Meeting, MeetingStatus
 
 WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
 
@@ -75,3 +76,20 @@ def at_tokyo(day: date, hour: int, minute: int = 0) -> str:
 
 async def book(client: Any, booth_id: str, start: str, **extra: Any) -> Any:
     return await client.post("/api/meetings", json={"booth_id": booth_id, "start": start, **extra})
+
+
+async def meeting_at(session: Any, booth_id: str, buyer_id: str, starts_in: timedelta) -> Meeting:
+    """A confirmed 30-minute meeting starting ``starts_in`` from now (booking's own rules,
+    notice and hours, are tested elsewhere; here only the clock matters)."""
+    start = (utcnow() + starts_in).replace(microsecond=0)
+    meeting = Meeting(
+        booth_id=booth_id,
+        buyer_id=buyer_id,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        status=MeetingStatus.CONFIRMED,
+        buyer_timezone="Asia/Ho_Chi_Minh",
+    )
+    session.add(meeting)
+    await session.commit()
+    return meeting

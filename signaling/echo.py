@@ -1,0 +1,233 @@
+"""The far end of "Test my connection": an aiortc peer per user that echoes what it receives.
+
+Data-channel messages go back on the same channel (the browser times its probes by them) and
+received audio and video are sent back, so media makes the whole round trip. Each peer decodes
+and re-encodes video, so there are few of them and none lives long.
+
+aiortc gathers every candidate inside ``setLocalDescription`` and never trickles: the answer
+carries all of them. It is given ``iceServers`` explicitly, because its default is a public
+STUN server this deployment may not reach.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+
+from fair.errors import BadRequest, Conflict, ServiceUnavailable
+from fair.i18n import lazy
+
+log = logging.getLogger(__name__)
+
+MAX_PEERS = 20
+PEER_LIFETIME_SECONDS = 120.0
+# With STUN or TURN configured, gathering waits on those servers; a dead one must not hang
+# the request.
+GATHER_TIMEOUT_SECONDS = 20.0
+
+
+class EchoBusy(ServiceUnavailable):
+    code = "echo_busy"
+    message = lazy(
+        "Too many connection tests are running right now. Please try again in a few minutes."
+    )
+
+
+class EchoFailed(ServiceUnavailable):
+    code = "echo_failed"
+    message = lazy("The test server could not answer. Please try again in a few minutes.")
+
+
+class EchoReplaced(Conflict):
+    code = "echo_replaced"
+    message = lazy("A newer connection test from you replaced this one.")
+
+
+class BadOffer(BadRequest):
+    code = "bad_offer"
+    message = lazy("The offer is not a WebRTC session description this server can answer.")
+
+
+def rtc_ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
+    """RTCIceServer JSON (as given to browsers) as aiortc's configuration objects."""
+    return [
+        RTCIceServer(
+            urls=server["urls"],
+            username=server.get("username"),
+            credential=server.get("credential"),
+        )
+        for server in servers
+    ]
+
+
+def _looks_like_sdp(sdp: str) -> bool:
+    # aiortc answers "hello" with an empty session; an offer without a media section is no offer.
+    lines = sdp.replace("\r\n", "\n").split("\n")
+    return lines[0].strip() == "v=0" and any(line.startswith("m=") for line in lines)
+
+
+class EchoPeer:
+    """One browser's test peer; closes itself when its connection ends or its time is up."""
+
+    def __init__(
+        self,
+        user_id: str,
+        ice_servers: list[RTCIceServer],
+        on_closed: Callable[[EchoPeer], None],
+    ) -> None:
+        self.user_id = user_id
+        # An empty list means "no STUN/TURN"; None would mean aiortc's public default.
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=list(ice_servers)))
+        self._on_closed = on_closed
+        self._closed = False
+        # Set once closed: lets callers (and tests) await the end instead of polling.
+        self.done = asyncio.Event()
+        self._expiry: asyncio.Task[None] | None = None
+        self.pc.on("datachannel", self._on_datachannel)
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        def echo(message: str | bytes) -> None:
+            if channel.readyState == "open":
+                channel.send(message)
+
+        channel.on("message", echo)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        # The received track is sent back as it is: one consumer needs no MediaRelay. Added
+        # during setRemoteDescription, it turns the offer's transceiver into sendrecv.
+        self.pc.addTrack(track)
+
+    async def _on_state(self) -> None:
+        if self.pc.connectionState in ("failed", "closed"):
+            await self.close()
+
+    async def answer(self, offer_sdp: str) -> str:
+        """The answer SDP, with all local candidates; ``BadOffer`` for what aiortc cannot use."""
+        if not _looks_like_sdp(offer_sdp):
+            raise BadOffer()
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            answer = await self.pc.createAnswer()
+        except Exception as exc:
+            # aiortc's parser raises assorted errors (ValueError, KeyError, IndexError, its own)
+            # for SDP it cannot use; all of them mean the client sent something unusable.
+            log.info("echo peer refused an offer: %r", exc)
+            raise BadOffer() from None
+        try:
+            await asyncio.wait_for(
+                self.pc.setLocalDescription(answer), timeout=GATHER_TIMEOUT_SECONDS
+            )
+        except Exception:
+            log.exception("echo peer could not gather candidates")
+            raise EchoFailed() from None
+        return self.pc.localDescription.sdp
+
+    def expire_after(self, seconds: float) -> None:
+        self._expiry = asyncio.create_task(self._expire(seconds), name="echo-peer-expiry")
+
+    async def _expire(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.close()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        expiry = self._expiry
+        if expiry is not None and expiry is not asyncio.current_task():
+            expiry.cancel()
+        self._on_closed(self)
+        try:
+            await self.pc.close()
+        except Exception:
+            log.exception("closing an echo peer failed")
+        finally:
+            self.done.set()
+
+
+class EchoPeers:
+    """The running echo peers: at most one per user, at most ``limit`` in all."""
+
+    def __init__(
+        self, limit: int = MAX_PEERS, lifetime_seconds: float = PEER_LIFETIME_SECONDS
+    ) -> None:
+        self.limit = limit
+        self.lifetime_seconds = lifetime_seconds
+        self._peers: dict[str, EchoPeer] = {}
+
+    def __len__(self) -> int:
+        return len(self._peers)
+
+    def peer_of(self, user_id: str) -> EchoPeer | None:
+        return self._peers.get(user_id)
+
+    def _forget(self, peer: EchoPeer) -> None:
+        if self._peers.get(peer.user_id) is peer:
+            del self._peers[peer.user_id]
+
+    async def answer(self, user_id: str, offer_sdp: str, ice_servers: list[dict[str, Any]]) -> str:
+        """Start a peer for ``user_id`` (closing the one it had) and return its answer SDP.
+
+        Raises ``EchoBusy`` when ``limit`` peers are running, ``BadOffer`` for unusable SDP.
+        """
+        # No await until the new peer holds its place, so two offers cannot both take the
+        # last one.
+        previous = self._peers.pop(user_id, None)
+        if len(self._peers) >= self.limit:
+            if previous is not None:
+                await previous.close()
+            raise EchoBusy()
+        peer = EchoPeer(user_id, rtc_ice_servers(ice_servers), self._forget)
+        self._peers[user_id] = peer
+        if previous is not None:
+            await previous.close()
+        try:
+            sdp = await peer.answer(offer_sdp)
+        except BaseException:
+            await peer.close()
+            raise
+        if peer.closed:
+            # A newer offer from the same user replaced this one while it was gathering.
+            raise EchoReplaced()
+        peer.expire_after(self.lifetime_seconds)
+        return sdp
+
+    async def close_all(self) -> None:
+        peers = list(self._peers.values())
+        self._peers.clear()
+        await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
+
+
+def echo_peers(state: Any) -> EchoPeers:
+    """The app's manager (``app.state``), made on first use."""
+    peers = getattr(state, "echo_peers", None)
+    if peers is None:
+        peers = EchoPeers()
+        state.echo_peers = peers
+    return peers
+
+
+async def close_echo_peers(state: Any) -> None:
+    """At shutdown: close every peer so no UDP socket or task outlives the app."""
+    peers = getattr(state, "echo_peers", None)
+    if peers is not None:
+        with contextlib.suppress(Exception):
+            await peers.close_all()

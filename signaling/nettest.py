@@ -1,0 +1,104 @@
+"""The "Test my connection" page, and ``POST /api/connection-test`` that answers the browser's
+offer with a server-side echo peer (signaling.echo)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fair.accounts.service import require_user
+from fair.openapi import model_schemas, operation, ref
+from fair.schemas import Schema, parse
+from fair.web import db, page, read_json, settings_of, user_of
+from signaling.echo import echo_peers
+from signaling.ice import ice_servers
+
+MAX_SDP_CHARS = 32 * 1024
+
+# The verdict's thresholds, shown on the page and used by static/js/connection-test.js.
+# "Ready" needs all three: a round trip within 300 ms keeps one-way delay within ITU-T G.114's
+# 150 ms for fluent conversation; beyond 30 ms of jitter the jitter buffers add audible delay;
+# beyond 2 % loss video freezes and breaks up. Any one exceeded means "may be choppy".
+READY_RTT_MS = 300
+READY_JITTER_MS = 30
+READY_LOSS = 0.02
+# The probes: 20 a second for 10 seconds; a reply later than a second counts as lost.
+PROBE_INTERVAL_MS = 50
+PROBE_SECONDS = 10
+LATE_AFTER_MS = 1000
+
+
+class EchoOffer(Schema):
+    # SDP is line-oriented; stripping its final CRLF would change it.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
+
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+    type: Literal["offer"]
+
+
+async def connection_test_api(request: Request) -> Response:
+    user = require_user(user_of(request))
+    offer = parse(EchoOffer, await read_json(request))
+    user_id = user.id
+    # Gathering can take seconds (STUN/TURN); on SQLite the request's transaction holds the
+    # write lock (BEGIN IMMEDIATE), so end it before: nothing here writes.
+    await db(request).rollback()
+    servers = ice_servers(settings_of(request), user_id)
+    sdp = await echo_peers(request.app.state).answer(user_id, offer.sdp, servers)
+    return JSONResponse({"sdp": sdp, "type": "answer"})
+
+
+async def connection_test_page(request: Request) -> Response:
+    user = require_user(user_of(request))
+    return page(
+        request,
+        "signaling/connection_test.html",
+        {
+            "ice_servers": ice_servers(settings_of(request), user.id),
+            "thresholds": {
+                "rtt_ms": READY_RTT_MS,
+                "jitter_ms": READY_JITTER_MS,
+                "loss": READY_LOSS,
+            },
+            "probe": {
+                "interval_ms": PROBE_INTERVAL_MS,
+                "seconds": PROBE_SECONDS,
+                "late_after_ms": LATE_AFTER_MS,
+            },
+        },
+    )
+
+
+ANSWER = {
+    "type": "object",
+    "required": ["sdp", "type"],
+    "properties": {"sdp": {"type": "string"}, "type": {"type": "string", "enum": ["answer"]}},
+}
+
+
+def nettest_schemas() -> dict[str, Any]:
+    return {"EchoAnswer": ANSWER, **model_schemas(EchoOffer)}
+
+
+def nettest_paths() -> dict[str, Any]:
+    return {
+        "/api/connection-test": {
+            "post": operation(
+                "Answer a connection-test offer with a server echo peer (signed-in users); the "
+                "answer carries all candidates. One peer per user, closed after 2 minutes.",
+                (200, ref("EchoAnswer")),
+                body=EchoOffer,
+                errors=(400, 401, 409, 413, 415, 422, 503),
+            )
+        }
+    }
+
+
+routes = [
+    Route("/api/connection-test", connection_test_api, methods=["POST"]),
+    Route("/connection-test", connection_test_page, methods=["GET"]),
+]

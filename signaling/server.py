@@ -1,0 +1,527 @@
+"""The signaling WebSocket endpoint (Starlette): admit by token, then relay within the room.
+
+Mount ``signaling_routes()`` in an app whose ``app.state.signaling`` is a ``SignalingState`` and
+whose lifespan calls ``state.start()`` / ``state.close()``; or run the relay as its own process
+with ``create_signaling_app(state)``, or from the environment:
+
+    uvicorn signaling.server:app_from_env --factory --ws websockets-sansio
+
+Per connection: the first frame must be ``join`` with a valid, unspent token within
+``join_timeout``; then frames are size-checked, rate-limited, parsed and relayed. The server
+pings every ``ping_interval``; a client that sends nothing for two intervals is dead. The
+connection ends when the grant's join window ends. Close codes: see ``signaling.protocol``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from signaling import protocol
+from signaling.rooms import Hub, HubError, LocalHub, Member, RedisHub, RoomFull
+from signaling.tokens import (
+    CLOCK_SKEW_SECONDS,
+    DEFAULT_MAX_AGE_SECONDS,
+    Grant,
+    MemoryLedger,
+    RedisLedger,
+    TokenLedger,
+    TokenRejected,
+    verify,
+)
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[str, Grant, str, datetime], Awaitable[None]]
+
+
+async def no_event(kind: str, grant: Grant, peer_id: str, at: datetime) -> None:
+    """The default attendance callback: records nothing."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SendGuard:
+    """Bounds how long a send may wait on a socket that stopped reading.
+
+    A send only waits when the receiver's buffers are full; the waiting task is then the
+    sender's (a peer relaying, or Redis delivery), which must not hang with it. One coarse timer
+    for the whole process cancels sends older than ``timeout``: a timer per frame
+    (``asyncio.timeout``) cost about a quarter of the relay's CPU in bench/signaling.py. Without
+    ``start()`` sends are simply not bounded.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._ids = itertools.count()
+        self._inflight: dict[int, tuple[float, asyncio.Task[Any]]] = {}
+        self._expired: set[int] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._watch(), name="signaling-send-guard")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def enter(self) -> int:
+        key = next(self._ids)
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight[key] = (asyncio.get_running_loop().time() + self.timeout, task)
+        return key
+
+    def leave(self, key: int) -> bool:
+        """Forget a send; True when it had run out of time (its task was cancelled for it)."""
+        self._inflight.pop(key, None)
+        if key in self._expired:
+            self._expired.discard(key)
+            return True
+        return False
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, self.timeout / 2))
+            now = loop.time()
+            for key, (deadline, task) in list(self._inflight.items()):
+                if deadline <= now and key not in self._expired:
+                    self._expired.add(key)
+                    task.cancel()
+
+
+@dataclass(slots=True)
+class SignalingState:
+    """Everything the endpoint needs; the app puts one in ``app.state.signaling``."""
+
+    secret: str
+    hub: Hub = field(default_factory=LocalHub)
+    ledger: TokenLedger = field(default_factory=MemoryLedger)
+    # on_event(kind "join" | "leave", grant, peer_id, at): attendance, awaited in order per
+    # connection; its errors are logged, never end a call.
+    on_event: EventCallback = no_event
+    ping_interval: float = 15.0
+    join_timeout: float = 10.0
+    rate_per_second: float = 30.0  # sustained frames a second per connection
+    rate_burst: float = 60.0  # frames allowed at once
+    max_frame_bytes: int = protocol.MAX_FRAME_BYTES
+    token_max_age: int = DEFAULT_MAX_AGE_SECONDS
+    # A socket whose send does not complete in this time is not reading: it is dropped so that
+    # it cannot hold up the peers relaying to it.
+    send_timeout: float = 5.0
+    clock: Callable[[], datetime] = utc_now
+    guard: SendGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guard = SendGuard(self.send_timeout)
+
+    async def start(self) -> None:
+        """Call from the app's lifespan startup (create_signaling_app does)."""
+        self.guard.start()
+        await self.hub.start()
+
+    async def close(self) -> None:
+        await self.guard.close()
+        await self.hub.close()
+        await self.ledger.close()
+
+
+class _Bucket:
+    """Token bucket: ``rate`` frames a second on average, ``burst`` at once."""
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = now
+
+    def take(self, now: float) -> bool:
+        tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if tokens < 1.0:
+            self.tokens = tokens
+            return False
+        self.tokens = tokens - 1.0
+        return True
+
+
+def _too_large(text: str, limit: int) -> bool:
+    # A character is 1 to 4 bytes in UTF-8: encode only when the length alone cannot tell.
+    size = len(text)
+    if size > limit:
+        return True
+    return size * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit
+
+
+class _Session:
+    """One participant's connection; also the ``Connection`` the hub delivers to."""
+
+    __slots__ = (
+        "abandoned",
+        "closing",
+        "grant",
+        "last_seen",
+        "member",
+        "state",
+        "task",
+        "watcher",
+        "ws",
+    )
+
+    def __init__(self, ws: WebSocket, state: SignalingState) -> None:
+        self.ws = ws
+        self.state = state
+        self.grant: Grant | None = None
+        self.member: Member | None = None
+        self.closing = False
+        self.abandoned = False
+        self.last_seen = 0.0
+        self.task: asyncio.Task[Any] | None = asyncio.current_task()
+        self.watcher: asyncio.Task[None] | None = None
+
+    # --- Connection -----------------------------------------------------------------------------
+
+    async def send(self, text: str) -> None:
+        if self.closing:
+            return
+        guard = self.state.guard
+        key = guard.enter()
+        try:
+            await self.ws.send_text(text)
+        except asyncio.CancelledError:
+            if not guard.leave(key):
+                raise
+            # The guard's cancellation, meant for this send only; anyone else's still stands.
+            task = asyncio.current_task()
+            if task is not None and task.uncancel() > 0:
+                raise
+            log.info("signaling: dropping a connection that stopped reading")
+            self._abandon()
+        except Exception:
+            # Gone already (disconnected, or closed meanwhile); its own task cleans up.
+            self.closing = True
+        finally:
+            guard.leave(key)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            async with asyncio.timeout(self.state.send_timeout):
+                await self.ws.close(code, reason)
+        except TimeoutError:
+            self._abandon()
+        except Exception:
+            log.debug("signaling: closing an already closed socket", exc_info=True)
+
+    def _abandon(self) -> None:
+        """Stop serving a socket that cannot even take a close frame: end its task, whose
+        clean-up then tells the room."""
+        self.closing = True
+        self.abandoned = True
+        # Also when this is the connection's own task: the cancellation lands at its next
+        # await, which may otherwise be a receive that never returns.
+        if self.task is not None:
+            self.task.cancel()
+
+    # --- the connection's life -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            if not await self._admit():
+                return
+            await self._serve()
+        finally:
+            if self.watcher is not None:
+                self.watcher.cancel()
+            await self._leave()
+
+    async def _admit(self) -> bool:
+        state = self.state
+        try:
+            async with asyncio.timeout(state.join_timeout):
+                message = await self.ws.receive()
+        except TimeoutError:
+            await self.close(protocol.CLOSE_TIMEOUT, "no join frame in time")
+            return False
+        if message["type"] == "websocket.disconnect":
+            return False
+        text = message.get("text")
+        if text is None:
+            await self.close(protocol.CLOSE_UNAUTHORIZED, "the first frame must be a join frame")
+            return False
+        if _too_large(text, state.max_frame_bytes):
+            await self.close(protocol.CLOSE_TOO_LARGE, "frame too large")
+            return False
+        try:
+            frame = protocol.parse(text)
+        except protocol.BadFrame:
+            frame = None
+        if not isinstance(frame, protocol.Join):
+            await self.close(protocol.CLOSE_UNAUTHORIZED, "the first frame must be a join frame")
+            return False
+        try:
+            grant = verify(
+                state.secret, frame.token, max_age_seconds=state.token_max_age, now=state.clock()
+            )
+        except TokenRejected as exc:
+            await self.close(exc.code, exc.message)
+            return False
+        try:
+            fresh = await state.ledger.spend(
+                grant.jti, state.token_max_age + CLOCK_SKEW_SECONDS + 1
+            )
+        except Exception:
+            log.exception("signaling: the token ledger failed")
+            await self.close(protocol.CLOSE_TRY_AGAIN, "try again later")
+            return False
+        if not fresh:
+            await self.close(protocol.CLOSE_UNAUTHORIZED, "token already used")
+            return False
+
+        interval = state.ping_interval
+
+        def welcome(member: Member, peers: Sequence[Member]) -> str:
+            return protocol.joined(member.peer_id, [peer.public() for peer in peers], interval)
+
+        try:
+            joined = await state.hub.join(
+                grant.meeting_id,
+                user_id=grant.user_id,
+                role=grant.role,
+                name=grant.name,
+                conn=self,
+                welcome=welcome,
+            )
+        except RoomFull:
+            await self.close(protocol.CLOSE_ROOM_FULL, "the room is full")
+            return False
+        except Exception:
+            # HubError or a store that could not even be reached: not the client's fault.
+            log.exception("signaling: the hub failed")
+            await self.close(protocol.CLOSE_TRY_AGAIN, "try again later")
+            return False
+        self.grant = grant
+        self.member = joined.member
+        self.last_seen = asyncio.get_running_loop().time()
+        await self._record("join")
+        self.watcher = asyncio.create_task(self._watch(), name="signaling-watch")
+        return True
+
+    async def _serve(self) -> None:
+        state = self.state
+        assert self.grant is not None and self.member is not None
+        meeting_id = self.grant.meeting_id
+        me = self.member.peer_id
+        receive = self.ws.receive
+        now = asyncio.get_running_loop().time
+        bucket = _Bucket(state.rate_per_second, state.rate_burst, now())
+        limit = state.max_frame_bytes
+        parse = protocol.parse
+        relay_types = {"offer", "answer", "candidate"}
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect" or self.closing:
+                return
+            self.last_seen = stamp = now()
+            text = message.get("text")
+            if text is None:
+                text = ""
+                binary = message.get("bytes") or b""
+                too_large = len(binary) > limit
+            else:
+                binary = None
+                too_large = _too_large(text, limit)
+            if too_large:
+                await self.close(protocol.CLOSE_TOO_LARGE, "frame too large")
+                return
+            if not bucket.take(stamp):
+                await self.close(protocol.CLOSE_RATE_LIMITED, "too many frames")
+                return
+            if binary is not None:
+                await self.send(protocol.error("bad_frame", "frames are JSON text"))
+                continue
+            try:
+                frame = parse(text)
+            except protocol.BadFrame as exc:
+                await self.send(protocol.error(exc.code, exc.message))
+                continue
+            kind = frame.type
+            if kind in relay_types:
+                await self._relay(meeting_id, me, frame)  # type: ignore[arg-type]
+            elif kind == "ping":
+                await self.send(protocol.PONG)
+            elif kind == "leave":
+                await self._leave()
+                await self.close(protocol.CLOSE_NORMAL, "left")
+                return
+            elif kind == "join":
+                await self.send(protocol.error("bad_frame", "already joined"))
+            # pong: nothing to do, last_seen is already updated
+
+    async def _relay(self, meeting_id: str, me: str, frame: protocol.Relayed) -> None:
+        if frame.to == me:
+            await self.send(protocol.error("unknown_peer", "cannot send to yourself"))
+            return
+        try:
+            delivered = await self.state.hub.relay(
+                meeting_id, me, frame.to, protocol.relay(frame, me)
+            )
+        except HubError:
+            log.exception("signaling: relay failed")
+            await self.send(protocol.error("unavailable", "could not relay, try again"))
+            return
+        if not delivered:
+            await self.send(protocol.error("unknown_peer", "no such peer in this meeting"))
+
+    async def _watch(self) -> None:
+        """Ping every interval; end a dead connection and one whose join window is over."""
+        state = self.state
+        grant = self.grant
+        assert grant is not None
+        loop = asyncio.get_running_loop()
+        interval = state.ping_interval
+        dead_after = 2 * interval + min(1.0, interval / 2)
+        next_ping = loop.time() + interval
+        while not self.closing:
+            remaining = (grant.until - state.clock()).total_seconds()
+            await asyncio.sleep(max(0.0, min(next_ping - loop.time(), remaining)))
+            if self.closing:
+                return
+            if state.clock() > grant.until:
+                await self.close(protocol.CLOSE_FORBIDDEN, "the meeting's join window is over")
+                return
+            moment = loop.time()
+            if moment - self.last_seen > dead_after:
+                await self.close(protocol.CLOSE_TIMEOUT, "no frames: connection presumed dead")
+                return
+            if moment >= next_ping:
+                next_ping = moment + interval
+                await self.send(protocol.PING)
+
+    async def _leave(self) -> None:
+        """Out of the room (once), then the attendance record."""
+        member, grant = self.member, self.grant
+        if member is None or grant is None:
+            return
+        self.member = None
+        try:
+            await self.state.hub.leave(grant.meeting_id, member.peer_id)
+        except Exception:
+            log.exception("signaling: leaving the room failed")
+        await self._record("leave", member.peer_id, grant)
+
+    async def _record(self, kind: str, peer_id: str = "", grant: Grant | None = None) -> None:
+        grant = grant or self.grant
+        peer_id = peer_id or (self.member.peer_id if self.member else "")
+        assert grant is not None
+        try:
+            await self.state.on_event(kind, grant, peer_id, self.state.clock())
+        except Exception:
+            log.exception("signaling: recording attendance (%s) failed", kind)
+
+
+async def signaling_endpoint(websocket: WebSocket) -> None:
+    state: SignalingState = websocket.app.state.signaling
+    await websocket.accept()
+    session = _Session(websocket, state)
+    try:
+        await session.run()
+    except asyncio.CancelledError:
+        if not session.abandoned:
+            raise
+        # We cancelled ourselves to drop a socket that stopped reading: a normal end.
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+    except Exception:
+        # A bug, never bad input (that is answered above): say so and close cleanly.
+        log.exception("signaling: unexpected error")
+        await session.close(protocol.CLOSE_INTERNAL, "internal error")
+
+
+def signaling_routes(path: str = "/ws/signaling") -> list[BaseRoute]:
+    """The signaling WebSocket route, reading its collaborators from app.state.signaling."""
+    return [WebSocketRoute(path, signaling_endpoint, name="signaling")]
+
+
+async def _healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+def create_signaling_app(state: SignalingState, path: str = "/ws/signaling") -> Starlette:
+    """An app serving only the relay (plus GET /healthz): for running it as its own process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.start()
+        try:
+            yield
+        finally:
+            await state.close()
+
+    app = Starlette(
+        routes=[*signaling_routes(path), Route("/healthz", _healthz, methods=["GET"])],
+        lifespan=lifespan,
+    )
+    app.state.signaling = state
+    return app
+
+
+def app_from_env(environ: Mapping[str, str] | None = None) -> Starlette:
+    """The relay configured from ``FAIR_*`` variables, for ``uvicorn ... --factory``.
+
+    FAIR_SECRET_KEY (required, the app's), FAIR_REDIS_URL (shared rooms and token ledger; in
+    this process only without it), FAIR_SIGNALING_CAPACITY (4), FAIR_SIGNALING_PING_INTERVAL
+    (15 s), FAIR_SIGNALING_HEARTBEAT_SECONDS (10) and FAIR_SIGNALING_STALE_SECONDS (30).
+    Attendance is not recorded by a relay started this way (no database here).
+    """
+    env = os.environ if environ is None else environ
+    secret = env.get("FAIR_SECRET_KEY", "")
+    if not secret:
+        raise RuntimeError("FAIR_SECRET_KEY is required")
+    capacity = int(env.get("FAIR_SIGNALING_CAPACITY", "4"))
+    redis_url = env.get("FAIR_REDIS_URL", "")
+    hub: Hub
+    ledger: TokenLedger
+    if redis_url:
+        hub = RedisHub(
+            redis_url,
+            capacity,
+            heartbeat_seconds=float(env.get("FAIR_SIGNALING_HEARTBEAT_SECONDS", "10")),
+            stale_after_seconds=float(env.get("FAIR_SIGNALING_STALE_SECONDS", "30")),
+        )
+        ledger = RedisLedger.from_url(redis_url)
+    else:
+        hub = LocalHub(capacity)
+        ledger = MemoryLedger()
+    state = SignalingState(
+        secret=secret,
+        hub=hub,
+        ledger=ledger,
+        ping_interval=float(env.get("FAIR_SIGNALING_PING_INTERVAL", "15")),
+    )
+    return create_signaling_app(state)

@@ -1,0 +1,524 @@
+"""The relay end to end: a real uvicorn server on 127.0.0.1 and real ``websockets`` clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from signaling import protocol
+from signaling.rooms import LocalHub, RedisHub
+from signaling.server import SignalingState, _Session, app_from_env, create_signaling_app
+from signaling.tokens import Grant, issue
+
+SECRET = "relay-test-secret-" + "x" * 32
+WAIT = 10.0  # seconds to wait for something that is expected to happen
+UNTIL = datetime.now(UTC) + timedelta(days=1)
+
+
+@dataclass
+class Events:
+    """on_event calls, awaitable: tests wait for a record instead of sleeping."""
+
+    records: list[tuple[str, str, str]] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def __call__(self, kind: str, grant: Grant, peer_id: str, at: datetime) -> None:
+        assert at.tzinfo is not None
+        async with self.changed:
+            self.records.append((kind, grant.user_id, peer_id))
+            self.changed.notify_all()
+
+    async def wait_for(self, record: tuple[str, str, str]) -> None:
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(lambda: record in self.records), WAIT)
+
+
+@dataclass
+class Relay:
+    url: str
+    state: SignalingState
+    events: Events
+
+    def token(self, user: str, meeting: str = "m1", **overrides: Any) -> str:
+        fields: dict[str, Any] = {
+            "user_id": user,
+            "meeting_id": meeting,
+            "role": "buyer",
+            "name": f"Name {user}",
+            "until": UNTIL,
+        }
+        fields.update(overrides)
+        secret = fields.pop("secret", SECRET)
+        return issue(secret, **fields)
+
+    async def connect(self) -> Client:
+        return Client(await websockets.connect(self.url, open_timeout=WAIT))
+
+    async def join(self, user: str, meeting: str = "m1", **overrides: Any) -> Client:
+        client = await self.connect()
+        await client.send(type="join", token=self.token(user, meeting, **overrides))
+        client.joined = await client.expect("joined")
+        return client
+
+
+class Client:
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.joined: dict[str, Any] = {}
+
+    @property
+    def peer_id(self) -> str:
+        return self.joined["peer_id"]
+
+    async def send(self, **frame: Any) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def recv(self, *, answer_pings: bool = False) -> dict[str, Any]:
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), WAIT))
+            if answer_pings and frame["type"] == "ping":
+                await self.send(type="pong")
+                continue
+            return frame
+
+    async def expect(self, kind: str, *, answer_pings: bool = False) -> dict[str, Any]:
+        frame = await self.recv(answer_pings=answer_pings)
+        assert frame["type"] == kind, frame
+        return frame
+
+    async def closed(self) -> tuple[int, list[dict[str, Any]]]:
+        """Wait for the server to close; the close code and the frames that came before it."""
+        frames = []
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                frames.append(json.loads(await asyncio.wait_for(self.ws.recv(), WAIT)))
+        await asyncio.wait_for(self.ws.wait_closed(), WAIT)
+        assert self.ws.close_code is not None
+        return self.ws.close_code, frames
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def _listening_socket() -> socket.socket:
+    # Listening before the server starts: clients may connect at once, the backlog holds them.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@contextlib.asynccontextmanager
+async def running(**overrides: Any) -> AsyncIterator[Relay]:
+    events = Events()
+    state = SignalingState(secret=SECRET, on_event=events, **overrides)
+    app = create_signaling_app(state)
+    sock = _listening_socket()
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        yield Relay(f"ws://127.0.0.1:{port}/ws/signaling", state, events)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, WAIT)
+        sock.close()
+    # Every connection ended, so every room is empty: no ghost participants anywhere.
+    assert state.hub.connected() == 0
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[Relay]:
+    async with running() as relay:
+        yield relay
+
+
+# --- the happy path ---------------------------------------------------------------------------
+
+
+async def test_two_peers_join_relay_and_leave(relay: Relay) -> None:
+    alice = await relay.join("alice", role="exhibitor", name="Sato Hanako")
+    assert alice.joined["peers"] == []
+    assert alice.joined["ping_interval"] == 15
+    bob = await relay.join("bob")
+    assert bob.joined["peers"] == [
+        {"peer_id": alice.peer_id, "role": "exhibitor", "name": "Sato Hanako"}
+    ]
+    assert await alice.expect("peer-joined") == {
+        "type": "peer-joined",
+        "peer": {"peer_id": bob.peer_id, "role": "buyer", "name": "Name bob"},
+    }
+
+    # The newcomer offers; the other answers; candidates both ways, null ends them.
+    await bob.send(type="offer", to=alice.peer_id, sdp="v=0 offer")
+    assert await alice.recv() == {"type": "offer", "from": bob.peer_id, "sdp": "v=0 offer"}
+    await alice.send(type="answer", to=bob.peer_id, sdp="v=0 answer")
+    assert await bob.recv() == {"type": "answer", "from": alice.peer_id, "sdp": "v=0 answer"}
+    candidate = {"candidate": "candidate:1 1 udp 2122260223 10.0.0.2 50000 typ host", "sdpMid": "0"}
+    await alice.send(type="candidate", to=bob.peer_id, candidate=candidate)
+    assert await bob.recv() == {"type": "candidate", "from": alice.peer_id, "candidate": candidate}
+    await bob.send(type="candidate", to=alice.peer_id, candidate=None)
+    assert await alice.recv() == {"type": "candidate", "from": bob.peer_id, "candidate": None}
+
+    await alice.send(type="ping")
+    assert await alice.recv() == {"type": "pong"}
+
+    await bob.send(type="leave")
+    assert await alice.recv() == {"type": "peer-left", "peer_id": bob.peer_id}
+    assert (await bob.closed())[0] == protocol.CLOSE_NORMAL
+    await alice.close()
+
+    await relay.events.wait_for(("leave", "alice", alice.peer_id))
+    assert relay.events.records == [
+        ("join", "alice", alice.peer_id),
+        ("join", "bob", bob.peer_id),
+        ("leave", "bob", bob.peer_id),
+        ("leave", "alice", alice.peer_id),
+    ]
+
+
+async def test_a_dropped_connection_is_a_leave(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    bob = await relay.join("bob")
+    await alice.expect("peer-joined")
+    bob.ws.transport.abort()  # gone without a close handshake
+    assert await alice.recv() == {"type": "peer-left", "peer_id": bob.peer_id}
+    await relay.events.wait_for(("leave", "bob", bob.peer_id))
+    await alice.close()
+
+
+async def test_server_pings_and_a_peer_that_answers_stays() -> None:
+    async with running(ping_interval=0.2) as fast:
+        alice = await fast.join("alice")
+        # Five pings answered means five ping intervals, well past the dead-peer limit.
+        for _ in range(5):
+            await alice.expect("ping")
+            await alice.send(type="pong")
+        await alice.send(type="ping")
+        assert await alice.recv(answer_pings=True) == {"type": "pong"}
+        await alice.close()
+
+
+# --- refusals at join -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        json.dumps({"type": "ping"}),
+        json.dumps({"type": "offer", "to": "x", "sdp": "v=0"}),
+        json.dumps({"type": "join"}),
+        json.dumps({"type": "join", "token": ""}),
+        "{not json",
+        b"\x00binary",
+    ],
+    ids=["ping", "offer", "join-without-token", "empty-token", "bad-json", "binary"],
+)
+async def test_first_frame_must_be_a_join_with_a_token(relay: Relay, first: str | bytes) -> None:
+    client = await relay.connect()
+    await client.ws.send(first)
+    assert (await client.closed())[0] == protocol.CLOSE_UNAUTHORIZED
+
+
+async def test_no_join_frame_in_time_closes_4408() -> None:
+    async with running(join_timeout=0.2) as relay:
+        client = await relay.connect()
+        assert (await client.closed())[0] == protocol.CLOSE_TIMEOUT
+
+
+async def test_an_unreachable_shared_store_closes_1013() -> None:
+    async with running(hub=RedisHub("redis://127.0.0.1:1/0")) as relay:
+        client = await relay.connect()
+        await client.send(type="join", token=relay.token("alice"))
+        assert (await client.closed())[0] == protocol.CLOSE_TRY_AGAIN
+
+
+async def test_expired_token_is_refused(relay: Relay) -> None:
+    client = await relay.connect()
+    stale = relay.token("alice", now=datetime.now(UTC) - timedelta(minutes=5))
+    await client.send(type="join", token=stale)
+    assert (await client.closed())[0] == protocol.CLOSE_UNAUTHORIZED
+
+
+async def test_forged_token_is_refused(relay: Relay) -> None:
+    client = await relay.connect()
+    await client.send(type="join", token=relay.token("alice", secret="another-secret-" + "y" * 32))
+    assert (await client.closed())[0] == protocol.CLOSE_UNAUTHORIZED
+
+
+async def test_token_is_single_use(relay: Relay) -> None:
+    token = relay.token("alice")
+    first = await relay.connect()
+    await first.send(type="join", token=token)
+    await first.expect("joined")
+    again = await relay.connect()
+    await again.send(type="join", token=token)
+    assert (await again.closed())[0] == protocol.CLOSE_UNAUTHORIZED
+    await first.send(type="ping")
+    assert await first.recv() == {"type": "pong"}
+    await first.close()
+
+
+async def test_past_the_join_window_is_forbidden(relay: Relay) -> None:
+    client = await relay.connect()
+    await client.send(type="join", token=relay.token("alice", until=datetime.now(UTC)))
+    assert (await client.closed())[0] == protocol.CLOSE_FORBIDDEN
+
+
+async def test_the_join_window_ending_closes_the_connection() -> None:
+    now = [datetime.now(UTC)]
+    async with running(ping_interval=0.2, clock=lambda: now[0]) as relay:
+        alice = await relay.join("alice", until=now[0] + timedelta(minutes=30))
+        bob = await relay.join("bob", until=now[0] + timedelta(hours=2))
+        await alice.expect("peer-joined")
+        now[0] += timedelta(hours=1)
+        code, _frames = await alice.closed()
+        assert code == protocol.CLOSE_FORBIDDEN
+        assert await bob.recv(answer_pings=True) == {"type": "peer-left", "peer_id": alice.peer_id}
+        await bob.close()
+
+
+async def test_token_for_another_meeting_lands_there(relay: Relay) -> None:
+    alice = await relay.join("alice", "m1")
+    bob = await relay.join("bob", "m1")
+    await alice.expect("peer-joined")
+    carol = await relay.join("carol", "m2")
+    assert carol.joined["peers"] == []
+    dave = await relay.join("dave", "m2")
+    assert [peer["peer_id"] for peer in dave.joined["peers"]] == [carol.peer_id]
+    assert (await carol.expect("peer-joined"))["peer"]["peer_id"] == dave.peer_id
+
+    # Across rooms a peer id is unknown, even a real one.
+    await carol.send(type="offer", to=alice.peer_id, sdp="v=0")
+    assert (await carol.expect("error"))["code"] == "unknown_peer"
+    # Inside each room frames still flow, and only there: alice's next frame is bob's offer.
+    await bob.send(type="offer", to=alice.peer_id, sdp="v=0 m1")
+    assert await alice.recv() == {"type": "offer", "from": bob.peer_id, "sdp": "v=0 m1"}
+    await dave.send(type="offer", to=carol.peer_id, sdp="v=0 m2")
+    assert await carol.recv() == {"type": "offer", "from": dave.peer_id, "sdp": "v=0 m2"}
+    await alice.send(type="ping")
+    assert await alice.recv() == {"type": "pong"}
+    for client in (alice, bob, carol, dave):
+        await client.close()
+
+
+async def test_fifth_participant_is_refused_and_the_four_stay(relay: Relay) -> None:
+    four = [await relay.join(user) for user in ("a", "b", "c", "d")]
+    fifth = await relay.connect()
+    await fifth.send(type="join", token=relay.token("e"))
+    assert (await fifth.closed())[0] == protocol.CLOSE_ROOM_FULL
+
+    first, last = four[0], four[-1]
+    await last.send(type="offer", to=first.peer_id, sdp="v=0")
+    # first saw b, c, d arrive and nobody else (the refused fifth never joined).
+    arrivals = [(await first.expect("peer-joined"))["peer"]["name"] for _ in range(3)]
+    assert arrivals == ["Name b", "Name c", "Name d"]
+    assert await first.recv() == {"type": "offer", "from": last.peer_id, "sdp": "v=0"}
+    assert len(await relay.state.hub.members("m1")) == 4
+    for client in four:
+        await client.close()
+
+
+# --- bad frames after join --------------------------------------------------------------------
+
+
+async def test_malformed_json_gets_an_error_frame_and_the_connection_stays(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    bob = await relay.join("bob")
+    await alice.expect("peer-joined")
+    await alice.ws.send("{not json")
+    assert await alice.recv() == {"type": "error", "code": "bad_json", "message": "not valid JSON"}
+    await alice.send(type="warp", to=bob.peer_id)
+    assert (await alice.expect("error"))["code"] == "unknown_type"
+    await alice.send(type="offer", to=bob.peer_id, sdp="v=0", extra=1)
+    assert (await alice.expect("error"))["code"] == "bad_frame"
+    await alice.send(type="offer", to=bob.peer_id, sdp="v=0")
+    assert await bob.recv() == {"type": "offer", "from": alice.peer_id, "sdp": "v=0"}
+    await alice.close()
+    await bob.close()
+
+
+async def test_a_1mb_frame_closes_4413_and_the_others_carry_on(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    bob = await relay.join("bob")
+    carol = await relay.join("carol")
+    await alice.expect("peer-joined")
+    await alice.expect("peer-joined")
+    await bob.expect("peer-joined")
+    await bob.send(type="offer", to=alice.peer_id, sdp="v" * 1_000_000)
+    assert (await bob.closed())[0] == protocol.CLOSE_TOO_LARGE
+    assert await alice.recv() == {"type": "peer-left", "peer_id": bob.peer_id}
+    assert await carol.recv() == {"type": "peer-left", "peer_id": bob.peer_id}
+    await carol.send(type="offer", to=alice.peer_id, sdp="v=0")
+    assert await alice.recv() == {"type": "offer", "from": carol.peer_id, "sdp": "v=0"}
+    await alice.close()
+    await carol.close()
+
+
+async def test_relay_to_an_unknown_peer_is_an_error_frame(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    await alice.send(type="offer", to="nobody-here", sdp="v=0")
+    error = await alice.expect("error")
+    assert error["code"] == "unknown_peer"
+    await alice.send(type="candidate", to=alice.peer_id, candidate=None)
+    assert (await alice.expect("error"))["code"] == "unknown_peer"
+    await alice.send(type="ping")
+    assert await alice.recv() == {"type": "pong"}
+    await alice.close()
+
+
+async def test_a_flood_closes_4429_for_the_flooder_only(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    bob = await relay.join("bob")
+    flooder = await relay.join("mallory")
+    await alice.expect("peer-joined")
+    await alice.expect("peer-joined")
+    await bob.expect("peer-joined")
+    carol = await relay.join("carol", "m2")
+    dave = await relay.join("dave", "m2")
+    await carol.expect("peer-joined")
+
+    frame = json.dumps({"type": "offer", "to": alice.peer_id, "sdp": "v=0 flood"})
+    with contextlib.suppress(ConnectionClosed):
+        for _ in range(1000):
+            await flooder.ws.send(frame)
+    code, _frames = await flooder.closed()
+    assert code == protocol.CLOSE_RATE_LIMITED
+
+    # alice got about a burst of offers, then mallory's peer-left; then bob's frame.
+    got = [await alice.recv()]
+    while got[-1]["type"] == "offer":
+        got.append(await alice.recv())
+    assert got[-1] == {"type": "peer-left", "peer_id": flooder.peer_id}
+    # The burst (60), plus the little the bucket refills while the server works through them.
+    assert len(got) - 1 < 200
+    await bob.send(type="offer", to=alice.peer_id, sdp="v=0 bob")
+    assert await alice.recv() == {"type": "offer", "from": bob.peer_id, "sdp": "v=0 bob"}
+    await dave.send(type="offer", to=carol.peer_id, sdp="v=0 dave")
+    assert await carol.recv() == {"type": "offer", "from": dave.peer_id, "sdp": "v=0 dave"}
+    for client in (alice, bob, carol, dave):
+        await client.close()
+
+
+# --- reconnects and dead peers ----------------------------------------------------------------
+
+
+async def test_reconnect_replaces_the_old_connection(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    bob_old = await relay.join("bob")
+    await alice.expect("peer-joined")
+    bob_new = await relay.join("bob")
+    assert [peer["peer_id"] for peer in bob_new.joined["peers"]] == [alice.peer_id]
+    assert (await bob_old.closed())[0] == protocol.CLOSE_REPLACED
+    assert await alice.recv() == {"type": "peer-left", "peer_id": bob_old.peer_id}
+    assert (await alice.expect("peer-joined"))["peer"]["peer_id"] == bob_new.peer_id
+
+    carol = await relay.join("carol")
+    names = [peer["name"] for peer in carol.joined["peers"]]
+    assert sorted(names) == ["Name alice", "Name bob"]
+    members = await relay.state.hub.members("m1")
+    assert [m.peer_id for m in members if m.user_id == "bob"] == [bob_new.peer_id]
+    assert (await alice.expect("peer-joined"))["peer"]["peer_id"] == carol.peer_id
+    await bob_new.send(type="offer", to=alice.peer_id, sdp="v=0")
+    assert await alice.recv() == {"type": "offer", "from": bob_new.peer_id, "sdp": "v=0"}
+
+    await relay.events.wait_for(("leave", "bob", bob_old.peer_id))
+    bob_records = [r for r in relay.events.records if r[1] == "bob"]
+    assert bob_records[0] == ("join", "bob", bob_old.peer_id)
+    assert set(bob_records[1:]) == {
+        ("join", "bob", bob_new.peer_id),
+        ("leave", "bob", bob_old.peer_id),
+    }
+    for client in (alice, bob_new, carol):
+        await client.close()
+
+
+async def test_a_silent_peer_is_dead_and_the_others_hear_it() -> None:
+    async with running(ping_interval=0.2) as relay:
+        silent = await relay.join("alice")
+        bob = await relay.join("bob")
+        # bob answers every ping; alice answers none.
+        assert await bob.recv(answer_pings=True) == {"type": "peer-left", "peer_id": silent.peer_id}
+        code, frames = await silent.closed()
+        assert code == protocol.CLOSE_TIMEOUT
+        assert {frame["type"] for frame in frames} <= {"ping", "peer-joined"}
+        await relay.events.wait_for(("leave", "alice", silent.peer_id))
+        await bob.close()
+
+
+async def test_a_socket_that_stops_reading_is_dropped() -> None:
+    class Stuck:
+        """A WebSocket whose sends never complete, like one whose client stopped reading."""
+
+        async def send_text(self, text: str) -> None:
+            await asyncio.Event().wait()
+
+        async def close(self, code: int = 1000, reason: str = "") -> None:
+            await asyncio.Event().wait()
+
+    state = SignalingState(secret=SECRET, send_timeout=0.05)
+    await state.start()  # starts the guard that bounds sends
+    created: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
+
+    async def connection_task() -> None:
+        created.set_result(_Session(Stuck(), state))  # type: ignore[arg-type]
+        await asyncio.Event().wait()  # stands for its receive loop, waiting for a frame
+
+    task = asyncio.create_task(connection_task())
+    session = await created
+    # A peer relaying to it is not held up for longer than the send timeout...
+    await asyncio.wait_for(session.send('{"type":"offer"}'), WAIT)
+    assert session.closing and session.abandoned
+    # ...and the stuck connection's own task is ended, so its clean-up tells the room.
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, WAIT)
+    await session.send("{}")  # a closed session swallows frames
+    await session.close(protocol.CLOSE_NORMAL)
+    await state.close()
+
+
+async def test_the_send_guard_leaves_other_cancellations_alone() -> None:
+    state = SignalingState(secret=SECRET, send_timeout=0.05)
+    await state.start()
+
+    class Slow:
+        async def send_text(self, text: str) -> None:
+            await asyncio.Event().wait()
+
+    created: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
+
+    async def sender() -> None:
+        session = _Session(Slow(), state)  # type: ignore[arg-type]
+        created.set_result(session)
+        await session.send("{}")
+
+    task = asyncio.create_task(sender())
+    await created  # resumes once the sender waits inside its send
+    task.cancel()  # someone else's cancellation (a shutdown, say): it must not be swallowed
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, WAIT)
+    await state.close()
+
+
+def test_app_from_env() -> None:
+    app = app_from_env({"FAIR_SECRET_KEY": SECRET, "FAIR_SIGNALING_PING_INTERVAL": "5"})
+    state = app.state.signaling
+    assert (state.secret, state.ping_interval, state.hub.capacity) == (SECRET, 5.0, 4)
+    assert isinstance(state.hub, LocalHub)
+    shared = app_from_env({"FAIR_SECRET_KEY": SECRET, "FAIR_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert isinstance(shared.state.signaling.hub, RedisHub)
+    with pytest.raises(RuntimeError):
+        app_from_env({})
