@@ -31,6 +31,9 @@ from fair.fairs.routes import routes as fair_routes
 from fair.health import routes as health_routes
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from fair.openapi import routes as openapi_routes
+from fair.reports.pages import routes as report_page_routes
+from fair.reports.rate_routes import routes as rate_routes
+from fair.reports.routes import routes as report_routes
 from fair.web import error_json, page, wants_json
 from meetings.pages import routes as meeting_page_routes
 from meetings.room import attendance_recorder
@@ -191,6 +194,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *meeting_page_routes,
             *signaling_routes(),
             *nettest_routes,
+            *rate_routes,
+            *report_routes,
+            *report_page_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

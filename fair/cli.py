@@ -100,7 +100,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(
             f"demo loaded: {counts['users']} people, {counts['fairs']} fairs, "
-            f"{counts['booths']} booths, {counts['meetings']} meetings"
+            f"{counts['booths']} booths, {counts['meetings']} meetings "
+            f"({counts['held']} held, {counts['contracts']} contracts)"
         )
         print(f"sign in as {demo.ORGANIZER_EMAIL} / {demo.DEMO_PASSWORD}")
     return 0

@@ -7,6 +7,7 @@ from fair import outbox
 from fair.accounts import models as accounts_models
 from fair.db import Base
 from fair.fairs import models as fairs_models
+from fair.reports import models as reports_models
 from meetings import models as meetings_models
 
 metadata = Base.metadata
@@ -18,4 +19,5 @@ __all__ = [
     "meetings_models",
     "metadata",
     "outbox",
+    "reports_models",
 ]

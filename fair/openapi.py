@@ -167,6 +167,8 @@ def document() -> dict[str, Any]:
         },
     }
     from booths.openapi import booth_paths, booth_schemas
+    from fair.reports.openapi import report_paths, report_schemas
+    from fair.reports.rate_routes import rate_paths, rate_schemas
     from meetings.openapi import meeting_paths, meeting_schemas
     from signaling.nettest import nettest_paths, nettest_schemas
 
@@ -176,6 +178,10 @@ def document() -> dict[str, Any]:
     paths.update(meeting_paths())
     schemas.update(nettest_schemas())
     paths.update(nettest_paths())
+    schemas.update(rate_schemas())
+    paths.update(rate_paths())
+    schemas.update(report_schemas())
+    paths.update(report_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kakehashi API", "version": "0.1.0"},

@@ -1,21 +1,52 @@
-"""Demo meeting hours and bookings for ``fair demo``: next month's booths publish hours, and
-the demo buyers have booked some of them (so My meetings, invites and mails have content)."""
+"""Demo meetings for ``fair demo``.
+
+``load_meetings``: next month's booths publish hours, and the demo buyers have booked some of
+them (so My meetings, invites and mails have content).
+
+``load_history``: the past year's monthly fairs as they happened. Booths of the regular
+exhibitors, bookings made weeks before each fair (some by request, some cancelled and booked
+again, some moved, some with an interpreter), the video room's visits and the attendance the
+room decided from them, what came of each held meeting (an outcome history of one to three
+entries, recorded by the exhibitor on the day), the buyers' own views, and the booth visits
+that came before the bookings. Everything goes through the services production uses, with
+``now`` set to the moment it happened; a seeded random makes it the same on every run.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths.models import Booth, BoothStatus
+from booths import service as booth_service
+from booths.demo import _content, _review
+from booths.models import Booth, BoothStatus, Media, Product, Visit, VisitKind
+from booths.schemas import ProductCreate
 from fair import demo_data
 from fair.accounts.models import User
+from fair.config import Settings
 from fair.errors import DomainError
 from fair.fairs.models import Fair
-from meetings import service
-from meetings.models import BoothHours, Meeting
+from fair.fairs.phase import local_today
+from fair.outbox import OutboxJob
+from meetings import outcomes, room, service
+from meetings.models import (
+    Attendance,
+    BoothHours,
+    BuyerView,
+    Meeting,
+    MeetingStatus,
+    Side,
+    Stage,
+)
 
 WEEKDAYS = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
 LUNCH_BREAK = [
@@ -39,6 +70,21 @@ BOOKINGS = [
 ]
 
 
+def _hours(booth: Booth, number: int) -> BoothHours:
+    """The demo's meeting hours for the ``number``-th booth of a fair."""
+    return BoothHours(
+        booth_id=booth.id,
+        timezone="Asia/Tokyo",
+        weekly=LUNCH_BREAK if number % 3 == 1 else WEEKDAYS,
+        exceptions=[],
+        buffer_minutes=10 if number % 2 else 0,
+        min_notice_minutes=12 * 60,
+        max_per_buyer=2,
+        mode="request" if number % 5 == 4 else "instant",
+        request_hours=48,
+    )
+
+
 async def load_meetings(session: AsyncSession, *, fair: Fair, now: datetime) -> int:
     """Hours for the fair's approved booths, then the demo bookings. Returns how many
     meetings were booked (none when the fair already has meetings)."""
@@ -51,19 +97,7 @@ async def load_meetings(session: AsyncSession, *, fair: Fair, now: datetime) -> 
     )
     for number, booth in enumerate(booths):
         if await session.get(BoothHours, booth.id) is None:
-            session.add(
-                BoothHours(
-                    booth_id=booth.id,
-                    timezone="Asia/Tokyo",
-                    weekly=LUNCH_BREAK if number % 3 == 1 else WEEKDAYS,
-                    exceptions=[],
-                    buffer_minutes=10 if number % 2 else 0,
-                    min_notice_minutes=12 * 60,
-                    max_per_buyer=2,
-                    mode="request" if number % 5 == 4 else "instant",
-                    request_hours=48,
-                )
-            )
+            session.add(_hours(booth, number))
     await session.flush()
     existing = await session.scalar(
         select(func.count())
@@ -102,3 +136,848 @@ async def load_meetings(session: AsyncSession, *, fair: Fair, now: datetime) -> 
             continue  # e.g. the fair is not open for booking at this date: no demo meeting
         booked += 1
     return booked
+
+
+# The past year ------------------------------------------------------------------------------
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+HISTORY_MONTHS = 12
+# Exhibitors (by index in demo_data.EXHIBITORS) at almost every fair; the others come some
+# months. A fair has 8 to 11 of them.
+REGULARS = frozenset({0, 1, 3, 4, 5, 6, 8, 10})
+FAIR_SIZE = (8, 11)
+# What each buyer (by index) trades in: the exhibitors they book most.
+AFFINITY = {
+    0: (1, 0, 3),
+    1: (4, 10, 2),
+    2: (8, 0, 7),
+    3: (5,),
+    4: (4, 6, 11),
+    5: (0, 8, 6),
+    6: (3, 9, 2),
+    7: (6, 8, 0),
+    8: (4, 6, 11),
+    9: (10, 11),
+    10: (1, 3, 4),
+    11: (9, 3, 2),
+}
+# Tokyo hours (first start, last end) in which buyers of a country take meetings.
+TOKYO_HOURS = {"US": (9, 11), "VN": (10, 17), "TH": (10, 17)}
+DEFAULT_TOKYO_HOURS = (9, 17)
+INTERPRETED = ("vi", "zh_Hant", "th")
+CURRENCY = {"CN": "CNY", "TW": "TWD", "VN": "VND", "TH": "THB", "US": "USD"}
+# Yen per unit, roughly (the demo's exchange rates are near these): to size the values.
+YEN_PER = {"JPY": 1.0, "USD": 150.0, "CNY": 20.8, "TWD": 4.7, "VND": 0.006, "THB": 4.25}
+DEAL_YEN = {"machinery": (2_000_000, 16_000_000), "medical": (1_200_000, 9_000_000)}
+DEFAULT_DEAL_YEN = (300_000, 5_000_000)
+
+# Meetings a fair's buyers try to book: a programme growing over the year.
+BOOKINGS_PER_FAIR = (38, 62)
+CANCEL_SHARE = 0.085
+REBOOK_SHARE = 0.5
+RESCHEDULE_SHARE = 0.04
+DECLINE_SHARE = 0.08  # of requests
+INTERPRETER_SHARE = 0.45  # of meetings of buyers who speak vi, zh_Hant or th
+# What happened in the room, for confirmed meetings.
+ATTENDANCE_MIX = (
+    (Attendance.HELD, 0.83),
+    (Attendance.NO_SHOW_BUYER, 0.065),
+    (Attendance.NO_SHOW_EXHIBITOR, 0.04),
+    (Attendance.NO_SHOW_BOTH, 0.02),
+    (Attendance.TOO_SHORT, 0.045),
+)
+# Held meetings that end in a contract (if there was time for it): the programme's 30 %
+# target, some months above, some below.
+CONTRACT_SHARE = (0.34, 0.46)
+NO_DEAL_SHARE = 0.20
+NO_OUTCOME_SHARE = 0.08
+FALL_BACK_SHARE = 0.025  # contracts that fell through later
+FEEDBACK_SHARE = 0.5
+
+# Outcome histories: (stage, fewest, most days after the previous entry or the meeting).
+Path = tuple[tuple[Stage, int, int], ...]
+CONTRACT_PATHS: tuple[tuple[Path, int], ...] = (
+    (((Stage.FOLLOW_UP, 1, 4), (Stage.CONTRACT, 14, 45)), 3),
+    (((Stage.SAMPLE_SENT, 3, 10), (Stage.QUOTE, 10, 25), (Stage.CONTRACT, 15, 50)), 3),
+    (((Stage.QUOTE, 2, 7), (Stage.CONTRACT, 18, 55)), 3),
+    (((Stage.FOLLOW_UP, 1, 3), (Stage.SAMPLE_SENT, 6, 15), (Stage.CONTRACT, 20, 60)), 2),
+    (((Stage.CONTRACT, 0, 2),), 1),
+)
+NO_DEAL_PATHS: tuple[tuple[Path, int], ...] = (
+    (((Stage.NO_DEAL, 1, 5),), 3),
+    (((Stage.FOLLOW_UP, 1, 4), (Stage.NO_DEAL, 10, 35)), 3),
+    (((Stage.SAMPLE_SENT, 3, 10), (Stage.NO_DEAL, 14, 40)), 2),
+    (((Stage.FOLLOW_UP, 1, 3), (Stage.QUOTE, 7, 20), (Stage.NO_DEAL, 14, 45)), 1),
+)
+OPEN_PATHS: tuple[tuple[Path, int], ...] = (
+    (((Stage.FOLLOW_UP, 1, 5),), 3),
+    (((Stage.FOLLOW_UP, 1, 3), (Stage.SAMPLE_SENT, 5, 15)), 3),
+    (((Stage.SAMPLE_SENT, 2, 8), (Stage.QUOTE, 10, 30)), 2),
+    (((Stage.QUOTE, 2, 10),), 2),
+    (((Stage.FOLLOW_UP, 1, 4), (Stage.QUOTE, 8, 25)), 2),
+)
+FALL_BACK: tuple[Stage, int, int] = (Stage.FOLLOW_UP, 20, 45)
+
+NOTES = {
+    Stage.FOLLOW_UP: (
+        "価格表と最小ロットを送付",
+        "Sent the FOB price list and MOQ for three items.",
+        "先方の社内検討待ち",
+        "Catalogue in Chinese requested; translation under way.",
+    ),
+    Stage.SAMPLE_SENT: (
+        "サンプル3点をEMSで発送",
+        "Samples sent by courier; buyer tests them with two clients.",
+        "無償サンプルを送付、使用感のフィードバック待ち",
+    ),
+    Stage.QUOTE: (
+        "FOB横浜で見積書を提出",
+        "Quote for one container, CIF, 60 days' lead time.",
+        "数量別の見積を提出（1,000／5,000個）",
+    ),
+    Stage.CONTRACT: (
+        "初回注文を受注。年4回の継続発注の見込み",
+        "First order signed; repeat orders expected every quarter.",
+        "OEM契約を締結",
+        "Trial order signed, paid by L/C.",
+    ),
+    Stage.NO_DEAL: (
+        "価格が先方の予算に合わず",
+        "Buyer chose a local supplier.",
+        "最小ロットが先方には大きすぎた",
+        "Certification needed for the market is not in place yet.",
+    ),
+}
+FALL_BACK_NOTE = "先方の輸入許可が遅れ、発注は保留に（Import licence delayed; order on hold.）"
+NEXT_STEPS = {
+    Stage.FOLLOW_UP: ("Send samples", "オンラインで再度打合せ", "Call to agree the sample list"),
+    Stage.SAMPLE_SENT: ("Ask for the buyer's test results", "試用結果をヒアリング"),
+    Stage.QUOTE: ("Follow up on the quote", "数量と納期の最終確認"),
+}
+BOOKING_NOTES = (
+    "We are looking for an OEM partner for our own brand.",
+    "Interested in your export prices and lead times.",
+    "Could you show the products on camera during the meeting?",
+    "",
+)
+CANCEL_REASONS = (
+    "A trip came up on that day; I booked another time.",
+    "Sorry, our factory visit was moved to that morning.",
+    "急な来客のため、別の時間でお願いします。",
+    "The buyer's team could not attend.",
+)
+FEEDBACK_NOTES = (
+    "Very clear presentation; we will order samples.",
+    "Good products but the price is high for our market.",
+    "",
+    "",
+)
+DISPUTE_REASON = "The room would not open on my phone; we spoke on WeChat for 25 minutes instead."
+
+
+@dataclass
+class _Stall:
+    """A booth of a past fair and what is taken there."""
+
+    booth: Booth
+    owner: User
+    hours: BoothHours
+    index: int  # the exhibitor's index in demo_data.EXHIBITORS
+    product_ids: list[str]
+    taken: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+    def free(self, start: datetime, end: datetime) -> bool:
+        buffer = timedelta(minutes=self.hours.buffer_minutes)
+        return not any(start < e + buffer and s < end + buffer for s, e in self.taken)
+
+    def release(self, start: datetime) -> None:
+        self.taken = [span for span in self.taken if span[0] != start]
+
+
+@dataclass
+class _Counts:
+    booths: int = 0
+    meetings: int = 0
+    held: int = 0
+    contracts: int = 0
+    visits: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "booths": self.booths,
+            "meetings": self.meetings,
+            "held": self.held,
+            "contracts": self.contracts,
+            "visits": self.visits,
+        }
+
+
+def past_fair_window(now: datetime) -> tuple[date, date]:
+    """The fairs the history fills: starting in the twelve months before this one (or in
+    this month, once it has ended), and over by today (Tokyo)."""
+    today = local_today(now, "Asia/Tokyo")
+    return date(today.year - 1, today.month, 1), today
+
+
+def _rng(*parts: object) -> random.Random:
+    # Demo data, not secrets: the same seed gives the same programme on every run.
+    return random.Random("/".join(str(p) for p in parts))  # noqa: S311
+
+
+def _weighted(rng: random.Random, choices: tuple[tuple[Any, Any], ...]) -> Any:
+    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+
+
+def _money(yen: float, currency: str) -> Decimal:
+    """A value in ``currency``, to three significant digits."""
+    return Decimal(int(float(f"{yen / YEN_PER[currency]:.3g}")))
+
+
+def _note(rng: random.Random, stage: Stage, *, first: bool) -> str:
+    """What the exhibitor wrote with an entry (not always, on the first)."""
+    return "" if first and rng.random() < 0.3 else rng.choice(NOTES[stage])
+
+
+def _at(day: date, rng: random.Random, first: int = 10, last: int = 18) -> datetime:
+    """A moment on a Tokyo office day, in UTC."""
+    minutes = rng.randrange(first * 60, last * 60)
+    local = datetime.combine(day, time(minutes // 60, minutes % 60, rng.randrange(60)), TOKYO)
+    return local.astimezone(UTC)
+
+
+class _History:
+    def __init__(self, session: AsyncSession, now: datetime, settings: Settings) -> None:
+        self.session = session
+        self.now = now
+        self.settings = settings
+        self.counts = _Counts()
+        self.organizer: User | None = None
+        self.exhibitors: dict[int, User] = {}
+        self.buyers: list[tuple[int, User]] = []
+        self.interpreters: dict[str, User] = {}
+        self.previous_booth: dict[str, str] = {}  # company key → last fair's booth id
+        self.dispute_fair: str | None = None  # one open dispute, in the latest fair
+        # When each meeting was booked and last changed (written once, at the end).
+        self.booked_at: dict[str, datetime] = {}
+        self.changed: dict[str, datetime] = {}
+
+    def _stamp(self, meeting: Meeting, changed: datetime) -> None:
+        meeting.created_at = self.booked_at[meeting.id]
+        meeting.updated_at = max(changed, self.changed.get(meeting.id, changed))
+
+    async def people(self, organizer: User) -> None:
+        self.organizer = organizer
+        emails = [e["email"] for e in demo_data.EXHIBITORS] + [b["email"] for b in demo_data.BUYERS]
+        emails += [i["email"] for i in demo_data.INTERPRETERS]
+        users = {
+            u.email: u
+            for u in (await self.session.scalars(select(User).where(User.email.in_(emails)))).all()
+        }
+        for index, exhibitor in enumerate(demo_data.EXHIBITORS):
+            if exhibitor["email"] in users:
+                self.exhibitors[index] = users[exhibitor["email"]]
+        for index, buyer in enumerate(demo_data.BUYERS):
+            if buyer["email"] in users:
+                self.buyers.append((index, users[buyer["email"]]))
+        for language in INTERPRETED:
+            for interpreter in demo_data.INTERPRETERS:
+                if language in interpreter["languages"] and interpreter["email"] in users:
+                    self.interpreters.setdefault(language, users[interpreter["email"]])
+
+    # Booths -------------------------------------------------------------------------------
+
+    async def stalls(self, fair: Fair, current: dict[int, Booth]) -> list[_Stall]:
+        """The fair's booths with hours: made for the exhibitors of the month where missing."""
+        rng = _rng("booths", fair.slug)
+        present = [
+            i for i in sorted(self.exhibitors) if rng.random() < (0.93 if i in REGULARS else 0.45)
+        ]
+        absent = [i for i in sorted(self.exhibitors) if i not in present]
+        while len(present) < FAIR_SIZE[0] and absent:
+            present.append(absent.pop(rng.randrange(len(absent))))
+        while len(present) > FAIR_SIZE[1]:
+            present.pop(rng.randrange(len(present)))
+        existing = {
+            booth.owner_id: booth
+            for booth in (
+                await self.session.scalars(select(Booth).where(Booth.fair_id == fair.id))
+            ).all()
+        }
+        chosen: list[tuple[int, Booth]] = []
+        for index, owner in sorted(self.exhibitors.items()):
+            booth = existing.get(owner.id)
+            if booth is None and index in present:
+                booth = await self._past_booth(fair, index, owner, current.get(index), rng)
+            if booth is not None and booth.status == BoothStatus.APPROVED:
+                chosen.append((index, booth))
+                self.previous_booth[booth.company_key] = booth.id
+        await self.session.flush()
+        stalls = []
+        for number, (index, booth) in enumerate(chosen):
+            hours = await self.session.get(BoothHours, booth.id)
+            if hours is None:
+                hours = _hours(booth, number)
+                self.session.add(hours)
+            products = (
+                await self.session.scalars(
+                    select(Product.id)
+                    .where(Product.booth_id == booth.id)
+                    .order_by(Product.position)
+                )
+            ).all()
+            stalls.append(_Stall(booth, self.exhibitors[index], hours, index, list(products)))
+        await self.session.flush()
+        return stalls
+
+    async def _past_booth(
+        self, fair: Fair, index: int, owner: User, source: Booth | None, rng: random.Random
+    ) -> Booth:
+        """The exhibitor's booth of a past month: this month's texts and products, and its
+        pictures (rows pointing at the same stored files)."""
+        exhibitor = demo_data.EXHIBITORS[index]
+        booth = await booth_service.build_booth(
+            self.session, fair=fair, owner=owner, data=_content(exhibitor)
+        )
+        booth.copied_from_id = self.previous_booth.get(booth.company_key)
+        products: dict[int, str] = {}
+        for number, item in enumerate(exhibitor["products"]):
+            fields = {k: item[k] for k in ProductCreate.model_fields if k in item}
+            product = Product(
+                booth_id=booth.id, position=number, **ProductCreate(**fields).model_dump()
+            )
+            self.session.add(product)
+            await self.session.flush()
+            products[number] = product.id
+        if source is not None:
+            positions = {
+                p.id: p.position for p in await booth_service.list_products(self.session, source.id)
+            }
+            for item in await booth_service.list_media(self.session, source.id):
+                position = positions.get(item.product_id or "")
+                self.session.add(
+                    Media(
+                        booth_id=booth.id,
+                        product_id=products.get(position) if position is not None else None,
+                        **{name: getattr(item, name) for name in booth_service._MEDIA_COPY_FIELDS},
+                    )
+                )
+        await booth_service.refresh_search(self.session, booth)
+        opened = datetime.combine(fair.booking_opens_on, time(10), TOKYO).astimezone(UTC)
+        booth.created_at = opened - timedelta(days=rng.randint(12, 30), hours=rng.randint(0, 8))
+        assert self.organizer is not None
+        _review(booth, BoothStatus.APPROVED, self.organizer, opened - timedelta(days=2))
+        self.counts.booths += 1
+        return booth
+
+    # Meetings -----------------------------------------------------------------------------
+
+    def _slots(self, fair: Fair, stall: _Stall, buyer: User) -> list[tuple[datetime, datetime]]:
+        first, last = TOKYO_HOURS.get(buyer.country or "", DEFAULT_TOKYO_HOURS)
+        slots = []
+        day = fair.starts_on
+        while day <= fair.ends_on:
+            for rule in stall.hours.weekly:
+                if rule["weekday"] != day.isoweekday():
+                    continue
+                begin = datetime.combine(day, time.fromisoformat(rule["start"]), TOKYO)
+                finish = datetime.combine(day, time.fromisoformat(rule["end"]), TOKYO)
+                moment = begin
+                while moment + timedelta(minutes=fair.slot_minutes) <= finish:
+                    if first <= moment.hour and moment.hour + moment.minute / 60 < last:
+                        start = moment.astimezone(UTC)
+                        slots.append((start, start + timedelta(minutes=fair.slot_minutes)))
+                    moment += timedelta(minutes=fair.slot_minutes)
+            day += timedelta(days=1)
+        return slots
+
+    def _free_slot(
+        self,
+        rng: random.Random,
+        fair: Fair,
+        stall: _Stall,
+        buyer: User,
+        busy: set[datetime],
+        after: datetime | None = None,
+    ) -> tuple[datetime, datetime] | None:
+        slots = [
+            (s, e)
+            for s, e in self._slots(fair, stall, buyer)
+            if s not in busy and stall.free(s, e) and (after is None or s >= after)
+        ]
+        return rng.choice(slots) if slots else None
+
+    async def _book(
+        self, buyer: User, stall: _Stall, start: datetime, when: datetime, **extra: Any
+    ) -> Meeting | None:
+        try:
+            async with self.session.begin_nested():
+                meeting = await service.book(
+                    self.session,
+                    actor=buyer,
+                    booth_id=stall.booth.id,
+                    start=start,
+                    now=when,
+                    **extra,
+                )
+        except DomainError:
+            return None
+        self.booked_at[meeting.id] = when
+        self.counts.meetings += 1
+        return meeting
+
+    async def _answer(
+        self,
+        meeting: Meeting,
+        stall: _Stall,
+        booked_at: datetime,
+        rng: random.Random,
+        accept: bool | None = None,
+    ) -> datetime:
+        """A request-mode booth's exhibitor answers within the day (mostly yes); returns
+        the moment of the last change."""
+        if meeting.status != MeetingStatus.REQUESTED:
+            return booked_at
+        answered = booked_at + min(
+            timedelta(hours=rng.uniform(1, 20)), (meeting.starts_at - booked_at) / 2
+        )
+        await service.answer_request(
+            self.session,
+            actor=stall.owner,
+            meeting_id=meeting.id,
+            accept=rng.random() >= DECLINE_SHARE if accept is None else accept,
+            now=answered,
+        )
+        return answered
+
+    async def meetings(self, fair: Fair, stalls: list[_Stall], order: int) -> list[Meeting]:
+        """The fair's bookings and what became of them before the fair; returns the
+        meetings that were still on at its time."""
+        rng = _rng("meetings", fair.slug)
+        low, high = BOOKINGS_PER_FAIR
+        wanted = low + round((high - low) * order / HISTORY_MONTHS) + rng.randint(-4, 5)
+        busy: dict[str, set[datetime]] = {buyer.id: set() for _, buyer in self.buyers}
+        interpreter_busy: dict[str, set[datetime]] = {
+            u.id: set() for u in self.interpreters.values()
+        }
+        pairs: Counter[tuple[str, str]] = Counter()
+        opens = datetime.combine(fair.booking_opens_on, time(9), TOKYO).astimezone(UTC)
+        on: list[Meeting] = []
+        activity = [1.0 + (index % 4) * 0.35 for index, _ in self.buyers]
+        for _ in range(wanted):
+            (buyer_index, buyer), *_ = rng.choices(self.buyers, weights=activity)
+            weights = []
+            for stall in stalls:
+                weight = 6.0 if stall.index in AFFINITY.get(buyer_index, ()) else 1.0
+                if buyer.country in demo_data.EXHIBITORS[stall.index]["markets"]:
+                    weight *= 2
+                weights.append(0.0 if pairs[(buyer.id, stall.booth.id)] >= 2 else weight)
+            if not any(weights):
+                continue
+            stall = rng.choices(stalls, weights=weights)[0]
+            slot = self._free_slot(rng, fair, stall, buyer, busy[buyer.id])
+            if slot is None:
+                continue
+            start, end = slot
+            ahead = timedelta(days=rng.triangular(0.8, 27, 4), minutes=rng.randrange(600))
+            booked_at = min(
+                max(start - ahead, opens + timedelta(minutes=rng.randrange(900))),
+                start - timedelta(hours=13),
+            )
+            language = buyer.locale if buyer.locale in INTERPRETED else None
+            wants_interpreter = language is not None and rng.random() < INTERPRETER_SHARE
+            meeting = await self._book(
+                buyer,
+                stall,
+                start,
+                booked_at,
+                interpreter_language=language if wants_interpreter else None,
+                note=rng.choice(BOOKING_NOTES) if rng.random() < 0.3 else "",
+            )
+            if meeting is None:
+                continue
+            stall.taken.append((start, end))
+            busy[buyer.id].add(start)
+            pairs[(buyer.id, stall.booth.id)] += 1
+            last_change = await self._answer(meeting, stall, booked_at, rng)
+            if meeting.status == MeetingStatus.DECLINED:
+                stall.release(start)
+                busy[buyer.id].discard(start)
+                pairs[(buyer.id, stall.booth.id)] -= 1
+                self._stamp(meeting, last_change)
+                continue
+            if wants_interpreter and language:
+                interpreter = self.interpreters.get(language)
+                assign_at = min(
+                    last_change + timedelta(hours=rng.uniform(2, 40)), start - timedelta(hours=2)
+                )
+                if interpreter and start not in interpreter_busy[interpreter.id]:
+                    try:
+                        async with self.session.begin_nested():
+                            await service.assign_interpreter(
+                                self.session,
+                                actor=self.organizer,
+                                meeting_id=meeting.id,
+                                interpreter_id=interpreter.id,
+                                now=assign_at,
+                            )
+                    except DomainError:
+                        await self.session.refresh(meeting)  # booked without one, then
+                    else:
+                        interpreter_busy[interpreter.id].add(start)
+                        last_change = max(last_change, assign_at)
+            roll = rng.random()
+            if roll < CANCEL_SHARE:
+                cancel_at = last_change + (start - last_change) * rng.uniform(0.2, 0.9)
+                who = buyer if rng.random() < 0.6 else stall.owner
+                await service.cancel(
+                    self.session,
+                    actor=who,
+                    meeting_id=meeting.id,
+                    reason=rng.choice(CANCEL_REASONS),
+                    now=cancel_at,
+                )
+                self._stamp(meeting, cancel_at)
+                stall.release(start)
+                busy[buyer.id].discard(start)
+                pairs[(buyer.id, stall.booth.id)] -= 1
+                if meeting.interpreter_id:
+                    interpreter_busy[meeting.interpreter_id].discard(start)
+                if rng.random() >= REBOOK_SHARE:
+                    continue
+                rebook_at = cancel_at + timedelta(minutes=rng.randint(2, 40))
+                slot = self._free_slot(
+                    rng, fair, stall, buyer, busy[buyer.id], after=rebook_at + timedelta(hours=13)
+                )
+                if slot is None:
+                    continue
+                start, end = slot
+                meeting = await self._book(buyer, stall, start, rebook_at)
+                if meeting is None:
+                    continue
+                last_change = await self._answer(meeting, stall, rebook_at, rng, accept=True)
+                stall.taken.append((start, end))
+                busy[buyer.id].add(start)
+                pairs[(buyer.id, stall.booth.id)] += 1
+            elif roll < CANCEL_SHARE + RESCHEDULE_SHARE and not meeting.interpreter_id:
+                moved_at = last_change + (start - last_change) * rng.uniform(0.2, 0.6)
+                stall.release(start)
+                slot = self._free_slot(
+                    rng, fair, stall, buyer, busy[buyer.id], after=moved_at + timedelta(hours=13)
+                )
+                if slot is None:
+                    stall.taken.append((start, end))
+                else:
+                    await service.reschedule(
+                        self.session,
+                        actor=buyer,
+                        meeting_id=meeting.id,
+                        start=slot[0],
+                        timezone=None,
+                        now=moved_at,
+                    )
+                    busy[buyer.id].discard(start)
+                    start, end = slot
+                    stall.taken.append(slot)
+                    busy[buyer.id].add(start)
+                    last_change = moved_at
+            self.changed[meeting.id] = last_change
+            on.append(meeting)
+        return on
+
+    # The room -----------------------------------------------------------------------------
+
+    async def attend(self, meeting: Meeting, stall: _Stall, rng: random.Random) -> Attendance:
+        """The visits of the meeting's room, then the decision when the room closes."""
+        plan = _weighted(rng, ATTENDANCE_MIX)
+        start = meeting.starts_at
+        length = (meeting.ends_at - start).total_seconds() / 60
+
+        def at(minutes: float) -> datetime:
+            return start + timedelta(seconds=round(minutes * 60))
+
+        exhibitor_in = -rng.uniform(0.5, 8)
+        buyer_in = rng.uniform(-4, 6)
+        visits: list[tuple[str, str, float, float]] = []  # side, user, joined, left
+        if plan == Attendance.HELD:
+            leaves = length - rng.uniform(0, 6)
+            if rng.random() < 0.15:  # the buyer's connection dropped once
+                drop = buyer_in + rng.uniform(8, 14)
+                visits.append((Side.BUYER, meeting.buyer_id, buyer_in, drop))
+                visits.append((Side.BUYER, meeting.buyer_id, drop + rng.uniform(0.3, 2), leaves))
+            else:
+                visits.append((Side.BUYER, meeting.buyer_id, buyer_in, leaves))
+            visits.append(
+                (Side.EXHIBITOR, stall.owner.id, exhibitor_in, leaves + rng.uniform(0.2, 2))
+            )
+        elif plan == Attendance.NO_SHOW_BUYER:
+            visits.append((Side.EXHIBITOR, stall.owner.id, exhibitor_in, rng.uniform(12, 25)))
+        elif plan == Attendance.NO_SHOW_EXHIBITOR:
+            visits.append((Side.BUYER, meeting.buyer_id, buyer_in, rng.uniform(10, 20)))
+        elif plan == Attendance.TOO_SHORT:
+            exhibitor_in = rng.uniform(2, 4)
+            visits.append((Side.BUYER, meeting.buyer_id, 1, rng.uniform(10, 15)))
+            visits.append(
+                (Side.EXHIBITOR, stall.owner.id, exhibitor_in, exhibitor_in + rng.uniform(1, 3))
+            )
+        if meeting.interpreter_id and (plan != Attendance.NO_SHOW_BOTH or rng.random() < 0.5):
+            visits.append(
+                (Side.INTERPRETER, meeting.interpreter_id, -rng.uniform(2, 6), rng.uniform(15, 32))
+            )
+        events = []
+        for number, (side, user_id, joined, left) in enumerate(visits):
+            peer = f"demo-{meeting.id}-{number}"
+            events.append((at(joined), 0, side, user_id, peer))
+            events.append((at(left), 1, side, user_id, peer))
+        for moment, leaving, side, user_id, peer in sorted(events):
+            if leaving:
+                await room.record_leave(
+                    self.session,
+                    meeting_id=meeting.id,
+                    peer_id=peer,
+                    at=moment,
+                    settings=self.settings,
+                )
+            else:
+                await room.record_join(
+                    self.session,
+                    meeting_id=meeting.id,
+                    user_id=user_id,
+                    side=side,
+                    peer_id=peer,
+                    at=moment,
+                )
+        closes = room.join_window(meeting, self.settings).closes_at + timedelta(seconds=30)
+        found = await room.decide(self.session, meeting.id, meeting.sequence, self.settings, closes)
+        self.changed[meeting.id] = closes
+        if found == Attendance.NO_SHOW_BUYER and stall.booth.fair_id == self.dispute_fair:
+            buyer = await self.session.get(User, meeting.buyer_id)
+            await room.claim(
+                self.session,
+                actor=buyer,
+                meeting_id=meeting.id,
+                status=Attendance.HELD,
+                reason=DISPUTE_REASON,
+                now=closes + timedelta(hours=3),
+            )
+            self.dispute_fair = None
+        return Attendance(meeting.attendance) if meeting.attendance else plan
+
+    # Outcomes -----------------------------------------------------------------------------
+
+    async def follow(
+        self, meeting: Meeting, stall: _Stall, share: float, key: tuple[object, ...]
+    ) -> None:
+        """The exhibitor's outcome history and the buyer's view of a held meeting, each
+        recorded on its day if that day has come."""
+        rng = _rng("outcome", *key)
+        roll = rng.random()
+        if roll < share:
+            path = _weighted(rng, CONTRACT_PATHS)
+            if rng.random() < FALL_BACK_SHARE:
+                path = (*path, FALL_BACK)
+        elif roll < share + NO_DEAL_SHARE:
+            path = _weighted(rng, NO_DEAL_PATHS)
+        elif roll < share + NO_DEAL_SHARE + NO_OUTCOME_SHARE:
+            path = ()
+        else:
+            path = _weighted(rng, OPEN_PATHS)
+        buyer = await self.session.get(User, meeting.buyer_id)
+        assert buyer is not None
+        currency = CURRENCY.get(buyer.country or "", "JPY") if rng.random() < 0.65 else "JPY"
+        low, high = DEAL_YEN.get(demo_data.EXHIBITORS[stall.index]["category"], DEFAULT_DEAL_YEN)
+        deal = low * (high / low) ** rng.random()
+        day = meeting.starts_at.astimezone(TOKYO).date()
+        stage: Stage | None = None
+        for number, (step, fewest, most) in enumerate(path):
+            day += timedelta(days=rng.randint(fewest, most))
+            moment = _at(day, rng)
+            if moment > self.now:
+                break
+            fell_back = stage == Stage.CONTRACT
+            value = None
+            if step == Stage.CONTRACT:
+                value = deal
+            elif step == Stage.QUOTE:
+                value = deal * rng.uniform(1.05, 1.3)
+            elif step in (Stage.FOLLOW_UP, Stage.SAMPLE_SENT) and rng.random() < 0.3:
+                value = deal * rng.uniform(0.8, 1.5)
+            products = (
+                rng.sample(stall.product_ids, k=min(len(stall.product_ids), rng.randint(1, 2)))
+                if step in (Stage.SAMPLE_SENT, Stage.QUOTE, Stage.CONTRACT)
+                else []
+            )
+            steps = NEXT_STEPS.get(step)
+            await outcomes.record_outcome(
+                self.session,
+                actor=stall.owner,
+                meeting_id=meeting.id,
+                stage=step,
+                value=_money(value, currency) if value is not None else None,
+                currency=currency if value is not None else None,
+                product_ids=products,
+                next_step=rng.choice(steps) if steps else "",
+                next_step_on=day + timedelta(days=rng.randint(7, 21)) if steps else None,
+                note=FALL_BACK_NOTE if fell_back else _note(rng, step, first=not number),
+                occurred_on=day,
+                now=moment,
+            )
+            stage = step
+            self.changed[meeting.id] = moment
+        if stage == Stage.CONTRACT:
+            self.counts.contracts += 1
+        rng = _rng("feedback", *key)
+        if rng.random() < FEEDBACK_SHARE:
+            moment = meeting.ends_at + timedelta(hours=rng.uniform(0.2, 60))
+            if moment <= self.now:
+                view = self._view(rng, stage, path)
+                feedback = await outcomes.give_feedback(
+                    self.session,
+                    actor=buyer,
+                    meeting_id=meeting.id,
+                    view=view,
+                    note=rng.choice(FEEDBACK_NOTES),
+                )
+                feedback.updated_at = moment
+
+    @staticmethod
+    def _view(rng: random.Random, stage: Stage | None, path: Path) -> BuyerView:
+        ending = path[-1][0] if path else None
+        if ending == Stage.NO_DEAL:
+            return BuyerView.NOT_USEFUL if rng.random() < 0.6 else BuyerView.USEFUL
+        if ending == Stage.CONTRACT or stage == Stage.QUOTE:
+            return BuyerView.USEFUL if rng.random() < 0.6 else BuyerView.WANTS_FOLLOW_UP
+        return _weighted(
+            rng,
+            (
+                (BuyerView.WANTS_FOLLOW_UP, 5),
+                (BuyerView.USEFUL, 4),
+                (BuyerView.NOT_USEFUL, 1),
+            ),
+        )
+
+    # Booth visits -------------------------------------------------------------------------
+
+    async def visits(self, fair: Fair, stalls: list[_Stall], meetings: list[Meeting]) -> None:
+        """Who looked at the booths from the day booking opened to the fair's end: the
+        buyers before they booked, and many visitors who did not book."""
+        rng = _rng("visits", fair.slug)
+        rows: dict[tuple[str, str, date], dict[str, Any]] = {}
+        first, last = fair.booking_opens_on, fair.ends_on
+        span = (last - first).days
+
+        def add(stall: _Stall, key: str, user_id: str | None, day: date) -> None:
+            if (stall.booth.id, key, day) in rows:
+                return
+            rows[(stall.booth.id, key, day)] = {
+                "kind": VisitKind.BOOTH.value,
+                "booth_id": stall.booth.id,
+                "subject_id": stall.booth.id,
+                "visitor_key": key,
+                "user_id": user_id,
+                "day": day,
+                "at": _at(day, rng, 7, 23),
+            }
+
+        by_booth = {stall.booth.id: stall for stall in stalls}
+        booked = Counter(m.booth_id for m in meetings)
+        for meeting in meetings:
+            stall = by_booth[meeting.booth_id]
+            day = self.booked_at[meeting.id].astimezone(TOKYO).date()
+            add(stall, f"u:{meeting.buyer_id}", meeting.buyer_id, day)
+            if rng.random() < 0.4:
+                add(stall, f"u:{meeting.buyer_id}", meeting.buyer_id, day - timedelta(days=1))
+        for stall in stalls:
+            for _, buyer in self.buyers:
+                if rng.random() < 0.2:
+                    day = first + timedelta(days=rng.randint(0, span))
+                    add(stall, f"u:{buyer.id}", buyer.id, day)
+            anonymous = booked[stall.booth.id] * rng.randint(4, 9) + rng.randint(8, 24)
+            for number in range(anonymous):
+                digest = hashlib.sha256(f"{fair.slug}/{stall.booth.id}/{number}".encode())
+                # Most visits come in the last week before the fair and during it.
+                back = min(span, int(rng.expovariate(1 / 6)))
+                add(stall, f"h:{digest.hexdigest()[:40]}", None, last - timedelta(days=back))
+        if rows:
+            await self.session.execute(insert(Visit), list(rows.values()))
+        self.counts.visits += len(rows)
+
+    # A fair -------------------------------------------------------------------------------
+
+    async def fair(self, fair: Fair, order: int, current: dict[int, Booth]) -> None:
+        stalls = await self.stalls(fair, current)
+        if not stalls:
+            return
+        booth_ids = [stall.booth.id for stall in stalls]
+        has_meetings = await self.session.scalar(
+            select(Meeting.id).where(Meeting.booth_id.in_(booth_ids)).limit(1)
+        )
+        meetings: list[Meeting] = []
+        if not has_meetings:
+            meetings = await self.meetings(fair, stalls, order)
+            by_booth = {stall.booth.id: stall for stall in stalls}
+            share = _rng("outcomes", fair.slug).uniform(*CONTRACT_SHARE)
+            for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):
+                stall = by_booth[meeting.booth_id]
+                # One seed per meeting (a booth has one meeting at a time): what happens to
+                # one does not shift the others when ``now`` cuts a history short.
+                key = (fair.slug, stall.index, meeting.starts_at.isoformat())
+                if await self.attend(meeting, stall, _rng("room", *key)) == Attendance.HELD:
+                    self.counts.held += 1
+                    await self.follow(meeting, stall, share, key)
+                self._stamp(meeting, self.changed[meeting.id])
+        has_visits = await self.session.scalar(
+            select(Visit.id).where(Visit.booth_id.in_(booth_ids)).limit(1)
+        )
+        if not has_visits:
+            await self.visits(fair, stalls, meetings)
+        await self.session.flush()
+
+
+async def load_history(
+    session: AsyncSession,
+    *,
+    organizer: User,
+    this_month: Fair | None,
+    now: datetime,
+    settings: Settings | None = None,
+) -> dict[str, int]:
+    """The past year's fairs, each with booths, meetings and what came of them, where
+    missing. Returns what was added: booths, meetings, held meetings, contracts, visits."""
+    history = _History(session, now, settings or Settings())
+    await history.people(organizer)
+    if not history.exhibitors or not history.buyers:
+        return history.counts.as_dict()
+    current: dict[int, Booth] = {}
+    if this_month is not None:
+        by_owner = {
+            booth.owner_id: booth
+            for booth in (
+                await session.scalars(select(Booth).where(Booth.fair_id == this_month.id))
+            ).all()
+        }
+        current = {i: by_owner[u.id] for i, u in history.exhibitors.items() if u.id in by_owner}
+    first, today = past_fair_window(now)
+    fairs = (
+        await session.scalars(
+            select(Fair)
+            .where(Fair.starts_on >= first, Fair.ends_on < today, Fair.status == "published")
+            .order_by(Fair.starts_on)
+        )
+    ).all()
+    queued_before = await session.scalar(select(func.max(OutboxJob.id))) or 0
+    history.dispute_fair = fairs[-1].id if fairs else None
+    for order, fair in enumerate(fairs):
+        await history.fair(fair, order, current)
+    # The mails, reminders and decisions of those days went out back then: only the
+    # outcome questions still ahead stay queued.
+    await session.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.id > queued_before,
+            OutboxJob.dispatched_at.is_(None),
+            or_(OutboxJob.job == "send_meeting_mail", OutboxJob.available_at <= now),
+        )
+        .values(dispatched_at=now)
+    )
+    await session.flush()
+    return history.counts.as_dict()

@@ -26,7 +26,7 @@ from fair.outbox import run_once
 from fair.templating import render
 from meetings.calendars import invite_event, join_url
 from meetings.invites import invite, method_of
-from meetings.models import ACTIVE, Meeting, MeetingStatus
+from meetings.models import ACTIVE, Meeting, MeetingStatus, Outcome
 
 EVENTS = (
     "booked",
@@ -258,8 +258,60 @@ async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: i
     return await run_once(ctx["sessionmaker"], key, "decide_attendance", effect)
 
 
+async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) -> bool:
+    """Ask the exhibitor what came of a held meeting, while the negotiation is open."""
+    from meetings.outcomes import (
+        still_open,  # here: outcomes imports the service, which imports this module
+    )
+
+    settings: Settings = ctx["settings"]
+    mailer: Mailer = ctx["mailer"]
+    key = f"outcome-ask:{meeting_id}:{days}"
+
+    async def effect(session: AsyncSession) -> None:
+        meeting = await session.get(Meeting, meeting_id)
+        booth = await session.get(Booth, meeting.booth_id) if meeting else None
+        if meeting is None or booth is None:
+            return
+        current = (
+            await session.get(Outcome, meeting.current_outcome_id)
+            if meeting.current_outcome_id
+            else None
+        )
+        exhibitor = await session.get(User, booth.owner_id)
+        buyer = await session.get(User, meeting.buyer_id)
+        if exhibitor is None or buyer is None or not still_open(meeting, current):
+            return
+        with use_language(exhibitor.locale):
+            context = {
+                "user": exhibitor,
+                "buyer": buyer,
+                "days": days,
+                "when": format_when(meeting.starts_at, exhibitor.timezone),
+                "url": f"{settings.base_url}/meetings/{meeting.id}/room#outcome",
+                "current": current,
+            }
+            subject = (
+                _("How did your meeting with %(buyer)s go?")
+                if current is None
+                else _("Any news from %(buyer)s?")
+            ) % {"buyer": buyer.company or buyer.name}
+            message = build_message(
+                settings,
+                key=key,
+                to=exhibitor.email,
+                subject=subject,
+                text=render("mail/outcome.txt", **context),
+            )
+            message.add_alternative(render("mail/outcome.html", **context), subtype="html")
+        await mailer.send(message, key=key)
+
+    return await run_once(ctx["sessionmaker"], key, "ask_for_outcome", effect)
+
+
 JOBS = {
     "send_meeting_mail": send_meeting_mail,
     "send_meeting_reminder": send_meeting_reminder,
     "decide_attendance": decide_attendance,
+    "ask_for_outcome": ask_for_outcome,
 }

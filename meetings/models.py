@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fair.db import Base, new_id, utcnow
@@ -40,6 +41,27 @@ class Attendance(enum.StrEnum):
     NO_SHOW_EXHIBITOR = "no_show_exhibitor"
     NO_SHOW_BOTH = "no_show_both"
     TOO_SHORT = "too_short"  # both came, but not together long enough
+
+
+class Stage(enum.StrEnum):
+    """Where a negotiation stands after a held meeting; it may go back (a contract falls
+    through)."""
+
+    NO_DEAL = "no_deal"
+    FOLLOW_UP = "follow_up"
+    SAMPLE_SENT = "sample_sent"
+    QUOTE = "quote"
+    CONTRACT = "contract"
+
+
+# A negotiation at one of these stages is over: no more follow-up reminders.
+CLOSED_STAGES = (Stage.NO_DEAL, Stage.CONTRACT)
+
+
+class BuyerView(enum.StrEnum):
+    USEFUL = "useful"
+    NOT_USEFUL = "not_useful"
+    WANTS_FOLLOW_UP = "wants_follow_up"
 
 
 class Side(enum.StrEnum):
@@ -130,7 +152,61 @@ class Meeting(Base):
     attendance_settled_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
+    # First confirmation (instant booking or the exhibitor's accept): "booked" in the report.
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The latest entry of the append-only outcome history (kept by the service on each
+    # append; no foreign key, the outcome rows point here). The report joins on it.
+    current_outcome_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Outcome(Base):
+    """One entry of a negotiation's history after a held meeting, recorded by the exhibitor.
+    Never updated or deleted: the latest entry is the current stage."""
+
+    __tablename__ = "meeting_outcomes"
+    __table_args__ = (
+        CheckConstraint(
+            "stage IN ('no_deal', 'follow_up', 'sample_sent', 'quote', 'contract')",
+            name="stage_known",
+        ),
+        CheckConstraint("value IS NULL OR value >= 0", name="value_not_negative"),
+        CheckConstraint("(value IS NULL) = (currency IS NULL)", name="value_has_currency"),
+        Index("ix_meeting_outcomes_meeting_id_recorded_at", "meeting_id", "recorded_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(12))
+    # Expected value (or the signed one, for a contract) in ``currency`` (ISO 4217).
+    value: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    product_ids: Mapped[list[Any]] = mapped_column(default=list)
+    next_step: Mapped[str] = mapped_column(Text, default="")
+    next_step_on: Mapped[date | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # The day the stage was reached (a contract: the day it was signed).
+    occurred_on: Mapped[date]
+    recorded_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BuyerFeedback(Base):
+    """The buyer's own view of a meeting; one per meeting, which they may change."""
+
+    __tablename__ = "meeting_buyer_feedback"
+    __table_args__ = (
+        CheckConstraint("view IN ('useful', 'not_useful', 'wants_follow_up')", name="view_known"),
+    )
+
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    view: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -10,8 +10,10 @@ from meetings.schemas import (
     BookingRequest,
     Cancellation,
     ChatPost,
+    FeedbackEntry,
     HoursUpdate,
     InterpreterChoice,
+    OutcomeEntry,
     Reschedule,
 )
 
@@ -112,6 +114,27 @@ CHAT_MESSAGE = {
 }
 
 
+OUTCOME = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "meeting_id": {"type": "string"},
+        "stage": {
+            "type": "string",
+            "enum": ["no_deal", "follow_up", "sample_sent", "quote", "contract"],
+        },
+        "value": {"type": ["string", "null"], "description": "decimal, in currency"},
+        "currency": NULLABLE_STRING,
+        "product_ids": {"type": "array", "items": {"type": "string"}},
+        "next_step": {"type": "string"},
+        "next_step_on": NULLABLE_STRING,
+        "note": {"type": "string"},
+        "occurred_on": {"type": "string", "format": "date"},
+        "recorded_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+
 def meeting_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Meeting": MEETING,
@@ -120,6 +143,7 @@ def meeting_schemas() -> dict[str, Any]:
         "Join": JOIN,
         "Attendance": ATTENDANCE,
         "ChatMessage": CHAT_MESSAGE,
+        "Outcome": OUTCOME,
     }
     schemas.update(
         model_schemas(
@@ -130,6 +154,8 @@ def meeting_schemas() -> dict[str, Any]:
             InterpreterChoice,
             AttendanceClaim,
             ChatPost,
+            OutcomeEntry,
+            FeedbackEntry,
         )
     )
     return schemas
@@ -272,6 +298,44 @@ def meeting_paths() -> dict[str, Any]:
                 errors=(400, 401, 403, 404, 409, 422),
                 params=meeting,
             ),
+        },
+        "/api/meetings/{meeting_id}/outcome": {
+            "post": operation(
+                "Record where the negotiation stands (its exhibitor; held meetings only); "
+                "appended to the history, the latest entry is the current stage",
+                (201, ref("Outcome")),
+                body=OutcomeEntry,
+                errors=(400, 401, 403, 404, 409, 422),
+                params=meeting,
+            )
+        },
+        "/api/meetings/{meeting_id}/outcomes": {
+            "get": operation(
+                "The outcome history, newest first, and the buyer's view (the buyer sees "
+                "only their own view)",
+                (
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {
+                            "current": {"oneOf": [ref("Outcome"), {"type": "null"}]},
+                            "history": {"type": "array", "items": ref("Outcome")},
+                            "buyer_view": {"type": ["object", "null"]},
+                        },
+                    },
+                ),
+                errors=(401, 404),
+                params=meeting,
+            )
+        },
+        "/api/meetings/{meeting_id}/feedback": {
+            "post": operation(
+                "The buyer's own view of a held meeting (useful, not useful, wants follow-up)",
+                (200, {"type": "object"}),
+                body=FeedbackEntry,
+                errors=(400, 401, 403, 404, 409, 422),
+                params=meeting,
+            )
         },
         "/api/me/calendar-feed": {
             "post": operation(

@@ -33,10 +33,19 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import feeds, room, service
+from meetings import feeds, outcomes, room, service
 from meetings.goodhours import Party, good_for_both
-from meetings.models import ACTIVE, Attendance, BoothHours, Meeting, MeetingStatus, Side
-from meetings.schemas import AttendanceClaim, HoursUpdate
+from meetings.models import (
+    ACTIVE,
+    Attendance,
+    BoothHours,
+    BuyerView,
+    Meeting,
+    MeetingStatus,
+    Side,
+    Stage,
+)
+from meetings.schemas import AttendanceClaim, FeedbackEntry, HoursUpdate, OutcomeEntry
 from meetings.slots import Slot
 
 BEST_SHOWN = 6
@@ -222,9 +231,30 @@ async def meeting_page(request: Request) -> Response:
             "now": now,
             "can_settle": user.has_role(Role.ORGANIZER),
             "can_dispute": room.side_of(user, meeting, booth) in {Side.EXHIBITOR, Side.BUYER},
+            **await _outcome_context(request, meeting, user),
             **_slot_helpers(user.timezone, zones.get(booth.id)),
         },
     )
+
+
+CURRENCIES = ("JPY", "USD", "CNY", "TWD", "VND", "THB", "EUR", "HKD", "SGD", "KRW")
+
+
+async def _outcome_context(request: Request, meeting: Meeting, user: User) -> dict[str, Any]:
+    if meeting.attendance != Attendance.HELD:
+        return {"outcomes": [], "feedback": None, "products": []}
+    _m, booth, entries, feedback = await outcomes.history(
+        db(request), actor=user, meeting_id=meeting.id
+    )
+    products = await list_products(db(request), booth.id)
+    return {
+        "outcomes": entries,
+        "feedback": feedback,
+        "products": [(p.id, i18n.pick_text(p.name)[0]) for p in products],
+        "currencies": CURRENCIES,
+        "stages": list(Stage),
+        "today": utcnow().date(),
+    }
 
 
 async def _room_context(
@@ -267,41 +297,98 @@ async def _room_context(
     }
 
 
+async def _cancel(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    reason = str(form.get("reason", "")).strip()
+    if not reason:
+        raise ValidationFailed({"reason": i18n.lazy("Tell the other side why.")})
+    await service.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
+
+
+async def _attendance(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    claim = parse(AttendanceClaim, {k: form.get(k, "") for k in ("status", "reason")})
+    await room.claim(
+        session,
+        actor=user,
+        meeting_id=meeting_id,
+        status=Attendance(claim.status),
+        reason=claim.reason,
+    )
+
+
+async def _outcome(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    fields = {k: form.get(k) or None for k in ("stage", "value", "currency", "next_step_on")}
+    fields.update({k: form.get(k, "") for k in ("next_step", "note")})
+    fields["occurred_on"] = form.get("occurred_on") or None
+    fields["product_ids"] = form.getlist("product_ids")
+    entry = parse(OutcomeEntry, fields)
+    await outcomes.record_outcome(
+        session,
+        actor=user,
+        meeting_id=meeting_id,
+        stage=Stage(entry.stage),
+        value=entry.value,
+        currency=entry.currency,
+        product_ids=list(entry.product_ids),
+        next_step=entry.next_step,
+        next_step_on=entry.next_step_on,
+        note=entry.note,
+        occurred_on=entry.occurred_on,
+    )
+
+
+async def _feedback(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    entry = parse(FeedbackEntry, {k: form.get(k, "") for k in ("view", "note")})
+    await outcomes.give_feedback(
+        session, actor=user, meeting_id=meeting_id, view=BuyerView(entry.view), note=entry.note
+    )
+
+
+async def _reconfirm(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    await service.confirm_attendance(session, actor=user, meeting_id=meeting_id)
+
+
+async def _release(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    await service.release(session, actor=user, meeting_id=meeting_id)
+
+
+async def _reschedule(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    await service.reschedule(
+        session, actor=user, meeting_id=meeting_id, start=_form_start(form), timezone=None
+    )
+
+
+async def _accept(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    await service.answer_request(session, actor=user, meeting_id=meeting_id, accept=True)
+
+
+async def _decline(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    await service.answer_request(session, actor=user, meeting_id=meeting_id, accept=False)
+
+
+ACTIONS = {
+    "cancel": _cancel,
+    "attendance": _attendance,
+    "outcome": _outcome,
+    "feedback": _feedback,
+    "reconfirm": _reconfirm,
+    "release": _release,
+    "reschedule": _reschedule,
+    "accept": _accept,
+    "decline": _decline,
+}
+# Where the page scrolls back to after a form, so the answer is in view.
+ANCHORS = {"attendance": "#attendance", "outcome": "#outcome", "feedback": "#outcome"}
+
+
 async def meeting_action(request: Request) -> Response:
     action = request.path_params["action"]
-    actions = {"cancel", "accept", "decline", "reschedule", "reconfirm", "release", "attendance"}
-    if action not in actions:
+    handler = ACTIONS.get(action)
+    if handler is None:
         raise NotFound()
     form = await read_form(request)
     meeting_id = request.path_params["meeting_id"]
-    session, user = db(request), user_of(request)
-    if action == "cancel":
-        reason = str(form.get("reason", "")).strip()
-        if not reason:
-            raise ValidationFailed({"reason": i18n.lazy("Tell the other side why.")})
-        await service.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
-    elif action == "attendance":
-        claim = parse(AttendanceClaim, {k: form.get(k, "") for k in ("status", "reason")})
-        await room.claim(
-            session,
-            actor=user,
-            meeting_id=meeting_id,
-            status=Attendance(claim.status),
-            reason=claim.reason,
-        )
-    elif action == "reconfirm":
-        await service.confirm_attendance(session, actor=user, meeting_id=meeting_id)
-    elif action == "release":
-        await service.release(session, actor=user, meeting_id=meeting_id)
-    elif action == "reschedule":
-        await service.reschedule(
-            session, actor=user, meeting_id=meeting_id, start=_form_start(form), timezone=None
-        )
-    else:
-        await service.answer_request(
-            session, actor=user, meeting_id=meeting_id, accept=action == "accept"
-        )
-    return redirect(f"/meetings/{meeting_id}/room")
+    await handler(db(request), user_of(request), meeting_id, form)
+    return redirect(f"/meetings/{meeting_id}/room{ANCHORS.get(action, '')}")
 
 
 async def reschedule_page(request: Request) -> Response:

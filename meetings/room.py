@@ -29,6 +29,7 @@ from meetings.models import (
     RoomVisit,
     Side,
 )
+from meetings.outcomes import queue_outcome_requests
 from meetings.service import load_meeting
 from signaling.tokens import Grant
 
@@ -128,6 +129,8 @@ async def _judge(
     if found is not None and meeting.attendance != Attendance.HELD:
         meeting.attendance = found
         meeting.attendance_decided_at = now
+        if found == Attendance.HELD:
+            await queue_outcome_requests(session, meeting)
     await session.flush()
     return found
 
@@ -192,6 +195,8 @@ async def claim(
         meeting, _booth = await load_meeting(session, meeting_id, actor=actor)
         if meeting.status != MeetingStatus.CONFIRMED or meeting.ends_at > now:
             raise WrongState(lazy("Attendance is settled after the meeting's time."))
+        if status == Attendance.HELD and meeting.attendance != Attendance.HELD:
+            await queue_outcome_requests(session, meeting)
         meeting.attendance = status
         meeting.attendance_decided_at = now
         meeting.attendance_settled_by = user.id

@@ -19,19 +19,29 @@ from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
-from meetings import feeds, room, service
+from meetings import feeds, outcomes, room, service
 from meetings.calendars import invite_event, join_url
 from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
 from meetings.invites import feed, invite, method_of
-from meetings.models import Attendance, BoothHours, ChatMessage, Meeting
+from meetings.models import (
+    Attendance,
+    BoothHours,
+    BuyerView,
+    ChatMessage,
+    Meeting,
+    Outcome,
+    Stage,
+)
 from meetings.schemas import (
     AttendanceClaim,
     BookingRequest,
     Cancellation,
     ChatPost,
+    FeedbackEntry,
     HoursUpdate,
     InterpreterChoice,
+    OutcomeEntry,
     Reschedule,
 )
 from meetings.slots import local_iso
@@ -421,6 +431,70 @@ async def api_post_chat(request: Request) -> Response:
     return JSONResponse(chat_json(message, user.name if user else ""), status_code=201)
 
 
+# Outcomes -------------------------------------------------------------------------------------
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "id": outcome.id,
+        "meeting_id": outcome.meeting_id,
+        "stage": outcome.stage,
+        "value": str(outcome.value) if outcome.value is not None else None,
+        "currency": outcome.currency,
+        "product_ids": list(outcome.product_ids),
+        "next_step": outcome.next_step,
+        "next_step_on": outcome.next_step_on.isoformat() if outcome.next_step_on else None,
+        "note": outcome.note,
+        "occurred_on": outcome.occurred_on.isoformat(),
+        "recorded_at": outcome.recorded_at.isoformat(),
+    }
+
+
+async def api_record_outcome(request: Request) -> Response:
+    data = parse(OutcomeEntry, await read_json(request))
+    outcome = await outcomes.record_outcome(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        stage=Stage(data.stage),
+        value=data.value,
+        currency=data.currency,
+        product_ids=list(data.product_ids),
+        next_step=data.next_step,
+        next_step_on=data.next_step_on,
+        note=data.note,
+        occurred_on=data.occurred_on,
+    )
+    return JSONResponse(outcome_json(outcome), status_code=201)
+
+
+async def api_outcomes(request: Request) -> Response:
+    meeting, _booth, entries, feedback = await outcomes.history(
+        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
+    )
+    return JSONResponse(
+        {
+            "meeting_id": meeting.id,
+            "attendance": meeting.attendance,
+            "current": outcome_json(entries[0]) if entries else None,
+            "history": [outcome_json(entry) for entry in entries],
+            "buyer_view": {"view": feedback.view, "note": feedback.note} if feedback else None,
+        }
+    )
+
+
+async def api_feedback(request: Request) -> Response:
+    data = parse(FeedbackEntry, await read_json(request))
+    feedback = await outcomes.give_feedback(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        view=BuyerView(data.view),
+        note=data.note,
+    )
+    return JSONResponse({"view": feedback.view, "note": feedback.note})
+
+
 routes = [
     Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
     Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
@@ -439,6 +513,9 @@ routes = [
     Route("/api/meetings/{meeting_id}/attendance", api_attendance, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/chat", api_chat, methods=["GET"]),
     Route("/api/meetings/{meeting_id}/chat", api_post_chat, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/outcome", api_record_outcome, methods=["POST"]),
+    Route("/api/meetings/{meeting_id}/outcomes", api_outcomes, methods=["GET"]),
+    Route("/api/meetings/{meeting_id}/feedback", api_feedback, methods=["POST"]),
     Route("/api/meetings/{meeting_id}/interpreter", api_interpreter, methods=["POST"]),
     Route("/api/me/calendar-feed", api_new_feed, methods=["POST"]),
     Route("/api/me/calendar-feed", api_revoke_feed, methods=["DELETE"]),

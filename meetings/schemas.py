@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from fair.i18n import lazy
-from fair.schemas import LanguageCode, Schema, TimeZoneName
+from fair.schemas import CurrencyCode, LanguageCode, Schema, TimeZoneName
 from meetings.models import CELL_MINUTES
 
 
@@ -91,3 +92,19 @@ class AttendanceClaim(Schema):
 
 class ChatPost(Schema):
     body: str = Field(min_length=1, max_length=2000)
+
+
+class OutcomeEntry(Schema):
+    stage: Literal["no_deal", "follow_up", "sample_sent", "quote", "contract"]
+    value: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999999"), decimal_places=2)
+    currency: CurrencyCode | None = None
+    product_ids: list[Annotated[str, Field(max_length=32)]] = Field(default=[], max_length=50)
+    next_step: str = Field(default="", max_length=500)
+    next_step_on: date | None = None
+    note: str = Field(default="", max_length=4000)
+    occurred_on: date | None = None
+
+
+class FeedbackEntry(Schema):
+    view: Literal["useful", "not_useful", "wants_follow_up"]
+    note: str = Field(default="", max_length=1000)

@@ -470,6 +470,7 @@ async def book(
         interpreter_language=interpreter_language,
         note=note,
         by_request=requested,
+        confirmed_at=None if requested else now,
     )
     session.add(meeting)
     await session.flush()
@@ -642,6 +643,7 @@ async def answer_request(
         raise WrongState()
     if accept:
         meeting.status = MeetingStatus.CONFIRMED
+        meeting.confirmed_at = now
         meeting.expires_at = None
         await session.flush()
         await _announce(session, meeting, booth, "confirmed", now)

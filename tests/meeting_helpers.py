@@ -88,6 +88,7 @@ async def meeting_at(session: Any, booth_id: str, buyer_id: str, starts_in: time
         starts_at=start,
         ends_at=start + timedelta(minutes=30),
         status=MeetingStatus.CONFIRMED,
+        confirmed_at=start - timedelta(days=7),
         buyer_timezone="Asia/Ho_Chi_Minh",
     )
     session.add(meeting)
