@@ -6,6 +6,7 @@ it, or without the playwright package, these tests skip, and fail under CI=true.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -83,21 +84,21 @@ def _tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the real app, migrated and loaded with the demo programme."""
+@contextlib.contextmanager
+def demo_server(tmp: Path, database: Path) -> Iterator[str]:
+    """The real app (``fair migrate``, ``fair demo``, ``fair serve``) on ``database``;
+    yields its base URL."""
     if not FAIR_BIN.exists():
         pytest.fail(f"{FAIR_BIN} not found: install the project into the venv (pip install -e .)")
-    tmp = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
-        "FAIR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'e2e.db'}",
+        "FAIR_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "FAIR_MAIL_DIR": str(tmp / "mail"),
         "FAIR_MEDIA_DIR": str(tmp / "media"),
         "FAIR_ENV": "test",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("FAIR_REDIS_URL", "FAIR_HTTPS", "FAIR_BASE_URL"):
+    for name in ("FAIR_REDIS_URL", "FAIR_HTTPS", "FAIR_BASE_URL", "FAIR_SIGNALING_URL"):
         env.pop(name, None)
     log = tmp / "server.log"
     _run(["migrate"], env, log)
@@ -131,6 +132,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of the real app, migrated and loaded with the demo programme."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    with demo_server(tmp, tmp / "e2e.db") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

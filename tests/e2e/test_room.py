@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,18 +26,7 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
-from e2e.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    FAIR_BIN,
-    READY_TIMEOUT_SECONDS,
-    REPO,
-    _free_port,
-    _healthy,
-    _missing,
-    _run,
-    _tail,
-)
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, _missing, demo_server
 from e2e_helpers import sign_in
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
@@ -79,49 +66,10 @@ class RoomMeeting:
 @pytest.fixture(scope="module")
 def room_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RoomServer]:
     """The real app (migrated, with the demo) on a database of this module's own."""
-    if not FAIR_BIN.exists():
-        pytest.fail(f"{FAIR_BIN} not found: install the project into the venv (pip install -e .)")
     tmp = tmp_path_factory.mktemp("room")
     database = tmp / "room.db"
-    env = {
-        **os.environ,
-        "FAIR_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "FAIR_MAIL_DIR": str(tmp / "mail"),
-        "FAIR_MEDIA_DIR": str(tmp / "media"),
-        "FAIR_ENV": "test",
-        "PYTHONUNBUFFERED": "1",
-    }
-    for name in ("FAIR_REDIS_URL", "FAIR_HTTPS", "FAIR_BASE_URL", "FAIR_SIGNALING_URL"):
-        env.pop(name, None)
-    log = tmp / "server.log"
-    _run(["migrate"], env, log)
-    _run(["demo"], env, log)
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    with log.open("a", encoding="utf-8") as out:
-        server = subprocess.Popen(
-            [str(FAIR_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**env, "FAIR_BASE_URL": base_url},
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while not _healthy(f"{base_url}/healthz"):
-            if server.poll() is not None:
-                pytest.fail(f"fair serve exited {server.returncode}:\n{_tail(log)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"fair serve not healthy in time:\n{_tail(log)}")
-            time.sleep(0.1)  # polling readiness of a subprocess, not waiting for the UI
+    with demo_server(tmp, database) as base_url:
         yield RoomServer(base_url, database)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 def insert_meeting(database: Path, starts_in: timedelta) -> RoomMeeting:
