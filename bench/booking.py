@@ -57,7 +57,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from directory import admin_execute
+from common import admin_execute, asyncpg_dsn, client_process, throwaway_database
 from http_overhead import (
     Result,
     child_server,
@@ -387,20 +387,7 @@ def client_main(plan_file: str) -> None:
 
 
 async def run_client(plan: dict[str, Any], tmp: Path) -> Any:
-    plan_file = tmp / f"plan-{plan['mode']}.json"
-    plan_file.write_text(json.dumps(plan))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(SCRIPT), "--client", str(plan_file), stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        stdout, _ = await proc.communicate()
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    if proc.returncode != 0:
-        raise RuntimeError(f"the load generator exited with {proc.returncode}")
-    return json.loads(stdout)
+    return await client_process(SCRIPT, plan, tmp / f"plan-{plan['mode']}.json")
 
 
 # --- the server and the databases --------------------------------------------------------------
@@ -430,27 +417,6 @@ async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterat
             command, port, ready_path="/healthz", name="uvicorn", env=env, cwd=ROOT, stderr=stderr
         ) as server:
             yield server
-
-
-@contextlib.asynccontextmanager
-async def bench_database(admin_url: str, keep: bool) -> AsyncIterator[str]:
-    """A fresh ``kk_bench_booking`` database, dropped afterwards unless ``keep``."""
-    from sqlalchemy.engine import make_url
-
-    drop = f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-    await admin_execute(admin_url, drop)
-    await admin_execute(admin_url, f'CREATE DATABASE "{DATABASE}"')
-    try:
-        yield make_url(admin_url).set(database=DATABASE).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            await admin_execute(admin_url, drop)
-
-
-def asyncpg_dsn(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def create_scratch_table(url: str) -> None:
@@ -874,7 +840,7 @@ async def postgres_part(args: argparse.Namespace, run: Run, tmp: Path) -> None:
     """Seed once; the INSERT baseline while no server runs; then one fresh server for the
     race and, right after it, the bookings per second."""
     run.booking_booths = max(args.concurrency, math.ceil(args.bookings / HOURLY_SLOTS))
-    async with bench_database(args.postgres, args.keep_db) as url:
+    async with throwaway_database(args.postgres, DATABASE, args.keep_db) as url:
         run.postgres_version = await postgres_version(url)
         seeded = await seed(url, args.clients, run.booking_booths, args.bookings)
         await create_scratch_table(url)

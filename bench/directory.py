@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from common import client_process, throwaway_database
 from http_overhead import (
     Result,
     child_server,
@@ -473,15 +474,7 @@ async def matching_booths(base_url: str) -> list[int]:
 
 
 async def run_client(plan: dict[str, Any], tmp: Path) -> list[dict[str, Any]]:
-    plan_file = tmp / "plan.json"
-    plan_file.write_text(json.dumps(plan))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(SCRIPT), "--client", str(plan_file), stdout=asyncio.subprocess.PIPE
-    )
-    stdout, _ = await proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"the load generator exited with {proc.returncode}")
-    return json.loads(stdout)
+    return await client_process(SCRIPT, plan, tmp / "plan.json")
 
 
 # --- the server and the database ---------------------------------------------------------------
@@ -510,33 +503,6 @@ async def uvicorn_server(database_url: str, tmp: Path) -> AsyncIterator[tuple[st
         yield server
 
 
-async def admin_execute(admin_url: str, sql: str) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    admin = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await admin.execute(sql)
-    finally:
-        await admin.close()
-
-
-@contextlib.asynccontextmanager
-async def bench_database(admin_url: str, keep: bool) -> AsyncIterator[str]:
-    """A fresh ``kk_bench_directory`` database, dropped afterwards unless ``keep``."""
-    from sqlalchemy.engine import make_url
-
-    drop = f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-    await admin_execute(admin_url, drop)
-    await admin_execute(admin_url, f'CREATE DATABASE "{DATABASE}"')
-    try:
-        yield make_url(admin_url).set(database=DATABASE).render_as_string(hide_password=False)
-    finally:
-        if not keep:
-            await admin_execute(admin_url, drop)
-
-
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -562,7 +528,7 @@ class Run:
 async def run(args: argparse.Namespace) -> Run:
     with tempfile.TemporaryDirectory(prefix="kk_bench_") as tmp_name:
         tmp = Path(tmp_name)
-        async with bench_database(args.postgres, args.keep_db) as url:
+        async with throwaway_database(args.postgres, DATABASE, args.keep_db) as url:
             started = time.perf_counter()
             await seed(url, args)
             seed_seconds = time.perf_counter() - started
