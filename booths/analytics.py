@@ -15,7 +15,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.errors import BoothNotFound
-from booths.models import Booth, Media, Product, Visit, VisitKind
+from booths.models import Booth, Media, Product, Visit, VisitDay, VisitKind
 from booths.service import INSIDERS, can_manage, load_managed_booth
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
@@ -65,8 +65,25 @@ async def record_visit(
             at=now,
         )
         .on_conflict_do_nothing(index_elements=["kind", "subject_id", "visitor_key", "day"])
+        .returning(Visit.id)
     )
-    await session.execute(statement)
+    first_today = (await session.execute(statement)).scalar() is not None
+    if first_today and kind == VisitKind.BOOTH:
+        await tally_booth_visits(session, {(booth.id, day): 1})
+
+
+async def tally_booth_visits(session: AsyncSession, counts: dict[tuple[str, date], int]) -> None:
+    """Add new booth visits to the daily counts (``booth_visit_days``), upserting a row per
+    (booth, day): the caller has just inserted that many new ``visits`` rows of kind booth."""
+    if not counts:
+        return
+    statement = insert_for(session)(VisitDay)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["booth_id", "day"],
+        set_={"visits": VisitDay.visits + statement.excluded.visits},
+    )
+    rows = [{"booth_id": b, "day": day, "visits": n} for (b, day), n in counts.items()]
+    await session.execute(upsert, rows)
 
 
 def _every_day(counts: dict[date, int]) -> list[tuple[date, int]]:

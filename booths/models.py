@@ -199,3 +199,17 @@ class Visit(Base):
     )
     day: Mapped[date]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VisitDay(Base):
+    """How many visitors looked at a booth (kind ``booth``) on one day: the funnel's first
+    step. Kept beside ``visits`` as each first visit of a day is recorded, so that the
+    report adds up a few rows per booth instead of counting every visit."""
+
+    __tablename__ = "booth_visit_days"
+
+    booth_id: Mapped[str] = mapped_column(
+        ForeignKey("booths.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    visits: Mapped[int] = mapped_column(default=0)

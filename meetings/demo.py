@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths import service as booth_service
+from booths.analytics import tally_booth_visits
 from booths.demo import _content, _review
 from booths.models import Booth, BoothStatus, Media, Product, Visit, VisitKind
 from booths.schemas import ProductCreate
@@ -899,6 +900,7 @@ class _History:
                 add(stall, f"h:{digest.hexdigest()[:40]}", None, last - timedelta(days=back))
         if rows:
             await self.session.execute(insert(Visit), list(rows.values()))
+            await tally_booth_visits(self.session, Counter((b, day) for b, _key, day in rows))
         self.counts.visits += len(rows)
 
     # A fair -------------------------------------------------------------------------------

@@ -83,9 +83,18 @@ async def record_outcome(
     )
     session.add(outcome)
     await session.flush()
-    meeting.current_outcome_id = outcome.id
+    make_current(meeting, outcome)
     await session.flush()
     return outcome
+
+
+def make_current(meeting: Meeting, outcome: Outcome) -> None:
+    """Point the meeting at its latest outcome and keep the copy the report reads."""
+    meeting.current_outcome_id = outcome.id
+    meeting.stage = outcome.stage
+    meeting.stage_value = outcome.value
+    meeting.stage_currency = outcome.currency
+    meeting.stage_on = outcome.occurred_on
 
 
 async def _own_products(session: AsyncSession, booth: Booth, product_ids: list[str]) -> list[str]:

@@ -59,6 +59,7 @@ Booth visits (kind ``booth``; a product view on A1 is not one): A1 2026-03-29 ×
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -68,12 +69,14 @@ from typing import Any
 from helpers import PASSWORD
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booths.analytics import tally_booth_visits
 from booths.models import Booth, BoothStatus, BoothTag, TagKind, Visit, VisitKind
 from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password
 from fair.fairs.models import Fair
 from fair.reports.models import ExchangeRate
 from meetings.models import Attendance, Meeting, MeetingStatus, Outcome, Stage
+from meetings.outcomes import make_current
 
 # The `now` the tests pass: the targets' year is 2026.
 NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)
@@ -256,7 +259,7 @@ async def add_outcomes(
         )
         session.add(outcome)
         await session.flush()
-        meeting.current_outcome_id = outcome.id
+        make_current(meeting, outcome)
     await session.flush()
 
 
@@ -364,6 +367,7 @@ async def make_visits(session: AsyncSession, booths: dict[str, Booth]) -> None:
     }
     for name, visit_days in days.items():
         booth = booths[name]
+        await tally_booth_visits(session, Counter((booth.id, day) for day in visit_days))
         for n, day in enumerate(visit_days):
             session.add(
                 Visit(

@@ -7,9 +7,10 @@ from datetime import timedelta
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
 from helpers import login, make_client, make_user
 from media_files import pdf
+from sqlalchemy import select
 
 from booths import analytics
-from booths.models import Booth, VisitKind
+from booths.models import Booth, VisitDay, VisitKind
 from fair.db import utcnow
 
 CSRF = "analytics-csrf-token-0123456789"
@@ -81,9 +82,22 @@ async def test_a_visit_on_another_day_counts_again(session, client):
             key=analytics.visitor_key(buyer, "", ""),
             now=when,
         )
+    # A product view is no booth visit: the funnel's daily counts leave it out.
+    await analytics.record_visit(
+        session,
+        kind=VisitKind.PRODUCT,
+        booth=booth,
+        subject_id="p" * 32,
+        viewer=buyer,
+        key=analytics.visitor_key(buyer, "", ""),
+        now=today,
+    )
     await session.commit()
+    daily = (await session.scalars(select(VisitDay.visits).order_by(VisitDay.day))).all()
+    await session.rollback()
+    assert daily == [1, 1]
     await login(client, "kenji@tsubame.example")
-    report = (await client.get(f"/api/booths/{booth.id}/analytics")).json()
+    report = (await client.get(f"/api/booths/{booth_json['id']}/analytics")).json()
     assert report["booth_views"] == 2
     assert [d["views"] for d in report["daily"]] == [1, 1]
     assert report["visitors"][0]["days"] == 2

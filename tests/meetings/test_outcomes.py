@@ -85,6 +85,16 @@ async def test_the_history_grows_the_latest_entry_is_current_and_may_go_back(cli
         session, select(Meeting.current_outcome_id).where(Meeting.id == meeting_id)
     )
     assert current == back.json()["id"]
+    # The copy the report reads follows the latest entry: the contract's value is gone.
+    copy = (
+        await session.execute(
+            select(
+                Meeting.stage, Meeting.stage_value, Meeting.stage_currency, Meeting.stage_on
+            ).where(Meeting.id == meeting_id)
+        )
+    ).one()
+    await session.rollback()
+    assert tuple(copy) == ("follow_up", None, None, today)
     assert (
         await read_scalar(session, select(Outcome.stage).where(Outcome.id == contract.json()["id"]))
         == "contract"

@@ -348,12 +348,17 @@ async def test_labels_follow_the_language(session, data):
 
 
 def test_the_statements_for_review():
-    meetings, visits = meeting_statements("postgresql", group_by="fair")
+    meetings, visits = meeting_statements("postgresql", group_by="fair", booths=True)
     sql = str(meetings.compile(dialect=postgresql.dialect()))
     assert sql.count("FROM meetings") == 1  # one pass over the meetings
     assert "timezone('Asia/Tokyo', meetings.starts_at)" in sql
     assert "FILTER (WHERE" in sql
-    assert "FROM visits" in str(visits.compile(dialect=postgresql.dialect()))
+    # The stage comes from the meeting's own copy: no join to the outcome history.
+    assert "meeting_outcomes" not in sql
+    # Visits are added up from the daily counts, never counted row by row.
+    visits_sql = str(visits.compile(dialect=postgresql.dialect()))
+    assert "FROM booth_visit_days" in visits_sql
+    assert "FROM visits" not in visits_sql
 
 
 # --- the API --------------------------------------------------------------------------
