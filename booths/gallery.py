@@ -67,6 +67,9 @@ async def store_upload(
     and whether it is new; the staging file is consumed either way."""
     sanitized = None
     try:
+        # The fields are checked first: a bad one is refused even when the file is already here.
+        caption = caption_from_fields(upload.fields)
+        product_id = await _product_id(session, booth, upload.fields.get("product_id"))
         existing = await session.scalar(
             select(Media).where(Media.booth_id == booth.id, Media.sha256 == upload.sha256)
         )
@@ -77,8 +80,6 @@ async def store_upload(
         )
         if (count or 0) >= MAX_MEDIA:
             raise ValidationFailed({"file": lazy("A booth holds at most 60 files.")})
-        caption = caption_from_fields(upload.fields)
-        product_id = await _product_id(session, booth, upload.fields.get("product_id"))
         kind = upload.media_type.kind
         width = height = None
         source = upload.path

@@ -85,9 +85,11 @@ def largest_limit(settings: Settings) -> int:
 
 
 def clean_filename(name: str) -> str:
-    """A display name only (never a path): no directories, no control characters."""
+    """A display name only (never a path): no directories, no control characters, no
+    bidirectional overrides (which show "gnp.exe" behind U+202E as "exe.png")."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*]", "", name).strip(" .")
+    name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", name)
+    name = name.strip(" .")
     return name[:120] or "file"
 
 
@@ -198,7 +200,8 @@ class _Receiver:
             self.file = None
             self.file_done = True
         elif self.part_name:
-            self.fields[self.part_name] = self.part_buffer.decode("utf-8", "replace").strip()
+            text = self.part_buffer.decode("utf-8", "replace").replace("\x00", "")  # PostgreSQL
+            self.fields[self.part_name] = text.strip()
 
     def close(self) -> None:
         if self.file is not None:

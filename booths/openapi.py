@@ -14,7 +14,7 @@ from booths.schemas import (
     ProductUpdate,
     Rejection,
 )
-from fair.openapi import model_schemas, operation, path_params, query_params, ref
+from fair.openapi import json_body, model_schemas, operation, path_params, query_params, ref
 
 TEXT = {"type": "object", "additionalProperties": {"type": "string"}}
 STRINGS = {"type": "array", "items": {"type": "string"}}
@@ -137,6 +137,14 @@ def booth_paths() -> dict[str, Any]:
         path_params("media_id"),
     )
     write = (400, 401, 403, 404, 413, 415, 422)
+    upload = operation(
+        "Upload a file (multipart field `file`; header X-CSRF-Token)",
+        (201, ref("Media")),
+        errors=write,
+        params=booth,
+    )
+    # The same file again (by its SHA-256) is not stored twice: 200 and the one already there.
+    upload["responses"]["200"] = {"description": "already uploaded", **json_body(ref("Media"))}
     return {
         "/api/fairs/{slug}/booths": {
             "get": operation(
@@ -249,12 +257,7 @@ def booth_paths() -> dict[str, Any]:
                 "Media", (200, _list_of("media", "Media")), errors=(404,), params=booth
             ),
             "post": {
-                **operation(
-                    "Upload a file (multipart field `file`; header X-CSRF-Token)",
-                    (201, ref("Media")),
-                    errors=write,
-                    params=booth,
-                ),
+                **upload,
                 "requestBody": {
                     "required": True,
                     "content": {

@@ -41,13 +41,16 @@ from meetings.routes import routes as meeting_routes
 from signaling.echo import close_echo_peers
 from signaling.nettest import routes as nettest_routes
 from signaling.rooms import LocalHub, RedisHub
-from signaling.server import SignalingState, signaling_routes
+from signaling.server import SignalingState, create_signaling_app, signaling_routes
 from signaling.tokens import MemoryLedger, RedisLedger
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 RELAY_INTERVAL_SECONDS = 1.0
+# How often the relay asks Redis whether it still has the jobs handed to it (see
+# outbox.redeliver_lost): a Redis that restarted without its data has lost them.
+REDELIVER_EVERY_SECONDS = 60.0
 
 
 def _render_error(
@@ -113,12 +116,19 @@ async def on_database_down(request: Request, exc: Exception) -> Response:
 async def _relay_loop(app: Starlette) -> None:
     """Hands committed outbox rows to arq, or runs them here when there is no Redis."""
     state = app.state
+    loop = asyncio.get_running_loop()
+    next_check = loop.time() + REDELIVER_EVERY_SECONDS
     while True:
         try:
             if state.arq is not None:
                 await outbox.relay_to_arq(
                     state.sessionmaker, state.arq, queue_name=state.settings.arq_queue
                 )
+                if loop.time() >= next_check:
+                    next_check = loop.time() + REDELIVER_EVERY_SECONDS
+                    await outbox.redeliver_lost(
+                        state.sessionmaker, state.arq, queue_name=state.settings.arq_queue
+                    )
             else:
                 await outbox.run_inprocess(state.sessionmaker, jobs.JOBS, state.job_context)
         except Exception:
@@ -139,6 +149,15 @@ def signaling_state(settings: Settings, sessionmaker: Any) -> SignalingState:
         ledger=ledger,
         on_event=attendance_recorder(sessionmaker, settings),
     )
+
+
+def create_relay_app(settings: Settings) -> Starlette:
+    """The signaling relay as a process of its own (``fair signaling``, browsers sent there
+    by ``FAIR_SIGNALING_URL``): the same rooms, limits and attendance records as the relay
+    inside ``fair serve``, on the same database and Redis."""
+    engine = create_engine(settings.database_url)
+    state = signaling_state(settings, create_sessionmaker(engine))
+    return create_signaling_app(state, cleanup=engine.dispose)
 
 
 @contextlib.asynccontextmanager

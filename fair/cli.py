@@ -1,4 +1,5 @@
-"""The ``fair`` command: serve, worker, migrate, demo, users create, fairs plan-year."""
+"""The ``fair`` command: serve, signaling, worker, migrate, demo, users create, fairs
+plan-year."""
 
 from __future__ import annotations
 
@@ -38,15 +39,11 @@ def _ensure_sqlite_folder(settings: Settings) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+def _serve(app: Any, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from fair.app import create_app
-
-    if not settings.smtp_host:
-        print(f"no SMTP configured: e-mails are written to {settings.mail_dir.resolve()}")
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         ws="websockets-sansio",
@@ -54,6 +51,20 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_level="info",
     )
     return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from fair.app import create_app
+
+    if not settings.smtp_host:
+        print(f"no SMTP configured: e-mails are written to {settings.mail_dir.resolve()}")
+    return _serve(create_app(settings), args)
+
+
+def cmd_signaling(settings: Settings, args: argparse.Namespace) -> int:
+    from fair.app import create_relay_app
+
+    return _serve(create_relay_app(settings), args)
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -130,6 +141,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
             country=country,
             timezone=timezone,
             locale=args.locale,
+            languages=args.languages,
         )
         return user.id
 
@@ -159,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
+    signaling = commands.add_parser(
+        "signaling", help="serve only the video signaling relay (/ws/signaling)"
+    )
+    signaling.add_argument("--host", default="127.0.0.1")
+    signaling.add_argument("--port", type=int, default=8001)
+    signaling.set_defaults(func=cmd_signaling)
+
     worker = commands.add_parser("worker", help="run the arq job worker (needs FAIR_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(func=cmd_worker)
@@ -186,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--timezone", default="Asia/Tokyo")
     create.add_argument(
         "--locale", default="ja", choices=["ja", "en", "zh_Hans", "zh_Hant", "vi", "th"]
+    )
+    create.add_argument(
+        "--languages",
+        nargs="*",
+        default=[],
+        choices=["ja", "en", "zh_Hans", "zh_Hant", "vi", "th"],
+        help="an interpreter's working languages",
     )
     create.set_defaults(func=cmd_users_create)
 

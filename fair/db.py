@@ -94,7 +94,22 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.driver == "asyncpg":
+        event.listen(engine.sync_engine, "do_connect", _asyncpg_connect)
+    return engine
+
+
+def _asyncpg_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect, turning asyncpg's own refusals ("the database system is shutting down", "is
+    starting up", too many connections), which SQLAlchemy passes through untranslated, into
+    the DBAPI error every layer already treats as "database away" (503)."""
+    import asyncpg
+
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise dialect.loaded_dbapi.OperationalError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def insert_for(session: AsyncSession) -> Any:

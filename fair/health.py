@@ -1,4 +1,5 @@
-"""``GET /healthz``: is the database reachable, is Redis (when configured)?"""
+"""``GET /healthz``: is the database reachable, is Redis (when configured)? 503 only without
+the database."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ CHECK_TIMEOUT_SECONDS = 2.0
 async def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, str] = {}
+    session = getattr(request.state, "db", None)
     try:
+        if session is not None:
+            # A signed-in request's unit of work has already read the session; on SQLite
+            # that transaction holds the write lock (BEGIN IMMEDIATE) the check would wait on.
+            await session.rollback()
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
@@ -31,9 +37,13 @@ async def healthz(request: Request) -> JSONResponse:
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(value in {"ok", "not configured"} for value in checks.values())
+    # Without Redis the app still serves everything (jobs wait in the outbox), so only a
+    # database it cannot reach makes it unready: a load balancer polling this must not take
+    # every app process out of rotation because Redis restarts. "degraded" tells monitoring.
+    serving = checks["database"] == "ok"
     return JSONResponse(
         {"status": "ok" if healthy else "degraded", **checks},
-        status_code=200 if healthy else 503,
+        status_code=200 if serving else 503,
         headers={"cache-control": "no-store"},
     )
 

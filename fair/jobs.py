@@ -6,8 +6,12 @@ retry has one effect. Without Redis the app runs the same functions in-process.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import logging
 from typing import Any
 
+from arq import Retry
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,9 +23,11 @@ from fair.db import create_engine, create_sessionmaker
 from fair.i18n import gettext as _
 from fair.i18n import use_language
 from fair.mail import Mailer, build_message
-from fair.outbox import run_once
+from fair.outbox import MAX_ATTEMPTS, backoff, run_once
 from fair.templating import render
 from meetings import jobs as meeting_jobs
+
+log = logging.getLogger(__name__)
 
 
 async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
@@ -73,6 +79,30 @@ async def _shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
 
+def retrying(job: Any, *, max_tries: int = MAX_ATTEMPTS) -> Any:
+    """``job`` for arq, which re-runs a job only when it raises ``Retry``: any other failure
+    (an SMTP server away, say) would be logged once and the mail never sent. A failure is
+    retried after the in-process runner's backoff (2, 4, 8 ... s) until ``max_tries``; the
+    last one is raised, and logged by the worker."""
+
+    @functools.wraps(job)
+    async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
+        try:
+            return await job(ctx, **kwargs)
+        except (Retry, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            tries = int(ctx.get("job_try") or 1)
+            if tries >= max_tries:
+                raise
+            log.warning(
+                "job %s failed (try %s of %s): %s", ctx.get("job_id"), tries, max_tries, exc
+            )
+            raise Retry(defer=backoff(tries)) from exc
+
+    return run
+
+
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for ``arq.worker.Worker`` (``fair worker`` uses them)."""
     if not settings.redis_url:
@@ -82,12 +112,12 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx.update(job_context(settings))
 
     return {
-        "functions": list(JOBS.values()),
+        "functions": [retrying(job) for job in JOBS.values()],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": settings.arq_queue,
         "on_startup": startup,
         "on_shutdown": _shutdown,
-        "max_tries": 8,
+        "max_tries": MAX_ATTEMPTS,
         "retry_jobs": True,
         "keep_result": 24 * 3600,
     }

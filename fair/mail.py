@@ -26,7 +26,9 @@ def build_message(
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
-    message["Subject"] = subject
+    # Subjects carry user text (company names, fair titles): a line break there would make
+    # the header refuse the mail for good (and is no header of its own): one line instead.
+    message["Subject"] = " ".join(part.strip() for part in subject.splitlines())
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(key, settings)
     message.set_content(text)

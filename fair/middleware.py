@@ -93,12 +93,14 @@ class Identity:
         request = Request(scope)
         state = scope["state"]
         user = None
+        away: Exception | None = None
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             try:
                 user = await user_for_token(state["db"], token)
-            except (DBAPIError, OSError):
+            except (DBAPIError, OSError) as exc:
                 user = None  # the database is away; /healthz and error pages still answer
+                away = exc
         state["user"] = user
         i18n.set_language(
             i18n.choose_language(
@@ -108,6 +110,14 @@ class Identity:
                 accept_language=request.headers.get("accept-language"),
             )
         )
+        if away is not None and request.url.path != "/healthz":
+            # Who is asking is unknown, not "nobody": 503 (try again), never 401 (sign in),
+            # which would sign a page out or end a call that should reconnect.
+            from fair.app import on_database_down  # the one mapping; app imports this module
+
+            response = await on_database_down(request, away)
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -118,6 +128,15 @@ class SameOrigin:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            # A NUL byte reaches no query: PostgreSQL refuses it in text (a 503 otherwise).
+            response = error_json(
+                400, "bad_request", i18n.gettext("The request could not be processed.")
+            )
+            await response(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
             headers = Headers(scope=scope)
             origin = headers.get("origin")

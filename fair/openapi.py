@@ -105,7 +105,10 @@ def operation(
     responses: dict[str, Any] = {
         str(status): {"description": "success", **(json_body(schema) if schema else {})}
     }
-    responses.update(_errors(*errors))
+    # 400 is always possible: a malformed request (a NUL byte in the path or query, bad JSON);
+    # a JSON body may also be too large (413), not JSON (415) or have invalid fields (422).
+    always = {400, 413, 415, 422} if body is not None else {400}
+    responses.update(_errors(*sorted(always | set(errors))))
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if body is not None:
         op["requestBody"] = {"required": True, **json_body(ref(body.__name__))}

@@ -82,7 +82,7 @@ def _due(batch: int, now: datetime) -> Any:
     )
 
 
-def _backoff(attempts: int) -> timedelta:
+def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 600))
 
 
@@ -113,6 +113,50 @@ async def relay_to_arq(
                 break
             row.dispatched_at = utcnow()
             sent += 1
+    return sent
+
+
+async def redeliver_lost(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    pool: Any,
+    *,
+    queue_name: str,
+    older_than: timedelta = timedelta(seconds=30),
+    batch: int = 100,
+) -> int:
+    """Hand rows to arq again whose jobs Redis lost (it restarted without its data after the
+    relay had marked them): handed over within the last day (arq keeps a job's result that
+    long), not recorded in ``job_runs``. arq refuses a job id it still knows, queued, running or
+    finished, so only lost jobs are queued again; returns how many."""
+    now = utcnow()
+    sent = 0
+    async with sessionmaker() as session, session.begin():
+        rows = (
+            await session.scalars(
+                select(OutboxJob)
+                .outerjoin(JobRun, JobRun.key == OutboxJob.key)
+                .where(
+                    JobRun.key.is_(None),
+                    OutboxJob.dispatched_at > now - timedelta(hours=23),
+                    OutboxJob.dispatched_at <= now - older_than,
+                )
+                .order_by(OutboxJob.id)
+                .limit(batch)
+                .with_for_update(of=OutboxJob, skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            try:
+                job = await pool.enqueue_job(
+                    row.job, _job_id=row.key, _queue_name=queue_name, **row.args
+                )
+            except (RedisError, OSError) as exc:
+                log.warning("outbox: Redis unavailable while checking for lost jobs (%s)", exc)
+                break
+            if job is not None:
+                log.warning("outbox: Redis had lost job %s; queued it again", row.key)
+                row.dispatched_at = utcnow()
+                sent += 1
     return sent
 
 
@@ -151,7 +195,7 @@ async def run_inprocess(
                 done += 1
             else:
                 row.last_error = error
-                row.available_at = utcnow() + _backoff(row.attempts)
+                row.available_at = utcnow() + backoff(row.attempts)
     return done
 
 

@@ -93,9 +93,26 @@ async def read_json(request: Request) -> Any:
         raise UnsupportedMediaType()
     raw = await _body(request, MAX_JSON_BYTES)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest(lazy("The request body is not valid JSON.")) from None
+    if _has_nul(data):
+        # PostgreSQL text cannot hold NUL: refused here, not by the database (a 503).
+        raise BadRequest(lazy("The request could not be processed."))
+    return data
+
+
+def _has_nul(data: Any) -> bool:
+    pending = [data]  # a loop, not recursion: the nesting depth is the sender's choice
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+    return False
 
 
 async def read_form(request: Request) -> FormData:
@@ -113,6 +130,8 @@ async def read_form(request: Request) -> FormData:
     sent = form.get("csrf_token", "")
     if not cookie or not isinstance(sent, str) or not secrets.compare_digest(cookie, sent):
         raise CsrfFailed()
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        raise BadRequest(lazy("The form could not be read."))  # no NUL into PostgreSQL text
     return form
 
 

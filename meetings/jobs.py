@@ -157,7 +157,7 @@ def _lead(event: str, meeting: Meeting, exhibitor: str, is_buyer: bool) -> str:
 
 
 async def _send(
-    ctx: dict[str, Any], *, meeting_id: str, user_id: str, event: str, key: str
+    ctx: dict[str, Any], *, meeting_id: str, user_id: str, event: str, key: str, sequence: int
 ) -> bool:
     settings: Settings = ctx["settings"]
     mailer: Mailer = ctx["mailer"]
@@ -167,6 +167,10 @@ async def _send(
         user = await session.get(User, user_id)
         booth = await session.get(Booth, meeting.booth_id) if meeting else None
         if meeting is None or user is None or booth is None:
+            return
+        if meeting.sequence != sequence:
+            # Changed again since this was queued: that change's own mail follows, and this
+            # one would repeat its invite under the wrong subject ("confirmed" + CANCEL).
             return
         if event == "day" and user.id == meeting.buyer_id:
             meeting.attendance_asked_at = utcnow()
@@ -213,7 +217,9 @@ async def send_meeting_mail(
     ctx: dict[str, Any], *, meeting_id: str, user_id: str, event: str, sequence: int
 ) -> bool:
     key = f"meeting-mail:{meeting_id}:{sequence}:{event}:{user_id}"
-    return await _send(ctx, meeting_id=meeting_id, user_id=user_id, event=event, key=key)
+    return await _send(
+        ctx, meeting_id=meeting_id, user_id=user_id, event=event, key=key, sequence=sequence
+    )
 
 
 async def send_meeting_reminder(
@@ -226,7 +232,9 @@ async def send_meeting_reminder(
     if not current:
         return False
     key = f"meeting-reminder:{meeting_id}:{sequence}:{kind}:{user_id}"
-    return await _send(ctx, meeting_id=meeting_id, user_id=user_id, event=kind, key=key)
+    return await _send(
+        ctx, meeting_id=meeting_id, user_id=user_id, event=kind, key=key, sequence=sequence
+    )
 
 
 async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: int) -> bool:

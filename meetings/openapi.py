@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fair.openapi import model_schemas, operation, path_params, query_params, ref
+from fair.openapi import json_body, model_schemas, operation, path_params, query_params, ref
 from meetings.schemas import (
     AttendanceClaim,
     BookingRequest,
@@ -18,6 +18,13 @@ from meetings.schemas import (
 )
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+# Times shown in a zone: ISO 8601 with that zone's offset, to the minute ("2027-06-14T10:00+09:00");
+# RFC 3339's date-time would require seconds, so they are described by a pattern instead.
+LOCAL_TIME = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$",
+    "description": "ISO 8601 with the zone's offset, to the minute",
+}
 
 MEETING = {
     "type": "object",
@@ -26,10 +33,10 @@ MEETING = {
         "id": {"type": "string"},
         "booth_id": {"type": "string"},
         "buyer_id": {"type": "string"},
-        "start": {"type": "string", "format": "date-time"},
-        "end": {"type": "string", "format": "date-time"},
+        "start": LOCAL_TIME,
+        "end": LOCAL_TIME,
         "start_utc": {"type": "string", "format": "date-time"},
-        "booth_local_start": {"type": "string", "format": "date-time"},
+        "booth_local_start": LOCAL_TIME,
         "status": {
             "type": "string",
             "enum": ["requested", "confirmed", "declined", "expired", "cancelled"],
@@ -58,9 +65,9 @@ SLOTS = {
                 "type": "object",
                 "required": ["start", "end", "booth_local_start", "good_for_both"],
                 "properties": {
-                    "start": {"type": "string", "format": "date-time"},
-                    "end": {"type": "string", "format": "date-time"},
-                    "booth_local_start": {"type": "string", "format": "date-time"},
+                    "start": LOCAL_TIME,
+                    "end": LOCAL_TIME,
+                    "booth_local_start": LOCAL_TIME,
                     "good_for_both": {"type": "boolean"},
                 },
             },
@@ -245,8 +252,13 @@ def meeting_paths() -> dict[str, Any]:
                 "summary": "RFC 5545 invite (METHOD:REQUEST, or CANCEL once cancelled)",
                 "parameters": meeting,
                 "responses": {
-                    "200": {"description": "text/calendar"},
-                    "404": {"description": "not a participant"},
+                    "200": {
+                        "description": "the invite",
+                        "content": {"text/calendar": {"schema": {"type": "string"}}},
+                    },
+                    "400": {"description": "malformed request", **json_body(ref("Error"))},
+                    "401": {"description": "not signed in", **json_body(ref("Error"))},
+                    "404": {"description": "not a participant", **json_body(ref("Error"))},
                 },
             }
         },
@@ -288,7 +300,7 @@ def meeting_paths() -> dict[str, Any]:
                         "properties": {"messages": {"type": "array", "items": ref("ChatMessage")}},
                     },
                 ),
-                errors=(401, 404),
+                errors=(401, 403, 404),
                 params=meeting,
             ),
             "post": operation(

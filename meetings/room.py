@@ -225,7 +225,9 @@ async def claim(
 async def chat_history(
     session: AsyncSession, *, actor: User | None, meeting_id: str
 ) -> list[tuple[ChatMessage, str]]:
-    meeting, _booth = await load_meeting(session, meeting_id, actor=actor)
+    # The room's conversation is the participants' own: organizers may see the meeting,
+    # not what was said in it.
+    meeting, _booth, _user, _side = await participant(session, meeting_id, actor)
     rows = await session.execute(
         select(ChatMessage, User.name)
         .outerjoin(User, User.id == ChatMessage.user_id)

@@ -472,8 +472,14 @@ async def _healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_signaling_app(state: SignalingState, path: str = "/ws/signaling") -> Starlette:
-    """An app serving only the relay (plus GET /healthz): for running it as its own process."""
+def create_signaling_app(
+    state: SignalingState,
+    path: str = "/ws/signaling",
+    *,
+    cleanup: Callable[[], Awaitable[None]] | None = None,
+) -> Starlette:
+    """An app serving only the relay (plus GET /healthz): for running it as its own process.
+    ``cleanup`` runs at shutdown after the relay closed (the owner's database engine, say)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -482,6 +488,8 @@ def create_signaling_app(state: SignalingState, path: str = "/ws/signaling") -> 
             yield
         finally:
             await state.close()
+            if cleanup is not None:
+                await cleanup()
 
     app = Starlette(
         routes=[*signaling_routes(path), Route("/healthz", _healthz, methods=["GET"])],
@@ -497,7 +505,8 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> Starlette:
     FAIR_SECRET_KEY (required, the app's), FAIR_REDIS_URL (shared rooms and token ledger; in
     this process only without it), FAIR_SIGNALING_CAPACITY (4), FAIR_SIGNALING_PING_INTERVAL
     (15 s), FAIR_SIGNALING_HEARTBEAT_SECONDS (10) and FAIR_SIGNALING_STALE_SECONDS (30).
-    Attendance is not recorded by a relay started this way (no database here).
+    Attendance is not recorded by a relay started this way (no database here): in production
+    run ``fair signaling``, which does (``fair.app.create_relay_app``).
     """
     env = os.environ if environ is None else environ
     secret = env.get("FAIR_SECRET_KEY", "")

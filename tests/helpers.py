@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PASSWORD = "correct horse battery staple"
@@ -92,3 +94,29 @@ async def serving(app: Any) -> AsyncIterator[str]:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
         sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def eventually(
+    check: Callable[[], Any], what: str, within: float = 30.0, interval: float = 0.05
+) -> Any:
+    """Poll ``check`` (sync or async) until it returns something truthy; fail at the deadline.
+
+    The interval only sets how often we look; no assertion depends on how long anything took.
+    """
+    deadline = time.monotonic() + within
+    last: Any = None
+    while True:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {within:.0f} s waiting for {what} (last: {last!r})")
+        await asyncio.sleep(interval)

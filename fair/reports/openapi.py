@@ -114,20 +114,27 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An empty value means the parameter was not given (as an HTML form sends it)."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
 def report_paths() -> dict[str, Any]:
     params = [
         _query("fair", {"type": "string"}, "a fair's slug; all fairs when left out"),
         _query(
             "from",
-            {"type": "string", "format": "date"},
+            _or_empty({"type": "string", "format": "date"}),
             "first meeting date (Japan time), inclusive",
         ),
         _query(
-            "to", {"type": "string", "format": "date"}, "last meeting date (Japan time), inclusive"
+            "to",
+            _or_empty({"type": "string", "format": "date"}),
+            "last meeting date (Japan time), inclusive",
         ),
         _query(
             "group_by",
-            {"type": "string", "enum": list(GROUPINGS), "default": "fair"},
+            {**_or_empty({"type": "string", "enum": list(GROUPINGS)}), "default": "fair"},
             "how the groups are cut",
         ),
     ]

@@ -162,6 +162,18 @@ async def test_same_file_twice_is_one_item(client, session, settings):
     assert len([p for p in files_under(settings.media_dir) if "originals" in p.parts]) == 1
 
 
+async def test_same_file_again_with_a_bad_field_is_refused(client, session):
+    # Found by the OpenAPI fuzzer: the duplicate short-cut answered 200 before the fields
+    # were checked.
+    booth = await owner_booth(client, session)
+    picture = png()
+    assert (await upload(client, booth["id"], picture, name="a.png")).status_code == 201
+    again = await upload(client, booth["id"], picture, name="a.png", product_id="no-such")
+    assert again.status_code == 404
+    assert again.json()["error"]["code"] == "product_not_found"
+    assert await media_count(session) == 1
+
+
 async def test_gps_and_camera_data_are_gone_and_orientation_applied(client, session, settings):
     booth = await owner_booth(client, session)
     # Orientation 6: the camera was turned; the stored picture must be upright (portrait).

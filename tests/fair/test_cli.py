@@ -121,32 +121,37 @@ async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     assert await count(url, Fair) == fairs + 12
 
 
-async def test_users_create_makes_an_organizer_who_can_sign_in(cli_env):
+async def created_user(cli_env, role: str, email: str, *extra: str) -> User:
     fair(cli_env, "migrate")
     created = fair(
         cli_env,
-        "users",
-        "create",
-        "--role",
-        "organizer",
-        "--email",
-        "Org@City.example",
-        "--password",
-        "a long enough secret",
-        "--name",
-        "Aiko",
+        *("users", "create", "--role", role, "--email", email),
+        *("--password", "a long enough secret", "--name", "Aiko", *extra),
     )
     assert created.returncode == 0, created.stderr
     engine = create_engine(cli_env["FAIR_DATABASE_URL"])
     async with create_sessionmaker(engine)() as session:
         user = await session.scalar(select(User))
     await engine.dispose()
+    return user
+
+
+async def test_users_create_makes_an_organizer_who_can_sign_in(cli_env):
+    user = await created_user(cli_env, "organizer", "Org@City.example")
     assert (user.email, user.role) == ("org@city.example", "organizer")
+
+
+async def test_users_create_gives_an_interpreter_their_languages(cli_env):
+    user = await created_user(
+        cli_env, "interpreter", "mai@interpret.example", "--languages", "ja", "vi"
+    )
+    assert (user.role, user.languages) == ("interpreter", ["ja", "vi"])
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--languages", "fr"], "invalid choice"),
         (["--password", "short"], "password"),
         (["--timezone", "Mars/Olympus"], "Unknown time zone."),
         (["--country", "XX"], "Unknown country"),

@@ -19,12 +19,14 @@ async def test_healthz_without_redis_configured_is_ok(client):
     assert (response.status_code, response.json()["redis"]) == (200, "not configured")
 
 
-async def test_healthz_503_when_redis_is_down_but_app_still_serves(settings, engine):
+async def test_healthz_degraded_but_serving_when_redis_is_down(settings, engine):
     app = create_app(settings.with_overrides(redis_url="redis://127.0.0.1:1/0"))
     async with app.router.lifespan_context(app), make_client(app) as client:
         health = await client.get("/healthz")
         fairs = await client.get("/api/fairs")
-    assert health.status_code == 503
+    # Still in rotation (bookings work, jobs wait in the outbox); the body says what is wrong.
+    assert health.status_code == 200
+    assert health.json()["status"] == "degraded"
     assert (health.json()["database"], health.json()["redis"][:6]) == ("ok", "error:")
     assert fairs.status_code == 200
 

@@ -3,11 +3,14 @@ survive Redis being away, and have their effect once."""
 
 from __future__ import annotations
 
+import socket
 from email import message_from_string
 from email.policy import default
 from pathlib import Path
 
-from arq import create_pool
+import pytest
+from aiosmtpd.controller import Controller
+from arq import Retry, create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
 from helpers import registration
@@ -15,7 +18,7 @@ from sqlalchemy import select
 
 from fair import outbox
 from fair.i18n import translations
-from fair.jobs import JOBS, job_context, worker_settings
+from fair.jobs import JOBS, job_context, retrying, worker_settings
 from fair.outbox import JobRun, OutboxJob
 
 QUEUE = "kakehashi:test-queue"
@@ -131,3 +134,73 @@ async def test_relay_keeps_rows_while_redis_is_down_then_delivers(
         await pool.aclose()
     sent = mails(settings.mail_dir)
     assert len(sent) == 1
+
+
+class TryAgainOnce:
+    """An SMTP server that answers the first mail "451 try again later", then takes them."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+        self.accepted: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.refused:
+            self.refused += 1
+            return "451 Requested action aborted: try again later"
+        self.accepted.append(envelope.content.decode())
+        return "250 OK"
+
+
+async def test_a_failed_job_is_retried_by_the_worker_and_its_mail_sent_once(
+    client, sessionmaker, settings, redis_url
+):
+    handler = TryAgainOnce()
+    with socket.socket() as probe:  # a free port: aiosmtpd cannot take port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(handler, hostname="127.0.0.1", port=port)
+    smtp.start()
+    user_id = await register(client)
+    pool = await create_pool(RedisSettings.from_dsn(redis_url))
+    try:
+        assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 1
+        configured = settings.with_overrides(
+            redis_url=redis_url,
+            arq_queue=QUEUE,
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_starttls=False,
+        )
+        worker = Worker(
+            **worker_settings(configured), burst=True, poll_delay=0.05, handle_signals=False
+        )
+        try:
+            await worker.main()  # the burst waits for the deferred retry
+        finally:
+            await worker.close()
+    finally:
+        await pool.aclose()
+        smtp.stop()
+    assert (worker.jobs_retried, worker.jobs_complete, worker.jobs_failed) == (1, 1, 0)
+    assert handler.refused == 1
+    assert len(handler.accepted) == 1
+    assert f"To: {registration()['email']}" in handler.accepted[0]
+    async with sessionmaker() as s:
+        runs = (await s.scalars(select(JobRun.key))).all()
+    assert runs == [f"welcome:{user_id}"]
+
+
+async def test_retrying_gives_up_after_the_last_try():
+    calls: list[int] = []
+
+    async def broken(ctx, **kwargs):
+        calls.append(ctx["job_try"])
+        raise RuntimeError("smtp down")
+
+    job = retrying(broken, max_tries=3)
+    with pytest.raises(Retry) as first:
+        await job({"job_try": 1, "job_id": "k"})
+    assert first.value.defer_score == 2000  # milliseconds: the in-process runner's backoff
+    with pytest.raises(RuntimeError):
+        await job({"job_try": 3, "job_id": "k"})  # the last try: the error itself
+    assert calls == [1, 3]

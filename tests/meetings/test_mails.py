@@ -215,3 +215,30 @@ async def test_day_reminder_asks_to_reconfirm_and_an_unconfirmed_request_is_rele
     await make_user(session, "buyer", "wang@hengtai.example")
     await login(client, "wang@hengtai.example")
     assert (await book(client, booth["id"], at_tokyo(day, 10))).status_code == 201
+
+
+async def test_a_booking_cancelled_before_its_mail_went_out_gets_only_the_cancellation(
+    client, session, app, smtp, mail_context
+):
+    inbox, _ = smtp
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    await run_jobs(app, mail_context)  # the booth's approval notice
+    inbox.messages.clear()
+    await make_user(session, "buyer", "lan@saigon.example", timezone="Asia/Ho_Chi_Minh")
+    await login(client, "lan@saigon.example")
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10))).json()
+    # The worker is behind: the cancellation comes before the booking's mails are sent.
+    cancelled = await client.post(
+        f"/api/meetings/{meeting['id']}/cancel", json={"reason": "Plans changed"}
+    )
+    assert cancelled.status_code == 200
+    await run_jobs(app, mail_context)
+
+    # One mail each, the cancellation; never "confirmed" carrying a CANCEL, nor two CANCELs.
+    mails = by_recipient(inbox.messages)
+    assert len(inbox.messages) == 2
+    assert set(mails) == {"lan@saigon.example", "kenji@tsubame.example"}
+    for message in mails.values():
+        method, calendar = invite_of(message)
+        assert (method, calendar.walk("VEVENT")[0]["SEQUENCE"]) == ("CANCEL", 1)

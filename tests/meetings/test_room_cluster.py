@@ -32,10 +32,20 @@ def _free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def app_process(settings, redis_url: str, tmp: Path) -> AsyncIterator[str]:
-    """A real `fair serve` on the test database and the test Redis; yields its base URL."""
-    port = _free_port()
+async def app_process(
+    settings,
+    redis_url: str,
+    tmp: Path,
+    *,
+    command: str = "serve",
+    port: int | None = None,
+    extra: dict[str, str] | None = None,
+) -> AsyncIterator[str]:
+    """A real `fair serve` (or `fair signaling`) on the test database and the test Redis;
+    yields its base URL."""
+    port = port or _free_port()
     env = {
+        **(extra or {}),
         **os.environ,
         "FAIR_ENV": "test",
         "FAIR_DATABASE_URL": settings.database_url,
@@ -48,7 +58,7 @@ async def app_process(settings, redis_url: str, tmp: Path) -> AsyncIterator[str]
     log = (tmp / f"serve-{port}.log").open("wb")
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "fair"),
-        "serve",
+        command,
         "--host",
         "127.0.0.1",
         "--port",
@@ -144,3 +154,48 @@ async def test_exhibitor_and_buyer_on_two_app_processes_meet_through_redis(
         assert sorted(sides.all()) == ["buyer", "exhibitor"]
         await session.rollback()
         assert open_or_missing == 2
+
+
+async def test_a_separate_signaling_process_records_attendance(
+    client, session, settings, redis_url, tmp_path
+):
+    """`fair signaling` on its own: browsers are sent there by FAIR_SIGNALING_URL, and its
+    visits are the attendance's evidence, as with the relay inside `fair serve`."""
+    booth = await booth_with_hours(client, session)
+    lan = await make_user(session, "buyer", "lan@saigon.example", name="Nguyễn Lan")
+    meeting = await meeting_at(session, booth["id"], lan.id, timedelta(minutes=3))
+    meeting_id = meeting.id
+    relay_port = _free_port()
+    relay_url = f"ws://127.0.0.1:{relay_port}/ws/signaling"
+    async with (
+        app_process(settings, redis_url, tmp_path, command="signaling", port=relay_port),
+        app_process(settings, redis_url, tmp_path, extra={"FAIR_SIGNALING_URL": relay_url}) as web,
+        httpx.AsyncClient(base_url=web, headers={"Origin": web}) as kenji,
+        httpx.AsyncClient(base_url=web, headers={"Origin": web}) as buyer,
+    ):
+        await _sign_in(kenji, "kenji@tsubame.example")
+        await _sign_in(buyer, "lan@saigon.example")
+        grant = (await kenji.post(f"/api/meetings/{meeting_id}/join")).json()
+        assert grant["ws_url"] == relay_url
+        exhibitor_socket, _ = await _enter(kenji, meeting_id)
+        buyer_socket, joined = await _enter(buyer, meeting_id)
+        assert [p["role"] for p in joined["peers"]] == ["exhibitor"]
+        await buyer_socket.send(json.dumps({"type": "leave"}))
+        await _next(exhibitor_socket, "peer-left")
+        await exhibitor_socket.close()
+        for _ in range(150):
+            closed = await read_scalar(
+                session,
+                select(func.count())
+                .select_from(RoomVisit)
+                .where(RoomVisit.meeting_id == meeting_id, RoomVisit.left_at.is_not(None)),
+            )
+            if closed == 2:
+                break
+            await asyncio.sleep(0.1)
+    sides = (
+        await session.scalars(select(RoomVisit.side).where(RoomVisit.meeting_id == meeting_id))
+    ).all()
+    await session.rollback()
+    assert sorted(sides) == ["buyer", "exhibitor"]
+    assert closed == 2

@@ -1,0 +1,1599 @@
+"""Mixed load on a real ``fair serve`` + ``fair worker`` (PostgreSQL, Redis), then an integrity
+check of every booking and every invite mail.
+
+Set-up: a throwaway PostgreSQL database (``kk_bench_load``) is migrated and seeded with one
+live fair of ``--booths`` approved booths (300, the programme's size) with ``--products``
+products each (texts recombined from the demo exhibitors, search columns filled by the app's
+own ``refresh_search``) and meeting hours (Mon-Fri 09:00-17:00 Tokyo, 30-minute slots, a
+10-minute buffer, the app's defaults otherwise: 12 hours' notice, 2 meetings per buyer per
+booth); ``--buyers`` buyers (400) from the programme's buyer countries in their own zones and
+languages; a session for every buyer and exhibitor (made by ``start_session``, no logins); and
+``--live-meetings`` confirmed meetings (40) starting in five minutes, so their video rooms are
+open. Redis is used on one database number (``--redis``, default db 8), flushed before and
+after (that db only); mail goes to a folder in a temporary directory. The app runs as
+``python -m fair.cli serve`` (that is ``fair serve``: one uvicorn process, access log on, the
+outbox relay inside it handing jobs to arq) and ``python -m fair.cli worker`` (``fair worker``).
+
+Load: a second process (this script with ``--client``) runs ``--concurrency`` (32) closed-loop
+workers on one httpx client (keep-alive) for ``--seconds`` (30), at most ``--max-requests`` in
+all; each worker picks an operation by weight:
+
+- ``directory API``: ``GET /api/fairs/{slug}/booths`` with a search word in one of the
+  buyers' languages, a category, market or language filter, a sort, a page (1-3);
+- ``directory page``: the same as HTML (``/fairs/{slug}/booths``), in a random UI language;
+- ``booth page``: ``GET /booths/{id}?lang=..`` (HTML; records a visit);
+- ``booth API``: ``GET /api/booths/{id}`` (with products and media; records a visit);
+- ``slots``: ``GET /api/booths/{id}/slots?tz=..`` as a signed-in buyer, in their zone;
+- ``book``: ``POST /api/meetings`` by a random buyer; 30 % aim at a few "hot" slots (10
+  booths × 3 slots) that many buyers want at once, the rest at any on-the-hour slot two days
+  ahead or later: **409 is expected** (slot taken, buyer busy then, 2 meetings with this booth
+  already) and counted apart from errors;
+- ``cancel``: ``POST /api/meetings/{id}/cancel`` of a meeting booked earlier in this run, by
+  its buyer or its exhibitor (never the same meeting twice);
+- ``join API`` + ``signaling``: a participant of a live meeting (never one already connected)
+  asks ``POST /api/meetings/{id}/join``, opens the WebSocket it names, sends the join frame,
+  waits for ``joined``, sends a ping, waits for the pong, sends ``leave`` and waits for the close.
+
+Half of the reads are anonymous, half signed in. The baseline, in the same run and before our
+server starts: the same client, concurrency and duration against a bare Starlette app under
+uvicorn that answers a constant 2 kB JSON (``GET``) and a WebSocket that answers the same
+join / ping / leave frames without any checks: the client's own ceiling on this machine.
+
+Then the outbox is drained (every due row handed to arq, every mail job recorded in
+``job_runs``; deadline ``--drain-seconds``), both processes are stopped and the check runs:
+
+- every booking the client saw answered 201 is in the database exactly once (its booth, buyer
+  and start), and every meeting the load made is one the client saw answered 201 (or one
+  whose answer never came: counted as unknown); none that was answered 409 is there;
+- no two active meetings of a booth overlap (buffer included), nor two of a buyer;
+- every cancel answered 200 is cancelled in the database, and nothing else is;
+- the holds: 14 cells per active meeting (8 for the booth, 6 for the buyer), none for others;
+- the outbox holds exactly the rows the mail rules of meetings/jobs.py make: per booking two
+  ``booked`` mails (buyer, exhibitor) at SEQUENCE 0, four reminders and one attendance
+  decision; per cancel two ``cancelled`` mails at the new SEQUENCE; nothing else;
+- every mail row has run exactly once: one ``job_runs`` row per key, one arq result per key
+  that ran on the first try and returned ``True``, no job left queued or in progress; one
+  ``.eml`` file per key of the meeting's current SEQUENCE (Message-ID made from the key, To the
+  recipient's address), and one or none for an older SEQUENCE (meetings/jobs.py skips a mail
+  that a later change of its meeting superseded before the job ran: a ``booked`` mail of a
+  meeting cancelled meanwhile), no other file.
+
+How to read the output: the table gives requests per second overall and per operation, p50 and
+p99 latency of answered requests (200/201 and the expected 409), and the failures by kind: 5xx,
+timeouts (no answer in 30 s), other (a transport error or an unexpected status). With one
+server process on 2 cores shared with PostgreSQL, Redis, the worker and the client, latency is
+mostly queueing (about concurrency ÷ requests per second); compare our rows' throughput to the
+baseline's to see how far the client itself could go. Server CPU per request (the uvicorn
+process only) is the figure least disturbed by the shared machine. Exit status 1 when the
+integrity check fails, or any request got a 5xx or no answer.
+
+A benchmark, not a test: it prints figures and never asserts on timings.
+
+    .venv/bin/python bench/load.py [--seconds 30] [--concurrency 32] [--quick]
+        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
+        [--redis redis://127.0.0.1:6379/8] [--booths 300] [--buyers 400] [--keep-db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import email
+import hashlib
+import http.cookiejar
+import json
+import os
+import platform
+import random
+import re
+import shlex
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parent.parent
+# The project root first: this folder has a signaling.py that would hide the package.
+if sys.path[0] != str(ROOT):
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from booking import error_code  # noqa: E402
+from common import asyncpg_dsn, client_process, throwaway_database  # noqa: E402
+from directory import QUERIES, exhibitor  # noqa: E402
+from http_overhead import (  # noqa: E402
+    Result,
+    child_server,
+    free_port,
+    process_cpu_seconds,
+)
+
+DATABASE = "kk_bench_load"
+SLUG = "bench-load"
+ZONE = "Asia/Tokyo"
+OPEN, CLOSE = 9, 17  # booth hours, Monday to Friday
+SLOT_MINUTES = 30
+BUFFER_MINUTES = 10
+CELL_MINUTES = 5
+MAX_PER_BUYER = 2  # BoothHours' default, kept
+BOOTH_CELLS = (SLOT_MINUTES + BUFFER_MINUTES) // CELL_MINUTES
+BUYER_CELLS = SLOT_MINUTES // CELL_MINUTES
+FIRST_BOOKABLE_DAY = 2  # days from today (Tokyo): no reminder falls due during the run
+FAIR_DAYS_AHEAD = 11
+HOT_BOOTHS, HOT_SLOTS, HOT_SHARE = 10, 3, 0.3
+EXHIBITOR_CANCELS = 0.3
+REQUEST_TIMEOUT_SECONDS = 30.0
+WS_TIMEOUT_SECONDS = 30.0
+READY_SECONDS = 60.0
+STOP_SECONDS = 15.0
+SAMPLES_SHOWN = 10
+BODY_CHARS = 300
+JOINED = '{"type":"joined","peer_id":"p","peers":[],"ping_interval":15}'
+BASELINE_BODY = {
+    "status": "ok",
+    "items": [{"id": f"{n:032x}", "name": f"Constant item {n}", "score": n} for n in range(24)],
+}
+# Operation → weight in the mix (join counts once; it makes a join API and a signaling row).
+MIX: dict[str, int] = {
+    "directory API": 18,
+    "directory page": 8,
+    "booth page": 18,
+    "booth API": 14,
+    "slots": 10,
+    "book": 18,
+    "cancel": 5,
+    "join": 9,
+}
+KINDS = [
+    "directory API",
+    "directory page",
+    "booth page",
+    "booth API",
+    "slots",
+    "book",
+    "cancel",
+    "join API",
+    "signaling",
+]
+BASELINE_KINDS = ["GET constant JSON", "WebSocket join/ping/leave"]
+UI_LANGUAGES = ("ja", "en", "zh_Hans", "zh_Hant", "vi", "th")
+# The programme's buyer countries (DESIGN.md), their zones and languages, by share.
+BUYER_COUNTRIES = [
+    ("CN", "Asia/Shanghai", "zh_Hans", 33),
+    ("VN", "Asia/Ho_Chi_Minh", "vi", 18),
+    ("TW", "Asia/Taipei", "zh_Hant", 12),
+    ("TH", "Asia/Bangkok", "th", 12),
+    ("US", "America/Los_Angeles", "en", 9),
+    ("SG", "Asia/Singapore", "en", 6),
+    ("HK", "Asia/Hong_Kong", "zh_Hant", 5),
+    ("DE", "Europe/Berlin", "en", 5),
+]
+CATEGORY_FILTERS = ["ceramics", "metal_parts", "food_beverage", "cutlery_tools", "machinery"]
+MARKET_FILTERS = ["CN", "VN", "TW", "TH", "US"]
+
+
+# --- the data ----------------------------------------------------------------------------------
+
+
+def tokyo_today() -> date:
+    return datetime.now(ZoneInfo(ZONE)).date()
+
+
+def bookable_slots(today: date) -> list[str]:
+    """On-the-hour starts, 09:00-16:00 Tokyo, on the fair's weekdays from two days ahead: no
+    two are in each other's buffer, and none is within a reminder's 24 hours."""
+    starts = []
+    for offset in range(FIRST_BOOKABLE_DAY, FAIR_DAYS_AHEAD + 1):
+        day = today + timedelta(days=offset)
+        if day.isoweekday() > 5:
+            continue
+        for hour in range(OPEN, CLOSE):
+            starts.append(datetime.combine(day, clock(hour), tzinfo=ZoneInfo(ZONE)).isoformat())
+    return starts
+
+
+def buyer_users(count: int, rng: random.Random) -> list[Any]:
+    from fair.accounts.models import User
+    from fair.db import new_id
+
+    weights = [share for *_, share in BUYER_COUNTRIES]
+    users = []
+    for n in range(count):
+        country, zone, locale, _ = rng.choices(BUYER_COUNTRIES, weights)[0]
+        users.append(
+            User(
+                id=new_id(),
+                email=f"buyer{n:05d}@bench.example",
+                password_hash="!bench",  # noqa: S106 (nobody signs in: sessions are made)
+                name=f"Buyer {n}",
+                role="buyer",
+                company=f"Trading {country} {n}",
+                country=country,
+                timezone=zone,
+                locale=locale,
+            )
+        )
+    return users
+
+
+def booth_hours(booth_id: str) -> Any:
+    from meetings.models import BookingMode, BoothHours
+
+    return BoothHours(
+        booth_id=booth_id,
+        timezone=ZONE,
+        weekly=[
+            {"weekday": d, "start": f"{OPEN:02d}:00", "end": f"{CLOSE:02d}:00"} for d in range(1, 6)
+        ],
+        exceptions=[],
+        slot_minutes=SLOT_MINUTES,
+        buffer_minutes=BUFFER_MINUTES,
+        mode=BookingMode.INSTANT,
+    )
+
+
+@dataclass
+class Seeded:
+    today: str
+    booths: list[dict[str, str]]  # id, owner_id, token (the exhibitor's session)
+    buyers: list[dict[str, str]]  # id, token, timezone, locale
+    live: list[dict[str, str]]  # meeting id, buyer token, exhibitor token
+    live_ids: list[str]
+    seconds: float = 0.0
+
+
+async def seed(url: str, args: argparse.Namespace) -> Seeded:
+    """Migrate; one live fair, its booths with products and hours, buyers, sessions, and the
+    meetings whose rooms are open now."""
+    from directory import SEED_CHUNK
+
+    from booths.service import refresh_search
+    from fair.accounts.service import start_session
+    from fair.config import Settings
+    from fair.db import create_engine, create_sessionmaker, utcnow
+    from fair.fairs.models import Fair
+    from fair.migrate import upgrade
+    from meetings.models import Meeting, MeetingStatus
+    from meetings.service import holds_for
+
+    started = time.perf_counter()
+    engine = create_engine(url)
+    rng = random.Random(2027)  # noqa: S311 (the same fair every run, not secrets)
+    settings = Settings()
+    today = tokyo_today()
+    try:
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            fair = Fair(
+                slug=SLUG,
+                title={"en": "Load bench fair", "ja": "負荷ベンチマーク展示会"},
+                starts_on=today - timedelta(days=1),
+                ends_on=today + timedelta(days=FAIR_DAYS_AHEAD),
+                booking_opens_on=today - timedelta(days=28),
+                timezone=ZONE,
+                slot_minutes=SLOT_MINUTES,
+                status="published",
+            )
+            session.add(fair)
+            await session.flush()
+            booths: list[dict[str, str]] = []
+            exhibitors = []
+            for first in range(0, args.booths, SEED_CHUNK):
+                numbers = range(first, min(first + SEED_CHUNK, args.booths))
+                made = [exhibitor(n, fair, args.products, rng) for n in numbers]
+                session.add_all([user for user, _, _ in made])
+                await session.flush()
+                session.add_all([booth for _, booth, _ in made])
+                session.add_all([item for _, _, items in made for item in items])
+                await session.flush()
+                session.add_all([booth_hours(booth.id) for _, booth, _ in made])
+                for _, booth, _ in made:
+                    await refresh_search(session, booth)
+                    booths.append({"id": booth.id, "owner_id": booth.owner_id})
+                exhibitors += [user for user, _, _ in made]
+                await session.commit()
+            buyers = buyer_users(args.buyers, rng)
+            session.add_all(buyers)
+            await session.flush()
+            for booth, user in zip(booths, exhibitors, strict=True):
+                booth["token"] = await start_session(session, user, settings=settings)
+            buyer_rows = [
+                {
+                    "id": user.id,
+                    "token": await start_session(session, user, settings=settings),
+                    "timezone": user.timezone,
+                    "locale": user.locale,
+                }
+                for user in buyers
+            ]
+            # Rooms open now: booth i with buyer i, starting at the next 5-minute mark + 5.
+            now = utcnow()
+            start = now.replace(second=0, microsecond=0) + timedelta(
+                minutes=CELL_MINUTES + (-now.minute) % CELL_MINUTES
+            )
+            live, live_ids = [], []
+            for i in range(min(args.live_meetings, len(booths), len(buyer_rows))):
+                meeting = Meeting(
+                    booth_id=booths[i]["id"],
+                    buyer_id=buyer_rows[i]["id"],
+                    starts_at=start,
+                    ends_at=start + timedelta(minutes=SLOT_MINUTES),
+                    status=MeetingStatus.CONFIRMED,
+                    buyer_timezone=buyer_rows[i]["timezone"],
+                    confirmed_at=now,
+                )
+                session.add(meeting)
+                await session.flush()
+                session.add_all(holds_for(meeting, BUFFER_MINUTES))
+                live_ids.append(meeting.id)
+                live.append(
+                    {
+                        "meeting_id": meeting.id,
+                        "buyer": buyer_rows[i]["token"],
+                        "exhibitor": booths[i]["token"],
+                    }
+                )
+            await session.commit()
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        await engine.dispose()
+    return Seeded(
+        today.isoformat(), booths, buyer_rows, live, live_ids, time.perf_counter() - started
+    )
+
+
+# --- the load generator (runs in its own process: ``--client PLAN``) ---------------------------
+
+
+class NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Keep no cookie a response sets: every request says who it is (or is anonymous)."""
+
+    def set_ok(self, cookie: Any, request: Any) -> bool:
+        return False
+
+
+@dataclass
+class Tally:
+    """One operation kind's answers, as the client saw them."""
+
+    latencies: list[float] = field(default_factory=list)  # answered as expected (incl. 409)
+    outcomes: Counter[str] = field(default_factory=Counter)  # ok, 409, 5xx, timeout, other
+    codes: Counter[str] = field(default_factory=Counter)  # status and error code
+    samples: list[str] = field(default_factory=list)  # the unexpected ones, first few
+
+    def record(self, outcome: str, code: str, seconds: float, sample: str = "") -> None:
+        self.outcomes[outcome] += 1
+        self.codes[code] += 1
+        if outcome in ("ok", "409"):
+            self.latencies.append(seconds)
+        elif sample and len(self.samples) < SAMPLES_SHOWN:
+            self.samples.append(sample)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "latencies": self.latencies,
+            "outcomes": dict(self.outcomes),
+            "codes": dict(self.codes),
+            "samples": self.samples,
+        }
+
+
+def classify(response: httpx.Response, expected: int, conflict_ok: bool) -> tuple[str, str]:
+    """(outcome, status and error code): ok, 409 (expected here), 5xx or other."""
+    status = response.status_code
+    code = f"{status} {error_code(response) or ''}".strip()
+    if status == expected:
+        return "ok", code
+    if status == 409 and conflict_ok:
+        return "409", code
+    if status >= 500:
+        return "5xx", code
+    return "other", code
+
+
+class Load:
+    """The operations of the mix and what they saw."""
+
+    def __init__(self, plan: dict[str, Any], client: httpx.AsyncClient) -> None:
+        self.plan = plan
+        self.client = client
+        self.base = plan["base_url"]
+        self.tallies: dict[str, Tally] = defaultdict(Tally)
+        self.bookings: list[dict[str, Any]] = []
+        self.cancels: list[dict[str, Any]] = []
+        self.cancellable: list[dict[str, Any]] = []
+        self.live: asyncio.Queue[tuple[str, str, str]] = asyncio.Queue()
+        for meeting in plan.get("live", []):
+            for side in ("buyer", "exhibitor"):
+                self.live.put_nowait((meeting["meeting_id"], side, meeting[side]))
+        slots = plan.get("slots", [])
+        self.hot = [
+            (booth["id"], start)
+            for booth in plan.get("booths", [])[-HOT_BOOTHS:]
+            for start in slots[:HOT_SLOTS]
+        ]
+
+    async def timed(
+        self,
+        kind: str,
+        send: Callable[[], Awaitable[httpx.Response]],
+        expected: int = 200,
+        conflict_ok: bool = False,
+    ) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response = await send()
+        except httpx.TimeoutException as exc:
+            self.tallies[kind].record("timeout", type(exc).__name__, 0.0, type(exc).__name__)
+            return None
+        except httpx.HTTPError as exc:
+            name = type(exc).__name__
+            self.tallies[kind].record("other", name, 0.0, f"{name}: {str(exc)[:BODY_CHARS]}")
+            return None
+        seconds = time.perf_counter() - started
+        outcome, code = classify(response, expected, conflict_ok)
+        sample = f"{code} {response.request.url.path}: {response.text[:BODY_CHARS]}"
+        self.tallies[kind].record(outcome, code, seconds, sample)
+        return response
+
+    def reader(self, rng: random.Random) -> dict[str, str]:
+        """Half the readers are signed-in buyers (their language), half anonymous (?lang=)."""
+        if rng.random() < 0.5:
+            return {"Cookie": f"kk_session={rng.choice(self.plan['buyers'])['token']}"}
+        return {}
+
+    def directory_query(self, rng: random.Random, html: bool) -> str:
+        query = dict(rng.choice(QUERIES))
+        roll = rng.random()
+        if roll < 0.2:
+            query["category"] = rng.choice(CATEGORY_FILTERS)
+        elif roll < 0.35:
+            query["market"] = rng.choice(MARKET_FILTERS)
+        elif roll < 0.5:
+            query["language"] = rng.choice(UI_LANGUAGES)
+        if rng.random() < 0.3:
+            query["sort"] = rng.choice(["newest", "products"])
+        if rng.random() < 0.3:
+            query["page"] = str(rng.randint(2, 3))
+        if html:
+            query["lang"] = rng.choice(UI_LANGUAGES)
+        return urlencode(query)
+
+    # --- the operations --------------------------------------------------------------------
+
+    async def directory_api(self, rng: random.Random) -> None:
+        url = f"{self.base}/api/fairs/{SLUG}/booths?{self.directory_query(rng, False)}"
+        headers = self.reader(rng)
+        await self.timed("directory API", lambda: self.client.get(url, headers=headers))
+
+    async def directory_page(self, rng: random.Random) -> None:
+        url = f"{self.base}/fairs/{SLUG}/booths?{self.directory_query(rng, True)}"
+        headers = self.reader(rng)
+        await self.timed("directory page", lambda: self.client.get(url, headers=headers))
+
+    async def booth_page(self, rng: random.Random) -> None:
+        booth = rng.choice(self.plan["booths"])["id"]
+        url = f"{self.base}/booths/{booth}?lang={rng.choice(UI_LANGUAGES)}"
+        headers = self.reader(rng)
+        await self.timed("booth page", lambda: self.client.get(url, headers=headers))
+
+    async def booth_api(self, rng: random.Random) -> None:
+        url = f"{self.base}/api/booths/{rng.choice(self.plan['booths'])['id']}"
+        headers = self.reader(rng)
+        await self.timed("booth API", lambda: self.client.get(url, headers=headers))
+
+    async def slots(self, rng: random.Random) -> None:
+        buyer = rng.choice(self.plan["buyers"])
+        booth = rng.choice(self.plan["booths"])["id"]
+        url = f"{self.base}/api/booths/{booth}/slots?{urlencode({'tz': buyer['timezone']})}"
+        headers = {"Cookie": f"kk_session={buyer['token']}"}
+        await self.timed("slots", lambda: self.client.get(url, headers=headers))
+
+    async def book(self, rng: random.Random) -> None:
+        buyer = rng.choice(self.plan["buyers"])
+        hot = rng.random() < HOT_SHARE
+        if hot:
+            booth_id, start = rng.choice(self.hot)
+        else:
+            booth_id, start = rng.choice(self.plan["booths"])["id"], rng.choice(self.plan["slots"])
+        body = {"booth_id": booth_id, "start": start}
+        headers = {"Cookie": f"kk_session={buyer['token']}"}
+        response = await self.timed(
+            "book",
+            lambda: self.client.post(f"{self.base}/api/meetings", json=body, headers=headers),
+            expected=201,
+            conflict_ok=True,
+        )
+        record: dict[str, Any] = {
+            "buyer_id": buyer["id"],
+            "booth_id": booth_id,
+            "start": start,
+            "hot": hot,
+            "status": None if response is None else response.status_code,
+            "id": None,
+        }
+        if response is not None and response.status_code == 201:
+            record["id"] = response.json()["id"]
+            self.cancellable.append({**record, "buyer_token": buyer["token"]})
+        self.bookings.append(record)
+
+    async def cancel(self, rng: random.Random) -> None:
+        if not self.cancellable:
+            await self.book(rng)
+            return
+        meeting = self.cancellable.pop(rng.randrange(len(self.cancellable)))
+        by_exhibitor = rng.random() < EXHIBITOR_CANCELS
+        owner = self.plan["owners"][meeting["booth_id"]]
+        token = owner if by_exhibitor else meeting["buyer_token"]
+        url = f"{self.base}/api/meetings/{meeting['id']}/cancel"
+        headers = {"Cookie": f"kk_session={token}"}
+        body = {"reason": "Load test: plans changed."}
+        response = await self.timed(
+            "cancel", lambda: self.client.post(url, json=body, headers=headers)
+        )
+        self.cancels.append(
+            {
+                "id": meeting["id"],
+                "by": "exhibitor" if by_exhibitor else "buyer",
+                "status": None if response is None else response.status_code,
+            }
+        )
+
+    async def join(self, rng: random.Random) -> None:
+        meeting_id, side, token = await self.live.get()  # never the same person twice at once
+        try:
+            url = f"{self.base}/api/meetings/{meeting_id}/join"
+            headers = {"Cookie": f"kk_session={token}"}
+            response = await self.timed(
+                "join API", lambda: self.client.post(url, json={}, headers=headers)
+            )
+            if response is None or response.status_code != 200:
+                return
+            grant = response.json()
+            await self.signal(grant["ws_url"], {"type": "join", "token": grant["token"]})
+        finally:
+            self.live.put_nowait((meeting_id, side, token))
+
+    async def signal(self, ws_url: str, join: dict[str, Any], kind: str = "signaling") -> None:
+        """Connect, join, ping, leave; ok when ``joined`` and ``pong`` came and it closed."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed, WebSocketException
+
+        tally = self.tallies[kind]
+        started = time.perf_counter()
+        step = "connect"
+        try:
+            async with asyncio.timeout(WS_TIMEOUT_SECONDS):
+                async with connect(ws_url, compression=None, open_timeout=None) as ws:
+                    step = "joined"
+                    await ws.send(json.dumps(join))
+                    await wait_for_frame(ws, "joined")
+                    step = "pong"
+                    await ws.send('{"type":"ping"}')
+                    await wait_for_frame(ws, "pong")
+                    step = "close"
+                    await ws.send('{"type":"leave"}')
+                    with contextlib.suppress(ConnectionClosed):
+                        while True:
+                            await ws.recv()
+                    code = ws.close_code
+        except TimeoutError:
+            tally.record("timeout", f"timeout at {step}", 0.0, f"timeout waiting for {step}")
+            return
+        except (ConnectionClosed, WebSocketException, OSError, RuntimeError) as exc:
+            name = f"{type(exc).__name__} at {step}"
+            tally.record("other", name, 0.0, f"{name}: {str(exc)[:BODY_CHARS]}")
+            return
+        seconds = time.perf_counter() - started
+        if code == 1000:
+            tally.record("ok", "1000", seconds)
+        else:
+            tally.record("other", f"close {code}", seconds, f"closed with {code}")
+
+    async def baseline_json(self, rng: random.Random) -> None:
+        url = f"{self.base}/api/constant"
+        await self.timed(BASELINE_KINDS[0], lambda: self.client.get(url))
+
+    async def baseline_ws(self, rng: random.Random) -> None:
+        ws_url = self.base.replace("http://", "ws://") + "/ws"
+        await self.signal(ws_url, {"type": "join", "token": "x" * 200}, BASELINE_KINDS[1])
+
+
+async def wait_for_frame(ws: Any, kind: str) -> dict[str, Any]:
+    """The next frame of ``kind``; room news and the server's pings are passed over."""
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame.get("type") == kind:
+            return frame
+        if frame.get("type") == "error":
+            raise RuntimeError(f"error frame while waiting for {kind}: {frame}")
+
+
+def operations(load: Load, baseline: bool) -> dict[str, tuple[Callable[[random.Random], Any], int]]:
+    if baseline:
+        http_weight = sum(w for kind, w in MIX.items() if kind != "join")
+        return {
+            "json": (load.baseline_json, http_weight),
+            "ws": (load.baseline_ws, MIX["join"]),
+        }
+    return {
+        "directory API": (load.directory_api, MIX["directory API"]),
+        "directory page": (load.directory_page, MIX["directory page"]),
+        "booth page": (load.booth_page, MIX["booth page"]),
+        "booth API": (load.booth_api, MIX["booth API"]),
+        "slots": (load.slots, MIX["slots"]),
+        "book": (load.book, MIX["book"]),
+        "cancel": (load.cancel, MIX["cancel"]),
+        "join": (load.join, MIX["join"]),
+    }
+
+
+async def client_run(plan: dict[str, Any]) -> dict[str, Any]:
+    concurrency = plan["concurrency"]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        limits=limits,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+        cookies=http.cookiejar.CookieJar(policy=NoCookies()),
+    ) as client:
+        load = Load(plan, client)
+        ops = operations(load, plan["baseline"])
+        names = list(ops)
+        weights = [weight for _, weight in ops.values()]
+        if not plan["baseline"]:
+            # Warm-up, not counted: one read of each kind opens connections and fills caches.
+            warm = Load(plan, client)
+            rng = random.Random(0)  # noqa: S311
+            for op in (warm.directory_api, warm.directory_page, warm.booth_page, warm.booth_api):
+                await op(rng)
+        issued = 0
+        deadline = time.perf_counter() + plan["seconds"]
+
+        async def worker(number: int) -> None:
+            nonlocal issued
+            rng = random.Random(number)  # noqa: S311 (a repeatable mix, not secrets)
+            while time.perf_counter() < deadline and issued < plan["max_requests"]:
+                issued += 1
+                await ops[rng.choices(names, weights)[0]][0](rng)
+
+        server_before = process_cpu_seconds(plan["server_pid"])
+        worker_before = process_cpu_seconds(plan["worker_pid"]) if plan["worker_pid"] else None
+        client_before = time.process_time()
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        seconds = time.perf_counter() - started
+        client_cpu = time.process_time() - client_before
+        server_after = process_cpu_seconds(plan["server_pid"])
+        worker_after = process_cpu_seconds(plan["worker_pid"]) if plan["worker_pid"] else None
+
+    def spent(before: float | None, after: float | None) -> float | None:
+        return None if before is None or after is None else after - before
+
+    return {
+        "seconds": seconds,
+        "operations": issued,
+        "client_cpu": client_cpu,
+        "server_cpu": spent(server_before, server_after),
+        "worker_cpu": spent(worker_before, worker_after),
+        "tallies": {kind: tally.as_json() for kind, tally in load.tallies.items()},
+        "bookings": load.bookings,
+        "cancels": load.cancels,
+    }
+
+
+def client_main(plan_file: str) -> None:
+    plan = json.loads(Path(plan_file).read_text())
+    json.dump(asyncio.run(client_run(plan)), sys.stdout)
+
+
+async def run_client(plan: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    name = "baseline" if plan["baseline"] else "ours"
+    return await client_process(SCRIPT, plan, tmp / f"plan-{name}.json")
+
+
+# --- the baseline server (a child process: ``--serve-baseline``) -------------------------------
+
+
+def serve_baseline(args: argparse.Namespace) -> None:
+    """A bare Starlette app: a constant JSON, and a WebSocket that answers join, ping and leave
+    without checking anything; uvicorn with the app's WebSocket implementation."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, PlainTextResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+
+    async def constant(request: Any) -> JSONResponse:
+        return JSONResponse(BASELINE_BODY)
+
+    async def health(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("ok\n")
+
+    async def room(ws: WebSocket) -> None:
+        await ws.accept()
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                frame = json.loads(await ws.receive_text())
+                if frame["type"] == "join":
+                    await ws.send_text(
+                        '{"type":"joined","peer_id":"p","peers":[],"ping_interval":15}'
+                    )
+                elif frame["type"] == "ping":
+                    await ws.send_text('{"type":"pong"}')
+                elif frame["type"] == "leave":
+                    await ws.close(1000, "left")
+                    return
+
+    app = Starlette(
+        routes=[
+            Route("/api/constant", constant),
+            Route("/healthz", health),
+            WebSocketRoute("/ws", room),
+        ]
+    )
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=args.port, ws="websockets-sansio", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    parent, deadline = os.getppid(), time.monotonic() + args.lifetime
+
+    def watchdog() -> None:
+        # Never outlive the benchmark: stop when the parent is gone or the time is up.
+        while os.getppid() == parent and time.monotonic() < deadline:
+            time.sleep(0.5)
+        server.should_exit = True
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    server.run()
+
+
+# --- our server, the worker, the database, Redis -----------------------------------------------
+
+
+def app_env(database_url: str, redis_url: str, tmp: Path, port: int) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FAIR_")}
+    return env | {
+        "FAIR_ENV": "development",
+        "FAIR_DATABASE_URL": database_url,
+        "FAIR_REDIS_URL": redis_url,
+        "FAIR_INPROCESS_JOBS": "1",  # the outbox relay runs in the app process
+        "FAIR_BASE_URL": f"http://127.0.0.1:{port}",
+        "FAIR_MEDIA_DIR": str(tmp / "media"),
+        "FAIR_MAIL_DIR": str(tmp / "mail"),
+    }
+
+
+@contextlib.asynccontextmanager
+async def stopping(proc: asyncio.subprocess.Process) -> AsyncIterator[None]:
+    """SIGTERM (then SIGKILL) ``proc`` at the end, as child_server does for servers."""
+    try:
+        yield
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), STOP_SECONDS)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def fair_processes(
+    database_url: str, redis_url: str, tmp: Path
+) -> AsyncIterator[tuple[str, int, int]]:
+    """``fair serve`` and ``fair worker`` (as ``python -m fair.cli ...``), their output in
+    ``tmp``; yields (base URL, server pid, worker pid) once the worker has registered with
+    Redis and /healthz answers 200 (database and Redis up). Like child_server, but with the
+    server's stdout (its access log) kept out of the report."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = app_env(database_url, redis_url, tmp, port)
+    cli = [sys.executable, "-m", "fair.cli"]
+    with (
+        (tmp / "worker.log").open("wb") as worker_log,
+        (tmp / "serve.log").open("wb") as serve_log,
+    ):
+        worker = await asyncio.create_subprocess_exec(
+            *cli, "worker", env=env, cwd=ROOT, stdout=worker_log, stderr=worker_log
+        )
+        async with stopping(worker):
+            await worker_ready(redis_url, worker)
+            server = await asyncio.create_subprocess_exec(
+                *cli, "serve", "--host", "127.0.0.1", "--port", str(port),
+                env=env, cwd=ROOT, stdout=serve_log, stderr=serve_log,
+            )  # fmt: skip
+            async with stopping(server):
+                await server_ready(base_url, server)
+                yield base_url, server.pid, worker.pid
+
+
+async def server_ready(base_url: str, server: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while True:
+            if server.returncode is not None:
+                raise RuntimeError(f"fair serve exited with {server.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(base_url + "/healthz")).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fair serve did not answer within {READY_SECONDS}s")
+            await asyncio.sleep(0.1)
+
+
+async def worker_ready(redis_url: str, worker: asyncio.subprocess.Process) -> None:
+    """arq writes its health-check key when its loop starts."""
+    from redis.asyncio import Redis
+
+    from fair.config import Settings
+
+    key = f"{Settings().arq_queue}:health-check"
+    redis = Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while not await redis.exists(key):
+            if worker.returncode is not None:
+                raise RuntimeError(f"fair worker exited with {worker.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"fair worker did not start within {READY_SECONDS}s")
+            await asyncio.sleep(0.2)
+    finally:
+        await redis.aclose()
+
+
+@contextlib.asynccontextmanager
+async def redis_db(url: str) -> AsyncIterator[int]:
+    """The Redis database of ``url``, flushed before and after (that one only); yields the
+    number of keys it held before."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        before = int(await redis.dbsize())
+        await redis.flushdb()
+        yield before
+    finally:
+        await redis.flushdb()
+        await redis.aclose()
+
+
+# --- the drain and the check -------------------------------------------------------------------
+
+PENDING_SQL = """
+SELECT
+  count(*) FILTER (WHERE dispatched_at IS NULL),
+  count(*) FILTER (WHERE dispatched_at IS NOT NULL AND job = 'send_meeting_mail'
+                   AND NOT EXISTS (SELECT 1 FROM job_runs j WHERE j.key = o.key))
+FROM outbox o WHERE available_at <= now()
+"""
+
+
+@dataclass
+class Drain:
+    waiting_relay: int = 0  # due outbox rows not yet handed to arq, when the load stopped
+    waiting_worker: int = 0  # handed to arq, not yet run
+    seconds: float = 0.0
+    done: bool = False
+
+
+async def drain(url: str, deadline_seconds: float) -> Drain:
+    """Wait until every due outbox row is handed to arq and every mail job has run."""
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+    result = Drain()
+    try:
+        started = time.perf_counter()
+        first = True
+        while True:
+            relay, worker = await conn.fetchrow(PENDING_SQL)
+            if first:
+                result.waiting_relay, result.waiting_worker, first = relay, worker, False
+            if relay == 0 and worker == 0:
+                result.done = True
+                break
+            if time.perf_counter() - started > deadline_seconds:
+                break
+            await asyncio.sleep(0.25)
+        result.seconds = time.perf_counter() - started
+    finally:
+        await conn.close()
+    return result
+
+
+@dataclass
+class Check:
+    label: str
+    ok: bool
+    detail: str
+    strict: bool = True  # False: a rule the database does not enforce; reported, not failed
+
+
+def mail_key(meeting_id: str, sequence: int, event: str, user_id: str) -> str:
+    return f"meeting-mail:{meeting_id}:{sequence}:{event}:{user_id}"
+
+
+def mail_file(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:40] + ".eml"
+
+
+def outbox_keys(meeting: Any, owner: str) -> dict[str, str]:
+    """The outbox rows one booked meeting (and its cancel) must have made: key → job."""
+    people = (meeting["buyer_id"], owner)
+    keys = {mail_key(meeting["id"], 0, "booked", p): "send_meeting_mail" for p in people}
+    for kind in ("day", "soon"):
+        for p in people:
+            keys[f"meeting-reminder:{meeting['id']}:0:{kind}:{p}"] = "send_meeting_reminder"
+    keys[f"attendance:{meeting['id']}:0"] = "decide_attendance"
+    if meeting["status"] == "cancelled":
+        for p in people:
+            keys[mail_key(meeting["id"], meeting["sequence"], "cancelled", p)] = "send_meeting_mail"
+    return keys
+
+
+def overlaps(rows: list[Any], group: str, pad: timedelta) -> int:
+    """Pairs of rows of the same ``group`` whose times (end + ``pad``) overlap."""
+    by_group: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_group[row[group]].append(row)
+    found = 0
+    for items in by_group.values():
+        items.sort(key=lambda r: r["starts_at"])
+        for i, a in enumerate(items):
+            for b in items[i + 1 :]:
+                if b["starts_at"] >= a["ends_at"] + pad:
+                    break
+                found += 1
+    return found
+
+
+async def arq_results(redis_url: str, keys: list[str]) -> dict[str, Any]:
+    from arq.connections import ArqRedis
+    from arq.jobs import Job
+
+    from fair.config import Settings
+
+    queue = Settings().arq_queue
+    redis = ArqRedis.from_url(redis_url)
+    try:
+        results = {}
+        for key in keys:
+            results[key] = await Job(key, redis, _queue_name=queue).result_info()
+        queued = int(await redis.zcard(queue))
+        in_progress = len(await redis.keys("arq:in-progress:*"))
+        retries = len(await redis.keys("arq:retry:*"))
+    finally:
+        await redis.aclose()
+    return {"results": results, "queued": queued, "in_progress": in_progress, "retries": retries}
+
+
+def read_mail_dir(
+    mail_dir: Path, current: list[str], superseded: list[str], emails: dict[str, str]
+) -> dict[str, Any]:
+    """The mail folder against the mail keys: one ``.eml`` per key of a meeting's current
+    SEQUENCE, named by the key's hash, its Message-ID made from the key, addressed to the
+    key's recipient; a key of an older SEQUENCE may have its file or not (meetings/jobs.py
+    skips a mail that a later change of its meeting superseded before it ran)."""
+    from fair.config import Settings
+    from fair.mail import message_id
+
+    settings = Settings()
+    files = {p.name for p in mail_dir.glob("*.eml")} if mail_dir.exists() else set()
+    wanted = {mail_file(k): k for k in current}
+    optional = {mail_file(k): k for k in superseded}
+    wrong = 0
+    for name in (set(wanted) | set(optional)) & files:
+        key = wanted.get(name) or optional[name]
+        message = email.message_from_bytes((mail_dir / name).read_bytes())
+        recipient = emails.get(key.rsplit(":", 1)[1])
+        if message["Message-ID"] != message_id(key, settings) or message["To"] != recipient:
+            wrong += 1
+    return {
+        "files": len(files),
+        "missing": len(set(wanted) - files),
+        "missing keys": sorted(wanted[name] for name in set(wanted) - files),
+        "unexpected": len(files - set(wanted) - set(optional)),
+        "wrong headers": wrong,
+        "half-written": len(list(mail_dir.glob("*.tmp"))) if mail_dir.exists() else 0,
+        "superseded sent": len(set(optional) & files),
+    }
+
+
+def missing_by_event(keys: list[str]) -> str:
+    """Which mails are missing, by event, with an example key."""
+    if not keys:
+        return ""
+    events = Counter(key.split(":")[3] for key in keys)
+    listed = ", ".join(f"{event} × {n}" for event, n in events.most_common())
+    return f" (missing: {listed}; e.g. `{keys[0]}`)"
+
+
+async def integrity(
+    url: str, redis_url: str, seeded: Seeded, raw: dict[str, Any], mail_dir: Path
+) -> list[Check]:
+    import asyncpg
+
+    conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+    try:
+        meetings = [
+            dict(r)
+            for r in await conn.fetch(
+                "SELECT id, booth_id, buyer_id, starts_at, ends_at, status, sequence"
+                " FROM meetings WHERE NOT (id = ANY($1::text[]))",
+                seeded.live_ids,
+            )
+        ]
+        active_all = [
+            dict(r)
+            for r in await conn.fetch(
+                "SELECT id, booth_id, buyer_id, starts_at, ends_at FROM meetings"
+                " WHERE status IN ('confirmed', 'requested')"
+            )
+        ]
+        holds = Counter(
+            {
+                (r["meeting_id"], r["kind"]): r["n"]
+                for r in await conn.fetch(
+                    "SELECT meeting_id, split_part(resource, ':', 1) AS kind, count(*) AS n"
+                    " FROM meeting_holds GROUP BY 1, 2"
+                )
+            }
+        )
+        outbox = {r["key"]: r["job"] for r in await conn.fetch("SELECT key, job FROM outbox")}
+        runs = {r["key"] for r in await conn.fetch("SELECT key FROM job_runs")}
+        emails = {r["id"]: r["email"] for r in await conn.fetch("SELECT id, email FROM users")}
+        owners = {
+            r["id"]: r["owner_id"] for r in await conn.fetch("SELECT id, owner_id FROM booths")
+        }
+    finally:
+        await conn.close()
+
+    checks: list[Check] = []
+    by_id = {m["id"]: m for m in meetings}
+    bookings = raw["bookings"]
+    won = {b["id"]: b for b in bookings if b["status"] == 201}
+    unknown = [b for b in bookings if b["status"] is None or b["status"] >= 500]
+    refused = [b for b in bookings if b["status"] is not None and 400 <= b["status"] < 500]
+
+    # Bookings: the client's 201s are in the database once, as answered; nothing else is.
+    def same(b: dict[str, Any], m: dict[str, Any]) -> bool:
+        return (
+            m["booth_id"] == b["booth_id"]
+            and m["buyer_id"] == b["buyer_id"]
+            and m["starts_at"] == datetime.fromisoformat(b["start"]).astimezone(UTC)
+        )
+
+    missing = [i for i in won if i not in by_id]
+    wrong = [i for i, b in won.items() if i in by_id and not same(b, by_id[i])]
+    checks.append(
+        Check(
+            "every booking answered 201 is in the database, as answered",
+            not missing and not wrong and len(won) == sum(b["status"] == 201 for b in bookings),
+            f"{len(won):,} answered 201; missing {len(missing)}, different {len(wrong)}",
+        )
+    )
+    extra = [m for i, m in by_id.items() if i not in won]
+    explained = [m for m in extra if any(same(b, m) for b in unknown)]
+    unexplained = [m for m in extra if m not in explained]
+    refused_present = [
+        m for m in unexplained if any(same(b, m) for b in refused)
+    ]  # a 409 whose booking is there anyway
+    checks.append(
+        Check(
+            "no meeting in the database that the client was refused or never asked for",
+            not unexplained,
+            f"{len(by_id):,} meetings made by the load; {len(extra)} not answered 201 "
+            f"({len(explained)} of them from requests whose answer never came, "
+            f"{len(refused_present)} matching a 4xx answer); {len(refused):,} refused, "
+            f"{len(unknown)} unanswered",
+        )
+    )
+
+    # Overlaps among all active meetings (the live ones included).
+    pad = timedelta(minutes=BUFFER_MINUTES)
+    booth_pairs = overlaps(active_all, "booth_id", pad)
+    buyer_pairs = overlaps(active_all, "buyer_id", timedelta(0))
+    distinct = len({(m["booth_id"], m["starts_at"]) for m in active_all})
+    checks.append(
+        Check(
+            "no double booking: no two active meetings of a booth overlap (buffer included), "
+            "nor two of a buyer",
+            booth_pairs == 0 and buyer_pairs == 0 and distinct == len(active_all),
+            f"{len(active_all):,} active meetings, {distinct:,} distinct (booth, start); "
+            f"overlapping pairs: booth {booth_pairs}, buyer {buyer_pairs}",
+        )
+    )
+
+    # The booth's cap per buyer is checked before the insert, not held by the database.
+    per_buyer = Counter((m["booth_id"], m["buyer_id"]) for m in active_all)
+    over = {pair: n for pair, n in per_buyer.items() if n > MAX_PER_BUYER}
+    checks.append(
+        Check(
+            f"at most {MAX_PER_BUYER} active meetings per buyer and booth (max_per_buyer)",
+            not over,
+            f"{len(per_buyer):,} (buyer, booth) pairs; over the cap {len(over)}"
+            + (f" (up to {max(over.values())})" if over else ""),
+            strict=False,
+        )
+    )
+
+    # Cancels.
+    cancels = raw["cancels"]
+    cancelled_ok = {c["id"] for c in cancels if c["status"] == 200}
+    cancel_unknown = {c["id"] for c in cancels if c["status"] is None or c["status"] >= 500}
+    in_db_cancelled = {i for i, m in by_id.items() if m["status"] == "cancelled"}
+    not_cancelled = cancelled_ok - in_db_cancelled
+    cancelled_unasked = in_db_cancelled - cancelled_ok - cancel_unknown
+    bad_sequence = [i for i in in_db_cancelled if by_id[i]["sequence"] != 1]
+    checks.append(
+        Check(
+            "every cancel answered 200 is cancelled in the database (SEQUENCE 1), nothing else",
+            not not_cancelled and not cancelled_unasked and not bad_sequence,
+            f"{len(cancels):,} cancels, {len(cancelled_ok):,} answered 200; not cancelled "
+            f"{len(not_cancelled)}, cancelled without a 200 {len(cancelled_unasked)} "
+            f"({len(cancel_unknown & in_db_cancelled)} unanswered), bad SEQUENCE "
+            f"{len(bad_sequence)}",
+        )
+    )
+    statuses = Counter(m["status"] for m in meetings)
+    checks.append(
+        Check(
+            "meetings made by the load are confirmed or cancelled",
+            set(statuses) <= {"confirmed", "cancelled"},
+            ", ".join(f"{s} {n:,}" for s, n in sorted(statuses.items())),
+        )
+    )
+
+    # Holds.
+    active_ids = {m["id"] for m in active_all}
+    bad_holds = [
+        i
+        for i in active_ids
+        if holds[(i, "booth")] != BOOTH_CELLS or holds[(i, "user")] != BUYER_CELLS
+    ]
+    stray = {i for i, _ in holds if i not in active_ids}
+    checks.append(
+        Check(
+            f"holds: {BOOTH_CELLS} booth and {BUYER_CELLS} buyer cells per active meeting, "
+            "none for others",
+            not bad_holds and not stray,
+            f"{sum(holds.values()):,} cells; active meetings with wrong holds {len(bad_holds)}, "
+            f"meetings holding cells while not active {len(stray)}",
+        )
+    )
+
+    # The outbox: exactly the rows the mail rules make.
+    expected: dict[str, str] = {}
+    for m in meetings:
+        expected |= outbox_keys(m, owners[m["booth_id"]])
+    missing_rows = set(expected) - set(outbox)
+    extra_rows = set(outbox) - set(expected)
+    wrong_job = [k for k in set(expected) & set(outbox) if expected[k] != outbox[k]]
+    jobs = Counter(expected.values())
+    checks.append(
+        Check(
+            "outbox: per booking 2 booked mails + 4 reminders + 1 attendance decision, per "
+            "cancel 2 cancelled mails, nothing else",
+            not missing_rows and not extra_rows and not wrong_job,
+            f"{len(outbox):,} rows ({', '.join(f'{j} {n:,}' for j, n in sorted(jobs.items()))});"
+            f" missing {len(missing_rows)}, unexpected {len(extra_rows)}, wrong job "
+            f"{len(wrong_job)}",
+        )
+    )
+
+    # Mails: one job_runs row, one file, one arq result (first try, effect) per key.
+    mail_keys = sorted(k for k, j in expected.items() if j == "send_meeting_mail")
+    not_run = [k for k in mail_keys if k not in runs]
+    other_runs = runs - set(mail_keys)
+    sequences = {m["id"]: m["sequence"] for m in meetings}
+    current = [k for k in mail_keys if int(k.split(":")[2]) == sequences[k.split(":")[1]]]
+    superseded = sorted(set(mail_keys) - set(current))
+    mails = read_mail_dir(mail_dir, current, superseded, emails)
+    checks.append(
+        Check(
+            "every mail job ran once: one job_runs row per key, none for other keys",
+            not not_run and not other_runs,
+            f"{len(mail_keys):,} mail keys; without a job_runs row {len(not_run)}; job_runs "
+            f"rows for other keys {len(other_runs)}",
+        )
+    )
+    checks.append(
+        Check(
+            "one .eml per mail key of a meeting's current SEQUENCE (Message-ID from the key, "
+            "To the recipient); for an older SEQUENCE one or none; no other file",
+            not any(mails[k] for k in ("missing", "unexpected", "wrong headers", "half-written")),
+            f"{mails['files']:,} files for {len(current):,} current keys and "
+            f"{len(superseded):,} superseded ones ({mails['superseded sent']:,} of these sent "
+            "before the meeting changed, the others skipped); "
+            + ", ".join(f"{k} {mails[k]}" for k in ("missing", "unexpected", "wrong headers"))
+            + f", half-written {mails['half-written']}"
+            + missing_by_event(mails["missing keys"]),
+        )
+    )
+    arq = await arq_results(redis_url, mail_keys)
+    results = arq["results"]
+    no_result = [k for k, r in results.items() if r is None]
+    failed = [k for k, r in results.items() if r is not None and not r.success]
+    skipped = [
+        k for k, r in results.items() if r is not None and r.success and r.result is not True
+    ]
+    retried = [k for k, r in results.items() if r is not None and r.job_try != 1]
+    checks.append(
+        Check(
+            "arq ran each mail job once: a result per key, on the first try, with its effect "
+            "(True), none queued, in progress or retrying",
+            not (no_result or failed or skipped or retried)
+            and arq["queued"] == 0
+            and arq["in_progress"] == 0
+            and arq["retries"] == 0,
+            f"{len(results):,} keys: no result {len(no_result)}, failed {len(failed)}, ran "
+            f"without effect (already done) {len(skipped)}, tried more than once "
+            f"{len(retried)}; queued {arq['queued']}, in progress {arq['in_progress']}, "
+            f"retry markers {arq['retries']}",
+        )
+    )
+    return checks
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def cpu_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+@dataclass
+class Phase:
+    label: str
+    raw: dict[str, Any]
+    load: list[float]  # one-minute load average sampled each second
+    machine_busy: float  # share of both cores busy (all processes)
+
+
+async def measured(label: str, plan: dict[str, Any], tmp: Path) -> Phase:
+    samples: list[float] = [os.getloadavg()[0]]
+    busy_before = cpu_busy()
+
+    async def sample() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            samples.append(os.getloadavg()[0])
+
+    sampler = asyncio.create_task(sample())
+    try:
+        raw = await run_client(plan, tmp)
+    finally:
+        sampler.cancel()
+    busy_after = cpu_busy()
+    samples.append(os.getloadavg()[0])
+    busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
+    return Phase(label, raw, samples, busy)
+
+
+@dataclass
+class Run:
+    seeded: Seeded
+    baseline: Phase
+    ours: Phase
+    drain: Drain
+    checks: list[Check]
+    serve_log: list[str]
+    worker_log: list[str]
+    redis_keys_before: int
+    postgres_version: str = ""
+
+
+def log_problems(path: Path) -> list[str]:
+    """Lines of a log that tell of a problem: a traceback, an error, a 5xx in the access log,
+    an arq job that failed (``12.34s ! job failed``) or was retried (``↻``)."""
+    if not path.exists():
+        return []
+    lines = path.read_text(errors="replace").splitlines()
+    problem = re.compile(r"Traceback|ERROR|Exception|HTTP/1\.1\" 5\d\d|\d+\.\d+s ! |↻")
+    return [line for line in lines if problem.search(line)]
+
+
+async def run(args: argparse.Namespace) -> Run:
+    from booking import postgres_version
+
+    with tempfile.TemporaryDirectory(prefix="kk_bench_load_") as tmp_name:
+        tmp = Path(tmp_name)
+        async with (
+            throwaway_database(args.postgres, DATABASE, args.keep_db) as url,
+            redis_db(args.redis) as keys_before,
+        ):
+            version = await postgres_version(url)
+            seeded = await seed(url, args)
+            common = {
+                "concurrency": args.concurrency,
+                "seconds": args.seconds,
+                "max_requests": args.max_requests,
+            }
+            port = free_port()
+            command = [
+                sys.executable, str(SCRIPT), "--serve-baseline", "--port", str(port),
+                "--lifetime", str(args.seconds + 120),
+            ]  # fmt: skip
+            async with child_server(command, port, ready_path="/healthz", name="baseline") as (
+                base_url,
+                pid,
+            ):
+                plan = {"baseline": True, "base_url": base_url, "server_pid": pid}
+                baseline = await measured("baseline", {**plan, "worker_pid": None, **common}, tmp)
+            async with fair_processes(url, args.redis, tmp) as (base_url, pid, worker_pid):
+                plan = {
+                    "baseline": False,
+                    "base_url": base_url,
+                    "server_pid": pid,
+                    "worker_pid": worker_pid,
+                    "booths": [{"id": b["id"]} for b in seeded.booths],
+                    "owners": {b["id"]: b["token"] for b in seeded.booths},
+                    "buyers": seeded.buyers,
+                    "live": seeded.live,
+                    "slots": bookable_slots(date.fromisoformat(seeded.today)),
+                    **common,
+                }
+                ours = await measured("ours", plan, tmp)
+                drained = await drain(url, args.drain_seconds)
+            checks = await integrity(url, args.redis, seeded, ours.raw, tmp / "mail")
+            if not drained.done:
+                checks.insert(
+                    0,
+                    Check(
+                        "the outbox drained before the deadline",
+                        False,
+                        f"still pending after {args.drain_seconds:g} s",
+                    ),
+                )
+            serve_log = log_problems(tmp / "serve.log")
+            worker_log = log_problems(tmp / "worker.log")
+    return Run(seeded, baseline, ours, drained, checks, serve_log, worker_log, keys_before, version)
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def tally_result(label: str, tally: dict[str, Any], seconds: float) -> Result:
+    count = sum(tally["outcomes"].values())
+    errors = count - tally["outcomes"].get("ok", 0) - tally["outcomes"].get("409", 0)
+    return Result(label, "", 0, count, errors, seconds, tally["latencies"], None, 0.0)
+
+
+def merged(tallies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    outcomes: Counter[str] = Counter()
+    latencies: list[float] = []
+    for tally in tallies.values():
+        outcomes.update(tally["outcomes"])
+        latencies += tally["latencies"]
+    return {"outcomes": outcomes, "latencies": latencies}
+
+
+def table(phases: list[tuple[Phase, list[str]]]) -> str:
+    lines = [
+        "| run | operation | requests | req/s | p50 ms | p99 ms | 2xx | 409 (expected) "
+        "| 5xx | timeouts | other errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for phase, kinds in phases:
+        raw, seconds = phase.raw, phase.raw["seconds"]
+        tallies = raw["tallies"]
+        rows = [(k, tallies[k]) for k in kinds if k in tallies]
+        rows.append(("**all**", merged(tallies)))
+        for kind, tally in rows:
+            r = tally_result(kind, tally, seconds)
+            o = tally["outcomes"]
+            lines.append(
+                f"| {phase.label} | {kind} | {r.requests:,} | {r.rps:,.1f} "
+                f"| {r.percentile_ms(50):,.1f} | {r.percentile_ms(99):,.1f} "
+                f"| {o.get('ok', 0):,} | {o.get('409', 0):,} | {o.get('5xx', 0):,} "
+                f"| {o.get('timeout', 0):,} | {o.get('other', 0):,} |"
+            )
+    return "\n".join(lines)
+
+
+def cpu_line(phase: Phase) -> str:
+    raw = phase.raw
+    requests = sum(sum(t["outcomes"].values()) for t in raw["tallies"].values())
+    parts = [f"{phase.label}: {requests:,} requests in {raw['seconds']:.1f} s"]
+    if raw["server_cpu"] is not None:
+        parts.append(
+            f"server CPU {raw['server_cpu']:.1f} s ({raw['server_cpu'] / raw['seconds']:.0%} of "
+            f"a core, {raw['server_cpu'] / max(1, requests) * 1000:.2f} ms/request)"
+        )
+    if raw.get("worker_cpu") is not None:
+        parts.append(f"worker CPU {raw['worker_cpu']:.1f} s")
+    parts.append(f"client CPU {raw['client_cpu'] / raw['seconds']:.0%} of a core")
+    parts.append(f"machine {phase.machine_busy:.0%} busy (both cores, every process)")
+    parts.append(
+        f"load average {phase.load[0]:.2f} at the start, max {max(phase.load):.2f}, "
+        f"{phase.load[-1]:.2f} at the end"
+    )
+    return "- " + "; ".join(parts)
+
+
+def details(run: Run) -> str:
+    lines = []
+    for phase in (run.baseline, run.ours):
+        for kind, tally in phase.raw["tallies"].items():
+            codes = ", ".join(f"{c} × {n:,}" for c, n in Counter(tally["codes"]).most_common())
+            lines.append(f"- {phase.label}, {kind}: {codes}")
+            lines += [f"  - unexpected: `{s}`" for s in tally["samples"]]
+    bookings = run.ours.raw["bookings"]
+    hot = [b for b in bookings if b["hot"]]
+    lines.append(
+        f"- bookings: {len(bookings):,} tried ({len(hot):,} at the {HOT_BOOTHS * HOT_SLOTS} hot "
+        f"slots, {sum(b['status'] == 201 for b in hot):,} of them won); "
+        f"{sum(b['status'] == 201 for b in bookings):,} answered 201"
+    )
+    return "\n".join(lines)
+
+
+def report(run: Run, args: argparse.Namespace) -> str:
+    import sqlalchemy
+    import starlette
+    import uvicorn
+    import websockets
+
+    seeded = run.seeded
+    d = run.drain
+    out = [
+        "## Mixed load on fair serve + fair worker (PostgreSQL, Redis), then an integrity check\n",
+        f"Command: `{shlex.join(sys.orig_argv)}`\n",
+        f"Python {platform.python_version()}, starlette {starlette.__version__}, uvicorn "
+        f"{uvicorn.__version__} (one process, access log on), SQLAlchemy "
+        f"{sqlalchemy.__version__}, PostgreSQL {run.postgres_version}, httpx "
+        f"{httpx.__version__}, websockets {websockets.__version__}; {os.cpu_count()} CPUs "
+        "shared by the server, the worker, PostgreSQL, Redis and the load generator (a second "
+        f"process). Redis {args.redis} ({run.redis_keys_before} keys there before, flushed).\n",
+        f"Data: one live fair, {len(seeded.booths)} approved booths × {args.products} products, "
+        f"hours Mon-Fri {OPEN:02d}:00-{CLOSE:02d}:00 {ZONE}, {SLOT_MINUTES}-minute slots, "
+        f"{BUFFER_MINUTES}-minute buffer; {len(seeded.buyers)} buyers; "
+        f"{len(seeded.live)} meetings in their join window; seeded in {seeded.seconds:.0f} s.\n",
+        f"Load: {args.concurrency} closed-loop workers for {args.seconds:g} s (at most "
+        f"{args.max_requests:,} operations), keep-alive; mix by weight "
+        + ", ".join(f"{k} {w}" for k, w in MIX.items())
+        + " (a join is a join API request and a signaling session). Baseline: the same client, "
+        "concurrency and duration against a bare Starlette app (constant 2 kB JSON, and a "
+        "WebSocket answering join/ping/leave), weights "
+        f"{sum(w for k, w in MIX.items() if k != 'join')} : {MIX['join']}. Latency percentiles "
+        "are over answered requests (2xx and expected 409); a signaling row's latency is "
+        "connect → joined → pong → closed.\n",
+        table([(run.baseline, BASELINE_KINDS), (run.ours, KINDS)]),
+        "",
+        cpu_line(run.baseline),
+        cpu_line(run.ours),
+        "",
+        details(run),
+        "\n### Outbox drain\n",
+        f"When the load stopped, {d.waiting_relay:,} due outbox rows were still to be handed "
+        f"to arq and {d.waiting_worker:,} mail jobs handed over had not run yet; "
+        + (
+            f"all done {d.seconds:.1f} s later."
+            if d.done
+            else f"**not done after {d.seconds:.0f} s** (deadline)."
+        ),
+        "\n### Integrity check\n",
+        "| check | result | detail |",
+        "|---|---|---|",
+    ]
+    for check in run.checks:
+        verdict = "ok" if check.ok else "**FAILED**" if check.strict else "**exceeded** (rule)"
+        out.append(f"| {check.label} | {verdict} | {check.detail} |")
+    passed = all(c.ok for c in run.checks if c.strict)
+    out.append("")
+    out.append(f"Integrity check: {'PASSED' if passed else '**FAILED**'}.")
+    for name, lines in (("fair serve", run.serve_log), ("fair worker", run.worker_log)):
+        out.append(f"\n{name} log: {len(lines)} lines with an error marker.")
+        out += [f"    {line[:240]}" for line in lines[:SAMPLES_SHOWN]]
+    return "\n".join(out)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=30.0, help="load duration per run")
+    parser.add_argument("--concurrency", type=int, default=32, help="operations in flight")
+    parser.add_argument(
+        "--max-requests", type=int, default=20000, help="at most this many operations per run"
+    )
+    parser.add_argument("--booths", type=int, default=300, help="approved booths in the fair")
+    parser.add_argument("--products", type=int, default=10, help="products per booth")
+    parser.add_argument("--buyers", type=int, default=400, help="buyers with sessions")
+    parser.add_argument(
+        "--live-meetings", type=int, default=40, help="meetings whose video room is open"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 5 s, 40 booths × 4 products, 60 buyers, 8 live meetings",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+        help=f"where to create (and drop) the {DATABASE} database",
+    )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/8",
+        help="Redis for arq and signaling; this database number is flushed before and after",
+    )
+    parser.add_argument(
+        "--drain-seconds", type=float, default=180.0, help="wait this long for the outbox"
+    )
+    parser.add_argument(
+        "--keep-db", action="store_true", help=f"leave the {DATABASE} database behind"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="give up after this many seconds in all"
+    )
+    # Internal: how the benchmark starts its load generator and its baseline server.
+    parser.add_argument("--client", metavar="PLAN", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--lifetime", type=float, default=300.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        defaults = {"seconds": 30.0, "booths": 300, "products": 10, "buyers": 400}
+        quick = {"seconds": 5.0, "booths": 40, "products": 4, "buyers": 60}
+        for name, value in quick.items():
+            if getattr(args, name) == defaults[name]:
+                setattr(args, name, value)
+        if args.live_meetings == 40:
+            args.live_meetings = 8
+    if args.client is None and not args.serve_baseline:
+        if args.seconds <= 0 or args.concurrency < 1 or args.max_requests < 1:
+            parser.error("--seconds, --concurrency and --max-requests must be positive")
+        if args.booths < HOT_BOOTHS or args.buyers < 1 or args.products < 1:
+            parser.error(f"--booths must be at least {HOT_BOOTHS}; --buyers, --products positive")
+        if not args.redis.startswith("redis://127.0.0.1") and not args.redis.startswith(
+            "redis://localhost"
+        ):
+            parser.error("--redis must be on 127.0.0.1 (its database is flushed)")
+    return args
+
+
+async def main_async(args: argparse.Namespace) -> Run:
+    async with asyncio.timeout(args.timeout):
+        return await run(args)
+
+
+def main() -> int:
+    args = parse_args()
+    if args.client:
+        client_main(args.client)
+        return 0
+    if args.serve_baseline:
+        serve_baseline(args)
+        return 0
+    try:
+        outcome = asyncio.run(main_async(args))
+    except TimeoutError:
+        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+        return 1
+    print(report(outcome, args))
+    ours = merged(outcome.ours.raw["tallies"])["outcomes"]
+    broken = not all(c.ok for c in outcome.checks if c.strict)
+    failed = broken or ours.get("5xx") or ours.get("timeout")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

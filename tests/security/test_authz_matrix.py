@@ -1,0 +1,1312 @@
+"""The authorization matrix: every route of the app × every role × its own or someone else's
+resource, with the status each combination must get, and nothing changed by a refusal.
+
+One world per database (built once per module): a fair open for booking with two approved
+booths, side "a" and side "b", each with its exhibitor, a product, a photo, meeting hours and
+a pending booth in a later fair; each side's buyer has four meetings at their side's booth
+(one live now, one upcoming, one requested, one held with the exhibitor's outcome), each
+with that side's interpreter. There is also an empty fair (to open or copy booths into), a
+draft fair, calendar feeds, an exchange rate, an organizer and a staff member.
+
+A case is (endpoint, role, side). For the buyer, the exhibitor and the interpreter the side
+is ``own`` (the resources of the caller's side "a") or ``other`` (side "b"'s); anonymous,
+organizer and staff own nothing and are asked once, on side "a"'s resources. Unsafe requests
+carry a body that passes validation (JSON for the API, forms with the CSRF token of the
+double-submit cookie, the multipart upload with its CSRF header), so the status is the
+authorization's answer. A refused request (4xx) must leave every table as it was; an allowed
+one may change the world, which is then put back as built before the next case. An allowed
+answer must not show what the caller may not see: the other side's meetings, booths in
+review that are not theirs, an exhibitor's outcomes to anyone but that exhibitor (and the
+programme's organizers and staff), plus what a row lists in ``hides``.
+
+``test_matrix_covers_every_route`` fails when a route is added to (or removed from) the app
+without its row here: add an ``E(...)`` row to ENDPOINTS with the status for every role.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from helpers import PASSWORD, make_client
+from PIL import Image
+from sqlalchemy import delete, insert, select, text
+from starlette.routing import Route
+
+from booths import gallery
+from booths.models import Booth, BoothStatus, Product
+from fair.accounts.models import Role, User
+from fair.accounts.service import hash_password, start_session
+from fair.app import create_app
+from fair.config import Settings
+from fair.db import utcnow
+from fair.fairs.models import Fair
+from fair.models import metadata
+from fair.reports.models import ExchangeRate
+from fair.web import CSRF_COOKIE, SESSION_COOKIE
+from meetings import feeds
+from meetings.models import Attendance, BoothHours, CalendarFeed, Meeting, MeetingStatus, Stage
+from meetings.outcomes import record_outcome
+
+ROLES = ("anonymous", "buyer", "exhibitor", "interpreter", "organizer", "staff")
+SIDED_ROLES = ("buyer", "exhibitor", "interpreter")
+CSRF = "csrf-token-of-the-authz-matrix"
+OUT_OF_SCOPE = {("/ws/signaling", "WEBSOCKET")}  # the signaling socket has its own tests
+
+Status = int | tuple[int, int]
+
+
+def who(
+    anonymous: int,
+    buyer: Status,
+    exhibitor: Status,
+    interpreter: Status,
+    organizer: int,
+    staff: int,
+) -> dict[str, Status]:
+    """Expected statuses by role; a pair is (own side, other side)."""
+    return {
+        "anonymous": anonymous,
+        "buyer": buyer,
+        "exhibitor": exhibitor,
+        "interpreter": interpreter,
+        "organizer": organizer,
+        "staff": staff,
+    }
+
+
+def everyone(status: int) -> dict[str, Status]:
+    return who(status, status, status, status, status, status)
+
+
+def signed_in(status: int) -> dict[str, Status]:
+    return who(401, status, status, status, status, status)
+
+
+def owner_only(ok: int) -> dict[str, Status]:
+    """A booth's own exhibitor; everyone else signed in is refused (403), nobody gets 401."""
+    return who(401, 403, (ok, 403), 403, 403, 403)
+
+
+def visible_when_pending(ok: int) -> dict[str, Status]:
+    """A booth still in review: its exhibitor and the programme's insiders see it; for anyone
+    else it does not exist."""
+    return who(404, 404, (ok, 404), 404, ok, ok)
+
+
+def draft_fair(ok: int) -> dict[str, Status]:
+    return who(404, 404, 404, 404, ok, ok)
+
+
+def organizer_only(ok: int) -> dict[str, Status]:
+    return who(401, 403, 403, 403, ok, 403)
+
+
+def keepers(ok: int) -> dict[str, Status]:
+    """Organizers and staff (exchange rates)."""
+    return who(401, 403, 403, 403, ok, ok)
+
+
+def reporters(ok: int) -> dict[str, Status]:
+    """The conversion report: organizers, staff, and exhibitors for their own booths."""
+    return who(401, 403, ok, 403, ok, ok)
+
+
+def participants_see(ok: int) -> dict[str, Status]:
+    """A meeting's participants and the programme's insiders; for anyone else it does not
+    exist."""
+    return who(401, (ok, 404), (ok, 404), (ok, 404), ok, ok)
+
+
+def in_the_room(ok: int) -> dict[str, Status]:
+    """The participants only: insiders may look at a meeting but are not in its room."""
+    return who(401, (ok, 404), (ok, 404), (ok, 404), 403, 403)
+
+
+def buyer_or_exhibitor(ok: int) -> dict[str, Status]:
+    """Cancel, reschedule: either side of the meeting, not its interpreter."""
+    return who(401, (ok, 404), (ok, 404), (403, 404), 403, 403)
+
+
+def its_exhibitor(ok: int) -> dict[str, Status]:
+    return who(401, (403, 404), (ok, 404), (403, 404), 403, 403)
+
+
+def its_buyer(ok: int) -> dict[str, Status]:
+    return who(401, (ok, 404), (403, 404), (403, 404), 403, 403)
+
+
+def attendance(ok: int) -> dict[str, Status]:
+    """Either side disputes, an organizer settles; the interpreter and staff do neither."""
+    return who(401, (ok, 404), (ok, 404), (403, 404), ok, 403)
+
+
+def booker(ok: int) -> dict[str, Status]:
+    """Booking: buyers only, at any approved booth."""
+    return who(401, ok, 403, 403, 403, 403)
+
+
+# The world ----------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    sides: dict[str, dict[str, str]]  # "a" / "b": booth, product, media, meeting kinds, ...
+    common: dict[str, str]  # fairs, rate, ...
+    tokens: dict[str, str]  # role -> session cookie (side "a"'s people)
+    emails: dict[str, str]
+    fair_day: date  # the first day of the fair open for booking
+    baseline: dict[str, str] = field(default_factory=dict)  # table -> its content's fingerprint
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def private(
+        self, side: str, *, kinds: tuple[str, ...] = ("meeting", "pending", "outcome")
+    ) -> set[str]:
+        """What only some may see of a side: its meetings, its booth in review (with its
+        product and photo) and the exhibitor's outcome of the held meeting."""
+        found = set()
+        for key, value in self.sides[side].items():
+            kind = "meeting" if key.endswith("_meeting") else key.split("_")[0]
+            if kind in kinds:
+                found.add(value)
+        return found
+
+    def hidden_from(self, role: str) -> set[str]:
+        """What must not show in any answer to ``role`` (side "a"'s people)."""
+        everything = self.private("a") | self.private("b")
+        if role in {"organizer", "staff"}:
+            return set()
+        if role == "exhibitor":
+            return everything - self.private("a")
+        if role in {"buyer", "interpreter"}:  # the buyer never sees the exhibitor's outcomes
+            return everything - self.private("a", kinds=("meeting",))
+        return everything
+
+    def value(self, spec: str, side: str) -> str:
+        """``key`` (the side's, else common), ``other:key`` (the other side's) or ``=text``."""
+        if spec.startswith("="):
+            return spec[1:]
+        if spec.startswith("other:"):
+            side, spec = ("b" if side == "a" else "a"), spec.removeprefix("other:")
+        return self.sides[side][spec] if spec in self.sides[side] else self.common[spec]
+
+
+def tokyo(day: date, hour: int) -> str:
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo("Asia/Tokyo")).isoformat()
+
+
+def image(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (20, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+PHOTO = image((120, 80))  # every booth shows the same photo: one blob, never orphaned
+UPLOAD = image((90, 60))
+
+
+def first_weekday(after_days: int) -> date:
+    day = utcnow().date() + timedelta(days=after_days)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return day
+
+
+async def build_world(app: Any) -> World:
+    now = utcnow().replace(microsecond=0)
+    fair_day = first_weekday(20)
+    password_hash = hash_password(PASSWORD)
+    async with app.state.sessionmaker() as session:
+
+        def person(role: Role, email: str, **extra: Any) -> User:
+            user = User(
+                email=email,
+                password_hash=password_hash,
+                name=email.split("@")[0].title(),
+                role=role.value,
+                **extra,
+            )
+            session.add(user)
+            return user
+
+        people = {
+            "organizer": person(Role.ORGANIZER, "organizer@city.example", country="JP"),
+            "staff": person(Role.STAFF, "staff@city.example", country="JP"),
+        }
+        for side, company in (("a", "Alpha Metal"), ("b", "Beta Ceramics")):
+            people[f"exhibitor_{side}"] = person(
+                Role.EXHIBITOR, f"exhibitor-{side}@example.jp", company=company, country="JP"
+            )
+            people[f"buyer_{side}"] = person(
+                Role.BUYER,
+                f"buyer-{side}@example.vn",
+                company=f"Buyer {side}",
+                country="VN",
+                timezone="Asia/Ho_Chi_Minh",
+            )
+            people[f"interpreter_{side}"] = person(
+                Role.INTERPRETER, f"interpreter-{side}@example.vn", languages=["ja", "vi"]
+            )
+
+        def fair(slug: str, first: date, status: str = "published") -> Fair:
+            made = Fair(
+                slug=slug,
+                title={"en": f"Fair {slug}"},
+                starts_on=first,
+                ends_on=first + timedelta(days=4),
+                booking_opens_on=now.date() - timedelta(days=1),
+                timezone="Asia/Tokyo",
+                slot_minutes=30,
+                status=status,
+            )
+            session.add(made)
+            return made
+
+        open_fair = fair("open-fair", fair_day)
+        next_fair = fair("next-fair", fair_day + timedelta(days=40))
+        later_fair = fair("later-fair", fair_day + timedelta(days=80))
+        draft = fair("draft-fair", fair_day + timedelta(days=120), status="draft")
+        session.add(ExchangeRate(currency="USD", valid_from=date(2026, 1, 1), jpy_per_unit=150))
+        await session.flush()
+
+        sides: dict[str, dict[str, str]] = {}
+        for side in ("a", "b"):
+            owner = people[f"exhibitor_{side}"]
+            buyer, interpreter = people[f"buyer_{side}"], people[f"interpreter_{side}"]
+            ids: dict[str, str] = {"interpreter_id": interpreter.id}
+            for key, in_fair, status in (
+                ("booth", open_fair, BoothStatus.APPROVED),
+                ("pending_booth", later_fair, BoothStatus.PENDING),
+            ):
+                booth = Booth(
+                    fair_id=in_fair.id,
+                    owner_id=owner.id,
+                    company_key=owner.company.lower(),
+                    company={"en": owner.company},
+                    status=status,
+                    tags=[],
+                )
+                session.add(booth)
+                await session.flush()
+                product = Product(booth_id=booth.id, name={"en": f"Kettle {side}"})
+                session.add(product)
+                session.add(
+                    BoothHours(
+                        booth_id=booth.id,
+                        timezone="Asia/Tokyo",
+                        weekly=[
+                            {"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)
+                        ],
+                        exceptions=[],
+                        min_notice_minutes=0,
+                        max_per_buyer=10,
+                    )
+                )
+                await session.flush()
+                media, _ = await gallery.store_bytes(
+                    session,
+                    booth=booth,
+                    data=PHOTO,
+                    filename="front.png",
+                    storage=app.state.storage,
+                )
+                prefix = "" if key == "booth" else "pending_"
+                ids |= {key: booth.id, f"{prefix}product": product.id, f"{prefix}media": media.id}
+
+            def meeting(starts_at: datetime, **extra: Any) -> Meeting:
+                made = Meeting(
+                    booth_id=ids["booth"],  # noqa: B023
+                    buyer_id=buyer.id,  # noqa: B023
+                    starts_at=starts_at,
+                    ends_at=starts_at + timedelta(minutes=30),
+                    buyer_timezone="Asia/Ho_Chi_Minh",
+                    interpreter_language="vi",
+                    interpreter_id=interpreter.id,  # noqa: B023
+                    **{"status": MeetingStatus.CONFIRMED, "confirmed_at": now, **extra},
+                )
+                session.add(made)
+                return made
+
+            meetings = {
+                # In its join window now (it opens ten minutes before the start).
+                "live": meeting(now + timedelta(minutes=5)),
+                # A confirmed request whose buyer was asked to reconfirm 13 hours ago and has
+                # not: it can be reconfirmed, released, cancelled, moved, given an interpreter.
+                "upcoming": meeting(
+                    now + timedelta(days=3),
+                    by_request=True,
+                    attendance_asked_at=now - timedelta(hours=13),
+                ),
+                "requested": meeting(
+                    now + timedelta(days=4),
+                    status=MeetingStatus.REQUESTED,
+                    confirmed_at=None,
+                    by_request=True,
+                    expires_at=now + timedelta(days=2),
+                ),
+                "held": meeting(
+                    now - timedelta(days=2),
+                    attendance=Attendance.HELD,
+                    attendance_decided_at=now - timedelta(days=2),
+                ),
+            }
+            await session.flush()
+            ids |= {f"{kind}_meeting": m.id for kind, m in meetings.items()}
+            outcome = await record_outcome(
+                session,
+                actor=owner,
+                meeting_id=meetings["held"].id,
+                stage=Stage.QUOTE,
+                note=f"outcome-note-of-side-{side}",
+            )
+            ids |= {"outcome": outcome.id, "outcome_note": outcome.note}
+            token = f"calendar-feed-token-of-side-{side}"
+            session.add(CalendarFeed(user_id=buyer.id, token_hash=feeds._hash(token)))
+            ids["feed"] = f"{token}.ics"
+            sides[side] = ids
+        await session.flush()
+
+        tokens = {}
+        settings = app.state.settings
+        for role in ROLES[1:]:
+            user = people[f"{role}_a"] if role in SIDED_ROLES else people[role]
+            tokens[role] = await start_session(session, user, settings=settings)
+        emails = {role: u.email for role, u in people.items()}
+        await session.commit()
+
+    common = {
+        "fair": open_fair.slug,
+        "next_fair": next_fair.slug,
+        "draft_fair": draft.slug,
+        "later_fair": later_fair.slug,
+    }
+    world = World(sides, common, tokens, emails, fair_day)
+    world.rows = await read_rows(app)
+    world.baseline = await fingerprint(app)
+    return world
+
+
+# Snapshots ----------------------------------------------------------------------------------
+
+
+async def read_rows(app: Any) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {}
+    async with app.state.sessionmaker() as session:
+        for table in metadata.sorted_tables:
+            result = await session.execute(select(table))
+            rows[table.name] = [dict(row._mapping) for row in result]
+        await session.rollback()
+    return rows
+
+
+def fingerprint_query(dialect: str) -> str:
+    """One statement giving each table's whole content as a value (a digest on PostgreSQL),
+    in an order that does not depend on how the database stores the rows: the snapshot taken
+    after every case costs one round trip."""
+    parts = []  # table and column names come from our own models
+    for table in metadata.sorted_tables:
+        name = f'"{table.name}"'
+        if dialect == "postgresql":
+            digest = "coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
+            parts.append(f"(SELECT {digest} FROM {name} AS t)")  # noqa: S608
+        else:
+            row = "json_array(" + ", ".join(f'"{c.name}"' for c in table.columns) + ")"
+            rows = f"SELECT {row} AS r FROM {name} ORDER BY r"  # noqa: S608
+            joined = "coalesce(group_concat(r, '|'), '')"
+            parts.append(f"(SELECT {joined} FROM ({rows}))")  # noqa: S608
+    return "SELECT " + ", ".join(parts)
+
+
+async def fingerprint(app: Any) -> dict[str, str]:
+    async with app.state.engine.connect() as connection:
+        query = fingerprint_query(connection.dialect.name)
+        values = (await connection.execute(text(query))).one()
+        await connection.rollback()
+    return {table.name: v for table, v in zip(metadata.sorted_tables, values, strict=True)}
+
+
+async def restore(app: Any, world: World) -> None:
+    """Put every table back as the world was built."""
+    async with app.state.sessionmaker() as session:
+        for table in reversed(metadata.sorted_tables):
+            await session.execute(delete(table))
+        for table in metadata.sorted_tables:
+            if world.rows[table.name]:
+                await session.execute(insert(table), world.rows[table.name])
+        await session.commit()
+
+
+def changed_tables(world: World, now: dict[str, str]) -> list[str]:
+    return [name for name, content in now.items() if content != world.baseline[name]]
+
+
+# The matrix ---------------------------------------------------------------------------------
+
+
+Body = Callable[[World, str], Any] | dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # exactly as in the route table
+    expect: dict[str, Status]
+    params: dict[str, str] = field(default_factory=dict)  # path parameter -> World.value spec
+    json: Body = None
+    form: Body = None  # sent with the CSRF token
+    upload: Body = None  # a multipart file upload (with these fields) and the CSRF header
+    query: str = ""
+    variant: str = ""  # what sets this row apart from others of the same route
+    # By role: World.value specs of what an allowed answer must not show (beyond the
+    # meetings and booths in review that no answer may show to those who may not see them).
+    hides: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def secret_url(self) -> bool:
+        """A capability URL: whoever holds it sees what it names."""
+        return self.path == "/calendar/{token}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}" + (f" [{self.variant}]" if self.variant else "")
+
+
+def E(method: str, path: str, expect: dict[str, Status], **options: Any) -> Endpoint:
+    return Endpoint(method, path, expect, **options)
+
+
+BOOTH = {"booth_id": "booth"}
+PENDING = {"booth_id": "pending_booth"}
+MEETING = {"meeting_id": "upcoming_meeting"}
+LIVE = {"meeting_id": "live_meeting"}
+HELD = {"meeting_id": "held_meeting"}
+REQUESTED = {"meeting_id": "requested_meeting"}
+DRAFT = {"slug": "draft_fair"}
+FAIR = {"slug": "fair"}
+LATER = {"slug": "later_fair"}
+# An exhibitor's report covers their own booths only.
+OTHER_BOOTH = {"exhibitor": ("other:booth", "=Beta Ceramics")}
+NEW_FAIR = {
+    "slug": "new-fair",
+    "title": {"en": "New fair"},
+    "starts_on": "2031-03-10",
+    "ends_on": "2031-03-12",
+}
+REGISTRATION = {
+    "email": "newcomer@example.vn",
+    "password": PASSWORD,
+    "name": "Newcomer",
+    "role": "buyer",
+    "company": "Newcomer Trading",
+    "country": "VN",
+    "timezone": "Asia/Ho_Chi_Minh",
+    "locale": "vi",
+}
+HOURS = {
+    "timezone": "Asia/Tokyo",
+    "weekly": [{"weekday": 1, "start": "10:00", "end": "12:00"}],
+    "min_notice_minutes": 0,
+}
+HOURS_FORM = {"timezone": "Asia/Tokyo", "open_1": "1", "start_1": "10:00", "end_1": "12:00"}
+
+
+def login_body(world: World, side: str) -> dict[str, Any]:
+    return {"email": world.emails["buyer_a"], "password": PASSWORD}
+
+
+def booking(world: World, side: str) -> dict[str, Any]:
+    return {"booth_id": world.sides[side]["booth"], "start": tokyo(world.fair_day, 11)}
+
+
+def pending_booking(world: World, side: str) -> dict[str, Any]:
+    return {"booth_id": world.sides[side]["pending_booth"], "start": tokyo(world.fair_day, 11)}
+
+
+def booking_form(world: World, side: str) -> dict[str, Any]:
+    return {"start": tokyo(world.fair_day, 11)}
+
+
+def moving(world: World, side: str) -> dict[str, Any]:
+    return {"start": tokyo(world.fair_day, 10)}
+
+
+def interpreter_choice(world: World, side: str) -> dict[str, Any]:
+    return {"user_id": world.sides[side]["interpreter_id"]}
+
+
+def product_order(world: World, side: str) -> dict[str, Any]:
+    return {"ids": [world.sides[side]["product"]]}
+
+
+def media_order(world: World, side: str) -> dict[str, Any]:
+    return {"ids": [world.sides[side]["media"]]}
+
+
+def foreign_order(world: World, side: str) -> dict[str, Any]:
+    return {"ids": [world.value("other:product", side)]}
+
+
+def foreign_product(world: World, side: str) -> dict[str, Any]:
+    return {"product_id": world.value("other:product", side)}
+
+
+def foreign_outcome(world: World, side: str) -> dict[str, Any]:
+    return {**OUTCOME, "product_ids": [world.value("other:product", side)]}
+
+
+SIDED_BODIES = (
+    booking,
+    pending_booking,
+    interpreter_choice,
+    product_order,
+    media_order,
+    foreign_order,
+    foreign_product,
+    foreign_outcome,
+)
+# Another booth's product named in the body of one's own booth's request.
+FOREIGN = "another booth's product in the body"
+
+
+def copy_to_next(world: World, side: str) -> dict[str, Any]:
+    return {"fair": world.common["next_fair"]}
+
+
+CLAIM = {"status": "no_show_buyer", "reason": "Nobody came on the other side."}
+OUTCOME = {"stage": "follow_up", "note": "Samples next week."}
+MEETING_ACTIONS: dict[str, tuple[dict[str, str], Body, dict[str, Status]]] = {
+    "cancel": (MEETING, {"reason": "Plans changed."}, buyer_or_exhibitor(303)),
+    "reschedule": (MEETING, moving, buyer_or_exhibitor(303)),
+    "accept": (REQUESTED, {}, its_exhibitor(303)),
+    "decline": (REQUESTED, {}, its_exhibitor(303)),
+    "reconfirm": (MEETING, {}, its_buyer(303)),
+    "release": (MEETING, {}, its_exhibitor(303)),
+    "attendance": (HELD, CLAIM, attendance(303)),
+    "outcome": (HELD, OUTCOME, its_exhibitor(303)),
+    "feedback": (HELD, {"view": "useful"}, its_buyer(303)),
+}
+
+ENDPOINTS: list[Endpoint] = [
+    # Health and the API document
+    E("GET", "/healthz", everyone(200)),
+    E("GET", "/api/openapi.json", everyone(200)),
+    # Accounts
+    E("POST", "/api/auth/register", everyone(201), json=REGISTRATION),
+    *(
+        E(
+            "POST",
+            "/api/auth/register",
+            everyone(422),
+            json={**REGISTRATION, "role": role},
+            variant=f"as {role}",
+        )
+        for role in ("organizer", "staff", "interpreter")
+    ),
+    E("POST", "/api/auth/login", everyone(200), json=login_body),
+    E("POST", "/api/auth/logout", everyone(204)),
+    E("GET", "/api/auth/me", signed_in(200)),
+    E("GET", "/register", everyone(200)),
+    E("POST", "/register", everyone(303), form=REGISTRATION),
+    E(
+        "POST",
+        "/register",
+        everyone(422),
+        form={**REGISTRATION, "role": "organizer"},
+        variant="as organizer",
+    ),
+    E("GET", "/login", everyone(200)),
+    E("POST", "/login", everyone(303), form=login_body),
+    E("POST", "/logout", everyone(303), form={}),
+    E("POST", "/language", everyone(303), form={"locale": "ja"}),
+    # Fairs
+    E("GET", "/api/fairs", everyone(200)),
+    E("POST", "/api/fairs", organizer_only(201), json=NEW_FAIR),
+    E("GET", "/api/fairs/{slug}", everyone(200), params=FAIR),
+    E("GET", "/api/fairs/{slug}", draft_fair(200), params=DRAFT, variant="draft"),
+    E("POST", "/api/fairs/{slug}/publish", organizer_only(200), params=DRAFT, json={}),
+    E("GET", "/", everyone(200)),
+    E("GET", "/fairs/{slug}", everyone(200), params=FAIR),
+    E("GET", "/fairs/{slug}", draft_fair(200), params=DRAFT, variant="draft"),
+    # Booths: the API
+    E(
+        "POST",
+        "/api/fairs/{slug}/booths",
+        who(401, 403, 201, 403, 403, 403),
+        params={"slug": "next_fair"},
+        json={"company": {"ja": "自社ブース", "en": "A booth of one's own"}},
+    ),
+    E("GET", "/api/fairs/{slug}/booths", everyone(200), params=FAIR),
+    # A fair whose booths are all in review lists none of them.
+    E("GET", "/api/fairs/{slug}/booths", everyone(200), params=LATER, variant="booths in review"),
+    E("GET", "/api/fairs/{slug}/booths", draft_fair(200), params=DRAFT, variant="draft"),
+    E("GET", "/api/me/booths", signed_in(200)),
+    E("GET", "/api/review/booths", organizer_only(200)),
+    E("GET", "/api/booths/{booth_id}", everyone(200), params=BOOTH),
+    E(
+        "GET",
+        "/api/booths/{booth_id}",
+        visible_when_pending(200),
+        params=PENDING,
+        variant="pending",
+    ),
+    E("PATCH", "/api/booths/{booth_id}", owner_only(200), params=BOOTH, json={"city": "Sanjo"}),
+    E("POST", "/api/booths/{booth_id}/approve", organizer_only(200), params=PENDING, json={}),
+    E(
+        "POST",
+        "/api/booths/{booth_id}/reject",
+        organizer_only(200),
+        params=PENDING,
+        json={"reason": "Add photos."},
+    ),
+    E("POST", "/api/booths/{booth_id}/copy", owner_only(201), params=BOOTH, json=copy_to_next),
+    E(
+        "GET",
+        "/api/booths/{booth_id}/analytics",
+        who(401, 403, (200, 403), 403, 200, 200),
+        params=BOOTH,
+    ),
+    E("GET", "/api/booths/{booth_id}/products", everyone(200), params=BOOTH),
+    E(
+        "GET",
+        "/api/booths/{booth_id}/products",
+        visible_when_pending(200),
+        params=PENDING,
+        variant="pending",
+    ),
+    E(
+        "POST",
+        "/api/booths/{booth_id}/products",
+        owner_only(201),
+        params=BOOTH,
+        json={"name": {"ja": "タンブラー", "en": "Tumbler"}},
+    ),
+    E(
+        "PUT",
+        "/api/booths/{booth_id}/products/order",
+        owner_only(200),
+        params=BOOTH,
+        json=product_order,
+    ),
+    E(
+        "PUT",
+        "/api/booths/{booth_id}/products/order",
+        who(401, 403, (400, 403), 403, 403, 403),
+        params=BOOTH,
+        json=foreign_order,
+        variant=FOREIGN,
+    ),
+    E(
+        "PATCH",
+        "/api/booths/{booth_id}/products/{product_id}",
+        owner_only(200),
+        params={**BOOTH, "product_id": "product"},
+        json={"moq": 10},
+    ),
+    E(
+        "PATCH",
+        "/api/booths/{booth_id}/products/{product_id}",
+        who(401, 403, (404, 403), 403, 403, 403),
+        params={**BOOTH, "product_id": "other:product"},
+        json={"moq": 10},
+        variant="another booth's product",
+    ),
+    E(
+        "DELETE",
+        "/api/booths/{booth_id}/products/{product_id}",
+        owner_only(204),
+        params={**BOOTH, "product_id": "product"},
+    ),
+    E(
+        "DELETE",
+        "/api/booths/{booth_id}/products/{product_id}",
+        who(401, 403, (404, 403), 403, 403, 403),
+        params={**BOOTH, "product_id": "other:product"},
+        variant="another booth's product",
+    ),
+    E("GET", "/api/booths/{booth_id}/media", everyone(200), params=BOOTH),
+    E(
+        "GET",
+        "/api/booths/{booth_id}/media",
+        visible_when_pending(200),
+        params=PENDING,
+        variant="pending",
+    ),
+    E("POST", "/api/booths/{booth_id}/media", owner_only(201), params=BOOTH, upload={}),
+    E(
+        "POST",
+        "/api/booths/{booth_id}/media",
+        who(401, 403, (404, 403), 403, 403, 403),
+        params=BOOTH,
+        upload=foreign_product,
+        variant=FOREIGN,
+    ),
+    E("PUT", "/api/booths/{booth_id}/media/order", owner_only(200), params=BOOTH, json=media_order),
+    E(
+        "PATCH",
+        "/api/media/{media_id}",
+        owner_only(200),
+        params={"media_id": "media"},
+        json={"title": {"ja": "正面", "en": "Front"}},
+    ),
+    E(
+        "PATCH",
+        "/api/media/{media_id}",
+        who(401, 403, (404, 403), 403, 403, 403),
+        params={"media_id": "media"},
+        json=foreign_product,
+        variant=FOREIGN,
+    ),
+    E("DELETE", "/api/media/{media_id}", owner_only(204), params={"media_id": "media"}),
+    E("GET", "/media/{media_id}", everyone(200), params={"media_id": "media"}),
+    E(
+        "GET",
+        "/media/{media_id}",
+        visible_when_pending(200),
+        params={"media_id": "pending_media"},
+        variant="pending",
+    ),
+    E(
+        "GET",
+        "/media/{media_id}/{variant}",
+        everyone(200),
+        params={"media_id": "media", "variant": "=thumb"},
+    ),
+    E(
+        "GET",
+        "/media/{media_id}/{variant}",
+        visible_when_pending(200),
+        params={"media_id": "pending_media", "variant": "=large"},
+        variant="pending",
+    ),
+    # Booths: the public pages
+    E("GET", "/fairs/{slug}/booths", everyone(200), params=FAIR),
+    E("GET", "/fairs/{slug}/booths", everyone(200), params=LATER, variant="booths in review"),
+    E("GET", "/fairs/{slug}/booths", draft_fair(200), params=DRAFT, variant="draft"),
+    E("GET", "/booths/{booth_id}", everyone(200), params=BOOTH),
+    E("GET", "/booths/{booth_id}", visible_when_pending(200), params=PENDING, variant="pending"),
+    E(
+        "GET",
+        "/booths/{booth_id}/products/{product_id}",
+        everyone(200),
+        params={**BOOTH, "product_id": "product"},
+    ),
+    E(
+        "GET",
+        "/booths/{booth_id}/products/{product_id}",
+        visible_when_pending(200),
+        params={**PENDING, "product_id": "pending_product"},
+        variant="pending",
+    ),
+    E(
+        "GET",
+        "/booths/{booth_id}/products/{product_id}",
+        everyone(404),
+        params={**BOOTH, "product_id": "other:product"},
+        variant="another booth's product",
+    ),
+    # Booths: the exhibitor's and the organizer's pages
+    E("GET", "/my/booths", who(401, 403, 200, 403, 403, 403)),
+    E(
+        "GET",
+        "/fairs/{slug}/booths/new",
+        who(401, 403, 200, 403, 403, 403),
+        params={"slug": "next_fair"},
+    ),
+    E(
+        "POST",
+        "/fairs/{slug}/booths/new",
+        who(401, 403, 303, 403, 403, 403),
+        params={"slug": "next_fair"},
+        form={"company.ja": "自社ブース", "company.en": "A booth of one's own"},
+    ),
+    E("GET", "/booths/{booth_id}/edit", owner_only(200), params=BOOTH),
+    E(
+        "POST",
+        "/booths/{booth_id}/edit",
+        owner_only(303),
+        params=BOOTH,
+        form={"company.ja": "新社名", "company.en": "Renamed", "city": "Sanjo"},
+    ),
+    E("POST", "/booths/{booth_id}/copy", owner_only(303), params=BOOTH, form=copy_to_next),
+    E("GET", "/booths/{booth_id}/manage/products", owner_only(200), params=BOOTH),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/products",
+        owner_only(303),
+        params=BOOTH,
+        form={
+            "name.ja": "タンブラー",
+            "name.en": "Tumbler",
+            "currency": "JPY",
+            "moq_unit": "piece",
+        },
+    ),
+    E(
+        "GET",
+        "/booths/{booth_id}/manage/products/{product_id}",
+        owner_only(200),
+        params={**BOOTH, "product_id": "product"},
+    ),
+    E(
+        "GET",
+        "/booths/{booth_id}/manage/products/{product_id}",
+        who(401, 403, (404, 403), 403, 403, 403),
+        params={**BOOTH, "product_id": "other:product"},
+        variant="another booth's product",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/products/{product_id}",
+        owner_only(303),
+        params={**BOOTH, "product_id": "product"},
+        form={"name.ja": "ケトル", "name.en": "Kettle XL", "currency": "JPY", "moq_unit": "piece"},
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/products/{product_id}/{action:str}",
+        owner_only(303),
+        params={**BOOTH, "product_id": "product", "action": "=delete"},
+        form={},
+        variant="delete",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/products/{product_id}/{action:str}",
+        who(401, 403, (404, 403), 403, 403, 403),
+        params={**BOOTH, "product_id": "other:product", "action": "=delete"},
+        form={},
+        variant="delete another booth's product",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/products/{product_id}/{action:str}",
+        owner_only(303),
+        params={**BOOTH, "product_id": "product", "action": "=move"},
+        form={"direction": "down"},
+        variant="move",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/products/{product_id}/{action:str}",
+        everyone(404),
+        params={**BOOTH, "product_id": "product", "action": "=frobnicate"},
+        form={},
+        variant="unknown action",
+    ),
+    E("GET", "/booths/{booth_id}/manage/media", owner_only(200), params=BOOTH),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/media/{media_id}/{action:str}",
+        owner_only(303),
+        params={**BOOTH, "media_id": "media", "action": "=delete"},
+        form={},
+        variant="delete",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/media/{media_id}/{action:str}",
+        # The item decides: through another booth's address one still deletes only one's own.
+        who(401, 403, (403, 303), 403, 403, 403),
+        params={**BOOTH, "media_id": "other:media", "action": "=delete"},
+        form={},
+        variant="delete another booth's media",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/media/{media_id}/{action:str}",
+        owner_only(303),
+        params={**BOOTH, "media_id": "media", "action": "=edit"},
+        form={"title.ja": "正面", "title.en": "Front"},
+        variant="edit",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/media/{media_id}/{action:str}",
+        owner_only(303),
+        params={**BOOTH, "media_id": "media", "action": "=move"},
+        form={"direction": "up"},
+        variant="move",
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/manage/media/{media_id}/{action:str}",
+        everyone(404),
+        params={**BOOTH, "media_id": "media", "action": "=frobnicate"},
+        form={},
+        variant="unknown action",
+    ),
+    E(
+        "GET",
+        "/booths/{booth_id}/manage/analytics",
+        who(401, 403, (200, 403), 403, 200, 200),
+        params=BOOTH,
+    ),
+    E("GET", "/review/booths", organizer_only(200)),
+    E(
+        "POST",
+        "/review/booths/{booth_id}/{action:str}",
+        organizer_only(303),
+        params={**PENDING, "action": "=approve"},
+        form={},
+        variant="approve",
+    ),
+    E(
+        "POST",
+        "/review/booths/{booth_id}/{action:str}",
+        organizer_only(303),
+        params={**PENDING, "action": "=reject"},
+        form={"reason": "Add photos."},
+        variant="reject",
+    ),
+    # Hours and slots
+    E("GET", "/api/booths/{booth_id}/availability", everyone(200), params=BOOTH),
+    E(
+        "GET",
+        "/api/booths/{booth_id}/availability",
+        visible_when_pending(200),
+        params=PENDING,
+        variant="pending",
+    ),
+    E("PUT", "/api/booths/{booth_id}/availability", owner_only(200), params=BOOTH, json=HOURS),
+    E("GET", "/api/booths/{booth_id}/slots", everyone(200), params=BOOTH),
+    E(
+        "GET",
+        "/api/booths/{booth_id}/slots",
+        visible_when_pending(200),
+        params=PENDING,
+        variant="pending",
+    ),
+    E("GET", "/booths/{booth_id}/book", everyone(200), params=BOOTH),
+    E(
+        "GET",
+        "/booths/{booth_id}/book",
+        visible_when_pending(200),
+        params=PENDING,
+        variant="pending",
+    ),
+    E("POST", "/booths/{booth_id}/book", booker(303), params=BOOTH, form=booking_form),
+    E("GET", "/booths/{booth_id}/manage/hours", owner_only(200), params=BOOTH),
+    E("POST", "/booths/{booth_id}/manage/hours", owner_only(303), params=BOOTH, form=HOURS_FORM),
+    # Meetings: the API
+    E("POST", "/api/meetings", booker(201), json=booking),
+    E(
+        "POST",
+        "/api/meetings",
+        who(401, 404, (403, 404), 404, 403, 403),
+        json=pending_booking,
+        variant="pending booth",
+    ),
+    E("GET", "/api/meetings", signed_in(200)),
+    E("GET", "/api/meetings/{meeting_id}", participants_see(200), params=MEETING),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/cancel",
+        buyer_or_exhibitor(200),
+        params=MEETING,
+        json={"reason": "Plans changed."},
+    ),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/reschedule",
+        buyer_or_exhibitor(200),
+        params=MEETING,
+        json=moving,
+    ),
+    E("POST", "/api/meetings/{meeting_id}/accept", its_exhibitor(200), params=REQUESTED, json={}),
+    E("POST", "/api/meetings/{meeting_id}/decline", its_exhibitor(200), params=REQUESTED, json={}),
+    E("POST", "/api/meetings/{meeting_id}/reconfirm", its_buyer(200), params=MEETING, json={}),
+    E("POST", "/api/meetings/{meeting_id}/release", its_exhibitor(200), params=MEETING, json={}),
+    E("GET", "/api/meetings/{meeting_id}/invite.ics", participants_see(200), params=MEETING),
+    E("POST", "/api/meetings/{meeting_id}/join", in_the_room(200), params=LIVE, json={}),
+    E("POST", "/api/meetings/{meeting_id}/attendance", attendance(200), params=HELD, json=CLAIM),
+    # What was said in the room is the participants' own (organizers may see the meeting).
+    E("GET", "/api/meetings/{meeting_id}/chat", in_the_room(200), params=LIVE),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/chat",
+        in_the_room(201),
+        params=LIVE,
+        json={"body": "Hello"},
+    ),
+    E("POST", "/api/meetings/{meeting_id}/outcome", its_exhibitor(201), params=HELD, json=OUTCOME),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/outcome",
+        who(401, (403, 404), (400, 404), (403, 404), 403, 403),
+        params=HELD,
+        json=foreign_outcome,
+        variant=FOREIGN,
+    ),
+    E("GET", "/api/meetings/{meeting_id}/outcomes", participants_see(200), params=HELD),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/feedback",
+        its_buyer(200),
+        params=HELD,
+        json={"view": "useful"},
+    ),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/interpreter",
+        organizer_only(200),
+        params=MEETING,
+        json=interpreter_choice,
+    ),
+    E("POST", "/api/me/calendar-feed", signed_in(201), json={}),
+    E("DELETE", "/api/me/calendar-feed", signed_in(204)),
+    # The secret URL is the key, whoever holds it.
+    E("GET", "/calendar/{token}", everyone(200), params={"token": "feed"}),
+    E(
+        "GET",
+        "/calendar/{token}",
+        everyone(404),
+        params={"token": "=not-a-feed-token.ics"},
+        variant="unknown token",
+    ),
+    # Meetings: the pages
+    E("GET", "/my/meetings", signed_in(200)),
+    E("POST", "/my/meetings/calendar", signed_in(200), form={}),
+    E("GET", "/meetings/{meeting_id}/room", participants_see(200), params=LIVE),
+    E("GET", "/meetings/{meeting_id}/reschedule", participants_see(200), params=MEETING),
+    *(
+        E(
+            "POST",
+            "/meetings/{meeting_id}/{action:str}",
+            expect,
+            params={**params, "action": f"={action}"},
+            form=body,
+            variant=action,
+        )
+        for action, (params, body, expect) in MEETING_ACTIONS.items()
+    ),
+    E(
+        "POST",
+        "/meetings/{meeting_id}/{action:str}",
+        everyone(404),
+        params={**MEETING, "action": "=frobnicate"},
+        form={},
+        variant="unknown action",
+    ),
+    E("GET", "/review/attendance", organizer_only(200)),
+    # The connection test: past the sign-in, a junk offer is the echo peer's 400 (a real
+    # WebRTC offer would start a peer; tests/signaling covers that).
+    E(
+        "POST",
+        "/api/connection-test",
+        signed_in(400),
+        json={"sdp": "not a session description", "type": "offer"},
+    ),
+    E("GET", "/connection-test", signed_in(200)),
+    # Exchange rates and the conversion report
+    E("GET", "/api/exchange-rates", keepers(200)),
+    E(
+        "PUT",
+        "/api/exchange-rates",
+        keepers(200),
+        json={"currency": "EUR", "valid_from": "2026-01-01", "jpy_per_unit": "160"},
+    ),
+    E(
+        "DELETE",
+        "/api/exchange-rates/{currency}/{day}",
+        keepers(204),
+        params={"currency": "=USD", "day": "=2026-01-01"},
+    ),
+    E("GET", "/reports/rates", keepers(200)),
+    E(
+        "POST",
+        "/reports/rates",
+        keepers(303),
+        form={"currency": "EUR", "valid_from": "2026-01-01", "jpy_per_unit": "160"},
+    ),
+    E("GET", "/api/reports/conversion", reporters(200)),
+    E(
+        "GET",
+        "/api/reports/conversion",
+        reporters(200),
+        query="?group_by=booth",
+        hides=OTHER_BOOTH,
+        variant="by booth",
+    ),
+    E("GET", "/reports", reporters(200)),
+    E(
+        "GET",
+        "/reports",
+        reporters(200),
+        query="?group_by=booth",
+        hides=OTHER_BOOTH,
+        variant="by booth",
+    ),
+    E("GET", "/reports/conversion.csv", reporters(200)),
+    E(
+        "GET",
+        "/reports/conversion.csv",
+        reporters(200),
+        query="?group_by=booth",
+        hides=OTHER_BOOTH,
+        variant="by booth",
+    ),
+    E("GET", "/reports/conversion.xlsx", reporters(200)),
+]
+
+
+def is_sided(endpoint: Endpoint) -> bool:
+    """Whether the resources depend on the side (so own and other are two cases)."""
+    side_keys = {"booth", "pending_booth", "product", "media", "pending_media", "pending_product"}
+    side_keys |= {"upcoming_meeting", "live_meeting", "held_meeting", "requested_meeting"}
+    by_params = any(spec.removeprefix("other:") in side_keys for spec in endpoint.params.values())
+    by_body = any(body in SIDED_BODIES for body in (endpoint.json, endpoint.form, endpoint.upload))
+    return by_params or by_body
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: Endpoint
+    role: str
+    side: str  # "own", "other" or "" (one case for roles that own nothing)
+
+    @property
+    def expected(self) -> int:
+        status = self.endpoint.expect[self.role]
+        if isinstance(status, tuple):
+            return status[0] if self.side != "other" else status[1]
+        return status
+
+    @property
+    def id(self) -> str:
+        who = self.role if not self.side else f"{self.role} ({self.side})"
+        return f"{self.endpoint.label} as {who}"
+
+
+def cases() -> list[Case]:
+    made = []
+    for endpoint in ENDPOINTS:
+        for role in ROLES:
+            if role in SIDED_ROLES and is_sided(endpoint):
+                made += [Case(endpoint, role, "own"), Case(endpoint, role, "other")]
+            else:
+                made.append(Case(endpoint, role, ""))
+    return made
+
+
+CASES = cases()
+
+
+# The tests ----------------------------------------------------------------------------------
+
+
+def served_routes() -> set[tuple[str, str]]:
+    app = create_app(Settings(env="test"))
+    served = set()
+    for route in app.routes:
+        if isinstance(route, Route):
+            served |= {(route.path, m) for m in route.methods or () if m != "HEAD"}
+        elif getattr(route, "path", "").startswith("/static"):
+            continue  # the static files: no authorization
+        else:
+            served.add((route.path, "WEBSOCKET"))
+    return served
+
+
+def test_matrix_covers_every_route():
+    """A new route needs its row in ENDPOINTS (and a removed one loses it)."""
+    covered = {(e.path, e.method) for e in ENDPOINTS} | OUT_OF_SCOPE
+    served = served_routes()
+    assert sorted(served - covered) == [], "routes without a row in the authorization matrix"
+    assert sorted(covered - served) == [], "rows for routes the app no longer serves"
+
+
+def test_every_row_names_every_role():
+    for endpoint in ENDPOINTS:
+        assert set(endpoint.expect) == set(ROLES), endpoint.label
+        for role, status in endpoint.expect.items():
+            if isinstance(status, tuple):
+                assert role in SIDED_ROLES and is_sided(endpoint), (endpoint.label, role)
+
+
+@pytest.fixture(scope="module")
+async def world(module_app: Any) -> World:
+    return await build_world(module_app)
+
+
+@pytest.fixture(scope="module")
+async def matrix_client(module_app: Any) -> Any:
+    async with make_client(module_app) as client:
+        yield client
+
+
+def _payload(body: Body, world: World, side: str) -> Any:
+    return body(world, side) if callable(body) else body
+
+
+async def send(client: httpx.AsyncClient, world: World, case: Case) -> httpx.Response:
+    endpoint = case.endpoint
+    side = "b" if case.side == "other" else "a"
+    path = endpoint.path.replace(":str}", "}")
+    for name, spec in endpoint.params.items():
+        path = path.replace("{" + name + "}", world.value(spec, side))
+    client.cookies.clear()
+    client.cookies.set(CSRF_COOKIE, CSRF)
+    if case.role != "anonymous":
+        client.cookies.set(SESSION_COOKIE, world.tokens[case.role])
+    headers = {"accept": "application/json" if path.startswith("/api/") else "text/html"}
+    options: dict[str, Any] = {"headers": headers}
+    if endpoint.json is not None:
+        options["json"] = _payload(endpoint.json, world, side)
+    elif endpoint.form is not None:
+        options["data"] = {**_payload(endpoint.form, world, side), "csrf_token": CSRF}
+    elif endpoint.upload is not None:
+        options["files"] = {"file": ("upload.png", UPLOAD, "image/png")}
+        options["data"] = _payload(endpoint.upload, world, side)
+        headers["x-csrf-token"] = CSRF
+    elif endpoint.method in {"POST", "PUT", "PATCH"}:
+        options["json"] = {}
+    return await client.request(endpoint.method, path + endpoint.query, **options)
+
+
+def explain(response: httpx.Response) -> str:
+    """The answer in a line: the JSON error, or the page's heading and field messages."""
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.text[:300]
+    found = re.findall(
+        r"<h1[^>]*>(.*?)</h1>|<li>(.*?)</li>|class=\"error[^\"]*\"[^>]*>(.*?)<", response.text
+    )
+    return " | ".join(" ".join(part for part in parts if part) for parts in found)[:300]
+
+
+async def test_the_snapshot_sees_a_change_and_the_world_comes_back(
+    world: World, module_app: Any, matrix_client: Any
+):
+    """The harness itself: an allowed edit shows in its table, and restoring undoes it."""
+    patch_booth = next(e for e in ENDPOINTS if e.label == "PATCH /api/booths/{booth_id}")
+    edit = Case(patch_booth, "exhibitor", "own")
+    assert (await send(matrix_client, world, edit)).status_code == 200
+    assert "booths" in changed_tables(world, await fingerprint(module_app))
+    await restore(module_app, world)
+    assert changed_tables(world, await fingerprint(module_app)) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+async def test_authorization(case: Case, world: World, module_app: Any, matrix_client: Any):
+    changed: list[str] = []
+    try:
+        response = await send(matrix_client, world, case)
+    finally:  # the next case starts from the world as built, whatever happened here
+        changed = changed_tables(world, await fingerprint(module_app))
+        if changed:
+            await restore(module_app, world)
+    assert response.status_code == case.expected, explain(response)
+    if response.status_code >= 400:
+        assert changed == [], f"a refused request changed {changed}"
+    elif not case.endpoint.secret_url:
+        side = "b" if case.side == "other" else "a"
+        hidden = world.hidden_from(case.role)
+        hidden |= {world.value(spec, side) for spec in case.endpoint.hides.get(case.role, ())}
+        seen = {i for i in hidden if i in response.text}
+        assert seen == set(), f"the answer shows {case.role} what is not theirs: {sorted(seen)}"
