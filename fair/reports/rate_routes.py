@@ -33,6 +33,11 @@ def rate_json(rate: ExchangeRate) -> dict[str, Any]:
     }
 
 
+class RateKey(Schema):
+    currency: CurrencyCode
+    valid_from: date
+
+
 async def api_rates(request: Request) -> Response:
     rows = await rates.list_rates(db(request), actor=user_of(request))
     return JSONResponse({"rates": [rate_json(rate) for rate in rows]})
@@ -59,11 +64,6 @@ async def api_remove_rate(request: Request) -> Response:
         db(request), actor=user_of(request), currency=key.currency, valid_from=key.valid_from
     )
     return Response(status_code=204)
-
-
-class RateKey(Schema):
-    currency: CurrencyCode
-    valid_from: date
 
 
 async def rates_page(request: Request) -> Response:
