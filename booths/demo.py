@@ -51,7 +51,7 @@ def brochure_pdf(index: int) -> bytes:
     return out.getvalue()
 
 
-def _content(exhibitor: dict[str, Any]) -> BoothCreate:
+def booth_content(exhibitor: dict[str, Any]) -> BoothCreate:
     return BoothCreate(
         company=exhibitor["company"],
         tagline=exhibitor["tagline"],
@@ -69,7 +69,9 @@ async def _first_booth(
     session: AsyncSession, index: int, owner: User, fair: Fair, storage: Storage
 ) -> Booth:
     exhibitor = demo_data.EXHIBITORS[index]
-    booth = await service.build_booth(session, fair=fair, owner=owner, data=_content(exhibitor))
+    booth = await service.build_booth(
+        session, fair=fair, owner=owner, data=booth_content(exhibitor)
+    )
     english = exhibitor["company"]["en"]
     await gallery.store_bytes(
         session,
@@ -106,7 +108,7 @@ async def _first_booth(
     return booth
 
 
-def _review(
+def review_booth(
     booth: Booth, status: BoothStatus, organizer: User, when: datetime, note: str = ""
 ) -> None:
     # Set directly: the demo must not mail twenty-four review notices to invented addresses.
@@ -141,7 +143,7 @@ async def load_booths(
         first = existing.get(this_month.id)
         if first is None:
             first = await _first_booth(session, index, owner, this_month, storage)
-            _review(first, BoothStatus.APPROVED, organizer, now - timedelta(days=40))
+            review_booth(first, BoothStatus.APPROVED, organizer, now - timedelta(days=40))
             created += 1
         if next_month.id not in existing:
             second = await service.copy_booth(
@@ -149,9 +151,9 @@ async def load_booths(
             )
             if exhibitor["email"] in REJECTED_NEXT_MONTH:
                 note = REJECTED_NEXT_MONTH[exhibitor["email"]]
-                _review(second, BoothStatus.REJECTED, organizer, now - timedelta(days=2), note)
+                review_booth(second, BoothStatus.REJECTED, organizer, now - timedelta(days=2), note)
             elif exhibitor["email"] not in PENDING_NEXT_MONTH:
-                _review(second, BoothStatus.APPROVED, organizer, now - timedelta(days=5))
+                review_booth(second, BoothStatus.APPROVED, organizer, now - timedelta(days=5))
             created += 1
     await session.flush()
     return created

@@ -250,7 +250,7 @@ async def copy_booth(
             Media(
                 booth_id=booth.id,
                 product_id=product_ids.get(item.product_id or ""),
-                **{name: getattr(item, name) for name in _MEDIA_COPY_FIELDS},
+                **{name: getattr(item, name) for name in MEDIA_COPY_FIELDS},
             )
         )
     await refresh_search(session, booth)
@@ -271,7 +271,7 @@ _PRODUCT_COPY_FIELDS = (
     "position",
     "search_text",
 )
-_MEDIA_COPY_FIELDS = (
+MEDIA_COPY_FIELDS = (
     "kind",
     "content_type",
     "size",

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths import service as booth_service
 from booths.analytics import tally_booth_visits
-from booths.demo import _content, _review
+from booths.demo import booth_content, review_booth
 from booths.models import Booth, BoothStatus, Media, Product, Visit, VisitKind
 from booths.schemas import ProductCreate
 from fair import demo_data
@@ -437,7 +437,7 @@ class _History:
         pictures (rows pointing at the same stored files)."""
         exhibitor = demo_data.EXHIBITORS[index]
         booth = await booth_service.build_booth(
-            self.session, fair=fair, owner=owner, data=_content(exhibitor)
+            self.session, fair=fair, owner=owner, data=booth_content(exhibitor)
         )
         booth.copied_from_id = self.previous_booth.get(booth.company_key)
         products: dict[int, str] = {}
@@ -459,14 +459,14 @@ class _History:
                     Media(
                         booth_id=booth.id,
                         product_id=products.get(position) if position is not None else None,
-                        **{name: getattr(item, name) for name in booth_service._MEDIA_COPY_FIELDS},
+                        **{name: getattr(item, name) for name in booth_service.MEDIA_COPY_FIELDS},
                     )
                 )
         await booth_service.refresh_search(self.session, booth)
         opened = datetime.combine(fair.booking_opens_on, time(10), TOKYO).astimezone(UTC)
         booth.created_at = opened - timedelta(days=rng.randint(12, 30), hours=rng.randint(0, 8))
         assert self.organizer is not None
-        _review(booth, BoothStatus.APPROVED, self.organizer, opened - timedelta(days=2))
+        review_booth(booth, BoothStatus.APPROVED, self.organizer, opened - timedelta(days=2))
         self.counts.booths += 1
         return booth
 

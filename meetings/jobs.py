@@ -157,7 +157,14 @@ def _lead(event: str, meeting: Meeting, exhibitor: str, is_buyer: bool) -> str:
 
 
 async def _send(
-    ctx: dict[str, Any], *, meeting_id: str, user_id: str, event: str, key: str, sequence: int
+    ctx: dict[str, Any],
+    *,
+    meeting_id: str,
+    user_id: str,
+    event: str,
+    key: str,
+    sequence: int,
+    active_only: bool = False,
 ) -> bool:
     settings: Settings = ctx["settings"]
     mailer: Mailer = ctx["mailer"]
@@ -168,9 +175,10 @@ async def _send(
         booth = await session.get(Booth, meeting.booth_id) if meeting else None
         if meeting is None or user is None or booth is None:
             return
-        if meeting.sequence != sequence:
+        if meeting.sequence != sequence or (active_only and meeting.status not in ACTIVE):
             # Changed again since this was queued: that change's own mail follows, and this
-            # one would repeat its invite under the wrong subject ("confirmed" + CANCEL).
+            # one would repeat its invite under the wrong subject ("confirmed" + CANCEL); a
+            # reminder of a meeting that ended reminds of nothing.
             return
         if event == "day" and user.id == meeting.buyer_id:
             meeting.attendance_asked_at = utcnow()
@@ -226,14 +234,15 @@ async def send_meeting_reminder(
     ctx: dict[str, Any], *, meeting_id: str, user_id: str, kind: str, sequence: int
 ) -> bool:
     """A reminder, unless the meeting has moved or ended since it was queued."""
-    async with ctx["sessionmaker"]() as session:
-        meeting = await session.get(Meeting, meeting_id)
-        current = meeting is not None and meeting.sequence == sequence and meeting.status in ACTIVE
-    if not current:
-        return False
     key = f"meeting-reminder:{meeting_id}:{sequence}:{kind}:{user_id}"
     return await _send(
-        ctx, meeting_id=meeting_id, user_id=user_id, event=kind, key=key, sequence=sequence
+        ctx,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        event=kind,
+        key=key,
+        sequence=sequence,
+        active_only=True,
     )
 
 
