@@ -31,6 +31,7 @@ from fair.fairs.routes import routes as fair_routes
 from fair.health import routes as health_routes
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from fair.openapi import routes as openapi_routes
+from fair.reports import cells as report_cells
 from fair.reports.pages import routes as report_page_routes
 from fair.reports.rate_routes import routes as rate_routes
 from fair.reports.routes import routes as report_routes
@@ -114,11 +115,20 @@ async def on_database_down(request: Request, exc: Exception) -> Response:
 
 
 async def _relay_loop(app: Starlette) -> None:
-    """Hands committed outbox rows to arq, or runs them here when there is no Redis."""
+    """Hands committed outbox rows to arq, or runs them here when there is no Redis; folds
+    the report's deltas into its cells now and then."""
     state = app.state
     loop = asyncio.get_running_loop()
     next_check = loop.time() + REDELIVER_EVERY_SECONDS
+    next_fold = loop.time()
     while True:
+        if loop.time() >= next_fold:
+            next_fold = loop.time() + report_cells.FOLD_EVERY_SECONDS
+            try:
+                async with state.sessionmaker() as session:
+                    await report_cells.fold(session)
+            except Exception:
+                log.exception("folding the report's deltas failed; next time")
         try:
             if state.arq is not None:
                 await outbox.relay_to_arq(

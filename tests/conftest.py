@@ -13,15 +13,13 @@ import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from helpers import make_client
-from sqlalchemy import delete
+from helpers import empty_tables, make_client
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fair.app import create_app
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.migrate import upgrade
-from fair.models import metadata
 
 IN_CI = os.environ.get("CI") == "true"
 PG_ADMIN_DSN = os.environ.get("KK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -78,8 +76,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     yield engine
     # Each test starts from empty tables; the schema stays from the migrations.
     async with engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            await conn.execute(delete(table))
+        await empty_tables(conn)
     await engine.dispose()
 
 

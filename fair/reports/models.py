@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fair.db import Base, utcnow
@@ -26,3 +34,58 @@ class ExchangeRate(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class _CellColumns:
+    """A meeting's contribution to the report, keyed by what the report filters and groups
+    on: its booth, its day (the start's date in Japan time), the buyer's country and locale,
+    the interpreter's language ('' for none) and, for a contract with a value, its currency
+    ('' otherwise). Each count is what the README's definitions count: 1 or 0 per meeting."""
+
+    booth_id: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date]
+    country: Mapped[str] = mapped_column(String(2))
+    locale: Mapped[str] = mapped_column(String(8))
+    interpreter: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    booked: Mapped[int]
+    cancelled: Mapped[int]
+    held: Mapped[int]
+    no_show: Mapped[int]
+    follow_up: Mapped[int]
+    open: Mapped[int]
+    contracts: Mapped[int]
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+
+
+class ReportCell(_CellColumns, Base):
+    """The report's figures summed per key, so that a report over a million meetings reads a
+    few hundred thousand rows at most. Never written by the application: database triggers
+    (migration 0009) append each change of a meeting or a buyer to ``report_deltas``, and
+    ``fair.reports.cells.fold`` moves those sums here. No foreign keys: a deleted booth's
+    or buyer's meetings take their counts out through the same deltas."""
+
+    __tablename__ = "report_cells"
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "booth_id",
+            "day",
+            "country",
+            "locale",
+            "interpreter",
+            "currency",
+            name="pk_report_cells",
+        ),
+    )
+
+
+class ReportDelta(_CellColumns, Base):
+    """One change of one meeting's contribution (+1/-1 counts), appended by the triggers:
+    inserts only, so concurrent bookings never wait on a shared row. The report reads these
+    beside ``report_cells`` until they are folded in."""
+
+    __tablename__ = "report_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )

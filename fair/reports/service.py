@@ -4,26 +4,28 @@ The definitions are the README's ("Outcomes and the conversion report: definitio
 meeting's date is its start in Japan time (Asia/Tokyo, no DST: UTC+9); ``start``/``end``
 filter on it, inclusive, and the month grouping uses its ``YYYY-MM``.
 
-How it is computed, so that a million meetings stay one pass over the table:
+How it is computed, so that a report over a million meetings reads no meeting but contracts:
 
-1. **Meetings, one statement.** The first pass reads each meeting in scope once, joined to
-   its booth; the current stage, value, currency and date are read from the copy the
-   meeting keeps of its latest outcome (``Meeting.stage`` ...), and it groups with
-   conditional aggregates (``count(*) FILTER (WHERE ...)``) by fair, the grouping's key,
-   and, for contracts only, the days to contract, the currency and the meeting's date
-   (NULL for every other meeting, so the result stays small: fairs × keys × distinct
-   contract days). The exchange rate is then looked up once per (currency, date) of that
-   small result, never per meeting. From it the same statement rolls up three levels with
-   ``UNION ALL``: the groups asked for (``g``), the fairs for the trend (``f``) and the
-   total (``t``). The median days to contract comes from each level's day-count histogram
-   with window functions (a running count of contracts over the days, in order), so it
-   needs no ``percentile_cont`` and runs on SQLite too.
-2. **Visits, one statement** over the daily counts per booth (``booth_visit_days``),
+1. **Counts, one statement** over ``report_cells`` plus the ``report_deltas`` not folded
+   yet (see ``fair.reports.cells``): database triggers keep there each meeting's counts per
+   booth, day (Japan time), buyer country and locale, interpreter and, for a contract with
+   a value, currency. The statement joins the booths (for the fair) and groups with sums
+   (``sum(...) FILTER (WHERE ...)`` for the year's actuals) by fair, the grouping's key and,
+   for valued contracts only, the currency and day. The exchange rate is then looked up
+   once per (currency, day) of that small result, never per meeting. From it the same
+   statement rolls up three levels with ``UNION ALL``: the groups asked for (``g``), the
+   fairs for the trend (``f``) and the total (``t``).
+2. **Median days to contract, one statement** over the contracts alone (a partial index,
+   ``ix_meetings_contracts``): a histogram of days per fair and key, rolled up the same
+   way; the median of each level comes from its histogram with window functions (a
+   running count over the days, in order), so it needs no ``percentile_cont`` and runs on
+   SQLite too.
+3. **Visits, one statement** over the daily counts per booth (``booth_visit_days``),
    rolled up the same way.
-3. The targets' calendar-year actuals come out of statement 1 when the report's window
+4. The targets' calendar-year actuals come out of statement 1 when the report's window
    covers the whole year (no fair, no dates, or dates around the year); otherwise one
-   more aggregate over that year's held meetings.
-4. Labels: fairs (and booths for the booth grouping) of the result, by primary key.
+   more sum over that year's cells.
+5. Labels: fairs (and booths for the booth grouping) of the result, by primary key.
 
 The category grouping counts a meeting under every category of its booth (and booths
 without one under ``"none"``): the groups' sums may then exceed the total. Visits are
@@ -76,8 +78,9 @@ from fair.i18n import (
     pick_text,
     territory_name,
 )
-from fair.reports.models import ExchangeRate
-from meetings.models import Attendance, Meeting, MeetingStatus, Stage
+from fair.reports.cells import KEY, SUMS
+from fair.reports.models import ExchangeRate, ReportCell, ReportDelta
+from meetings.models import Attendance, Meeting, Stage
 
 GROUPINGS = ("fair", "month", "booth", "category", "buyer_country", "language", "interpreter")
 # Who may see a report: insiders see everything, an exhibitor their own booths.
@@ -260,14 +263,15 @@ class _Shape:
             conditions.append(Meeting.starts_at < bindparam("upper"))
         return conditions
 
-    def visits(self) -> list[Any]:
+    def days(self, booth_id: Any, day: Any) -> list[Any]:
+        """For rows kept per booth and day (cells, visit counts)."""
         conditions: list[Any] = []
         if self.booths:
-            conditions.append(VisitDay.booth_id.in_(bindparam("booth_ids", expanding=True)))
+            conditions.append(booth_id.in_(bindparam("booth_ids", expanding=True)))
         if self.start:
-            conditions.append(VisitDay.day >= bindparam("start"))
+            conditions.append(day >= bindparam("start"))
         if self.end:
-            conditions.append(VisitDay.day <= bindparam("end"))
+            conditions.append(day <= bindparam("end"))
         return conditions
 
 
@@ -285,7 +289,7 @@ class _Scope:
             end=self.end is not None,
         )
 
-    def params(self, year: tuple[datetime, datetime] | None = None) -> dict[str, Any]:
+    def params(self, year: int | None = None) -> dict[str, Any]:
         """The values of the shape's parameters (and of the year's bounds)."""
         params: dict[str, Any] = {}
         if self.booth_ids is not None:
@@ -297,7 +301,7 @@ class _Scope:
             params["end"] = self.end
             params["upper"] = _japan_midnight(self.end + timedelta(days=1))  # ... before
         if year is not None:
-            params["year_start"], params["year_end"] = year
+            params["year_first"], params["year_last"] = date(year, 1, 1), date(year, 12, 31)
         return params
 
 
@@ -312,7 +316,7 @@ async def _booths(
     return tuple((await session.scalars(query.order_by(Booth.id))).all())
 
 
-# --- statement 1: meetings ----------------------------------------------------------
+# --- statement 1: the counts, from the cells ------------------------------------------
 
 _COUNTS = (
     "booked",
@@ -326,6 +330,15 @@ _COUNTS = (
     "unconverted",
 )
 _YEAR_COUNTS = ("held_year", "contracts_year")
+_CELL_COLUMNS = (*KEY, *SUMS)
+
+
+def _cells() -> Any:
+    """The folded cells and the deltas not folded yet: summed, they are the figures."""
+    return union_all(
+        select(*(ReportCell.__table__.c[name] for name in _CELL_COLUMNS)),
+        select(*(ReportDelta.__table__.c[name] for name in _CELL_COLUMNS)),
+    ).subquery("cells")
 
 
 def _rate_intervals() -> Any:
@@ -340,98 +353,58 @@ def _rate_intervals() -> Any:
     ).subquery("rates")
 
 
-def _meeting_key(dialect: _Dialect, group_by: str) -> Any:
-    """The base key the first pass groups by (besides the fair); None for the fair."""
+def _cell_key(dialect: _Dialect, cells: Any, group_by: str) -> Any:
+    """The key the first pass groups by (besides the fair); None for the fair."""
     if group_by == "month":
-        return dialect.japan_month(Meeting.starts_at)
+        return dialect.month_of_day(cells.c.day)
     if group_by in ("booth", "category"):
-        return Meeting.booth_id
+        return cells.c.booth_id
     if group_by == "buyer_country":
-        return User.country
+        return cells.c.country
     if group_by == "language":
-        return User.locale
+        return cells.c.locale
     if group_by == "interpreter":
-        return func.coalesce(Meeting.interpreter_language, literal_column(f"'{NONE_KEY}'"))
+        return case(
+            (cells.c.interpreter == "", literal_column(f"'{NONE_KEY}'")), else_=cells.c.interpreter
+        )
     return None
 
 
 @cache
-def _meeting_statement(dialect_name: str, shape: _Shape, group_by: str, with_year: bool) -> Any:
+def _count_statement(dialect_name: str, shape: _Shape, group_by: str, with_year: bool) -> Any:
     dialect = _Dialect(dialect_name)
-    japan_day = dialect.japan_date(Meeting.starts_at)
-    is_contract = and_(Meeting.attendance == Attendance.HELD, Meeting.stage == Stage.CONTRACT)
-    key = _meeting_key(dialect, group_by)
+    cells = _cells()
+    key = _cell_key(dialect, cells, group_by)
     keyed = [] if key is None else [key.label("x")]
-    rows = (
-        select(
-            Booth.fair_id.label("fair_id"),
-            *keyed,
-            case((is_contract, dialect.days_between(japan_day, Meeting.stage_on))).label("days"),
-            # A contract with a value carries its currency and, unless in yen, the date
-            # whose rate converts it; every other meeting has NULL there. (An outcome has a
-            # currency exactly when it has a value: a check constraint. Testing the
-            # currency, not the value, keeps the planner's group estimate small.)
-            case((is_contract, Meeting.stage_currency)).label("currency"),
-            case((and_(is_contract, Meeting.stage_currency != "JPY"), japan_day)).label("rate_day"),
-            Meeting.confirmed_at,
-            Meeting.status,
-            Meeting.attendance,
-            Meeting.starts_at,
-            Meeting.stage,
-            Meeting.stage_value.label("value"),
-        )
-        .select_from(Meeting)
-        .join(Booth, Booth.id == Meeting.booth_id)
-    )
-    if group_by in ("buyer_country", "language"):
-        rows = rows.join(User, User.id == Meeting.buyer_id)
-    rows = rows.where(*shape.meetings()).subquery("m")
-
-    held = rows.c.attendance == Attendance.HELD
-    contract = and_(held, rows.c.stage == Stage.CONTRACT)
-    confirmed = rows.c.confirmed_at.is_not(None)
-    cancelled = rows.c.status == MeetingStatus.CANCELLED
-    count = func.count
-    counts = [
-        count().filter(and_(confirmed, rows.c.status != MeetingStatus.CANCELLED)).label("booked"),
-        count().filter(and_(confirmed, cancelled)).label("cancelled"),
-        count().filter(held).label("held"),
-        count().filter(rows.c.attendance.in_(NO_SHOWS)).label("no_show"),
-        count().filter(and_(held, rows.c.stage.in_(FOLLOW_UP_STAGES))).label("follow_up"),
-        count()
-        .filter(
-            and_(
-                held,
-                or_(rows.c.stage.is_(None), rows.c.stage.not_in((Stage.NO_DEAL, Stage.CONTRACT))),
-            )
-        )
-        .label("open"),
-        count().filter(contract).label("contracts"),
-        func.sum(rows.c.value).filter(rows.c.currency.is_not(None)).label("value_sum"),
-        count().filter(rows.c.currency.is_not(None)).label("valued"),
-    ]
+    # A contract with a value in another currency than yen carries the day whose rate
+    # converts it; every other cell has NULL there.
+    rate_day = case((cells.c.currency.not_in(("", "JPY")), cells.c.day)).label("rate_day")
+    keys = [Booth.fair_id, *keyed, cells.c.currency, rate_day]
+    sums = [func.sum(cells.c[name]).label(name) for name in SUMS if name != "value"]
+    valued = func.sum(cells.c.contracts).filter(cells.c.currency != "")
     if with_year:
         in_year = and_(
-            rows.c.starts_at >= bindparam("year_start"), rows.c.starts_at < bindparam("year_end")
+            cells.c.day >= bindparam("year_first"), cells.c.day <= bindparam("year_last")
         )
-        counts += [
-            count().filter(and_(held, in_year)).label("held_year"),
-            count().filter(and_(contract, in_year)).label("contracts_year"),
+        sums += [
+            func.sum(cells.c.held).filter(in_year).label("held_year"),
+            func.sum(cells.c.contracts).filter(in_year).label("contracts_year"),
         ]
-    # First pass: one row per (fair, key, days to contract, currency, rate date); only
-    # contracts split a group by the last three, so the rows are few.
-    keys = [rows.c.fair_id, *([rows.c.x] if keyed else []), rows.c.days]
-    first = select(*keys, rows.c.currency, rows.c.rate_day, *counts).group_by(
-        *keys, rows.c.currency, rows.c.rate_day
+    # First pass: one row per (fair, key, currency, rate date): currencies and dates split
+    # only the cells of contracts with a value.
+    first = (
+        select(*keys, *sums, func.sum(cells.c.value).label("value_sum"), valued.label("valued"))
+        .select_from(cells)
+        .join(Booth, Booth.id == cells.c.booth_id)
+        .where(*shape.days(cells.c.booth_id, cells.c.day))
+        .group_by(*keys)
+        .cte("first")
     )
-    first = first.cte("first")
 
     # The rate of each (currency, date) of the first pass: the greatest valid_from on or
     # before the meeting's date, found as the interval [valid_from, next valid_from) that
-    # holds the date. Looked up once per distinct (currency, date), a few dozen, then
-    # joined on equality: joining every row of the first pass to the intervals cost 20 ms
-    # for one fair grouped by booth. Yen need none; a currency without one is counted, not
-    # guessed.
+    # holds the date. Looked up once per distinct (currency, date), then joined on
+    # equality. Yen need none; a currency without one is counted, not guessed.
     rates = _rate_intervals()
     pairs = (
         select(first.c.currency, first.c.rate_day)
@@ -458,10 +431,11 @@ def _meeting_statement(dialect_name: str, shape: _Shape, group_by: str, with_yea
         select(
             first.c.fair_id,
             *([first.c.x] if keyed else []),
-            first.c.days,
             *carried,
             case(
-                (first.c.currency == "JPY", first.c.value_sum), else_=first.c.value_sum * rate
+                (first.c.currency == "JPY", first.c.value_sum),
+                (first.c.currency == "", 0),
+                else_=first.c.value_sum * rate,
             ).label("value_jpy"),
             case(
                 (and_(first.c.rate_day.is_not(None), rate.is_(None)), first.c.valued), else_=0
@@ -478,7 +452,53 @@ def _meeting_statement(dialect_name: str, shape: _Shape, group_by: str, with_yea
         .cte("base")
     )
     names = _COUNTS + (_YEAR_COUNTS if with_year else ())
-    return _levels(base, group_by, names, with_days=True)
+    return _levels(base, group_by, names, with_days=False)
+
+
+# --- statement 2: the median days to contract, from the contracts ----------------------
+
+
+def _meeting_key(dialect: _Dialect, group_by: str) -> Any:
+    """The key of a meeting row (as ``_cell_key`` of a cell); None for the fair."""
+    if group_by == "month":
+        return dialect.japan_month(Meeting.starts_at)
+    if group_by in ("booth", "category"):
+        return Meeting.booth_id
+    if group_by == "buyer_country":
+        return User.country
+    if group_by == "language":
+        return User.locale
+    if group_by == "interpreter":
+        return func.coalesce(Meeting.interpreter_language, literal_column(f"'{NONE_KEY}'"))
+    return None
+
+
+@cache
+def _median_statement(dialect_name: str, shape: _Shape, group_by: str) -> Any:
+    """A histogram of days to contract per (fair, key), read from the contracts alone
+    (``ix_meetings_contracts``: an index-only scan on PostgreSQL), rolled up to medians."""
+    dialect = _Dialect(dialect_name)
+    key = _meeting_key(dialect, group_by)
+    keyed = [] if key is None else [key.label("x")]
+    days = dialect.days_between(dialect.japan_date(Meeting.starts_at), Meeting.stage_on)
+    keys = [Booth.fair_id, *keyed, days.label("days")]
+    first = (
+        select(*keys, func.count().label("contracts"))
+        .select_from(Meeting)
+        .join(Booth, Booth.id == Meeting.booth_id)
+    )
+    if group_by in ("buyer_country", "language"):
+        first = first.join(User, User.id == Meeting.buyer_id)
+    first = (
+        first.where(
+            Meeting.attendance == Attendance.HELD,
+            Meeting.stage == Stage.CONTRACT,
+            *shape.meetings(),
+        )
+        .group_by(*keys)
+        .cte("contract_days")
+    )
+    return _levels(first, group_by, ("contracts",), with_days=True)
 
 
 def _levels(base: Any, group_by: str, names: tuple[str, ...], *, with_days: bool) -> Any:
@@ -559,7 +579,7 @@ def _visit_statement(dialect_name: str, shape: _Shape, group_by: str) -> Any:
         )
         .select_from(VisitDay)
         .join(Booth, Booth.id == VisitDay.booth_id)
-        .where(*shape.visits())
+        .where(*shape.days(VisitDay.booth_id, VisitDay.day))
         .group_by(Booth.fair_id, *([] if key is None else [key]))
         .cte("visit_base")
     )
@@ -567,17 +587,15 @@ def _visit_statement(dialect_name: str, shape: _Shape, group_by: str) -> Any:
     return _levels(base, grouping, ("visits",), with_days=False)
 
 
-# --- statement 3: the year's actuals, when statement 1 does not cover the year -------
+# --- statement 4: the year's actuals, when statement 1 does not cover the year -------
 
 
 async def _year_actuals(
-    session: AsyncSession, own: tuple[str, ...] | None, year: tuple[datetime, datetime]
+    session: AsyncSession, own: tuple[str, ...] | None, year: int
 ) -> tuple[int, int, int]:
     """Held meetings and contracts of the year (at ``own`` booths only, for an exhibitor),
     and how many fairs held any."""
-    params: dict[str, Any] = {"year_start": year[0], "year_end": year[1]}
-    if own is not None:
-        params["booth_ids"] = list(own)
+    params = _Scope(booth_ids=own, start=None, end=None).params(year)
     statement = _year_statement(own is not None)
     rows = (await session.execute(statement, params)).all()
     return sum(int(r.held) for r in rows), sum(int(r.contracts) for r in rows), len(rows)
@@ -585,66 +603,69 @@ async def _year_actuals(
 
 @cache
 def _year_statement(own_booths: bool) -> Any:
-    """Counted per booth first (an index-only scan of ``ix_meetings_held_starts_at``), then
-    per fair: a few hundred rows to join instead of every held meeting. Grouped by fair (a
-    dozen rows a year) rather than counting distinct fairs, which PostgreSQL cannot spread
-    over parallel workers."""
-    per_booth = (
-        select(
-            Meeting.booth_id,
-            func.count().label("held"),
-            func.count().filter(Meeting.stage == Stage.CONTRACT).label("contracts"),
-        )
-        .where(
-            Meeting.attendance == Attendance.HELD,
-            Meeting.starts_at >= bindparam("year_start"),
-            Meeting.starts_at < bindparam("year_end"),
-        )
-        .group_by(Meeting.booth_id)
-    )
-    if own_booths:
-        per_booth = per_booth.where(Meeting.booth_id.in_(bindparam("booth_ids", expanding=True)))
-    counted = per_booth.subquery("per_booth")
-    return (
+    """Grouped by fair (a dozen rows a year) rather than counting distinct fairs, which
+    PostgreSQL cannot spread over parallel workers."""
+    cells = _cells()
+    held = func.sum(cells.c.held)
+    statement = (
         select(
             Booth.fair_id,
-            func.sum(counted.c.held).label("held"),
-            func.sum(counted.c.contracts).label("contracts"),
+            held.label("held"),
+            func.sum(cells.c.contracts).label("contracts"),
         )
-        .join(counted, counted.c.booth_id == Booth.id)
+        .select_from(cells)
+        .join(Booth, Booth.id == cells.c.booth_id)
+        .where(cells.c.day >= bindparam("year_first"), cells.c.day <= bindparam("year_last"))
         .group_by(Booth.fair_id)
+        .having(held > 0)
     )
+    if own_booths:
+        statement = statement.where(cells.c.booth_id.in_(bindparam("booth_ids", expanding=True)))
+    return statement
+
+
+# The report's statements run with these (transaction-local) settings on PostgreSQL.
+#  - jit off: the planner cannot know that only contracts with a value carry a currency
+#    and a date in the first pass, so it expects about one group per cell; that estimate
+#    lifts the plan's cost over the JIT thresholds, and compiling then costs more than the
+#    query (measured on a million meetings: about 1 s of JIT for a 1.4 s statement).
+#  - work_mem 64MB: the same estimate would otherwise make it sort the cells to group
+#    them instead of hashing (a million meetings, all fairs: 331 -> 154 ms).
+_PLANNER = (("jit", "off"), ("work_mem", "64MB"))
 
 
 @asynccontextmanager
-async def _no_jit(session: AsyncSession, dialect_name: str) -> AsyncIterator[None]:
-    """PostgreSQL only: run the report's statements without JIT compilation, then put the
-    setting back (it is transaction-local either way).
-
-    The planner cannot know that only contracts carry a day count, a currency and a date
-    in the first pass, so it expects about one group per meeting; that estimate lifts the
-    plan's cost over the JIT thresholds, and compiling then costs more than the query
-    (measured on a million meetings: about 1 s of JIT for a 1.4 s statement)."""
+async def _planner_settings(session: AsyncSession, dialect_name: str) -> AsyncIterator[None]:
+    """PostgreSQL only: run the report's statements with ``_PLANNER``'s settings, then put
+    them back (they are transaction-local either way)."""
     if dialect_name != "postgresql":
         yield
         return
-    before = await session.scalar(
-        select(func.current_setting(literal_column("'jit'"))).add_columns(
-            func.set_config(literal_column("'jit'"), literal_column("'off'"), true())
-        )
-    )
+
+    def constant(value: str) -> Any:
+        return literal_column(f"'{value}'")  # our own names and values, no input
+
+    def configure(values: list[tuple[str, Any]]) -> Any:
+        return select(*(func.set_config(constant(name), value, true()) for name, value in values))
+
+    names = [name for name, _ in _PLANNER]
+    before = (
+        await session.execute(select(*(func.current_setting(constant(n)) for n in names)))
+    ).one()
+    # Constants in the text (bench/report.py reads them there to run its baseline alike).
+    await session.execute(configure([(name, constant(value)) for name, value in _PLANNER]))
     yield
     # Not in a finally: after a database error the transaction is lost anyway.
-    await session.execute(select(func.set_config(literal_column("'jit'"), literal(before), true())))
+    await session.execute(configure([(n, literal(v)) for n, v in zip(names, before, strict=True)]))
 
 
 # --- assembling the report ------------------------------------------------------------
 
 
-def _figures(row: Any, visits: int | None) -> Figures:
+def _figures(row: Any, visits: int | None, median: Any) -> Figures:
+    median_days = None if median is None else float(median)
     if row is None:
-        zero = Figures(visits, 0, 0, 0, 0, 0, 0, 0, Decimal(0), 0, None)
-        return zero
+        return Figures(visits, 0, 0, 0, 0, 0, 0, 0, Decimal(0), 0, median_days)
     return Figures(
         visits=visits,
         booked=int(row.booked or 0),
@@ -656,7 +677,7 @@ def _figures(row: Any, visits: int | None) -> Figures:
         contracts=int(row.contracts or 0),
         contract_value_jpy=_yen(row.value_jpy),
         unconverted_values=int(row.unconverted or 0),
-        median_days_to_contract=None if row.median is None else float(row.median),
+        median_days_to_contract=median_days,
     )
 
 
@@ -668,13 +689,14 @@ def meeting_statements(
     start: bool = False,
     end: bool = False,
     with_year: bool = False,
-) -> tuple[Any, Any]:
-    """The two statements of a report (meetings, visits) for the filters it applies (a
-    fair's or an exhibitor's booths, dates), with their parameters unbound: for review and
-    benchmarks."""
+) -> tuple[Any, Any, Any]:
+    """The three statements of a report (counts, medians, visits) for the filters it
+    applies (a fair's or an exhibitor's booths, dates), with their parameters unbound: for
+    review and benchmarks."""
     shape = _Shape(booths=booths, start=start, end=end)
     return (
-        _meeting_statement(dialect_name, shape, group_by, with_year),
+        _count_statement(dialect_name, shape, group_by, with_year),
+        _median_statement(dialect_name, shape, group_by),
         _visit_statement(dialect_name, shape, group_by),
     )
 
@@ -724,18 +746,22 @@ async def conversion_report(
     dialect_name = session.get_bind().dialect.name
 
     this_year = (now or utcnow()).astimezone(JAPAN).year
-    year = (_japan_midnight(date(this_year, 1, 1)), _japan_midnight(date(this_year + 1, 1, 1)))
     covers_year = (
         fair is None
         and (start is None or start <= date(this_year, 1, 1))
         and (end is None or end >= date(this_year, 12, 31))
     )
 
-    async with _no_jit(session, dialect_name):
-        meeting_rows = (
+    async with _planner_settings(session, dialect_name):
+        count_rows = (
             await session.execute(
-                _meeting_statement(dialect_name, scope.shape, group_by, covers_year),
-                scope.params(year if covers_year else None),
+                _count_statement(dialect_name, scope.shape, group_by, covers_year),
+                scope.params(this_year if covers_year else None),
+            )
+        ).all()
+        median_rows = (
+            await session.execute(
+                _median_statement(dialect_name, scope.shape, group_by), scope.params()
             )
         ).all()
         visit_rows = (
@@ -743,7 +769,12 @@ async def conversion_report(
                 _visit_statement(dialect_name, scope.shape, group_by), scope.params()
             )
         ).all()
-        meetings = {(row.level, row.key): row for row in meeting_rows}
+        # A key whose deltas cancel out (a buyer who moved, before the fold) is no group.
+        meetings = {
+            (row.level, row.key): row
+            for row in count_rows
+            if row.booked or row.cancelled or row.held or row.no_show
+        }
         if covers_year:
             # The first statement counted the year's held meetings and contracts too.
             total_row = meetings.get(("t", ""))
@@ -753,8 +784,11 @@ async def conversion_report(
                 1 for (level, _key), row in meetings.items() if level == "f" and row.held_year
             )
         else:
-            held_year, contracts_year, fairs_year = await _year_actuals(session, booth_ids, year)
+            held_year, contracts_year, fairs_year = await _year_actuals(
+                session, booth_ids, this_year
+            )
 
+    medians = {(row.level, row.key): row.median for row in median_rows}
     visits = {(row.level, row.key): int(row.visits or 0) for row in visit_rows}
 
     fair_ids = {key for level, key in (*meetings, *visits) if level == "f"}
@@ -762,14 +796,17 @@ async def conversion_report(
         f.id: f for f in (await session.scalars(select(Fair).where(Fair.id.in_(fair_ids)))).all()
     }
 
-    total = _figures(meetings.get(("t", "")), visits.get(("t", ""), 0))
+    def figures(level: str, key: str, visits: int | None) -> Figures:
+        return _figures(meetings.get((level, key)), visits, medians.get((level, key)))
+
+    total = figures("t", "", visits.get(("t", ""), 0))
     trend = sorted(
         (
             Trend(
                 fair_slug=fairs[fair_id].slug,
                 fair_title=pick_text(fairs[fair_id].title)[0],
                 starts_on=fairs[fair_id].starts_on,
-                figures=_figures(meetings.get(("f", fair_id)), visits.get(("f", fair_id), 0)),
+                figures=figures("f", fair_id, visits.get(("f", fair_id), 0)),
             )
             for fair_id in fair_ids
         ),
@@ -792,9 +829,7 @@ async def conversion_report(
             Group(
                 key=key,
                 label=_label(group_by, key, fairs, booths),
-                figures=_figures(
-                    meetings.get(("g", key)), None if unattributable else visits.get(("g", key), 0)
-                ),
+                figures=figures("g", key, None if unattributable else visits.get(("g", key), 0)),
             )
             for key in sorted(keys)
         ]

@@ -21,14 +21,13 @@ from typing import Any
 import asyncpg
 import pytest
 from faults.fault_helpers import PRIVATE_DB, eventually
-from helpers import make_client
+from helpers import empty_tables, make_client
 from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from fair.app import create_app
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
-from fair.models import metadata
 from fair.outbox import OutboxJob
 from meetings.models import Meeting, MeetingHold
 
@@ -48,8 +47,7 @@ async def pg(private_postgres, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
     )
     engine = create_engine(settings.database_url)
     async with engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            await conn.execute(delete(table))
+        await empty_tables(conn)
     app = create_app(settings)
     try:
         async with (

@@ -348,13 +348,18 @@ async def test_labels_follow_the_language(session, data):
 
 
 def test_the_statements_for_review():
-    meetings, visits = meeting_statements("postgresql", group_by="fair", booths=True)
-    sql = str(meetings.compile(dialect=postgresql.dialect()))
-    assert sql.count("FROM meetings") == 1  # one pass over the meetings
-    assert "timezone('Asia/Tokyo', meetings.starts_at)" in sql
+    counts, medians, visits = meeting_statements("postgresql", group_by="fair", booths=True)
+    sql = str(counts.compile(dialect=postgresql.dialect()))
+    # The counts come from the cells the triggers keep, never from the meetings.
+    assert "FROM report_cells" in sql and "FROM report_deltas" in sql
+    assert "meetings" not in sql
     assert "FILTER (WHERE" in sql
-    # The stage comes from the meeting's own copy: no join to the outcome history.
-    assert "meeting_outcomes" not in sql
+    # The medians read the contracts once; the stage is the meeting's own copy.
+    medians_sql = str(medians.compile(dialect=postgresql.dialect()))
+    assert medians_sql.count("FROM meetings") == 1
+    assert "meetings.attendance = %(attendance_1)s AND meetings.stage = %(stage_1)s" in medians_sql
+    assert "timezone('Asia/Tokyo', meetings.starts_at)" in medians_sql
+    assert "meeting_outcomes" not in medians_sql
     # Visits are added up from the daily counts, never counted row by row.
     visits_sql = str(visits.compile(dialect=postgresql.dialect()))
     assert "FROM booth_visit_days" in visits_sql

@@ -1,0 +1,81 @@
+"""Folding the report's deltas into its cells.
+
+Database triggers (migration 0009) append every change of a meeting's contribution to
+``report_deltas``; the report reads those beside ``report_cells``, so its figures are
+right whether or not a fold has run. Folding keeps the deltas few: each app process that
+runs the outbox relay folds once a minute (``FOLD_EVERY_SECONDS``), and on PostgreSQL an
+advisory lock lets one fold at a time, the others skip.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fair.reports.models import ReportCell
+
+log = logging.getLogger(__name__)
+
+FOLD_EVERY_SECONDS = 60.0
+FOLD_LOCK = 0x4B4B_5245  # "KKRE": the advisory lock of the fold on PostgreSQL
+
+KEY = ("booth_id", "day", "country", "locale", "interpreter", "currency")
+SUMS = ("booked", "cancelled", "held", "no_show", "follow_up", "open", "contracts", "value")
+
+_key = ", ".join(KEY)
+_columns = ", ".join((*KEY, *SUMS))
+_sums = ", ".join(f"sum({name})" for name in SUMS)
+_add = ", ".join(f"{name} = report_cells.{name} + excluded.{name}" for name in SUMS)
+_empty = " AND ".join(f"{name} = 0" for name in SUMS)
+
+# Constant texts from the column names above (hence the noqa: no input reaches them).
+# PostgreSQL: the deltas a statement deletes are exactly those it adds; a delta committed
+# meanwhile stays for the next fold. Cells left at zero are named, then deleted.
+_FOLD_POSTGRES = text(
+    f"WITH moved AS (DELETE FROM report_deltas RETURNING {_columns}), "  # noqa: S608
+    f"merged AS (INSERT INTO report_cells ({_columns}) "
+    f"SELECT {_key}, {_sums} FROM moved GROUP BY {_key} "
+    f"ON CONFLICT ({_key}) DO UPDATE SET {_add} RETURNING {_columns}) "
+    f"SELECT (SELECT count(*) FROM moved) AS moved, {_key} FROM merged WHERE {_empty} "
+    f"UNION ALL SELECT (SELECT count(*) FROM moved), {', '.join('NULL' for _ in KEY)} "
+)
+# SQLite: one writer at a time; the first statement takes the write lock, so nothing is
+# appended until the deltas are deleted. ("WHERE true": SQLite's parser needs it before ON
+# CONFLICT.)
+_FOLD_SQLITE = (
+    text(
+        f"INSERT INTO report_cells ({_columns}) SELECT {_key}, {_sums} FROM report_deltas "  # noqa: S608
+        f"WHERE true GROUP BY {_key} ON CONFLICT ({_key}) DO UPDATE SET {_add}"
+    ),
+    text(
+        f"DELETE FROM report_cells WHERE {_empty} "  # noqa: S608
+        f"AND ({_key}) IN (SELECT {_key} FROM report_deltas)"
+    ),
+)
+
+
+async def fold(session: AsyncSession) -> int:
+    """Move the deltas into the cells and commit; the number of deltas moved (0 when
+    another process is folding)."""
+    if session.get_bind().dialect.name == "postgresql":
+        if not await session.scalar(select(func.pg_try_advisory_xact_lock(FOLD_LOCK))):
+            await session.rollback()
+            return 0
+        rows = (await session.execute(_FOLD_POSTGRES)).all()
+        moved = int(rows[0].moved) if rows else 0
+        empty = [tuple(row[1:]) for row in rows if row.booth_id is not None]
+        if empty:
+            cells = ReportCell.__table__
+            key = tuple_(*(cells.c[name] for name in KEY))
+            await session.execute(cells.delete().where(key.in_(empty)))
+    else:
+        for statement in _FOLD_SQLITE:
+            await session.execute(statement)
+        deleted = await session.execute(text("DELETE FROM report_deltas"))
+        moved = int(deleted.rowcount or 0)
+    await session.commit()
+    if moved:
+        log.debug("folded %s report deltas", moved)
+    return moved
