@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     PrimaryKeyConstraint,
@@ -76,6 +77,8 @@ class ReportCell(_CellColumns, Base):
             "currency",
             name="pk_report_cells",
         ),
+        # The year's actuals read one year of every booth (a million meetings: 31 -> 20 ms).
+        Index("ix_report_cells_day", "day"),
     )
 
 

@@ -649,11 +649,13 @@ async def _planner_settings(session: AsyncSession, dialect_name: str) -> AsyncIt
         return select(*(func.set_config(constant(name), value, true()) for name, value in values))
 
     names = [name for name, _ in _PLANNER]
-    before = (
-        await session.execute(select(*(func.current_setting(constant(n)) for n in names)))
-    ).one()
-    # Constants in the text (bench/report.py reads them there to run its baseline alike).
-    await session.execute(configure([(name, constant(value)) for name, value in _PLANNER]))
+    # One round trip: PostgreSQL evaluates the select list in order, reading each setting
+    # before it is changed. Constants in the text (bench/report.py reads them there to run
+    # its baseline alike).
+    changed = configure([(name, constant(value)) for name, value in _PLANNER])
+    read = select(*(func.current_setting(constant(n)) for n in names))
+    row = (await session.execute(read.add_columns(*changed.selected_columns))).one()
+    before = row[: len(names)]
     yield
     # Not in a finally: after a database error the transaction is lost anyway.
     await session.execute(configure([(n, literal(v)) for n, v in zip(names, before, strict=True)]))

@@ -127,6 +127,7 @@ def create_tables() -> None:
         *cell_columns(),
         sa.PrimaryKeyConstraint(*KEY, name=op.f('pk_report_cells')),
     )
+    op.create_index('ix_report_cells_day', 'report_cells', ['day'], unique=False)
     op.create_table(
         'report_deltas',
         sa.Column(

@@ -22,6 +22,7 @@ from report_helpers import (
     build_report_data,
     by_key,
 )
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql
 
 from fair.errors import BadRequest, Forbidden, NotAuthenticated
@@ -510,3 +511,23 @@ async def test_api_ignores_other_parameters(client, data):
     assert response.status_code == 200, response.text
     assert [g["key"] for g in response.json()["groups"]] == ["none", "vi", "zh_Hans"]
     assert all(g["visits"] is None for g in response.json()["groups"])
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_the_planner_settings_apply_to_the_report_alone(engine, session, data):
+    sent: list[str] = []
+
+    def capture(conn, cursor, statement, *_):
+        sent.append(statement)
+
+    settings = text("SELECT current_setting('jit'), current_setting('work_mem')")
+    before = (await session.execute(settings)).one()
+    event.listen(engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        await conversion_report(session, actor=data.users["staff"], group_by="booth", now=NOW)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", capture)
+    assert any("set_config('work_mem', '64MB'" in s and "'jit', 'off'" in s for s in sent)
+    # The same transaction goes on with the settings it had.
+    assert (await session.execute(settings)).one() == before
+    await session.commit()
