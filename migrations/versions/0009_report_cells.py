@@ -85,7 +85,16 @@ def append(dialect: str, r: str, country: str, locale: str, sign: int, source: s
 
 
 def meeting_changed(dialect: str, r: str, sign: int) -> str:
-    return append(dialect, r, 'u.country', 'u.locale', sign, f'users u WHERE u.id = {r}.buyer_id')
+    statement = append(
+        dialect, r, 'u.country', 'u.locale', sign, f'users u WHERE u.id = {r}.buyer_id'
+    )
+    if dialect == 'postgresql':
+        # A buyer who changes country while one of their meetings changes: without the
+        # lock, the meeting could be counted under the country its transaction read while
+        # the buyer's transaction moved only the meetings it could see. With it, the later
+        # of the two waits for the other and reads what it wrote. (SQLite has one writer.)
+        statement += ' FOR SHARE OF u'
+    return statement
 
 
 def buyer_changed(dialect: str, buyer: str, sign: int) -> str:

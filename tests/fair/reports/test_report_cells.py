@@ -6,6 +6,7 @@ there are, worked out here in Python from the rows themselves.
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import defaultdict
 from dataclasses import replace
@@ -351,6 +352,48 @@ async def test_a_fold_leaves_what_is_not_committed_yet(sessionmaker, session):
     assert await delta_count(session) == 2  # its old (-1) and new (+1) contributions
     await cells.fold(session)
     await assert_consistent(session)
+
+
+# PostgreSQL only: SQLite has one writer at a time, so the two cannot interleave.
+@ONLY_POSTGRES
+async def test_a_booking_while_its_buyer_moves_counts_where_the_buyer_ends_up(
+    sessionmaker, session
+):
+    data = await build_report_data(session)
+    buyer, booth = data.users["VN"].id, data.booths["A1"].id
+    start = datetime(2026, 3, 31, 1, tzinfo=UTC)
+
+    async def booking_waits() -> bool:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+        return bool(waiting)
+
+    async with sessionmaker() as moving, sessionmaker() as booking:
+        await moving.execute(update(User).where(User.id == buyer).values(country="TH"))
+        booking.add(
+            Meeting(
+                booth_id=booth,
+                buyer_id=buyer,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+                status=MeetingStatus.CONFIRMED,
+                confirmed_at=start - timedelta(days=2),
+                buyer_timezone="Asia/Ho_Chi_Minh",
+            )
+        )
+        # The move has counted the buyer's meetings it can see; the new one it cannot.
+        flushing = asyncio.create_task(booking.flush())
+        await eventually(booking_waits, "the booking waits for the buyer's row")
+        await moving.commit()
+        await flushing
+        await booking.commit()
+    await assert_consistent(session)
+    report = await _report(session, data, "buyer_country")
+    assert "VN" not in report
 
 
 # PostgreSQL only: on SQLite a second writer waits for the first.
