@@ -786,6 +786,29 @@ FIGURES = (
 )
 
 
+# The rate of a group's (currency, rate_day): the latest valid_from on or before the day.
+RATE_OF_GROUP = """LEFT JOIN LATERAL (
+            SELECT x.jpy_per_unit FROM exchange_rates x
+            WHERE x.currency = g.currency AND x.valid_from <= g.rate_day
+            ORDER BY x.valid_from DESC LIMIT 1
+        ) r ON true"""
+
+
+def visits_sql(grouping: str, fair_filter: bool) -> str:
+    """The daily booth visit counts added up per key (none where visits have no key)."""
+    key = KEYS[grouping]
+    if key["visit"] is None:
+        return "SELECT NULL::text AS key, NULL::bigint AS visits WHERE false"
+    return f"""
+        SELECT {key["visit"]} AS key, sum(v.visits) AS visits
+        FROM booth_visit_days v
+        JOIN booths vb ON vb.id = v.booth_id
+        JOIN fairs vf ON vf.id = vb.fair_id
+        {key["visit_join"]}
+        {"WHERE vf.slug = $1" if fair_filter else ""}
+        GROUP BY 1"""  # noqa: S608 (constant text, the slug is a parameter)
+
+
 def baseline_sql(grouping: str, fair_filter: bool) -> str:
     """The report's groups for one grouping as one statement. ``$1`` is the fair's slug
     when ``fair_filter``.
@@ -803,16 +826,7 @@ def baseline_sql(grouping: str, fair_filter: bool) -> str:
     1.0-1.35x as long in development; the faster one is the baseline."""
     key = KEYS[grouping]
     where = "WHERE f.slug = $1" if fair_filter else ""
-    visits = "SELECT NULL::text AS key, NULL::bigint AS visits WHERE false"
-    if key["visit"] is not None:
-        visits = f"""
-        SELECT {key["visit"]} AS key, sum(v.visits) AS visits
-        FROM booth_visit_days v
-        JOIN booths vb ON vb.id = v.booth_id
-        JOIN fairs vf ON vf.id = vb.fair_id
-        {key["visit_join"]}
-        {"WHERE vf.slug = $1" if fair_filter else ""}
-        GROUP BY 1"""  # noqa: S608 (constant text, the slug is a parameter)
+    visits = visits_sql(grouping, fair_filter)
     held = "m.attendance = 'held'"
     contract = f"{held} AND m.stage = 'contract'"
     sums = ("booked", "cancelled", "held", "no_show", "follow_up", "open", "contracts")
@@ -853,11 +867,7 @@ def baseline_sql(grouping: str, fair_filter: bool) -> str:
             sum(CASE WHEN g.rate_day IS NOT NULL AND r.jpy_per_unit IS NULL THEN g.valued
                 ELSE 0 END) AS unconverted
         FROM first g
-        LEFT JOIN LATERAL (
-            SELECT x.jpy_per_unit FROM exchange_rates x
-            WHERE x.currency = g.currency AND x.valid_from <= g.rate_day
-            ORDER BY x.valid_from DESC LIMIT 1
-        ) r ON true
+        {RATE_OF_GROUP}
         GROUP BY g.key, g.days
     ), ranked AS (
         SELECT *, sum(contracts) OVER (PARTITION BY key ORDER BY days) AS running,
@@ -904,16 +914,7 @@ def cells_sql(grouping: str, fair_filter: bool) -> str:
     cell_key, cell_join = CELL_KEYS[grouping]
     key = KEYS[grouping]
     where = "WHERE f.slug = $1" if fair_filter else ""
-    visits = "SELECT NULL::text AS key, NULL::bigint AS visits WHERE false"
-    if key["visit"] is not None:
-        visits = f"""
-        SELECT {key["visit"]} AS key, sum(v.visits) AS visits
-        FROM booth_visit_days v
-        JOIN booths vb ON vb.id = v.booth_id
-        JOIN fairs vf ON vf.id = vb.fair_id
-        {key["visit_join"]}
-        {"WHERE vf.slug = $1" if fair_filter else ""}
-        GROUP BY 1"""  # noqa: S608 (constant text, the slug is a parameter)
+    visits = visits_sql(grouping, fair_filter)
     sums = ("booked", "cancelled", "held", "no_show", "follow_up", "open", "contracts")
     summed = ", ".join(f"sum({name}) AS {name}" for name in sums)
     return f"""
@@ -939,11 +940,7 @@ def cells_sql(grouping: str, fair_filter: bool) -> str:
             sum(CASE WHEN g.rate_day IS NOT NULL AND r.jpy_per_unit IS NULL THEN g.valued
                 ELSE 0 END) AS unconverted
         FROM counted g
-        LEFT JOIN LATERAL (
-            SELECT x.jpy_per_unit FROM exchange_rates x
-            WHERE x.currency = g.currency AND x.valid_from <= g.rate_day
-            ORDER BY x.valid_from DESC LIMIT 1
-        ) r ON true
+        {RATE_OF_GROUP}
         GROUP BY g.key
         HAVING sum(booked) + sum(cancelled) + sum(held) + sum(no_show) > 0
     ), contract_days AS (
