@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, text, tuple_
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fair.reports.models import ReportCell
+from fair.reports.models import EMPTY_CELL
 
 log = logging.getLogger(__name__)
 
@@ -28,32 +28,28 @@ _key = ", ".join(KEY)
 _columns = ", ".join((*KEY, *SUMS))
 _sums = ", ".join(f"sum({name})" for name in SUMS)
 _add = ", ".join(f"{name} = report_cells.{name} + excluded.{name}" for name in SUMS)
-_empty = " AND ".join(f"{name} = 0" for name in SUMS)
 
 # Constant texts from the column names above (hence the noqa: no input reaches them).
 # PostgreSQL: the deltas a statement deletes are exactly those it adds; a delta committed
-# meanwhile stays for the next fold. Cells left at zero are named, then deleted.
+# meanwhile stays for the next fold.
 _FOLD_POSTGRES = text(
     f"WITH moved AS (DELETE FROM report_deltas RETURNING {_columns}), "  # noqa: S608
     f"merged AS (INSERT INTO report_cells ({_columns}) "
     f"SELECT {_key}, {_sums} FROM moved GROUP BY {_key} "
-    f"ON CONFLICT ({_key}) DO UPDATE SET {_add} RETURNING {_columns}) "
-    f"SELECT (SELECT count(*) FROM moved) AS moved, {_key} FROM merged WHERE {_empty} "
-    f"UNION ALL SELECT (SELECT count(*) FROM moved), {', '.join('NULL' for _ in KEY)} "
+    f"ON CONFLICT ({_key}) DO UPDATE SET {_add}) "
+    f"SELECT count(*) FROM moved"
 )
 # SQLite: one writer at a time; the first statement takes the write lock, so nothing is
 # appended until the deltas are deleted. ("WHERE true": SQLite's parser needs it before ON
 # CONFLICT.)
-_FOLD_SQLITE = (
-    text(
-        f"INSERT INTO report_cells ({_columns}) SELECT {_key}, {_sums} FROM report_deltas "  # noqa: S608
-        f"WHERE true GROUP BY {_key} ON CONFLICT ({_key}) DO UPDATE SET {_add}"
-    ),
-    text(
-        f"DELETE FROM report_cells WHERE {_empty} "  # noqa: S608
-        f"AND ({_key}) IN (SELECT {_key} FROM report_deltas)"
-    ),
+_FOLD_SQLITE = text(
+    f"INSERT INTO report_cells ({_columns}) SELECT {_key}, {_sums} FROM report_deltas "  # noqa: S608
+    f"WHERE true GROUP BY {_key} ON CONFLICT ({_key}) DO UPDATE SET {_add}"
 )
+# Cells that count no meeting any more (their value is then 0 too, but on SQLite, which
+# keeps NUMERIC as floating point, perhaps not exactly), found through a partial index
+# that holds just them: no key list to send, however many there are.
+_DROP_EMPTY = text(f"DELETE FROM report_cells WHERE {EMPTY_CELL}")  # noqa: S608
 
 
 async def fold(session: AsyncSession) -> int:
@@ -63,18 +59,13 @@ async def fold(session: AsyncSession) -> int:
         if not await session.scalar(select(func.pg_try_advisory_xact_lock(FOLD_LOCK))):
             await session.rollback()
             return 0
-        rows = (await session.execute(_FOLD_POSTGRES)).all()
-        moved = int(rows[0].moved) if rows else 0
-        empty = [tuple(row[1:]) for row in rows if row.booth_id is not None]
-        if empty:
-            cells = ReportCell.__table__
-            key = tuple_(*(cells.c[name] for name in KEY))
-            await session.execute(cells.delete().where(key.in_(empty)))
+        moved = int(await session.scalar(_FOLD_POSTGRES) or 0)
     else:
-        for statement in _FOLD_SQLITE:
-            await session.execute(statement)
+        await session.execute(_FOLD_SQLITE)
         deleted = await session.execute(text("DELETE FROM report_deltas"))
         moved = int(deleted.rowcount or 0)
+    if moved:
+        await session.execute(_DROP_EMPTY)
     await session.commit()
     if moved:
         log.debug("folded %s report deltas", moved)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Numeric,
     PrimaryKeyConstraint,
     String,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +36,10 @@ class ExchangeRate(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# A cell that counts no meeting (its other counts and value follow from these four).
+EMPTY_CELL = "booked = 0 AND cancelled = 0 AND held = 0 AND no_show = 0"
 
 
 class _CellColumns:
@@ -79,6 +84,13 @@ class ReportCell(_CellColumns, Base):
         ),
         # The year's actuals read one year of every booth (a million meetings: 31 -> 20 ms).
         Index("ix_report_cells_day", "day"),
+        # Only the cells a fold has just emptied, for it to delete them (it stays empty).
+        Index(
+            "ix_report_cells_empty",
+            "booth_id",
+            postgresql_where=text(EMPTY_CELL),
+            sqlite_where=text(EMPTY_CELL),
+        ),
     )
 
 

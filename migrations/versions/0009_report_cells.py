@@ -11,7 +11,7 @@ imported, so that this revision stays what it was when later ones change the def
 
 Beware on SQLite: ``batch_alter_table`` on ``meetings`` or ``users`` rebuilds the table and
 drops these triggers; a later revision that does so must create them again
-(tests/fair/test_report_cells.py checks that they exist at head).
+(tests/fair/reports/test_report_cells.py checks that they exist at head).
 """
 
 from collections.abc import Sequence
@@ -137,6 +137,8 @@ def create_tables() -> None:
         sa.PrimaryKeyConstraint(*KEY, name=op.f('pk_report_cells')),
     )
     op.create_index('ix_report_cells_day', 'report_cells', ['day'], unique=False)
+    empty = sa.text('booked = 0 AND cancelled = 0 AND held = 0 AND no_show = 0')
+    op.create_index('ix_report_cells_empty', 'report_cells', ['booth_id'], unique=False, postgresql_where=empty, sqlite_where=empty)
     op.create_table(
         'report_deltas',
         sa.Column(

@@ -347,11 +347,79 @@ async def test_a_fold_leaves_what_is_not_committed_yet(sessionmaker, session):
         meeting.confirmed_at = NOW
         await booking.flush()
         async with sessionmaker() as other:
-            assert await cells.fold(other) == 0  # the pending delta is not visible
+            # A fold while the booking is open neither takes its deltas nor loses them.
+            assert await cells.fold(other) == 0
         await booking.commit()
     assert await delta_count(session) == 2  # its old (-1) and new (+1) contributions
     await cells.fold(session)
     await assert_consistent(session)
+
+
+async def test_a_fold_drops_thousands_of_emptied_cells(session):
+    data = await build_report_data(session)
+    await cells.fold(session)
+    before = await in_cells(session, deltas=False)
+    buyer, booth = data.users["CN"].id, data.booths["A1"].id
+    first = datetime(2030, 1, 1, 1, tzinfo=UTC)
+    # More cells than one statement could name by their keys (6 parameters each, and
+    # asyncpg takes 32,767 at most): one meeting a day.
+    for n in range(6000):
+        start = first + timedelta(days=n)
+        session.add(
+            Meeting(
+                booth_id=booth,
+                buyer_id=buyer,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+                status=MeetingStatus.CONFIRMED,
+                confirmed_at=start,
+                buyer_timezone="Asia/Shanghai",
+            )
+        )
+    await session.commit()
+    await cells.fold(session)
+    count = select(func.count()).select_from(ReportCell)
+    assert await session.scalar(count) == len(before) + 6000
+    await session.execute(delete(Meeting).where(Meeting.starts_at >= first))
+    await session.commit()
+    assert await cells.fold(session) == 6000
+    assert await delta_count(session) == 0
+    assert await in_cells(session, deltas=False) == before
+    assert await session.scalar(count) == len(before)
+
+
+async def test_a_cell_whose_contracts_go_is_dropped_whatever_its_value_sums_to(session):
+    data = await build_report_data(session)
+    await cells.fold(session)
+    before = await in_cells(session, deltas=False)
+    start = datetime(2030, 1, 7, 1, tzinfo=UTC)
+    contracts = []
+    for value in ("0.10", "0.20"):  # 0.1 + 0.2 - 0.1 - 0.2 is not 0 in floating point
+        meeting = Meeting(
+            booth_id=data.booths["A1"].id,
+            buyer_id=data.users["CN"].id,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            status=MeetingStatus.CONFIRMED,
+            confirmed_at=start,
+            buyer_timezone="Asia/Shanghai",
+            attendance=Attendance.HELD,
+            stage=Stage.CONTRACT,
+            stage_currency="USD",
+            stage_value=Decimal(value),
+            stage_on=date(2030, 2, 1),
+        )
+        session.add(meeting)
+        await session.commit()
+        await cells.fold(session)
+        contracts.append(meeting.id)
+    for meeting_id in contracts:
+        await session.execute(delete(Meeting).where(Meeting.id == meeting_id))
+        await session.commit()
+        await cells.fold(session)
+    assert await in_cells(session, deltas=False) == before
+    usd = select(func.count()).select_from(ReportCell).where(ReportCell.currency == "USD")
+    assert await session.scalar(usd.where(ReportCell.day >= date(2030, 1, 1))) == 0
 
 
 # PostgreSQL only: SQLite has one writer at a time, so the two cannot interleave.
