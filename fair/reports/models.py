@@ -84,7 +84,8 @@ class ReportCell(_CellColumns, Base):
         ),
         # The year's actuals read one year of every booth (a million meetings: 31 -> 20 ms).
         Index("ix_report_cells_day", "day"),
-        # Only the cells a fold has just emptied, for it to delete them (it stays empty).
+        # Holds only the cells a fold has just emptied, for it to delete them: nearly always
+        # empty itself.
         Index(
             "ix_report_cells_empty",
             "booth_id",
