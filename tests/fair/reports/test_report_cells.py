@@ -128,6 +128,20 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def confirmed(booth: str, buyer: str, start: datetime, **fields: Any) -> Meeting:
+    """A confirmed 30-minute meeting (and whatever else ``fields`` set)."""
+    return Meeting(
+        booth_id=booth,
+        buyer_id=buyer,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        status=MeetingStatus.CONFIRMED,
+        confirmed_at=start - timedelta(days=2),
+        buyer_timezone="Asia/Shanghai",
+        **fields,
+    )
+
+
 async def delta_count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(ReportDelta)) or 0)
 
@@ -365,17 +379,7 @@ async def test_a_fold_drops_thousands_of_emptied_cells(session):
     # asyncpg takes 32,767 at most): one meeting a day.
     for n in range(6000):
         start = first + timedelta(days=n)
-        session.add(
-            Meeting(
-                booth_id=booth,
-                buyer_id=buyer,
-                starts_at=start,
-                ends_at=start + timedelta(minutes=30),
-                status=MeetingStatus.CONFIRMED,
-                confirmed_at=start,
-                buyer_timezone="Asia/Shanghai",
-            )
-        )
+        session.add(confirmed(booth, buyer, start))
     await session.commit()
     await cells.fold(session)
     count = select(func.count()).select_from(ReportCell)
@@ -395,14 +399,10 @@ async def test_a_cell_whose_contracts_go_is_dropped_whatever_its_value_sums_to(s
     start = datetime(2030, 1, 7, 1, tzinfo=UTC)
     contracts = []
     for value in ("0.10", "0.20"):  # 0.1 + 0.2 - 0.1 - 0.2 is not 0 in floating point
-        meeting = Meeting(
-            booth_id=data.booths["A1"].id,
-            buyer_id=data.users["CN"].id,
-            starts_at=start,
-            ends_at=start + timedelta(minutes=30),
-            status=MeetingStatus.CONFIRMED,
-            confirmed_at=start,
-            buyer_timezone="Asia/Shanghai",
+        meeting = confirmed(
+            data.booths["A1"].id,
+            data.users["CN"].id,
+            start,
             attendance=Attendance.HELD,
             stage=Stage.CONTRACT,
             stage_currency="USD",
@@ -442,17 +442,7 @@ async def test_a_booking_while_its_buyer_moves_counts_where_the_buyer_ends_up(
 
     async with sessionmaker() as moving, sessionmaker() as booking:
         await moving.execute(update(User).where(User.id == buyer).values(country="TH"))
-        booking.add(
-            Meeting(
-                booth_id=booth,
-                buyer_id=buyer,
-                starts_at=start,
-                ends_at=start + timedelta(minutes=30),
-                status=MeetingStatus.CONFIRMED,
-                confirmed_at=start - timedelta(days=2),
-                buyer_timezone="Asia/Ho_Chi_Minh",
-            )
-        )
+        booking.add(confirmed(booth, buyer, start))
         # The move has counted the buyer's meetings it can see; the new one it cannot.
         flushing = asyncio.create_task(booking.flush())
         await eventually(booking_waits, "the booking waits for the buyer's row")
