@@ -57,7 +57,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from common import admin_execute, asyncpg_dsn, client_process, throwaway_database
+from common import admin_execute, asyncpg_dsn, client_process, run_within, throwaway_database
 from http_overhead import (
     Result,
     child_server,
@@ -1079,20 +1079,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> Run:
-    async with asyncio.timeout(args.timeout):
-        return await run_all(args)
-
-
 def main() -> int:
     args = parse_args()
     if args.client:
         client_main(args.client)
         return 0
-    try:
-        run = asyncio.run(main_async(args))
-    except TimeoutError:
-        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+    run = run_within(run_all(args), args.timeout)
+    if run is None:
         return 1
     print(report(run, args))
     failed = any(not r.ok for r in run.races) or any(

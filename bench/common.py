@@ -7,9 +7,25 @@ import asyncio
 import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_within(main: Coroutine[Any, Any, T], seconds: float) -> T | None:
+    """``asyncio.run(main)``, given up after ``seconds`` (said on stderr; None then)."""
+
+    async def bounded() -> T:
+        async with asyncio.timeout(seconds):
+            return await main
+
+    try:
+        return asyncio.run(bounded())
+    except TimeoutError:
+        print(f"gave up: the run took longer than --timeout {seconds:g}s", file=sys.stderr)
+        return None
 
 
 def asyncpg_dsn(url: str) -> str:

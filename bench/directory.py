@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from common import client_process, throwaway_database
+from common import client_process, run_within, throwaway_database
 from http_overhead import (
     Result,
     child_server,
@@ -647,11 +647,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> Run:
-    async with asyncio.timeout(args.timeout):
-        return await run(args)
-
-
 def main() -> int:
     args = parse_args()
     if args.client:
@@ -660,10 +655,8 @@ def main() -> int:
     import sqlalchemy
     import uvicorn
 
-    try:
-        outcome = asyncio.run(main_async(args))
-    except TimeoutError:
-        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+    outcome = run_within(run(args), args.timeout)
+    if outcome is None:
         return 1
     data = outcome.dataset
     print(f"## Booth directory: GET /api/fairs/{{slug}}/booths beside GET {STATIC_PATH}\n")

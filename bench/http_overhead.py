@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from common import run_within
 
 try:
     import sniffio  # noqa: F401
@@ -420,11 +421,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> tuple[list[Result], int]:
-    async with asyncio.timeout(args.timeout):
-        return await run(args)
-
-
 def main() -> int:
     args = parse_args()
     if args.serve:
@@ -433,11 +429,10 @@ def main() -> int:
     import starlette
     import uvicorn
 
-    try:
-        results, fair_count = asyncio.run(main_async(args))
-    except TimeoutError:
-        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+    outcome = run_within(run(args), args.timeout)
+    if outcome is None:
         return 1
+    results, fair_count = outcome
     print(f"## HTTP overhead: GET {PATH} ({fair_count} fairs)\n")
     print(f"Command: `{shlex.join(sys.orig_argv)}`\n")
     print(

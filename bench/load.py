@@ -111,7 +111,7 @@ if sys.path[0] != str(ROOT):
 
 import httpx  # noqa: E402
 from booking import error_code  # noqa: E402
-from common import asyncpg_dsn, client_process, throwaway_database  # noqa: E402
+from common import asyncpg_dsn, client_process, run_within, throwaway_database  # noqa: E402
 from directory import QUERIES, exhibitor  # noqa: E402
 from http_overhead import (  # noqa: E402
     Result,
@@ -1570,11 +1570,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> Run:
-    async with asyncio.timeout(args.timeout):
-        return await run(args)
-
-
 def main() -> int:
     args = parse_args()
     if args.client:
@@ -1583,10 +1578,8 @@ def main() -> int:
     if args.serve_baseline:
         serve_baseline(args)
         return 0
-    try:
-        outcome = asyncio.run(main_async(args))
-    except TimeoutError:
-        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+    outcome = run_within(run(args), args.timeout)
+    if outcome is None:
         return 1
     print(report(outcome, args))
     ours = merged(outcome.ours.raw["tallies"])["outcomes"]

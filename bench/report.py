@@ -38,7 +38,6 @@ A benchmark, not a test: it prints figures and never asserts on timings.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import importlib.util
 import json
@@ -60,7 +59,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from booking import postgres_version
-from common import admin_execute, asyncpg_dsn
+from common import admin_execute, asyncpg_dsn, run_within
 
 DATABASE = "kk_bench_report"
 ZONE = "Asia/Tokyo"
@@ -1439,17 +1438,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> Run:
-    async with asyncio.timeout(args.timeout):
-        return await run(args)
-
-
 def main() -> int:
     args = parse_args()
-    try:
-        outcome = asyncio.run(main_async(args))
-    except TimeoutError:
-        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+    outcome = run_within(run(args), args.timeout)
+    if outcome is None:
         return 1
     print(report(outcome, args))
     return 1 if any(r.mismatches for r in outcome.rows) else 0

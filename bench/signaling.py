@@ -47,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from common import run_within
 from http_overhead import child_server, free_port, process_cpu_seconds
 
 SCRIPT = Path(__file__).resolve()
@@ -493,11 +494,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-async def main_async(args: argparse.Namespace) -> list[Row]:
-    async with asyncio.timeout(args.timeout):
-        return await run(args)
-
-
 def main() -> int:
     args = parse_args()
     if args.serve == "ours":
@@ -514,10 +510,8 @@ def main() -> int:
     import uvicorn
     import websockets
 
-    try:
-        rows = asyncio.run(main_async(args))
-    except TimeoutError:
-        print(f"gave up: the run took longer than --timeout {args.timeout:g}s", file=sys.stderr)
+    rows = run_within(run(args), args.timeout)
+    if rows is None:
         return 1
     print("## Signaling relay: ours against a bare websockets relay (and the ASGI stack)\n")
     print(f"Command: `{shlex.join(sys.orig_argv)}`\n")
