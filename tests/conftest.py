@@ -4,16 +4,14 @@ per test run, built by the Alembic migrations); queue tests use the real Redis."
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from helpers import empty_tables, make_client
+from helpers import empty_tables, make_client, postgres_database, unavailable
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fair.app import create_app
@@ -21,37 +19,13 @@ from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.migrate import upgrade
 
-IN_CI = os.environ.get("CI") == "true"
-PG_ADMIN_DSN = os.environ.get("KK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
-def unavailable(what: str, why: object) -> None:
-    """A missing service fails the run in CI and skips the test elsewhere, saying why."""
-    message = f"{what} is not reachable ({why}); start it or run .ci/run"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 async def postgres_url() -> AsyncIterator[str]:
-    name = f"kk_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        unavailable("PostgreSQL", exc)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with postgres_database("kk_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

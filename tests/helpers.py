@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, NoReturn
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import delete
@@ -17,6 +20,44 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from fair.models import metadata
 
 PASSWORD = "correct horse battery staple"
+IN_CI = os.environ.get("CI") == "true"
+PG_ADMIN_DSN = os.environ.get("KK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def missing(message: str) -> NoReturn:
+    """A missing service, program or package fails the run under CI=true and skips the test
+    elsewhere, saying why."""
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def unavailable(what: str, why: object) -> NoReturn:
+    missing(f"{what} is not reachable ({why}); start it or run .ci/run")
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(prefix: str, admin_dsn: str = PG_ADMIN_DSN) -> AsyncIterator[str]:
+    """A new empty database ``prefix_<random>`` on the PostgreSQL of ``admin_dsn``; its
+    SQLAlchemy URL; dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(admin_dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        unavailable("PostgreSQL", exc)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(admin_dsn, timeout=5)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 # Written by database triggers as meetings and buyers change (migration 0009).

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import free_port, missing
 
-IN_CI = os.environ.get("CI") == "true"
 CHROMIUM = Path("/usr/bin/chromium")
 FAIR_BIN = Path(sys.executable).parent / "fair"
 REPO = Path(__file__).resolve().parents[2]
@@ -36,19 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _missing(message: str) -> None:
-    """A missing browser or package fails the run in CI and skips the test elsewhere."""
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run(args: list[str], env: dict[str, str], log: Path) -> None:
@@ -104,7 +90,7 @@ def demo_server(tmp: Path, database: Path) -> Iterator[str]:
     _run(["migrate"], env, log)
     _run(["demo"], env, log)
 
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log.open("a", encoding="utf-8") as out:
         server = subprocess.Popen(
@@ -147,9 +133,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        _missing(f"playwright is not installed ({exc}): pip install -e '.[dev]'")
+        missing(f"playwright is not installed ({exc}): pip install -e '.[dev]'")
     if not CHROMIUM.exists():
-        _missing("Debian chromium not installed: run scripts/install-chromium")
+        missing("Debian chromium not installed: run scripts/install-chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

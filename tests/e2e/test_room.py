@@ -26,8 +26,9 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, _missing, demo_server
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, REPO, demo_server
 from e2e_helpers import sign_in
+from helpers import missing
 from sqlalchemy import create_engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -133,7 +134,7 @@ def media_browser(browser: Browser) -> Iterator[Browser]:
     """Chromium with a fake camera and microphone that it may use without asking; launched by
     the session's playwright (one sync playwright per process), beside the shared browser."""
     if not CHROMIUM.exists():
-        _missing("Debian chromium not installed: run scripts/install-chromium")
+        missing("Debian chromium not installed: run scripts/install-chromium")
     media = browser.browser_type.launch(
         executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *MEDIA_ARGS]
     )

@@ -22,9 +22,9 @@ from faults.fault_helpers import (
     Processes,
     RedisServer,
     SmtpSink,
-    missing,
     postgres_bindir,
 )
+from helpers import missing
 
 from fair.db import create_engine
 from fair.migrate import upgrade
@@ -34,7 +34,10 @@ from fair.migrate import upgrade
 async def private_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
     binary = shutil.which("redis-server")
     if binary is None:
-        missing("redis-server is not installed (the fault tests start a private Redis)")
+        missing(
+            "redis-server is not installed (the fault tests start a private Redis); "
+            "install it or run .ci/run"
+        )
     workdir = tmp_path / "redis"
     workdir.mkdir()
     server = RedisServer(binary, workdir)
@@ -51,14 +54,23 @@ async def private_postgres() -> AsyncIterator[PostgresServer]:
     into ``kakehashi_faults``. Tests that stop it start it again before they end."""
     bindir = postgres_bindir()
     if bindir is None:
-        missing("PostgreSQL's initdb/pg_ctl were not found (the fault tests start their own)")
+        missing(
+            "PostgreSQL's initdb/pg_ctl were not found (the fault tests start their own); "
+            "install it or run .ci/run"
+        )
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            missing("there is no postgres user to run a private PostgreSQL as (we are root)")
+            missing(
+                "there is no postgres user to run a private PostgreSQL as (we are root); "
+                "install it or run .ci/run"
+            )
         if shutil.which("runuser") is None:
-            missing("runuser is needed to run a private PostgreSQL as the postgres user")
+            missing(
+                "runuser is needed to run a private PostgreSQL as the postgres user; "
+                "install it or run .ci/run"
+            )
     # Not under pytest's tmp dir: that one is private to root, and the server runs as postgres.
     home = Path(tempfile.mkdtemp(prefix="kk-faults-pg-"))
     if os.geteuid() == 0:

@@ -34,17 +34,8 @@ from helpers import eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FAIR = Path(sys.executable).parent / "fair"
-IN_CI = os.environ.get("CI") == "true"
 WAIT = 30.0  # the deadline of every wait in these tests
 PRIVATE_DB = "kakehashi_faults"
-
-
-def missing(what: str) -> None:
-    """As ``unavailable`` in tests/conftest.py: fail under CI=true, skip elsewhere."""
-    message = f"{what}; install it or run .ci/run"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 async def _tcp_open(port: int) -> bool:

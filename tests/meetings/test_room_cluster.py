@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import websockets
-from helpers import PASSWORD, make_user, read_scalar
+from helpers import PASSWORD, free_port, make_user, read_scalar
 from meeting_helpers import booth_with_hours, meeting_at
 from sqlalchemy import func, select
 
@@ -23,12 +22,6 @@ from meetings.models import RoomVisit
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -43,7 +36,7 @@ async def app_process(
 ) -> AsyncIterator[str]:
     """A real `fair serve` (or `fair signaling`) on the test database and the test Redis;
     yields its base URL."""
-    port = port or _free_port()
+    port = port or free_port()
     env = {
         **(extra or {}),
         **os.environ,
@@ -165,7 +158,7 @@ async def test_a_separate_signaling_process_records_attendance(
     lan = await make_user(session, "buyer", "lan@saigon.example", name="Nguyễn Lan")
     meeting = await meeting_at(session, booth["id"], lan.id, timedelta(minutes=3))
     meeting_id = meeting.id
-    relay_port = _free_port()
+    relay_port = free_port()
     relay_url = f"ws://127.0.0.1:{relay_port}/ws/signaling"
     async with (
         app_process(settings, redis_url, tmp_path, command="signaling", port=relay_port),

@@ -16,54 +16,28 @@ import contextlib
 import os
 import signal
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from helpers import eventually, free_port
+from helpers import eventually, free_port, postgres_database, unavailable
 
 from fair.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FAIR = Path(sys.executable).parent / "fair"
-IN_CI = os.environ.get("CI") == "true"
-PG_ADMIN_DSN = os.environ.get("KK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SCENARIO_REDIS = os.environ.get("KK_SCENARIO_REDIS", "redis://127.0.0.1:6379/9")
 WAIT = 30.0  # the deadline of every wait
-
-
-def unavailable(what: str, why: object) -> None:
-    """As in tests/conftest.py: a missing service fails under CI=true and skips elsewhere."""
-    message = f"{what} is not reachable ({why}); start it or run .ci/run"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture
 async def scenario_database() -> AsyncIterator[str]:
     """A database of its own on the shared PostgreSQL, empty (no schema yet)."""
-    name = f"kk_scenario_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        unavailable("PostgreSQL", exc)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with postgres_database("kk_scenario") as url:
+        yield url
 
 
 @pytest.fixture

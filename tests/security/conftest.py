@@ -9,13 +9,13 @@ dropped afterwards.
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
+from helpers import postgres_database
 
 from fair.app import create_app
 from fair.config import Settings
@@ -27,31 +27,18 @@ from fair.migrate import upgrade
 async def module_database_url(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    postgres = database_url.startswith("postgresql")
-    if postgres:
-        base, _, _current = database_url.rpartition("/")
-        admin_dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
-        name = f"kk_module_{uuid.uuid4().hex[:12]}"
-        admin = await asyncpg.connect(admin_dsn, timeout=5)
+    async with contextlib.AsyncExitStack() as stack:
+        if database_url.startswith("postgresql"):
+            admin_dsn = database_url.replace("postgresql+asyncpg://", "postgresql://")
+            url = await stack.enter_async_context(postgres_database("kk_module", admin_dsn))
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('module-db') / 'module.db'}"
+        engine = create_engine(url)
         try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
+            await upgrade(engine)
         finally:
-            await admin.close()
-        url = f"{base}/{name}"
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('module-db') / 'module.db'}"
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-    yield url
-    if postgres:
-        admin = await asyncpg.connect(admin_dsn, timeout=5)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+            await engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from helpers import free_port
 from websockets.exceptions import ConnectionClosed
 
 from signaling import protocol
@@ -94,15 +94,9 @@ class Node:
         return client
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
 async def relay_process(redis_url: str) -> AsyncIterator[Node]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "FAIR_SECRET_KEY": SECRET,

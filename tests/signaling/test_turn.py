@@ -5,7 +5,6 @@ gather no relay candidate at all (aiortc says nothing), which the connection tes
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import socket
 import subprocess
@@ -24,7 +23,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from helpers import login, make_user
+from helpers import free_port, login, make_user, missing
 
 from fair.config import Settings
 from signaling.ice import turn_credentials
@@ -42,28 +41,6 @@ class Coturn:
     log: Path
 
 
-def _missing(message: str) -> None:
-    """As ``unavailable`` in tests/conftest.py: fail under CI=true, skip elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    """A port free for both UDP and TCP on 127.0.0.1 (coturn listens on both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port for coturn")
-
-
 def _listening(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -75,9 +52,9 @@ def _listening(port: int) -> bool:
 @pytest.fixture(scope="module")
 def coturn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Coturn]:
     if not TURNSERVER.exists():
-        _missing("coturn is not installed (/usr/bin/turnserver): run scripts/install-chromium")
+        missing("coturn is not installed (/usr/bin/turnserver): run scripts/install-chromium")
     folder = tmp_path_factory.mktemp("coturn")
-    port = _free_port()
+    port = free_port()
     secret = secrets.token_hex(16)
     log = folder / "turnserver.log"
     args = [
