@@ -6,12 +6,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+ROOT = Path(__file__).resolve().parent.parent
+# Every benchmark imports this module first. The project root goes before this folder on
+# sys.path: bench/signaling.py would otherwise hide the signaling package from the app.
+if sys.path[0] != str(ROOT):
+    sys.path.insert(0, str(ROOT))
+
+
+@contextlib.asynccontextmanager
+async def stopping(proc: asyncio.subprocess.Process, seconds: float = 10.0) -> AsyncIterator[None]:
+    """SIGTERM ``proc`` at the end (SIGKILL after ``seconds``) unless it has exited."""
+    try:
+        yield
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), seconds)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
 
 
 def run_within(main: Coroutine[Any, Any, T], seconds: float) -> T | None:

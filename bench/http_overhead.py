@@ -22,7 +22,6 @@ import os
 import platform
 import secrets
 import shlex
-import signal
 import socket
 import sys
 import tempfile
@@ -34,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import run_within
+from common import run_within, stopping
 
 try:
     import sniffio  # noqa: F401
@@ -246,15 +245,20 @@ async def child_server(
     name: str,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    stdout: Any = None,
     stderr: Any = None,
+    ready_seconds: float = READY_SECONDS,
+    stop_seconds: float = STOP_SECONDS,
 ) -> AsyncIterator[tuple[str, int]]:
     """Start ``command`` (a server on ``port``), wait until ``ready_path`` answers 200, yield
     (base URL, pid), and stop it with SIGTERM (then SIGKILL) at the end. The benchmarks'
     one way of running a server in a child process."""
-    proc = await asyncio.create_subprocess_exec(*command, env=env, cwd=cwd, stderr=stderr)
+    proc = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=cwd, stdout=stdout, stderr=stderr
+    )
     base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_SECONDS
+    async with stopping(proc, stop_seconds):
+        deadline = time.monotonic() + ready_seconds
         async with httpx.AsyncClient(timeout=2.0) as client:
             while True:
                 if proc.returncode is not None:
@@ -263,17 +267,9 @@ async def child_server(
                     if (await client.get(base_url + ready_path)).status_code == 200:
                         break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not answer within {READY_SECONDS}s")
+                    raise RuntimeError(f"{name} did not answer within {ready_seconds}s")
                 await asyncio.sleep(0.1)
         yield base_url, proc.pid
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), STOP_SECONDS)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
 
 
 async def prepare_database(url: str) -> int:

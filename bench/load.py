@@ -88,7 +88,6 @@ import platform
 import random
 import re
 import shlex
-import signal
 import sys
 import tempfile
 import threading
@@ -103,22 +102,25 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-SCRIPT = Path(__file__).resolve()
-ROOT = SCRIPT.parent.parent
-# The project root first: this folder has a signaling.py that would hide the package.
-if sys.path[0] != str(ROOT):
-    sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-from booking import error_code  # noqa: E402
-from common import asyncpg_dsn, client_process, run_within, throwaway_database  # noqa: E402
-from directory import QUERIES, exhibitor  # noqa: E402
-from http_overhead import (  # noqa: E402
+import httpx
+from booking import error_code
+from common import (
+    asyncpg_dsn,
+    client_process,
+    run_within,
+    stopping,
+    throwaway_database,
+)
+from directory import QUERIES, exhibitor
+from http_overhead import (
     Result,
     child_server,
     free_port,
     process_cpu_seconds,
 )
+
+SCRIPT = Path(__file__).resolve()
+ROOT = SCRIPT.parent.parent
 
 DATABASE = "kk_bench_load"
 SLUG = "bench-load"
@@ -778,30 +780,14 @@ def app_env(database_url: str, redis_url: str, tmp: Path, port: int) -> dict[str
 
 
 @contextlib.asynccontextmanager
-async def stopping(proc: asyncio.subprocess.Process) -> AsyncIterator[None]:
-    """SIGTERM (then SIGKILL) ``proc`` at the end, as child_server does for servers."""
-    try:
-        yield
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), STOP_SECONDS)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-
-
-@contextlib.asynccontextmanager
 async def fair_processes(
     database_url: str, redis_url: str, tmp: Path
 ) -> AsyncIterator[tuple[str, int, int]]:
     """``fair serve`` and ``fair worker`` (as ``python -m fair.cli ...``), their output in
     ``tmp``; yields (base URL, server pid, worker pid) once the worker has registered with
-    Redis and /healthz answers 200 (database and Redis up). Like child_server, but with the
-    server's stdout (its access log) kept out of the report."""
+    Redis and /healthz answers 200 (database and Redis up). The server's stdout (its access
+    log) is kept out of the report."""
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = app_env(database_url, redis_url, tmp, port)
     cli = [sys.executable, "-m", "fair.cli"]
     with (
@@ -811,29 +797,21 @@ async def fair_processes(
         worker = await asyncio.create_subprocess_exec(
             *cli, "worker", env=env, cwd=ROOT, stdout=worker_log, stderr=worker_log
         )
-        async with stopping(worker):
+        async with stopping(worker, STOP_SECONDS):
             await worker_ready(redis_url, worker)
-            server = await asyncio.create_subprocess_exec(
-                *cli, "serve", "--host", "127.0.0.1", "--port", str(port),
-                env=env, cwd=ROOT, stdout=serve_log, stderr=serve_log,
-            )  # fmt: skip
-            async with stopping(server):
-                await server_ready(base_url, server)
-                yield base_url, server.pid, worker.pid
-
-
-async def server_ready(base_url: str, server: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while True:
-            if server.returncode is not None:
-                raise RuntimeError(f"fair serve exited with {server.returncode}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(base_url + "/healthz")).status_code == 200:
-                    return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"fair serve did not answer within {READY_SECONDS}s")
-            await asyncio.sleep(0.1)
+            async with child_server(
+                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                port,
+                ready_path="/healthz",
+                name="fair serve",
+                env=env,
+                cwd=ROOT,
+                stdout=serve_log,
+                stderr=serve_log,
+                ready_seconds=READY_SECONDS,
+                stop_seconds=STOP_SECONDS,
+            ) as (base_url, server_pid):
+                yield base_url, server_pid, worker.pid
 
 
 async def worker_ready(redis_url: str, worker: asyncio.subprocess.Process) -> None:

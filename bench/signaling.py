@@ -58,18 +58,10 @@ PAD = "a" * 1000  # with the envelope a frame is about 1.1 KB, the size of a sma
 KINDS = ("bare", "asgi", "ours")
 
 
-def use_project_package() -> None:
-    # This script is itself named signaling.py and its folder comes first on sys.path: put the
-    # project root before it so that ``import signaling`` finds the package.
-    if sys.path[0] != str(ROOT):
-        sys.path.insert(0, str(ROOT))
-
-
 # --- the servers (child processes: ``--serve ours|bare``) --------------------------------------
 
 
 def serve_ours(args: argparse.Namespace) -> None:
-    use_project_package()
     import uvicorn
 
     from signaling.server import SignalingState, create_signaling_app
@@ -505,7 +497,6 @@ def main() -> int:
     if args.serve == "asgi":
         serve_asgi(args)
         return 0
-    use_project_package()
     raise_fd_limit(2 * max(args.rooms))
     import uvicorn
     import websockets
