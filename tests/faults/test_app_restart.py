@@ -19,131 +19,20 @@ side keeps its socket, the other fails over to it (test_a_meeting_fails_over_...
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 
 import httpx
 import pytest
-import websockets
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from faults.fault_helpers import WAIT, eventually, fair_env
-from helpers import PASSWORD, make_user
+from helpers import make_user
 from meeting_helpers import booth_with_hours, meeting_at
 from redis.asyncio import Redis
+from room_helpers import Participant, video_both_ways
 
 
 @pytest.fixture
 def settings(settings, private_redis):
     return settings.with_overrides(redis_url=private_redis.url)
-
-
-class Participant:
-    """One side of the meeting: a signed-in HTTP client, its signaling socket and its current
-    RTCPeerConnection (a new one after every rejoin, as in the browser)."""
-
-    def __init__(self, http: httpx.AsyncClient, meeting_id: str) -> None:
-        self.http = http  # replaced when the participant's page moves to another process
-        self.meeting_id = meeting_id
-        self.socket = None
-        self.joined: dict = {}
-        self.pc: RTCPeerConnection | None = None
-        self.channel = None
-        self.messages: asyncio.Queue = asyncio.Queue()
-        self.frames: asyncio.Queue = asyncio.Queue()
-        self.tasks: list[asyncio.Task] = []
-        self.old_pcs: list[RTCPeerConnection] = []
-
-    async def sign_in(self, email: str) -> None:
-        answer = await self.http.post(
-            "/api/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        assert answer.status_code == 200, answer.text
-
-    async def enter(self) -> dict:
-        """A fresh token from the join API, a new socket, the join frame; a new connection."""
-        grant = await self.http.post(f"/api/meetings/{self.meeting_id}/join")
-        assert grant.status_code == 200, grant.text
-        grant = grant.json()
-        self.socket = await websockets.connect(grant["ws_url"], open_timeout=WAIT)
-        await self.send(type="join", token=grant["token"])
-        self.joined = await self.frame("joined")
-        self.new_connection()
-        return self.joined
-
-    def new_connection(self) -> None:
-        """A new RTCPeerConnection for the peer's new peer id (the browser makes one on
-        ``joined``, and on ``peer-joined`` after the old peer id left)."""
-        if self.pc is not None:
-            self.old_pcs.append(self.pc)  # kept open: it carried the call through the outage
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.pc.addTrack(VideoStreamTrack())
-        self.frames = asyncio.Queue()
-
-        @self.pc.on("track")
-        def on_track(track) -> None:
-            self.tasks.append(asyncio.ensure_future(self._first_frame(track, self.frames)))
-
-        @self.pc.on("datachannel")
-        def on_channel(channel) -> None:
-            self._use(channel)
-
-    def _use(self, channel) -> None:
-        self.channel = channel
-        channel.on("message", self.messages.put_nowait)
-
-    async def _first_frame(self, track, frames: asyncio.Queue) -> None:
-        frames.put_nowait(await track.recv())
-
-    async def send(self, **frame) -> None:
-        await self.socket.send(json.dumps(frame))
-
-    async def frame(self, kind: str) -> dict:
-        while True:
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(), WAIT))
-            if frame["type"] == "ping":
-                await self.send(type="pong")
-            elif frame["type"] == kind:
-                return frame
-
-    async def offer_to(self, peer_id: str):
-        """The newcomer's offer, with the chat channel; returns the channel once open."""
-        channel = self.pc.createDataChannel("chat")
-        opened = asyncio.Event()
-        channel.on("open", opened.set)
-        self._use(channel)
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        await self.send(type="offer", to=peer_id, sdp=self.pc.localDescription.sdp)
-        answer = await self.frame("answer")
-        assert answer["from"] == peer_id
-        await self.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-        await asyncio.wait_for(opened.wait(), WAIT)
-        return channel
-
-    async def answer(self) -> str:
-        offer = await self.frame("offer")
-        await self.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        await self.send(type="answer", to=offer["from"], sdp=self.pc.localDescription.sdp)
-        return offer["from"]
-
-    async def says(self, text: str, to: Participant) -> None:
-        self.channel.send(text)
-        assert await asyncio.wait_for(to.messages.get(), WAIT) == text
-
-    async def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for pc in [*self.old_pcs, self.pc]:
-            if pc is not None:
-                await pc.close()
-        if self.socket is not None:
-            await self.socket.close()
-
-
-async def _video_both_ways(*sides: Participant) -> None:
-    for side in sides:
-        frame = await asyncio.wait_for(side.frames.get(), WAIT)
-        assert (frame.width, frame.height) == (640, 480)
 
 
 async def test_a_meeting_survives_its_app_process_being_killed_and_restarted(
@@ -179,7 +68,7 @@ async def test_a_meeting_survives_its_app_process_being_killed_and_restarted(
             assert await answer == old_buyer_peer
             await buyer.says("Could you show the tumbler's lid?", exhibitor)
             await exhibitor.says("Of course, one moment.", buyer)
-            await _video_both_ways(exhibitor, buyer)
+            await video_both_ways(exhibitor, buyer)
 
             await app_a.kill()
 
@@ -223,7 +112,7 @@ async def test_a_meeting_survives_its_app_process_being_killed_and_restarted(
             assert await answer == rejoined["peer_id"]
             await buyer.says("Back again. Where were we?", exhibitor)
             await exhibitor.says("The lid.", buyer)
-            await _video_both_ways(exhibitor, buyer)
+            await video_both_ways(exhibitor, buyer)
             await eventually(
                 lambda: exhibitor.pc.connectionState == "connected", "the new connection"
             )
@@ -291,7 +180,7 @@ async def test_a_meeting_fails_over_to_another_app_process(
             assert await answer == again["peer_id"]
             await exhibitor.says("Back. Shall I show the lid?", buyer)
             await buyer.says("Yes please.", exhibitor)
-            await _video_both_ways(exhibitor, buyer)
+            await video_both_ways(exhibitor, buyer)
         finally:
             for side in (buyer, exhibitor):
                 await side.close()

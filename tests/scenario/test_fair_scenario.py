@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -46,10 +45,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import websockets
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from helpers import PASSWORD
 from icalendar import Calendar
+from room_helpers import Participant
 from sqlalchemy import func, select
 
 from fair.db import create_engine, create_sessionmaker
@@ -231,50 +229,12 @@ async def register(client: httpx.AsyncClient, role: str, **account: Any) -> dict
 # --- the video room -------------------------------------------------------------------------
 
 
-class Peer:
-    """One participant in the room: a signaling socket and an aiortc peer connection."""
-
-    def __init__(self, socket: Any, joined: dict[str, Any]) -> None:
-        self.socket = socket
-        self.joined = joined
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # no public STUN here
-        self.connected = asyncio.Event()
-        self.messages: asyncio.Queue[str] = asyncio.Queue()
-
-        @self.pc.on("connectionstatechange")
-        def on_state() -> None:
-            if self.pc.connectionState == "connected":
-                self.connected.set()
-
-        @self.pc.on("datachannel")
-        def on_channel(channel: Any) -> None:
-            channel.on("message", self.messages.put_nowait)
-
-    async def frame(self, kind: str) -> dict[str, Any]:
-        while True:
-            frame = json.loads(await asyncio.wait_for(self.socket.recv(), WAIT))
-            if frame["type"] == "ping":
-                await self.send(type="pong")
-            elif frame["type"] == kind:
-                return frame
-
-    async def send(self, **frame: Any) -> None:
-        await self.socket.send(json.dumps(frame))
-
-    async def close(self) -> None:
-        await self.pc.close()
-        await self.socket.close()
-
-
-async def enter(client: httpx.AsyncClient, meeting_id: str, role: str) -> Peer:
+async def enter(client: httpx.AsyncClient, meeting_id: str, role: str) -> Participant:
     """Join API → token → WebSocket → the join frame (the token never goes in the URL)."""
-    grant = await _ok(await client.post(f"/api/meetings/{meeting_id}/join"))
-    assert grant["peer_role"] == role and "token" not in grant["ws_url"]
-    socket = await websockets.connect(grant["ws_url"], open_timeout=WAIT)
-    await socket.send(json.dumps({"type": "join", "token": grant["token"]}))
-    joined = json.loads(await asyncio.wait_for(socket.recv(), WAIT))
-    assert joined["type"] == "joined", joined
-    return Peer(socket, joined)
+    peer = Participant(client, meeting_id, video=False)
+    await peer.enter()
+    assert peer.grant["peer_role"] == role and "token" not in peer.grant["ws_url"]
+    return peer
 
 
 async def hold_meeting(exhibitor: httpx.AsyncClient, buyer: httpx.AsyncClient, meeting_id: str):
@@ -287,27 +247,10 @@ async def hold_meeting(exhibitor: httpx.AsyncClient, buyer: httpx.AsyncClient, m
         assert [p["role"] for p in guest.joined["peers"]] == ["exhibitor"]
         arrived = await host.frame("peer-joined")
         assert arrived["peer"]["peer_id"] == guest.joined["peer_id"]
-
-        channel = guest.pc.createDataChannel("chat")
-        opened = asyncio.Event()
-        channel.on("open", opened.set)
-        await guest.pc.setLocalDescription(await guest.pc.createOffer())
-        target = guest.joined["peers"][0]["peer_id"]
-        await guest.send(type="offer", to=target, sdp=guest.pc.localDescription.sdp)
-        offer = await host.frame("offer")
-        assert offer["from"] == guest.joined["peer_id"]
-        await host.pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
-        await host.pc.setLocalDescription(await host.pc.createAnswer())
-        await host.send(type="answer", to=offer["from"], sdp=host.pc.localDescription.sdp)
-        answer = await guest.frame("answer")
-        await guest.pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
-
-        for peer in (host, guest):
-            await asyncio.wait_for(peer.connected.wait(), WAIT)
-        await asyncio.wait_for(opened.wait(), WAIT)
-        channel.send("Could we talk about an order of 3,000 pieces?")
-        heard = await asyncio.wait_for(host.messages.get(), WAIT)
-        assert heard == "Could we talk about an order of 3,000 pieces?"
+        answered = asyncio.ensure_future(host.answer())
+        await guest.offer_to(guest.joined["peers"][0]["peer_id"])
+        assert await answered == guest.joined["peer_id"]
+        await guest.says("Could we talk about an order of 3,000 pieces?", host)
 
         await guest.send(type="leave")
         assert (await host.frame("peer-left"))["peer_id"] == guest.joined["peer_id"]

@@ -18,7 +18,15 @@ from typing import Any
 
 import pytest
 import websockets
-from helpers import PASSWORD, login, make_client, make_user, serving, use_session
+from helpers import (
+    PASSWORD,
+    login,
+    make_client,
+    make_user,
+    registration,
+    serving,
+    use_session,
+)
 from media_files import png
 from security_helpers import HTML, JSON_ERRORS, SLUG, World, build_world, csrf_of
 from sqlalchemy import select, text
@@ -350,31 +358,11 @@ async def _form_sign_in(client, email: str) -> Any:
 
 async def _form_register(client, email: str) -> Any:
     csrf = csrf_of((await client.get("/register", headers=HTML)).text)
-    fields = {
-        "email": email,
-        "password": PASSWORD,
-        "name": "Wang Fang",
-        "role": "buyer",
-        "company": "Hengtai",
-        "country": "CN",
-        "timezone": "Asia/Shanghai",
-        "locale": "en",
-    }
-    return await client.post("/register", data={"csrf_token": csrf, **fields})
+    return await client.post("/register", data={"csrf_token": csrf, **registration(email=email)})
 
 
 async def _api_register(client, email: str) -> Any:
-    body = {
-        "email": email,
-        "password": PASSWORD,
-        "name": "Wang Fang",
-        "role": "buyer",
-        "company": "Hengtai",
-        "country": "CN",
-        "timezone": "Asia/Shanghai",
-        "locale": "en",
-    }
-    return await client.post("/api/auth/register", json=body)
+    return await client.post("/api/auth/register", json=registration(email=email))
 
 
 async def _api_sign_in(client, email: str) -> Any:
