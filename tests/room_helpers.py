@@ -123,6 +123,18 @@ class Participant:
             await self.socket.close()
 
 
+async def meet(host: Participant, guest: Participant, ws_url: str | None = None) -> dict[str, Any]:
+    """``host`` enters, then ``guest``; the newcomer (``guest``) offers with the chat channel
+    and ``host`` answers. The guest's ``joined`` frame."""
+    await host.enter(ws_url)
+    joined = await guest.enter(ws_url)
+    await host.frame("peer-joined")
+    answered = asyncio.ensure_future(host.answer())
+    await guest.offer_to(joined["peers"][0]["peer_id"])
+    assert await answered == joined["peer_id"]  # the offer came from the guest
+    return joined
+
+
 async def video_both_ways(*sides: Participant) -> None:
     """A decoded frame with the test track's size on each side."""
     for side in sides:

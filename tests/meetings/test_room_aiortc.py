@@ -4,12 +4,11 @@ data-channel message and video frames both ways, leave, and the room has recorde
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from helpers import eventually, login, make_client, make_user, read_scalar, serving
 from meeting_helpers import booth_with_hours, meeting_at
-from room_helpers import Participant, video_both_ways
+from room_helpers import Participant, meet, video_both_ways
 from sqlalchemy import func, select
 
 from meetings.models import RoomVisit
@@ -27,14 +26,8 @@ async def test_two_aiortc_peers_talk_through_our_signaling_and_are_recorded(clie
         exhibitor = Participant(client, meeting_id)
         buyer = Participant(buyer_client, meeting_id)
         try:
-            await exhibitor.enter(ws_url)
-            joined = await buyer.enter(ws_url)
-            await exhibitor.frame("peer-joined")
-
             # The newcomer offers, with a data channel; aiortc puts every candidate in the SDP.
-            answered = asyncio.ensure_future(exhibitor.answer())
-            await buyer.offer_to(joined["peers"][0]["peer_id"])
-            assert await answered == joined["peer_id"]  # the offer came from the buyer
+            joined = await meet(exhibitor, buyer, ws_url)
             await buyer.says("Could you show the tumbler's lid?", exhibitor)
             # Video both ways: a decoded frame with the test track's size on each side.
             await video_both_ways(exhibitor, buyer)

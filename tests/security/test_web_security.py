@@ -552,7 +552,9 @@ async def test_hostile_upload_names_stay_display_names_inside_the_media_folder(
     assert all(re.fullmatch(r"originals/[0-9a-f/]+\.png", key) for key in keys), keys
 
 
-async def test_hostile_media_and_static_paths_are_4xx_and_leak_nothing(client, session) -> None:
+async def _approved_booth_with_photo(client, session) -> str:
+    """Kenji's approved booth with one photo, uploaded as he would (CSRF cookie and header);
+    the photo's media id."""
     from booth_helpers import approve, create_booth, exhibitor, make_fair
 
     await make_fair(session)
@@ -564,8 +566,13 @@ async def test_hostile_media_and_static_paths_are_4xx_and_leak_nothing(client, s
         files={"file": ("a.png", png(), "image/png")},
         headers={"X-CSRF-Token": CSRF},
     )
-    media_id = photo.json()["id"]
+    assert photo.status_code == 201, photo.text
     await approve(client, session, booth["id"])
+    return photo.json()["id"]
+
+
+async def test_hostile_media_and_static_paths_are_4xx_and_leak_nothing(client, session) -> None:
+    media_id = await _approved_booth_with_photo(client, session)
     paths = [
         "/media/..%2F..%2Fpyproject.toml",
         "/media/%2e%2e/%2e%2e/pyproject.toml",
@@ -884,7 +891,6 @@ def _cookie_problems(response: Any, *, https: bool) -> list[str]:
 @pytest.mark.parametrize("https", [False, True])
 async def test_every_kind_of_response_carries_the_headers(settings, engine, session, https) -> None:
     import httpx
-    from booth_helpers import approve, create_booth, exhibitor, make_fair
 
     from fair.app import create_app
 
@@ -895,16 +901,7 @@ async def test_every_kind_of_response_carries_the_headers(settings, engine, sess
         application.router.lifespan_context(application),
         httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver") as client,
     ):
-        await make_fair(session)
-        await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
-        client.cookies.set("kk_csrf", CSRF)
-        booth = await create_booth(client)
-        photo = await client.post(
-            f"/api/booths/{booth['id']}/media",
-            files={"file": ("a.png", png(), "image/png")},
-            headers={"X-CSRF-Token": CSRF},
-        )
-        await approve(client, session, booth["id"])
+        media_id = await _approved_booth_with_photo(client, session)
         client.cookies.clear()
         responses = {
             "page (sets the CSRF and language cookies)": await client.get(
@@ -920,7 +917,7 @@ async def test_every_kind_of_response_carries_the_headers(settings, engine, sess
             "static css": await client.get("/static/css/app.css"),
             "static js": await client.get("/static/js/room.js"),
             "static 404": await client.get("/static/nope.js"),
-            "media": await client.get(f"/media/{photo.json()['id']}"),
+            "media": await client.get(f"/media/{media_id}"),
             "sign-in (sets the session)": await client.post(
                 "/api/auth/login", json={"email": "kenji@tsubame.example", "password": PASSWORD}
             ),
