@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
-from helpers import empty_tables, make_client, postgres_database, unavailable
+from helpers import empty_tables, make_client, postgres_database, redis_database
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fair.app import create_app
@@ -92,13 +91,5 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
-    connection = aioredis.from_url(REDIS_URL)
-    try:
-        await connection.ping()
-    except (OSError, aioredis.RedisError) as exc:
-        await connection.aclose()
-        unavailable("Redis", exc)
-    await connection.flushdb()
-    yield REDIS_URL
-    await connection.flushdb()
-    await connection.aclose()
+    async with redis_database(REDIS_URL) as url:
+        yield url

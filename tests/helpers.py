@@ -73,6 +73,25 @@ async def empty_tables(connection: AsyncConnection | AsyncSession) -> None:
         await connection.execute(delete(metadata.tables[name]))
 
 
+@contextlib.asynccontextmanager
+async def redis_database(url: str) -> AsyncIterator[str]:
+    """The Redis database of ``url``, flushed before and after (tests own their number)."""
+    import redis.asyncio as aioredis
+
+    connection = aioredis.from_url(url, socket_connect_timeout=5)
+    try:
+        await connection.ping()
+    except (OSError, aioredis.RedisError) as exc:
+        await connection.aclose()
+        unavailable("Redis", exc)
+    await connection.flushdb()
+    try:
+        yield url
+    finally:
+        await connection.flushdb()
+        await connection.aclose()
+
+
 def make_client(app: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),

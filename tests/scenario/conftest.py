@@ -22,8 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
-from helpers import eventually, free_port, postgres_database, unavailable
+from helpers import eventually, free_port, postgres_database, redis_database
 
 from fair.config import Settings, load_settings
 
@@ -43,18 +42,8 @@ async def scenario_database() -> AsyncIterator[str]:
 @pytest.fixture
 async def scenario_redis() -> AsyncIterator[str]:
     """The scenario's own Redis database (only this one is ever flushed)."""
-    connection = aioredis.from_url(SCENARIO_REDIS, socket_connect_timeout=5)
-    try:
-        await connection.ping()
-    except (OSError, aioredis.RedisError) as exc:
-        await connection.aclose()
-        unavailable("Redis", exc)
-    await connection.flushdb()
-    try:
-        yield SCENARIO_REDIS
-    finally:
-        await connection.flushdb()
-        await connection.aclose()
+    async with redis_database(SCENARIO_REDIS) as url:
+        yield url
 
 
 @dataclass
