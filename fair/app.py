@@ -14,19 +14,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from booths.editor import routes as booth_editor_routes
 from booths.pages import routes as booth_page_routes
 from booths.routes import routes as booth_routes
-from fair import i18n, jobs, outbox
+from fair import jobs, outbox
 from fair.accounts.routes import routes as account_routes
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
-from fair.errors import DomainError, ValidationFailed
+from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
+from fair.errors import DomainError
 from fair.fairs.routes import routes as fair_routes
 from fair.health import routes as health_routes
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
@@ -35,7 +34,6 @@ from fair.reports import cells as report_cells
 from fair.reports.pages import routes as report_page_routes
 from fair.reports.rate_routes import routes as rate_routes
 from fair.reports.routes import routes as report_routes
-from fair.web import error_json, page, wants_json
 from meetings.pages import routes as meeting_page_routes
 from meetings.room import attendance_recorder
 from meetings.routes import routes as meeting_routes
@@ -52,66 +50,6 @@ RELAY_INTERVAL_SECONDS = 1.0
 # How often the relay asks Redis whether it still has the jobs handed to it (see
 # outbox.redeliver_lost): a Redis that restarted without its data has lost them.
 REDELIVER_EVERY_SECONDS = 60.0
-
-
-def _render_error(
-    request: Request,
-    status: int,
-    code: str,
-    message: str,
-    fields: dict[str, str] | None = None,
-) -> Response:
-    if wants_json(request):
-        return error_json(status, code, message, fields)
-    return page(
-        request,
-        "error.html",
-        {"status": status, "message": message, "fields": fields or {}},
-        status=status,
-    )
-
-
-async def on_domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    if exc.persist_changes:
-        request.state.persist_changes = True
-    message = exc.translated()
-    fields = None
-    if isinstance(exc, ValidationFailed):
-        fields = {name: i18n.gettext(text) for name, text in exc.errors.items()}
-    elif exc.field:
-        fields = {exc.field: message}
-    return _render_error(request, exc.status, exc.code, message, fields)
-
-
-async def on_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    messages = {
-        404: i18n.gettext("This page does not exist."),
-        405: i18n.gettext("This method is not allowed here."),
-    }
-    message = messages.get(exc.status_code, i18n.gettext("The request could not be processed."))
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    response = _render_error(request, exc.status_code, code, message)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
-
-
-async def on_integrity_error(request: Request, exc: Exception) -> Response:
-    return _render_error(
-        request, 409, "conflict", i18n.gettext("This conflicts with existing data.")
-    )
-
-
-async def on_database_down(request: Request, exc: Exception) -> Response:
-    log.warning("database error: %s", exc)
-    return _render_error(
-        request,
-        503,
-        "unavailable",
-        i18n.gettext("The service is briefly unavailable. Please try again."),
-    )
 
 
 async def _relay_loop(app: Starlette) -> None:

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fair import i18n
 from fair.accounts.service import user_for_token
+from fair.error_pages import on_database_down
 from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -113,8 +114,6 @@ class Identity:
         if away is not None and request.url.path != "/healthz":
             # Who is asking is unknown, not "nobody": 503 (try again), never 401 (sign in),
             # which would sign a page out or end a call that should reconnect.
-            from fair.app import on_database_down  # the one mapping; app imports this module
-
             response = await on_database_down(request, away)
             await response(scope, receive, send)
             return
