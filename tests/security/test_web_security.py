@@ -483,7 +483,7 @@ async def test_a_same_site_next_is_kept(client, session) -> None:
     assert signed_in.headers["location"] == target
 
 
-async def test_no_redirect_anywhere_takes_its_target_from_the_request(world) -> None:
+async def test_no_redirect_anywhere_takes_its_target_from_the_request(app, world) -> None:
     """Redirects after forms are built from ids and fixed paths: a hostile ``next``, ``tab``
     or ``Referer`` sent along changes nothing."""
     ids = world.ids
@@ -495,6 +495,23 @@ async def test_no_redirect_anywhere_takes_its_target_from_the_request(world) -> 
         headers={"referer": EVIL},
     )
     assert response.status_code == 303 and same_site(response.headers["location"])
+
+    # And every other form route, each with a valid token and the same hostile extras.
+    redirects, off_site = 0, []
+    # Signing out last: the other forms need the sessions.
+    for role, url in sorted(_form_urls(world), key=lambda form: form[1] == "/logout"):
+        client = attacker_client(app, world, role)
+        client.cookies.set("kk_csrf", CSRF)
+        data = {**FORM_FIELDS, "csrf_token": CSRF, "tab": "//evil.example", "next": EVIL}
+        async with client:
+            answer = await client.post(url, data=data, headers={"referer": EVIL, **HTML})
+        if 300 <= answer.status_code < 400:
+            redirects += 1
+            if not same_site(answer.headers["location"]):
+                off_site.append((url, answer.headers["location"]))
+    assert off_site == []
+    # Sign-in, language, sign-out, product and media actions, review, meeting actions.
+    assert redirects >= 10, redirects
 
 
 # --- path traversal in media ------------------------------------------------------------------
@@ -610,9 +627,8 @@ async def test_nul_bytes_anywhere_in_a_request_are_4xx_and_change_nothing(app, w
         "media path": await buyer.get("/media/%00"),
         "query": await buyer.get(f"/fairs/{SLUG}/booths", params={"q": "a\x00b"}),
         "api query": await buyer.get(f"/api/fairs/{SLUG}/booths", params={"q": "\x00"}),
-        "json text": await buyer.post(
-            f"/api/meetings/{ids['booked']}/chat", json={"body": "hi\x00"}
-        ),
+        # The live meeting's room is open: only the NUL can refuse this chat message.
+        "json text": await buyer.post(f"/api/meetings/{ids['live']}/chat", json={"body": "hi\x00"}),
         "json key": await exhibitor.patch(f"/api/booths/{ids['booth']}", json={"city\x00": "x"}),
         "json nested": await exhibitor.patch(
             f"/api/booths/{ids['booth']}", json={"company": {"ja": "燕\x00"}}
@@ -632,6 +648,10 @@ async def test_nul_bytes_anywhere_in_a_request_are_4xx_and_change_nothing(app, w
     )
     wrong = {name: r.status_code for name, r in answers.items() if not 400 <= r.status_code < 500}
     assert wrong == {}
+    assert (answers["json text"].status_code, answers["json text"].json()["error"]["code"]) == (
+        400,
+        "bad_request",
+    )
     assert await snapshot(app) == before
     # A caption with a NUL in an upload is kept without it.
     exhibitor.cookies.set("kk_csrf", CSRF)
@@ -921,7 +941,13 @@ async def test_every_kind_of_response_carries_the_headers(settings, engine, sess
             "sign-in (sets the session)": await client.post(
                 "/api/auth/login", json={"email": "kenji@tsubame.example", "password": PASSWORD}
             ),
-            "redirect": await client.post("/language", data={"csrf_token": "x", "locale": "ja"}),
+            "redirect": await client.post(
+                "/language",
+                data={
+                    "csrf_token": csrf_of((await client.get("/login", headers=HTML)).text),
+                    "locale": "ja",
+                },
+            ),
         }
     header_problems = {name: _check_headers(r, https=https) for name, r in responses.items()}
     assert {name: found for name, found in header_problems.items() if found} == {}
@@ -933,6 +959,7 @@ async def test_every_kind_of_response_carries_the_headers(settings, engine, sess
     assert {raw.split("=", 1)[0] for raw in set_by_page} == {"kk_csrf", "kk_lang"}
     assert responses["sign-in (sets the session)"].cookies.get("kk_session")
     assert responses["media"].status_code == 200
+    assert responses["redirect"].status_code == 303, responses["redirect"].text
     assert (
         responses["static js"]
         .headers["content-type"]

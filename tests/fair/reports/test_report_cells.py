@@ -360,11 +360,18 @@ async def test_a_fold_leaves_what_is_not_committed_yet(sessionmaker, session):
         meeting.status = MeetingStatus.CANCELLED  # confirmed, then cancelled: not committed
         meeting.confirmed_at = NOW
         await booking.flush()
+        # Meanwhile another change is committed: m1 gets an interpreter (its -1 and +1).
+        await session.execute(
+            update(Meeting)
+            .where(Meeting.id == data.meetings["m1"].id)
+            .values(interpreter_language="th")
+        )
+        await session.commit()
         async with sessionmaker() as other:
-            # A fold while the booking is open neither takes its deltas nor loses them.
-            assert await cells.fold(other) == 0
+            # The fold takes the committed change and leaves the open booking's deltas.
+            assert await cells.fold(other) == 2
         await booking.commit()
-    assert await delta_count(session) == 2  # its old (-1) and new (+1) contributions
+    assert await delta_count(session) == 2  # the booking's old (-1) and new (+1) contributions
     await cells.fold(session)
     await assert_consistent(session)
 
