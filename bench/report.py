@@ -899,10 +899,6 @@ CELL_KEYS: dict[str, tuple[str, str]] = {
     "language": ("c.locale", ""),
     "interpreter": ("CASE WHEN c.interpreter = '' THEN 'none' ELSE c.interpreter END", ""),
 }
-CELL_COLUMNS = (
-    "booth_id, day, country, locale, interpreter, currency, booked, cancelled, held, no_show, "
-    "follow_up, open, contracts, value"
-)
 
 
 def cells_sql(grouping: str, fair_filter: bool) -> str:
@@ -910,7 +906,10 @@ def cells_sql(grouping: str, fair_filter: bool) -> str:
     cells plus the deltas not folded yet for the counts and values (a key whose counts are
     all 0 is no group, as in ours), the contracts for the median days, the daily visit
     counts. It shows what our service costs over a statement on the same tables."""
+    from fair.reports.cells import KEY, SUMS
+
     cell_key, cell_join = CELL_KEYS[grouping]
+    columns = ", ".join((*KEY, *SUMS))
     key = KEYS[grouping]
     where = "WHERE f.slug = $1" if fair_filter else ""
     visits = visits_sql(grouping, fair_filter)
@@ -918,8 +917,8 @@ def cells_sql(grouping: str, fair_filter: bool) -> str:
     summed = ", ".join(f"sum({name}) AS {name}" for name in sums)
     return f"""
     WITH cells AS (
-        SELECT {CELL_COLUMNS} FROM report_cells
-        UNION ALL SELECT {CELL_COLUMNS} FROM report_deltas
+        SELECT {columns} FROM report_cells
+        UNION ALL SELECT {columns} FROM report_deltas
     ), counted AS (
         SELECT {cell_key} AS key, c.currency,
             CASE WHEN c.currency NOT IN ('', 'JPY') THEN c.day END AS rate_day,

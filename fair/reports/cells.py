@@ -14,15 +14,16 @@ import logging
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fair.reports.models import EMPTY_CELL
+from fair.reports.models import EMPTY_CELL, ReportCell
 
 log = logging.getLogger(__name__)
 
 FOLD_EVERY_SECONDS = 60.0
 FOLD_LOCK = 0x4B4B_5245  # "KKRE": the advisory lock of the fold on PostgreSQL
 
-KEY = ("booth_id", "day", "country", "locale", "interpreter", "currency")
-SUMS = ("booked", "cancelled", "held", "no_show", "follow_up", "open", "contracts", "value")
+# The cells' key and the sums kept under it, in the table's column order.
+KEY = tuple(column.name for column in ReportCell.__table__.primary_key.columns)
+SUMS = tuple(column.name for column in ReportCell.__table__.columns if not column.primary_key)
 
 _key = ", ".join(KEY)
 _columns = ", ".join((*KEY, *SUMS))
