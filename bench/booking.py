@@ -94,7 +94,9 @@ SCRATCH_INSERT = (
 
 
 def first_monday(after_days: int = 21) -> date:
-    day = datetime.now(UTC).date() + timedelta(days=after_days)
+    from fair import clock
+
+    day = clock.now().date() + timedelta(days=after_days)
     return day + timedelta(days=(8 - day.isoweekday()) % 7)
 
 
@@ -115,8 +117,9 @@ def exhibitor_booth(fair: Any, number: int, password_hash: str) -> tuple[Any, An
     """An exhibitor, its approved booth and the booth's meeting hours."""
     from booths.models import Booth, BoothStatus
     from booths.service import company_key
+    from fair import clock
     from fair.accounts.models import User
-    from fair.db import new_id, utcnow
+    from fair.db import new_id
     from meetings.models import BookingMode, BoothHours
 
     company = f"Bench Maker {number}"
@@ -137,7 +140,7 @@ def exhibitor_booth(fair: Any, number: int, password_hash: str) -> tuple[Any, An
         company_key=company_key(company),
         company={"ja": f"ベンチ製作所 {number}", "en": company},
         status=BoothStatus.APPROVED,
-        reviewed_at=utcnow(),
+        reviewed_at=clock.now(),
     )
     hours = BoothHours(
         booth_id=booth.id,
@@ -185,9 +188,10 @@ class Seeded:
 async def seed(url: str, clients: int, booths: int, bookings: int) -> Seeded:
     """Migrate, then a fair in its booking phase, 1 + ``booths`` booths with hours, and
     buyers with sessions made by the app's own ``start_session`` (no logins)."""
+    from fair import clock
     from fair.accounts.service import hash_password, start_session
     from fair.config import Settings
-    from fair.db import create_engine, create_sessionmaker, utcnow
+    from fair.db import create_engine, create_sessionmaker
     from fair.fairs.models import Fair
     from fair.migrate import upgrade
 
@@ -203,7 +207,7 @@ async def seed(url: str, clients: int, booths: int, bookings: int) -> Seeded:
                 title={"en": "Booking bench fair", "ja": "予約ベンチマーク展示会"},
                 starts_on=first_day,
                 ends_on=first_day + timedelta(days=FAIR_DAYS - 1),
-                booking_opens_on=utcnow().date(),
+                booking_opens_on=clock.now().date(),
                 timezone=ZONE,
                 slot_minutes=SLOT_MINUTES,
                 status="published",

@@ -177,8 +177,9 @@ def exhibitor(
     """One exhibitor user, its approved booth and the booth's products (not yet added)."""
     from booths.models import Booth, BoothStatus
     from booths.service import company_key
+    from fair import clock
     from fair.accounts.models import User
-    from fair.db import new_id, utcnow
+    from fair.db import new_id
     from fair.demo_data import EXHIBITORS
 
     base = EXHIBITORS[number % len(EXHIBITORS)]
@@ -194,7 +195,7 @@ def exhibitor(
         locale="ja",
         languages=base["languages"],
     )
-    created = utcnow() - timedelta(days=30, minutes=number)
+    created = clock.now() - timedelta(days=30, minutes=number)
     booth = Booth(
         id=new_id(),
         fair_id=fair.id,
@@ -223,7 +224,8 @@ def exhibitor(
 async def seed(url: str, args: argparse.Namespace) -> None:
     """Migrate, then one published fair with its booths; search columns by the app's code."""
     from booths.service import refresh_search
-    from fair.db import create_engine, create_sessionmaker, utcnow
+    from fair import clock
+    from fair.db import create_engine, create_sessionmaker
     from fair.fairs.models import Fair
     from fair.migrate import upgrade
 
@@ -232,13 +234,13 @@ async def seed(url: str, args: argparse.Namespace) -> None:
         await upgrade(engine)
         rng = random.Random(2027)  # noqa: S311 (the same booths every run, not secrets)
         async with create_sessionmaker(engine)() as session:
-            start = utcnow().date() + timedelta(days=20)
+            start = clock.now().date() + timedelta(days=20)
             fair = Fair(
                 slug=SLUG,
                 title={"en": "Bench fair", "ja": "ベンチマーク展示会"},
                 starts_on=start,
                 ends_on=start + timedelta(days=2),
-                booking_opens_on=utcnow().date(),
+                booking_opens_on=clock.now().date(),
                 timezone="Asia/Tokyo",
                 slot_minutes=30,
                 status="published",

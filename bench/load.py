@@ -190,7 +190,9 @@ MARKET_FILTERS = ["CN", "VN", "TW", "TH", "US"]
 
 
 def tokyo_today() -> date:
-    return datetime.now(ZoneInfo(ZONE)).date()
+    from fair import clock
+
+    return clock.now().astimezone(ZoneInfo(ZONE)).date()
 
 
 def bookable_slots(today: date) -> list[str]:
@@ -262,9 +264,10 @@ async def seed(url: str, args: argparse.Namespace) -> Seeded:
     from directory import SEED_CHUNK
 
     from booths.service import refresh_search
+    from fair import clock
     from fair.accounts.service import start_session
     from fair.config import Settings
-    from fair.db import create_engine, create_sessionmaker, utcnow
+    from fair.db import create_engine, create_sessionmaker
     from fair.fairs.models import Fair
     from fair.migrate import upgrade
     from meetings.models import Meeting, MeetingStatus
@@ -321,7 +324,7 @@ async def seed(url: str, args: argparse.Namespace) -> Seeded:
                 for user in buyers
             ]
             # Rooms open now: booth i with buyer i, starting at the next 5-minute mark + 5.
-            now = utcnow()
+            now = clock.now()
             start = now.replace(second=0, microsecond=0) + timedelta(
                 minutes=CELL_MINUTES + (-now.minute) % CELL_MINUTES
             )

@@ -43,7 +43,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -249,9 +249,10 @@ async def connect_ours(
 ) -> Pair:
     from websockets.asyncio.client import connect
 
+    from signaling.server import utc_now
     from signaling.tokens import issue
 
-    until = datetime.now(UTC) + timedelta(hours=2)
+    until = utc_now() + timedelta(hours=2)  # the bare relay's own (library default) clock
 
     async def join(user: str) -> tuple[Any, dict[str, Any]]:
         ws = await connect(url, compression=compression, open_timeout=WAIT_SECONDS)
@@ -320,8 +321,9 @@ async def server(
         kind,
         "--port",
         str(port),
-        "--secret",
-        secret,
+        # One word with "=": a random secret may start with "-", which argparse would take
+        # for an option ("argument --secret: expected one argument").
+        f"--secret={secret}",
         "--lifetime",
         str(args.timeout + 30),
     ]

@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths.errors import BoothNotFound
 from booths.models import Booth, Media, Product, Visit, VisitDay, VisitKind
 from booths.service import INSIDERS, can_manage, load_managed_booth
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
-from fair.db import insert_for, utcnow
+from fair.db import insert_for
 from fair.fairs.models import Fair
 from fair.fairs.phase import local_today
 
@@ -50,7 +51,7 @@ async def record_visit(
     """Count a view (a second one the same day by the same visitor adds nothing)."""
     if not counts_for(viewer, booth):
         return
-    now = now or utcnow()
+    now = now or clock.now()
     fair = await session.get(Fair, booth.fair_id)
     day = local_today(now, fair.timezone if fair else "Asia/Tokyo")
     statement = (

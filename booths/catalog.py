@@ -9,8 +9,8 @@ from booths.errors import ProductNotFound
 from booths.models import Booth, Product
 from booths.schemas import ProductCreate, ProductUpdate
 from booths.service import apply_order, list_products, load_managed_booth, refresh_search
+from fair import clock
 from fair.accounts.models import User
-from fair.db import utcnow
 from fair.errors import ValidationFailed
 from fair.i18n import lazy
 
@@ -64,7 +64,7 @@ async def update_product(
         )
     for name, value in changes.items():
         setattr(product, name, value)
-    product.updated_at = utcnow()
+    product.updated_at = clock.now()
     await refresh_search(session, booth)
     await session.flush()
     return product

@@ -1,6 +1,6 @@
-"""Demo booths for ``fair demo``: every demo exhibitor in this month's and next month's fair,
-with products, generated photos and a brochure, in the states an organizer meets in a
-real month (most approved, some waiting for review, one sent back)."""
+"""Demo booths for ``fair demo``: every demo exhibitor in the current fair, the one after it
+and the open day, with products, generated photos and a brochure, in the states an
+organizer meets in a real month (most approved, some waiting for review, one sent back)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from fair import demo_data
 from fair.accounts.models import Role, User
 from fair.fairs.models import Fair
 
-# Next month: these exhibitors have not been reviewed yet, and this one was sent back.
+# The following fair: these exhibitors have not been reviewed yet, and this one was sent back.
 PENDING_NEXT_MONTH = {"contact@hida-mokkosha.example", "info@fuji-shiki.example"}
 REJECTED_NEXT_MONTH = {
     "info@kishu-chemical.example": (
@@ -123,11 +123,14 @@ async def load_booths(
     *,
     storage: Storage,
     organizer: User,
-    this_month: Fair,
-    next_month: Fair,
+    current: Fair,
+    following: Fair,
+    open_day: Fair,
     now: datetime,
 ) -> int:
-    """Booths of the demo exhibitors; a company that already has its booth is skipped."""
+    """Booths of the demo exhibitors: in the current fair with their pictures (approved),
+    copied into the following fair (most approved, two waiting for review, one sent back)
+    and into the open day (approved). A company that has its booth in a fair is skipped."""
     created = 0
     for index, exhibitor in enumerate(demo_data.EXHIBITORS):
         owner = await session.scalar(select(User).where(User.email == exhibitor["email"]))
@@ -140,20 +143,28 @@ async def load_booths(
                 await session.execute(select(Booth, Booth.fair_id).where(Booth.company_key == key))
             ).all()
         }
-        first = existing.get(this_month.id)
+        first = existing.get(current.id)
         if first is None:
-            first = await _first_booth(session, index, owner, this_month, storage)
+            first = await _first_booth(session, index, owner, current, storage)
             review_booth(first, BoothStatus.APPROVED, organizer, now - timedelta(days=40))
             created += 1
-        if next_month.id not in existing:
+        if first.status != BoothStatus.APPROVED:
+            continue  # only an approved booth is copied
+        if following.id not in existing:
             second = await service.copy_booth(
-                session, actor=owner, booth_id=first.id, fair_slug=next_month.slug
+                session, actor=owner, booth_id=first.id, fair_slug=following.slug
             )
             if exhibitor["email"] in REJECTED_NEXT_MONTH:
                 note = REJECTED_NEXT_MONTH[exhibitor["email"]]
                 review_booth(second, BoothStatus.REJECTED, organizer, now - timedelta(days=2), note)
             elif exhibitor["email"] not in PENDING_NEXT_MONTH:
                 review_booth(second, BoothStatus.APPROVED, organizer, now - timedelta(days=5))
+            created += 1
+        if open_day.id not in existing:
+            visiting = await service.copy_booth(
+                session, actor=owner, booth_id=first.id, fair_slug=open_day.slug
+            )
+            review_booth(visiting, BoothStatus.APPROVED, organizer, now - timedelta(days=15))
             created += 1
     await session.flush()
     return created

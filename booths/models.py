@@ -18,7 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fair.db import Base, new_id, utcnow
+from fair import clock
+from fair.db import Base, new_id
 
 
 class BoothStatus(enum.StrEnum):
@@ -70,8 +71,8 @@ class Booth(Base):
     # Folded text for search (see booths.text): names and taglines, and everything.
     search_name: Mapped[str] = mapped_column(Text, default="")
     search_text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
     tags: Mapped[list[BoothTag]] = relationship(
         lazy="selectin",
@@ -138,8 +139,8 @@ class Product(Base):
     lead_time_days: Mapped[int | None] = mapped_column(default=None)
     position: Mapped[int] = mapped_column(default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Media(Base):
@@ -171,7 +172,7 @@ class Media(Base):
     height: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="processing")
     position: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class VisitKind(enum.StrEnum):
@@ -198,7 +199,7 @@ class Visit(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
     )
     day: Mapped[date]
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class VisitDay(Base):

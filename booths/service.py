@@ -17,10 +17,9 @@ from booths.models import Booth, BoothStatus, BoothTag, Media, Product, TagKind
 from booths.schemas import BoothCreate, BoothUpdate
 from booths.taxonomy import CATEGORIES
 from booths.text import fold, texts
-from fair import outbox
+from fair import clock, outbox
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user
-from fair.db import utcnow
 from fair.errors import Forbidden, ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
@@ -170,7 +169,7 @@ async def update_booth(
             setattr(booth, name, value)
     if changes and booth.status == BoothStatus.REJECTED:
         booth.status = BoothStatus.PENDING
-    booth.updated_at = utcnow()
+    booth.updated_at = clock.now()
     await refresh_search(session, booth)
     await session.flush()
     return booth
@@ -188,7 +187,7 @@ async def _review(
     booth.status = status
     booth.review_note = note
     booth.reviewed_by = reviewer.id
-    booth.reviewed_at = utcnow()
+    booth.reviewed_at = clock.now()
     await session.flush()
     await outbox.enqueue(
         session,

@@ -20,7 +20,7 @@ from starlette.staticfiles import StaticFiles
 from booths.editor import routes as booth_editor_routes
 from booths.pages import routes as booth_page_routes
 from booths.routes import routes as booth_routes
-from fair import jobs, outbox
+from fair import clock, jobs, outbox
 from fair.accounts.routes import routes as account_routes
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
@@ -96,6 +96,7 @@ def signaling_state(settings: Settings, sessionmaker: Any) -> SignalingState:
         hub=hub,
         ledger=ledger,
         on_event=attendance_recorder(sessionmaker, settings),
+        clock=clock.now,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fair import clock
 from fair.config import ConfigError, Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.errors import DomainError
@@ -101,20 +102,30 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from fair import demo
 
     async def work(session: AsyncSession) -> dict[str, int] | None:
-        if args.if_empty and not await demo.is_empty(session):
+        # --if-empty: into an empty database, or one that holds the demo already (loading
+        # again only adds what the later instant needs); never into other data.
+        if args.if_empty and not (await demo.is_empty(session) or await demo.is_demo(session)):
             return None
-        return await demo.load(session, storage=LocalStorage(settings.media_dir))
+        return await demo.load(
+            session,
+            storage=LocalStorage(settings.media_dir),
+            settings=settings,
+            history=not args.without_history,
+        )
 
     counts = _run_in_session(settings, work)
     if counts is None:
-        print("demo skipped: the database already has data")
-    else:
-        print(
-            f"demo loaded: {counts['users']} people, {counts['fairs']} fairs, "
-            f"{counts['booths']} booths, {counts['meetings']} meetings "
-            f"({counts['held']} held, {counts['contracts']} contracts)"
-        )
-        print(f"sign in as {demo.ORGANIZER_EMAIL} / {demo.DEMO_PASSWORD}")
+        print("demo skipped: the database holds other data")
+        return 0
+    print(
+        f"demo loaded as of {clock.now():%Y-%m-%d %H:%M} UTC: {counts['users']} people, "
+        f"{counts['fairs']} fairs, {counts['booths']} booths, {counts['meetings']} meetings "
+        f"({counts['held']} held, {counts['contracts']} contracts), "
+        f"{counts['live']} meetings live now"
+    )
+    print(f"sign in as {demo.ORGANIZER_EMAIL} / {demo.DEMO_PASSWORD}")
+    for line in demo.live_accounts():
+        print(line)
     return 0
 
 
@@ -162,23 +173,41 @@ def cmd_fairs_plan_year(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _instant(text: str) -> Any:
+    try:
+        return clock.parse_instant(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fair", description="Kakehashi virtual trade fair")
     commands = parser.add_subparsers(dest="command", required=True)
+    # Every command that reads the clock can run as of another instant (FAIR_NOW too).
+    as_of = argparse.ArgumentParser(add_help=False)
+    as_of.add_argument(
+        "--now",
+        type=_instant,
+        metavar="INSTANT",
+        help="run as of this instant (ISO 8601 with an offset, e.g. 2027-02-03T10:00:00+09:00); "
+        "the clock runs on from it. Default: FAIR_NOW, else the real time",
+    )
 
-    serve = commands.add_parser("serve", help="serve the web app")
+    serve = commands.add_parser("serve", help="serve the web app", parents=[as_of])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
 
     signaling = commands.add_parser(
-        "signaling", help="serve only the video signaling relay (/ws/signaling)"
+        "signaling", help="serve only the video signaling relay (/ws/signaling)", parents=[as_of]
     )
     signaling.add_argument("--host", default="127.0.0.1")
     signaling.add_argument("--port", type=int, default=8001)
     signaling.set_defaults(func=cmd_signaling)
 
-    worker = commands.add_parser("worker", help="run the arq job worker (needs FAIR_REDIS_URL)")
+    worker = commands.add_parser(
+        "worker", help="run the arq job worker (needs FAIR_REDIS_URL)", parents=[as_of]
+    )
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(func=cmd_worker)
 
@@ -186,8 +215,17 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(func=cmd_migrate)
 
-    demo = commands.add_parser("demo", help="load the demo programme")
-    demo.add_argument("--if-empty", action="store_true", help="only into an empty database")
+    demo = commands.add_parser("demo", help="load the demo programme", parents=[as_of])
+    demo.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="only into an empty database or one that holds the demo (brought up to now)",
+    )
+    demo.add_argument(
+        "--without-history",
+        action="store_true",
+        help="leave out the past year's fairs (the report's history): a faster load",
+    )
     demo.set_defaults(func=cmd_demo)
 
     users = commands.add_parser("users", help="manage accounts").add_subparsers(
@@ -232,6 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    instant = getattr(args, "now", None) or settings.now
+    if instant is not None:
+        if settings.is_production:
+            print("configuration error: --now is for demos and tests", file=sys.stderr)
+            return 2
+        clock.start_at(instant)
     try:
         return args.func(settings, args)
     except DomainError as exc:

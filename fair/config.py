@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from fair.clock import parse_instant
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 (a known value we refuse in production)
 
@@ -29,6 +32,13 @@ def _int(name: str, value: str) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"FAIR_{name} must be a whole number, got {value!r}") from exc
+
+
+def _instant(value: str) -> datetime:
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise ConfigError(f"FAIR_NOW: {exc}") from exc
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -72,6 +82,9 @@ class Settings:
     arq_queue: str = "kakehashi:queue"
     # Without Redis the app runs jobs itself; tests turn that off and drive the relay directly.
     inprocess_jobs: bool = True
+    # The programme's clock starts at this instant and runs on (demos and rehearsals of a
+    # date; refused in production): see fair/clock.py.
+    now: datetime | None = None
 
     @property
     def is_production(self) -> bool:
@@ -109,6 +122,7 @@ _FIELDS: dict[str, Any] = {
     "SIGNALING_URL": ("signaling_url", str),
     "SESSION_DAYS": ("session_days", int),
     "INPROCESS_JOBS": ("inprocess_jobs", _bool),
+    "NOW": ("now", _instant),
 }
 
 
@@ -133,6 +147,8 @@ def validate(settings: Settings) -> None:
         settings.secret_key == DEV_SECRET or len(settings.secret_key) < 32
     ):
         raise ConfigError("FAIR_SECRET_KEY must be set to 32+ random characters in production")
+    if settings.is_production and settings.now is not None:
+        raise ConfigError("FAIR_NOW moves the clock for demos and tests; not in production")
     if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise ConfigError("FAIR_DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
     if settings.turn_urls and not settings.turn_secret:

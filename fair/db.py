@@ -67,10 +67,6 @@ def id_column_type() -> String:
     return String(32)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for either backend; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):

@@ -10,17 +10,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.storage import Storage
-from fair import demo_data
+from fair import clock, demo_data
 from fair.accounts.models import Role, User
-from fair.accounts.service import create_user
-from fair.db import utcnow
+from fair.accounts.service import create_user, hash_password
+from fair.config import Settings
 from fair.fairs.models import Fair
-from fair.fairs.service import plan_year
+from fair.fairs.phase import Phase, local_today
+from fair.fairs.service import is_monthly, phase_of, plan_year
 from fair.reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
 ORGANIZER_EMAIL = "organizer@kakehashi.example"
 STAFF_EMAIL = "staff@kakehashi.example"
+TOKYO = "Asia/Tokyo"
+# The open day runs from the day before the load to this many days after it.
+OPEN_DAY_DAYS_AHEAD = 6
 # Yen per unit around which the demo's monthly rates move (a few per cent either way).
 RATES = {
     "USD": Decimal("150"),
@@ -36,35 +40,77 @@ async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(User))
 
 
-async def load(
-    session: AsyncSession, *, storage: Storage | None = None, now: datetime | None = None
-) -> dict[str, int]:
-    """Create the demo people, last, this and next year's monthly fairs, the exchange rates
-    staff keep, and, given a media storage, the booths of this month's and next month's fair,
-    next month's bookings and the past year's fairs as they happened (booths, meetings,
-    attendance, outcomes, booth visits: ``meetings.demo.load_history``).
+async def is_demo(session: AsyncSession) -> bool:
+    """The database holds the demo (its organizer's account), so loading again only adds."""
+    return bool(await session.scalar(select(User.id).where(User.email == ORGANIZER_EMAIL)))
 
-    Idempotent: people, booths and rates that exist are left alone, fairs are planned only
-    where missing, and a fair that has meetings (or visits) gets none added.
+
+async def load(
+    session: AsyncSession,
+    *,
+    storage: Storage | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+    history: bool = True,
+) -> dict[str, int]:
+    """The demo programme as of ``now`` (default: the clock's now), chosen by phase, never by
+    calendar month, so that it is right at whatever instant it is loaded:
+
+    - the people, last, this and next year's monthly fairs and the staff's exchange rates;
+    - given a media storage, the booths of the *current* fair (the first monthly fair not
+      over yet) and of the one after it, all of them publishing meeting hours, with the demo
+      bookings in the current fair once its booking has opened;
+    - an *open day*: a short fair around today, live now, whose booths meet every day, with
+      two meetings whose rooms are open now (``meetings.demo.LIVE``, one with an
+      interpreter), so that a newcomer can book a time and enter a meeting at once;
+    - the past year's fairs as they happened (``meetings.demo.load_history``; ``history``
+      False leaves them out, for tests of the fairs ahead, which it does not touch).
+
+    Everything runs with the clock moved to ``now``. Idempotent: people, booths, hours and
+    rates that exist are left alone, fairs are planned only where missing, a fair that has
+    meetings (or visits) gets none added, and a live meeting is added only where the pair has
+    no open room; so loading again later brings a demo database up to that later instant.
     """
-    now = now or utcnow()
+    now = now or clock.now()
+    with clock.moved_to(now):
+        return await _load(session, storage, now, settings or Settings(), history)
+
+
+async def _load(
+    session: AsyncSession,
+    storage: Storage | None,
+    now: datetime,
+    settings: Settings,
+    history: bool,
+) -> dict[str, int]:
     counts = {
         "users": 0,
         "fairs": 0,
         "booths": 0,
         "meetings": 0,
+        "live": 0,
         "held": 0,
         "contracts": 0,
         "visits": 0,
         "rates": 0,
     }
 
+    shared_hash: list[str] = []  # every demo account has the one published password
+
     async def person(email: str, name: str, role: Role, **extra: object) -> None:
         if await session.scalar(select(User.id).where(User.email == email)):
             return
+        if not shared_hash:
+            shared_hash.append(hash_password(DEMO_PASSWORD))
         await create_user(
-            session, email=email, password=DEMO_PASSWORD, name=name, role=role, **extra
-        )  # type: ignore[arg-type]
+            session,
+            email=email,
+            password=DEMO_PASSWORD,
+            name=name,
+            role=role,
+            password_hash=shared_hash[0],
+            **extra,  # type: ignore[arg-type]
+        )
         counts["users"] += 1
 
     await person(
@@ -113,25 +159,94 @@ async def load(
             country="JP",
             languages=interpreter["languages"],
         )
-    for year in (now.year - 1, now.year, now.year + 1):
+    today = local_today(now, TOKYO)
+    for year in (today.year - 1, today.year, today.year + 1):
         counts["fairs"] += len(await plan_year(session, year=year, titles=demo_data.FAIR_THEMES))
+    open_day, made = await _open_day(session, today)
+    counts["fairs"] += made
     counts["rates"] = await _rates(session, now)
-    if storage is not None:
-        counts["booths"] = await _booths(session, storage, now)
-        counts["meetings"] = await _meetings(session, now)
-        for name, added in (await _history(session, now)).items():
+    organizer = await session.scalar(select(User).where(User.email == ORGANIZER_EMAIL))
+    if storage is None or organizer is None:
+        return counts
+    from booths.demo import load_booths
+    from meetings import demo as meetings_demo
+
+    current, following = await season(session, now)
+    counts["booths"] = await load_booths(
+        session,
+        storage=storage,
+        organizer=organizer,
+        current=current,
+        following=following,
+        open_day=open_day,
+        now=now,
+    )
+    await meetings_demo.publish_hours(session, current)
+    await meetings_demo.publish_hours(session, following)
+    await meetings_demo.publish_hours(session, open_day, every_day=True)
+    # The demo bookings go where booking is open: the current fair once it has opened,
+    # else the open day's coming days.
+    if phase_of(current, now) in {Phase.BOOKING, Phase.LIVE}:
+        counts["meetings"] = await meetings_demo.book_upcoming(
+            session, current, current.starts_on, now
+        )
+    else:
+        counts["meetings"] = await meetings_demo.book_upcoming(
+            session, open_day, today + timedelta(days=1), now
+        )
+    counts["live"] = await meetings_demo.load_live(
+        session, fair=open_day, organizer=organizer, now=now, settings=settings
+    )
+    if history:
+        past = await meetings_demo.load_history(
+            session, organizer=organizer, current=current, now=now, settings=settings
+        )
+        for name, added in past.items():
             counts[name] += added
     return counts
 
 
-async def _history(session: AsyncSession, now: datetime) -> dict[str, int]:
-    from meetings.demo import load_history
+async def season(session: AsyncSession, now: datetime) -> tuple[Fair, Fair]:
+    """The current monthly fair (the first not over by today, in Tokyo) and the one after
+    it; both exist once this and next year's fairs are planned."""
+    today = local_today(now, TOKYO)
+    coming = (
+        await session.scalars(
+            select(Fair)
+            .where(Fair.ends_on >= today, Fair.status == "published")
+            .order_by(Fair.starts_on)
+        )
+    ).all()
+    monthly = [fair for fair in coming if is_monthly(fair)]
+    return monthly[0], monthly[1]
 
-    organizer = await session.scalar(select(User).where(User.email == ORGANIZER_EMAIL))
-    if organizer is None:
-        return {}
-    this_month = await session.scalar(select(Fair).where(Fair.slug == f"{now:%Y-%m}"))
-    return await load_history(session, organizer=organizer, this_month=this_month, now=now)
+
+def open_day_slug(today: date) -> str:
+    return f"open-day-{today.isoformat()}"
+
+
+async def _open_day(session: AsyncSession, today: date) -> tuple[Fair, int]:
+    """The open day around ``today`` (Tokyo): from yesterday to six days on, booking open
+    for two weeks already. Returns it and whether it was made now (1) or existed (0)."""
+    slug = open_day_slug(today)
+    existing = await session.scalar(select(Fair).where(Fair.slug == slug))
+    if existing is not None:
+        return existing, 0
+    label = today.isoformat()
+    fair = Fair(
+        slug=slug,
+        title={lang: f"{text} {label}" for lang, text in demo_data.OPEN_DAY_TITLE.items()},
+        description=dict(demo_data.OPEN_DAY_DESCRIPTION),
+        starts_on=today - timedelta(days=1),
+        ends_on=today + timedelta(days=OPEN_DAY_DAYS_AHEAD),
+        booking_opens_on=today - timedelta(days=14),
+        timezone=TOKYO,
+        slot_minutes=30,
+        status="published",
+    )
+    session.add(fair)
+    await session.flush()
+    return fair, 1
 
 
 def demo_rate(currency: str, month: date) -> Decimal:
@@ -174,28 +289,17 @@ async def _rates(session: AsyncSession, now: datetime) -> int:
     return added
 
 
-async def _meetings(session: AsyncSession, now: datetime) -> int:
-    from meetings.demo import load_meetings
+def live_accounts() -> list[str]:
+    """How to meet in the demo's live rooms, one line per pair (for ``fair demo``)."""
+    from meetings.demo import LIVE
 
-    following = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
-    fair = await session.scalar(select(Fair).where(Fair.slug == f"{following:%Y-%m}"))
-    return 0 if fair is None else await load_meetings(session, fair=fair, now=now)
-
-
-async def _booths(session: AsyncSession, storage: Storage, now: datetime) -> int:
-    from booths.demo import load_booths
-
-    following = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
-    this_month = await session.scalar(select(Fair).where(Fair.slug == f"{now:%Y-%m}"))
-    next_month = await session.scalar(select(Fair).where(Fair.slug == f"{following:%Y-%m}"))
-    organizer = await session.scalar(select(User).where(User.email == ORGANIZER_EMAIL))
-    if this_month is None or next_month is None or organizer is None:
-        return 0
-    return await load_booths(
-        session,
-        storage=storage,
-        organizer=organizer,
-        this_month=this_month,
-        next_month=next_month,
-        now=now,
-    )
+    lines = []
+    for buyer_index, exhibitor_index, language in LIVE:
+        buyer = demo_data.BUYERS[buyer_index]["email"]
+        exhibitor = demo_data.EXHIBITORS[exhibitor_index]["email"]
+        line = f"meet now: {exhibitor} and {buyer}"
+        if language:
+            interpreter = next(i for i in demo_data.INTERPRETERS if language in i["languages"])
+            line += f" (interpreter {interpreter['email']})"
+        lines.append(line + f", password {DEMO_PASSWORD}, in two browser windows")
+    return lines

@@ -114,6 +114,32 @@ FAIR_THEMES: dict[int, dict[str, str]] = {
     },
 }
 
+# The demo's open day: a short fair around the day the demo is loaded, live at that moment,
+# so that a newcomer can book a time and enter a meeting that is happening now (the loader
+# appends the date).
+OPEN_DAY_TITLE: dict[str, str] = {
+    "ja": "オープンデー：ビデオ商談を体験",
+    "en": "Open Days: try a video meeting",
+    "zh_Hans": "开放日：体验视频洽谈",
+    "zh_Hant": "開放日：體驗視訊洽談",
+    "vi": "Những ngày mở cửa: trải nghiệm cuộc họp video",
+    "th": "วันเปิดบ้าน: ทดลองประชุมทางวิดีโอ",
+}
+OPEN_DAY_DESCRIPTION: dict[str, str] = {
+    "ja": "本日前後の短期見本市です。プログラムの全出展者が毎日9:00〜18:00（日本時間）にバイヤーと商談します。"
+    "時間を予約するか、いま行われている商談に参加してください。",
+    "en": "A short fair around today: every exhibitor of the programme meets buyers from "
+    "9:00 to 18:00 Japan time, every day. Book a time, or enter a meeting that is happening now.",
+    "zh_Hans": "今天前后的短期展会：项目所有参展商每天 9:00–18:00（日本时间）与买家洽谈。"
+    "预约时间，或进入正在进行的洽谈。",
+    "zh_Hant": "今天前後的短期展會：計畫所有參展商每天 9:00–18:00（日本時間）與買家洽談。"
+    "預約時間，或進入正在進行的洽談。",
+    "vi": "Hội chợ ngắn quanh hôm nay: mọi nhà trưng bày của chương trình gặp người mua từ 9:00 "
+    "đến 18:00 giờ Nhật Bản, mỗi ngày. Hãy đặt lịch hoặc tham gia cuộc họp đang diễn ra.",
+    "th": "งานแสดงสินค้าระยะสั้นช่วงวันนี้: ผู้แสดงสินค้าทุกรายของโครงการพบผู้ซื้อระหว่าง 9:00–18:00 น. "
+    "ตามเวลาญี่ปุ่น ทุกวัน จองเวลา หรือเข้าร่วมการประชุมที่กำลังดำเนินอยู่",
+}
+
 EXHIBITORS: list[dict[str, Any]] = [
     # 1. Tsubame Migaki Kogyo Co., Ltd., Tsubame, Niigata (metal_parts)
     {

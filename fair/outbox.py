@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair.db import Base, insert_for, utcnow
+from fair import clock
+from fair.db import Base, insert_for
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ class OutboxJob(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     job: Mapped[str] = mapped_column(String(100))
     args: Mapped[dict[str, Any]]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    available_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    available_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
@@ -46,7 +47,7 @@ class JobRun(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     job: Mapped[str] = mapped_column(String(100))
-    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 async def enqueue(
@@ -61,7 +62,7 @@ async def enqueue(
     the key is already queued (then nothing changes)."""
     statement = (
         insert_for(session)(OutboxJob)
-        .values(key=key, job=job, args=args, available_at=run_at or utcnow())
+        .values(key=key, job=job, args=args, available_at=run_at or clock.now())
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxJob.id)
     )
@@ -94,7 +95,7 @@ async def relay_to_arq(
     batch: int = 100,
 ) -> int:
     """Push due rows to arq; returns how many. If Redis fails, the rows stay for next time."""
-    now = utcnow()
+    now = clock.now()
     sent = 0
     async with sessionmaker() as session, session.begin():
         rows = (await session.scalars(_due(batch, now))).all()
@@ -111,7 +112,7 @@ async def relay_to_arq(
                 # Redis is away: keep what was marked so far, stop, try again later.
                 log.warning("outbox relay: Redis unavailable (%s); %s rows wait", exc, len(rows))
                 break
-            row.dispatched_at = utcnow()
+            row.dispatched_at = clock.now()
             sent += 1
     return sent
 
@@ -128,7 +129,7 @@ async def redeliver_lost(
     relay had marked them): handed over within the last day (arq keeps a job's result that
     long), not recorded in ``job_runs``. arq refuses a job id it still knows, queued, running or
     finished, so only lost jobs are queued again; returns how many."""
-    now = utcnow()
+    now = clock.now()
     sent = 0
     async with sessionmaker() as session, session.begin():
         rows = (
@@ -155,7 +156,7 @@ async def redeliver_lost(
                 break
             if job is not None:
                 log.warning("outbox: Redis had lost job %s; queued it again", row.key)
-                row.dispatched_at = utcnow()
+                row.dispatched_at = clock.now()
                 sent += 1
     return sent
 
@@ -171,7 +172,7 @@ async def run_inprocess(
     batch: int = 20,
 ) -> int:
     """Run due rows here, one by one; a failure is retried later with backoff."""
-    now = utcnow()
+    now = clock.now()
     async with sessionmaker() as session, session.begin():
         rows = [
             (row.id, row.job, dict(row.args), row.key)
@@ -191,11 +192,11 @@ async def run_inprocess(
                 continue
             row.attempts += 1
             if error is None:
-                row.dispatched_at = utcnow()
+                row.dispatched_at = clock.now()
                 done += 1
             else:
                 row.last_error = error
-                row.available_at = utcnow() + backoff(row.attempts)
+                row.available_at = clock.now() + backoff(row.attempts)
     return done
 
 

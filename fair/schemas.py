@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
+from fair import clock
 from fair.errors import ValidationFailed
 from fair.i18n import LANGUAGES, lazy
 
@@ -30,12 +31,10 @@ COUNTRIES = _country_codes()
 
 def _currency_codes() -> frozenset[str]:
     """ISO 4217 currencies in use today somewhere (babel also lists withdrawn ones)."""
-    from datetime import date
-
     from babel import Locale
     from babel.numbers import get_territory_currencies
 
-    today = date.today()
+    today = clock.now().date()
     return frozenset(
         code
         for territory in Locale("en").territories
@@ -51,7 +50,8 @@ def check_timezone(value: str) -> str:
         raise ValueError(lazy("Unknown time zone."))
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    # A folder of the zone database ("America/Argentina") is no zone: IsADirectoryError.
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(lazy("Unknown time zone.")) from exc
     return value
 

@@ -1,7 +1,10 @@
 """Demo meetings for ``fair demo``.
 
-``load_meetings``: next month's booths publish hours, and the demo buyers have booked some of
-them (so My meetings, invites and mails have content).
+``publish_hours`` and ``book_upcoming``: the booths of the fairs still ahead publish hours,
+and the demo buyers have booked some of them (so My meetings, invites and mails have content).
+
+``load_live``: two meetings of the open day whose video rooms are open at the moment the demo
+is loaded (``LIVE``; one with an interpreter), for a newcomer to enter from two windows.
 
 ``load_history``: the past year's monthly fairs as they happened. Booths of the regular
 exhibitors, bookings made weeks before each fair (some by request, some cancelled and booked
@@ -37,6 +40,7 @@ from fair.config import Settings
 from fair.errors import DomainError
 from fair.fairs.models import Fair
 from fair.fairs.phase import local_today
+from fair.fairs.service import is_monthly
 from fair.outbox import OutboxJob
 from meetings import outcomes, room, service
 from meetings.models import (
@@ -49,7 +53,9 @@ from meetings.models import (
     Stage,
 )
 
+TOKYO = ZoneInfo("Asia/Tokyo")
 WEEKDAYS = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]
+EVERY_DAY = [{"weekday": d, "start": "09:00", "end": "18:00"} for d in range(1, 8)]
 LUNCH_BREAK = [
     rule
     for d in range(1, 6)
@@ -72,7 +78,7 @@ BOOKINGS = [
 
 
 def _hours(booth: Booth, number: int) -> BoothHours:
-    """The demo's meeting hours for the ``number``-th booth of a fair."""
+    """The demo's meeting hours for the ``number``-th booth of a monthly fair."""
     return BoothHours(
         booth_id=booth.id,
         timezone="Asia/Tokyo",
@@ -86,43 +92,83 @@ def _hours(booth: Booth, number: int) -> BoothHours:
     )
 
 
-async def load_meetings(session: AsyncSession, *, fair: Fair, now: datetime) -> int:
-    """Hours for the fair's approved booths, then the demo bookings. Returns how many
-    meetings were booked (none when the fair already has meetings)."""
-    booths = list(
+def _open_day_hours(booth: Booth) -> BoothHours:
+    """The open day's hours: every day of the week, an hour's notice, confirmed at once."""
+    return BoothHours(
+        booth_id=booth.id,
+        timezone="Asia/Tokyo",
+        weekly=EVERY_DAY,
+        exceptions=[],
+        buffer_minutes=0,
+        min_notice_minutes=60,
+        max_per_buyer=4,
+        mode="instant",
+        request_hours=48,
+    )
+
+
+async def _booths_of(session: AsyncSession, fair: Fair) -> list[Booth]:
+    return list(
         (
             await session.scalars(
-                select(Booth).where(Booth.fair_id == fair.id).order_by(Booth.created_at)
+                select(Booth).where(Booth.fair_id == fair.id).order_by(Booth.created_at, Booth.id)
             )
         ).all()
     )
-    for number, booth in enumerate(booths):
+
+
+async def publish_hours(session: AsyncSession, fair: Fair, *, every_day: bool = False) -> int:
+    """Meeting hours for every booth of the fair that has none yet; returns how many."""
+    added = 0
+    for number, booth in enumerate(await _booths_of(session, fair)):
         if await session.get(BoothHours, booth.id) is None:
-            session.add(_hours(booth, number))
+            session.add(_open_day_hours(booth) if every_day else _hours(booth, number))
+            added += 1
     await session.flush()
-    existing = await session.scalar(
-        select(func.count())
-        .select_from(Meeting)
-        .join(Booth, Booth.id == Meeting.booth_id)
-        .where(Booth.fair_id == fair.id)
+    return added
+
+
+async def _user(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email))
+
+
+async def _approved_booth(session: AsyncSession, fair: Fair, owner: User | None) -> Booth | None:
+    if owner is None:
+        return None
+    return await session.scalar(
+        select(Booth).where(
+            Booth.fair_id == fair.id,
+            Booth.owner_id == owner.id,
+            Booth.status == BoothStatus.APPROVED,
+        )
     )
-    if existing:
+
+
+async def _has_meetings(session: AsyncSession, fair: Fair) -> bool:
+    return bool(
+        await session.scalar(
+            select(Meeting.id)
+            .join(Booth, Booth.id == Meeting.booth_id)
+            .where(Booth.fair_id == fair.id)
+            .limit(1)
+        )
+    )
+
+
+async def book_upcoming(session: AsyncSession, fair: Fair, first_day: date, now: datetime) -> int:
+    """The demo buyers' bookings (``BOOKINGS``, day 0 being ``first_day``), made ``now``.
+    Returns how many were booked: none where the fair has meetings already, and a time the
+    booth no longer offers (passed, too soon) is left out."""
+    if await _has_meetings(session, fair):
         return 0
-    by_owner = {booth.owner_id: booth for booth in booths if booth.status == BoothStatus.APPROVED}
     booked = 0
     for buyer_index, exhibitor_index, day, hour, interpreter in BOOKINGS:
-        buyer = await session.scalar(
-            select(User).where(User.email == demo_data.BUYERS[buyer_index]["email"])
-        )
-        owner = await session.scalar(
-            select(User).where(User.email == demo_data.EXHIBITORS[exhibitor_index]["email"])
-        )
-        booth = by_owner.get(owner.id) if owner else None
+        buyer = await _user(session, demo_data.BUYERS[buyer_index]["email"])
+        owner = await _user(session, demo_data.EXHIBITORS[exhibitor_index]["email"])
+        booth = await _approved_booth(session, fair, owner)
         if buyer is None or booth is None:
             continue
-        start = datetime.combine(
-            fair.starts_on + timedelta(days=day), time(hour), tzinfo=ZoneInfo("Asia/Tokyo")
-        )
+        start = datetime.combine(first_day + timedelta(days=day), time(hour), tzinfo=TOKYO)
         try:
             async with session.begin_nested():
                 await service.book(
@@ -134,14 +180,136 @@ async def load_meetings(session: AsyncSession, *, fair: Fair, now: datetime) -> 
                     now=now,
                 )
         except DomainError:
-            continue  # e.g. the fair is not open for booking at this date: no demo meeting
+            continue  # e.g. the time has passed on a fair day: no demo meeting there
         booked += 1
     return booked
 
 
+# Meetings happening now ----------------------------------------------------------------------
+
+# (buyer index, exhibitor index, interpreter language): the README's demo pairs for the
+# video room, each with a meeting whose room is open when the demo has just been loaded.
+LIVE = [
+    (10, 3, None),  # Emily Carter (US) and Arita Hakujigama
+    (4, 2, "vi"),  # Nguyễn Thị Thu Hà (VN) and Shimanami Shokufu, with a Vietnamese interpreter
+]
+LIVE_BOOKED_BEFORE = timedelta(days=2)  # the live meetings were booked this long before
+LIVE_SLOT = timedelta(minutes=30)
+
+
+def live_start(now: datetime, early: timedelta) -> datetime:
+    """The start of the live meeting for a demo loaded ``now``: the half hour under way if it
+    began at most ``early`` ago, else the next one. Its room (open from ``early`` before the
+    start to a grace period after the end) is then open now or opens within ``early``, and
+    stays open at least the slot less ``early`` plus the grace period.
+
+    Half hours in UTC are half hours in Tokyo (UTC+9), so this is on the booth's grid."""
+    floor = now.replace(minute=now.minute - now.minute % 30, second=0, microsecond=0)
+    return floor if now - floor <= early else floor + LIVE_SLOT
+
+
+def live_hours(start: datetime) -> list[dict[str, str]]:
+    """Extra hours on the dates around ``start`` (Tokyo): from an hour before it to an hour
+    after the meeting, split at midnight (an end of 00:00 is midnight)."""
+    first = start.astimezone(TOKYO) - timedelta(hours=1)
+    last = start.astimezone(TOKYO) + LIVE_SLOT + timedelta(hours=1)
+    pieces = []
+    while first < last:
+        midnight = datetime.combine(first.date() + timedelta(days=1), time(0), tzinfo=TOKYO)
+        until = min(last, midnight)
+        pieces.append(
+            {"date": first.date().isoformat(), "start": f"{first:%H:%M}", "end": f"{until:%H:%M}"}
+        )
+        first = until
+    return pieces
+
+
+async def _room_open(
+    session: AsyncSession, booth: Booth, buyer: User, now: datetime, settings: Settings
+) -> bool:
+    """The pair already has a confirmed meeting whose room is open now (or soon)."""
+    meetings = (
+        await session.scalars(
+            select(Meeting).where(
+                Meeting.booth_id == booth.id,
+                Meeting.buyer_id == buyer.id,
+                Meeting.status == MeetingStatus.CONFIRMED,
+            )
+        )
+    ).all()
+    return any(room.join_window(m, settings).closes_at > now for m in meetings)
+
+
+async def _interpreter_for(session: AsyncSession, language: str) -> User | None:
+    for spec in demo_data.INTERPRETERS:
+        if language in spec["languages"]:
+            return await _user(session, spec["email"])
+    return None
+
+
+async def load_live(
+    session: AsyncSession, *, fair: Fair, organizer: User, now: datetime, settings: Settings
+) -> int:
+    """The ``LIVE`` pairs' meetings whose rooms are open now, booked two days ago (the one
+    with an interpreter had the interpreter assigned an hour later), where the pair has no
+    open room yet. The booth gets extra hours around the meeting if its week does not
+    cover that time. Returns how many were made."""
+    start = live_start(now, timedelta(minutes=settings.join_early_minutes))
+    booked_at = now - LIVE_BOOKED_BEFORE
+    queued_before = await session.scalar(select(func.max(OutboxJob.id))) or 0
+    made = 0
+    for buyer_index, exhibitor_index, language in LIVE:
+        buyer = await _user(session, demo_data.BUYERS[buyer_index]["email"])
+        booth = await _approved_booth(
+            session, fair, await _user(session, demo_data.EXHIBITORS[exhibitor_index]["email"])
+        )
+        hours = await session.get(BoothHours, booth.id) if booth else None
+        if buyer is None or booth is None or hours is None:
+            continue
+        if await _room_open(session, booth, buyer, now, settings):
+            continue
+        hours.exceptions = [*hours.exceptions, *live_hours(start)]
+        await session.flush()
+        try:
+            async with session.begin_nested():
+                meeting = await service.book(
+                    session,
+                    actor=buyer,
+                    booth_id=booth.id,
+                    start=start,
+                    interpreter_language=language,
+                    note="Live demo meeting: enter the room from both sides.",
+                    now=booked_at,
+                )
+                interpreter = await _interpreter_for(session, language) if language else None
+                if interpreter is not None:
+                    await service.assign_interpreter(
+                        session,
+                        actor=organizer,
+                        meeting_id=meeting.id,
+                        interpreter_id=interpreter.id,
+                        now=booked_at + timedelta(hours=1),
+                    )
+                meeting.created_at = booked_at
+        except DomainError:
+            continue
+        made += 1
+    # The mails and reminders due before now went out back then.
+    await session.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.id > queued_before,
+            OutboxJob.dispatched_at.is_(None),
+            OutboxJob.available_at <= now,
+        )
+        .values(dispatched_at=now)
+    )
+    await session.flush()
+    return made
+
+
 # The past year ------------------------------------------------------------------------------
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 HISTORY_MONTHS = 12
 # Exhibitors (by index in demo_data.EXHIBITORS) at almost every fair; the others come some
 # months. A fair has 8 to 11 of them.
@@ -939,37 +1107,39 @@ async def load_history(
     session: AsyncSession,
     *,
     organizer: User,
-    this_month: Fair | None,
+    current: Fair | None,
     now: datetime,
     settings: Settings | None = None,
 ) -> dict[str, int]:
-    """The past year's fairs, each with booths, meetings and what came of them, where
-    missing. Returns what was added: booths, meetings, held meetings, contracts, visits."""
+    """The past year's monthly fairs, each with booths, meetings and what came of them, where
+    missing; their booths show the pictures of the ``current`` fair's booths. Returns what
+    was added: booths, meetings, held meetings, contracts, visits."""
     history = _History(session, now, settings or Settings())
     await history.people(organizer)
     if not history.exhibitors or not history.buyers:
         return history.counts.as_dict()
-    current: dict[int, Booth] = {}
-    if this_month is not None:
+    sources: dict[int, Booth] = {}
+    if current is not None:
         by_owner = {
             booth.owner_id: booth
             for booth in (
-                await session.scalars(select(Booth).where(Booth.fair_id == this_month.id))
+                await session.scalars(select(Booth).where(Booth.fair_id == current.id))
             ).all()
         }
-        current = {i: by_owner[u.id] for i, u in history.exhibitors.items() if u.id in by_owner}
+        sources = {i: by_owner[u.id] for i, u in history.exhibitors.items() if u.id in by_owner}
     first, today = past_fair_window(now)
-    fairs = (
+    over = (
         await session.scalars(
             select(Fair)
             .where(Fair.starts_on >= first, Fair.ends_on < today, Fair.status == "published")
             .order_by(Fair.starts_on)
         )
     ).all()
+    fairs = [fair for fair in over if is_monthly(fair)]  # not the open days of earlier loads
     queued_before = await session.scalar(select(func.max(OutboxJob.id))) or 0
     history.dispute_fair = fairs[-1].id if fairs else None
     for order, fair in enumerate(fairs):
-        await history.fair(fair, order, current)
+        await history.fair(fair, order, sources)
     # The mails, reminders and decisions of those days went out back then: only the
     # outcome questions still ahead stay queued.
     await session.execute(

@@ -15,18 +15,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
-from fair import outbox
+from fair import clock, outbox
 from fair.accounts.models import User
 from fair.config import Settings
-from fair.db import utcnow
-from fair.i18n import format_when, pick_text, timezone_label, use_language
+from fair.fairs.models import Fair
+from fair.i18n import format_when, pick_text, territory_name, timezone_label, use_language
 from fair.i18n import gettext as _
 from fair.mail import Mailer, build_message
 from fair.outbox import run_once
 from fair.templating import render
+from meetings import reminders
 from meetings.calendars import invite_event, join_url
 from meetings.invites import invite, method_of
-from meetings.models import ACTIVE, Meeting, MeetingStatus, Outcome
+from meetings.models import ACTIVE, Meeting, MeetingStatus, Outcome, Side
 
 EVENTS = (
     "booked",
@@ -95,53 +96,61 @@ async def queue_attendance_decision(session: AsyncSession, meeting: Meeting) -> 
     )
 
 
-def _subject(event: str, exhibitor: str, when: str) -> str:
+def _subject(event: str, other: str, when: str) -> str:
+    """The subject names the other side of the meeting (``other``), as its lead does."""
     subjects = {
-        "booked": _("Meeting confirmed: %(exhibitor)s, %(when)s"),
-        "requested": _("Meeting request: %(exhibitor)s, %(when)s"),
-        "confirmed": _("Meeting confirmed: %(exhibitor)s, %(when)s"),
-        "rescheduled": _("Meeting moved: %(exhibitor)s, now %(when)s"),
-        "cancelled": _("Meeting cancelled: %(exhibitor)s, %(when)s"),
-        "declined": _("Meeting request declined: %(exhibitor)s, %(when)s"),
-        "released": _("Meeting released: %(exhibitor)s, %(when)s"),
-        "day": _("Tomorrow: your meeting with %(exhibitor)s, %(when)s"),
-        "soon": _("In 15 minutes: your meeting with %(exhibitor)s"),
+        "booked": _("Meeting confirmed: %(other)s, %(when)s"),
+        "requested": _("Meeting request: %(other)s, %(when)s"),
+        "confirmed": _("Meeting confirmed: %(other)s, %(when)s"),
+        "rescheduled": _("Meeting moved: %(other)s, now %(when)s"),
+        "cancelled": _("Meeting cancelled: %(other)s, %(when)s"),
+        "declined": _("Meeting request declined: %(other)s, %(when)s"),
+        "released": _("Meeting released: %(other)s, %(when)s"),
+        "day": _("Tomorrow: your meeting with %(other)s, %(when)s"),
+        "soon": _("In 15 minutes: your meeting with %(other)s"),
     }
-    return subjects[event] % {"exhibitor": exhibitor, "when": when}
+    return subjects[event] % {"other": other, "when": when}
 
 
-def _lead(event: str, meeting: Meeting, exhibitor: str, is_buyer: bool) -> str:
-    """The mail's first sentence, plain text (the HTML template escapes it)."""
-    values = {"exhibitor": exhibitor}
-    if event == "requested" and not is_buyer:
-        return (
-            _(
-                "A buyer asks for a meeting with %(exhibitor)s. "
-                "Please accept or decline it on your meetings page."
-            )
-            % values
-        )
+def _lead(event: str, meeting: Meeting, other: str, side: Side) -> str:
+    """The mail's first sentence, plain text (the HTML template escapes it), naming the
+    other side: the exhibitor to the buyer, the buyer to the exhibitor, both to the
+    interpreter."""
+    values = {"other": other}
+    by_side = {
+        ("requested", Side.EXHIBITOR): _(
+            "%(other)s asks for a meeting. Please accept or decline it on your meetings page."
+        ),
+        ("requested", Side.INTERPRETER): _(
+            "A meeting between %(other)s has been requested; the exhibitor has not answered yet."
+        ),
+        ("declined", Side.EXHIBITOR): _("You declined the meeting request of %(other)s."),
+        ("released", Side.EXHIBITOR): _(
+            "%(other)s did not confirm that they are coming, so you released the time for "
+            "other buyers."
+        ),
+    }
     lines = {
-        "booked": _("Your video meeting with %(exhibitor)s is confirmed."),
-        "confirmed": _("Your video meeting with %(exhibitor)s is confirmed."),
+        "booked": _("Your video meeting with %(other)s is confirmed."),
+        "confirmed": _("Your video meeting with %(other)s is confirmed."),
         "requested": _(
-            "Your meeting request has been sent to %(exhibitor)s. "
+            "Your meeting request has been sent to %(other)s. "
             "The time is held for you until they answer."
         ),
-        "rescheduled": _("Your meeting with %(exhibitor)s has moved to a new time."),
-        "cancelled": _("Your meeting with %(exhibitor)s has been cancelled."),
+        "rescheduled": _("Your meeting with %(other)s has moved to a new time."),
+        "cancelled": _("Your meeting with %(other)s has been cancelled."),
         "declined": _(
-            "%(exhibitor)s could not accept this meeting request. Please choose another time."
+            "%(other)s could not accept this meeting request. Please choose another time."
         ),
         "released": _(
-            "You did not confirm that you are coming, so %(exhibitor)s has released the time "
+            "You did not confirm that you are coming, so %(other)s has released the time "
             "for other buyers."
         ),
-        "day": _("Reminder: your video meeting with %(exhibitor)s is tomorrow."),
-        "soon": _("Your video meeting with %(exhibitor)s starts in 15 minutes."),
+        "day": _("Reminder: your video meeting with %(other)s is tomorrow."),
+        "soon": _("Your video meeting with %(other)s starts in 15 minutes."),
     }
-    lead = lines[event] % values
-    if event == "day" and is_buyer and meeting.status == MeetingStatus.CONFIRMED:
+    lead = by_side.get((event, side), lines[event]) % values
+    if event == "day" and side == Side.BUYER and meeting.status == MeetingStatus.CONFIRMED:
         lead += " " + _("Please confirm on the meeting page that you are coming.")
         if meeting.by_request:
             lead += " " + (
@@ -154,6 +163,21 @@ def _lead(event: str, meeting: Meeting, exhibitor: str, is_buyer: bool) -> str:
     if event == "cancelled" and meeting.cancel_reason:
         lead += " " + _("Reason: %(reason)s") % {"reason": meeting.cancel_reason}
     return lead
+
+
+def buyer_label(buyer: User) -> str:
+    """The buyer as the exhibitor meets them: name, and company and country where known
+    (the country in the current language)."""
+    details = [part for part in (buyer.company, territory_name(buyer.country or "")) if part]
+    return f"{buyer.name} ({', '.join(details)})" if details else buyer.name
+
+
+def other_side(side: Side, exhibitor: str, buyer: User) -> str:
+    if side == Side.BUYER:
+        return exhibitor
+    if side == Side.EXHIBITOR:
+        return buyer_label(buyer)
+    return _("%(exhibitor)s and %(buyer)s") % {"exhibitor": exhibitor, "buyer": buyer_label(buyer)}
 
 
 async def _send(
@@ -181,28 +205,42 @@ async def _send(
             # reminder of a meeting that ended reminds of nothing.
             return
         if event == "day" and user.id == meeting.buyer_id:
-            meeting.attendance_asked_at = utcnow()
+            meeting.attendance_asked_at = clock.now()
+        buyer = await session.get(User, meeting.buyer_id)
+        assert buyer is not None
+        side = (
+            Side.BUYER
+            if user.id == meeting.buyer_id
+            else Side.EXHIBITOR
+            if user.id == booth.owner_id
+            else Side.INTERPRETER
+        )
         with use_language(user.locale):
             item = await invite_event(session, meeting, settings.base_url)
             exhibitor = pick_text(booth.company)[0]
+            other = other_side(side, exhibitor, buyer)
             when = format_when(meeting.starts_at, user.timezone)
+            # Beside the reader's own time, the other side's: the booth's for the buyer and
+            # the interpreter, the buyer's for the exhibitor.
+            other_zone = meeting.buyer_timezone if side == Side.EXHIBITOR else item.timezone
             context = {
                 "user": user,
                 "meeting": meeting,
                 "event": event,
-                "exhibitor": exhibitor,
+                "other": other,
                 "when": when,
-                "booth_when": f"{format_when(meeting.starts_at, item.timezone, 'medium')} "
-                f"({timezone_label(item.timezone)})",
+                "other_when": f"{format_when(meeting.starts_at, other_zone, 'medium')} "
+                f"({timezone_label(other_zone)})",
+                "other_is_buyer": side == Side.EXHIBITOR,
                 "join_url": join_url(meeting, settings.base_url),
                 "base_url": settings.base_url,
-                "lead": _lead(event, meeting, exhibitor, user.id == meeting.buyer_id),
+                "lead": _lead(event, meeting, other, side),
             }
             message = build_message(
                 settings,
                 key=key,
                 to=user.email,
-                subject=_subject(event, exhibitor, when),
+                subject=_subject(event, other, when),
                 text=render("mail/meeting.txt", **context),
             )
             message.add_alternative(render("mail/meeting.html", **context), subtype="html")
@@ -246,28 +284,35 @@ async def send_meeting_reminder(
     )
 
 
+async def _again_at(
+    session: AsyncSession, job: str, moment: datetime, *, key: str, **args: Any
+) -> bool:
+    """A job that ran before its moment comes back then; returns False (nothing done now)."""
+    await outbox.enqueue(session, job, key=key, run_at=moment, **args)
+    return False
+
+
 async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: int) -> bool:
     """Held, or who did not come, once the room has closed; before that, come back then."""
     from meetings import room  # here: room imports the service, which imports this module
 
     settings: Settings = ctx["settings"]
     key = f"attendance:{meeting_id}:{sequence}"
-    now = utcnow()
+    now = clock.now()
     async with ctx["sessionmaker"]() as session, session.begin():
         meeting = await session.get(Meeting, meeting_id)
         if meeting is None or meeting.sequence != sequence:
             return False
         closes_at = room.join_window(meeting, settings).closes_at
         if now < closes_at:
-            await outbox.enqueue(
+            return await _again_at(
                 session,
                 "decide_attendance",
+                closes_at,
                 key=f"{key}:at-close",
-                run_at=closes_at,
                 meeting_id=meeting_id,
                 sequence=sequence,
             )
-            return False
 
     async def effect(session: AsyncSession) -> None:
         await room.decide(session, meeting_id, sequence, settings, now)
@@ -326,7 +371,60 @@ async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) ->
     return await run_once(ctx["sessionmaker"], key, "ask_for_outcome", effect)
 
 
+async def send_booking_open_reminder(ctx: dict[str, Any], *, fair_id: str, user_id: str) -> bool:
+    """The mail a buyer asked for: booking has opened for the fair (``meetings.reminders``).
+    Come back at the opening if run before it (the fair's dates moved)."""
+    settings: Settings = ctx["settings"]
+    mailer: Mailer = ctx["mailer"]
+    key = reminders.job_key(fair_id, user_id)
+    now = clock.now()
+    async with ctx["sessionmaker"]() as session, session.begin():
+        fair = await session.get(Fair, fair_id)
+        if fair is None:
+            return False
+        opens_at = reminders.booking_opens_at(fair)
+        if now < opens_at:
+            return await _again_at(
+                session,
+                reminders.JOB,
+                opens_at,
+                key=f"{key}:at-{opens_at.date().isoformat()}",
+                fair_id=fair_id,
+                user_id=user_id,
+            )
+
+    async def effect(session: AsyncSession) -> None:
+        fair = await session.get(Fair, fair_id)
+        user = await session.get(User, user_id)
+        if fair is None or user is None:
+            return
+        reminder = await reminders.find_reminder(session, user, fair)
+        booth = await session.get(Booth, reminder.booth_id) if reminder else None
+        if reminder is None or booth is None or reminder.sent_at is not None:
+            return  # withdrawn, or its booth is gone
+        with use_language(user.locale):
+            context = {
+                "user": user,
+                "fair": pick_text(fair.title)[0],
+                "exhibitor": pick_text(booth.company)[0],
+                "url": f"{settings.base_url}/booths/{booth.id}/book",
+            }
+            message = build_message(
+                settings,
+                key=key,
+                to=user.email,
+                subject=_("Booking is open: %(fair)s") % {"fair": context["fair"]},
+                text=render("mail/booking_open.txt", **context),
+            )
+            message.add_alternative(render("mail/booking_open.html", **context), subtype="html")
+        reminder.sent_at = now
+        await mailer.send(message, key=key)
+
+    return await run_once(ctx["sessionmaker"], key, "send_booking_open_reminder", effect)
+
+
 JOBS = {
+    "send_booking_open_reminder": send_booking_open_reminder,
     "send_meeting_mail": send_meeting_mail,
     "send_meeting_reminder": send_meeting_reminder,
     "decide_attendance": decide_attendance,

@@ -7,10 +7,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair.db import Base, new_id, utcnow
+from fair import clock
+from fair.db import Base, new_id
 
 # Holds are cells of this many minutes: every slot length, buffer and zone offset in use is
 # a multiple of it.
@@ -94,7 +104,7 @@ class BoothHours(Base):
     max_per_buyer: Mapped[int] = mapped_column(default=2)
     mode: Mapped[str] = mapped_column(String(8), default=BookingMode.INSTANT)
     request_hours: Mapped[int] = mapped_column(default=48)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Meeting(Base):
@@ -175,8 +185,8 @@ class Meeting(Base):
     stage_value: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), default=None)
     stage_currency: Mapped[str | None] = mapped_column(String(3), default=None)
     stage_on: Mapped[date | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Outcome(Base):
@@ -209,7 +219,7 @@ class Outcome(Base):
     recorded_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class BuyerFeedback(Base):
@@ -225,7 +235,7 @@ class BuyerFeedback(Base):
     )
     view: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class RoomVisit(Base):
@@ -254,7 +264,7 @@ class ChatMessage(Base):
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     side: Mapped[str] = mapped_column(String(12))
     body: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class MeetingHold(Base):
@@ -281,4 +291,19 @@ class CalendarFeed(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class BookingReminder(Base):
+    """A buyer asked to be told by e-mail when booking opens for a fair, from the booking
+    page of one of its booths (where the mail leads back to). One per buyer and fair."""
+
+    __tablename__ = "booking_reminders"
+    __table_args__ = (UniqueConstraint("user_id", "fair_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    fair_id: Mapped[str] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -36,6 +36,7 @@ MEETING = {
         "start": LOCAL_TIME,
         "end": LOCAL_TIME,
         "start_utc": {"type": "string", "format": "date-time"},
+        "end_utc": {"type": "string", "format": "date-time"},
         "booth_local_start": LOCAL_TIME,
         "status": {
             "type": "string",
@@ -49,6 +50,16 @@ MEETING = {
         "cancel_reason": {"type": "string"},
         "attendance_confirmed_at": NULLABLE_STRING,
         "released_at": NULLABLE_STRING,
+    },
+}
+BOOKING_REMINDER = {
+    "type": "object",
+    "required": ["fair", "booth_id", "opens_at"],
+    "properties": {
+        "fair": {"type": "string"},
+        "booth_id": {"type": "string"},
+        "opens_at": {"type": "string", "format": "date-time"},
+        "created_at": {"type": "string", "format": "date-time"},
     },
 }
 SLOTS = {
@@ -145,6 +156,7 @@ OUTCOME = {
 def meeting_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Meeting": MEETING,
+        "BookingReminder": BOOKING_REMINDER,
         "Slots": SLOTS,
         "Hours": {"type": "object"},
         "Join": JOIN,
@@ -193,18 +205,34 @@ def meeting_paths() -> dict[str, Any]:
                 params=booth + query_params("tz", "from", "to", "order"),
             )
         },
+        "/api/booths/{booth_id}/booking-reminder": {
+            "post": operation(
+                "Mail me when booking opens for this booth's fair (buyer; 200 if asked already)",
+                (201, ref("BookingReminder")),
+                errors=(401, 403, 404, 409),
+                params=booth,
+            ),
+            "delete": operation(
+                "No mail when booking opens", (204, None), errors=(401, 404), params=booth
+            ),
+        },
         "/api/meetings": {
             "get": operation(
-                "My meetings",
+                "My meetings; with fair, that fair's (all of them for organizers and staff)",
                 (
                     200,
                     {
                         "type": "object",
-                        "properties": {"meetings": {"type": "array", "items": ref("Meeting")}},
+                        "properties": {
+                            "meetings": {"type": "array", "items": ref("Meeting")},
+                            "total": {"type": "integer"},
+                            "page": {"type": "integer"},
+                            "per_page": {"type": "integer"},
+                        },
                     },
                 ),
-                errors=(400, 401),
-                params=query_params("tz"),
+                errors=(400, 401, 404),
+                params=query_params("tz", "fair", "status", "from", "to", "page", "per_page"),
             ),
             "post": operation(
                 "Book a slot (buyer)", (201, ref("Meeting")), body=BookingRequest, errors=write

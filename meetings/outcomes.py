@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, Product
 from booths.service import can_manage
-from fair import outbox
+from fair import clock, outbox
 from fair.accounts.models import User
 from fair.accounts.service import require_user
-from fair.db import utcnow
 from fair.errors import BadRequest, Forbidden
 from fair.i18n import lazy
 from meetings.errors import WrongState
@@ -55,7 +54,7 @@ async def record_outcome(
     now: datetime | None = None,
 ) -> Outcome:
     """Append an entry to the meeting's history; it becomes the current stage."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, booth = await load_meeting(session, meeting_id, actor=actor)
     if not can_manage(actor, booth):
         raise Forbidden(lazy("Only the exhibitor records what came of a meeting."))

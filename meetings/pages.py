@@ -15,13 +15,14 @@ from starlette.routing import Route
 
 from booths.models import Booth
 from booths.service import list_products, load_booth, load_managed_booth
-from fair import i18n
+from fair import clock, i18n
 from fair.accounts.models import Role, User
 from fair.accounts.routes import COMMON_TIMEZONES
 from fair.accounts.service import require_user
-from fair.db import utcnow
 from fair.errors import DomainError, NotFound, ValidationFailed
 from fair.fairs.models import Fair
+from fair.fairs.phase import Phase
+from fair.fairs.service import phase_of
 from fair.schemas import parse
 from fair.web import (
     csrf_token,
@@ -33,12 +34,13 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import feeds, outcomes, room, service
+from meetings import feeds, outcomes, reminders, room, service
 from meetings.goodhours import Party, good_for_both
 from meetings.models import (
     ACTIVE,
     Attendance,
     BoothHours,
+    BuyerFeedback,
     BuyerView,
     Meeting,
     MeetingStatus,
@@ -63,7 +65,7 @@ async def _picker_context(
     request: Request, booth_id: str, *, zone: str, reschedule: Meeting | None = None
 ) -> dict[str, Any]:
     user = user_of(request)
-    now = utcnow()
+    now = clock.now()
     fair_day = await _fair_window(request, booth_id)
     start = max(now, fair_day[0])
     end = max(start, fair_day[1])
@@ -88,10 +90,17 @@ async def _picker_context(
     booth_party = Party(offer.availability.timezone, offer.exhibitor_country)
     viewer_party = Party(zone, user.country if user else "")
     marked = [(slot, good_for_both(slot, booth_party, viewer_party)) for slot in offer.slots]
+    phase = phase_of(offer.fair, now)
     return {
         **context,
         "booth": offer.booth,
         "fair": offer.fair,
+        "phase": phase.value,
+        # Before booking opens: when it does, and whether this buyer asked to be told.
+        "opens_at": reminders.booking_opens_at(offer.fair),
+        "reminder": await reminders.find_reminder(db(request), user, offer.fair)
+        if phase == Phase.REGISTRATION
+        else None,
         "booth_zone": offer.availability.timezone,
         "slot_minutes": offer.availability.slot_minutes,
         "days": _by_day(marked, zone),
@@ -142,6 +151,17 @@ async def book_page(request: Request) -> Response:
     return page(request, "meetings/book.html", context, status)
 
 
+async def remind_page(request: Request) -> Response:
+    """The booking page's "remind me" form (``action=stop`` withdraws); back to the page."""
+    booth_id = request.path_params["booth_id"]
+    form = await read_form(request)
+    if form.get("action") == "stop":
+        await reminders.withdraw(db(request), actor=user_of(request), booth_id=booth_id)
+    else:
+        await reminders.ask(db(request), actor=user_of(request), booth_id=booth_id)
+    return redirect(f"/booths/{booth_id}/book")
+
+
 def _form_start(form: Any) -> datetime:
     try:
         start = datetime.fromisoformat(str(form.get("start", "")))
@@ -167,11 +187,27 @@ async def feed_page(request: Request) -> Response:
 async def my_meetings_page(request: Request, feed_url: str | None = None) -> Response:
     user = require_user(user_of(request))
     rows = await service.my_meetings(db(request), actor=user)
-    now = utcnow()
+    now = clock.now()
     upcoming = [(m, b) for m, b in rows if m.ends_at > now and m.status in ACTIVE]
     past = [(m, b) for m, b in rows if (m, b) not in upcoming]
     past.reverse()
+    past = past[:50]
     zones = await _booth_zones(request, [b.id for _, b in rows])
+    # What came of the past meetings the buyer held: their own view of each.
+    held = [m.id for m, _ in past if m.buyer_id == user.id and m.attendance == Attendance.HELD]
+    views = (
+        dict(
+            (
+                await db(request).execute(
+                    select(BuyerFeedback.meeting_id, BuyerFeedback.view).where(
+                        BuyerFeedback.meeting_id.in_(held)
+                    )
+                )
+            ).all()
+        )
+        if held
+        else {}
+    )
     # A day view: the coming meetings under the dates of the user's own calendar.
     upcoming_days: dict[date, list[Any]] = {}
     for meeting, booth in upcoming:
@@ -185,7 +221,8 @@ async def my_meetings_page(request: Request, feed_url: str | None = None) -> Res
             "upcoming_days": sorted(upcoming_days.items()),
             "feed_url": feed_url,
             "has_feed": await feeds.has_feed(db(request), user),
-            "past": past[:50],
+            "past": past,
+            "views": views,
             "zone": user.timezone,
             "zones": zones,
             **_slot_helpers(user.timezone, None),
@@ -211,7 +248,7 @@ async def meeting_page(request: Request) -> Response:
     other_id = booth.owner_id if user.id == meeting.buyer_id else meeting.buyer_id
     other = await db(request).get(User, other_id)
     booth_zone = zones.get(booth.id, "Asia/Tokyo")
-    now = utcnow()
+    now = clock.now()
     return page(
         request,
         "meetings/meeting.html",
@@ -223,8 +260,8 @@ async def meeting_page(request: Request) -> Response:
             "booth_zone": zones.get(booth.id, "Asia/Tokyo"),
             "is_owner": user.id == booth.owner_id,
             "is_buyer": user.id == meeting.buyer_id,
-            "active": meeting.status in ACTIVE and meeting.ends_at > utcnow(),
-            "releasable": service.releasable(meeting, utcnow()),
+            "active": meeting.status in ACTIVE and meeting.ends_at > clock.now(),
+            "releasable": service.releasable(meeting, clock.now()),
             "Status": MeetingStatus,
             "booked": request.query_params.get("booked") == "1",
             "room": await _room_context(request, meeting, booth, user, other, booth_zone, now),
@@ -253,7 +290,7 @@ async def _outcome_context(request: Request, meeting: Meeting, user: User) -> di
         "products": [(p.id, i18n.pick_text(p.name)[0]) for p in products],
         "currencies": CURRENCIES,
         "stages": list(Stage),
-        "today": utcnow().date(),
+        "today": clock.now().date(),
     }
 
 
@@ -535,6 +572,7 @@ async def hours_page(request: Request) -> Response:
 
 routes = [
     Route("/booths/{booth_id}/book", book_page, methods=["GET", "POST"]),
+    Route("/booths/{booth_id}/remind", remind_page, methods=["POST"]),
     Route("/booths/{booth_id}/manage/hours", hours_page, methods=["GET", "POST"]),
     Route("/my/meetings", my_meetings_page, methods=["GET"]),
     Route("/my/meetings/calendar", feed_page, methods=["POST"]),

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booths.models import Booth
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user
 from fair.config import Settings
-from fair.db import utcnow
 from fair.errors import BadRequest, Forbidden
 from fair.i18n import lazy
 from meetings import attendance as rules
@@ -88,7 +88,7 @@ async def admit(
     now: datetime | None = None,
 ) -> tuple[Meeting, User, Side, Window]:
     """A participant of a confirmed meeting, inside its join window."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, _booth, user, side = await participant(session, meeting_id, actor)
     if meeting.status != MeetingStatus.CONFIRMED:
         raise WrongState(lazy("Only a confirmed meeting has a video room."))
@@ -189,7 +189,7 @@ async def claim(
     now: datetime | None = None,
 ) -> Meeting:
     """A participant disputes the recorded attendance; an organizer settles it instead."""
-    now = now or utcnow()
+    now = now or clock.now()
     user = require_user(actor)
     if user.has_role(Role.ORGANIZER):
         meeting, _booth = await load_meeting(session, meeting_id, actor=actor)
@@ -251,7 +251,7 @@ async def post_chat(
         session, actor=actor, meeting_id=meeting_id, settings=settings, now=now
     )
     message = ChatMessage(
-        meeting_id=meeting.id, user_id=user.id, side=side, body=body, sent_at=now or utcnow()
+        meeting_id=meeting.id, user_id=user.id, side=side, body=body, sent_at=now or clock.now()
     )
     session.add(message)
     await session.flush()

@@ -12,14 +12,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from booths.service import load_booth, load_managed_booth
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
-from fair.db import utcnow
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
-from meetings import feeds, outcomes, room, service
+from meetings import feeds, outcomes, reminders, room, service
 from meetings.calendars import invite_event, join_url
 from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
@@ -30,6 +30,7 @@ from meetings.models import (
     BuyerView,
     ChatMessage,
     Meeting,
+    MeetingStatus,
     Outcome,
     Stage,
 )
@@ -49,6 +50,8 @@ from signaling import tokens
 from signaling.ice import ice_servers
 
 MAX_WINDOW_DAYS = 62
+MEETINGS_PER_PAGE = 200
+MAX_MEETINGS_PER_PAGE = 500
 
 
 def meeting_json(
@@ -61,6 +64,7 @@ def meeting_json(
         "start": local_iso(meeting.starts_at, viewer_tz),
         "end": local_iso(meeting.ends_at, viewer_tz),
         "start_utc": meeting.starts_at.isoformat(),
+        "end_utc": meeting.ends_at.isoformat(),
         "booth_local_start": local_iso(meeting.starts_at, booth_tz),
         "status": meeting.status,
         "expires_at": _iso(meeting.expires_at),
@@ -124,7 +128,7 @@ def _viewer_party(viewer: User | None, zone: str) -> Party:
 async def api_slots(request: Request) -> Response:
     viewer = user_of(request)
     zone = _zone_param(request, viewer.timezone if viewer else "Asia/Tokyo")
-    now = utcnow()
+    now = clock.now()
     start = _moment(request.query_params.get("from"), zone, now, "from")
     if not now - timedelta(days=366) < start < now + timedelta(days=3 * 366):
         raise BadRequest(lazy("Ask for slots within the coming three years."), field="from")
@@ -196,15 +200,74 @@ def _viewer_tz(request: Request) -> str:
     return _zone_param(request, user.timezone if user else "UTC")
 
 
+def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(
+            lazy("Give a whole number from %(low)s to %(high)s."), field=name, low=low, high=high
+        )
+    return int(raw)
+
+
+def _statuses(request: Request) -> tuple[MeetingStatus, ...]:
+    raw = request.query_params.get("status") or ""
+    try:
+        return tuple(MeetingStatus(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise BadRequest(
+            lazy("Unknown meeting status; use %(statuses)s."),
+            field="status",
+            statuses=", ".join(MeetingStatus),
+        ) from None
+
+
+def _bound(raw: str | None, zone: str, name: str) -> datetime | None:
+    """An optional window edge, within the years any meeting can have (clear of the date
+    arithmetic's edges at years 1 and 9999)."""
+    if not raw:
+        return None
+    moment = _moment(raw, zone, clock.now(), name)
+    if not 2000 <= moment.year <= 9000:
+        raise BadRequest(lazy("Not a valid date or time (use ISO 8601)."), field=name)
+    return moment
+
+
+def _meeting_filter(request: Request, zone: str) -> service.MeetingFilter:
+    """``?fair=&status=&from=&to=&page=&per_page=``: ``from`` and ``to`` are dates (midnight
+    in the viewer's zone) or instants with an offset, and bound the meetings' starts."""
+    params = request.query_params
+    starts_from = _bound(params.get("from"), zone, "from")
+    starts_before = _bound(params.get("to"), zone, "to")
+    if starts_from and starts_before and starts_before <= starts_from:
+        raise BadRequest(lazy("The end must come after the start."), field="to")
+    per_page = _whole(request, "per_page", MEETINGS_PER_PAGE, 1, MAX_MEETINGS_PER_PAGE)
+    page = _whole(request, "page", 1, 1, 100_000)
+    return service.MeetingFilter(
+        fair=params.get("fair") or None,
+        statuses=_statuses(request),
+        starts_from=starts_from,
+        starts_before=starts_before,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+    )
+
+
 async def api_my_meetings(request: Request) -> Response:
+    """My meetings; with ``fair``, that fair's (all of them for its organizers and staff)."""
     zone = _viewer_tz(request)
-    rows = await service.my_meetings(db(request), actor=user_of(request))
+    wanted = _meeting_filter(request, zone)
+    rows, total = await service.find_meetings(db(request), actor=user_of(request), wanted=wanted)
     zones = await _zones(request, [b.id for _, b in rows])
     return JSONResponse(
         {
             "meetings": [
                 meeting_json(request, m, zone, zones.get(b.id, "Asia/Tokyo")) for m, b in rows
-            ]
+            ],
+            "total": total,
+            "page": wanted.offset // wanted.limit + 1,
+            "per_page": wanted.limit,
         }
     )
 
@@ -305,6 +368,28 @@ async def api_invite(request: Request) -> Response:
     )
 
 
+async def api_ask_reminder(request: Request) -> Response:
+    """A buyer asks for a mail when booking opens for the booth's fair (201; 200 if asked
+    already)."""
+    reminder, fair, new = await reminders.ask(
+        db(request), actor=user_of(request), booth_id=request.path_params["booth_id"]
+    )
+    body = {
+        "fair": fair.slug,
+        "booth_id": reminder.booth_id,
+        "opens_at": reminders.booking_opens_at(fair).isoformat(),
+        "created_at": reminder.created_at.isoformat(),
+    }
+    return JSONResponse(body, status_code=201 if new else 200)
+
+
+async def api_withdraw_reminder(request: Request) -> Response:
+    await reminders.withdraw(
+        db(request), actor=user_of(request), booth_id=request.path_params["booth_id"]
+    )
+    return Response(status_code=204)
+
+
 def feed_url(request: Request, token: str) -> str:
     return f"{settings_of(request).base_url}/calendar/{token}.ics"
 
@@ -362,12 +447,13 @@ async def api_join(request: Request) -> Response:
         role=str(side),
         name=user.name,
         until=window.closes_at,
+        now=clock.now(),
     )
     return JSONResponse(
         {
             "ws_url": signaling_url(request),
             "token": token,
-            "ice_servers": ice_servers(settings, user.id),
+            "ice_servers": ice_servers(settings, user.id, now=clock.real_now()),
             "peer_role": str(side),
             "until": window.closes_at.isoformat(),
         },
@@ -499,6 +585,8 @@ routes = [
     Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
     Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
     Route("/api/booths/{booth_id}/slots", api_slots, methods=["GET"]),
+    Route("/api/booths/{booth_id}/booking-reminder", api_ask_reminder, methods=["POST"]),
+    Route("/api/booths/{booth_id}/booking-reminder", api_withdraw_reminder, methods=["DELETE"]),
     Route("/api/meetings", api_book, methods=["POST"]),
     Route("/api/meetings", api_my_meetings, methods=["GET"]),
     Route("/api/meetings/{meeting_id}", api_meeting, methods=["GET"]),

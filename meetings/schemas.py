@@ -22,6 +22,11 @@ def _on_cell(value: time) -> time:
 ClockTime = Annotated[time, AfterValidator(_on_cell)]
 
 
+def ends_after(start: time, end: time) -> bool:
+    """An end of 00:00 means midnight, the end of the day ("until midnight")."""
+    return end > start or (end == time(0) and start != time(0))
+
+
 class WeeklyHours(Schema):
     weekday: int = Field(ge=1, le=7)
     start: ClockTime
@@ -29,7 +34,7 @@ class WeeklyHours(Schema):
 
     @model_validator(mode="after")
     def _in_order(self) -> WeeklyHours:
-        if self.end <= self.start:
+        if not ends_after(self.start, self.end):
             raise ValueError(lazy("Opening hours must end after they start."))
         return self
 
@@ -44,7 +49,9 @@ class DayException(Schema):
     def _closed_or_hours(self) -> DayException:
         if self.closed == (self.start is not None or self.end is not None):
             raise ValueError(lazy("A date is either closed or has a start and an end."))
-        if not self.closed and (self.start is None or self.end is None or self.end <= self.start):
+        if not self.closed and (
+            self.start is None or self.end is None or not ends_after(self.start, self.end)
+        ):
             raise ValueError(lazy("Opening hours must end after they start."))
         return self
 

@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
 from booths.service import can_manage, load_booth, load_managed_booth
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user
-from fair.db import utcnow
 from fair.errors import BadRequest, Forbidden
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
-from fair.fairs.service import phase_of
+from fair.fairs.service import get_fair, phase_of
 from fair.i18n import lazy
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, MeetingNotFound, NoHours, NotBookable, SlotTaken, WrongState
@@ -223,7 +223,7 @@ async def offer(
 ) -> Offer:
     """The free slots of a booth between two instants, less the times the viewer is
     already taken (``ignore``: the meeting being moved)."""
-    now = now or utcnow()
+    now = now or clock.now()
     booth = await load_booth(session, booth_id, viewer=viewer)
     fair = await session.get(Fair, booth.fair_id)
     assert fair is not None
@@ -254,7 +254,7 @@ async def next_free_slots(
     session: AsyncSession, fair: Fair, booth_ids: list[str], now: datetime | None = None
 ) -> dict[str, slot_maths.Slot]:
     """The first bookable slot of each booth (for the directory's cards), in two queries."""
-    now = now or utcnow()
+    now = now or clock.now()
     if not booth_ids or phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
         return {}
     start, end = fair_window(fair)
@@ -436,7 +436,7 @@ async def book(
     note: str = "",
     now: datetime | None = None,
 ) -> Meeting:
-    now = now or utcnow()
+    now = now or clock.now()
     user = require_user(actor)
     booth = await load_booth(session, booth_id, viewer=user)
     if can_manage(user, booth):
@@ -501,6 +501,14 @@ async def load_meeting(
     return meeting, booth
 
 
+def _theirs(user: User) -> object:
+    return or_(
+        Meeting.buyer_id == user.id,
+        Meeting.interpreter_id == user.id,
+        Booth.owner_id == user.id,
+    )
+
+
 async def my_meetings(
     session: AsyncSession, *, actor: User | None, upcoming_only: bool = False
 ) -> list[tuple[Meeting, Booth]]:
@@ -508,18 +516,50 @@ async def my_meetings(
     query = (
         select(Meeting, Booth)
         .join(Booth, Booth.id == Meeting.booth_id)
-        .where(
-            or_(
-                Meeting.buyer_id == user.id,
-                Meeting.interpreter_id == user.id,
-                Booth.owner_id == user.id,
-            )
-        )
+        .where(_theirs(user))
         .order_by(Meeting.starts_at)
     )
     if upcoming_only:
-        query = query.where(Meeting.ends_at > utcnow())
+        query = query.where(Meeting.ends_at > clock.now())
     return [(m, b) for m, b in (await session.execute(query)).all()]
+
+
+@dataclass(frozen=True)
+class MeetingFilter:
+    """What a meeting list asks for: a fair's meetings (``fair``: its slug), some statuses,
+    meetings starting in ``[starts_from, starts_before)``, one page of them."""
+
+    fair: str | None = None
+    statuses: tuple[MeetingStatus, ...] = ()
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    offset: int = 0
+    limit: int = 200
+
+
+async def find_meetings(
+    session: AsyncSession, *, actor: User | None, wanted: MeetingFilter
+) -> tuple[list[tuple[Meeting, Booth]], int]:
+    """A page of meetings in start order, and how many match in all. The programme's
+    organizers and staff see every meeting of a fair they name; everyone else sees only
+    their own (as buyer, exhibitor or interpreter), of that fair if they name one. A fair
+    the viewer may not see does not exist (FairNotFound)."""
+    user = require_user(actor)
+    query = select(Meeting, Booth).join(Booth, Booth.id == Meeting.booth_id)
+    if wanted.fair is not None:
+        fair = await get_fair(session, wanted.fair, viewer=user)
+        query = query.where(Booth.fair_id == fair.id)
+    if wanted.fair is None or not user.has_role(*INSIDERS):
+        query = query.where(_theirs(user))
+    if wanted.statuses:
+        query = query.where(Meeting.status.in_([str(s) for s in wanted.statuses]))
+    if wanted.starts_from is not None:
+        query = query.where(Meeting.starts_at >= wanted.starts_from)
+    if wanted.starts_before is not None:
+        query = query.where(Meeting.starts_at < wanted.starts_before)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = query.order_by(Meeting.starts_at, Meeting.id).offset(wanted.offset).limit(wanted.limit)
+    return [(m, b) for m, b in (await session.execute(page)).all()], total
 
 
 async def cancel(
@@ -531,7 +571,7 @@ async def cancel(
     now: datetime | None = None,
 ) -> Meeting:
     """Either side cancels; the holds go, so the slot can be booked again."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, booth = await load_meeting(session, meeting_id, actor=actor)
     user = require_user(actor)
     if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
@@ -559,7 +599,7 @@ async def reschedule(
 ) -> Meeting:
     """Move a meeting to another free slot of the same booth; the invite keeps its UID and
     its SEQUENCE goes up."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, booth = await load_meeting(session, meeting_id, actor=actor)
     user = require_user(actor)
     if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
@@ -598,7 +638,7 @@ async def assign_interpreter(
 ) -> Meeting:
     """An organizer puts an interpreter on a meeting (or takes them off). The interpreter's
     own holds keep them from two meetings at once; the invite goes out again to everyone."""
-    now = now or utcnow()
+    now = now or clock.now()
     require_role(actor, Role.ORGANIZER)
     meeting, booth = await load_meeting(session, meeting_id, actor=actor)
     if meeting.status not in ACTIVE or meeting.ends_at <= now:
@@ -634,7 +674,7 @@ async def answer_request(
     now: datetime | None = None,
 ) -> Meeting:
     """The exhibitor confirms or declines a requested meeting before it expires."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, booth = await load_meeting(session, meeting_id, actor=actor)
     if not can_manage(actor, booth):
         raise Forbidden()
@@ -676,7 +716,7 @@ async def confirm_attendance(
     session: AsyncSession, *, actor: User | None, meeting_id: str, now: datetime | None = None
 ) -> Meeting:
     """The buyer says they are coming; saying it twice changes nothing."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, _booth = await load_meeting(session, meeting_id, actor=actor)
     if require_user(actor).id != meeting.buyer_id:
         raise Forbidden(lazy("Only the buyer confirms that they are coming."))
@@ -692,7 +732,7 @@ async def release(
     session: AsyncSession, *, actor: User | None, meeting_id: str, now: datetime | None = None
 ) -> Meeting:
     """The exhibitor releases a request the buyer did not reconfirm; the slot is free again."""
-    now = now or utcnow()
+    now = now or clock.now()
     meeting, booth = await load_meeting(session, meeting_id, actor=actor)
     if not can_manage(actor, booth):
         raise Forbidden()

@@ -95,7 +95,8 @@ def overlapping_hours(weekly: Sequence[Hours]) -> list[tuple[Hours, Hours]]:
     pairs = []
     by_day = sorted(weekly, key=lambda h: (h.weekday, h.start))
     for first, second in pairwise(by_day):
-        if first.weekday == second.weekday and second.start < first.end:
+        # An end of 00:00 is midnight, after every start of the day.
+        if first.weekday == second.weekday and (first.end == time(0) or second.start < first.end):
             pairs.append((first, second))
     return pairs
 

@@ -19,7 +19,8 @@ def turn_credentials(
     secret: str, user_id: str, ttl: int, now: datetime | None = None
 ) -> tuple[str, str]:
     """(username, password) valid for ``ttl`` seconds from ``now``."""
-    moment = now if now is not None else datetime.now(UTC)
+    # coturn checks the expiry against its own (real) clock.
+    moment = now if now is not None else datetime.now(UTC)  # clock-ok: coturn's time
     expiry = int(moment.timestamp()) + int(ttl)
     username = f"{expiry}:{user_id}"
     digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()

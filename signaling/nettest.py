@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fair import clock
 from fair.accounts.service import require_user
 from fair.openapi import model_schemas, operation, ref
 from fair.schemas import Schema, parse
@@ -47,7 +48,7 @@ async def connection_test_api(request: Request) -> Response:
     # Gathering can take seconds (STUN/TURN); on SQLite the request's transaction holds the
     # write lock (BEGIN IMMEDIATE), so end it before: nothing here writes.
     await db(request).rollback()
-    servers = ice_servers(settings_of(request), user_id)
+    servers = ice_servers(settings_of(request), user_id, now=clock.real_now())
     sdp = await echo_peers(request.app.state).answer(user_id, offer.sdp, servers)
     return JSONResponse({"sdp": sdp, "type": "answer"})
 
@@ -58,7 +59,7 @@ async def connection_test_page(request: Request) -> Response:
         request,
         "signaling/connection_test.html",
         {
-            "ice_servers": ice_servers(settings_of(request), user.id),
+            "ice_servers": ice_servers(settings_of(request), user.id, now=clock.real_now()),
             "thresholds": {
                 "rtt_ms": READY_RTT_MS,
                 "jitter_ms": READY_JITTER_MS,

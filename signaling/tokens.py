@@ -72,7 +72,7 @@ def issue(
     """A signed join token for ``user_id`` in ``meeting_id``, valid for joining until ``until``."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    issued = _utc(now) if now is not None else datetime.now(UTC)
+    issued = _utc(now) if now is not None else datetime.now(UTC)  # clock-ok: default
     payload = {
         "u": str(user_id),
         "m": str(meeting_id),
@@ -118,7 +118,7 @@ def verify(
     jti = _field(payload, "jti", str)
     if role not in ROLES or not user_id or not meeting_id or not jti:
         raise TokenRejected(CODE_UNAUTHORIZED, "malformed token")
-    current = _utc(now) if now is not None else datetime.now(UTC)
+    current = _utc(now) if now is not None else datetime.now(UTC)  # clock-ok: default
     age = current.timestamp() - iat
     if age > max_age_seconds or age < -CLOCK_SKEW_SECONDS:
         raise TokenRejected(CODE_UNAUTHORIZED, "expired token")

@@ -7,7 +7,7 @@ from typing import Any
 
 from helpers import login, make_user, read_scalar
 
-from fair.db import utcnow
+from fair import clock
 from fair.fairs.models import Fair
 
 TSUBAME = {
@@ -42,13 +42,13 @@ TUMBLER = {
 
 
 async def make_fair(session: Any, slug: str = "2027-06", *, days_from_now: int = 20) -> Fair:
-    start = utcnow().date() + timedelta(days=days_from_now)
+    start = clock.now().date() + timedelta(days=days_from_now)
     fair = Fair(
         slug=slug,
         title={"en": f"Fair {slug}", "ja": f"展示会 {slug}"},
         starts_on=start,
         ends_on=start + timedelta(days=2),
-        booking_opens_on=min(utcnow().date(), start),
+        booking_opens_on=min(clock.now().date(), start),
         timezone="Asia/Tokyo",
         slot_minutes=30,
         status="published",

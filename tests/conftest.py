@@ -4,21 +4,56 @@ per test run, built by the Alembic migrations); queue tests use the real Redis."
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import empty_tables, make_client, postgres_database, redis_database
+from helpers import (
+    Inbox,
+    empty_tables,
+    make_client,
+    postgres_database,
+    redis_database,
+    smtp_server,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from fair import clock
 from fair.app import create_app
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.migrate import upgrade
 
 REDIS_URL = os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+class StoppedClock:
+    """The app's one clock (``fair.clock``), stopped at an instant a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.at(clock.now())
+
+    def at(self, instant: datetime) -> None:
+        clock.freeze(instant)
+
+    def advance(self, delta: timedelta) -> None:
+        clock.freeze(clock.now() + delta)
+
+    def __call__(self) -> datetime:
+        return clock.now()
+
+
+@pytest.fixture
+def stopped_clock() -> Iterator[StoppedClock]:
+    """The one clock stopped at the real now for this test (``.at``, ``.advance``), then
+    running again."""
+    try:
+        yield StoppedClock()
+    finally:
+        clock.reset()
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +128,11 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 async def redis_url() -> AsyncIterator[str]:
     async with redis_database(REDIS_URL) as url:
         yield url
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1 that keeps what it accepts: (its inbox, its port)."""
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        yield inbox, port

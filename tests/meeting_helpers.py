@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from booth_helpers import approve, create_booth, exhibitor
 from helpers import login, make_user
 
-from fair.db import utcnow
+from fair import clock, jobs, outbox
 from fair.fairs.models import Fair
 from meetings.models import Meeting, MeetingStatus
 
@@ -22,7 +22,7 @@ async def fair_between(session: Any, slug: str, first: date, last: date) -> Fair
         title={"en": f"Fair {slug}"},
         starts_on=first,
         ends_on=last,
-        booking_opens_on=min(utcnow().date(), first),
+        booking_opens_on=min(clock.now().date(), first),
         timezone="Asia/Tokyo",
         slot_minutes=30,
         status="published",
@@ -33,7 +33,7 @@ async def fair_between(session: Any, slug: str, first: date, last: date) -> Fair
 
 
 def next_weekday(after_days: int = 20) -> date:
-    day = utcnow().date() + timedelta(days=after_days)
+    day = clock.now().date() + timedelta(days=after_days)
     while day.isoweekday() > 5:
         day += timedelta(days=1)
     return day
@@ -81,7 +81,7 @@ async def book(client: Any, booth_id: str, start: str, **extra: Any) -> Any:
 async def meeting_at(session: Any, booth_id: str, buyer_id: str, starts_in: timedelta) -> Meeting:
     """A confirmed 30-minute meeting starting ``starts_in`` from now (booking's own rules,
     notice and hours, are tested elsewhere; here only the clock matters)."""
-    start = (utcnow() + starts_in).replace(microsecond=0)
+    start = (clock.now() + starts_in).replace(microsecond=0)
     meeting = Meeting(
         booth_id=booth_id,
         buyer_id=buyer_id,
@@ -94,3 +94,8 @@ async def meeting_at(session: Any, booth_id: str, buyer_id: str, starts_in: time
     session.add(meeting)
     await session.commit()
     return meeting
+
+
+async def run_jobs(app: Any, ctx: dict[str, Any]) -> int:
+    """Run the jobs that are due now through the in-process relay; returns how many ran."""
+    return await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, ctx)

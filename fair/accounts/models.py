@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair.db import Base, new_id, utcnow
+from fair import clock
+from fair.db import Base, new_id
 
 
 class Role(enum.StrEnum):
@@ -37,7 +38,7 @@ class User(Base):
     # Languages a person can meet or interpret in, e.g. ["ja", "vi"].
     languages: Mapped[list[str]] = mapped_column(default=list)
     is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
@@ -50,7 +51,7 @@ class Session(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
 
 
@@ -64,5 +65,5 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=clock.now)
     succeeded: Mapped[bool] = mapped_column(default=False)

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fair import clock
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.db import utcnow
 from fair.fairs import service
 from fair.fairs.models import Fair
 from fair.fairs.phase import PHASE_LABELS, Phase
@@ -39,7 +39,7 @@ def fair_json(fair: Fair, now: datetime | None = None) -> dict[str, Any]:
 
 async def api_list(request: Request) -> Response:
     fairs = await service.list_fairs(db(request), viewer=user_of(request))
-    now = utcnow()
+    now = clock.now()
     return JSONResponse({"fairs": [fair_json(f, now) for f in fairs]})
 
 
@@ -83,7 +83,7 @@ def _grouped(fairs: list[Fair], now: datetime) -> dict[str, list[tuple[Fair, Pha
 
 async def home(request: Request) -> Response:
     fairs = await service.list_fairs(db(request), viewer=user_of(request))
-    groups = _grouped(fairs, utcnow())
+    groups = _grouped(fairs, clock.now())
     # The home page shows what's near; older and far-off fairs stay reachable by the API.
     groups["upcoming"] = groups["upcoming"][:6]
     groups["past"] = groups["past"][:6]

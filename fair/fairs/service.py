@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
-from fair.db import utcnow
 from fair.fairs.errors import FairNotFound, SlugTaken
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase, local_today, monthly_dates, phase_on
 from fair.fairs.schemas import FairCreate
 
 STAFF_ROLES = (Role.ORGANIZER, Role.STAFF)
+MONTHLY_SLUG = re.compile(r"\d{4}-\d{2}")
+
+
+def monthly_slug(year: int, month: int) -> str:
+    """The slug of the programme's fair of a month (``plan_year``): ``2027-02``."""
+    return f"{year}-{month:02d}"
+
+
+def is_monthly(fair: Fair) -> bool:
+    """One of the programme's monthly fairs, as ``plan_year`` makes them."""
+    return MONTHLY_SLUG.fullmatch(fair.slug) is not None
 
 
 def phase_of(fair: Fair, now: datetime | None = None) -> Phase:
@@ -24,7 +36,7 @@ def phase_of(fair: Fair, now: datetime | None = None) -> Phase:
         starts_on=fair.starts_on,
         ends_on=fair.ends_on,
         booking_opens_on=fair.booking_opens_on,
-        today=local_today(now or utcnow(), fair.timezone),
+        today=local_today(now or clock.now(), fair.timezone),
     )
 
 
@@ -47,7 +59,7 @@ async def create_fair(
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         booking_opens_on=data.booking_opens_on
-        or min(local_today(now or utcnow(), data.timezone), data.starts_on),
+        or min(local_today(now or clock.now(), data.timezone), data.starts_on),
         timezone=data.timezone,
         slot_minutes=data.slot_minutes,
         status=data.status,
@@ -90,7 +102,7 @@ async def plan_year(
         (await session.scalars(select(Fair.slug).where(Fair.slug.like(f"{year}-%")))).all()
     )
     for month in range(1, 13):
-        slug = f"{year}-{month:02d}"
+        slug = monthly_slug(year, month)
         if slug in existing:
             continue
         starts_on, ends_on, opens_on = monthly_dates(year, month)

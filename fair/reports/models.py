@@ -19,7 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair.db import Base, utcnow
+from fair import clock
+from fair.db import Base
 
 
 class ExchangeRate(Base):
@@ -35,7 +36,7 @@ class ExchangeRate(Base):
     set_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 # A cell that counts no meeting (its other counts and value follow from these four).

@@ -64,9 +64,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, BoothTag, TagKind, VisitDay
 from booths.taxonomy import category_label
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
-from fair.db import utcnow
 from fair.errors import BadRequest
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
@@ -747,7 +747,7 @@ async def conversion_report(
     scope = _Scope(booth_ids=in_scope, start=start, end=end)
     dialect_name = session.get_bind().dialect.name
 
-    this_year = (now or utcnow()).astimezone(JAPAN).year
+    this_year = (now or clock.now()).astimezone(JAPAN).year
     covers_year = (
         fair is None
         and (start is None or start <= date(this_year, 1, 1))

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from booths import analytics
 from booths.models import Booth, VisitDay, VisitKind
-from fair.db import utcnow
+from fair import clock
 
 CSRF = "analytics-csrf-token-0123456789"
 
@@ -71,7 +71,7 @@ async def test_a_visit_on_another_day_counts_again(session, client):
     booth_json, _, _ = await approved_booth_with_product_and_brochure(client, session)
     booth = await session.get(Booth, booth_json["id"])
     buyer = await make_user(session, "buyer", "lan@saigon.example")
-    today = utcnow()
+    today = clock.now()
     for when in (today, today, today + timedelta(days=1)):
         await analytics.record_visit(
             session,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from babel import Locale
 from PIL import Image
 
 from fair.demo import ORGANIZER_EMAIL
-from fair.demo_data import EXHIBITORS, FAIR_THEMES
+from fair.demo_data import EXHIBITORS
 
 try:
     from playwright.sync_api import Page, expect
@@ -25,17 +24,19 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
-from e2e_helpers import next_month, page_language, sign_in, this_month, translate
+from e2e_helpers import (
+    current_fair,
+    fair_title,
+    following_fair,
+    page_language,
+    sign_in,
+    translate,
+)
 
 EXHIBITOR = next(e for e in EXHIBITORS if e["email"] == "info@tsubame-migaki.example")
 COMPANY_EN = EXHIBITOR["company"]["en"]
 BUYER_EMAIL = "wang.liwei@hengtai-kitchen.example"
 IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
-
-
-def fair_title(when: datetime, lang: str) -> str:
-    """A demo fair's title as shown to a reader of ``lang`` (the loader appends the year)."""
-    return f"{FAIR_THEMES[when.month][lang]} {when.year}"
 
 
 def booth_path(page: Page, slug: str) -> str:
@@ -66,7 +67,7 @@ def expect_image_loaded(page: Page, image: Any) -> None:
 def test_buyer_searches_the_directory_in_vietnamese(
     page: Page, live_server: str, screenshot_dir: Path
 ) -> None:
-    slug = f"{this_month():%Y-%m}"
+    slug = current_fair(page)["slug"]
     page.goto(f"/fairs/{slug}/booths?lang=vi")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("li.booth-card").first).to_be_visible()
@@ -97,7 +98,7 @@ def test_buyer_searches_the_directory_in_vietnamese(
 def test_booth_page_shows_photos_prices_brochure_and_fallback_marker(
     page: Page, screenshot_dir: Path
 ) -> None:
-    path = booth_path(page, f"{this_month():%Y-%m}")
+    path = booth_path(page, current_fair(page)["slug"])
     # The story has no Thai: a Thai reader gets the English one, marked as such.
     assert "th" not in EXHIBITOR["description"]
     page.goto(f"{path}?lang=th")
@@ -137,13 +138,14 @@ def test_booth_page_shows_photos_prices_brochure_and_fallback_marker(
 # ---------- exhibitors ----------
 
 
-def open_next_month_editor(page: Page) -> str:
-    """From "My booths", the editor of next month's booth; returns the booth's path."""
+def open_following_fair_editor(page: Page) -> str:
+    """From "My booths", the editor of the following fair's booth; returns its path."""
+    following = following_fair(page)
     sign_in(page, EXHIBITOR["email"])
     page.locator("nav.site-nav a[href='/my/booths']").click()
     expect(page).to_have_url(re.compile(r"/my/booths$"))
     lang = page_language(page)
-    row = page.locator("table.data tbody tr", has_text=fair_title(next_month(), lang))
+    row = page.locator("table.data tbody tr", has_text=fair_title(following, lang))
     expect(row).to_have_count(1)
     edit = row.locator("a[href$='/edit']")
     href = edit.get_attribute("href") or ""
@@ -155,7 +157,7 @@ def open_next_month_editor(page: Page) -> str:
 def test_exhibitor_adds_a_thai_tagline_with_the_keyboard_tabs(
     page: Page, screenshot_dir: Path
 ) -> None:
-    open_next_month_editor(page)
+    open_following_fair_editor(page)
     lang = page_language(page)  # the exhibitor's own language, Japanese in the demo
     tagline = page.locator("fieldset.lang-fields:has(#f-tagline-ja)")
     tabs = tagline.get_by_role("tab")
@@ -202,7 +204,7 @@ def test_exhibitor_adds_a_thai_tagline_with_the_keyboard_tabs(
 def test_media_manager_uploads_a_photo_and_refuses_a_disguised_program(
     page: Page, screenshot_dir: Path
 ) -> None:
-    booth = open_next_month_editor(page)
+    booth = open_following_fair_editor(page)
     page.goto(f"{booth}/manage/media")
     lang = page_language(page)
     items = page.locator("ol.media-list > li")

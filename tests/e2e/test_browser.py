@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ import pytest
 from babel.messages.pofile import read_po
 
 from fair.demo import DEMO_PASSWORD, ORGANIZER_EMAIL
-from fair.demo_data import FAIR_THEMES
+from fair.demo_data import BUYERS, EXHIBITORS, FAIR_THEMES, OPEN_DAY_TITLE
+from meetings.demo import LIVE
 
 try:
     from playwright.sync_api import Page, expect
@@ -22,6 +22,9 @@ except ImportError:
     if os.environ.get("CI") == "true":
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
+
+from e2e_helpers import sign_in
+from e2e_server import new_context
 
 JA_CATALOG = Path(__file__).resolve().parents[2] / "fair/locale/ja/LC_MESSAGES/messages.po"
 PASSWORD = "correct horse battery staple"
@@ -37,7 +40,8 @@ def ja_translation(msgid: str) -> str:
 
 
 def nav(page: Page) -> Any:
-    return page.locator("nav.site-nav")
+    """The page header: the page links, and the account and language tools beside them."""
+    return page.locator("header.site-header")
 
 
 def fill_registration(page: Page, *, email: str, timezone: str) -> Any:
@@ -55,6 +59,8 @@ def fill_registration(page: Page, *, email: str, timezone: str) -> Any:
 
 
 def demo_fair_title(slug: str) -> str:
+    if slug.startswith("open-day-"):
+        return f"{OPEN_DAY_TITLE['en']} {slug.removeprefix('open-day-')}"
     year, month = (int(part) for part in slug.split("-"))
     return f"{FAIR_THEMES[month]['en']} {year}"
 
@@ -69,9 +75,13 @@ def test_home_page_lists_the_demo_fairs(page: Page, screenshot_dir: Path) -> Non
     page.screenshot(path=screenshot_dir / "home-en.png", full_page=True)
 
     fairs = page.request.get("/api/fairs").json()["fairs"]  # newest first
-    year = datetime.now(UTC).year
-    demo_slugs = [f"{y}-{m:02d}" for y in (year - 1, year, year + 1) for m in range(1, 13)]
-    assert sorted(f["slug"] for f in fairs) == demo_slugs
+    # The open days around the day the demo was loaded (Tokyo), live now; and last, this
+    # and next year's monthly fairs.
+    open_days = [f for f in fairs if f["slug"].startswith("open-day-")]
+    assert [f["phase"] for f in open_days] == ["live"]
+    year = int(open_days[0]["slug"].removeprefix("open-day-")[:4])
+    monthly = sorted(f["slug"] for f in fairs if f not in open_days)
+    assert monthly == [f"{y}-{m:02d}" for y in (year - 1, year, year + 1) for m in range(1, 13)]
     live = [f["slug"] for f in fairs if f["phase"] == "live"]
     soonest_first = [f["slug"] for f in fairs if f["phase"] not in {"live", "closed"}][::-1]
     latest_first = [f["slug"] for f in fairs if f["phase"] == "closed"]
@@ -110,30 +120,75 @@ def test_language_switcher_shows_the_page_in_japanese(
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     page.screenshot(path=screenshot_dir / "home-ja.png", full_page=True)
 
-    sign_in = ja_translation("Sign in")
-    if not sign_in:
+    sign_in_text = ja_translation("Sign in")
+    if not sign_in_text:
         pytest.fail(f'"Sign in" has no Japanese translation (empty msgstr) in {JA_CATALOG}')
     expect(
         nav(page).locator("a[href='/login']"),
         "the nav should show the ja catalog's 'Sign in' (is the .mo compiled?)",
-    ).to_have_text(sign_in)
+    ).to_have_text(sign_in_text)
 
 
-@pytest.mark.parametrize(
-    ("code", "html_lang"),
-    [
-        ("ja", "ja"),
-        ("en", "en"),
-        ("zh_Hans", "zh-Hans"),
-        ("zh_Hant", "zh-Hant"),
-        ("vi", "vi"),
-        ("th", "th"),
-    ],
-)
+LANGUAGE_CODES = [
+    ("ja", "ja"),
+    ("en", "en"),
+    ("zh_Hans", "zh-Hans"),
+    ("zh_Hant", "zh-Hant"),
+    ("vi", "vi"),
+    ("th", "th"),
+]
+
+
+@pytest.mark.parametrize(("code", "html_lang"), LANGUAGE_CODES)
 def test_lang_query_parameter_sets_the_page_language(page: Page, code: str, html_lang: str) -> None:
     page.goto(f"/?lang={code}")
     expect(page.locator("html")).to_have_attribute("lang", html_lang)
     expect(page.locator("#lang-select")).to_have_value(code)
+
+
+HEADER_BOXES = """() => {
+    const box = (selector) => document.querySelector(selector).getBoundingClientRect();
+    const links = [...document.querySelectorAll("nav.site-nav li")].map(
+        (li) => li.getBoundingClientRect().top);
+    return {
+        brand: box("a.brand").top, logout: box("form[action='/logout'] button").top,
+        select: box("#lang-select").top, button: box("form.lang-switch button").top,
+        linksTop: Math.min(...links), linkRows: new Set(links.map(Math.round)).size,
+        scrollWidth: document.documentElement.scrollWidth,
+    };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_the_signed_in_header_keeps_its_shape_in_every_language(
+    browser: Any, served: Any, width: int, screenshot_dir: Path
+) -> None:
+    """The organizer has the most page links. In every language the account and language
+    tools stay above the links, the language control on one line (it dropped below the
+    links in Vietnamese at 1280 px), the links fit one row on a desktop, and nothing is
+    wider than the window."""
+    context = new_context(browser, served, viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, ORGANIZER_EMAIL)
+        for code, _html_lang in LANGUAGE_CODES:
+            page.goto("/my/meetings")
+            page.locator("#lang-select").select_option(code)
+            page.locator("form.lang-switch button").click()
+            expect(page.locator("html")).to_have_attribute("lang", _html_lang)
+            boxes = page.evaluate(HEADER_BOXES)
+            assert abs(boxes["select"] - boxes["button"]) < 12, (code, boxes)
+            assert boxes["button"] < boxes["linksTop"], (code, boxes)
+            assert boxes["scrollWidth"] <= width, (code, boxes)
+            if width >= 1280:
+                assert abs(boxes["logout"] - boxes["select"]) < 12, (code, boxes)
+                assert boxes["linkRows"] == 1, (code, boxes)
+            page.screenshot(
+                path=screenshot_dir / f"header-{code}-{width}.png",
+                clip={"x": 0, "y": 0, "width": width, "height": 360},
+            )
+    finally:
+        context.close()
 
 
 # ---------- b, c. registration ----------
@@ -266,3 +321,33 @@ def test_fair_card_opens_the_fair_page(page: Page, live_server: str, screenshot_
         ["Dates", "Booking opens", "Fair time zone", "Meeting length"]
     )
     page.screenshot(path=screenshot_dir / "fair.png", full_page=True)
+
+
+# ---------- the README's demo pair ----------
+
+
+def test_the_readme_pair_find_their_meeting_open_now(browser: Any, served: Any) -> None:
+    """As the README says: sign in as the exhibitor and as the buyer in two windows; the
+    first meeting in My meetings is the open day's, and its room can be entered within ten
+    minutes of the demo's load (the page's clock is moved on by those ten minutes; the
+    server's side of it is tests/fair/test_demo_any_day.py)."""
+    buyer_index, exhibitor_index, _language = LIVE[0]
+    exhibitor = EXHIBITORS[exhibitor_index]
+    for email in (exhibitor["email"], BUYERS[buyer_index]["email"]):
+        context = new_context(browser, served, viewport={"width": 1280, "height": 800})
+        if served.offset is None:
+            context.clock.install(time=served.now())
+        page = context.new_page()
+        try:
+            sign_in(page, email)
+            page.goto("/my/meetings")
+            first = page.locator("section.meeting-day table.meetings tbody tr").first
+            expect(first).to_contain_text(
+                re.compile("|".join(re.escape(name) for name in exhibitor["company"].values()))
+            )
+            first.locator("a[href$='/room']").click()
+            expect(page.locator("#room-join")).to_be_visible()
+            page.clock.fast_forward(10 * 60 * 1000)
+            expect(page.locator("#room-join")).to_be_enabled()
+        finally:
+            context.close()

@@ -1,6 +1,10 @@
-"""Meetings in a real browser: a buyer booking a time at a booth in next month's fair and
-cancelling it, a visitor seeing the times in the browser's own zone, the exhibitor closing a
-weekday. Screenshots land in var/screenshots/ (meetings-*.png)."""
+"""Meetings in a real browser: a buyer booking a time at a booth of the fair that takes
+bookings and cancelling it, a visitor seeing the times in the browser's own zone, the
+exhibitor closing a weekday. Screenshots land in var/screenshots/ (meetings-*.png).
+
+Every test runs on four demo servers: one at the real time, and one loaded (and running) at
+an instant in each phase of a month (a fair taking bookings, a fair's first day, a day no
+monthly fair takes bookings, when the demo's open days do), so that none depends on today."""
 
 from __future__ import annotations
 
@@ -25,7 +29,10 @@ except ImportError:
         raise
     pytest.skip("playwright is not installed: pip install -e '.[dev]'", allow_module_level=True)
 
-from e2e_helpers import next_month, page_language, sign_in, translate
+from e2e_helpers import bookable_fair, month_phases, page_language, sign_in, translate
+from e2e_server import Served, demo_server, new_context
+
+from fair import clock
 
 # A Chinese buyer without demo meetings, so that no time of theirs is taken already.
 BUYER = next(b for b in BUYERS if b["email"] == "zhao.min@kangning-medical.example")
@@ -36,9 +43,22 @@ EXHIBITOR_ZONE = "Asia/Tokyo"  # the demo booths' meeting hours
 NOTE = "Samples for our 40 clinics, please."
 
 
+PHASES = {"today": None, **month_phases(clock.now().astimezone(ZoneInfo("Asia/Tokyo")).date())}
+
+
+@pytest.fixture(scope="module", params=list(PHASES))
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo server at the real time, then at an instant in each phase of a month (these
+    without the past year, which the booking pages do not show)."""
+    tmp = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    instant = PHASES[request.param]
+    with demo_server(tmp, tmp / "e2e.db", now=instant, history=instant is None) as server:
+        yield server
+
+
 def booth_path(page: Page, exhibitor: dict[str, Any]) -> str:
-    """The exhibitor's booth in next month's fair, found through the public directory."""
-    page.goto(f"/fairs/{next_month():%Y-%m}/booths?lang=en")
+    """The exhibitor's booth in the fair that takes bookings now, through the directory."""
+    page.goto(f"/fairs/{bookable_fair(page)['slug']}/booths?lang=en")
     link = page.locator("li.booth-card a.card-link", has_text=exhibitor["company"]["en"])
     expect(link).to_have_count(1)
     href = link.get_attribute("href")
@@ -77,15 +97,15 @@ def book_best_time(page: Page, booth: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def chicago_page(browser: Any, live_server: str) -> Iterator[Page]:
+def chicago_page(browser: Any, served: Served) -> Iterator[Page]:
     """A visitor without an account whose computer is set to Chicago time."""
-    context = browser.new_context(
-        base_url=live_server,
+    context = new_context(
+        browser,
+        served,
         locale="en-US",
         timezone_id="America/Chicago",
         viewport={"width": 390, "height": 844},
     )
-    context.set_default_timeout(10_000)
     try:
         yield context.new_page()
     finally:
@@ -229,7 +249,7 @@ def test_exhibitor_closes_a_weekday_and_the_picker_drops_it(
         }
 
     before = weekdays_offered()
-    assert before, "next month's booth offers no times"
+    assert before, "the bookable fair's booth offers no times"
     closed = min(before)
 
     page.goto(f"{booth}/manage/hours")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booths.models import Booth, Media
-from fair import demo_data
+from fair import demo, demo_data
 from fair.accounts.models import User
 from fair.db import create_engine, create_sessionmaker
 from fair.fairs.models import Fair
@@ -62,63 +62,76 @@ async def count_in(url: str, model: type, *slugs: str) -> int:
         await engine.dispose()
 
 
-def this_and_next_month() -> tuple[str, str]:
-    from datetime import timedelta
-
-    from fair.db import utcnow
-
-    now = utcnow()
-    following = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return f"{now:%Y-%m}", f"{following:%Y-%m}"
-
-
-async def next_month_fair_is_booking(url: str) -> bool:
-    from datetime import timedelta
-
-    from fair.db import utcnow
-    from fair.fairs.phase import Phase
-    from fair.fairs.service import phase_of
-
-    now = utcnow()
-    following = (now.replace(day=1) + timedelta(days=32)).replace(day=1)
-    engine = create_engine(url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            fair = await session.scalar(select(Fair).where(Fair.slug == f"{following:%Y-%m}"))
-            return phase_of(fair, now) == Phase.BOOKING
-    finally:
-        await engine.dispose()
-
-
 async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     url = cli_env["FAIR_DATABASE_URL"]
     assert fair(cli_env, "migrate").returncode == 0
-    first = fair(cli_env, "demo", "--if-empty")
+    # The issue's example instant: the February 2027 fair (16-18 February) takes bookings.
+    first = fair(cli_env, "demo", "--if-empty", "--now", "2027-02-03T10:00:00+09:00")
     assert first.returncode == 0, first.stderr
+    assert "demo loaded as of 2027-02-03 01:00 UTC" in first.stdout
     people = 2 + len(demo_data.EXHIBITORS) + len(demo_data.BUYERS) + len(demo_data.INTERPRETERS)
     assert await count(url, User) == people
     fairs = await count(url, Fair)
-    assert fairs == 36  # last year, this year and next year, one a month
-    # Every demo exhibitor in this month's and next month's fair, with pictures on disk (the
-    # past year's fairs have theirs too: tests/fair/test_demo_history.py).
-    this_month, next_month = this_and_next_month()
-    assert await count_in(url, Booth, this_month, next_month) == 2 * len(demo_data.EXHIBITORS)
-    # Next month's fair has the demo bookings once its booking has opened (4 weeks before).
-    booking_open = await next_month_fair_is_booking(url)
-    booked = await count_in(url, Meeting, next_month)
-    assert booked == (len(meetings_demo.BOOKINGS) if booking_open else 0)
+    assert fairs == 37  # 2026, 2027 and 2028, one a month, and the open day
+    # Every demo exhibitor in the current fair, the one after it and the open day, with
+    # pictures on disk (the past year's fairs have theirs too: test_demo_history.py).
+    open_day = "open-day-2027-02-03"
+    assert await count_in(url, Booth, "2027-02", "2027-03", open_day) == 3 * len(
+        demo_data.EXHIBITORS
+    )
+    assert await count_in(url, Meeting, "2027-02") == len(meetings_demo.BOOKINGS)
+    assert await count_in(url, Meeting, open_day) == len(meetings_demo.LIVE)
+    for line in demo.live_accounts():
+        assert line in first.stdout
     stored = [p async for p in anyio.Path(cli_env["FAIR_MEDIA_DIR"]).glob("originals/*/*")]
-    # The other fairs' booths share this month's pictures.
-    assert len(stored) == await count_in(url, Media, this_month)
-    again = fair(cli_env, "demo", "--if-empty")
-    assert "skipped" in again.stdout
-    forced = fair(cli_env, "demo")
-    assert "0 people, 0 fairs, 0 booths, 0 meetings" in forced.stdout
+    # The other fairs' booths share the current fair's pictures.
+    assert len(stored) == await count_in(url, Media, "2027-02")
+
+    # Again a few minutes later: the rooms are still open, nothing is added.
+    again = fair(cli_env, "demo", "--if-empty", "--now", "2027-02-03T10:05:00+09:00")
+    assert "0 people, 0 fairs, 0 booths, 0 meetings" in again.stdout
+    assert "0 meetings live now" in again.stdout
+    # The next day: that day's open day with its booths and live meetings.
+    later = fair(cli_env, "demo", "--if-empty", "--now", "2027-02-04T10:00:00+09:00")
+    assert "0 people, 1 fairs, 12 booths" in later.stdout
+    assert f"{len(meetings_demo.LIVE)} meetings live now" in later.stdout
+    assert await count_in(url, Meeting, "open-day-2027-02-04") == len(meetings_demo.LIVE)
+
     plan = fair(cli_env, "fairs", "plan-year", "2030")
     assert plan.stdout.strip() == "12 fairs created for 2030 (0 already there)"
     plan_again = fair(cli_env, "fairs", "plan-year", "2030")
     assert plan_again.stdout.strip() == "0 fairs created for 2030 (12 already there)"
-    assert await count(url, Fair) == fairs + 12
+    assert await count(url, Fair) == fairs + 1 + 12
+
+
+def test_demo_keeps_out_of_a_database_with_other_data(cli_env):
+    fair(cli_env, "migrate")
+    made = fair(
+        cli_env,
+        *("users", "create", "--role", "organizer", "--email", "ops@city.example"),
+        *("--password", "a long enough secret", "--name", "Ops"),
+    )
+    assert made.returncode == 0, made.stderr
+    skipped = fair(cli_env, "demo", "--if-empty")
+    assert (skipped.returncode, skipped.stdout.strip()) == (
+        0,
+        "demo skipped: the database holds other data",
+    )
+
+
+@pytest.mark.parametrize("instant", ["2027-02-03T10:00:00", "tomorrow", "2027-02-30T10:00+09:00"])
+def test_demo_now_needs_an_instant_with_its_offset(cli_env, instant):
+    refused = fair(cli_env, "demo", "--now", instant)
+    assert refused.returncode == 2
+    assert "--now" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_the_clock_cannot_be_moved_in_production(cli_env):
+    env = {**cli_env, "FAIR_ENV": "production", "FAIR_SECRET_KEY": "k" * 40}
+    refused = fair({**env, "FAIR_NOW": "2027-02-03T10:00:00+09:00"}, "migrate")
+    assert refused.returncode == 2 and "FAIR_NOW" in refused.stderr
+    flag = fair(env, "demo", "--now", "2027-02-03T10:00:00+09:00")
+    assert flag.returncode == 2 and "--now" in flag.stderr
 
 
 async def created_user(cli_env, role: str, email: str, *extra: str) -> User:

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from booths.models import Booth, Visit, VisitKind
 from booths.storage import LocalStorage
+from fair import clock
 from fair.accounts.models import User
 from fair.config import Settings
-from fair.db import utcnow
 from fair.demo import ORGANIZER_EMAIL, load
 from fair.fairs.models import Fair
 from fair.outbox import OutboxJob
@@ -35,9 +35,9 @@ from meetings.models import (
 )
 from meetings.service import holds_for
 
-# A fixed moment of the current month, after its fair (the third week): the loader copies
-# booths into next month's fair, which checks the real clock, so the month must be this one.
-NOW = utcnow().replace(day=25, hour=12, minute=0, second=0, microsecond=0)
+# A moment of the current month after its fair (the third week), so that the history holds
+# the twelve months before it and this month's fair; the demo runs with the clock moved there.
+NOW = clock.now().replace(day=25, hour=12, minute=0, second=0, microsecond=0)
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 

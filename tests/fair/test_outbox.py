@@ -3,17 +3,15 @@ survive Redis being away, and have their effect once."""
 
 from __future__ import annotations
 
-import socket
 from email import message_from_string
 from email.policy import default
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from arq import Retry, create_pool
 from arq.connections import ArqRedis, RedisSettings
 from arq.worker import Worker
-from helpers import registration
+from helpers import registration, smtp_server
 from sqlalchemy import select
 
 from fair import outbox
@@ -155,32 +153,27 @@ async def test_a_failed_job_is_retried_by_the_worker_and_its_mail_sent_once(
     client, sessionmaker, settings, redis_url
 ):
     handler = TryAgainOnce()
-    with socket.socket() as probe:  # a free port: aiosmtpd cannot take port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    smtp = Controller(handler, hostname="127.0.0.1", port=port)
-    smtp.start()
     user_id = await register(client)
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
     try:
-        assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 1
-        configured = settings.with_overrides(
-            redis_url=redis_url,
-            arq_queue=QUEUE,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            smtp_starttls=False,
-        )
-        worker = Worker(
-            **worker_settings(configured), burst=True, poll_delay=0.05, handle_signals=False
-        )
-        try:
-            await worker.main()  # the burst waits for the deferred retry
-        finally:
-            await worker.close()
+        with smtp_server(handler) as port:
+            assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 1
+            configured = settings.with_overrides(
+                redis_url=redis_url,
+                arq_queue=QUEUE,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                smtp_starttls=False,
+            )
+            worker = Worker(
+                **worker_settings(configured), burst=True, poll_delay=0.05, handle_signals=False
+            )
+            try:
+                await worker.main()  # the burst waits for the deferred retry
+            finally:
+                await worker.close()
     finally:
         await pool.aclose()
-        smtp.stop()
     assert (worker.jobs_retried, worker.jobs_complete, worker.jobs_failed) == (1, 1, 0)
     assert handler.refused == 1
     assert len(handler.accepted) == 1

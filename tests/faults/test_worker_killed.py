@@ -26,8 +26,7 @@ from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekda
 from redis.asyncio import Redis
 from sqlalchemy import select, update
 
-from fair import outbox
-from fair.db import utcnow
+from fair import clock, outbox
 from fair.outbox import JobRun, OutboxJob
 
 BUYER = "lan@saigon.example"
@@ -53,7 +52,7 @@ async def test_a_mail_job_killed_midway_is_retried_by_another_worker(
     lan = await buyer(client, session, BUYER)
     lan_id = lan.id
     # The set-up's own jobs (welcome and booth mails) are not this test's subject.
-    await session.execute(update(OutboxJob).values(dispatched_at=utcnow()))
+    await session.execute(update(OutboxJob).values(dispatched_at=clock.now()))
     await session.commit()
     booked = await book(client, booth["id"], at_tokyo(day, 10))
     assert booked.status_code == 201, booked.text

@@ -207,6 +207,7 @@ async def test_hours_input_errors(client, session):
         {"timezone": "Tokyo", "weekly": WEEKDAYS_9_TO_17},
         {"timezone": "Asia/Tokyo", "weekly": [{"weekday": 8, "start": "09:00", "end": "10:00"}]},
         {"timezone": "Asia/Tokyo", "weekly": [{"weekday": 1, "start": "10:00", "end": "09:00"}]},
+        {"timezone": "Asia/Tokyo", "weekly": [{"weekday": 1, "start": "00:00", "end": "00:00"}]},
         {"timezone": "Asia/Tokyo", "weekly": [{"weekday": 1, "start": "09:07", "end": "10:00"}]},
         {"timezone": "Asia/Tokyo", "weekly": WEEKDAYS_9_TO_17, "slot_minutes": 20},
         {"timezone": "Asia/Tokyo", "weekly": WEEKDAYS_9_TO_17, "buffer_minutes": 7},
@@ -217,6 +218,15 @@ async def test_hours_input_errors(client, session):
         },
     ):
         assert (await client.put(url, json=bad)).status_code == 422, bad
+    # "Until midnight" is an end of 00:00, weekly and on a date.
+    late = {
+        "timezone": "Asia/Tokyo",
+        "weekly": [{"weekday": 1, "start": "20:00", "end": "00:00"}],
+        "exceptions": [{"date": "2027-01-05", "start": "21:30", "end": "00:00"}],
+    }
+    saved = await client.put(url, json=late)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["weekly"] == [{"weekday": 1, "start": "20:00", "end": "00:00"}]
     await buyer(client, session)
     assert (
         await client.put(url, json={"timezone": "Asia/Tokyo", "weekly": WEEKDAYS_9_TO_17})
@@ -321,7 +331,7 @@ async def test_an_expired_request_elsewhere_does_not_block_the_buyer(client, ses
     from booth_helpers import approve, create_booth, exhibitor
     from sqlalchemy import update
 
-    from fair.db import utcnow
+    from fair import clock
 
     day = next_weekday()
     first = await booth_with_hours(client, session, first=day, mode="request", request_hours=1)
@@ -338,7 +348,7 @@ async def test_an_expired_request_elsewhere_does_not_block_the_buyer(client, ses
     await session.execute(
         update(Meeting)
         .where(Meeting.id == requested["id"])
-        .values(expires_at=utcnow() - timedelta(minutes=1))
+        .values(expires_at=clock.now() - timedelta(minutes=1))
     )
     await session.commit()
     elsewhere = await book(client, second["id"], at_tokyo(day, 10))

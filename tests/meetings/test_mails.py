@@ -4,58 +4,17 @@ text/calendar and its method; reminders move with a reschedule and vanish with a
 
 from __future__ import annotations
 
-import email
-import socket
 from datetime import timedelta
-from email import policy
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from helpers import login, make_user, read_scalar
 from icalendar import Calendar
-from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday
+from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday, run_jobs
 from sqlalchemy import select, update
 
-from fair import jobs, outbox
+from fair import jobs
 from fair.outbox import OutboxJob
 from meetings.models import Meeting
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    with socket.socket() as probe:  # a free port: aiosmtpd cannot take port 0
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def mail_context(app, smtp):
-    _, port = smtp
-    settings = app.state.settings.with_overrides(
-        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
-    )
-    return jobs.job_context(settings, app.state.sessionmaker)
-
-
-async def run_jobs(app, ctx) -> int:
-    return await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, ctx)
 
 
 def invite_of(message) -> tuple[str, Calendar]:
@@ -242,3 +201,72 @@ async def test_a_booking_cancelled_before_its_mail_went_out_gets_only_the_cancel
     for message in mails.values():
         method, calendar = invite_of(message)
         assert (method, calendar.walk("VEVENT")[0]["SEQUENCE"]) == ("CANCEL", 1)
+
+
+async def test_each_side_is_told_about_the_other_side(client, session, app, smtp, mail_context):
+    """The exhibitor's mails name the buyer (name, company, country in the reader's
+    language) with the buyer's local time; the buyer's name the exhibitor; the
+    interpreter's name both; never one's own booth as the other side."""
+    inbox, _ = smtp
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day, mode="request")
+    await make_user(
+        session,
+        "buyer",
+        "lan@saigon.example",
+        name="Nguyễn Thị Lan",
+        company="Saigon Trading JSC",
+        country="VN",
+        timezone="Asia/Ho_Chi_Minh",
+        locale="en",
+    )
+    interpreter = await make_user(
+        session, "interpreter", "mai@interpreters.example", languages=["ja", "vi"], locale="ja"
+    )
+    await make_user(session, "organizer", "aiko@city.example")
+    await run_jobs(app, mail_context)
+    inbox.messages.clear()
+
+    await login(client, "lan@saigon.example")
+    meeting = (await book(client, booth["id"], at_tokyo(day, 10), interpreter_language="vi")).json()
+    await run_jobs(app, mail_context)
+    mails = by_recipient(inbox.messages)
+    buyer_label = "Nguyễn Thị Lan (Saigon Trading JSC, Vietnam)"
+    to_exhibitor = mails["kenji@tsubame.example"]
+    assert str(to_exhibitor["Subject"]).startswith(f"Meeting request: {buyer_label}, ")
+    text = to_exhibitor.get_body(("plain",)).get_content()
+    assert f"{buyer_label} asks for a meeting." in text
+    # 10:00 in Tokyo is 8:00 in Ho Chi Minh City (babel puts a narrow space before AM).
+    assert "Buyer's local time: " in text and "8:00\u202fAM (Vietnam Time)" in text
+    assert "Tsubame" not in str(to_exhibitor["Subject"])
+    assert str(mails["lan@saigon.example"]["Subject"]).startswith("Meeting request: Tsubame Migaki")
+
+    inbox.messages.clear()
+    await login(client, "kenji@tsubame.example")
+    assert (await client.post(f"/api/meetings/{meeting['id']}/accept")).is_success
+    await run_jobs(app, mail_context)
+    confirmed = by_recipient(inbox.messages)
+    assert set(confirmed) == {"lan@saigon.example", "kenji@tsubame.example"}
+    assert str(confirmed["kenji@tsubame.example"]["Subject"]).startswith(
+        f"Meeting confirmed: {buyer_label}, "
+    )
+    assert f"Your video meeting with {buyer_label} is confirmed." in (
+        confirmed["kenji@tsubame.example"].get_body(("plain",)).get_content()
+    )
+    assert "Your video meeting with Tsubame Migaki" in (
+        confirmed["lan@saigon.example"].get_body(("plain",)).get_content()
+    )
+
+    inbox.messages.clear()
+    await login(client, "aiko@city.example")
+    assigned = await client.post(
+        f"/api/meetings/{meeting['id']}/interpreter", json={"user_id": interpreter.id}
+    )
+    assert assigned.status_code == 200, assigned.text
+    await run_jobs(app, mail_context)
+    # The interpreter (in Japanese) is told both sides, the buyer's country in Japanese.
+    to_interpreter = by_recipient(inbox.messages)["mai@interpreters.example"]
+    subject = str(to_interpreter["Subject"])
+    assert subject.startswith("商談日時の変更")  # "Meeting moved", in Japanese
+    assert "燕ミガキ工業株式会社" in subject
+    assert "Nguyễn Thị Lan (Saigon Trading JSC, ベトナム)" in subject

@@ -12,8 +12,7 @@ from helpers import login, make_client, make_user, read_scalar
 from meeting_helpers import booth_with_hours, meeting_at
 from sqlalchemy import select
 
-from fair import jobs
-from fair.db import utcnow
+from fair import clock, jobs
 from fair.outbox import OutboxJob
 from meetings import room
 from meetings.models import Attendance, Meeting, Outcome
@@ -57,7 +56,7 @@ async def test_the_history_grows_the_latest_entry_is_current_and_may_go_back(cli
         json={"name": {"en": "Tumbler 500 ml", "ja": "タンブラー 500 ml"}},
     )
     assert product.status_code == 201, product.text
-    today = utcnow().date()
+    today = clock.now().date()
     quote = await client.post(
         url,
         json={
@@ -104,7 +103,7 @@ async def test_the_history_grows_the_latest_entry_is_current_and_may_go_back(cli
 async def test_bad_outcomes_are_refused_and_change_nothing(client, session, app):
     _booth, meeting_id, _ = await held_meeting(client, session, app)
     url = f"/api/meetings/{meeting_id}/outcome"
-    today = utcnow().date()
+    today = clock.now().date()
     cases = [
         ({"stage": "won"}, 422),
         ({"stage": "contract", "value": "100"}, 400),  # a value needs its currency
@@ -232,3 +231,38 @@ async def test_the_exhibitor_records_and_the_buyer_answers_on_the_meeting_page(
         assert answered.status_code == 303
     html = (await client.get(page_url)).text
     assert "The buyer's view:" in html and "Useful" in html
+
+
+def my_meetings_row(page: str, meeting_id: str) -> str:
+    """The text of the row of "My meetings" that links to the meeting."""
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.S)
+    row = next(r for r in rows if f"/meetings/{meeting_id}/room" in r)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
+
+
+async def test_my_meetings_shows_what_happened_to_past_meetings(client, session, app):
+    """Past meetings are not "Confirmed": the room's decision, then the exhibitor's current
+    stage (to the exhibitor) or the buyer's own view (to the buyer)."""
+    booth, held_id, _ = await held_meeting(client, session, app)
+    lan = await read_scalar(session, select(Meeting.buyer_id).where(Meeting.id == held_id))
+    undecided = await meeting_at(session, booth["id"], lan, timedelta(days=-1, hours=-2))
+    undecided_id = undecided.id
+
+    page = (await client.get("/my/meetings")).text
+    assert "What happened" in page
+    assert my_meetings_row(page, held_id).endswith("Held Record the outcome Open")
+    assert "Attendance not decided yet" in my_meetings_row(page, undecided_id)
+    assert "Confirmed" not in my_meetings_row(page, held_id)
+    quote = {"stage": "quote", "value": "900", "currency": "USD"}
+    recorded = await client.post(f"/api/meetings/{held_id}/outcome", json=quote)
+    assert recorded.status_code == 201, recorded.text
+    page = (await client.get("/my/meetings")).text
+    assert "Held Quotation" in my_meetings_row(page, held_id)
+
+    await login(client, "lan@saigon.example")
+    page = (await client.get("/my/meetings")).text
+    row = my_meetings_row(page, held_id)
+    assert "Held Tell us how it went" in row and "Quotation" not in row
+    answered = await client.post(f"/api/meetings/{held_id}/feedback", json={"view": "useful"})
+    assert answered.status_code == 200, answered.text
+    assert "Held Useful" in my_meetings_row((await client.get("/my/meetings")).text, held_id)

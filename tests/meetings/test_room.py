@@ -17,7 +17,7 @@ from helpers import login, make_client, make_user, read_scalar, serving
 from meeting_helpers import booth_with_hours, meeting_at
 from sqlalchemy import func, select
 
-from fair.db import utcnow
+from fair import clock
 from meetings.models import Meeting, MeetingStatus, RoomVisit
 from signaling.tokens import verify
 
@@ -97,7 +97,7 @@ async def test_turn_credentials_come_with_the_join(client, session, app, parties
     expiry, user = turn["username"].split(":")
     assert user == lan.id
     # Valid for FAIR_TURN_TTL_SECONDS (an hour), signed the coturn REST way.
-    assert abs(int(expiry) - (utcnow().timestamp() + 3600)) < 60
+    assert abs(int(expiry) - (clock.now().timestamp() + 3600)) < 60
     digest = hmac.new(b"turn-secret", turn["username"].encode(), hashlib.sha1).digest()
     assert turn["credential"] == base64.b64encode(digest).decode()
 

@@ -220,6 +220,18 @@ def test_overlapping_weekly_rules_are_found():
     rules = (Hours(1, time(9), time(12)), Hours(1, time(11), time(14)), Hours(2, time(9), time(12)))
     assert overlapping_hours(rules) == [(rules[0], rules[1])]
     assert overlapping_hours((Hours(1, time(9), time(12)), Hours(1, time(12), time(17)))) == []
+    # An end of 00:00 is midnight: it runs past every later start of the same day.
+    late = (Hours(3, time(20), time(0)), Hours(3, time(22), time(23)))
+    assert overlapping_hours(late) == [late]
+    assert overlapping_hours((Hours(3, time(9), time(12)), Hours(3, time(20), time(0)))) == []
+
+
+def test_hours_until_midnight_offer_the_last_slot_of_the_day():
+    booth = Availability("Asia/Tokyo", (Hours(5, time(23), time(0)),), min_notice_minutes=0)
+    start = tokyo(2027, 6, 11, 0)  # a Friday
+    slots = free_slots(booth, start=start, end=start + timedelta(days=1), now=LONG_AGO)
+    assert [s.start for s in slots] == [tokyo(2027, 6, 11, 23), tokyo(2027, 6, 11, 23, 30)]
+    assert slots[-1].end == tokyo(2027, 6, 12, 0)
 
 
 # Properties -----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from icalendar import Calendar
 from room_helpers import Participant
 from sqlalchemy import func, select
 
+from fair import clock
 from fair.db import create_engine, create_sessionmaker
 from fair.jobs import JOBS, job_context
 from fair.mail import message_id
@@ -301,12 +302,12 @@ def invites(stack: Any) -> list[tuple[str, str, int, str, EmailMessage]]:
 # --- the scenario ---------------------------------------------------------------------------
 
 
-async def test_a_fair_from_planning_to_the_conversion_report(stack: Any, monkeypatch) -> None:
+async def test_a_fair_from_planning_to_the_conversion_report(stack: Any) -> None:
     async with contextlib.AsyncExitStack() as exits:
-        await scenario(stack, exits, monkeypatch)
+        await scenario(stack, exits)
 
 
-async def scenario(stack: Any, exits: contextlib.AsyncExitStack, monkeypatch: Any) -> None:
+async def scenario(stack: Any, exits: contextlib.AsyncExitStack) -> None:
     # 1. The organizer and the staff member are made by the operator's command; the
     #    organizer plans the two fairs as drafts and publishes them.
     await stack.cli(
@@ -321,7 +322,7 @@ async def scenario(stack: Any, exits: contextlib.AsyncExitStack, monkeypatch: An
     await sign_in(organizer, ORGANIZER)
     anonymous = await _client(exits, stack)
 
-    today = datetime.now(TOKYO).date()
+    today = clock.now().astimezone(TOKYO).date()
     switch, season = next_us_switch(today + timedelta(days=7))
     labels = NEW_YORK_LABELS[season]
     friday, monday = switch - timedelta(days=2), switch + timedelta(days=1)
@@ -408,7 +409,7 @@ async def scenario(stack: Any, exits: contextlib.AsyncExitStack, monkeypatch: An
         )
         # The first that starts at least two minutes from now: time to book it (and, for
         # Jonas, to book it again after his cancel) before it has begun.
-        soon = datetime.now(UTC) + timedelta(minutes=2)
+        soon = clock.now() + timedelta(minutes=2)
         slots = (await _ok(answer))["slots"]
         slots = [s for s in slots if datetime.fromisoformat(s["start"]) >= soon]
         assert slots, f"no free slot at {booth_key} for {who}"
@@ -518,15 +519,14 @@ async def scenario(stack: Any, exits: contextlib.AsyncExitStack, monkeypatch: An
 
     # The decision job, once the rooms have closed: the clock is set a day on (the rooms
     # close 15 minutes after each meeting), as tests/meetings/test_attendance.py does.
-    later = datetime.now(UTC) + timedelta(days=1)
-    monkeypatch.setattr("meetings.jobs.utcnow", lambda: later)
     ctx = job_context(stack.settings)
     exits.push_async_callback(ctx["engine"].dispose)
-    for name in ("m1", "m2", "m3", "m4"):
-        decided = await JOBS["decide_attendance"](
-            {**ctx, "job_id": f"scenario:{name}"}, meeting_id=meeting[name]["id"], sequence=0
-        )
-        assert decided is True
+    with clock.moved_to(clock.now() + timedelta(days=1)):
+        for name in ("m1", "m2", "m3", "m4"):
+            decided = await JOBS["decide_attendance"](
+                {**ctx, "job_id": f"scenario:{name}"}, meeting_id=meeting[name]["id"], sequence=0
+            )
+            assert decided is True
     assert await attendance(exhibitor["kyoto"], meeting["m4"]["id"]) == "no_show_buyer"
     for name, who in (("m1", "tsubame"), ("m2", "kyoto"), ("m3", "hokkaido")):
         assert await attendance(exhibitor[who], meeting[name]["id"]) == "held"

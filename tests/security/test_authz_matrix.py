@@ -43,11 +43,11 @@ from starlette.routing import Route
 
 from booths import gallery
 from booths.models import Booth, BoothStatus, Product
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password, start_session
 from fair.app import create_app
 from fair.config import Settings
-from fair.db import utcnow
 from fair.fairs.models import Fair
 from fair.models import metadata
 from fair.reports.models import ExchangeRate
@@ -214,14 +214,14 @@ UPLOAD = image((90, 60))
 
 
 def first_weekday(after_days: int) -> date:
-    day = utcnow().date() + timedelta(days=after_days)
+    day = clock.now().date() + timedelta(days=after_days)
     while day.isoweekday() > 5:
         day += timedelta(days=1)
     return day
 
 
 async def build_world(app: Any) -> World:
-    now = utcnow().replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     fair_day = first_weekday(20)
     password_hash = hash_password(PASSWORD)
     async with app.state.sessionmaker() as session:
@@ -998,6 +998,36 @@ ENDPOINTS: list[Endpoint] = [
         variant="pending",
     ),
     E("POST", "/booths/{booth_id}/book", booker(303), params=BOOTH, form=booking_form),
+    # "Mail me when booking opens": buyers only; this fair takes bookings already (409).
+    E(
+        "POST",
+        "/api/booths/{booth_id}/booking-reminder",
+        who(401, 409, 403, 403, 403, 403),
+        params=BOOTH,
+    ),
+    E(
+        "POST",
+        "/api/booths/{booth_id}/booking-reminder",
+        who(401, 404, 403, 403, 403, 403),
+        params=PENDING,
+        variant="pending",
+    ),
+    E("DELETE", "/api/booths/{booth_id}/booking-reminder", signed_in(204), params=BOOTH),
+    E(
+        "POST",
+        "/booths/{booth_id}/remind",
+        who(401, 409, 403, 403, 403, 403),
+        params=BOOTH,
+        form={},
+    ),
+    E(
+        "POST",
+        "/booths/{booth_id}/remind",
+        signed_in(303),
+        params=BOOTH,
+        form={"action": "stop"},
+        variant="stop",
+    ),
     E("GET", "/booths/{booth_id}/manage/hours", owner_only(200), params=BOOTH),
     E("POST", "/booths/{booth_id}/manage/hours", owner_only(303), params=BOOTH, form=HOURS_FORM),
     # Meetings: the API
@@ -1010,6 +1040,15 @@ ENDPOINTS: list[Endpoint] = [
         variant="pending booth",
     ),
     E("GET", "/api/meetings", signed_in(200)),
+    # A fair's meetings: all of them for its organizers and staff, one's own for the others.
+    E("GET", "/api/meetings", signed_in(200), query="?fair=open-fair", variant="a fair's"),
+    E(
+        "GET",
+        "/api/meetings",
+        who(401, 404, 404, 404, 200, 200),
+        query="?fair=draft-fair",
+        variant="a draft fair's",
+    ),
     E("GET", "/api/meetings/{meeting_id}", participants_see(200), params=MEETING),
     E(
         "POST",

@@ -35,7 +35,7 @@ from schemathesis import GenerationMode
 from schemathesis import checks as st_checks
 from schemathesis.core.parameters import ParameterLocation
 
-from fair.db import utcnow
+from fair import clock
 from fair.openapi import document
 
 # Generated cases per operation (positive and negative together; fewer where the schema
@@ -178,7 +178,7 @@ async def _seed(app: Any) -> dict[str, Any]:
         soon = await meeting_at(session, booth["id"], lan.id, timedelta(minutes=5))
         held = await meeting_at(session, booth["id"], lan.id, -timedelta(days=3))
         row = await session.get(Meeting, held.id)
-        row.attendance, row.attendance_decided_at = "held", utcnow() - timedelta(days=3)
+        row.attendance, row.attendance_decided_at = "held", clock.now() - timedelta(days=3)
         await session.commit()
         real = {
             "slug": ["2027-06"],

@@ -33,7 +33,6 @@ from sqlalchemy import select, text
 from starlette.routing import Route
 
 from booths.models import Media
-from fair.accounts import service as accounts_service
 from fair.accounts.models import Session as SessionRow
 from fair.models import metadata
 from meetings.pages import ACTIONS as MEETING_ACTIONS
@@ -95,6 +94,7 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     ),
     "/review/booths/{booth_id}/{action:str}": ("organizer", ["approve", "reject"]),
     "/booths/{booth_id}/book": ("buyer", None),
+    "/booths/{booth_id}/remind": ("buyer", None),
     "/booths/{booth_id}/manage/hours": ("exhibitor", None),
     "/my/meetings/calendar": ("buyer", None),
     "/meetings/{meeting_id}/{action:str}": ("buyer", sorted(MEETING_ACTIONS)),
@@ -257,7 +257,7 @@ API_ROLES = [  # first match wins
     (r"^/api/fairs$|/publish$|/approve$|/reject$|/interpreter$", "organizer"),
     (r"^/api/exchange-rates", "staff"),
     (r"/outcome$|/accept$|/decline$|/release$", "exhibitor"),
-    (r"^/api/meetings|^/api/me/|^/api/connection-test$", "buyer"),
+    (r"^/api/meetings|^/api/me/|^/api/connection-test$|/booking-reminder$", "buyer"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
 # Endpoints that read no body at all: a form-encoded body is ignored, not refused. Cross-site
@@ -276,6 +276,8 @@ BODYLESS = {
     ("POST", "/api/me/calendar-feed"),
     ("DELETE", "/api/me/calendar-feed"),
     ("DELETE", "/api/exchange-rates/{currency}/{day}"),
+    ("POST", "/api/booths/{booth_id}/booking-reminder"),
+    ("DELETE", "/api/booths/{booth_id}/booking-reminder"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 
@@ -771,14 +773,6 @@ async def test_forged_tampered_expired_reused_or_foreign_tokens_join_nobody(
 # --- rate limits: sign-in, per account and per address, over a sliding window ----------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = accounts_service.utcnow()
-
-    def __call__(self):
-        return self.now
-
-
 WRONG = "wrong password 1"
 
 
@@ -788,19 +782,18 @@ async def _attempt(client, email: str, password: str = WRONG) -> int:
 
 
 async def test_account_limit_holds_from_any_address_and_lifts_after_the_window(
-    app, client, session, monkeypatch
+    app, client, session, stopped_clock
 ) -> None:
-    clock = Clock()
-    monkeypatch.setattr(accounts_service, "utcnow", clock)
+    clock = stopped_clock
     await make_user(session, "buyer", "b@example.com")
     assert [await _attempt(client, "b@example.com") for _ in range(5)] == [401] * 5
     other_address = httpx_client_from(app, "198.51.100.20")
     async with other_address:
         assert await _attempt(other_address, "b@example.com", PASSWORD) == 429
         # Blocked tries are not counted: the window is not pushed further out by them.
-        clock.now += timedelta(minutes=14, seconds=59)
+        clock.advance(timedelta(minutes=14, seconds=59))
         assert await _attempt(other_address, "b@example.com", PASSWORD) == 429
-        clock.now += timedelta(seconds=2)
+        clock.advance(timedelta(seconds=2))
         assert await _attempt(other_address, "b@example.com", PASSWORD) == 200
     # Another account was never limited by b's failures.
     await make_user(session, "buyer", "c@example.com")
@@ -809,20 +802,19 @@ async def test_account_limit_holds_from_any_address_and_lifts_after_the_window(
 
 
 async def test_address_limit_spans_accounts_spares_other_addresses_and_lifts(
-    app, client, session, monkeypatch
+    app, client, session, stopped_clock
 ) -> None:
-    clock = Clock()
-    monkeypatch.setattr(accounts_service, "utcnow", clock)
+    clock = stopped_clock
     await make_user(session, "buyer", "b@example.com")
     statuses = [await _attempt(client, f"guess{n}@example.com") for n in range(20)]
     assert statuses == [401] * 20
     assert await _attempt(client, "b@example.com", PASSWORD) == 429
     async with httpx_client_from(app, "198.51.100.30") as other:
         assert await _attempt(other, "b@example.com", PASSWORD) == 200
-    clock.now += timedelta(minutes=15, seconds=1)
+    clock.advance(timedelta(minutes=15, seconds=1))
     assert await _attempt(client, "b@example.com", PASSWORD) == 200
     # The form answers the same 429 with its page.
-    clock.now -= timedelta(minutes=15, seconds=1)
+    clock.advance(-timedelta(minutes=15, seconds=1))
     csrf = csrf_of((await client.get("/login", headers=HTML)).text)
     form = await client.post(
         "/login", data={"csrf_token": csrf, "email": "b@example.com", "password": PASSWORD}
@@ -1047,8 +1039,10 @@ async def test_line_breaks_in_user_text_inject_no_mail_header_or_calendar_line(
         email.message_from_bytes(path.read_bytes(), policy=policy.default)
         for path in sorted(app.state.settings.mail_dir.glob("*.eml"))
     ]
-    meeting_mails = [m for m in mails if "Tsubame" in m["subject"]]
+    # The buyer's names the booth, the exhibitor's the buyer: both carry a user's line breaks.
+    meeting_mails = [m for m in mails if m["subject"].startswith("Meeting confirmed")]
     assert len(meeting_mails) == 2  # the buyer's and the exhibitor's, both sent
+    assert {"Tsubame" in m["subject"] for m in meeting_mails} == {True, False}
     for mail in meeting_mails:
         assert mail["bcc"] is None and mail["x-injected"] is None
         assert "\n" not in mail["subject"] and "\r" not in mail["subject"]

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,14 @@ from websockets.exceptions import ConnectionClosed
 
 from signaling import protocol
 from signaling.rooms import HubError, Member, RedisHub, RoomFull
+from signaling.server import utc_now
 from signaling.tokens import issue
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "cluster-test-secret-" + "x" * 32
 WAIT = 15.0
 READY_SECONDS = 30.0
-UNTIL = datetime.now(UTC) + timedelta(days=1)
+UNTIL = utc_now() + timedelta(days=1)
 # Short enough for the dead-process test, long enough that a busy test machine's pauses do not
 # look like a dead process.
 HEARTBEAT_SECONDS = 0.5

@@ -8,7 +8,7 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,12 +18,18 @@ from websockets.exceptions import ConnectionClosed
 
 from signaling import protocol
 from signaling.rooms import LocalHub, RedisHub
-from signaling.server import SignalingState, _Session, app_from_env, create_signaling_app
+from signaling.server import (
+    SignalingState,
+    _Session,
+    app_from_env,
+    create_signaling_app,
+    utc_now,
+)
 from signaling.tokens import Grant, issue
 
 SECRET = "relay-test-secret-" + "x" * 32
 WAIT = 10.0  # seconds to wait for something that is expected to happen
-UNTIL = datetime.now(UTC) + timedelta(days=1)
+UNTIL = utc_now() + timedelta(days=1)
 
 
 @dataclass
@@ -248,7 +254,7 @@ async def test_an_unreachable_shared_store_closes_1013() -> None:
 
 async def test_expired_token_is_refused(relay: Relay) -> None:
     client = await relay.connect()
-    stale = relay.token("alice", now=datetime.now(UTC) - timedelta(minutes=5))
+    stale = relay.token("alice", now=utc_now() - timedelta(minutes=5))
     await client.send(type="join", token=stale)
     assert (await client.closed())[0] == protocol.CLOSE_UNAUTHORIZED
 
@@ -274,12 +280,12 @@ async def test_token_is_single_use(relay: Relay) -> None:
 
 async def test_past_the_join_window_is_forbidden(relay: Relay) -> None:
     client = await relay.connect()
-    await client.send(type="join", token=relay.token("alice", until=datetime.now(UTC)))
+    await client.send(type="join", token=relay.token("alice", until=utc_now()))
     assert (await client.closed())[0] == protocol.CLOSE_FORBIDDEN
 
 
 async def test_the_join_window_ending_closes_the_connection() -> None:
-    now = [datetime.now(UTC)]
+    now = [utc_now()]
     async with running(ping_interval=0.2, clock=lambda: now[0]) as relay:
         alice = await relay.join("alice", until=now[0] + timedelta(minutes=30))
         bob = await relay.join("bob", until=now[0] + timedelta(hours=2))

@@ -25,6 +25,7 @@ from aiortc import (
 )
 from helpers import free_port, login, make_user, missing
 
+from fair import clock
 from fair.config import Settings
 from signaling.ice import turn_credentials
 
@@ -117,7 +118,7 @@ def turn_peer(
     ttl: int,
     policy: RTCIceTransportPolicy,
 ) -> RTCPeerConnection:
-    username, password = turn_credentials(coturn.secret, "buyer-1", ttl, datetime.now(UTC))
+    username, password = turn_credentials(coturn.secret, "buyer-1", ttl, clock.real_now())
     server = RTCIceServer(urls=coturn.url, username=username, credential=password)
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[server], iceTransportPolicy=policy))
     peers.append(pc)

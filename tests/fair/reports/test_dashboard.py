@@ -36,9 +36,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-async def data(session, monkeypatch):
+async def data(session, stopped_clock):
     # The targets are this year's: the data set's year is 2026.
-    monkeypatch.setattr("fair.reports.service.utcnow", lambda: NOW)
+    stopped_clock.at(NOW)
     built = await build_report_data(session)
     await session.commit()
     return built
