@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PO := $(wildcard fair/locale/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test install catalogs extract lint format browser clean
+.PHONY: run test mutation install catalogs extract lint format browser clean
 
 run: install catalogs
 	mkdir -p var
@@ -20,6 +20,10 @@ test: install catalogs browser
 	$(BIN)/pytest --ignore=tests/e2e
 	# Own process: playwright's sync API keeps an event loop running for its session.
 	$(BIN)/pytest tests/e2e
+
+# Named mutants against the tests that must catch them (minutes; not part of `make test`).
+mutation: install catalogs
+	$(BIN)/python scripts/mutation.py
 
 install: $(STAMP)
 

@@ -67,6 +67,24 @@ async def test_executable_renamed_jpg_is_415_and_leaves_nothing(client, session,
     assert files_under(settings.media_dir) == []
 
 
+HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script>" + b" " * 8192
+
+
+@pytest.mark.parametrize(
+    ("name", "declared"), [("catalogue.pdf", "application/pdf"), ("demo.mp4", "video/mp4")]
+)
+async def test_html_declared_as_a_pdf_or_a_video_is_415_and_leaves_nothing(
+    client, session, settings, name, declared
+):
+    """Neither the name nor the declared type decides: bytes that are no accepted type are
+    refused, for the kinds Pillow's re-encode does not check a second time too."""
+    booth = await owner_booth(client, session)
+    response = await upload(client, booth["id"], HTML, name=name, mime=declared)
+    assert (response.status_code, response.json()["error"]["code"]) == (415, "unsupported_file")
+    assert await media_count(session) == 0
+    assert files_under(settings.media_dir) == []
+
+
 async def test_truncated_jpeg_is_refused(client, session, settings):
     booth = await owner_booth(client, session)
     response = await upload(client, booth["id"], jpeg_with_gps()[:400])

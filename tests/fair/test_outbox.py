@@ -197,3 +197,35 @@ async def test_retrying_gives_up_after_the_last_try():
     with pytest.raises(RuntimeError):
         await job({"job_try": 3, "job_id": "k"})  # the last try: the error itself
     assert calls == [1, 3]
+
+
+async def test_run_once_has_its_effect_once_across_two_runs_of_one_key(sessionmaker):
+    """The effect itself is counted, not the answer: a second run of a key that is done must
+    not run the effect and then lose its ``job_runs`` row quietly."""
+    effects: list[str] = []
+
+    async def effect(session) -> None:
+        effects.append("mailed")
+
+    assert await outbox.run_once(sessionmaker, "test:once", "test_job", effect) is True
+    assert await outbox.run_once(sessionmaker, "test:once", "test_job", effect) is False
+    assert effects == ["mailed"]
+
+
+async def test_a_finished_mail_job_run_again_sends_nothing_more(
+    client, sessionmaker, settings, smtp
+):
+    """Against a real SMTP server, not the mail folder (where a second mail of the same key
+    would overwrite the first): exactly one message is accepted."""
+    inbox, port = smtp
+    user_id = await register(client)
+    configured = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    ctx = {**job_context(configured), "sessionmaker": sessionmaker}
+    try:
+        assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
+        # arq's retry of a job that did finish (its result was lost with the worker).
+        retry = {**ctx, "job_try": 2}
+        assert await JOBS["send_welcome_mail"](retry, user_id=user_id) is False
+    finally:
+        await ctx["engine"].dispose()
+    assert [m["To"] for m in inbox.messages] == [registration()["email"]]

@@ -10,6 +10,7 @@ from helpers import login, make_client, make_user, read_scalar
 from meeting_helpers import WEEKDAYS_9_TO_17, at_tokyo, book, booth_with_hours, buyer, next_weekday
 from sqlalchemy import func, select
 
+from meetings import service
 from meetings.models import Meeting, MeetingHold
 
 
@@ -114,6 +115,30 @@ async def test_twenty_parallel_bookings_of_one_slot_give_exactly_one_meeting(cli
         r.text for r in responses if r.status_code not in (201, 409)
     ]
     assert await count_meetings(session) == 1
+
+
+async def test_the_holds_refuse_what_the_availability_check_let_through(
+    client, session, monkeypatch
+):
+    """Two buyers whose availability checks both saw the time free, as two transactions that
+    read before either commits do: the holds' primary key lets one meeting in, and keeps the
+    exhibitor's break after it. SQLite runs one writer at a time, so the race test proves
+    the guard only on PostgreSQL; this proves it on both."""
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day, buffer_minutes=10)
+
+    async def nothing_taken(*args: object, **kwargs: object) -> list[object]:
+        return []
+
+    monkeypatch.setattr(service, "busy_at_booth", nothing_taken)
+    await buyer(client, session, "lan@saigon.example")
+    assert (await book(client, booth["id"], at_tokyo(day, 10))).status_code == 201
+    await buyer(client, session, "wang@hengtai.example")
+    for minute in (0, 30):  # the same time, and the next one inside the first's break
+        taken = await book(client, booth["id"], at_tokyo(day, 10, minute))
+        assert (taken.status_code, taken.json()["error"]["code"]) == (409, "slot_taken")
+    assert await count_meetings(session) == 1
+    assert (await book(client, booth["id"], at_tokyo(day, 11))).status_code == 201
 
 
 async def test_refusals_carry_their_reason(client, session):

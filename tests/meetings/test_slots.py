@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from meetings.slots import (
@@ -234,6 +235,55 @@ def test_hours_until_midnight_offer_the_last_slot_of_the_day():
     assert slots[-1].end == tokyo(2027, 6, 12, 0)
 
 
+# Booths in zones whose clocks change: the hours are read at each edge's own offset --------
+
+# Switch days, all Sundays (ISO weekday 7), and the UTC instant a 09:00 opening names there,
+# worked out by hand: New York goes to UTC-4 on 14 March 2027 and back to UTC-5 on
+# 7 November; Berlin to UTC+2 on 28 March and back to UTC+1 on 31 October; Sydney back to
+# UTC+10 on 4 April and on to UTC+11 on 3 October.
+SWITCH_DAYS = [
+    ("America/New_York", date(2027, 3, 14), datetime(2027, 3, 14, 13, tzinfo=UTC)),
+    ("America/New_York", date(2027, 11, 7), datetime(2027, 11, 7, 14, tzinfo=UTC)),
+    ("Europe/Berlin", date(2027, 3, 28), datetime(2027, 3, 28, 7, tzinfo=UTC)),
+    ("Europe/Berlin", date(2027, 10, 31), datetime(2027, 10, 31, 8, tzinfo=UTC)),
+    ("Australia/Sydney", date(2027, 4, 4), datetime(2027, 4, 3, 23, tzinfo=UTC)),
+    ("Australia/Sydney", date(2027, 10, 3), datetime(2027, 10, 2, 22, tzinfo=UTC)),
+]
+SUNDAY_MORNINGS = (Hours(7, time(9), time(11)),)
+
+
+def day_of(availability: Availability, day: date) -> list:
+    zone = ZoneInfo(availability.timezone)
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    return free_slots(availability, start=start, end=start + timedelta(hours=30), now=LONG_AGO)
+
+
+@pytest.mark.parametrize(("zone", "day", "nine"), SWITCH_DAYS)
+def test_a_booth_where_clocks_change_opens_at_its_hour_on_the_switch_day(zone, day, nine):
+    booth = Availability(zone, SUNDAY_MORNINGS, min_notice_minutes=0)
+    slots = day_of(booth, day)
+    assert [s.start for s in slots] == [nine + timedelta(minutes=30 * n) for n in range(4)]
+    assert [local_iso(s.start, zone)[11:16] for s in slots] == ["09:00", "09:30", "10:00", "10:30"]
+
+
+def test_night_hours_across_the_new_york_spring_gap_skip_the_missing_hour():
+    # 01:00-05:00 on 14 March 2027: 01:00 EST is 06:00 UTC, 05:00 EDT is 09:00 UTC; the
+    # wall clock jumps from 02:00 to 03:00, so three hours hold six half-hour slots.
+    booth = Availability("America/New_York", (Hours(7, time(1), time(5)),), min_notice_minutes=0)
+    slots = day_of(booth, date(2027, 3, 14))
+    assert [s.start for s in slots] == [
+        datetime(2027, 3, 14, 6, tzinfo=UTC) + timedelta(minutes=30 * n) for n in range(6)
+    ]
+    assert [local_iso(s.start, "America/New_York")[11:] for s in slots] == [
+        "01:00-05:00",
+        "01:30-05:00",
+        "03:00-04:00",
+        "03:30-04:00",
+        "04:00-04:00",
+        "04:30-04:00",
+    ]
+
+
 # Properties -----------------------------------------------------------------------------
 
 ZONES = sorted(
@@ -267,8 +317,43 @@ moments = st.datetimes(
 )
 
 
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def inside_by_the_wall_clock(slot: Any, rule: Hours, day: date, zone: ZoneInfo) -> bool:
+    """The slot lies within the rule on ``day`` as the booth's wall clock reads it, worked
+    out without ``to_utc``: it starts at or after the opening and ends by the closing (a
+    closing inside a gap moves on with the clock, at most by the gap)."""
+    opening = datetime.combine(day, rule.start)
+    closing = datetime.combine(day, rule.end)
+    moved_on = _wall(closing.replace(tzinfo=zone).astimezone(UTC), zone)
+    return opening <= _wall(slot.start, zone) and _wall(slot.end, zone) <= max(closing, moved_on)
+
+
 @settings(max_examples=150, deadline=None)
 @given(availabilities(), moments, st.lists(st.integers(0, 7 * 24 * 4), max_size=6), zones)
+# Pinned on switch days, so that a wrong offset fails on every run, not one run in six.
+@example(
+    booth=Availability("America/New_York", SUNDAY_MORNINGS, min_notice_minutes=0),
+    start=datetime(2027, 3, 14, tzinfo=UTC),
+    busy_quarters=[],
+    viewer="Asia/Tokyo",
+)
+@example(
+    booth=Availability("Europe/Berlin", SUNDAY_MORNINGS, min_notice_minutes=0),
+    start=datetime(2027, 10, 31, tzinfo=UTC),
+    busy_quarters=[],
+    viewer="America/New_York",
+)
+@example(
+    booth=Availability(
+        "Australia/Sydney", (Hours(7, time(1), time(4)),), slot_minutes=45, min_notice_minutes=0
+    ),
+    start=datetime(2027, 10, 2, tzinfo=UTC),
+    busy_quarters=[],
+    viewer="UTC",
+)
 def test_slots_are_disjoint_inside_the_hours_clear_of_busy_and_round_trip(
     booth, start, busy_quarters, viewer
 ):
@@ -293,6 +378,12 @@ def test_slots_are_disjoint_inside_the_hours_clear_of_busy_and_round_trip(
             for rule in booth.weekly
             if rule.weekday == day.isoweekday()
         ), "a slot outside the opening hours"
+        assert any(
+            inside_by_the_wall_clock(slot, rule, day, zone)
+            for day in (local_day, local_day - timedelta(days=1))
+            for rule in booth.weekly
+            if rule.weekday == day.isoweekday()
+        ), "a slot outside the hours by the booth's own wall clock"
         shown = datetime.fromisoformat(local_iso(slot.start, viewer))
         assert shown.astimezone(UTC) == slot.start  # the label names the same instant
         assert bookable(booth, slot_start=slot.start, now=LONG_AGO, busy=busy)

@@ -185,6 +185,31 @@ async def test_peers_on_two_processes_signal_each_other(nodes: tuple[Node, Node]
     await carol.ws.close()
 
 
+async def test_a_third_peer_hears_nothing_addressed_to_another_across_processes(
+    nodes: tuple[Node, Node],
+) -> None:
+    """Alice and Ivy (the interpreter) on one process, Bob on the other: Bob's offer and
+    candidate to Alice, and her answer, never reach Ivy; the frame Ivy gets next is the one
+    addressed to her."""
+    one, two = nodes
+    alice = await one.join("alice")
+    ivy = await one.join("ivy")
+    bob = await two.join("bob")
+    for client in (alice, alice, ivy):
+        await client.expect("peer-joined")
+
+    await bob.send(type="offer", to=alice.peer_id, sdp="v=0 bob to alice")
+    await bob.send(type="candidate", to=alice.peer_id, candidate=None)
+    assert (await alice.recv())["sdp"] == "v=0 bob to alice"
+    assert (await alice.recv())["type"] == "candidate"
+    await alice.send(type="answer", to=bob.peer_id, sdp="v=0 alice to bob")
+    assert (await bob.recv())["sdp"] == "v=0 alice to bob"
+    await bob.send(type="offer", to=ivy.peer_id, sdp="v=0 bob to ivy")
+    assert await ivy.recv() == {"type": "offer", "from": bob.peer_id, "sdp": "v=0 bob to ivy"}
+    for client in (alice, ivy, bob):
+        await client.ws.close()
+
+
 async def test_a_token_is_spent_on_every_process(nodes: tuple[Node, Node]) -> None:
     one, two = nodes
     shared = token("alice")
@@ -312,6 +337,28 @@ async def test_hubs_relay_through_redis(hubs: tuple[RedisHub, RedisHub]) -> None
     assert await bob.next() == {"type": "peer-left", "peer_id": alice_id}
     assert await one.leave("m1", alice_id) is False  # once only
     assert [m.peer_id for m in await one.members("m1")] == [bob_id]
+
+
+async def test_a_frame_addressed_across_processes_reaches_only_its_addressee(
+    hubs: tuple[RedisHub, RedisHub],
+) -> None:
+    """Alice and the interpreter on one process, Bob on the other: what Bob addresses to Alice
+    through Redis is not delivered to the interpreter beside her. Her next frame is the one
+    Bob addresses to her afterwards (one publisher, one channel: Redis keeps the order)."""
+    one, two = hubs
+    alice, alice_id = await _join(one, "alice")
+    ivy, ivy_id = await _join(one, "ivy")
+    _bob, bob_id = await _join(two, "bob")
+    assert (await alice.next())["peer"]["peer_id"] == ivy_id
+    assert (await alice.next())["peer"]["peer_id"] == bob_id
+    assert (await ivy.next())["peer"]["peer_id"] == bob_id
+
+    for frame in ('{"type":"offer","sdp":"to alice"}', '{"type":"candidate","candidate":null}'):
+        assert await two.relay("m1", bob_id, alice_id, frame) is True
+    assert (await alice.next())["sdp"] == "to alice"
+    assert (await alice.next())["type"] == "candidate"
+    assert await two.relay("m1", bob_id, ivy_id, '{"type":"offer","sdp":"to ivy"}') is True
+    assert await ivy.next() == {"type": "offer", "sdp": "to ivy"}
 
 
 async def test_capacity_holds_under_concurrent_joins(hubs: tuple[RedisHub, RedisHub]) -> None:

@@ -196,6 +196,31 @@ async def test_two_peers_join_relay_and_leave(relay: Relay) -> None:
     ]
 
 
+async def test_an_addressed_frame_reaches_its_addressee_and_nobody_else(relay: Relay) -> None:
+    """Three in the room (exhibitor, buyer, interpreter): the offer, candidates and answer
+    between two of them never reach the third. The frame the third gets next is the first
+    one addressed to it, sent after the others had arrived where they were addressed."""
+    alice = await relay.join("alice", role="exhibitor")
+    bob = await relay.join("bob", role="buyer")
+    ivy = await relay.join("ivy", role="interpreter")
+    for expected in (alice, alice, bob):
+        await expected.expect("peer-joined")
+
+    await bob.send(type="offer", to=alice.peer_id, sdp="v=0 bob to alice")
+    await bob.send(type="candidate", to=alice.peer_id, candidate=None)
+    assert (await alice.recv())["sdp"] == "v=0 bob to alice"
+    assert (await alice.recv())["type"] == "candidate"
+    await alice.send(type="answer", to=bob.peer_id, sdp="v=0 alice to bob")
+    assert (await bob.recv())["sdp"] == "v=0 alice to bob"
+
+    await alice.send(type="offer", to=ivy.peer_id, sdp="v=0 alice to ivy")
+    assert await ivy.recv() == {"type": "offer", "from": alice.peer_id, "sdp": "v=0 alice to ivy"}
+    await bob.send(type="offer", to=ivy.peer_id, sdp="v=0 bob to ivy")
+    assert await ivy.recv() == {"type": "offer", "from": bob.peer_id, "sdp": "v=0 bob to ivy"}
+    for client in (alice, bob, ivy):
+        await client.close()
+
+
 async def test_a_dropped_connection_is_a_leave(relay: Relay) -> None:
     alice = await relay.join("alice")
     bob = await relay.join("bob")
