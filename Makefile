@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PO := $(wildcard fair/locale/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
+# The packages whose code and templates hold UI strings (tests/fair/test_catalogs.py reads it).
+I18N_SOURCES := fair booths meetings reports signaling
 
 .PHONY: run test mutation install catalogs extract lint format browser clean
 
@@ -40,7 +42,7 @@ catalogs: $(MO)
 
 # Refresh the template and merge new msgids into every language's catalog.
 extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k lazy --no-location --sort-output -o fair/locale/messages.pot fair booths meetings signaling
+	$(BIN)/pybabel extract -F babel.cfg -k lazy --no-location --sort-output -o fair/locale/messages.pot $(I18N_SOURCES)
 	$(BIN)/pybabel update -D messages -i fair/locale/messages.pot -d fair/locale --no-fuzzy-matching
 
 # Debian's Chromium for the browser tests (never a downloaded browser) and coturn for the

@@ -12,7 +12,7 @@ keep them as meetings change do not fire while loading). Then VACUUM ANALYZE. Th
 drawn from a seeded generator: the same every run.
 
 For every grouping (fair, month, booth, category, buyer_country, language, interpreter),
-over everything and for one fair, ``fair.reports.service.conversion_report`` runs through a
+over everything and for one fair, ``reports.service.conversion_report`` runs through a
 normal SQLAlchemy async session (a fresh session per call, as a request would), beside the
 baseline: one hand-written SQL statement per grouping computing the same figures, sent
 straight through asyncpg. Each is run once to warm up and then five times, the two sides
@@ -906,7 +906,7 @@ def cells_sql(grouping: str, fair_filter: bool) -> str:
     cells plus the deltas not folded yet for the counts and values (a key whose counts are
     all 0 is no group, as in ours), the contracts for the median days, the daily visit
     counts. It shows what our service costs over a statement on the same tables."""
-    from fair.reports.cells import KEY, SUMS
+    from reports.cells import KEY, SUMS
 
     cell_key, cell_join = CELL_KEYS[grouping]
     columns = ", ".join((*KEY, *SUMS))
@@ -1095,7 +1095,7 @@ class Sides:
         self.conn = conn
 
     async def ours(self, grouping: str, fair: str | None) -> Any:
-        from fair.reports.service import conversion_report
+        from reports.service import conversion_report
 
         async with self.sessions() as session:
             return await conversion_report(
@@ -1375,7 +1375,7 @@ def report(run: Run, args: argparse.Namespace) -> str:
         f"{counts}. {FAIRS} fairs of {BOOTHS_PER_FAIR} booths, {FAIR_DAYS} days from the "
         f"{FAIR_FIRST_DAY}th of each month, April 2024 to March 2026; the report's clock is "
         f"{NOW:%Y-%m-%d}; the fair filter is the latest fair, {run.fair}.\n",
-        "Ours: `fair.reports.service.conversion_report(session, actor=organizer, "
+        "Ours: `reports.service.conversion_report(session, actor=organizer, "
         "fair_slug=..., group_by=..., now=...)` in a fresh `AsyncSession` per call (the "
         "statements it sends per call are counted in the table; besides the groups it returns "
         "the total, a per-fair trend and the year's actuals). Baseline: one hand-written "

@@ -17,7 +17,7 @@ from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase, local_today
 from fair.fairs.service import is_monthly, phase_of, plan_year
-from fair.reports.models import ExchangeRate
+from reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
 ORGANIZER_EMAIL = "organizer@kakehashi.example"

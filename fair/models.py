@@ -7,8 +7,8 @@ from fair import outbox
 from fair.accounts import models as accounts_models
 from fair.db import Base
 from fair.fairs import models as fairs_models
-from fair.reports import models as reports_models
 from meetings import models as meetings_models
+from reports import models as reports_models
 
 metadata = Base.metadata
 

@@ -170,9 +170,9 @@ def document() -> dict[str, Any]:
         },
     }
     from booths.openapi import booth_paths, booth_schemas
-    from fair.reports.openapi import report_paths, report_schemas
-    from fair.reports.rate_routes import rate_paths, rate_schemas
     from meetings.openapi import meeting_paths, meeting_schemas
+    from reports.openapi import report_paths, report_schemas
+    from reports.rate_routes import rate_paths, rate_schemas
     from signaling.nettest import nettest_paths, nettest_schemas
 
     schemas.update(booth_schemas())

@@ -116,10 +116,10 @@ MUTANTS = (
     Mutant(
         "conversion-over-booked",
         "the conversion rate divides contracts by booked meetings instead of held ones",
-        "fair/reports/service.py",
+        "reports/service.py",
         """        return _ratio(self.contracts, self.held)""",
         """        return _ratio(self.contracts, self.booked)""",
-        ("tests/fair/reports/test_conversion.py",),
+        ("tests/reports/test_conversion.py",),
     ),
     Mutant(
         "reminder-from-the-end",

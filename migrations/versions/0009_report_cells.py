@@ -6,12 +6,12 @@ Create Date: 2026-11-26 06:20:00
 
 Triggers on ``meetings`` and ``users`` append every change of a meeting's contribution to
 ``report_deltas`` (its old contribution with -1, its new one with +1); the application folds
-them into ``report_cells`` (``fair.reports.cells.fold``). The SQL is written out here, not
+them into ``report_cells`` (``reports.cells.fold``). The SQL is written out here, not
 imported, so that this revision stays what it was when later ones change the definitions.
 
 Beware on SQLite: ``batch_alter_table`` on ``meetings`` or ``users`` rebuilds the table and
 drops these triggers; a later revision that does so must create them again
-(tests/fair/reports/test_report_cells.py checks that they exist at head).
+(tests/reports/test_report_cells.py checks that they exist at head).
 """
 
 from collections.abc import Sequence

@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE_DIR = ROOT / "fair" / "locale"
 TEMPLATE = LOCALE_DIR / "messages.pot"
 LANGUAGES = ["ja", "zh_Hans", "zh_Hant", "vi", "th"]
-SOURCE_DIRS = ["fair", "booths", "meetings", "signaling"]
+# The packages `make extract` reads, as the Makefile lists them.
+SOURCE_DIRS = re.search(
+    r"^I18N_SOURCES := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M
+)[1].split()
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
 MAX_UNTRANSLATED_SHARE = 0.10
 

@@ -19,8 +19,6 @@ from fair.config import Settings
 from fair.demo import ORGANIZER_EMAIL, load
 from fair.fairs.models import Fair
 from fair.outbox import OutboxJob
-from fair.reports.models import ExchangeRate
-from fair.reports.service import conversion_report
 from meetings import attendance as rules
 from meetings.models import (
     Attendance,
@@ -34,6 +32,8 @@ from meetings.models import (
     Stage,
 )
 from meetings.service import holds_for
+from reports.models import ExchangeRate
+from reports.service import conversion_report
 
 # A moment of the current month after its fair (the third week), so that the history holds
 # the twelve months before it and this month's fair; the demo runs with the clock moved there.

@@ -50,11 +50,11 @@ from fair.app import create_app
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.models import metadata
-from fair.reports.models import ExchangeRate
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
 from meetings import feeds
 from meetings.models import Attendance, BoothHours, CalendarFeed, Meeting, MeetingStatus, Stage
 from meetings.outcomes import record_outcome
+from reports.models import ExchangeRate
 
 ROLES = ("anonymous", "buyer", "exhibitor", "interpreter", "organizer", "staff")
 SIDED_ROLES = ("buyer", "exhibitor", "interpreter")

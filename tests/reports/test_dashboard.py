@@ -29,7 +29,7 @@ from report_helpers import (
 )
 
 from fair import i18n
-from fair.reports.export import CSV_COLUMNS
+from reports.export import CSV_COLUMNS
 
 HTML = {"accept": "text/html"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fair.reports.models import EMPTY_CELL, ReportCell
+from reports.models import EMPTY_CELL, ReportCell
 
 log = logging.getLogger(__name__)
 

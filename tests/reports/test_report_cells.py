@@ -1,5 +1,5 @@
 """The report's cells, kept by database triggers (migration 0009) and folded by
-``fair.reports.cells.fold``: whatever happens to meetings, buyers and booths, the cells and
+``reports.cells.fold``: whatever happens to meetings, buyers and booths, the cells and
 the deltas not yet folded add up to what the README's definitions give for the meetings
 there are, worked out here in Python from the rows themselves.
 """
@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths.models import Booth
 from fair.accounts.models import User
 from fair.app import create_app
-from fair.reports import cells
-from fair.reports.models import ReportCell, ReportDelta
-from fair.reports.service import conversion_report
 from meetings.models import Attendance, Meeting, MeetingStatus, Stage
+from reports import cells
+from reports.models import ReportCell, ReportDelta
+from reports.service import conversion_report
 
 TRIGGERS = {
     "postgresql": {

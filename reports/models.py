@@ -69,7 +69,7 @@ class ReportCell(_CellColumns, Base):
     """The report's figures summed per key, so that a report over a million meetings reads a
     few hundred thousand rows at most. Never written by the application: database triggers
     (migration 0009) append each change of a meeting or a buyer to ``report_deltas``, and
-    ``fair.reports.cells.fold`` moves those sums here. No foreign keys: a deleted booth's
+    ``reports.cells.fold`` moves those sums here. No foreign keys: a deleted booth's
     or buyer's meetings take their counts out through the same deltas."""
 
     __tablename__ = "report_cells"

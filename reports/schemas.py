@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from fair.i18n import lazy
-from fair.reports.service import GROUPINGS
 from fair.schemas import Schema, parse
+from reports.service import GROUPINGS
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 PARAMETERS = ("fair", "from", "to", "group_by")

@@ -12,10 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fair.openapi import model_schemas, operation, path_params, ref
-from fair.reports import rates
-from fair.reports.models import ExchangeRate
 from fair.schemas import CurrencyCode, Schema, parse
 from fair.web import db, page, read_form, read_json, redirect, user_of
+from reports import rates
+from reports.models import ExchangeRate
 
 
 class RateEntry(Schema):

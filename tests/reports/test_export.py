@@ -15,8 +15,8 @@ from decimal import Decimal
 import pytest
 
 from fair import i18n
-from fair.reports import export
-from fair.reports.service import Figures, Group, Report, Targets, Trend
+from reports import export
+from reports.service import Figures, Group, Report, Targets, Trend
 
 NS = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"

@@ -23,10 +23,10 @@ from starlette.routing import Route
 
 from fair import i18n
 from fair.fairs.service import list_fairs
-from fair.reports import charts, export
-from fair.reports.schemas import parse_query
-from fair.reports.service import GROUPINGS, Figures, Report, check_viewer, conversion_report
 from fair.web import db, page, user_of
+from reports import charts, export
+from reports.schemas import parse_query
+from reports.service import GROUPINGS, Figures, Report, check_viewer, conversion_report
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNDEFINED = "\u2013"  # "–"

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql
 from fair.errors import BadRequest, Forbidden, NotAuthenticated
 from fair.fairs.errors import FairNotFound
 from fair.i18n import use_language
-from fair.reports.service import Figures, Targets, conversion_report, meeting_statements
+from reports.service import Figures, Targets, conversion_report, meeting_statements
 
 
 def fig(visits, booked, cancelled, held, no_show, follow_up, open_, contracts, yen, unconv, med):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fair.openapi import operation, ref
-from fair.reports.service import GROUPINGS
+from reports.service import GROUPINGS
 
 NULLABLE_RATE = {"type": ["number", "null"], "minimum": 0}
 

@@ -7,7 +7,7 @@ filter on it, inclusive, and the month grouping uses its ``YYYY-MM``.
 How it is computed, so that a report over a million meetings reads no meeting but contracts:
 
 1. **Counts, one statement** over ``report_cells`` plus the ``report_deltas`` not folded
-   yet (see ``fair.reports.cells``): database triggers keep there each meeting's counts per
+   yet (see ``reports.cells``): database triggers keep there each meeting's counts per
    booth, day (Japan time), buyer country and locale, interpreter and, for a contract with
    a value, currency. The statement joins the booths (for the fair) and groups with sums
    (``sum(...) FILTER (WHERE ...)`` for the year's actuals) by fair, the grouping's key and,
@@ -78,9 +78,9 @@ from fair.i18n import (
     pick_text,
     territory_name,
 )
-from fair.reports.cells import KEY, SUMS
-from fair.reports.models import ExchangeRate, ReportCell, ReportDelta
 from meetings.models import Attendance, Meeting, Stage
+from reports.cells import KEY, SUMS
+from reports.models import ExchangeRate, ReportCell, ReportDelta
 
 GROUPINGS = ("fair", "month", "booth", "category", "buyer_country", "language", "interpreter")
 # Who may see a report: insiders see everything, an exhibitor their own booths.

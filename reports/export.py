@@ -22,7 +22,7 @@ from fair import i18n
 from fair.i18n import lazy
 
 if TYPE_CHECKING:
-    from fair.reports.service import Figures, Report
+    from reports.service import Figures, Report
 
 BOM = "\ufeff"
 DASH = "\u2013"

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fair.reports import service
-from fair.reports.schemas import parse_query
-from fair.reports.service import Figures, Report, Targets
 from fair.web import db, user_of
+from reports import service
+from reports.schemas import parse_query
+from reports.service import Figures, Report, Targets
 
 
 def figures_json(figures: Figures) -> dict[str, Any]:
