@@ -24,10 +24,11 @@ from fair.i18n import gettext as _
 from fair.mail import Mailer, build_message
 from fair.outbox import run_once
 from fair.templating import render
-from meetings import reminders
+from meetings import reminders, room
 from meetings.calendars import invite_event, join_url
 from meetings.invites import invite, method_of
 from meetings.models import ACTIVE, Meeting, MeetingStatus, Outcome, Side
+from meetings.outcomes import still_open
 
 EVENTS = (
     "booked",
@@ -294,8 +295,6 @@ async def _again_at(
 
 async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: int) -> bool:
     """Held, or who did not come, once the room has closed; before that, come back then."""
-    from meetings import room  # here: room imports the service, which imports this module
-
     settings: Settings = ctx["settings"]
     key = f"attendance:{meeting_id}:{sequence}"
     now = clock.now()
@@ -322,10 +321,6 @@ async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: i
 
 async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) -> bool:
     """Ask the exhibitor what came of a held meeting, while the negotiation is open."""
-    from meetings.outcomes import (
-        still_open,  # here: outcomes imports the service, which imports this module
-    )
-
     settings: Settings = ctx["settings"]
     mailer: Mailer = ctx["mailer"]
     key = f"outcome-ask:{meeting_id}:{days}"

@@ -17,6 +17,7 @@ from fair.accounts.models import User
 from fair.accounts.service import require_user
 from fair.errors import BadRequest, Forbidden
 from fair.i18n import lazy
+from meetings.access import load_meeting
 from meetings.errors import WrongState
 from meetings.models import (
     CLOSED_STAGES,
@@ -27,7 +28,6 @@ from meetings.models import (
     Outcome,
     Stage,
 )
-from meetings.service import load_meeting
 
 # After the meeting: ask the next day, then follow up while the negotiation is open.
 ASK_AFTER = (timedelta(days=1), timedelta(days=30), timedelta(days=90), timedelta(days=180))

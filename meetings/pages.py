@@ -34,7 +34,7 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import feeds, outcomes, reminders, room, service
+from meetings import access, feeds, outcomes, reminders, room, service
 from meetings.goodhours import Party, good_for_both
 from meetings.models import (
     ACTIVE,
@@ -241,7 +241,7 @@ async def _booth_zones(request: Request, booth_ids: list[str]) -> dict[str, str]
 
 async def meeting_page(request: Request) -> Response:
     user = require_user(user_of(request))
-    meeting, booth = await service.load_meeting(
+    meeting, booth = await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user
     )
     zones = await _booth_zones(request, [booth.id])
@@ -430,7 +430,7 @@ async def meeting_action(request: Request) -> Response:
 
 async def reschedule_page(request: Request) -> Response:
     user = require_user(user_of(request))
-    meeting, booth = await service.load_meeting(
+    meeting, booth = await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user
     )
     zone = viewer_zone(request)

@@ -20,6 +20,7 @@ from fair.config import Settings
 from fair.errors import BadRequest, Forbidden
 from fair.i18n import lazy
 from meetings import attendance as rules
+from meetings.access import load_meeting
 from meetings.errors import WrongState
 from meetings.models import (
     Attendance,
@@ -30,7 +31,6 @@ from meetings.models import (
     Side,
 )
 from meetings.outcomes import queue_outcome_requests
-from meetings.service import load_meeting
 from signaling.tokens import Grant
 
 MAX_CHAT_CHARS = 2000

@@ -19,7 +19,7 @@ from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
-from meetings import feeds, outcomes, reminders, room, service
+from meetings import access, feeds, outcomes, reminders, room, service
 from meetings.calendars import invite_event, join_url
 from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
@@ -274,14 +274,14 @@ async def api_my_meetings(request: Request) -> Response:
 
 async def api_meeting(request: Request) -> Response:
     zone = _viewer_tz(request)
-    meeting, _ = await service.load_meeting(
+    meeting, _ = await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     return await _one(request, meeting, zone)
 
 
 async def api_cancel(request: Request) -> Response:
-    await service.load_meeting(
+    await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     data = parse(Cancellation, await read_json(request))
@@ -295,7 +295,7 @@ async def api_cancel(request: Request) -> Response:
 
 
 async def api_reschedule(request: Request) -> Response:
-    await service.load_meeting(
+    await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     data = parse(Reschedule, await read_json(request))
@@ -354,7 +354,7 @@ async def api_interpreter(request: Request) -> Response:
 
 
 async def api_invite(request: Request) -> Response:
-    meeting, _ = await service.load_meeting(
+    meeting, _ = await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     item = await invite_event(db(request), meeting, settings_of(request).base_url)

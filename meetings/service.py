@@ -29,7 +29,8 @@ from fair.fairs.phase import Phase
 from fair.fairs.service import get_fair, phase_of
 from fair.i18n import lazy
 from meetings import slots as slot_maths
-from meetings.errors import BadTime, MeetingNotFound, NoHours, NotBookable, SlotTaken, WrongState
+from meetings.access import INSIDERS, is_participant, load_meeting
+from meetings.errors import BadTime, NoHours, NotBookable, SlotTaken, WrongState
 from meetings.jobs import (
     RECONFIRM_HOURS,
     queue_attendance_decision,
@@ -48,7 +49,6 @@ from meetings.models import (
 from meetings.schemas import HoursUpdate
 from meetings.slots import Availability, Busy, DayChange, Hours, LocalTimeError, Refusal
 
-INSIDERS = (Role.ORGANIZER, Role.STAFF)
 RECONFIRM_WINDOW = timedelta(hours=RECONFIRM_HOURS)
 
 REFUSALS = {
@@ -480,25 +480,6 @@ async def book(
 
 
 # Reading, changing ------------------------------------------------------------------------
-
-
-def is_participant(user: User, meeting: Meeting, booth: Booth) -> bool:
-    return user.id in {meeting.buyer_id, meeting.interpreter_id, booth.owner_id}
-
-
-async def load_meeting(
-    session: AsyncSession, meeting_id: str, *, actor: User | None
-) -> tuple[Meeting, Booth]:
-    """A meeting its participants (and the programme's organizers) may see; for anyone
-    else it does not exist."""
-    user = require_user(actor)
-    meeting = await session.get(Meeting, meeting_id) if len(meeting_id) <= 32 else None
-    booth = await session.get(Booth, meeting.booth_id) if meeting else None
-    if meeting is None or booth is None:
-        raise MeetingNotFound()
-    if not (is_participant(user, meeting, booth) or user.has_role(*INSIDERS)):
-        raise MeetingNotFound()
-    return meeting, booth
 
 
 def _theirs(user: User) -> object:

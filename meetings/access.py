@@ -1,0 +1,34 @@
+"""Who may see a meeting and take part in it: loading a meeting for an actor. Below the
+booking, changes, the room and the outcomes, which all start here (and none of which this
+module knows)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths.models import Booth
+from fair.accounts.models import Role, User
+from fair.accounts.service import require_user
+from meetings.errors import MeetingNotFound
+from meetings.models import Meeting
+
+INSIDERS = (Role.ORGANIZER, Role.STAFF)
+
+
+def is_participant(user: User, meeting: Meeting, booth: Booth) -> bool:
+    return user.id in {meeting.buyer_id, meeting.interpreter_id, booth.owner_id}
+
+
+async def load_meeting(
+    session: AsyncSession, meeting_id: str, *, actor: User | None
+) -> tuple[Meeting, Booth]:
+    """A meeting its participants (and the programme's organizers) may see; for anyone
+    else it does not exist."""
+    user = require_user(actor)
+    meeting = await session.get(Meeting, meeting_id) if len(meeting_id) <= 32 else None
+    booth = await session.get(Booth, meeting.booth_id) if meeting else None
+    if meeting is None or booth is None:
+        raise MeetingNotFound()
+    if not (is_participant(user, meeting, booth) or user.has_role(*INSIDERS)):
+        raise MeetingNotFound()
+    return meeting, booth
