@@ -30,6 +30,8 @@ from fair.fairs.routes import routes as fair_routes
 from fair.health import routes as health_routes
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from fair.openapi import routes as openapi_routes
+from meetings.connection_test import routes as nettest_routes
+from meetings.echo import close_echo_peers
 from meetings.pages import routes as meeting_page_routes
 from meetings.room import attendance_recorder
 from meetings.routes import routes as meeting_routes
@@ -37,8 +39,6 @@ from reports import cells as report_cells
 from reports.pages import routes as report_page_routes
 from reports.rate_routes import routes as rate_routes
 from reports.routes import routes as report_routes
-from signaling.echo import close_echo_peers
-from signaling.nettest import routes as nettest_routes
 from signaling.rooms import LocalHub, RedisHub
 from signaling.server import SignalingState, create_signaling_app, signaling_routes
 from signaling.tokens import MemoryLedger, RedisLedger

@@ -170,10 +170,10 @@ def document() -> dict[str, Any]:
         },
     }
     from booths.openapi import booth_paths, booth_schemas
+    from meetings.connection_test import nettest_paths, nettest_schemas
     from meetings.openapi import meeting_paths, meeting_schemas
     from reports.openapi import report_paths, report_schemas
     from reports.rate_routes import rate_paths, rate_schemas
-    from signaling.nettest import nettest_paths, nettest_schemas
 
     schemas.update(booth_schemas())
     schemas.update(meeting_schemas())

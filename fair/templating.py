@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from fair import i18n
 
-TEMPLATE_PACKAGES = ("fair", "booths", "meetings", "reports", "signaling")
+TEMPLATE_PACKAGES = ("fair", "booths", "meetings", "reports")
 
 
 def _template_dirs() -> list[str]:

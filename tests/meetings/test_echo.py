@@ -20,7 +20,7 @@ from aiortc import (
 )
 from helpers import login, make_client, make_user
 
-from signaling.echo import EchoPeers
+from meetings.echo import EchoPeers
 from signaling.ice import ice_servers
 
 TIMEOUT = 20.0

@@ -1,5 +1,5 @@
 """The "Test my connection" page, and ``POST /api/connection-test`` that answers the browser's
-offer with a server-side echo peer (signaling.echo)."""
+offer with a server-side echo peer (meetings.echo)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fair.accounts.service import require_user
 from fair.openapi import model_schemas, operation, ref
 from fair.schemas import Schema, parse
 from fair.web import db, page, read_json, settings_of, user_of
-from signaling.echo import echo_peers
+from meetings.echo import echo_peers
 from signaling.ice import ice_servers
 
 MAX_SDP_CHARS = 32 * 1024
@@ -57,7 +57,7 @@ async def connection_test_page(request: Request) -> Response:
     user = require_user(user_of(request))
     return page(
         request,
-        "signaling/connection_test.html",
+        "meetings/connection_test.html",
         {
             "ice_servers": ice_servers(settings_of(request), user.id, now=clock.real_now()),
             "thresholds": {
