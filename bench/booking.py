@@ -399,7 +399,7 @@ async def run_client(plan: dict[str, Any], tmp: Path) -> Any:
 
 @contextlib.asynccontextmanager
 async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterator[tuple[str, int]]:
-    """``uvicorn --factory fair.app:create_app``, one worker, its stderr written to ``log``;
+    """``uvicorn --factory kakehashi.app:create_app``, one worker, its stderr written to ``log``;
     yields (base URL, pid) once ``/healthz`` answers 200. Like directory.py's, plus the log
     and a keep-alive long enough for 500 opened connections to wait at the barrier."""
     port = free_port()
@@ -412,7 +412,7 @@ async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterat
         "FAIR_MAIL_DIR": str(tmp / "mail"),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "fair.app:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", "kakehashi.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
         "--timeout-keep-alive", "120",
     ]  # fmt: skip

@@ -3,7 +3,7 @@
 A temporary PostgreSQL database gets one published fair with 2,000 approved booths of 10
 products each, their texts recombined from the demo exhibitors (ja and en always, zh_Hans,
 zh_Hant, vi and th where the demo has them) and their search columns filled by the app's own
-``refresh_search``. One uvicorn worker serves ``fair.app:create_app`` on that database; a
+``refresh_search``. One uvicorn worker serves ``kakehashi.app:create_app`` on that database; a
 second process (this script with ``--client``) sends a fixed number of requests, 50 in flight,
 first to ``/static/css/app.css`` (the baseline: same server, no database) and then to the
 directory, cycling through a fixed mix of searches and filters. The figures are read as
@@ -177,10 +177,10 @@ def exhibitor(
     """One exhibitor user, its approved booth and the booth's products (not yet added)."""
     from booths.models import Booth, BoothStatus
     from booths.service import company_key
+    from demo.data import EXHIBITORS
     from fair import clock
     from fair.accounts.models import User
     from fair.db import new_id
-    from fair.demo_data import EXHIBITORS
 
     base = EXHIBITORS[number % len(EXHIBITORS)]
     company = company_name(base, number)
@@ -484,7 +484,7 @@ async def run_client(plan: dict[str, Any], tmp: Path) -> list[dict[str, Any]]:
 
 @contextlib.asynccontextmanager
 async def uvicorn_server(database_url: str, tmp: Path) -> AsyncIterator[tuple[str, int]]:
-    """``uvicorn --factory fair.app:create_app``, one worker; yields (base URL, pid) once
+    """``uvicorn --factory kakehashi.app:create_app``, one worker; yields (base URL, pid) once
     ``/healthz`` answers 200."""
     port = free_port()
     env = {
@@ -496,7 +496,7 @@ async def uvicorn_server(database_url: str, tmp: Path) -> AsyncIterator[tuple[st
         "FAIR_MAIL_DIR": str(tmp / "mail"),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "fair.app:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", "kakehashi.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     async with child_server(

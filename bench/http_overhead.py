@@ -66,8 +66,8 @@ def baseline_app(content: Any) -> Any:
 
 
 def ours_app(database_url: str, tmp: Path) -> Any:
-    from fair.app import create_app
     from fair.config import Settings
+    from kakehashi.app import create_app
 
     settings = Settings(
         env="test",
@@ -274,8 +274,8 @@ async def child_server(
 
 async def prepare_database(url: str) -> int:
     """Migrate a fresh database and plan 2027's fairs in it; returns how many were created."""
+    from demo.data import FAIR_THEMES
     from fair.db import create_engine, create_sessionmaker
-    from fair.demo_data import FAIR_THEMES
     from fair.fairs.service import plan_year
     from fair.migrate import upgrade
 

@@ -11,8 +11,9 @@ languages; a session for every buyer and exhibitor (made by ``start_session``, n
 ``--live-meetings`` confirmed meetings (40) starting in five minutes, so their video rooms are
 open. Redis is used on one database number (``--redis``, default db 8), flushed before and
 after (that db only); mail goes to a folder in a temporary directory. The app runs as
-``python -m fair.cli serve`` (that is ``fair serve``: one uvicorn process, access log on, the
-outbox relay inside it handing jobs to arq) and ``python -m fair.cli worker`` (``fair worker``).
+``python -m kakehashi.cli serve`` (that is ``fair serve``: one uvicorn process, access log
+on, the outbox relay inside it handing jobs to arq) and ``python -m kakehashi.cli worker``
+(``fair worker``).
 
 Load: a second process (this script with ``--client``) runs ``--concurrency`` (32) closed-loop
 workers on one httpx client (keep-alive) for ``--seconds`` (30), at most ``--max-requests`` in
@@ -786,13 +787,13 @@ def app_env(database_url: str, redis_url: str, tmp: Path, port: int) -> dict[str
 async def fair_processes(
     database_url: str, redis_url: str, tmp: Path
 ) -> AsyncIterator[tuple[str, int, int]]:
-    """``fair serve`` and ``fair worker`` (as ``python -m fair.cli ...``), their output in
+    """``fair serve`` and ``fair worker`` (as ``python -m kakehashi.cli ...``), their output in
     ``tmp``; yields (base URL, server pid, worker pid) once the worker has registered with
     Redis and /healthz answers 200 (database and Redis up). The server's stdout (its access
     log) is kept out of the report."""
     port = free_port()
     env = app_env(database_url, redis_url, tmp, port)
-    cli = [sys.executable, "-m", "fair.cli"]
+    cli = [sys.executable, "-m", "kakehashi.cli"]
     with (
         (tmp / "worker.log").open("wb") as worker_log,
         (tmp / "serve.log").open("wb") as serve_log,

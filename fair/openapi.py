@@ -1,13 +1,12 @@
-"""``GET /api/openapi.json``: the public API described from the request schemas."""
+"""The OpenAPI document's pieces: helpers every package describes its paths with, and the
+core's own paths (accounts, fairs). The composition root (``kakehashi.openapi``) puts the
+packages' parts together and serves ``GET /api/openapi.json``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from fair.accounts.schemas import Login, Registration
 from fair.fairs.schemas import FairCreate
@@ -120,10 +119,14 @@ def operation(
 SLUG = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
 
 
-def document() -> dict[str, Any]:
+def core_schemas() -> dict[str, Any]:
     schemas: dict[str, Any] = {"Error": ERROR, "User": USER, "Fair": FAIR}
     schemas.update(model_schemas(Registration, Login, FairCreate))
-    paths = {
+    return schemas
+
+
+def core_paths() -> dict[str, Any]:
+    return {
         "/api/auth/register": {
             "post": operation(
                 "Register an exhibitor or buyer",
@@ -169,37 +172,3 @@ def document() -> dict[str, Any]:
             )
         },
     }
-    from booths.openapi import booth_paths, booth_schemas
-    from meetings.connection_test import nettest_paths, nettest_schemas
-    from meetings.openapi import meeting_paths, meeting_schemas
-    from reports.openapi import report_paths, report_schemas
-    from reports.rate_routes import rate_paths, rate_schemas
-
-    schemas.update(booth_schemas())
-    schemas.update(meeting_schemas())
-    paths.update(booth_paths())
-    paths.update(meeting_paths())
-    schemas.update(nettest_schemas())
-    paths.update(nettest_paths())
-    schemas.update(rate_schemas())
-    paths.update(rate_paths())
-    schemas.update(report_schemas())
-    paths.update(report_paths())
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Kakehashi API", "version": "0.1.0"},
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "kk_session"}
-            },
-        },
-    }
-
-
-async def openapi_json(request: Request) -> JSONResponse:
-    return JSONResponse(document())
-
-
-routes = [Route("/api/openapi.json", openapi_json, methods=["GET"])]

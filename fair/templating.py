@@ -11,12 +11,22 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 
 from fair import i18n
 
-TEMPLATE_PACKAGES = ("fair", "booths", "meetings", "reports")
+# The packages whose templates/ folders are searched, in order: the core's own, then those
+# the composition root names (``use_packages``) before the first page or mail is rendered.
+_packages: list[str] = ["fair"]
+
+
+def use_packages(*packages: str) -> None:
+    """Search these packages' templates too (the composition root calls this once)."""
+    for package in packages:
+        if package not in _packages:
+            _packages.append(package)
+    environment.cache_clear()
 
 
 def _template_dirs() -> list[str]:
     dirs = []
-    for package in TEMPLATE_PACKAGES:
+    for package in _packages:
         spec = importlib.util.find_spec(package)
         if spec and spec.origin:
             folder = Path(spec.origin).parent / "templates"

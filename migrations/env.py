@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from fair.config import load_settings
 from fair.db import create_engine
 from fair.migrate import include_name
-from fair.models import metadata
+from kakehashi.models import metadata
 
 config = context.config
 

@@ -507,7 +507,7 @@ def app_from_env(environ: Mapping[str, str] | None = None) -> Starlette:
     this process only without it), FAIR_SIGNALING_CAPACITY (4), FAIR_SIGNALING_PING_INTERVAL
     (15 s), FAIR_SIGNALING_HEARTBEAT_SECONDS (10) and FAIR_SIGNALING_STALE_SECONDS (30).
     Attendance is not recorded by a relay started this way (no database here): in production
-    run ``fair signaling``, which does (``fair.app.create_relay_app``).
+    run ``fair signaling``, which does (``kakehashi.app.create_relay_app``).
     """
     env = os.environ if environ is None else environ
     secret = env.get("FAIR_SECRET_KEY", "")

@@ -22,10 +22,10 @@ from helpers import (
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fair import clock
-from fair.app import create_app
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.migrate import upgrade
+from kakehashi.app import create_app
 
 REDIS_URL = os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15")
 

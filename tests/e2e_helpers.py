@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
 
-from fair.demo import DEMO_PASSWORD
+from demo.loader import DEMO_PASSWORD
 from fair.fairs.phase import monthly_dates
 from meetings.goodhours import Party, holiday
 

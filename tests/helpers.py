@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from fair.models import metadata
+from kakehashi.models import metadata
 
 PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI") == "true"

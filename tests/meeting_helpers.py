@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from booth_helpers import approve, create_booth, exhibitor
 from helpers import login, make_user
 
-from fair import clock, jobs, outbox
+from fair import clock, outbox
 from fair.fairs.models import Fair
+from kakehashi import jobs
 from meetings.models import Meeting, MeetingStatus
 
 WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 6)]

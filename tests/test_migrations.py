@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from fair.migrate import downgrade, include_name, upgrade
-from fair.models import metadata
+from kakehashi.models import metadata
 
 
 async def test_migrations_match_models(engine):

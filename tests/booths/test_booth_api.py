@@ -176,7 +176,8 @@ async def test_review_mails_reach_the_exhibitor_once_in_their_language(client, s
     import email
     from email import policy
 
-    from fair import jobs, outbox
+    from fair import outbox
+    from kakehashi import jobs
 
     await make_fair(session)
     await make_user(

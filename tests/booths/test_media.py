@@ -14,8 +14,9 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from booths.models import Media
-from fair import jobs, outbox
-from fair.app import create_app
+from fair import outbox
+from kakehashi import jobs
+from kakehashi.app import create_app
 
 CSRF = "test-csrf-token-0123456789"
 

@@ -14,8 +14,8 @@ import pytest
 from babel import Locale
 from PIL import Image
 
-from fair.demo import ORGANIZER_EMAIL
-from fair.demo_data import EXHIBITORS
+from demo.data import EXHIBITORS
+from demo.loader import ORGANIZER_EMAIL
 
 try:
     from playwright.sync_api import Page, expect

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from babel.messages.pofile import read_po
 
-from fair.demo import DEMO_PASSWORD, ORGANIZER_EMAIL
-from fair.demo_data import BUYERS, EXHIBITORS, FAIR_THEMES, OPEN_DAY_TITLE
-from meetings.demo import LIVE
+from demo.data import BUYERS, EXHIBITORS, OPEN_DAY_TITLE
+from demo.loader import DEMO_PASSWORD, ORGANIZER_EMAIL
+from demo.meetings import LIVE
+from fair.fairs.themes import FAIR_THEMES
 
 try:
     from playwright.sync_api import Page, expect

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel import Locale
 
-from fair.demo_data import BUYERS, EXHIBITORS
+from demo.data import BUYERS, EXHIBITORS
 
 try:
     from playwright.sync_api import Page, expect

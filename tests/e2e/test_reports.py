@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fair.demo import ORGANIZER_EMAIL
+from demo.loader import ORGANIZER_EMAIL
 
 try:
     from playwright.sync_api import Page, expect

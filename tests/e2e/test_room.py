@@ -35,16 +35,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booths.models import Booth, BoothStatus
+from demo.data import BUYERS, EXHIBITORS
 from fair import clock
 from fair.accounts.models import User
-from fair.demo_data import BUYERS, EXHIBITORS
 from fair.fairs.models import Fair
 from meetings.models import BoothHours, Meeting, MeetingStatus
 from meetings.service import holds_for
 
 # An English-speaking buyer (the page is in English) and a Japanese exhibitor (the page is in
 # the exhibitor's language: the test finds its parts by id, not by text). Not one of the
-# demo's live pairs (meetings.demo.LIVE), whose rooms are taken now.
+# demo's live pairs (demo.meetings.LIVE), whose rooms are taken now.
 BUYER = next(b for b in BUYERS if b["email"] == "dbrooks@hudson-home-imports.example")
 EXHIBITOR_CHOICES = [e for e in EXHIBITORS if e["email"] != "info@tsubame-migaki.example"]
 # Fake cameras to switch between, and no permission prompts (screen sharing included).

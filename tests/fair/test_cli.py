@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from booths.models import Booth, Media
-from fair import demo, demo_data
+from demo import data as demo_data
+from demo import loader as demo
+from demo import meetings as meetings_demo
 from fair.accounts.models import User
 from fair.db import create_engine, create_sessionmaker
 from fair.fairs.models import Fair
-from meetings import demo as meetings_demo
 from meetings.models import Meeting
 
 FAIR = str(Path(sys.executable).with_name("fair"))

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from helpers import make_client
 
-from fair.app import create_app
 from fair.config import Settings
+from kakehashi.app import create_app
 
 
 async def test_healthz_ok_with_database_and_redis(settings, engine, redis_url):

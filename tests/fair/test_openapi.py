@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from fair.app import create_app
 from fair.config import Settings
-from fair.openapi import document
+from kakehashi.app import create_app
+from kakehashi.openapi import document
 
 
 def test_every_api_route_is_documented():

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from fair import outbox
 from fair.i18n import translations
-from fair.jobs import JOBS, job_context, retrying, worker_settings
 from fair.outbox import JobRun, OutboxJob
+from kakehashi.jobs import JOBS, job_context, retrying, worker_settings
 
 QUEUE = "kakehashi:test-queue"
 

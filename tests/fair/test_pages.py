@@ -9,8 +9,8 @@ from helpers import PASSWORD, login, make_user
 from sqlalchemy import func, select
 
 from fair.accounts.models import User
-from fair.demo_data import FAIR_THEMES
 from fair.fairs.service import plan_year
+from fair.fairs.themes import FAIR_THEMES
 from fair.i18n import LANGUAGES, html_lang, translations
 
 HTML = {"accept": "text/html"}

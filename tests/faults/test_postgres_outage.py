@@ -25,10 +25,10 @@ from helpers import empty_tables, make_client
 from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
 from sqlalchemy import func, select
 
-from fair.app import create_app
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.outbox import OutboxJob
+from kakehashi.app import create_app
 from meetings.models import Meeting, MeetingHold
 
 OUTAGE_ANSWER = (503, "unavailable")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fair import jobs
+from kakehashi import jobs
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from meeting_helpers import booth_with_hours, meeting_at
 from sqlalchemy import select
 
-from fair import jobs
 from fair.accounts.models import User
 from fair.outbox import OutboxJob
+from kakehashi import jobs
 from meetings import room
 from meetings.attendance import Visit, together, verdict
 from meetings.models import Attendance, Meeting

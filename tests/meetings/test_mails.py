@@ -12,8 +12,8 @@ from icalendar import Calendar
 from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday, run_jobs
 from sqlalchemy import select, update
 
-from fair import jobs
 from fair.outbox import OutboxJob
+from kakehashi import jobs
 from meetings.models import Meeting
 
 

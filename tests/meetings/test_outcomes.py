@@ -12,8 +12,9 @@ from helpers import login, make_client, make_user, read_scalar
 from meeting_helpers import booth_with_hours, meeting_at
 from sqlalchemy import select
 
-from fair import clock, jobs
+from fair import clock
 from fair.outbox import OutboxJob
+from kakehashi import jobs
 from meetings import room
 from meetings.models import Attendance, Meeting, Outcome
 

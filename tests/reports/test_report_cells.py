@@ -20,11 +20,13 @@ from report_helpers import NOW, build_report_data
 from sqlalchemy import delete, func, select, text, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import kakehashi.app
 from booths.models import Booth
 from fair.accounts.models import User
-from fair.app import create_app
+from kakehashi.app import create_app
 from meetings.models import Attendance, Meeting, MeetingStatus, Stage
 from reports import cells
+from reports.feature import FEATURE as REPORTS
 from reports.models import ReportCell, ReportDelta
 from reports.service import conversion_report
 
@@ -477,7 +479,9 @@ async def test_the_app_folds_as_it_runs(settings, engine, session, monkeypatch):
     data = await build_report_data(session)
     m18 = data.meetings["m18"].id
     assert await delta_count(session) > 0
-    monkeypatch.setattr(cells, "FOLD_EVERY_SECONDS", 0.05)
+    # The reports feature's periodic fold (reports/feature.py), every 50 ms here.
+    fast = [replace(task, every_seconds=0.05) for task in REPORTS.tasks]
+    monkeypatch.setattr(kakehashi.app, "TASKS", fast)
     app = create_app(replace(settings, inprocess_jobs=True))
     async with app.router.lifespan_context(app):
 

@@ -52,9 +52,9 @@ from sqlalchemy import func, select
 
 from fair import clock
 from fair.db import create_engine, create_sessionmaker
-from fair.jobs import JOBS, job_context
 from fair.mail import message_id
 from fair.outbox import JobRun, OutboxJob
+from kakehashi.jobs import JOBS, job_context
 from meetings.models import RoomVisit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from helpers import postgres_database
 
-from fair.app import create_app
 from fair.config import Settings
 from fair.db import create_engine
 from fair.migrate import upgrade
+from kakehashi.app import create_app
 
 
 @pytest.fixture(scope="module")

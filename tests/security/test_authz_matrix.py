@@ -46,11 +46,11 @@ from booths.models import Booth, BoothStatus, Product
 from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password, start_session
-from fair.app import create_app
 from fair.config import Settings
 from fair.fairs.models import Fair
-from fair.models import metadata
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
+from kakehashi.app import create_app
+from kakehashi.models import metadata
 from meetings import feeds
 from meetings.models import Attendance, BoothHours, CalendarFeed, Meeting, MeetingStatus, Stage
 from meetings.outcomes import record_outcome

@@ -36,7 +36,7 @@ from schemathesis import checks as st_checks
 from schemathesis.core.parameters import ParameterLocation
 
 from fair import clock
-from fair.openapi import document
+from kakehashi.openapi import document
 
 # Generated cases per operation (positive and negative together; fewer where the schema
 # allows fewer). With the coverage cases below, the module sends about 2,400 requests per

@@ -30,8 +30,9 @@ from security_helpers import (
     tags_shown,
 )
 
-from fair import jobs, outbox
+from fair import outbox
 from fair.i18n import LANGUAGES
+from kakehashi import jobs
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
 

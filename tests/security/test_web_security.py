@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from booths.models import Media
 from fair.accounts.models import Session as SessionRow
-from fair.models import metadata
+from kakehashi.models import metadata
 from meetings.pages import ACTIONS as MEETING_ACTIONS
 from signaling import protocol
 from signaling.tokens import issue
@@ -904,7 +904,7 @@ def _cookie_problems(response: Any, *, https: bool) -> list[str]:
 async def test_every_kind_of_response_carries_the_headers(settings, engine, session, https) -> None:
     import httpx
 
-    from fair.app import create_app
+    from kakehashi.app import create_app
 
     application = create_app(settings.with_overrides(https=https))
     scheme = "https" if https else "http"
@@ -1009,7 +1009,8 @@ async def test_line_breaks_in_user_text_inject_no_mail_header_or_calendar_line(
 
     from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday
 
-    from fair import jobs, outbox
+    from fair import outbox
+    from kakehashi import jobs
 
     day = next_weekday()
     booth = await booth_with_hours(client, session, first=day)

@@ -5,9 +5,9 @@ from datetime import date
 from helpers import login, make_user
 from sqlalchemy import func, select
 
-from fair.demo_data import FAIR_THEMES
 from fair.fairs.models import Fair
 from fair.fairs.service import plan_year
+from fair.fairs.themes import FAIR_THEMES
 
 
 def fair_payload(**overrides):

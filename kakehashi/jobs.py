@@ -1,4 +1,5 @@
-"""Job functions (arq style: ``async def job(ctx, **ids)``) and the arq worker settings.
+"""The job worker: every package's jobs (arq style: ``async def job(ctx, **ids)``) by name,
+what each finds in ``ctx``, and the arq worker settings.
 
 Jobs are thin: they take ids, open their own session, call the domain, and are keyed so a
 retry has one effect. Without Redis the app runs the same functions in-process.
@@ -15,46 +16,17 @@ from arq import Retry
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booths import jobs as booth_jobs
 from booths.storage import LocalStorage
-from fair.accounts.models import User
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
-from fair.i18n import gettext as _
-from fair.i18n import use_language
-from fair.mail import Mailer, build_message
-from fair.outbox import MAX_ATTEMPTS, backoff, run_once
-from fair.templating import render
-from meetings import jobs as meeting_jobs
+from fair.mail import Mailer
+from fair.outbox import MAX_ATTEMPTS, backoff
+from kakehashi.features import FEATURES
 
 log = logging.getLogger(__name__)
 
 
-async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
-    """E-mail a new account its welcome, in the account's language. Once per user."""
-    settings: Settings = ctx["settings"]
-    mailer: Mailer = ctx["mailer"]
-    key = f"welcome:{user_id}"
-
-    async def effect(session: AsyncSession) -> None:
-        user = await session.get(User, user_id)
-        if user is None:
-            return
-        with use_language(user.locale):
-            subject = _("Welcome to Kakehashi")
-            text = render("mail/welcome.txt", user=user, base_url=settings.base_url)
-        await mailer.send(
-            build_message(settings, key=key, to=user.email, subject=subject, text=text), key=key
-        )
-
-    return await run_once(ctx["sessionmaker"], key, "send_welcome_mail", effect)
-
-
-JOBS: dict[str, Any] = {
-    "send_welcome_mail": send_welcome_mail,
-    **booth_jobs.JOBS,
-    **meeting_jobs.JOBS,
-}
+JOBS: dict[str, Any] = {name: job for feature in FEATURES for name, job in feature.jobs.items()}
 
 
 def job_context(

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from booths.demo_images import (
+from demo.data import EXHIBITORS
+from demo.images import (
     LICENSE_NOTE,
     booth_cover,
     draw_box,
     drawing_for,
     product_photo,
 )
-from fair.demo_data import EXHIBITORS
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTS = [(i, j) for i, e in enumerate(EXHIBITORS) for j in range(len(e["products"]))]
@@ -69,7 +69,7 @@ def test_same_arguments_give_the_same_bytes():
 def test_output_does_not_depend_on_the_process():
     script = (
         "import hashlib\n"
-        "from booths.demo_images import booth_cover, product_photo\n"
+        "from demo.images import booth_cover, product_photo\n"
         "print(hashlib.sha256(booth_cover(9)).hexdigest())\n"
         "print(hashlib.sha256(product_photo(7, 0)).hexdigest())\n"
     )

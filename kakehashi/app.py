@@ -1,4 +1,6 @@
-"""The application factory: assembles routes and middleware; the lifespan owns resources."""
+"""The application factory: the packages' routes and middleware; the lifespan owns the
+resources (engine, Redis, the video rooms) and runs the outbox relay and the packages'
+periodic tasks."""
 
 from __future__ import annotations
 
@@ -17,28 +19,17 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from booths.editor import routes as booth_editor_routes
-from booths.pages import routes as booth_page_routes
-from booths.routes import routes as booth_routes
-from fair import clock, jobs, outbox
-from fair.accounts.routes import routes as account_routes
+from fair import clock, outbox
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
 from fair.errors import DomainError
-from fair.fairs.routes import routes as fair_routes
-from fair.health import routes as health_routes
 from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
-from fair.openapi import routes as openapi_routes
-from meetings.connection_test import routes as nettest_routes
+from kakehashi import jobs
+from kakehashi.features import FEATURES
+from kakehashi.openapi import routes as openapi_routes
 from meetings.echo import close_echo_peers
-from meetings.pages import routes as meeting_page_routes
 from meetings.room import attendance_recorder
-from meetings.routes import routes as meeting_routes
-from reports import cells as report_cells
-from reports.pages import routes as report_page_routes
-from reports.rate_routes import routes as rate_routes
-from reports.routes import routes as report_routes
 from signaling.rooms import LocalHub, RedisHub
 from signaling.server import SignalingState, create_signaling_app, signaling_routes
 from signaling.tokens import MemoryLedger, RedisLedger
@@ -46,6 +37,7 @@ from signaling.tokens import MemoryLedger, RedisLedger
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+TASKS = tuple(task for feature in FEATURES for task in feature.tasks)
 RELAY_INTERVAL_SECONDS = 1.0
 # How often the relay asks Redis whether it still has the jobs handed to it (see
 # outbox.redeliver_lost): a Redis that restarted without its data has lost them.
@@ -53,20 +45,22 @@ REDELIVER_EVERY_SECONDS = 60.0
 
 
 async def _relay_loop(app: Starlette) -> None:
-    """Hands committed outbox rows to arq, or runs them here when there is no Redis; folds
-    the report's deltas into its cells now and then."""
+    """Hands committed outbox rows to arq, or runs them here when there is no Redis; runs the
+    packages' periodic tasks (folding the report's deltas) when they are due."""
     state = app.state
     loop = asyncio.get_running_loop()
     next_check = loop.time() + REDELIVER_EVERY_SECONDS
-    next_fold = loop.time()
+    next_run = {task.name: loop.time() for task in TASKS}
     while True:
-        if loop.time() >= next_fold:
-            next_fold = loop.time() + report_cells.FOLD_EVERY_SECONDS
+        for task in TASKS:
+            if loop.time() < next_run[task.name]:
+                continue
+            next_run[task.name] = loop.time() + task.every_seconds
             try:
                 async with state.sessionmaker() as session:
-                    await report_cells.fold(session)
+                    await task.run(session)
             except Exception:
-                log.exception("folding the report's deltas failed; next time")
+                log.exception("%s failed; next time", task.name)
         try:
             if state.arq is not None:
                 await outbox.relay_to_arq(
@@ -151,20 +145,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     }
     app = Starlette(
         routes=[
-            *health_routes,
             *openapi_routes,
-            *account_routes,
-            *fair_routes,
-            *booth_routes,
-            *booth_page_routes,
-            *booth_editor_routes,
-            *meeting_routes,
-            *meeting_page_routes,
+            *(route for feature in FEATURES for route in feature.routes),
             *signaling_routes(),
-            *nettest_routes,
-            *rate_routes,
-            *report_routes,
-            *report_page_routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

@@ -13,11 +13,12 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths import demo_images, gallery, service
+from booths import gallery, service
 from booths.models import Booth, BoothStatus, Product
 from booths.schemas import BoothCreate, ProductCreate
 from booths.storage import Storage
-from fair import demo_data
+from demo import data as demo_data
+from demo import images as demo_images
 from fair.accounts.models import Role, User
 from fair.fairs.models import Fair
 

@@ -31,10 +31,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths import service as booth_service
 from booths.analytics import tally_booth_visits
-from booths.demo import booth_content, review_booth
 from booths.models import Booth, BoothStatus, Media, Product, Visit, VisitKind
 from booths.schemas import ProductCreate
-from fair import demo_data
+from demo import data as demo_data
+from demo.booths import booth_content, review_booth
 from fair.accounts.models import User
 from fair.config import Settings
 from fair.errors import DomainError

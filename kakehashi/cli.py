@@ -55,7 +55,7 @@ def _serve(app: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from fair.app import create_app
+    from kakehashi.app import create_app
 
     if not settings.smtp_host:
         print(f"no SMTP configured: e-mails are written to {settings.mail_dir.resolve()}")
@@ -63,7 +63,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_signaling(settings: Settings, args: argparse.Namespace) -> int:
-    from fair.app import create_relay_app
+    from kakehashi.app import create_relay_app
 
     return _serve(create_relay_app(settings), args)
 
@@ -71,7 +71,7 @@ def cmd_signaling(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from arq.worker import Worker
 
-    from fair.jobs import worker_settings
+    from kakehashi.jobs import worker_settings
 
     if not settings.redis_url:
         print("fair worker needs FAIR_REDIS_URL (without it, `fair serve` runs jobs itself)")
@@ -99,7 +99,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from booths.storage import LocalStorage
-    from fair import demo
+    from demo import loader as demo
 
     async def work(session: AsyncSession) -> dict[str, int] | None:
         # --if-empty: into an empty database, or one that holds the demo already (loading
@@ -162,8 +162,8 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_fairs_plan_year(settings: Settings, args: argparse.Namespace) -> int:
-    from fair.demo_data import FAIR_THEMES
     from fair.fairs.service import plan_year
+    from fair.fairs.themes import FAIR_THEMES
 
     async def work(session: AsyncSession) -> int:
         return len(await plan_year(session, year=args.year, titles=FAIR_THEMES))

@@ -24,10 +24,11 @@ import pytest
 from helpers import registration
 
 from booths.storage import LocalStorage
-from fair import clock, demo_data
-from fair.demo import DEMO_PASSWORD, load
+from demo import data as demo_data
+from demo.loader import DEMO_PASSWORD, load
+from demo.meetings import LIVE
+from fair import clock
 from fair.fairs.phase import monthly_dates
-from meetings.demo import LIVE
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 BUYER_ZONES = (

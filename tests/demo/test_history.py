@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from booths.models import Booth, Visit, VisitKind
 from booths.storage import LocalStorage
+from demo.loader import ORGANIZER_EMAIL, load
 from fair import clock
 from fair.accounts.models import User
 from fair.config import Settings
-from fair.demo import ORGANIZER_EMAIL, load
 from fair.fairs.models import Fair
 from fair.outbox import OutboxJob
 from meetings import attendance as rules

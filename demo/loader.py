@@ -1,4 +1,4 @@
-"""``fair demo``: a programme in its second year, from the data in ``fair.demo_data``."""
+"""``fair demo``: a programme in its second year, from the data in ``demo.data``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.storage import Storage
-from fair import clock, demo_data
+from demo import data as demo_data
+from demo import meetings as meetings_demo
+from demo.booths import load_booths
+from demo.meetings import LIVE
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import create_user, hash_password
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase, local_today
 from fair.fairs.service import is_monthly, phase_of, plan_year
+from fair.fairs.themes import FAIR_THEMES
 from reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
@@ -61,9 +66,9 @@ async def load(
       over yet) and of the one after it, all of them publishing meeting hours, with the demo
       bookings in the current fair once its booking has opened;
     - an *open day*: a short fair around today, live now, whose booths meet every day, with
-      two meetings whose rooms are open now (``meetings.demo.LIVE``, one with an
+      two meetings whose rooms are open now (``demo.meetings.LIVE``, one with an
       interpreter), so that a newcomer can book a time and enter a meeting at once;
-    - the past year's fairs as they happened (``meetings.demo.load_history``; ``history``
+    - the past year's fairs as they happened (``demo.meetings.load_history``; ``history``
       False leaves them out, for tests of the fairs ahead, which it does not touch).
 
     Everything runs with the clock moved to ``now``. Idempotent: people, booths, hours and
@@ -161,16 +166,13 @@ async def _load(
         )
     today = local_today(now, TOKYO)
     for year in (today.year - 1, today.year, today.year + 1):
-        counts["fairs"] += len(await plan_year(session, year=year, titles=demo_data.FAIR_THEMES))
+        counts["fairs"] += len(await plan_year(session, year=year, titles=FAIR_THEMES))
     open_day, made = await _open_day(session, today)
     counts["fairs"] += made
     counts["rates"] = await _rates(session, now)
     organizer = await session.scalar(select(User).where(User.email == ORGANIZER_EMAIL))
     if storage is None or organizer is None:
         return counts
-    from booths.demo import load_booths
-    from meetings import demo as meetings_demo
-
     current, following = await season(session, now)
     counts["booths"] = await load_booths(
         session,
@@ -291,8 +293,6 @@ async def _rates(session: AsyncSession, now: datetime) -> int:
 
 def live_accounts() -> list[str]:
     """How to meet in the demo's live rooms, one line per pair (for ``fair demo``)."""
-    from meetings.demo import LIVE
-
     lines = []
     for buyer_index, exhibitor_index, language in LIVE:
         buyer = demo_data.BUYERS[buyer_index]["email"]

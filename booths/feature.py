@@ -1,0 +1,19 @@
+"""What the booths package brings to the app (assembled by ``kakehashi``)."""
+
+from __future__ import annotations
+
+from booths import editor, jobs, models, openapi, pages, routes
+from fair.features import Feature
+
+
+def feature(next_free: pages.NextFree = pages.no_times) -> Feature:
+    """The booths; the directory's cards show the ``next_free`` meeting times."""
+    return Feature(
+        name="booths",
+        routes=[*routes.routes, *pages.page_routes(next_free), *editor.routes],
+        jobs=jobs.JOBS,
+        models=(models,),
+        openapi_paths=openapi.booth_paths,
+        openapi_schemas=openapi.booth_schemas,
+        templates=True,
+    )

@@ -1,0 +1,103 @@
+"""The programme's monthly themes, a title per language by calendar month: ``fair fairs
+plan-year`` names each year's twelve fairs with them (the year appended)."""
+
+from __future__ import annotations
+
+FAIR_THEMES: dict[int, dict[str, str]] = {
+    1: {
+        "ja": "新春ものづくりショーケース オンライン見本市",
+        "en": "New Year Manufacturing Showcase — Online Trade Fair",
+        "zh_Hans": "新春日本制造精品线上展会",
+        "zh_Hant": "新春日本製造精品線上展會",
+        "vi": "Hội chợ thương mại trực tuyến đầu xuân: Tinh hoa sản xuất Nhật Bản",
+        "th": "งานแสดงสินค้าออนไลน์ต้อนรับปีใหม่: ผลงานการผลิตจากญี่ปุ่น",
+    },
+    2: {
+        "ja": "キッチン・テーブルウェア オンライン見本市",
+        "en": "Kitchen & Tableware Online Trade Fair",
+        "zh_Hans": "厨房与餐桌用品线上展会",
+        "zh_Hant": "廚房與餐桌用品線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Đồ dùng nhà bếp và bàn ăn",
+        "th": "งานแสดงสินค้าออนไลน์ เครื่องครัวและภาชนะบนโต๊ะอาหาร",
+    },
+    3: {
+        "ja": "精密部品・産業機械 オンライン見本市",
+        "en": "Precision Parts & Machinery Online Trade Fair",
+        "zh_Hans": "精密零部件与工业机械线上展会",
+        "zh_Hant": "精密零組件與工業機械線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Linh kiện chính xác và Máy móc công nghiệp",
+        "th": "งานแสดงสินค้าออนไลน์ ชิ้นส่วนความแม่นยำสูงและเครื่องจักรอุตสาหกรรม",
+    },
+    4: {
+        "ja": "春のテキスタイル・暮らしの道具 オンライン見本市",
+        "en": "Spring Textiles & Lifestyle Online Trade Fair",
+        "zh_Hans": "春季纺织与生活用品线上展会",
+        "zh_Hant": "春季紡織與生活用品線上展會",
+        "vi": "Hội chợ thương mại trực tuyến mùa xuân: Dệt may và Phong cách sống",
+        "th": "งานแสดงสินค้าออนไลน์ฤดูใบไม้ผลิ: สิ่งทอและไลฟ์สไตล์",
+    },
+    5: {
+        "ja": "新茶と日本茶 オンライン見本市",
+        "en": "Shincha & Japanese Tea Online Trade Fair",
+        "zh_Hans": "新茶与日本茶线上展会",
+        "zh_Hant": "新茶與日本茶線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Trà mới và Trà Nhật Bản",
+        "th": "งานแสดงสินค้าออนไลน์ ชาใหม่และชาญี่ปุ่น",
+    },
+    6: {
+        "ja": "美容・パーソナルケア オンライン見本市",
+        "en": "Beauty & Personal Care Online Trade Fair",
+        "zh_Hans": "美容与个人护理线上展会",
+        "zh_Hant": "美容與個人護理線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Làm đẹp và Chăm sóc cá nhân",
+        "th": "งานแสดงสินค้าออนไลน์ ความงามและผลิตภัณฑ์ดูแลส่วนบุคคล",
+    },
+    7: {
+        "ja": "医療・ヘルスケア機器 オンライン見本市",
+        "en": "Medical & Healthcare Devices Online Trade Fair",
+        "zh_Hans": "医疗与健康护理器械线上展会",
+        "zh_Hant": "醫療與健康照護器材線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Thiết bị y tế và Chăm sóc sức khỏe",
+        "th": "งานแสดงสินค้าออนไลน์ เครื่องมือแพทย์และอุปกรณ์ดูแลสุขภาพ",
+    },
+    8: {
+        "ja": "パッケージ・環境配慮素材 オンライン見本市",
+        "en": "Packaging & Sustainable Materials Online Trade Fair",
+        "zh_Hans": "包装与环保材料线上展会",
+        "zh_Hant": "包裝與環保材料線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Bao bì và Vật liệu bền vững",
+        "th": "งานแสดงสินค้าออนไลน์ บรรจุภัณฑ์และวัสดุที่ยั่งยืน",
+    },
+    9: {
+        "ja": "電子部品・スマートものづくり オンライン見本市",
+        "en": "Electronics & Smart Manufacturing Online Trade Fair",
+        "zh_Hans": "电子元器件与智能制造线上展会",
+        "zh_Hant": "電子元件與智慧製造線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Điện tử và Sản xuất thông minh",
+        "th": "งานแสดงสินค้าออนไลน์ อิเล็กทรอนิกส์และการผลิตอัจฉริยะ",
+    },
+    10: {
+        "ja": "秋の味覚 食品・飲料 オンライン見本市",
+        "en": "Autumn Food & Beverage Online Trade Fair",
+        "zh_Hans": "秋季食品饮料线上展会",
+        "zh_Hant": "秋季食品飲料線上展會",
+        "vi": "Hội chợ thương mại trực tuyến mùa thu: Thực phẩm và Đồ uống",
+        "th": "งานแสดงสินค้าออนไลน์ฤดูใบไม้ร่วง: อาหารและเครื่องดื่ม",
+    },
+    11: {
+        "ja": "伝統工芸とデザイン オンライン見本市",
+        "en": "Traditional Crafts & Design Online Trade Fair",
+        "zh_Hans": "传统工艺与设计线上展会",
+        "zh_Hant": "傳統工藝與設計線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Thủ công truyền thống và Thiết kế",
+        "th": "งานแสดงสินค้าออนไลน์ งานหัตถกรรมดั้งเดิมและงานออกแบบ",
+    },
+    12: {
+        "ja": "歳末ギフト・季節商品 オンライン見本市",
+        "en": "Year-End Gifts & Seasonal Goods Online Trade Fair",
+        "zh_Hans": "年末礼品与季节商品线上展会",
+        "zh_Hant": "年末禮品與季節商品線上展會",
+        "vi": "Hội chợ thương mại trực tuyến Quà tặng cuối năm và Hàng theo mùa",
+        "th": "งานแสดงสินค้าออนไลน์ ของขวัญส่งท้ายปีและสินค้าตามฤดูกาล",
+    },
+}

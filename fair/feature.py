@@ -1,0 +1,21 @@
+"""What the core brings to the app as a feature of its own: health, accounts, fairs."""
+
+from __future__ import annotations
+
+from fair import health, openapi, outbox
+from fair.accounts import jobs as account_jobs
+from fair.accounts import models as account_models
+from fair.accounts import routes as account_routes
+from fair.fairs import models as fair_models
+from fair.fairs import routes as fair_routes
+from fair.features import Feature
+
+FEATURE = Feature(
+    name="fair",
+    routes=[*health.routes, *account_routes.routes, *fair_routes.routes],
+    jobs=account_jobs.JOBS,
+    models=(account_models, fair_models, outbox),
+    openapi_paths=openapi.core_paths,
+    openapi_schemas=openapi.core_schemas,
+    templates=True,
+)

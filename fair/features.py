@@ -1,0 +1,38 @@
+"""What a package brings to the app, declared in one place (its ``feature.py``) and put
+together by the composition root (``kakehashi``), which alone knows every package. The core
+declares its own part the same way and imports no feature."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute
+
+# An arq-style job: ``async def job(ctx, **ids) -> bool``.
+Job = Callable[..., Awaitable[Any]]
+# Work the app does now and then in each process (its own session; errors are logged).
+Periodic = Callable[[AsyncSession], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Task:
+    every_seconds: float
+    run: Periodic
+    name: str
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str  # the package: its templates/ folder (if any) is found through it
+    routes: Sequence[BaseRoute] = ()  # the JSON API and the pages
+    jobs: Mapping[str, Job] = field(default_factory=dict)
+    models: Sequence[ModuleType] = ()  # the modules whose tables are the package's
+    # The OpenAPI document's part: paths and component schemas.
+    openapi_paths: Callable[[], dict[str, Any]] = dict
+    openapi_schemas: Callable[[], dict[str, Any]] = dict
+    templates: bool = False
+    tasks: Sequence[Task] = ()

@@ -1,0 +1,22 @@
+"""The packages that make the app, in the order their routes are tried: the core, then each
+feature above the ones it builds on. Their templates are registered with the core's
+templating here, once, for the app, the worker and the command alike."""
+
+from __future__ import annotations
+
+from booths.feature import feature as booths
+from fair import templating
+from fair.feature import FEATURE as CORE
+from fair.features import Feature
+from meetings.feature import FEATURE as MEETINGS
+from meetings.service import next_free_slots
+from reports.feature import FEATURE as REPORTS
+
+FEATURES: tuple[Feature, ...] = (
+    CORE,
+    booths(next_free=next_free_slots),
+    MEETINGS,
+    REPORTS,
+)
+
+templating.use_packages(*(feature.name for feature in FEATURES if feature.templates))
