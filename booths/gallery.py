@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.errors import BoothNotFound, MediaNotFound, ProductNotFound
+from booths.jobs import make_media_variants
 from booths.media import (
     SNIFF_BYTES,
     THUMB_SIZES,
@@ -111,7 +112,7 @@ async def store_upload(
         await session.flush()
         if kind == MediaKind.IMAGE:
             await outbox.enqueue(
-                session, "make_media_variants", key=f"media-variants:{media.id}", media_id=media.id
+                session, make_media_variants, key=f"media-variants:{media.id}", media_id=media.id
             )
         return media, True
     finally:

@@ -97,7 +97,4 @@ async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
     return await run_once(ctx["sessionmaker"], key, "send_booth_review_mail", effect)
 
 
-JOBS = {
-    "make_media_variants": make_media_variants,
-    "send_booth_review_mail": send_booth_review_mail,
-}
+JOBS = (make_media_variants, send_booth_review_mail)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.errors import BadOrdering, BoothExists, BoothNotFound, FairClosed, NotApproved
+from booths.jobs import send_booth_review_mail
 from booths.models import Booth, BoothStatus, BoothTag, Media, Product, TagKind
 from booths.schemas import BoothCreate, BoothUpdate
 from booths.taxonomy import CATEGORIES
@@ -191,7 +192,7 @@ async def _review(
     await session.flush()
     await outbox.enqueue(
         session,
-        "send_booth_review_mail",
+        send_booth_review_mail,
         key=f"booth-review:{booth.id}:{booth.reviewed_at.isoformat()}",
         booth_id=booth.id,
     )

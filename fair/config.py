@@ -1,52 +1,55 @@
-"""Settings: read once from ``FAIR_*`` environment variables, frozen, passed into the factory."""
+"""Settings, declared once: each field is read from the environment variable ``FAIR_`` +
+its name in capitals (pydantic-settings), converted and checked, frozen, and passed into the
+app factory, the worker and the relay. ``load_settings`` reads them at start-up and turns
+every mistake into one ``ConfigError`` that names the variable."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from fair.clock import parse_instant
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 (a known value we refuse in production)
+PREFIX = "FAIR_"
 
 
 class ConfigError(ValueError):
     """A setting is missing or wrong; raised at start-up, never later."""
 
 
-def _bool(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"not a boolean: {value!r}")
+def _comma_list(value: Any) -> Any:
+    """``"a, b"`` from the environment is ``("a", "b")``; other values pass on."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
 
-def _int(name: str, value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ConfigError(f"FAIR_{name} must be a whole number, got {value!r}") from exc
+def _instant(value: Any) -> Any:
+    return parse_instant(value) if isinstance(value, str) else value
 
 
-def _instant(value: str) -> datetime:
-    try:
-        return parse_instant(value)
-    except ValueError as exc:
-        raise ConfigError(f"FAIR_NOW: {exc}") from exc
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
 
 
-def _list(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_ignore_empty=True, frozen=True, extra="ignore"
+    )
 
-
-@dataclass(frozen=True, slots=True)
-class Settings:
     env: str = "development"
     database_url: str = "sqlite+aiosqlite:///var/kakehashi.db"
     redis_url: str | None = None
@@ -64,14 +67,14 @@ class Settings:
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
-    stun_urls: tuple[str, ...] = ()
-    turn_urls: tuple[str, ...] = ()
+    stun_urls: CommaList = ()
+    turn_urls: CommaList = ()
     turn_secret: str | None = None
     turn_ttl_seconds: int = 3600
     join_early_minutes: int = 10
     # The room stays open this long after the slot ends; attendance is decided then.
     join_grace_minutes: int = 15
-    # Both sides together in the room this long: the meeting was held.
+    # Both sides in the room together this long: the meeting was held.
     held_minutes: int = 5
     # Where browsers open the signaling WebSocket; empty: this app's own /ws/signaling.
     signaling_url: str | None = None
@@ -84,77 +87,113 @@ class Settings:
     inprocess_jobs: bool = True
     # The programme's clock starts at this instant and runs on (demos and rehearsals of a
     # date; refused in production): see fair/clock.py.
-    now: datetime | None = None
+    now: Annotated[datetime | None, BeforeValidator(_instant)] = None
+    # The video relay (in the app, ``fair signaling`` and the bare relay alike).
+    signaling_capacity: int = 4  # participants per room
+    signaling_ping_interval: float = 15.0  # seconds; silent for two intervals: dead
+    signaling_heartbeat_seconds: float = 10.0  # a process refreshes its members in Redis
+    signaling_stale_seconds: float = 30.0  # not refreshed this long: a dead process's
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
 
     def with_overrides(self, **overrides: Any) -> Settings:
-        return replace(self, **overrides)
+        return self.model_copy(update=overrides)
+
+    @field_validator("env")
+    @classmethod
+    def _known_env(cls, value: str) -> str:
+        if value not in {"development", "test", "production"}:
+            raise ValueError("must be development, test or production")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must use sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("signaling_url")
+    @classmethod
+    def _websocket_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return value
+
+    @field_validator("join_early_minutes", "join_grace_minutes", "held_minutes")
+    @classmethod
+    def _minutes(cls, value: int) -> int:
+        if not 0 <= value <= 240:
+            raise ValueError("must be between 0 and 240")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The keyword arguments, then the variables ``load_settings`` reads: ``Settings(...)``
+        # itself is what it is given and the defaults, whatever the process's environment
+        # holds (tests build theirs so). No .env file, no secrets folder.
+        return init_settings, _Environment(settings_cls)
 
 
-_FIELDS: dict[str, Any] = {
-    "ENV": ("env", str),
-    "DATABASE_URL": ("database_url", str),
-    "REDIS_URL": ("redis_url", str),
-    "SECRET_KEY": ("secret_key", str),
-    "HTTPS": ("https", _bool),
-    "BASE_URL": ("base_url", str),
-    "MEDIA_DIR": ("media_dir", Path),
-    "MAIL_DIR": ("mail_dir", Path),
-    "MAX_IMAGE_BYTES": ("max_image_bytes", int),
-    "MAX_VIDEO_BYTES": ("max_video_bytes", int),
-    "MAX_PDF_BYTES": ("max_pdf_bytes", int),
-    "MAIL_FROM": ("mail_from", str),
-    "SMTP_HOST": ("smtp_host", str),
-    "SMTP_PORT": ("smtp_port", int),
-    "SMTP_USER": ("smtp_user", str),
-    "SMTP_PASSWORD": ("smtp_password", str),
-    "SMTP_STARTTLS": ("smtp_starttls", _bool),
-    "STUN_URLS": ("stun_urls", _list),
-    "TURN_URLS": ("turn_urls", _list),
-    "TURN_SECRET": ("turn_secret", str),
-    "TURN_TTL_SECONDS": ("turn_ttl_seconds", int),
-    "JOIN_EARLY_MINUTES": ("join_early_minutes", int),
-    "JOIN_GRACE_MINUTES": ("join_grace_minutes", int),
-    "HELD_MINUTES": ("held_minutes", int),
-    "SIGNALING_URL": ("signaling_url", str),
-    "SESSION_DAYS": ("session_days", int),
-    "INPROCESS_JOBS": ("inprocess_jobs", _bool),
-    "NOW": ("now", _instant),
-}
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("fair_settings_environ", default=None)
+
+
+class _Environment(EnvSettingsSource):
+    """The ``FAIR_*`` variables of the mapping ``load_settings`` is reading."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # An empty value counts as unset.
+        return {key.lower(): value for key, value in (_environ.get() or {}).items() if value}
+
+
+def env_name(field: str) -> str:
+    return f"{PREFIX}{field.upper()}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from ``FAIR_*`` variables; fail fast on anything unusable."""
-    environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for name, (attr, convert) in _FIELDS.items():
-        raw = environ.get(f"FAIR_{name}")
-        if raw is None or (raw == "" and attr != "env"):
-            continue
-        values[attr] = _int(name, raw) if convert is int else convert(raw)
-    settings = Settings(**values)
+    """The settings from ``FAIR_*`` variables (``environ``, else the process's); an empty
+    value counts as unset. Anything unusable fails here, naming its variable."""
+    token = _environ.set(os.environ if environ is None else environ)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+    finally:
+        _environ.reset(token)
     validate(settings)
     return settings
 
 
 def validate(settings: Settings) -> None:
-    if settings.env not in {"development", "test", "production"}:
-        raise ConfigError("FAIR_ENV must be development, test or production")
+    """What a setting means beside the others (a ``Settings(...)`` built in code, as tests
+    do, is not held to these)."""
     if settings.is_production and (
         settings.secret_key == DEV_SECRET or len(settings.secret_key) < 32
     ):
         raise ConfigError("FAIR_SECRET_KEY must be set to 32+ random characters in production")
     if settings.is_production and settings.now is not None:
         raise ConfigError("FAIR_NOW moves the clock for demos and tests; not in production")
-    if not settings.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-        raise ConfigError("FAIR_DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://")
     if settings.turn_urls and not settings.turn_secret:
         raise ConfigError("FAIR_TURN_SECRET is required when FAIR_TURN_URLS is set")
-    if settings.signaling_url and not settings.signaling_url.startswith(("ws://", "wss://")):
-        raise ConfigError("FAIR_SIGNALING_URL must start with ws:// or wss://")
-    for name in ("join_early_minutes", "join_grace_minutes", "held_minutes"):
-        if not 0 <= getattr(settings, name) <= 240:
-            raise ConfigError(f"FAIR_{name.upper()} must be between 0 and 240")
+    if settings.signaling_stale_seconds <= settings.signaling_heartbeat_seconds:
+        raise ConfigError(
+            "FAIR_SIGNALING_STALE_SECONDS must be longer than FAIR_SIGNALING_HEARTBEAT_SECONDS"
+        )
+
+
+def _explain(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{env_name(field)}: {message}" if field else message)
+    return "; ".join(problems)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fair import i18n
-from fair.errors import DomainError, ValidationFailed
+from fair.errors import Conflict, DomainError, ServiceUnavailable, ValidationFailed
 from fair.web import error_json, page, wants_json
 
 log = logging.getLogger(__name__)
@@ -61,16 +61,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_integrity_error(request: Request, exc: Exception) -> Response:
-    return _render_error(
-        request, 409, "conflict", i18n.gettext("This conflicts with existing data.")
-    )
+    return await on_domain_error(request, Conflict())
 
 
 async def on_database_down(request: Request, exc: Exception) -> Response:
     log.warning("database error: %s", exc)
-    return _render_error(
-        request,
-        503,
-        "unavailable",
-        i18n.gettext("The service is briefly unavailable. Please try again."),
-    )
+    return await on_domain_error(request, ServiceUnavailable())

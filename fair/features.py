@@ -4,8 +4,8 @@ declares its own part the same way and imports no feature."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -29,7 +29,7 @@ class Task:
 class Feature:
     name: str  # the package: its templates/ folder (if any) is found through it
     routes: Sequence[BaseRoute] = ()  # the JSON API and the pages
-    jobs: Mapping[str, Job] = field(default_factory=dict)
+    jobs: Sequence[Job] = ()  # registered under their function names
     models: Sequence[ModuleType] = ()  # the modules whose tables are the package's
     # The OpenAPI document's part: paths and component schemas.
     openapi_paths: Callable[[], dict[str, Any]] = dict

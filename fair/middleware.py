@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fair import i18n
 from fair.accounts.service import user_for_token
 from fair.error_pages import on_database_down
+from fair.errors import Conflict, DomainError, ServiceUnavailable
 from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -65,19 +66,21 @@ class UnitOfWork:
                 raise
 
 
+def _as_json(error: DomainError) -> Any:
+    # A failed commit replaces the response, before it starts, with the error in JSON, in
+    # its one wording (fair/errors.py).
+    return error_json(error.status, error.code, error.translated())
+
+
 async def _commit(session: Any) -> Any:
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        return error_json(409, "conflict", i18n.gettext("This conflicts with existing data."))
+        return _as_json(Conflict())
     except (DBAPIError, SQLAlchemyError, OSError):
         await session.rollback()
-        return error_json(
-            503,
-            "unavailable",
-            i18n.gettext("The service is briefly unavailable. Please try again."),
-        )
+        return _as_json(ServiceUnavailable())
     return None
 
 

@@ -52,7 +52,7 @@ class JobRun(Base):
 
 async def enqueue(
     session: AsyncSession,
-    job: str,
+    job: str | Callable[..., Awaitable[Any]],
     *,
     key: str,
     run_at: datetime | None = None,
@@ -60,9 +60,10 @@ async def enqueue(
 ) -> int | None:
     """Queue ``job(**args)`` in the caller's transaction; returns the row's id, or None when
     the key is already queued (then nothing changes)."""
+    name = job if isinstance(job, str) else job.__name__
     statement = (
         insert_for(session)(OutboxJob)
-        .values(key=key, job=job, args=args, available_at=run_at or clock.now())
+        .values(key=key, job=name, args=args, available_at=run_at or clock.now())
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxJob.id)
     )

@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fair import clock, outbox
+from fair import outbox
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
@@ -28,11 +28,10 @@ from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
 from kakehashi import jobs
 from kakehashi.features import FEATURES
 from kakehashi.openapi import routes as openapi_routes
+from kakehashi.relay import relay_state
 from meetings.echo import close_echo_peers
 from meetings.room import attendance_recorder
-from signaling.rooms import LocalHub, RedisHub
 from signaling.server import SignalingState, create_signaling_app, signaling_routes
-from signaling.tokens import MemoryLedger, RedisLedger
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +78,8 @@ async def _relay_loop(app: Starlette) -> None:
 
 
 def signaling_state(settings: Settings, sessionmaker: Any) -> SignalingState:
-    """The video rooms: in this process, or shared through Redis by every app process."""
-    if settings.redis_url:
-        hub: LocalHub | RedisHub = RedisHub(settings.redis_url)
-        ledger: MemoryLedger | RedisLedger = RedisLedger.from_url(settings.redis_url)
-    else:
-        hub, ledger = LocalHub(), MemoryLedger()
-    return SignalingState(
-        secret=settings.secret_key,
-        hub=hub,
-        ledger=ledger,
-        on_event=attendance_recorder(sessionmaker, settings),
-        clock=clock.now,
-    )
+    """The video rooms, the room visits recorded as attendance."""
+    return relay_state(settings, on_event=attendance_recorder(sessionmaker, settings))
 
 
 def create_relay_app(settings: Settings) -> Starlette:

@@ -26,7 +26,8 @@ from kakehashi.features import FEATURES
 log = logging.getLogger(__name__)
 
 
-JOBS: dict[str, Any] = {name: job for feature in FEATURES for name, job in feature.jobs.items()}
+# Every job under its function's name, which the outbox rows and arq use.
+JOBS: dict[str, Any] = {job.__name__: job for feature in FEATURES for job in feature.jobs}
 
 
 def job_context(

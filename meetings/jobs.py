@@ -56,7 +56,7 @@ async def queue_mails(session: AsyncSession, meeting: Meeting, booth: Booth, eve
     for user_id in recipients(meeting, booth):
         await outbox.enqueue(
             session,
-            "send_meeting_mail",
+            send_meeting_mail,
             key=f"meeting-mail:{meeting.id}:{meeting.sequence}:{event}:{user_id}",
             meeting_id=meeting.id,
             user_id=user_id,
@@ -75,7 +75,7 @@ async def queue_reminders(
         for user_id in recipients(meeting, booth):
             await outbox.enqueue(
                 session,
-                "send_meeting_reminder",
+                send_meeting_reminder,
                 key=f"meeting-reminder:{meeting.id}:{meeting.sequence}:{kind}:{user_id}",
                 run_at=when,
                 meeting_id=meeting.id,
@@ -89,7 +89,7 @@ async def queue_attendance_decision(session: AsyncSession, meeting: Meeting) -> 
     """Decide held or no-show when the slot ends (the job waits out the grace period)."""
     await outbox.enqueue(
         session,
-        "decide_attendance",
+        decide_attendance,
         key=f"attendance:{meeting.id}:{meeting.sequence}",
         run_at=meeting.ends_at,
         meeting_id=meeting.id,
@@ -286,7 +286,7 @@ async def send_meeting_reminder(
 
 
 async def _again_at(
-    session: AsyncSession, job: str, moment: datetime, *, key: str, **args: Any
+    session: AsyncSession, job: Any, moment: datetime, *, key: str, **args: Any
 ) -> bool:
     """A job that ran before its moment comes back then; returns False (nothing done now)."""
     await outbox.enqueue(session, job, key=key, run_at=moment, **args)
@@ -306,7 +306,7 @@ async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: i
         if now < closes_at:
             return await _again_at(
                 session,
-                "decide_attendance",
+                decide_attendance,
                 closes_at,
                 key=f"{key}:at-close",
                 meeting_id=meeting_id,
@@ -381,7 +381,7 @@ async def send_booking_open_reminder(ctx: dict[str, Any], *, fair_id: str, user_
         if now < opens_at:
             return await _again_at(
                 session,
-                reminders.JOB,
+                send_booking_open_reminder,
                 opens_at,
                 key=f"{key}:at-{opens_at.date().isoformat()}",
                 fair_id=fair_id,
@@ -418,10 +418,10 @@ async def send_booking_open_reminder(ctx: dict[str, Any], *, fair_id: str, user_
     return await run_once(ctx["sessionmaker"], key, "send_booking_open_reminder", effect)
 
 
-JOBS = {
-    "send_booking_open_reminder": send_booking_open_reminder,
-    "send_meeting_mail": send_meeting_mail,
-    "send_meeting_reminder": send_meeting_reminder,
-    "decide_attendance": decide_attendance,
-    "ask_for_outcome": ask_for_outcome,
-}
+JOBS = (
+    send_booking_open_reminder,
+    send_meeting_mail,
+    send_meeting_reminder,
+    decide_attendance,
+    ask_for_outcome,
+)

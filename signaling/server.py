@@ -2,9 +2,9 @@
 
 Mount ``signaling_routes()`` in an app whose ``app.state.signaling`` is a ``SignalingState`` and
 whose lifespan calls ``state.start()`` / ``state.close()``; or run the relay as its own process
-with ``create_signaling_app(state)``, or from the environment:
+with ``create_signaling_app(state)`` (``kakehashi.relay`` builds both from the settings):
 
-    uvicorn signaling.server:app_from_env --factory --ws websockets-sansio
+    uvicorn kakehashi.relay:app_from_env --factory --ws websockets-sansio
 
 Per connection: the first frame must be ``join`` with a valid, unspent token within
 ``join_timeout``; then frames are size-checked, rate-limited, parsed and relayed. The server
@@ -18,8 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,13 +30,12 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from signaling import protocol
-from signaling.rooms import Hub, HubError, LocalHub, Member, RedisHub, RoomFull
+from signaling.rooms import Hub, HubError, LocalHub, Member, RoomFull
 from signaling.tokens import (
     CLOCK_SKEW_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,
     Grant,
     MemoryLedger,
-    RedisLedger,
     TokenLedger,
     TokenRejected,
     verify,
@@ -498,40 +496,3 @@ def create_signaling_app(
     )
     app.state.signaling = state
     return app
-
-
-def app_from_env(environ: Mapping[str, str] | None = None) -> Starlette:
-    """The relay configured from ``FAIR_*`` variables, for ``uvicorn ... --factory``.
-
-    FAIR_SECRET_KEY (required, the app's), FAIR_REDIS_URL (shared rooms and token ledger; in
-    this process only without it), FAIR_SIGNALING_CAPACITY (4), FAIR_SIGNALING_PING_INTERVAL
-    (15 s), FAIR_SIGNALING_HEARTBEAT_SECONDS (10) and FAIR_SIGNALING_STALE_SECONDS (30).
-    Attendance is not recorded by a relay started this way (no database here): in production
-    run ``fair signaling``, which does (``kakehashi.app.create_relay_app``).
-    """
-    env = os.environ if environ is None else environ
-    secret = env.get("FAIR_SECRET_KEY", "")
-    if not secret:
-        raise RuntimeError("FAIR_SECRET_KEY is required")
-    capacity = int(env.get("FAIR_SIGNALING_CAPACITY", "4"))
-    redis_url = env.get("FAIR_REDIS_URL", "")
-    hub: Hub
-    ledger: TokenLedger
-    if redis_url:
-        hub = RedisHub(
-            redis_url,
-            capacity,
-            heartbeat_seconds=float(env.get("FAIR_SIGNALING_HEARTBEAT_SECONDS", "10")),
-            stale_after_seconds=float(env.get("FAIR_SIGNALING_STALE_SECONDS", "30")),
-        )
-        ledger = RedisLedger.from_url(redis_url)
-    else:
-        hub = LocalHub(capacity)
-        ledger = MemoryLedger()
-    state = SignalingState(
-        secret=secret,
-        hub=hub,
-        ledger=ledger,
-        ping_interval=float(env.get("FAIR_SIGNALING_PING_INTERVAL", "15")),
-    )
-    return create_signaling_app(state)

@@ -35,4 +35,4 @@ async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
     return await run_once(ctx["sessionmaker"], key, "send_welcome_mail", effect)
 
 
-JOBS = {"send_welcome_mail": send_welcome_mail}
+JOBS = (send_welcome_mail,)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock, outbox
 from fair.accounts.errors import EmailTaken, InvalidCredentials, LoginRateLimited
+from fair.accounts.jobs import send_welcome_mail
 from fair.accounts.models import LoginAttempt, Role, Session, User
 from fair.accounts.schemas import Registration
 from fair.config import Settings
@@ -122,7 +123,7 @@ async def register(session: AsyncSession, data: Registration) -> User:
         timezone=data.timezone,
         locale=data.locale,
     )
-    await outbox.enqueue(session, "send_welcome_mail", key=f"welcome:{user.id}", user_id=user.id)
+    await outbox.enqueue(session, send_welcome_mail, key=f"welcome:{user.id}", user_id=user.id)
     return user
 
 

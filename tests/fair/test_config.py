@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from fair.config import DEV_SECRET, ConfigError, load_settings
+from fair.config import DEV_SECRET, ConfigError, Settings, env_name, load_settings
 
 
 def test_defaults_need_no_environment():
@@ -51,3 +53,56 @@ def test_unusable_settings_fail_at_start(environ):
 def test_production_accepts_a_real_secret():
     settings = load_settings({"FAIR_ENV": "production", "FAIR_SECRET_KEY": "k" * 40})
     assert settings.is_production
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_the_readme_lists_every_setting_and_no_other():
+    """The README's configuration table and the declaration are the same list."""
+    listed = set(re.findall(r"^\| `(FAIR_[A-Z_]+)` \|", README.read_text(encoding="utf-8"), re.M))
+    declared = {env_name(name) for name in Settings.model_fields}
+    assert listed == declared
+
+
+def test_every_setting_is_reachable_from_the_environment():
+    values = {
+        "login_max_failures_per_account": "7",
+        "login_max_failures_per_address": "30",
+        "login_window_minutes": "20",
+        "arq_queue": "kk:other",
+        "signaling_capacity": "6",
+        "signaling_ping_interval": "5",
+        "signaling_heartbeat_seconds": "2",
+        "signaling_stale_seconds": "9",
+        "now": "2027-02-03T10:00:00+09:00",
+        "stun_urls": "stun:a:3478,stun:b:3478",
+    }
+    settings = load_settings({env_name(name): raw for name, raw in values.items()})
+    assert settings.login_max_failures_per_account == 7
+    assert settings.arq_queue == "kk:other"
+    assert (settings.signaling_capacity, settings.signaling_stale_seconds) == (6, 9.0)
+    assert settings.now == datetime(2027, 2, 3, 1, tzinfo=UTC)
+    assert settings.stun_urls == ("stun:a:3478", "stun:b:3478")
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"FAIR_SMTP_PORT": "twenty-five"}, "FAIR_SMTP_PORT"),
+        ({"FAIR_NOW": "tomorrow"}, "FAIR_NOW"),
+        ({"FAIR_JOIN_EARLY_MINUTES": "300"}, "FAIR_JOIN_EARLY_MINUTES"),
+        ({"FAIR_SIGNALING_STALE_SECONDS": "5"}, "FAIR_SIGNALING_STALE_SECONDS"),
+    ],
+)
+def test_a_wrong_value_names_its_variable(environ, named):
+    with pytest.raises(ConfigError, match=named):
+        load_settings(environ)
+
+
+def test_an_empty_value_counts_as_unset_and_the_process_environment_is_read(monkeypatch):
+    assert load_settings({"FAIR_SMTP_PORT": "", "FAIR_ENV": ""}).smtp_port == 587
+    monkeypatch.setenv("FAIR_SMTP_PORT", "2525")
+    assert load_settings().smtp_port == 2525
+    # Settings built in code are what they are given, whatever the environment holds.
+    assert Settings().smtp_port == 587

@@ -3,6 +3,7 @@ survive Redis being away, and have their effect once."""
 
 from __future__ import annotations
 
+import re
 from email import message_from_string
 from email.policy import default
 from pathlib import Path
@@ -229,3 +230,18 @@ async def test_a_finished_mail_job_run_again_sends_nothing_more(
     finally:
         await ctx["engine"].dispose()
     assert [m["To"] for m in inbox.messages] == [registration()["email"]]
+
+
+def test_every_job_queued_by_name_is_registered():
+    """Most jobs are queued by their function; where that would make an import cycle the
+    name is written out (``outcomes`` queues ``ask_for_outcome``, ``reminders`` its JOB):
+    each such name must be a registered job, or its rows would wait for nobody."""
+    root = Path(__file__).resolve().parents[2]
+    named = set()
+    for folder in ("fair", "booths", "meetings", "reports", "demo"):
+        for path in (root / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            named |= set(re.findall(r"enqueue\(\s*session,\s*\"(\w+)\"", text))
+            named |= set(re.findall(r"^JOB = \"(\w+)\"$", text, re.M))
+    assert named >= {"ask_for_outcome", "send_booking_open_reminder"}
+    assert named <= set(JOBS)

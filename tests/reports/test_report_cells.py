@@ -482,7 +482,7 @@ async def test_the_app_folds_as_it_runs(settings, engine, session, monkeypatch):
     # The reports feature's periodic fold (reports/feature.py), every 50 ms here.
     fast = [replace(task, every_seconds=0.05) for task in REPORTS.tasks]
     monkeypatch.setattr(kakehashi.app, "TASKS", fast)
-    app = create_app(replace(settings, inprocess_jobs=True))
+    app = create_app(settings.with_overrides(inprocess_jobs=True))
     async with app.router.lifespan_context(app):
 
         async def folded() -> bool:

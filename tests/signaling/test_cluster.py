@@ -1,6 +1,6 @@
 """Rooms shared through Redis: two relay processes, one meeting.
 
-The process tests start ``uvicorn signaling.server:app_from_env --factory`` twice against the
+The process tests start ``uvicorn kakehashi.relay:app_from_env --factory`` twice against the
 test Redis; the in-process tests drive two ``RedisHub`` objects directly."""
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ async def relay_process(redis_url: str) -> AsyncIterator[Node]:
         sys.executable,
         "-m",
         "uvicorn",
-        "signaling.server:app_from_env",
+        "kakehashi.relay:app_from_env",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -16,12 +16,12 @@ import uvicorn
 import websockets
 from websockets.exceptions import ConnectionClosed
 
+from kakehashi.relay import app_from_env
 from signaling import protocol
 from signaling.rooms import LocalHub, RedisHub
 from signaling.server import (
     SignalingState,
     _Session,
-    app_from_env,
     create_signaling_app,
     utc_now,
 )
