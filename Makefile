@@ -8,7 +8,7 @@ MO := $(PO:.po=.mo)
 # The packages whose code and templates hold UI strings (tests/fair/test_catalogs.py reads it).
 I18N_SOURCES := fair booths meetings reports
 
-.PHONY: run test mutation install catalogs extract lint format browser clean
+.PHONY: run test mutation screenshots install catalogs extract lint format browser clean
 
 run: install catalogs
 	mkdir -p var
@@ -26,6 +26,10 @@ test: install catalogs browser
 # Named mutants against the tests that must catch them (minutes; not part of `make test`).
 mutation: install catalogs
 	$(BIN)/python scripts/mutation.py
+
+# The README's screenshots, from the ones `make test`'s browser tests took.
+screenshots: install
+	$(BIN)/python scripts/docs_screenshots.py
 
 install: $(STAMP)
 

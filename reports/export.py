@@ -56,7 +56,8 @@ GROUPING_LABELS: dict[str, str] = {
     "interpreter": lazy("Interpreter"),
 }
 
-# The README's definitions, in words a reader of the dashboard or the workbook can follow.
+# The definitions of docs/features.md, in words a reader of the dashboard or the workbook
+# can follow.
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
         lazy("Conversion"),

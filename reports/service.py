@@ -1,6 +1,6 @@
 """The conversion report: booth visits → bookings → held meetings → contracts, computed in SQL.
 
-The definitions are the README's ("Outcomes and the conversion report: definitions"). A
+The definitions are docs/features.md's ("Outcomes and the conversion report: definitions"). A
 meeting's date is its start in Japan time (Asia/Tokyo, no DST: UTC+9); ``start``/``end``
 filter on it, inclusive, and the month grouping uses its ``YYYY-MM``.
 

@@ -1,6 +1,6 @@
 """The report's cells, kept by database triggers (migration 0009) and folded by
 ``reports.cells.fold``: whatever happens to meetings, buyers and booths, the cells and
-the deltas not yet folded add up to what the README's definitions give for the meetings
+the deltas not yet folded add up to what the definitions in docs/features.md give for the meetings
 there are, worked out here in Python from the rows themselves.
 """
 
@@ -56,7 +56,7 @@ def japan_day(moment: datetime) -> date:
 
 
 def contribution(m: Meeting, country: str, locale: str) -> tuple[tuple, tuple] | None:
-    """One meeting's key and counts, straight from the README's definitions."""
+    """One meeting's key and counts, straight from the definitions in docs/features.md."""
     confirmed = m.confirmed_at is not None
     held = m.attendance == Attendance.HELD
     contract = held and m.stage == Stage.CONTRACT
