@@ -271,8 +271,8 @@ async def seed(url: str, args: argparse.Namespace) -> Seeded:
     from fair.db import create_engine, create_sessionmaker
     from fair.fairs.models import Fair
     from fair.migrate import upgrade
+    from meetings.booking import holds_for
     from meetings.models import Meeting, MeetingStatus
-    from meetings.service import holds_for
 
     started = time.perf_counter()
     engine = create_engine(url)

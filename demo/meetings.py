@@ -42,7 +42,7 @@ from fair.fairs.models import Fair
 from fair.fairs.phase import local_today
 from fair.fairs.service import is_monthly
 from fair.outbox import OutboxJob
-from meetings import outcomes, room, service
+from meetings import booking, changes, outcomes, video_room
 from meetings.models import (
     Attendance,
     BoothHours,
@@ -171,7 +171,7 @@ async def book_upcoming(session: AsyncSession, fair: Fair, first_day: date, now:
         start = datetime.combine(first_day + timedelta(days=day), time(hour), tzinfo=TOKYO)
         try:
             async with session.begin_nested():
-                await service.book(
+                await booking.book(
                     session,
                     actor=buyer,
                     booth_id=booth.id,
@@ -237,7 +237,7 @@ async def _room_open(
             )
         )
     ).all()
-    return any(room.join_window(m, settings).closes_at > now for m in meetings)
+    return any(video_room.join_window(m, settings).closes_at > now for m in meetings)
 
 
 async def _interpreter_for(session: AsyncSession, language: str) -> User | None:
@@ -272,7 +272,7 @@ async def load_live(
         await session.flush()
         try:
             async with session.begin_nested():
-                meeting = await service.book(
+                meeting = await booking.book(
                     session,
                     actor=buyer,
                     booth_id=booth.id,
@@ -283,7 +283,7 @@ async def load_live(
                 )
                 interpreter = await _interpreter_for(session, language) if language else None
                 if interpreter is not None:
-                    await service.assign_interpreter(
+                    await changes.assign_interpreter(
                         session,
                         actor=organizer,
                         meeting_id=meeting.id,
@@ -680,7 +680,7 @@ class _History:
     ) -> Meeting | None:
         try:
             async with self.session.begin_nested():
-                meeting = await service.book(
+                meeting = await booking.book(
                     self.session,
                     actor=buyer,
                     booth_id=stall.booth.id,
@@ -709,7 +709,7 @@ class _History:
         answered = booked_at + min(
             timedelta(hours=rng.uniform(1, 20)), (meeting.starts_at - booked_at) / 2
         )
-        await service.answer_request(
+        await changes.answer_request(
             self.session,
             actor=stall.owner,
             meeting_id=meeting.id,
@@ -782,7 +782,7 @@ class _History:
                 if interpreter and start not in interpreter_busy[interpreter.id]:
                     try:
                         async with self.session.begin_nested():
-                            await service.assign_interpreter(
+                            await changes.assign_interpreter(
                                 self.session,
                                 actor=self.organizer,
                                 meeting_id=meeting.id,
@@ -798,7 +798,7 @@ class _History:
             if roll < CANCEL_SHARE:
                 cancel_at = last_change + (start - last_change) * rng.uniform(0.2, 0.9)
                 who = buyer if rng.random() < 0.6 else stall.owner
-                await service.cancel(
+                await changes.cancel(
                     self.session,
                     actor=who,
                     meeting_id=meeting.id,
@@ -836,7 +836,7 @@ class _History:
                 if slot is None:
                     stall.taken.append((start, end))
                 else:
-                    await service.reschedule(
+                    await changes.reschedule(
                         self.session,
                         actor=buyer,
                         meeting_id=meeting.id,
@@ -899,7 +899,7 @@ class _History:
             events.append((at(left), 1, side, user_id, peer))
         for moment, leaving, side, user_id, peer in sorted(events):
             if leaving:
-                await room.record_leave(
+                await video_room.record_leave(
                     self.session,
                     meeting_id=meeting.id,
                     peer_id=peer,
@@ -907,7 +907,7 @@ class _History:
                     settings=self.settings,
                 )
             else:
-                await room.record_join(
+                await video_room.record_join(
                     self.session,
                     meeting_id=meeting.id,
                     user_id=user_id,
@@ -915,12 +915,15 @@ class _History:
                     peer_id=peer,
                     at=moment,
                 )
-        closes = room.join_window(meeting, self.settings).closes_at + timedelta(seconds=30)
-        found = await room.decide(self.session, meeting.id, meeting.sequence, self.settings, closes)
+        window = video_room.join_window(meeting, self.settings)
+        closes = window.closes_at + timedelta(seconds=30)
+        found = await video_room.decide(
+            self.session, meeting.id, meeting.sequence, self.settings, closes
+        )
         self.changed[meeting.id] = closes
         if found == Attendance.NO_SHOW_BUYER and stall.booth.fair_id == self.dispute_fair:
             buyer = await self.session.get(User, meeting.buyer_id)
-            await room.claim(
+            await video_room.claim(
                 self.session,
                 actor=buyer,
                 meeting_id=meeting.id,

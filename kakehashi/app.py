@@ -30,7 +30,7 @@ from kakehashi.features import FEATURES
 from kakehashi.openapi import routes as openapi_routes
 from kakehashi.relay import relay_state
 from meetings.echo import close_echo_peers
-from meetings.room import attendance_recorder
+from meetings.video_room import attendance_recorder
 from signaling.server import SignalingState, create_signaling_app, signaling_routes
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,8 @@ from booths.feature import feature as booths
 from fair import templating
 from fair.feature import FEATURE as CORE
 from fair.features import Feature
+from meetings.booking import next_free_slots
 from meetings.feature import FEATURE as MEETINGS
-from meetings.service import next_free_slots
 from reports.feature import FEATURE as REPORTS
 
 FEATURES: tuple[Feature, ...] = (

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 
 from fair import clock
 from fair.config import Settings, load_settings
-from signaling.rooms import LocalHub, RedisHub
+from signaling.hubs import LocalHub, RedisHub
 from signaling.server import EventCallback, SignalingState, create_signaling_app, no_event
 from signaling.tokens import MemoryLedger, RedisLedger
 

@@ -24,7 +24,7 @@ from fair.i18n import gettext as _
 from fair.mail import Mailer, build_message
 from fair.outbox import run_once
 from fair.templating import render
-from meetings import reminders, room
+from meetings import reminders, video_room
 from meetings.calendars import invite_event, join_url
 from meetings.invites import invite, method_of
 from meetings.models import ACTIVE, Meeting, MeetingStatus, Outcome, Side
@@ -302,7 +302,7 @@ async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: i
         meeting = await session.get(Meeting, meeting_id)
         if meeting is None or meeting.sequence != sequence:
             return False
-        closes_at = room.join_window(meeting, settings).closes_at
+        closes_at = video_room.join_window(meeting, settings).closes_at
         if now < closes_at:
             return await _again_at(
                 session,
@@ -314,7 +314,7 @@ async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: i
             )
 
     async def effect(session: AsyncSession) -> None:
-        await room.decide(session, meeting_id, sequence, settings, now)
+        await video_room.decide(session, meeting_id, sequence, settings, now)
 
     return await run_once(ctx["sessionmaker"], key, "decide_attendance", effect)
 

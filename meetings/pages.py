@@ -34,8 +34,9 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import access, feeds, outcomes, reminders, room, service
+from meetings import access, booking, changes, feeds, listing, outcomes, reminders, video_room
 from meetings.goodhours import Party, good_for_both
+from meetings.hours import hours_json, set_hours
 from meetings.models import (
     ACTIVE,
     Attendance,
@@ -75,7 +76,7 @@ async def _picker_context(
         "reschedule": reschedule,
     }
     try:
-        offer = await service.offer(
+        offer = await booking.offer(
             db(request),
             booth_id=booth_id,
             viewer=user,
@@ -113,7 +114,7 @@ async def _fair_window(request: Request, booth_id: str) -> tuple[datetime, datet
     booth = await load_booth(db(request), booth_id, viewer=user_of(request))
     fair = await db(request).get(Fair, booth.fair_id)
     assert fair is not None
-    return service.fair_window(fair)
+    return booking.fair_window(fair)
 
 
 def _slot_helpers(zone: str, booth_zone: str | None) -> dict[str, Any]:
@@ -132,7 +133,7 @@ async def book_page(request: Request) -> Response:
     if request.method == "POST":
         form = await read_form(request)
         try:
-            meeting = await service.book(
+            meeting = await booking.book(
                 db(request),
                 actor=user,
                 booth_id=booth_id,
@@ -186,7 +187,7 @@ async def feed_page(request: Request) -> Response:
 
 async def my_meetings_page(request: Request, feed_url: str | None = None) -> Response:
     user = require_user(user_of(request))
-    rows = await service.my_meetings(db(request), actor=user)
+    rows = await listing.my_meetings(db(request), actor=user)
     now = clock.now()
     upcoming = [(m, b) for m, b in rows if m.ends_at > now and m.status in ACTIVE]
     past = [(m, b) for m, b in rows if (m, b) not in upcoming]
@@ -261,13 +262,13 @@ async def meeting_page(request: Request) -> Response:
             "is_owner": user.id == booth.owner_id,
             "is_buyer": user.id == meeting.buyer_id,
             "active": meeting.status in ACTIVE and meeting.ends_at > clock.now(),
-            "releasable": service.releasable(meeting, clock.now()),
+            "releasable": changes.releasable(meeting, clock.now()),
             "Status": MeetingStatus,
             "booked": request.query_params.get("booked") == "1",
             "room": await _room_context(request, meeting, booth, user, other, booth_zone, now),
             "now": now,
             "can_settle": user.has_role(Role.ORGANIZER),
-            "can_dispute": room.side_of(user, meeting, booth) in {Side.EXHIBITOR, Side.BUYER},
+            "can_dispute": video_room.side_of(user, meeting, booth) in {Side.EXHIBITOR, Side.BUYER},
             **await _outcome_context(request, meeting, user),
             **_slot_helpers(user.timezone, zones.get(booth.id)),
         },
@@ -304,8 +305,8 @@ async def _room_context(
     now: datetime,
 ) -> dict[str, Any] | None:
     """What the video room needs, for a participant of a confirmed meeting not yet over."""
-    side = room.side_of(user, meeting, booth)
-    window = room.join_window(meeting, settings_of(request))
+    side = video_room.side_of(user, meeting, booth)
+    window = video_room.join_window(meeting, settings_of(request))
     if side is None or meeting.status != MeetingStatus.CONFIRMED or now > window.closes_at:
         return None
     products = await list_products(db(request), booth.id)
@@ -338,12 +339,12 @@ async def _cancel(session: Any, user: User | None, meeting_id: str, form: Any) -
     reason = str(form.get("reason", "")).strip()
     if not reason:
         raise ValidationFailed({"reason": i18n.lazy("Tell the other side why.")})
-    await service.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
+    await changes.cancel(session, actor=user, meeting_id=meeting_id, reason=reason[:1000])
 
 
 async def _attendance(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
     claim = parse(AttendanceClaim, {k: form.get(k, "") for k in ("status", "reason")})
-    await room.claim(
+    await video_room.claim(
         session,
         actor=user,
         meeting_id=meeting_id,
@@ -381,25 +382,25 @@ async def _feedback(session: Any, user: User | None, meeting_id: str, form: Any)
 
 
 async def _reconfirm(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
-    await service.confirm_attendance(session, actor=user, meeting_id=meeting_id)
+    await changes.confirm_attendance(session, actor=user, meeting_id=meeting_id)
 
 
 async def _release(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
-    await service.release(session, actor=user, meeting_id=meeting_id)
+    await changes.release(session, actor=user, meeting_id=meeting_id)
 
 
 async def _reschedule(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
-    await service.reschedule(
+    await changes.reschedule(
         session, actor=user, meeting_id=meeting_id, start=_form_start(form), timezone=None
     )
 
 
 async def _accept(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
-    await service.answer_request(session, actor=user, meeting_id=meeting_id, accept=True)
+    await changes.answer_request(session, actor=user, meeting_id=meeting_id, accept=True)
 
 
 async def _decline(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
-    await service.answer_request(session, actor=user, meeting_id=meeting_id, accept=False)
+    await changes.answer_request(session, actor=user, meeting_id=meeting_id, accept=False)
 
 
 ACTIONS = {
@@ -442,7 +443,7 @@ async def reschedule_page(request: Request) -> Response:
 
 
 async def disputes_page(request: Request) -> Response:
-    rows = await room.disputes(db(request), actor=user_of(request))
+    rows = await video_room.disputes(db(request), actor=user_of(request))
     return page(request, "meetings/disputes.html", {"rows": rows})
 
 
@@ -471,7 +472,7 @@ def _hours_values(hours: BoothHours | None, owner: User) -> dict[str, Any]:
     for rule in hours.weekly:
         weekly.setdefault(rule["weekday"], (rule["start"], rule["end"]))
     return {
-        **service.hours_json(hours),
+        **hours_json(hours),
         "weekly": weekly,
         "exceptions": "\n".join(lines),
         "max_per_day": hours.max_per_day or "",
@@ -533,9 +534,7 @@ async def hours_page(request: Request) -> Response:
         form = await read_form(request)
         data = _hours_from_form(form)
         try:
-            await service.set_hours(
-                session, actor=user, booth_id=booth.id, data=parse(HoursUpdate, data)
-            )
+            await set_hours(session, actor=user, booth_id=booth.id, data=parse(HoursUpdate, data))
         except DomainError as exc:
             status = exc.status
             if isinstance(exc, ValidationFailed):

@@ -19,10 +19,11 @@ from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
 from fair.web import db, read_json, settings_of, user_of
-from meetings import access, feeds, outcomes, reminders, room, service
+from meetings import access, booking, changes, feeds, listing, outcomes, reminders, video_room
 from meetings.calendars import invite_event, join_url
 from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
+from meetings.hours import get_hours, hours_json, set_hours
 from meetings.invites import feed, invite, method_of
 from meetings.models import (
     Attendance,
@@ -108,17 +109,17 @@ def _moment(raw: str | None, zone: str, default: datetime, name: str) -> datetim
 
 async def api_get_hours(request: Request) -> Response:
     booth = await load_booth(db(request), request.path_params["booth_id"], viewer=user_of(request))
-    hours = await service.get_hours(db(request), booth)
-    return JSONResponse(service.hours_json(hours))
+    hours = await get_hours(db(request), booth)
+    return JSONResponse(hours_json(hours))
 
 
 async def api_put_hours(request: Request) -> Response:
     await load_managed_booth(db(request), request.path_params["booth_id"], actor=user_of(request))
     data = parse(HoursUpdate, await read_json(request))
-    hours = await service.set_hours(
+    hours = await set_hours(
         db(request), actor=user_of(request), booth_id=request.path_params["booth_id"], data=data
     )
-    return JSONResponse(service.hours_json(hours))
+    return JSONResponse(hours_json(hours))
 
 
 def _viewer_party(viewer: User | None, zone: str) -> Party:
@@ -135,7 +136,7 @@ async def api_slots(request: Request) -> Response:
     end = _moment(request.query_params.get("to"), zone, start + timedelta(days=14), "to")
     if end <= start or end - start > timedelta(days=MAX_WINDOW_DAYS):
         raise BadRequest(lazy("Ask for at most two months of slots, ending after they start."))
-    offer = await service.offer(
+    offer = await booking.offer(
         db(request),
         booth_id=request.path_params["booth_id"],
         viewer=viewer,
@@ -181,7 +182,7 @@ async def _one(request: Request, meeting: Meeting, viewer_tz: str) -> JSONRespon
 
 async def api_book(request: Request) -> Response:
     data = parse(BookingRequest, await read_json(request))
-    meeting = await service.book(
+    meeting = await booking.book(
         db(request),
         actor=user_of(request),
         booth_id=data.booth_id,
@@ -234,7 +235,7 @@ def _bound(raw: str | None, zone: str, name: str) -> datetime | None:
     return moment
 
 
-def _meeting_filter(request: Request, zone: str) -> service.MeetingFilter:
+def _meeting_filter(request: Request, zone: str) -> listing.MeetingFilter:
     """``?fair=&status=&from=&to=&page=&per_page=``: ``from`` and ``to`` are dates (midnight
     in the viewer's zone) or instants with an offset, and bound the meetings' starts."""
     params = request.query_params
@@ -244,7 +245,7 @@ def _meeting_filter(request: Request, zone: str) -> service.MeetingFilter:
         raise BadRequest(lazy("The end must come after the start."), field="to")
     per_page = _whole(request, "per_page", MEETINGS_PER_PAGE, 1, MAX_MEETINGS_PER_PAGE)
     page = _whole(request, "page", 1, 1, 100_000)
-    return service.MeetingFilter(
+    return listing.MeetingFilter(
         fair=params.get("fair") or None,
         statuses=_statuses(request),
         starts_from=starts_from,
@@ -258,7 +259,7 @@ async def api_my_meetings(request: Request) -> Response:
     """My meetings; with ``fair``, that fair's (all of them for its organizers and staff)."""
     zone = _viewer_tz(request)
     wanted = _meeting_filter(request, zone)
-    rows, total = await service.find_meetings(db(request), actor=user_of(request), wanted=wanted)
+    rows, total = await listing.find_meetings(db(request), actor=user_of(request), wanted=wanted)
     zones = await _zones(request, [b.id for _, b in rows])
     return JSONResponse(
         {
@@ -285,7 +286,7 @@ async def api_cancel(request: Request) -> Response:
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     data = parse(Cancellation, await read_json(request))
-    meeting = await service.cancel(
+    meeting = await changes.cancel(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],
@@ -299,7 +300,7 @@ async def api_reschedule(request: Request) -> Response:
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     data = parse(Reschedule, await read_json(request))
-    meeting = await service.reschedule(
+    meeting = await changes.reschedule(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],
@@ -310,7 +311,7 @@ async def api_reschedule(request: Request) -> Response:
 
 
 async def _answer(request: Request, accept: bool) -> Response:
-    meeting = await service.answer_request(
+    meeting = await changes.answer_request(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],
@@ -328,14 +329,14 @@ async def api_decline(request: Request) -> Response:
 
 
 async def api_reconfirm(request: Request) -> Response:
-    meeting = await service.confirm_attendance(
+    meeting = await changes.confirm_attendance(
         db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
     )
     return await _one(request, meeting, _viewer_tz(request))
 
 
 async def api_release(request: Request) -> Response:
-    meeting = await service.release(
+    meeting = await changes.release(
         db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
     )
     return await _one(request, meeting, _viewer_tz(request))
@@ -344,7 +345,7 @@ async def api_release(request: Request) -> Response:
 async def api_interpreter(request: Request) -> Response:
     require_role(user_of(request), Role.ORGANIZER)
     data = parse(InterpreterChoice, await read_json(request))
-    meeting = await service.assign_interpreter(
+    meeting = await changes.assign_interpreter(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],
@@ -412,7 +413,7 @@ async def calendar_feed(request: Request) -> Response:
         raise MeetingNotFound()
     base_url = settings_of(request).base_url
     items = []
-    for meeting, _booth in await service.my_meetings(db(request), actor=user):
+    for meeting, _booth in await listing.my_meetings(db(request), actor=user):
         items.append(await invite_event(db(request), meeting, base_url))
     return Response(
         feed(items, "Kakehashi"),
@@ -434,7 +435,7 @@ def signaling_url(request: Request) -> str:
 
 async def api_join(request: Request) -> Response:
     settings = settings_of(request)
-    meeting, user, side, window = await room.admit(
+    meeting, user, side, window = await video_room.admit(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],
@@ -477,7 +478,7 @@ def attendance_json(meeting: Meeting) -> dict[str, Any]:
 
 async def api_attendance(request: Request) -> Response:
     data = parse(AttendanceClaim, await read_json(request))
-    meeting = await room.claim(
+    meeting = await video_room.claim(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],
@@ -498,7 +499,7 @@ def chat_json(message: ChatMessage, author: str) -> dict[str, Any]:
 
 
 async def api_chat(request: Request) -> Response:
-    rows = await room.chat_history(
+    rows = await video_room.chat_history(
         db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
     )
     return JSONResponse({"messages": [chat_json(m, name) for m, name in rows]})
@@ -506,7 +507,7 @@ async def api_chat(request: Request) -> Response:
 
 async def api_post_chat(request: Request) -> Response:
     data = parse(ChatPost, await read_json(request))
-    message = await room.post_chat(
+    message = await video_room.post_chat(
         db(request),
         actor=user_of(request),
         meeting_id=request.path_params["meeting_id"],

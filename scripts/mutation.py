@@ -50,7 +50,7 @@ MUTANTS = (
     Mutant(
         "relay-to-everyone-local",
         "an addressed frame (offer, answer, candidate) goes to every other peer of the room",
-        "signaling/rooms.py",
+        "signaling/hubs.py",
         """        target = room.get(to)
         if target is None:
             return False
@@ -68,7 +68,7 @@ MUTANTS = (
     Mutant(
         "relay-to-everyone-redis",
         "an addressed frame from another process goes to every peer of the room here",
-        "signaling/rooms.py",
+        "signaling/hubs.py",
         """        elif kind == "to":
             peer = self._local.get(meeting_id, {}).get(target)
             if peer is not None:
@@ -98,7 +98,7 @@ MUTANTS = (
     Mutant(
         "booking-guard-swallowed",
         "a hold already taken is ignored, so two bookings of one time both succeed",
-        "meetings/service.py",
+        "meetings/booking.py",
         """    except IntegrityError:
         raise SlotTaken() from None""",
         """    except IntegrityError:

@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from signaling import protocol
-from signaling.rooms import Hub, HubError, LocalHub, Member, RoomFull
+from signaling.hubs import Hub, HubError, LocalHub, Member, RoomFull
 from signaling.tokens import (
     CLOCK_SKEW_SECONDS,
     DEFAULT_MAX_AGE_SECONDS,

@@ -20,6 +20,7 @@ from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.outbox import OutboxJob
 from meetings import attendance as rules
+from meetings.booking import holds_for
 from meetings.models import (
     Attendance,
     BoothHours,
@@ -31,7 +32,6 @@ from meetings.models import (
     RoomVisit,
     Stage,
 )
-from meetings.service import holds_for
 from reports.models import ExchangeRate
 from reports.service import conversion_report
 

@@ -39,8 +39,8 @@ from demo.data import BUYERS, EXHIBITORS
 from fair import clock
 from fair.accounts.models import User
 from fair.fairs.models import Fair
+from meetings.booking import holds_for
 from meetings.models import BoothHours, Meeting, MeetingStatus
-from meetings.service import holds_for
 
 # An English-speaking buyer (the page is in English) and a Japanese exhibitor (the page is in
 # the exhibitor's language: the test finds its parts by id, not by text). Not one of the

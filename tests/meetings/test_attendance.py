@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fair.accounts.models import User
 from fair.outbox import OutboxJob
 from kakehashi import jobs
-from meetings import room
+from meetings import video_room
 from meetings.attendance import Visit, together, verdict
 from meetings.models import Attendance, Meeting
 
@@ -115,12 +115,12 @@ async def _setup(client, session, app, starts_in: timedelta):
 async def _visit(app, meeting_id, user_id, side, peer_id, joined, left=None):
     settings = app.state.settings
     async with app.state.sessionmaker() as s, s.begin():
-        await room.record_join(
+        await video_room.record_join(
             s, meeting_id=meeting_id, user_id=user_id, side=side, peer_id=peer_id, at=joined
         )
     if left is not None:
         async with app.state.sessionmaker() as s, s.begin():
-            await room.record_leave(
+            await video_room.record_leave(
                 s, meeting_id=meeting_id, peer_id=peer_id, at=left, settings=settings
             )
 

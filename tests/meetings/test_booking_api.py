@@ -10,7 +10,7 @@ from helpers import login, make_client, make_user, read_scalar
 from meeting_helpers import WEEKDAYS_9_TO_17, at_tokyo, book, booth_with_hours, buyer, next_weekday
 from sqlalchemy import func, select
 
-from meetings import service
+from meetings import booking
 from meetings.models import Meeting, MeetingHold
 
 
@@ -130,7 +130,7 @@ async def test_the_holds_refuse_what_the_availability_check_let_through(
     async def nothing_taken(*args: object, **kwargs: object) -> list[object]:
         return []
 
-    monkeypatch.setattr(service, "busy_at_booth", nothing_taken)
+    monkeypatch.setattr(booking, "busy_at_booth", nothing_taken)
     await buyer(client, session, "lan@saigon.example")
     assert (await book(client, booth["id"], at_tokyo(day, 10))).status_code == 201
     await buyer(client, session, "wang@hengtai.example")

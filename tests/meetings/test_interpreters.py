@@ -11,8 +11,8 @@ from helpers import login, make_client, make_user
 from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday
 from sqlalchemy.exc import IntegrityError
 
+from meetings.booking import holds_for
 from meetings.models import Meeting
-from meetings.service import holds_for
 
 
 async def test_organizer_assigns_an_interpreter_who_then_cannot_double_up(client, session, app):

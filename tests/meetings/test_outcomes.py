@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fair import clock
 from fair.outbox import OutboxJob
 from kakehashi import jobs
-from meetings import room
+from meetings import video_room
 from meetings.models import Attendance, Meeting, Outcome
 
 
@@ -31,11 +31,11 @@ async def held_meeting(client, session, app, *, days_ago: int = 3):
     settings = app.state.settings
     async with app.state.sessionmaker() as s, s.begin():
         for side, user_id, peer in (("exhibitor", owner, "p1"), ("buyer", lan_id, "p2")):
-            await room.record_join(
+            await video_room.record_join(
                 s, meeting_id=meeting_id, user_id=user_id, side=side, peer_id=peer, at=start
             )
     async with app.state.sessionmaker() as s, s.begin():
-        await room.record_leave(
+        await video_room.record_leave(
             s,
             meeting_id=meeting_id,
             peer_id="p2",

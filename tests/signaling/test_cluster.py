@@ -25,7 +25,7 @@ from helpers import free_port
 from websockets.exceptions import ConnectionClosed
 
 from signaling import protocol
-from signaling.rooms import HubError, Member, RedisHub, RoomFull
+from signaling.hubs import HubError, Member, RedisHub, RoomFull
 from signaling.server import utc_now
 from signaling.tokens import issue
 

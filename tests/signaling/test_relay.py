@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from kakehashi.relay import app_from_env
 from signaling import protocol
-from signaling.rooms import LocalHub, RedisHub
+from signaling.hubs import LocalHub, RedisHub
 from signaling.server import (
     SignalingState,
     _Session,
