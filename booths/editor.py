@@ -17,7 +17,7 @@ from booths.pages import MAIN_MARKETS, template_helpers
 from booths.routes import media_json
 from booths.schemas import BoothCreate, BoothUpdate, MediaUpdate, ProductCreate, ProductUpdate
 from booths.taxonomy import CATEGORIES, COMMON_CERTIFICATIONS, MOQ_UNITS
-from fair import i18n
+from fair import i18n, resources
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
 from fair.errors import DomainError, NotFound, ValidationFailed
@@ -308,7 +308,7 @@ async def media_action(request: Request) -> Response:
     if action == "delete":
         orphan = await gallery.delete_media(session, actor=user, media_id=media_id)
         await session.commit()
-        await gallery.remove_blob(request.app.state.storage, orphan)
+        await gallery.remove_blob(resources.of_request(request).storage, orphan)
     elif action == "edit":
         data = parse(
             MediaUpdate,

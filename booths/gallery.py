@@ -30,11 +30,11 @@ from booths.media import (
 from booths.models import Booth, Media, MediaKind, Product
 from booths.schemas import MediaUpdate
 from booths.service import apply_order, list_media, load_booth, load_managed_booth
-from booths.storage import Storage, discard
 from fair import outbox
 from fair.accounts.models import User
 from fair.errors import ValidationFailed
 from fair.i18n import LANGUAGES, lazy
+from fair.storage import Storage, discard
 
 MAX_MEDIA = 60
 CAPTION_CHARS = 200

@@ -11,13 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.media import THUMB_SIZES, UnsupportedFile, thumbnail, variant_key
 from booths.models import Booth, BoothStatus, Media, MediaKind
-from booths.storage import Storage
+from fair import resources
 from fair.accounts.models import User
-from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.i18n import gettext as _
 from fair.i18n import pick_text, use_language
-from fair.mail import Mailer, build_message
+from fair.mail import build_message
 from fair.outbox import run_once
 from fair.templating import render
 
@@ -27,8 +26,9 @@ log = logging.getLogger(__name__)
 async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
     """Thumbnails of an image, and its dimensions; the item becomes ready (or failed).
     Idempotent: variants are keyed by content hash and only made when missing."""
-    storage: Storage = ctx["storage"]
-    async with ctx["sessionmaker"]() as session, session.begin():
+    res = resources.of_job(ctx)
+    storage = res.storage
+    async with res.sessionmaker() as session, session.begin():
         media = await session.get(Media, media_id)
         if media is None or media.kind != MediaKind.IMAGE:
             return
@@ -59,8 +59,8 @@ async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
 
 async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
     """Tell the exhibitor that their booth was approved or why it was not. Once per review."""
-    settings: Settings = ctx["settings"]
-    mailer: Mailer = ctx["mailer"]
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
     key = ctx.get("job_id") or f"booth-review:{booth_id}"
 
     async def effect(session: AsyncSession) -> None:
@@ -94,7 +94,7 @@ async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
             build_message(settings, key=key, to=owner.email, subject=subject, text=text), key=key
         )
 
-    return await run_once(ctx["sessionmaker"], key, "send_booth_review_mail", effect)
+    return await run_once(res.sessionmaker, key, "send_booth_review_mail", effect)
 
 
 JOBS = (make_media_variants, send_booth_review_mail)

@@ -25,10 +25,10 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 
 from booths.models import MediaKind
-from booths.storage import discard
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError
 from fair.i18n import lazy
+from fair.storage import discard
 from fair.web import PayloadTooLarge
 
 SNIFF_BYTES = 262  # what filetype needs to tell every type we accept

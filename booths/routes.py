@@ -26,6 +26,7 @@ from booths.schemas import (
     Rejection,
 )
 from booths.taxonomy import CATEGORIES
+from fair import resources
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
 from fair.errors import ValidationFailed
@@ -333,7 +334,7 @@ async def api_upload(request: Request) -> Response:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > largest_limit(settings) + UPLOAD_OVERHEAD:
         raise PayloadTooLarge()
-    storage = request.app.state.storage
+    storage = resources.of_request(request).storage
     upload = await receive_upload(
         request.stream(),
         content_type=request.headers.get("content-type", ""),
@@ -365,7 +366,7 @@ async def api_delete_media(request: Request) -> Response:
         db(request), actor=user_of(request), media_id=request.path_params["media_id"]
     )
     await db(request).commit()  # the row goes first; a crash after leaves only a stray file
-    await gallery.remove_blob(request.app.state.storage, orphan)
+    await gallery.remove_blob(resources.of_request(request).storage, orphan)
     return Response(status_code=204)
 
 
@@ -435,7 +436,7 @@ async def serve_media(request: Request) -> Response:
         session, request.path_params["media_id"], viewer=viewer
     )
     variant = request.path_params.get("variant")
-    storage = request.app.state.storage
+    storage = resources.of_request(request).storage
     key, content_type = media.storage_key, media.content_type
     stand_in = False
     if variant is not None:

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths import gallery, service
 from booths.models import Booth, BoothStatus, Product
 from booths.schemas import BoothCreate, ProductCreate
-from booths.storage import Storage
 from demo import data as demo_data
 from demo import images as demo_images
 from fair.accounts.models import Role, User
 from fair.fairs.models import Fair
+from fair.storage import Storage
 
 # The following fair: these exhibitors have not been reviewed yet, and this one was sent back.
 PENDING_NEXT_MONTH = {"contact@hida-mokkosha.example", "info@fuji-shiki.example"}

@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths.storage import Storage
 from demo import data as demo_data
 from demo import meetings as meetings_demo
 from demo.booths import load_booths
@@ -22,6 +21,7 @@ from fair.fairs.models import Fair
 from fair.fairs.phase import Phase, local_today
 from fair.fairs.service import is_monthly, phase_of, plan_year
 from fair.fairs.themes import FAIR_THEMES
+from fair.storage import Storage
 from reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)

@@ -6,8 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import asyncpg
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -100,8 +103,6 @@ def _asyncpg_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> An
     """Connect, turning asyncpg's own refusals ("the database system is shutting down", "is
     starting up", too many connections), which SQLAlchemy passes through untranslated, into
     the DBAPI error every layer already treats as "database away" (503)."""
-    import asyncpg
-
     try:
         return dialect.connect(*cargs, **cparams)
     except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -111,9 +112,6 @@ def _asyncpg_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> An
 def insert_for(session: AsyncSession) -> Any:
     """The dialect's ``insert`` (PostgreSQL's or SQLite's), for ON CONFLICT DO NOTHING: one
     statement where a look-up and an insert would take two and could race."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 

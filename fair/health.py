@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from fair import resources
+
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
 async def healthz(request: Request) -> JSONResponse:
-    state = request.app.state
+    res = resources.of_request(request)
     checks: dict[str, str] = {}
     session = getattr(request.state, "db", None)
     try:
@@ -22,17 +24,17 @@ async def healthz(request: Request) -> JSONResponse:
             # A signed-in request's unit of work has already read the session; on SQLite
             # that transaction holds the write lock (BEGIN IMMEDIATE) the check would wait on.
             await session.rollback()
-        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), state.engine.connect() as conn:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), res.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # any failure is the answer, not an error of this endpoint
         checks["database"] = f"error: {type(exc).__name__}"
-    if state.arq is None:
+    if res.arq is None:
         checks["redis"] = "not configured"
     else:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-                await state.arq.ping()
+                await res.arq.ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"

@@ -15,6 +15,7 @@ from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
 LANGUAGES: tuple[str, ...] = ("ja", "en", "zh_Hans", "zh_Hant", "vi", "th")
 DEFAULT_LANGUAGE = "en"
@@ -194,8 +195,6 @@ def language_name(language: str) -> str:
 
 def format_size(size: int) -> str:
     """A file size in the viewer's units and digits: "850 kB", "2.4 MB"."""
-    from babel.units import format_unit
-
     if size < 1_000_000:
         return format_unit(
             max(1, round(size / 1000)), "digital-kilobyte", "short", locale=babel_locale()

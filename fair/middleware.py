@@ -11,7 +11,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fair import i18n
+from fair import i18n, resources
 from fair.accounts.service import user_for_token
 from fair.error_pages import on_database_down
 from fair.errors import Conflict, DomainError, ServiceUnavailable
@@ -36,7 +36,7 @@ class UnitOfWork:
         if scope["type"] != "http" or _is_static(scope):
             await self.app(scope, receive, send)
             return
-        sessionmaker = scope["app"].state.sessionmaker
+        sessionmaker = resources.of_app(scope["app"]).sessionmaker
         state: dict[str, Any] = scope.setdefault("state", {})
         async with sessionmaker() as session:
             state["db"] = session

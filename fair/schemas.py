@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
+from babel.numbers import get_territory_currencies
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from fair import clock
@@ -17,8 +19,6 @@ _NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB"}
 
 
 def _country_codes() -> frozenset[str]:
-    from babel import Locale
-
     return frozenset(
         code
         for code in Locale("en").territories
@@ -31,9 +31,6 @@ COUNTRIES = _country_codes()
 
 def _currency_codes() -> frozenset[str]:
     """ISO 4217 currencies in use today somewhere (babel also lists withdrawn ones)."""
-    from babel import Locale
-    from babel.numbers import get_territory_currencies
-
     today = clock.now().date()
     return frozenset(
         code

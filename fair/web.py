@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from fair import i18n
+from fair import i18n, resources
 from fair.accounts.models import User
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError, Forbidden
@@ -45,7 +45,7 @@ class CsrfFailed(Forbidden):
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    return resources.of_request(request).settings
 
 
 def db(request: Request) -> AsyncSession:

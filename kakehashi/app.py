@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
-from arq.connections import ArqRedis
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fair import outbox
+from fair import outbox, resources
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
@@ -29,7 +29,6 @@ from kakehashi import jobs
 from kakehashi.features import FEATURES
 from kakehashi.openapi import routes as openapi_routes
 from kakehashi.relay import relay_state
-from meetings.echo import close_echo_peers
 from meetings.video_room import attendance_recorder
 from signaling.server import SignalingState, create_signaling_app, signaling_routes
 
@@ -46,7 +45,8 @@ REDELIVER_EVERY_SECONDS = 60.0
 async def _relay_loop(app: Starlette) -> None:
     """Hands committed outbox rows to arq, or runs them here when there is no Redis; runs the
     packages' periodic tasks (folding the report's deltas) when they are due."""
-    state = app.state
+    res = resources.of_app(app)
+    job_context = resources.job_context(res)
     loop = asyncio.get_running_loop()
     next_check = loop.time() + REDELIVER_EVERY_SECONDS
     next_run = {task.name: loop.time() for task in TASKS}
@@ -56,22 +56,22 @@ async def _relay_loop(app: Starlette) -> None:
                 continue
             next_run[task.name] = loop.time() + task.every_seconds
             try:
-                async with state.sessionmaker() as session:
+                async with res.sessionmaker() as session:
                     await task.run(session)
             except Exception:
                 log.exception("%s failed; next time", task.name)
         try:
-            if state.arq is not None:
+            if res.arq is not None:
                 await outbox.relay_to_arq(
-                    state.sessionmaker, state.arq, queue_name=state.settings.arq_queue
+                    res.sessionmaker, res.arq, queue_name=res.settings.arq_queue
                 )
                 if loop.time() >= next_check:
                     next_check = loop.time() + REDELIVER_EVERY_SECONDS
                     await outbox.redeliver_lost(
-                        state.sessionmaker, state.arq, queue_name=state.settings.arq_queue
+                        res.sessionmaker, res.arq, queue_name=res.settings.arq_queue
                     )
             else:
-                await outbox.run_inprocess(state.sessionmaker, jobs.JOBS, state.job_context)
+                await outbox.run_inprocess(res.sessionmaker, jobs.JOBS, job_context)
         except Exception:
             log.exception("outbox relay failed; retrying")
         await asyncio.sleep(RELAY_INTERVAL_SECONDS)
@@ -91,35 +91,31 @@ def create_relay_app(settings: Settings) -> Starlette:
     return create_signaling_app(state, cleanup=engine.dispose)
 
 
-@contextlib.asynccontextmanager
-async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    engine = create_engine(settings.database_url)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.arq = None
-    if settings.redis_url:
-        # No ping here: the app starts while Redis is away; the outbox holds jobs until it's back.
-        app.state.arq = ArqRedis.from_url(settings.redis_url)
-    app.state.job_context = jobs.job_context(settings, app.state.sessionmaker)
-    app.state.storage = app.state.job_context["storage"]
-    app.state.signaling = signaling_state(settings, app.state.sessionmaker)
-    await app.state.signaling.start()
-    relay = None
-    if settings.inprocess_jobs:
-        relay = asyncio.create_task(_relay_loop(app), name="outbox-relay")
-    try:
-        yield
-    finally:
-        if relay is not None:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
-        await app.state.signaling.close()
-        await close_echo_peers(app.state)
-        if app.state.arq is not None:
-            await app.state.arq.aclose()
-        await engine.dispose()
+def lifespan(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: its resources held for its lifetime (``app.state.resources``),
+    the video rooms (``app.state.signaling``, the signaling library's place), the relay."""
+
+    @contextlib.asynccontextmanager
+    async def run(app: Starlette) -> AsyncIterator[None]:
+        # No ping here: the app starts while the database or Redis is away (the outbox holds
+        # jobs until Redis is back; /healthz says what is missing).
+        res = app.state.resources = resources.open_resources(settings, with_redis=True)
+        app.state.signaling = signaling_state(settings, res.sessionmaker)
+        await app.state.signaling.start()
+        relay = None
+        if settings.inprocess_jobs:
+            relay = asyncio.create_task(_relay_loop(app), name="outbox-relay")
+        try:
+            yield
+        finally:
+            if relay is not None:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
+            await app.state.signaling.close()
+            await res.aclose()
+
+    return run
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -145,7 +141,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(Identity),
         ],
         exception_handlers=exception_handlers,
-        lifespan=lifespan,
+        lifespan=lifespan(settings),
     )
-    app.state.settings = settings
     return app

@@ -1,5 +1,11 @@
 """The ``fair`` command: serve, signaling, worker, migrate, demo, users create, fairs
-plan-year."""
+plan-year.
+
+Each command imports what it needs when it runs: the app and the worker pull in aiortc,
+uvicorn and every package (about a second), which ``fair --help``, ``fair migrate`` and
+``fair users create`` have no use for. These are not cycles being dodged:
+tests/test_layers.py counts imports inside functions too.
+"""
 
 from __future__ import annotations
 
@@ -98,8 +104,8 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from booths.storage import LocalStorage
     from demo import loader as demo
+    from fair.storage import LocalStorage
 
     async def work(session: AsyncSession) -> dict[str, int] | None:
         # --if-empty: into an empty database, or one that holds the demo already (loading

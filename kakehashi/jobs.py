@@ -1,5 +1,6 @@
-"""The job worker: every package's jobs (arq style: ``async def job(ctx, **ids)``) by name,
-what each finds in ``ctx``, and the arq worker settings.
+"""The job worker: every package's jobs (arq style: ``async def job(ctx, **ids)``) by name
+and the arq worker settings. A job finds the process's ``fair.resources.Resources`` in
+``ctx`` (``fair.resources.of_job``).
 
 Jobs are thin: they take ids, open their own session, call the domain, and are keyed so a
 retry has one effect. Without Redis the app runs the same functions in-process.
@@ -14,12 +15,9 @@ from typing import Any
 
 from arq import Retry
 from arq.connections import RedisSettings
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booths.storage import LocalStorage
+from fair import resources
 from fair.config import Settings
-from fair.db import create_engine, create_sessionmaker
-from fair.mail import Mailer
 from fair.outbox import MAX_ATTEMPTS, backoff
 from kakehashi.features import FEATURES
 
@@ -30,26 +28,8 @@ log = logging.getLogger(__name__)
 JOBS: dict[str, Any] = {job.__name__: job for feature in FEATURES for job in feature.jobs}
 
 
-def job_context(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession] | None = None
-) -> dict[str, Any]:
-    """What every job finds in ``ctx``; the app passes its own sessionmaker, a worker
-    gets an engine of its own (disposed at shutdown)."""
-    ctx: dict[str, Any] = {
-        "settings": settings,
-        "mailer": Mailer(settings),
-        "storage": LocalStorage(settings.media_dir),
-    }
-    if sessionmaker is None:
-        ctx["engine"] = create_engine(settings.database_url)
-        sessionmaker = create_sessionmaker(ctx["engine"])
-    ctx["sessionmaker"] = sessionmaker
-    return ctx
-
-
 async def _shutdown(ctx: dict[str, Any]) -> None:
-    if "engine" in ctx:
-        await ctx["engine"].dispose()
+    await resources.of_job(ctx).aclose()
 
 
 def retrying(job: Any, *, max_tries: int = MAX_ATTEMPTS) -> Any:
@@ -82,7 +62,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         raise RuntimeError("fair worker needs FAIR_REDIS_URL")
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx.update(job_context(settings))
+        ctx.update(resources.job_context(resources.open_resources(settings)))
 
     return {
         "functions": [retrying(job) for job in JOBS.values()],

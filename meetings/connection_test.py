@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fair import clock
+from fair import clock, resources
 from fair.accounts.service import require_user
 from fair.openapi import model_schemas, operation, ref
 from fair.schemas import Schema, parse
@@ -49,7 +49,7 @@ async def connection_test_api(request: Request) -> Response:
     # write lock (BEGIN IMMEDIATE), so end it before: nothing here writes.
     await db(request).rollback()
     servers = ice_servers(settings_of(request), user_id, now=clock.real_now())
-    sdp = await echo_peers(request.app.state).answer(user_id, offer.sdp, servers)
+    sdp = await echo_peers(resources.of_request(request)).answer(user_id, offer.sdp, servers)
     return JSONResponse({"sdp": sdp, "type": "answer"})
 
 

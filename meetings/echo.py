@@ -12,7 +12,6 @@ STUN server this deployment may not reach.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +27,7 @@ from aiortc import (
 
 from fair.errors import BadRequest, Conflict, ServiceUnavailable
 from fair.i18n import lazy
+from fair.resources import Resources
 
 log = logging.getLogger(__name__)
 
@@ -210,24 +210,13 @@ class EchoPeers:
         peer.expire_after(self.lifetime_seconds)
         return sdp
 
-    async def close_all(self) -> None:
+    async def aclose(self) -> None:
         peers = list(self._peers.values())
         self._peers.clear()
         await asyncio.gather(*(peer.close() for peer in peers), return_exceptions=True)
 
 
-def echo_peers(state: Any) -> EchoPeers:
-    """The app's manager (``app.state``), made on first use."""
-    peers = getattr(state, "echo_peers", None)
-    if peers is None:
-        peers = EchoPeers()
-        state.echo_peers = peers
-    return peers
-
-
-async def close_echo_peers(state: Any) -> None:
-    """At shutdown: close every peer so no UDP socket or task outlives the app."""
-    peers = getattr(state, "echo_peers", None)
-    if peers is not None:
-        with contextlib.suppress(Exception):
-            await peers.close_all()
+def echo_peers(res: Resources) -> EchoPeers:
+    """The app's manager, made on first use; closed with the app's resources at shutdown,
+    so no UDP socket or task outlives the app."""
+    return res.part(EchoPeers, EchoPeers)

@@ -15,13 +15,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
-from fair import clock, outbox
+from fair import clock, outbox, resources
 from fair.accounts.models import User
-from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.i18n import format_when, pick_text, territory_name, timezone_label, use_language
 from fair.i18n import gettext as _
-from fair.mail import Mailer, build_message
+from fair.mail import build_message
 from fair.outbox import run_once
 from fair.templating import render
 from meetings import reminders, video_room
@@ -191,8 +190,8 @@ async def _send(
     sequence: int,
     active_only: bool = False,
 ) -> bool:
-    settings: Settings = ctx["settings"]
-    mailer: Mailer = ctx["mailer"]
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
 
     async def effect(session: AsyncSession) -> None:
         meeting = await session.get(Meeting, meeting_id)
@@ -257,7 +256,7 @@ async def _send(
                 )
         await mailer.send(message, key=key)
 
-    return await run_once(ctx["sessionmaker"], key, "send_meeting_mail", effect)
+    return await run_once(res.sessionmaker, key, "send_meeting_mail", effect)
 
 
 async def send_meeting_mail(
@@ -295,10 +294,11 @@ async def _again_at(
 
 async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: int) -> bool:
     """Held, or who did not come, once the room has closed; before that, come back then."""
-    settings: Settings = ctx["settings"]
+    res = resources.of_job(ctx)
+    settings = res.settings
     key = f"attendance:{meeting_id}:{sequence}"
     now = clock.now()
-    async with ctx["sessionmaker"]() as session, session.begin():
+    async with res.sessionmaker() as session, session.begin():
         meeting = await session.get(Meeting, meeting_id)
         if meeting is None or meeting.sequence != sequence:
             return False
@@ -316,13 +316,13 @@ async def decide_attendance(ctx: dict[str, Any], *, meeting_id: str, sequence: i
     async def effect(session: AsyncSession) -> None:
         await video_room.decide(session, meeting_id, sequence, settings, now)
 
-    return await run_once(ctx["sessionmaker"], key, "decide_attendance", effect)
+    return await run_once(res.sessionmaker, key, "decide_attendance", effect)
 
 
 async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) -> bool:
     """Ask the exhibitor what came of a held meeting, while the negotiation is open."""
-    settings: Settings = ctx["settings"]
-    mailer: Mailer = ctx["mailer"]
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
     key = f"outcome-ask:{meeting_id}:{days}"
 
     async def effect(session: AsyncSession) -> None:
@@ -363,17 +363,17 @@ async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) ->
             message.add_alternative(render("mail/outcome.html", **context), subtype="html")
         await mailer.send(message, key=key)
 
-    return await run_once(ctx["sessionmaker"], key, "ask_for_outcome", effect)
+    return await run_once(res.sessionmaker, key, "ask_for_outcome", effect)
 
 
 async def send_booking_open_reminder(ctx: dict[str, Any], *, fair_id: str, user_id: str) -> bool:
     """The mail a buyer asked for: booking has opened for the fair (``meetings.reminders``).
     Come back at the opening if run before it (the fair's dates moved)."""
-    settings: Settings = ctx["settings"]
-    mailer: Mailer = ctx["mailer"]
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
     key = reminders.job_key(fair_id, user_id)
     now = clock.now()
-    async with ctx["sessionmaker"]() as session, session.begin():
+    async with res.sessionmaker() as session, session.begin():
         fair = await session.get(Fair, fair_id)
         if fair is None:
             return False
@@ -415,7 +415,7 @@ async def send_booking_open_reminder(ctx: dict[str, Any], *, fair_id: str, user_
         reminder.sent_at = now
         await mailer.send(message, key=key)
 
-    return await run_once(ctx["sessionmaker"], key, "send_booking_open_reminder", effect)
+    return await run_once(res.sessionmaker, key, "send_booking_open_reminder", effect)
 
 
 JOBS = (

@@ -177,6 +177,8 @@ class RedisLedger(TokenLedger):
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisLedger:
+        # The library runs without Redis (one process): redis is imported only when a
+        # Redis ledger is asked for.
         import redis.asyncio as aioredis
 
         return cls(aioredis.from_url(url), owned=True, **kwargs)

@@ -11,6 +11,7 @@ from helpers import login, make_user
 
 from fair import clock, outbox
 from fair.fairs.models import Fair
+from fair.resources import of_app
 from kakehashi import jobs
 from meetings.models import Meeting, MeetingStatus
 
@@ -99,4 +100,4 @@ async def meeting_at(session: Any, booth_id: str, buyer_id: str, starts_in: time
 
 async def run_jobs(app: Any, ctx: dict[str, Any]) -> int:
     """Run the jobs that are due now through the in-process relay; returns how many ran."""
-    return await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, ctx)
+    return await outbox.run_inprocess(of_app(app).sessionmaker, jobs.JOBS, ctx)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from booths.models import Booth
 from fair.outbox import OutboxJob
+from fair.resources import job_context, of_app
 
 
 async def count_booths(session) -> int:
@@ -191,12 +192,12 @@ async def test_review_mails_reach_the_exhibitor_once_in_their_language(client, s
     await client.post(f"/api/booths/{booth['id']}/reject", json={"reason": reason})
     await client.post(f"/api/booths/{booth['id']}/reject", json={"reason": reason})  # twice
     run = outbox.run_inprocess
-    assert await run(app.state.sessionmaker, jobs.JOBS, app.state.job_context) == 1
+    assert await run(of_app(app).sessionmaker, jobs.JOBS, job_context(of_app(app))) == 1
     await client.post(f"/api/booths/{booth['id']}/approve")
-    assert await run(app.state.sessionmaker, jobs.JOBS, app.state.job_context) == 1
-    assert await run(app.state.sessionmaker, jobs.JOBS, app.state.job_context) == 0
+    assert await run(of_app(app).sessionmaker, jobs.JOBS, job_context(of_app(app))) == 1
+    assert await run(of_app(app).sessionmaker, jobs.JOBS, job_context(of_app(app))) == 0
 
-    folder = app.state.settings.mail_dir
+    folder = of_app(app).settings.mail_dir
     messages = [
         email.message_from_bytes(p.read_bytes(), policy=policy.default)
         for p in folder.glob("*.eml")

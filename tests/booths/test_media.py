@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from booths.models import Media
 from fair import outbox
+from fair.resources import job_context, of_app
 from kakehashi import jobs
 from kakehashi.app import create_app
 
@@ -210,7 +211,7 @@ async def test_thumbnails_are_made_by_the_job(client, session, app):
     booth = await owner_booth(client, session)
     item = (await upload(client, booth["id"], jpeg_with_gps((2400, 1600)))).json()
     assert item["status"] == "processing"
-    ran = await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, app.state.job_context)
+    ran = await outbox.run_inprocess(of_app(app).sessionmaker, jobs.JOBS, job_context(of_app(app)))
     assert ran == 1
     listed = (await client.get(f"/api/booths/{booth['id']}/media")).json()["media"]
     assert listed[0]["status"] == "ready"
@@ -289,7 +290,7 @@ async def test_pipeline_through_real_arq_worker_and_redis(
     item = (await upload(client, booth["id"], jpeg_with_gps((1200, 900)))).json()
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
     try:
-        sent = await outbox.relay_to_arq(app.state.sessionmaker, pool, queue_name=queue)
+        sent = await outbox.relay_to_arq(of_app(app).sessionmaker, pool, queue_name=queue)
         assert sent == 1
     finally:
         await pool.aclose()

@@ -23,12 +23,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from helpers import registration
 
-from booths.storage import LocalStorage
 from demo import data as demo_data
 from demo.loader import DEMO_PASSWORD, load
 from demo.meetings import LIVE
 from fair import clock
 from fair.fairs.phase import monthly_dates
+from fair.storage import LocalStorage
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 BUYER_ZONES = (

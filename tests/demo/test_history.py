@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from booths.models import Booth, Visit, VisitKind
-from booths.storage import LocalStorage
 from demo.loader import ORGANIZER_EMAIL, load
 from fair import clock
 from fair.accounts.models import User
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.outbox import OutboxJob
+from fair.storage import LocalStorage
 from meetings import attendance as rules
 from meetings.booking import holds_for
 from meetings.models import (

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from fair import outbox
 from fair.i18n import translations
 from fair.outbox import JobRun, OutboxJob
-from kakehashi.jobs import JOBS, job_context, retrying, worker_settings
+from fair.resources import job_context, open_resources
+from kakehashi.jobs import JOBS, retrying, worker_settings
 
 QUEUE = "kakehashi:test-queue"
 
@@ -49,7 +50,7 @@ async def test_enqueue_same_key_twice_keeps_one_row(session):
 
 async def test_inprocess_runner_sends_welcome_mail_once(client, sessionmaker, settings):
     await register(client)
-    ctx = {**job_context(settings), "sessionmaker": sessionmaker}
+    ctx = job_context(open_resources(settings, sessionmaker=sessionmaker))
     assert await outbox.run_inprocess(sessionmaker, JOBS, ctx) == 1
     assert await outbox.run_inprocess(sessionmaker, JOBS, ctx) == 0
     sent = mails(settings.mail_dir)
@@ -60,18 +61,16 @@ async def test_inprocess_runner_sends_welcome_mail_once(client, sessionmaker, se
     vietnamese = translations("vi").ugettext("Welcome to Kakehashi")
     assert vietnamese != "Welcome to Kakehashi"
     assert message["Subject"] == vietnamese
-    await ctx["engine"].dispose()
 
 
 async def test_job_effect_happens_once_when_run_twice(client, sessionmaker, settings):
     user_id = await register(client)
-    ctx = {**job_context(settings), "sessionmaker": sessionmaker}
+    ctx = job_context(open_resources(settings, sessionmaker=sessionmaker))
     assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
     assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is False
     assert len(mails(settings.mail_dir)) == 1
     async with sessionmaker() as s:
         assert [r.key for r in (await s.scalars(select(JobRun))).all()] == [f"welcome:{user_id}"]
-    await ctx["engine"].dispose()
 
 
 async def test_inprocess_failure_is_retried_later_with_backoff(session, sessionmaker):
@@ -221,14 +220,11 @@ async def test_a_finished_mail_job_run_again_sends_nothing_more(
     inbox, port = smtp
     user_id = await register(client)
     configured = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
-    ctx = {**job_context(configured), "sessionmaker": sessionmaker}
-    try:
-        assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
-        # arq's retry of a job that did finish (its result was lost with the worker).
-        retry = {**ctx, "job_try": 2}
-        assert await JOBS["send_welcome_mail"](retry, user_id=user_id) is False
-    finally:
-        await ctx["engine"].dispose()
+    ctx = job_context(open_resources(configured, sessionmaker=sessionmaker))
+    assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
+    # arq's retry of a job that did finish (its result was lost with the worker).
+    retry = {**ctx, "job_try": 2}
+    assert await JOBS["send_welcome_mail"](retry, user_id=user_id) is False
     assert [m["To"] for m in inbox.messages] == [registration()["email"]]
 
 

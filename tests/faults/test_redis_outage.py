@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from fair import outbox
 from fair.mail import message_id
 from fair.outbox import JobRun, OutboxJob
+from fair.resources import of_app
 from meetings.models import Meeting
 
 ZERO = timedelta(0)
@@ -62,7 +63,7 @@ async def test_bookings_while_redis_is_down_are_mailed_exactly_once_when_it_is_b
     assert len(rows) == 4 and not any(done for _, done in rows)
     assert (
         await outbox.relay_to_arq(
-            app.state.sessionmaker, app.state.arq, queue_name=settings.arq_queue
+            of_app(app).sessionmaker, of_app(app).arq, queue_name=settings.arq_queue
         )
         == 0
     )
@@ -89,7 +90,7 @@ async def test_bookings_while_redis_is_down_are_mailed_exactly_once_when_it_is_b
     assert await burst.wait() == 0, burst.output()
     assert (
         await outbox.relay_to_arq(
-            app.state.sessionmaker, app.state.arq, queue_name=settings.arq_queue
+            of_app(app).sessionmaker, of_app(app).arq, queue_name=settings.arq_queue
         )
         == 0
     )
@@ -136,7 +137,7 @@ async def test_invites_redis_lost_in_a_restart_are_handed_over_again(
     assert booked.status_code == 201, booked.text
     await _eventually_dispatched(session)
     rows = await _mail_rows(session)
-    maker, pool, queue = app.state.sessionmaker, app.state.arq, settings.arq_queue
+    maker, pool, queue = of_app(app).sessionmaker, of_app(app).arq, settings.arq_queue
     kept = {job.job_id for job in await pool.queued_jobs(queue_name=queue)}
     assert {key for key, _ in rows} <= kept
     # While Redis has them, nothing is handed over twice.

@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 
 from fair import clock, outbox
 from fair.outbox import JobRun, OutboxJob
+from fair.resources import of_app
 
 BUYER = "lan@saigon.example"
 EXHIBITOR = "kenji@tsubame.example"
@@ -61,7 +62,9 @@ async def test_a_mail_job_killed_midway_is_retried_by_another_worker(
 
     hold = smtp_sink.hold(held_at, BUYER)
     queue = settings.arq_queue
-    assert await outbox.relay_to_arq(app.state.sessionmaker, app.state.arq, queue_name=queue) == 2
+    assert (
+        await outbox.relay_to_arq(of_app(app).sessionmaker, of_app(app).arq, queue_name=queue) == 2
+    )
     env = fair_env(settings, FAIR_REDIS_URL=private_redis.url, **smtp_env(smtp_sink))
     first = await processes.start(env, "worker")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from kakehashi import jobs
+from fair.resources import job_context, of_app, open_resources
 
 
 @pytest.fixture
 def mail_context(app, smtp):
     _, port = smtp
-    settings = app.state.settings.with_overrides(
+    settings = of_app(app).settings.with_overrides(
         smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
     )
-    return jobs.job_context(settings, app.state.sessionmaker)
+    return job_context(open_resources(settings, sessionmaker=of_app(app).sessionmaker))

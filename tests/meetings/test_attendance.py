@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from fair.accounts.models import User
 from fair.outbox import OutboxJob
+from fair.resources import job_context, of_app, open_resources
 from kakehashi import jobs
 from meetings import video_room
 from meetings.attendance import Visit, together, verdict
@@ -113,13 +114,13 @@ async def _setup(client, session, app, starts_in: timedelta):
 
 
 async def _visit(app, meeting_id, user_id, side, peer_id, joined, left=None):
-    settings = app.state.settings
-    async with app.state.sessionmaker() as s, s.begin():
+    settings = of_app(app).settings
+    async with of_app(app).sessionmaker() as s, s.begin():
         await video_room.record_join(
             s, meeting_id=meeting_id, user_id=user_id, side=side, peer_id=peer_id, at=joined
         )
     if left is not None:
-        async with app.state.sessionmaker() as s, s.begin():
+        async with of_app(app).sessionmaker() as s, s.begin():
             await video_room.record_leave(
                 s, meeting_id=meeting_id, peer_id=peer_id, at=left, settings=settings
             )
@@ -149,7 +150,7 @@ async def test_the_decision_job_names_who_did_not_come_once_the_room_has_closed(
     # The slot ended 20 minutes ago; the room closed 5 minutes ago (15 minutes' grace).
     meeting_id, start, _lan, kenji = await _setup(client, session, app, timedelta(minutes=-50))
     await _visit(app, meeting_id, kenji, "exhibitor", "p1", start, start + timedelta(minutes=30))
-    ctx = jobs.job_context(app.state.settings, app.state.sessionmaker)
+    ctx = job_context(open_resources(of_app(app).settings, sessionmaker=of_app(app).sessionmaker))
     decide = jobs.JOBS["decide_attendance"]
     assert await decide({**ctx, "job_id": "t"}, meeting_id=meeting_id, sequence=0) is True
     assert await _attendance(session, meeting_id) == "no_show_buyer"
@@ -160,7 +161,7 @@ async def test_the_decision_job_names_who_did_not_come_once_the_room_has_closed(
 
 async def test_an_early_decision_comes_back_when_the_room_closes(client, session, app):
     meeting_id, start, _, _ = await _setup(client, session, app, timedelta(minutes=-20))
-    ctx = jobs.job_context(app.state.settings, app.state.sessionmaker)
+    ctx = job_context(open_resources(of_app(app).settings, sessionmaker=of_app(app).sessionmaker))
     done = await jobs.JOBS["decide_attendance"](
         {**ctx, "job_id": "t"}, meeting_id=meeting_id, sequence=0
     )
@@ -184,7 +185,7 @@ async def test_either_side_disputes_and_an_organizer_settles(client, session, ap
     await login(client, "kenji@tsubame.example")
     nothing_yet = await client.post(url, json={"status": "held", "reason": "we met"})
     assert nothing_yet.status_code == 409
-    ctx = jobs.job_context(app.state.settings, app.state.sessionmaker)
+    ctx = job_context(open_resources(of_app(app).settings, sessionmaker=of_app(app).sessionmaker))
     await jobs.JOBS["decide_attendance"]({**ctx, "job_id": "t"}, meeting_id=meeting_id, sequence=0)
 
     no_reason = await client.post(url, json={"status": "held"})
@@ -228,7 +229,7 @@ async def test_the_meeting_page_shows_attendance_and_takes_a_dispute_to_the_orga
     client, session, app
 ):
     meeting_id, _start, _, _ = await _setup(client, session, app, timedelta(minutes=-60))
-    ctx = jobs.job_context(app.state.settings, app.state.sessionmaker)
+    ctx = job_context(open_resources(of_app(app).settings, sessionmaker=of_app(app).sessionmaker))
     await jobs.JOBS["decide_attendance"]({**ctx, "job_id": "t"}, meeting_id=meeting_id, sequence=0)
     await login(client, "lan@saigon.example")
     room_url = f"/meetings/{meeting_id}/room?lang=en"

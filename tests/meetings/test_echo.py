@@ -20,7 +20,8 @@ from aiortc import (
 )
 from helpers import login, make_client, make_user
 
-from meetings.echo import EchoPeers
+from fair.resources import of_app
+from meetings.echo import EchoPeers, echo_peers
 from signaling.ice import ice_servers
 
 TIMEOUT = 20.0
@@ -147,7 +148,7 @@ async def test_bad_offers_get_a_clear_4xx(client, session, kwargs, status):
 async def test_a_new_offer_replaces_the_users_old_peer(app, client, session, peers):
     user = await signed_in(client, session)
     await connect(client, with_channel(new_peer(peers)))
-    manager: EchoPeers = app.state.echo_peers
+    manager: EchoPeers = echo_peers(of_app(app))
     first = manager.peer_of(user.id)
     assert first is not None
 
@@ -160,7 +161,7 @@ async def test_a_new_offer_replaces_the_users_old_peer(app, client, session, pee
 
 
 async def test_the_global_cap_answers_503(app, client, session, peers):
-    app.state.echo_peers = EchoPeers(limit=1)
+    of_app(app).replace_part(EchoPeers, EchoPeers(limit=1))
     await signed_in(client, session)
     async with make_client(app) as other:
         await signed_in(other, session, "liu.ting@yunshang-cbec.example")
@@ -171,16 +172,16 @@ async def test_the_global_cap_answers_503(app, client, session, peers):
         assert error_of(response)["code"] == "echo_busy"
         # The first user's new offer replaces their own peer: it is not refused.
         await connect(client, with_channel(new_peer(peers)))
-        assert len(app.state.echo_peers) == 1
+        assert len(echo_peers(of_app(app))) == 1
 
 
 async def test_a_peer_is_closed_when_its_time_is_up(app, client, session, peers):
-    app.state.echo_peers = EchoPeers(lifetime_seconds=0.1)
+    of_app(app).replace_part(EchoPeers, EchoPeers(lifetime_seconds=0.1))
     user = await signed_in(client, session)
     await connect(client, with_channel(new_peer(peers)))
-    peer = app.state.echo_peers.peer_of(user.id)
+    peer = echo_peers(of_app(app)).peer_of(user.id)
     await asyncio.wait_for(peer.done.wait(), TIMEOUT)
-    assert app.state.echo_peers.peer_of(user.id) is None
+    assert echo_peers(of_app(app)).peer_of(user.id) is None
 
 
 async def test_a_peer_is_closed_when_the_browser_hangs_up(app, client, session, peers):
@@ -191,19 +192,19 @@ async def test_a_peer_is_closed_when_the_browser_hangs_up(app, client, session, 
     channel.on("open", opened.set)
     await connect(client, pc)
     await asyncio.wait_for(opened.wait(), TIMEOUT)
-    peer = app.state.echo_peers.peer_of(user.id)
+    peer = echo_peers(of_app(app)).peer_of(user.id)
 
     await pc.close()
     await asyncio.wait_for(peer.done.wait(), TIMEOUT)
-    assert app.state.echo_peers.peer_of(user.id) is None
+    assert echo_peers(of_app(app)).peer_of(user.id) is None
 
 
 async def test_shutdown_closes_every_peer(app, client, session, peers):
     user = await signed_in(client, session)
     await connect(client, with_channel(new_peer(peers)))
-    peer = app.state.echo_peers.peer_of(user.id)
-    await app.state.echo_peers.close_all()
-    assert peer.done.is_set() and len(app.state.echo_peers) == 0
+    peer = echo_peers(of_app(app)).peer_of(user.id)
+    await echo_peers(of_app(app)).aclose()
+    assert peer.done.is_set() and len(echo_peers(of_app(app))) == 0
 
 
 async def test_the_page_needs_a_user_and_carries_the_test_settings(client, session, settings):

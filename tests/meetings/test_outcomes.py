@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from fair import clock
 from fair.outbox import OutboxJob
+from fair.resources import job_context, of_app, open_resources
 from kakehashi import jobs
 from meetings import video_room
 from meetings.models import Attendance, Meeting, Outcome
@@ -28,13 +29,13 @@ async def held_meeting(client, session, app, *, days_ago: int = 3):
     meeting_id, start, lan_id = meeting.id, meeting.starts_at, lan.id
     await login(client, "kenji@tsubame.example")  # the booth's exhibitor, signed in from here
     owner = (await client.get("/api/auth/me")).json()["id"]
-    settings = app.state.settings
-    async with app.state.sessionmaker() as s, s.begin():
+    settings = of_app(app).settings
+    async with of_app(app).sessionmaker() as s, s.begin():
         for side, user_id, peer in (("exhibitor", owner, "p1"), ("buyer", lan_id, "p2")):
             await video_room.record_join(
                 s, meeting_id=meeting_id, user_id=user_id, side=side, peer_id=peer, at=start
             )
-    async with app.state.sessionmaker() as s, s.begin():
+    async with of_app(app).sessionmaker() as s, s.begin():
         await video_room.record_leave(
             s,
             meeting_id=meeting_id,
@@ -173,10 +174,10 @@ async def test_the_exhibitor_is_asked_for_an_outcome_while_the_negotiation_is_op
     await session.rollback()
     ends = start + timedelta(minutes=30)
     assert sorted(at for _, at in rows) == [ends + timedelta(days=d) for d in (1, 30, 90, 180)]
-    ctx = jobs.job_context(app.state.settings, app.state.sessionmaker)
+    ctx = job_context(open_resources(of_app(app).settings, sessionmaker=of_app(app).sessionmaker))
     ask = jobs.JOBS["ask_for_outcome"]
     assert await ask({**ctx, "job_id": "a"}, meeting_id=meeting_id, days=1) is True
-    mail_dir = app.state.settings.mail_dir
+    mail_dir = of_app(app).settings.mail_dir
     sent = [
         email.message_from_bytes(p.read_bytes(), policy=policy.default)
         for p in mail_dir.glob("*.eml")

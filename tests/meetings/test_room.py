@@ -18,6 +18,7 @@ from meeting_helpers import booth_with_hours, meeting_at
 from sqlalchemy import func, select
 
 from fair import clock
+from fair.resources import of_app
 from meetings.models import Meeting, MeetingStatus, RoomVisit
 from signaling.tokens import verify
 
@@ -48,7 +49,7 @@ async def test_participants_get_a_token_for_their_meeting_inside_the_window_only
     body = answer.json()
     assert body["ws_url"].endswith("/ws/signaling") and body["peer_role"] == "buyer"
     assert answer.headers["cache-control"] == "no-store"
-    grant = verify(app.state.settings.secret_key, body["token"])
+    grant = verify(of_app(app).settings.secret_key, body["token"])
     assert (grant.user_id, grant.meeting_id, grant.role) == (lan.id, soon.id, "buyer")
     assert grant.until == soon.ends_at + timedelta(minutes=15)
     assert body["ice_servers"] == []  # no STUN or TURN configured in tests
@@ -85,7 +86,7 @@ async def test_a_cancelled_or_requested_meeting_has_no_room(client, session, par
 async def test_turn_credentials_come_with_the_join(client, session, app, parties):
     booth, lan, buyer_client = parties
     meeting = await meeting_at(session, booth["id"], lan.id, timedelta(minutes=1))
-    app.state.settings = app.state.settings.with_overrides(
+    of_app(app).settings = of_app(app).settings.with_overrides(
         stun_urls=("stun:turn.example:3478",),
         turn_urls=("turn:turn.example:3478?transport=udp", "turns:turn.example:443?transport=tcp"),
         turn_secret="turn-secret",

@@ -54,7 +54,8 @@ from fair import clock
 from fair.db import create_engine, create_sessionmaker
 from fair.mail import message_id
 from fair.outbox import JobRun, OutboxJob
-from kakehashi.jobs import JOBS, job_context
+from fair.resources import job_context, open_resources
+from kakehashi.jobs import JOBS
 from meetings.models import RoomVisit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -519,8 +520,9 @@ async def scenario(stack: Any, exits: contextlib.AsyncExitStack) -> None:
 
     # The decision job, once the rooms have closed: the clock is set a day on (the rooms
     # close 15 minutes after each meeting), as tests/meetings/test_attendance.py does.
-    ctx = job_context(stack.settings)
-    exits.push_async_callback(ctx["engine"].dispose)
+    held = open_resources(stack.settings)
+    exits.push_async_callback(held.aclose)
+    ctx = job_context(held)
     with clock.moved_to(clock.now() + timedelta(days=1)):
         for name in ("m1", "m2", "m3", "m4"):
             decided = await JOBS["decide_attendance"](

@@ -48,6 +48,7 @@ from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password, start_session
 from fair.config import Settings
 from fair.fairs.models import Fair
+from fair.resources import of_app
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
 from kakehashi.app import create_app
 from kakehashi.models import metadata
@@ -224,7 +225,7 @@ async def build_world(app: Any) -> World:
     now = clock.now().replace(microsecond=0)
     fair_day = first_weekday(20)
     password_hash = hash_password(PASSWORD)
-    async with app.state.sessionmaker() as session:
+    async with of_app(app).sessionmaker() as session:
 
         def person(role: Role, email: str, **extra: Any) -> User:
             user = User(
@@ -316,7 +317,7 @@ async def build_world(app: Any) -> World:
                     booth=booth,
                     data=PHOTO,
                     filename="front.png",
-                    storage=app.state.storage,
+                    storage=of_app(app).storage,
                 )
                 prefix = "" if key == "booth" else "pending_"
                 ids |= {key: booth.id, f"{prefix}product": product.id, f"{prefix}media": media.id}
@@ -375,7 +376,7 @@ async def build_world(app: Any) -> World:
         await session.flush()
 
         tokens = {}
-        settings = app.state.settings
+        settings = of_app(app).settings
         for role in ROLES[1:]:
             user = people[f"{role}_a"] if role in SIDED_ROLES else people[role]
             tokens[role] = await start_session(session, user, settings=settings)
@@ -399,7 +400,7 @@ async def build_world(app: Any) -> World:
 
 async def read_rows(app: Any) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {}
-    async with app.state.sessionmaker() as session:
+    async with of_app(app).sessionmaker() as session:
         for table in metadata.sorted_tables:
             result = await session.execute(select(table))
             rows[table.name] = [dict(row._mapping) for row in result]
@@ -426,7 +427,7 @@ def fingerprint_query(dialect: str) -> str:
 
 
 async def fingerprint(app: Any) -> dict[str, str]:
-    async with app.state.engine.connect() as connection:
+    async with of_app(app).engine.connect() as connection:
         query = fingerprint_query(connection.dialect.name)
         values = (await connection.execute(text(query))).one()
         await connection.rollback()
@@ -435,7 +436,7 @@ async def fingerprint(app: Any) -> dict[str, str]:
 
 async def restore(app: Any, world: World) -> None:
     """Put every table back as the world was built."""
-    async with app.state.sessionmaker() as session:
+    async with of_app(app).sessionmaker() as session:
         await empty_tables(session)
         for table in metadata.sorted_tables:
             if world.rows[table.name] and table.name not in REPORT_TABLES:

@@ -36,6 +36,7 @@ from schemathesis import checks as st_checks
 from schemathesis.core.parameters import ParameterLocation
 
 from fair import clock
+from fair.resources import of_app
 from kakehashi.openapi import document
 
 # Generated cases per operation (positive and negative together; fewer where the schema
@@ -156,7 +157,7 @@ async def _seed(app: Any) -> dict[str, Any]:
     """The world the requests play in: the real ids and a session token per role."""
     from meetings.models import Meeting
 
-    async with make_client(app) as client, app.state.sessionmaker() as session:
+    async with make_client(app) as client, of_app(app).sessionmaker() as session:
         first = next_weekday()
         booth = await booth_with_hours(client, session, slug="2027-06", first=first)
         login = {"email": "kenji@tsubame.example", "password": PASSWORD}

@@ -32,6 +32,7 @@ from security_helpers import (
 
 from fair import outbox
 from fair.i18n import LANGUAGES
+from fair.resources import job_context, of_app
 from kakehashi import jobs
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
@@ -271,11 +272,11 @@ async def check_invites_carry_names_as_text(world: World) -> None:
 
 async def check_mails_escape_user_text_in_html_and_keep_it_in_text(world: World) -> None:
     app = world.app
-    while await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, app.state.job_context):
+    while await outbox.run_inprocess(of_app(app).sessionmaker, jobs.JOBS, job_context(of_app(app))):
         pass
     mails = [
         email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        for path in sorted(app.state.settings.mail_dir.glob("*.eml"))
+        for path in sorted(of_app(app).settings.mail_dir.glob("*.eml"))
     ]
     htmls, texts = [], []
     for mail in mails:

@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from booths.models import Media
 from fair.accounts.models import Session as SessionRow
+from fair.resources import job_context, of_app
 from kakehashi.models import metadata
 from meetings.pages import ACTIONS as MEETING_ACTIONS
 from signaling import protocol
@@ -54,7 +55,7 @@ async def world(app, session):
 async def snapshot(app: Any) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to show that a refused request changed nothing."""
     rows: dict[str, list[tuple[Any, ...]]] = {}
-    async with app.state.sessionmaker() as s:
+    async with of_app(app).sessionmaker() as s:
         for table in metadata.sorted_tables:
             result = await s.execute(select(table))
             rows[table.name] = sorted(tuple(map(repr, row)) for row in result.all())
@@ -699,7 +700,7 @@ async def test_forged_tampered_expired_reused_or_foreign_tokens_join_nobody(
     ours = await meeting_at(session, booth["id"], lan.id, timedelta(minutes=2))
     theirs = await meeting_at(session, booth["id"], wang.id, timedelta(minutes=2, days=1))
     ours_id, theirs_id, lan_id = ours.id, theirs.id, lan.id
-    secret = app.state.settings.secret_key
+    secret = of_app(app).settings.secret_key
     state = app.state.signaling
     await login(client, "kenji@tsubame.example")
     async with make_client(app) as buyer, make_client(app) as outsider:
@@ -1034,11 +1035,11 @@ async def test_line_breaks_in_user_text_inject_no_mail_header_or_calendar_line(
     lines = invite.text.split("\r\n")
     assert not [line for line in lines if line.startswith(("X-Injected", "ATTENDEE:mailto:spy"))]
     assert lines.count("END:VEVENT") == 1 and lines.count("BEGIN:VEVENT") == 1
-    while await outbox.run_inprocess(app.state.sessionmaker, jobs.JOBS, app.state.job_context):
+    while await outbox.run_inprocess(of_app(app).sessionmaker, jobs.JOBS, job_context(of_app(app))):
         pass
     mails = [
         email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        for path in sorted(app.state.settings.mail_dir.glob("*.eml"))
+        for path in sorted(of_app(app).settings.mail_dir.glob("*.eml"))
     ]
     # The buyer's names the booth, the exhibitor's the buyer: both carry a user's line breaks.
     meeting_mails = [m for m in mails if m["subject"].startswith("Meeting confirmed")]

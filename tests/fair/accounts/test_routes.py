@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from fair.accounts.models import User
 from fair.outbox import OutboxJob
+from fair.resources import of_app
 
 
 async def count_users(session) -> int:
@@ -132,7 +133,7 @@ async def test_session_cookie_is_httponly_samesite_lax_not_secure_over_http(clie
 
 
 async def test_session_cookie_is_secure_when_https(app, client):
-    app.state.settings = app.state.settings.with_overrides(https=True)
+    of_app(app).settings = of_app(app).settings.with_overrides(https=True)
     response = await client.post("/api/auth/register", json=registration())
     assert "secure" in set_cookie_headers(response)["kk_session"]
 
