@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -47,6 +47,10 @@ from http_overhead import (
     process_cpu_seconds,
     ratio,
 )
+
+if TYPE_CHECKING:  # the bench imports the app lazily, after its settings are in place
+    from demo.data import Exhibitor
+    from demo.data import Product as DemoProduct
 
 SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parent.parent
@@ -109,55 +113,55 @@ def some_languages(text: dict[str, str], rng: random.Random) -> dict[str, str]:
     }
 
 
-def company_name(base: dict[str, Any], number: int) -> dict[str, str]:
+def company_name(base: Exhibitor, number: int) -> dict[str, str]:
     town_ja, town_en = TOWNS[number % len(TOWNS)]
     plant = number // len(TOWNS) + 1
     return {
-        "ja": f"{base['company']['ja']} {town_ja}第{plant}工場",
-        "en": f"{base['company']['en']} – {town_en} Plant {plant}",
+        "ja": f"{base.company['ja']} {town_ja}第{plant}工場",
+        "en": f"{base.company['en']} – {town_en} Plant {plant}",
     }
 
 
-def description(base: dict[str, Any], rng: random.Random) -> dict[str, str]:
+def description(base: Exhibitor, rng: random.Random) -> dict[str, str]:
     staff, share = rng.randint(8, 480), rng.randint(5, 70)
     extra = {
         "ja": f"従業員{staff}名、海外売上比率{share}%。",
         "en": f"{staff} employees; {share}% of sales abroad.",
     }
-    text = some_languages(base["description"], rng)
+    text = some_languages(base.description, rng)
     return {
         lang: f"{value} {extra[lang]}" if lang in extra else value for lang, value in text.items()
     }
 
 
-def product(source: dict[str, Any], position: int, rng: random.Random) -> Any:
+def product(source: DemoProduct, position: int, rng: random.Random) -> Any:
     from booths.models import Product
 
     model = f"{rng.choice(SERIES)}-{rng.randint(100, 999)}"
-    price_min = source.get("price_min")
-    price_max = source.get("price_max")
+    price_min = source.price_min
+    price_max = source.price_max
     return Product(
-        name={lang: f"{value} {model}" for lang, value in source["name"].items()},
-        description=some_languages(source["description"], rng),
-        hs_code=source["hs_code"],
-        moq=source["moq"] * rng.choice([1, 2, 5]),
+        name={lang: f"{value} {model}" for lang, value in source.name.items()},
+        description=some_languages(source.description, rng),
+        hs_code=source.hs_code,
+        moq=source.moq * rng.choice([1, 2, 5]),
         price_min=None if price_min is None else Decimal(str(price_min)),
         price_max=None if price_max is None else Decimal(str(price_max)),
-        currency=source["currency"],
-        lead_time_days=source["lead_time_days"] + rng.randint(0, 30),
+        currency=source.currency,
+        lead_time_days=source.lead_time_days + rng.randint(0, 30),
         position=position,
     )
 
 
-def tags(base: dict[str, Any], rng: random.Random) -> list[Any]:
+def tags(base: Exhibitor, rng: random.Random) -> list[Any]:
     from booths.models import BoothTag, TagKind
     from booths.taxonomy import CATEGORIES
 
-    categories = [base["category"]]
+    categories = [base.category]
     if rng.random() < 0.4:
-        categories.append(rng.choice([c for c in CATEGORIES if c != base["category"]]))
-    markets = rng.sample(base["markets"], k=min(len(base["markets"]), rng.randint(2, 4)))
-    languages = list(base["languages"])
+        categories.append(rng.choice([c for c in CATEGORIES if c != base.category]))
+    markets = rng.sample(base.markets, k=min(len(base.markets), rng.randint(2, 4)))
+    languages = list(base.languages)
     if rng.random() < 0.3:
         languages.append(rng.choice([lang for lang in EXTRA_LANGUAGES if lang not in languages]))
     return [
@@ -193,7 +197,7 @@ def exhibitor(
         company=company["en"],
         country="JP",
         locale="ja",
-        languages=base["languages"],
+        languages=base.languages,
     )
     created = clock.now() - timedelta(days=30, minutes=number)
     booth = Booth(
@@ -202,19 +206,19 @@ def exhibitor(
         owner_id=user.id,
         company_key=company_key(user.company),
         company=company,
-        tagline=some_languages(base["tagline"], rng),
+        tagline=some_languages(base.tagline, rng),
         description=description(base, rng),
-        certifications=list(base["certifications"]),
-        website=base["website"],
-        city=base["city"],
+        certifications=list(base.certifications),
+        website=base.website,
+        city=base.city,
         status=BoothStatus.APPROVED,
         reviewed_at=created + timedelta(days=rng.randint(1, 20)),
         created_at=created,
         tags=tags(base, rng),
     )
     # Its own three products first, then others' (a maker of tumblers also sells cutlery).
-    others = [p for e in EXHIBITORS if e is not base for p in e["products"]]
-    sources = (base["products"] + rng.sample(others, k=len(others)))[:products]
+    others = [p for e in EXHIBITORS if e is not base for p in e.products]
+    sources = (base.products + rng.sample(others, k=len(others)))[:products]
     items = [product(source, position, rng) for position, source in enumerate(sources)]
     for item in items:
         item.booth_id = booth.id

@@ -274,9 +274,9 @@ async def child_server(
 
 async def prepare_database(url: str) -> int:
     """Migrate a fresh database and plan 2027's fairs in it; returns how many were created."""
-    from demo.data import FAIR_THEMES
     from fair.db import create_engine, create_sessionmaker
     from fair.fairs.service import plan_year
+    from fair.fairs.themes import FAIR_THEMES
     from fair.migrate import upgrade
 
     engine = create_engine(url)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import io
 from datetime import datetime, timedelta
-from typing import Any
 
 from PIL import Image
 from sqlalchemy import select
@@ -18,17 +17,16 @@ from booths.models import Booth, BoothStatus, Product
 from booths.schemas import BoothCreate, ProductCreate
 from demo import data as demo_data
 from demo import images as demo_images
+from demo.data import Exhibitor
+from demo.data import Product as DemoProduct
 from fair.accounts.models import Role, User
 from fair.fairs.models import Fair
 from fair.storage import Storage
 
-# The following fair: these exhibitors have not been reviewed yet, and this one was sent back.
-PENDING_NEXT_MONTH = {"contact@hida-mokkosha.example", "info@fuji-shiki.example"}
+# The following fair: these exhibitors have not been reviewed yet, and these were sent back.
+PENDING_NEXT_MONTH = set(demo_data.PROGRAMME.following_fair.pending)
 REJECTED_NEXT_MONTH = {
-    "info@kishu-chemical.example": (
-        "Please add the safety data sheet (SDS) as a PDF and an English description "
-        "of each product's main use before we publish the booth."
-    )
+    sent.exhibitor: sent.note for sent in demo_data.PROGRAMME.following_fair.rejected
 }
 
 
@@ -43,7 +41,7 @@ def brochure_pdf(index: int) -> bytes:
     sheet = Image.new("RGB", (1600, 900), (246, 244, 240))
     photos = [
         Image.open(io.BytesIO(photo_jpeg(index, n))).convert("RGB")
-        for n in range(min(3, len(exhibitor["products"])))
+        for n in range(min(3, len(exhibitor.products)))
     ]
     for n, photo in enumerate(photos):
         sheet.paste(photo.resize((480, 480)), (40 + n * 520, 210))
@@ -52,18 +50,22 @@ def brochure_pdf(index: int) -> bytes:
     return out.getvalue()
 
 
-def booth_content(exhibitor: dict[str, Any]) -> BoothCreate:
+def booth_content(exhibitor: Exhibitor) -> BoothCreate:
     return BoothCreate(
-        company=exhibitor["company"],
-        tagline=exhibitor["tagline"],
-        description=exhibitor["description"],
-        categories=[exhibitor["category"]],
-        markets=exhibitor["markets"],
-        languages=exhibitor["languages"],
-        certifications=exhibitor["certifications"],
-        website=exhibitor["website"],
-        city=exhibitor["city"],
+        company=exhibitor.company,
+        tagline=exhibitor.tagline,
+        description=exhibitor.description,
+        categories=[exhibitor.category],
+        markets=exhibitor.markets,
+        languages=exhibitor.languages,
+        certifications=exhibitor.certifications,
+        website=exhibitor.website,
+        city=exhibitor.city,
     )
+
+
+def product_content(product: DemoProduct) -> ProductCreate:
+    return ProductCreate(**product.model_dump())
 
 
 async def _first_booth(
@@ -73,20 +75,17 @@ async def _first_booth(
     booth = await service.build_booth(
         session, fair=fair, owner=owner, data=booth_content(exhibitor)
     )
-    english = exhibitor["company"]["en"]
+    english = exhibitor.company["en"]
     await gallery.store_bytes(
         session,
         booth=booth,
         data=cover_jpeg(index),
         filename="cover.jpg",
         storage=storage,
-        fields={"title.ja": exhibitor["company"]["ja"], "title.en": english},
+        fields={"title.ja": exhibitor.company["ja"], "title.en": english},
     )
-    for number, item in enumerate(exhibitor["products"]):
-        fields = {k: item[k] for k in ProductCreate.model_fields if k in item}
-        product = Product(
-            booth_id=booth.id, position=number, **ProductCreate(**fields).model_dump()
-        )
+    for number, item in enumerate(exhibitor.products):
+        product = Product(booth_id=booth.id, position=number, **product_content(item).model_dump())
         session.add(product)
         await session.flush()
         await gallery.store_bytes(
@@ -95,7 +94,7 @@ async def _first_booth(
             data=photo_jpeg(index, number),
             filename=f"product-{number + 1}.jpg",
             storage=storage,
-            fields={"product_id": product.id, "title.ja": item["name"]["ja"]},
+            fields={"product_id": product.id, "title.ja": item.name["ja"]},
         )
     await gallery.store_bytes(
         session,
@@ -103,7 +102,7 @@ async def _first_booth(
         data=brochure_pdf(index),
         filename=f"{english.split(' Co.')[0].replace(' ', '-')}-brochure.pdf",
         storage=storage,
-        fields={"title.ja": "会社案内（PDF）", "title.en": "Company brochure (PDF)"},
+        fields={f"title.{lang}": text for lang, text in demo_data.PROGRAMME.brochure.title.items()},
     )
     await service.refresh_search(session, booth)
     return booth
@@ -134,7 +133,7 @@ async def load_booths(
     and into the open day (approved). A company that has its booth in a fair is skipped."""
     created = 0
     for index, exhibitor in enumerate(demo_data.EXHIBITORS):
-        owner = await session.scalar(select(User).where(User.email == exhibitor["email"]))
+        owner = await session.scalar(select(User).where(User.email == exhibitor.email))
         if owner is None or owner.role != Role.EXHIBITOR:
             continue
         key = service.company_key(owner.company)
@@ -155,10 +154,10 @@ async def load_booths(
             second = await service.copy_booth(
                 session, actor=owner, booth_id=first.id, fair_slug=following.slug
             )
-            if exhibitor["email"] in REJECTED_NEXT_MONTH:
-                note = REJECTED_NEXT_MONTH[exhibitor["email"]]
+            if exhibitor.email in REJECTED_NEXT_MONTH:
+                note = REJECTED_NEXT_MONTH[exhibitor.email]
                 review_booth(second, BoothStatus.REJECTED, organizer, now - timedelta(days=2), note)
-            elif exhibitor["email"] not in PENDING_NEXT_MONTH:
+            elif exhibitor.email not in PENDING_NEXT_MONTH:
                 review_booth(second, BoothStatus.APPROVED, organizer, now - timedelta(days=5))
             created += 1
         if open_day.id not in existing:

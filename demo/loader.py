@@ -1,4 +1,4 @@
-"""``fair demo``: a programme in its second year, from the data in ``demo.data``."""
+"""``fair demo``: a programme in its second year, from the data in ``demo/data/``."""
 
 from __future__ import annotations
 
@@ -25,20 +25,12 @@ from fair.storage import Storage
 from reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
-ORGANIZER_EMAIL = "organizer@kakehashi.example"
-STAFF_EMAIL = "staff@kakehashi.example"
+ORGANIZER_EMAIL = demo_data.PEOPLE.organizer.email
+STAFF_EMAIL = demo_data.PEOPLE.staff.email
 TOKYO = "Asia/Tokyo"
 # The open day runs from the day before the load to this many days after it.
 OPEN_DAY_DAYS_AHEAD = 6
-# Yen per unit around which the demo's monthly rates move (a few per cent either way).
-RATES = {
-    "USD": Decimal("150"),
-    "CNY": Decimal("20.8"),
-    "TWD": Decimal("4.7"),
-    "VND": Decimal("0.0060"),
-    "THB": Decimal("4.25"),
-    "EUR": Decimal("163"),
-}
+RATES = demo_data.PROGRAMME.rates
 
 
 async def is_empty(session: AsyncSession) -> bool:
@@ -118,51 +110,47 @@ async def _load(
         )
         counts["users"] += 1
 
-    await person(
-        ORGANIZER_EMAIL,
-        "Aiko Tanaka",
-        Role.ORGANIZER,
-        company="City Export Office",
-        country="JP",
-        locale="ja",
-    )
-    await person(
-        STAFF_EMAIL,
-        "Kenji Mori",
-        Role.STAFF,
-        company="City Export Office",
-        country="JP",
-        locale="ja",
-    )
+    for official, role in (
+        (demo_data.PEOPLE.organizer, Role.ORGANIZER),
+        (demo_data.PEOPLE.staff, Role.STAFF),
+    ):
+        await person(
+            official.email,
+            official.name,
+            role,
+            company=official.company,
+            country=official.country,
+            locale=official.locale,
+        )
     for exhibitor in demo_data.EXHIBITORS:
         await person(
-            exhibitor["email"],
-            exhibitor["name"],
+            exhibitor.email,
+            exhibitor.name,
             Role.EXHIBITOR,
-            company=exhibitor["company"]["en"],
-            country="JP",
-            timezone="Asia/Tokyo",
-            locale="ja",
-            languages=exhibitor["languages"],
+            company=exhibitor.company["en"],
+            country=exhibitor.country,
+            timezone=exhibitor.timezone,
+            locale=exhibitor.locale,
+            languages=list(exhibitor.languages),
         )
     for buyer in demo_data.BUYERS:
         await person(
-            buyer["email"],
-            buyer["name"],
+            buyer.email,
+            buyer.name,
             Role.BUYER,
-            company=buyer["company"],
-            country=buyer["country"],
-            timezone=buyer["timezone"],
-            locale=buyer["locale"],
+            company=buyer.company,
+            country=buyer.country,
+            timezone=buyer.timezone,
+            locale=buyer.locale,
         )
     for interpreter in demo_data.INTERPRETERS:
         await person(
-            interpreter["email"],
-            interpreter["name"],
+            interpreter.email,
+            interpreter.name,
             Role.INTERPRETER,
-            company="Kakehashi interpreters",
-            country="JP",
-            languages=interpreter["languages"],
+            company=interpreter.company,
+            country=interpreter.country,
+            languages=list(interpreter.languages),
         )
     today = local_today(now, TOKYO)
     for year in (today.year - 1, today.year, today.year + 1):
@@ -253,7 +241,8 @@ async def _open_day(session: AsyncSession, today: date) -> tuple[Fair, int]:
 
 def demo_rate(currency: str, month: date) -> Decimal:
     """The demo's rate of ``currency`` from the first of ``month``: a slow swing of a few
-    per cent around ``RATES``, different for each currency, the same on every run."""
+    per cent around ``RATES`` (programme.toml), different for each currency, the same on
+    every run."""
     base = RATES[currency]
     phase = sum(map(ord, currency)) % 7
     swing = 0.028 * math.sin((month.year * 12 + month.month) / 2.5 + phase)
@@ -295,11 +284,11 @@ def live_accounts() -> list[str]:
     """How to meet in the demo's live rooms, one line per pair (for ``fair demo``)."""
     lines = []
     for buyer_index, exhibitor_index, language in LIVE:
-        buyer = demo_data.BUYERS[buyer_index]["email"]
-        exhibitor = demo_data.EXHIBITORS[exhibitor_index]["email"]
+        buyer = demo_data.BUYERS[buyer_index].email
+        exhibitor = demo_data.EXHIBITORS[exhibitor_index].email
         line = f"meet now: {exhibitor} and {buyer}"
         if language:
-            interpreter = next(i for i in demo_data.INTERPRETERS if language in i["languages"])
-            line += f" (interpreter {interpreter['email']})"
+            interpreter = next(i for i in demo_data.INTERPRETERS if language in i.languages)
+            line += f" (interpreter {interpreter.email})"
         lines.append(line + f", password {DEMO_PASSWORD}, in two browser windows")
     return lines

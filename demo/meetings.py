@@ -13,6 +13,9 @@ room decided from them, what came of each held meeting (an outcome history of on
 entries, recorded by the exhibitor on the day), the buyers' own views, and the booth visits
 that came before the bookings. Everything goes through the services production uses, with
 ``now`` set to the moment it happened; a seeded random makes it the same on every run.
+
+What is booked and said comes from demo/data/: the bookings and live pairs from
+programme.toml, the past year's script (shares, paths, notes) from history.toml.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths import service as booth_service
 from booths.analytics import tally_booth_visits
 from booths.models import Booth, BoothStatus, Media, Product, Visit, VisitKind
-from booths.schemas import ProductCreate
 from demo import data as demo_data
-from demo.booths import booth_content, review_booth
+from demo.booths import booth_content, product_content, review_booth
+from demo.data import HISTORY, PROGRAMME, OutcomePath, buyer_index, exhibitor_index
 from fair.accounts.models import User
 from fair.config import Settings
 from fair.errors import DomainError
@@ -66,14 +69,8 @@ LUNCH_BREAK = [
 ]
 # (buyer index in demo_data.BUYERS, exhibitor index, fair day, Tokyo hour, interpreter)
 BOOKINGS = [
-    (0, 0, 0, 10, None),
-    (1, 4, 0, 11, "zh_Hant"),
-    (2, 3, 0, 14, None),
-    (4, 6, 1, 10, "vi"),
-    (5, 1, 1, 15, None),
-    (6, 10, 1, 11, None),
-    (8, 4, 2, 9, None),
-    (10, 8, 2, 16, None),
+    (buyer_index(b.buyer), exhibitor_index(b.exhibitor), b.day, b.hour, b.interpreter)
+    for b in PROGRAMME.bookings
 ]
 
 
@@ -162,9 +159,9 @@ async def book_upcoming(session: AsyncSession, fair: Fair, first_day: date, now:
     if await _has_meetings(session, fair):
         return 0
     booked = 0
-    for buyer_index, exhibitor_index, day, hour, interpreter in BOOKINGS:
-        buyer = await _user(session, demo_data.BUYERS[buyer_index]["email"])
-        owner = await _user(session, demo_data.EXHIBITORS[exhibitor_index]["email"])
+    for buyer_number, exhibitor_number, day, hour, interpreter in BOOKINGS:
+        buyer = await _user(session, demo_data.BUYERS[buyer_number].email)
+        owner = await _user(session, demo_data.EXHIBITORS[exhibitor_number].email)
         booth = await _approved_booth(session, fair, owner)
         if buyer is None or booth is None:
             continue
@@ -190,8 +187,8 @@ async def book_upcoming(session: AsyncSession, fair: Fair, first_day: date, now:
 # (buyer index, exhibitor index, interpreter language): the README's demo pairs for the
 # video room, each with a meeting whose room is open when the demo has just been loaded.
 LIVE = [
-    (10, 3, None),  # Emily Carter (US) and Arita Hakujigama
-    (4, 2, "vi"),  # Nguyễn Thị Thu Hà (VN) and Shimanami Shokufu, with a Vietnamese interpreter
+    (buyer_index(p.buyer), exhibitor_index(p.exhibitor), p.interpreter)
+    for p in PROGRAMME.live.pairs
 ]
 LIVE_BOOKED_BEFORE = timedelta(days=2)  # the live meetings were booked this long before
 LIVE_SLOT = timedelta(minutes=30)
@@ -242,8 +239,8 @@ async def _room_open(
 
 async def _interpreter_for(session: AsyncSession, language: str) -> User | None:
     for spec in demo_data.INTERPRETERS:
-        if language in spec["languages"]:
-            return await _user(session, spec["email"])
+        if language in spec.languages:
+            return await _user(session, spec.email)
     return None
 
 
@@ -258,10 +255,10 @@ async def load_live(
     booked_at = now - LIVE_BOOKED_BEFORE
     queued_before = await session.scalar(select(func.max(OutboxJob.id))) or 0
     made = 0
-    for buyer_index, exhibitor_index, language in LIVE:
-        buyer = await _user(session, demo_data.BUYERS[buyer_index]["email"])
+    for buyer_number, exhibitor_number, language in LIVE:
+        buyer = await _user(session, demo_data.BUYERS[buyer_number].email)
         booth = await _approved_booth(
-            session, fair, await _user(session, demo_data.EXHIBITORS[exhibitor_index]["email"])
+            session, fair, await _user(session, demo_data.EXHIBITORS[exhibitor_number].email)
         )
         hours = await session.get(BoothHours, booth.id) if booth else None
         if buyer is None or booth is None or hours is None:
@@ -278,7 +275,7 @@ async def load_live(
                     booth_id=booth.id,
                     start=start,
                     interpreter_language=language,
-                    note="Live demo meeting: enter the room from both sides.",
+                    note=PROGRAMME.live.note,
                     now=booked_at,
                 )
                 interpreter = await _interpreter_for(session, language) if language else None
@@ -310,138 +307,25 @@ async def load_live(
 
 # The past year ------------------------------------------------------------------------------
 
-HISTORY_MONTHS = 12
-# Exhibitors (by index in demo_data.EXHIBITORS) at almost every fair; the others come some
-# months. A fair has 8 to 11 of them.
-REGULARS = frozenset({0, 1, 3, 4, 5, 6, 8, 10})
-FAIR_SIZE = (8, 11)
+# The script is history.toml (HISTORY); these are its references as indexes.
+# Exhibitors (by index in demo_data.EXHIBITORS) at almost every fair.
+REGULARS = frozenset(exhibitor_index(email) for email in HISTORY.regulars)
 # What each buyer (by index) trades in: the exhibitors they book most.
 AFFINITY = {
-    0: (1, 0, 3),
-    1: (4, 10, 2),
-    2: (8, 0, 7),
-    3: (5,),
-    4: (4, 6, 11),
-    5: (0, 8, 6),
-    6: (3, 9, 2),
-    7: (6, 8, 0),
-    8: (4, 6, 11),
-    9: (10, 11),
-    10: (1, 3, 4),
-    11: (9, 3, 2),
+    buyer_index(a.buyer): tuple(exhibitor_index(email) for email in a.exhibitors)
+    for a in HISTORY.affinity
 }
-# Tokyo hours (first start, last end) in which buyers of a country take meetings.
-TOKYO_HOURS = {"US": (9, 11), "VN": (10, 17), "TH": (10, 17)}
-DEFAULT_TOKYO_HOURS = (9, 17)
-INTERPRETED = ("vi", "zh_Hant", "th")
-CURRENCY = {"CN": "CNY", "TW": "TWD", "VN": "VND", "TH": "THB", "US": "USD"}
-# Yen per unit, roughly (the demo's exchange rates are near these): to size the values.
-YEN_PER = {"JPY": 1.0, "USD": 150.0, "CNY": 20.8, "TWD": 4.7, "VND": 0.006, "THB": 4.25}
-DEAL_YEN = {"machinery": (2_000_000, 16_000_000), "medical": (1_200_000, 9_000_000)}
-DEFAULT_DEAL_YEN = (300_000, 5_000_000)
-
-# Meetings a fair's buyers try to book: a programme growing over the year.
-BOOKINGS_PER_FAIR = (38, 62)
-CANCEL_SHARE = 0.085
-REBOOK_SHARE = 0.5
-RESCHEDULE_SHARE = 0.04
-DECLINE_SHARE = 0.08  # of requests
-INTERPRETER_SHARE = 0.45  # of meetings of buyers who speak vi, zh_Hant or th
-# What happened in the room, for confirmed meetings.
-ATTENDANCE_MIX = (
-    (Attendance.HELD, 0.83),
-    (Attendance.NO_SHOW_BUYER, 0.065),
-    (Attendance.NO_SHOW_EXHIBITOR, 0.04),
-    (Attendance.NO_SHOW_BOTH, 0.02),
-    (Attendance.TOO_SHORT, 0.045),
-)
-# Held meetings that end in a contract (if there was time for it): the programme's 30 %
-# target, some months above, some below.
-CONTRACT_SHARE = (0.34, 0.46)
-NO_DEAL_SHARE = 0.20
-NO_OUTCOME_SHARE = 0.08
-FALL_BACK_SHARE = 0.025  # contracts that fell through later
-FEEDBACK_SHARE = 0.5
-
-# Outcome histories: (stage, fewest, most days after the previous entry or the meeting).
 Path = tuple[tuple[Stage, int, int], ...]
-CONTRACT_PATHS: tuple[tuple[Path, int], ...] = (
-    (((Stage.FOLLOW_UP, 1, 4), (Stage.CONTRACT, 14, 45)), 3),
-    (((Stage.SAMPLE_SENT, 3, 10), (Stage.QUOTE, 10, 25), (Stage.CONTRACT, 15, 50)), 3),
-    (((Stage.QUOTE, 2, 7), (Stage.CONTRACT, 18, 55)), 3),
-    (((Stage.FOLLOW_UP, 1, 3), (Stage.SAMPLE_SENT, 6, 15), (Stage.CONTRACT, 20, 60)), 2),
-    (((Stage.CONTRACT, 0, 2),), 1),
-)
-NO_DEAL_PATHS: tuple[tuple[Path, int], ...] = (
-    (((Stage.NO_DEAL, 1, 5),), 3),
-    (((Stage.FOLLOW_UP, 1, 4), (Stage.NO_DEAL, 10, 35)), 3),
-    (((Stage.SAMPLE_SENT, 3, 10), (Stage.NO_DEAL, 14, 40)), 2),
-    (((Stage.FOLLOW_UP, 1, 3), (Stage.QUOTE, 7, 20), (Stage.NO_DEAL, 14, 45)), 1),
-)
-OPEN_PATHS: tuple[tuple[Path, int], ...] = (
-    (((Stage.FOLLOW_UP, 1, 5),), 3),
-    (((Stage.FOLLOW_UP, 1, 3), (Stage.SAMPLE_SENT, 5, 15)), 3),
-    (((Stage.SAMPLE_SENT, 2, 8), (Stage.QUOTE, 10, 30)), 2),
-    (((Stage.QUOTE, 2, 10),), 2),
-    (((Stage.FOLLOW_UP, 1, 4), (Stage.QUOTE, 8, 25)), 2),
-)
-FALL_BACK: tuple[Stage, int, int] = (Stage.FOLLOW_UP, 20, 45)
 
-NOTES = {
-    Stage.FOLLOW_UP: (
-        "価格表と最小ロットを送付",
-        "Sent the FOB price list and MOQ for three items.",
-        "先方の社内検討待ち",
-        "Catalogue in Chinese requested; translation under way.",
-    ),
-    Stage.SAMPLE_SENT: (
-        "サンプル3点をEMSで発送",
-        "Samples sent by courier; buyer tests them with two clients.",
-        "無償サンプルを送付、使用感のフィードバック待ち",
-    ),
-    Stage.QUOTE: (
-        "FOB横浜で見積書を提出",
-        "Quote for one container, CIF, 60 days' lead time.",
-        "数量別の見積を提出（1,000／5,000個）",
-    ),
-    Stage.CONTRACT: (
-        "初回注文を受注。年4回の継続発注の見込み",
-        "First order signed; repeat orders expected every quarter.",
-        "OEM契約を締結",
-        "Trial order signed, paid by L/C.",
-    ),
-    Stage.NO_DEAL: (
-        "価格が先方の予算に合わず",
-        "Buyer chose a local supplier.",
-        "最小ロットが先方には大きすぎた",
-        "Certification needed for the market is not in place yet.",
-    ),
-}
-FALL_BACK_NOTE = "先方の輸入許可が遅れ、発注は保留に（Import licence delayed; order on hold.）"
-NEXT_STEPS = {
-    Stage.FOLLOW_UP: ("Send samples", "オンラインで再度打合せ", "Call to agree the sample list"),
-    Stage.SAMPLE_SENT: ("Ask for the buyer's test results", "試用結果をヒアリング"),
-    Stage.QUOTE: ("Follow up on the quote", "数量と納期の最終確認"),
-}
-BOOKING_NOTES = (
-    "We are looking for an OEM partner for our own brand.",
-    "Interested in your export prices and lead times.",
-    "Could you show the products on camera during the meeting?",
-    "",
-)
-CANCEL_REASONS = (
-    "A trip came up on that day; I booked another time.",
-    "Sorry, our factory visit was moved to that morning.",
-    "急な来客のため、別の時間でお願いします。",
-    "The buyer's team could not attend.",
-)
-FEEDBACK_NOTES = (
-    "Very clear presentation; we will order samples.",
-    "Good products but the price is high for our market.",
-    "",
-    "",
-)
-DISPUTE_REASON = "The room would not open on my phone; we spoke on WeChat for 25 minutes instead."
+
+def _paths(paths: list[OutcomePath]) -> tuple[tuple[Path, int], ...]:
+    return tuple((path.steps, path.weight) for path in paths)
+
+
+CONTRACT_PATHS = _paths(HISTORY.paths.contract)
+NO_DEAL_PATHS = _paths(HISTORY.paths.no_deal)
+OPEN_PATHS = _paths(HISTORY.paths.open)
+ATTENDANCE_MIX = tuple(HISTORY.attendance.items())
 
 
 @dataclass
@@ -499,12 +383,12 @@ def _weighted(rng: random.Random, choices: tuple[tuple[Any, Any], ...]) -> Any:
 
 def _money(yen: float, currency: str) -> Decimal:
     """A value in ``currency``, to three significant digits."""
-    return Decimal(int(float(f"{yen / YEN_PER[currency]:.3g}")))
+    return Decimal(int(float(f"{yen / HISTORY.yen_per[currency]:.3g}")))
 
 
 def _note(rng: random.Random, stage: Stage, *, first: bool) -> str:
     """What the exhibitor wrote with an entry (not always, on the first)."""
-    return "" if first and rng.random() < 0.3 else rng.choice(NOTES[stage])
+    return "" if first and rng.random() < 0.3 else rng.choice(HISTORY.notes[stage])
 
 
 def _at(day: date, rng: random.Random, first: int = 10, last: int = 18) -> datetime:
@@ -536,22 +420,22 @@ class _History:
 
     async def people(self, organizer: User) -> None:
         self.organizer = organizer
-        emails = [e["email"] for e in demo_data.EXHIBITORS] + [b["email"] for b in demo_data.BUYERS]
-        emails += [i["email"] for i in demo_data.INTERPRETERS]
+        emails = [e.email for e in demo_data.EXHIBITORS] + [b.email for b in demo_data.BUYERS]
+        emails += [i.email for i in demo_data.INTERPRETERS]
         users = {
             u.email: u
             for u in (await self.session.scalars(select(User).where(User.email.in_(emails)))).all()
         }
         for index, exhibitor in enumerate(demo_data.EXHIBITORS):
-            if exhibitor["email"] in users:
-                self.exhibitors[index] = users[exhibitor["email"]]
+            if exhibitor.email in users:
+                self.exhibitors[index] = users[exhibitor.email]
         for index, buyer in enumerate(demo_data.BUYERS):
-            if buyer["email"] in users:
-                self.buyers.append((index, users[buyer["email"]]))
-        for language in INTERPRETED:
+            if buyer.email in users:
+                self.buyers.append((index, users[buyer.email]))
+        for language in HISTORY.interpreted:
             for interpreter in demo_data.INTERPRETERS:
-                if language in interpreter["languages"] and interpreter["email"] in users:
-                    self.interpreters.setdefault(language, users[interpreter["email"]])
+                if language in interpreter.languages and interpreter.email in users:
+                    self.interpreters.setdefault(language, users[interpreter.email])
 
     # Booths -------------------------------------------------------------------------------
 
@@ -562,9 +446,9 @@ class _History:
             i for i in sorted(self.exhibitors) if rng.random() < (0.93 if i in REGULARS else 0.45)
         ]
         absent = [i for i in sorted(self.exhibitors) if i not in present]
-        while len(present) < FAIR_SIZE[0] and absent:
+        while len(present) < HISTORY.fair_size[0] and absent:
             present.append(absent.pop(rng.randrange(len(absent))))
-        while len(present) > FAIR_SIZE[1]:
+        while len(present) > HISTORY.fair_size[1]:
             present.pop(rng.randrange(len(present)))
         existing = {
             booth.owner_id: booth
@@ -609,10 +493,9 @@ class _History:
         )
         booth.copied_from_id = self.previous_booth.get(booth.company_key)
         products: dict[int, str] = {}
-        for number, item in enumerate(exhibitor["products"]):
-            fields = {k: item[k] for k in ProductCreate.model_fields if k in item}
+        for number, item in enumerate(exhibitor.products):
             product = Product(
-                booth_id=booth.id, position=number, **ProductCreate(**fields).model_dump()
+                booth_id=booth.id, position=number, **product_content(item).model_dump()
             )
             self.session.add(product)
             await self.session.flush()
@@ -641,7 +524,7 @@ class _History:
     # Meetings -----------------------------------------------------------------------------
 
     def _slots(self, fair: Fair, stall: _Stall, buyer: User) -> list[tuple[datetime, datetime]]:
-        first, last = TOKYO_HOURS.get(buyer.country or "", DEFAULT_TOKYO_HOURS)
+        first, last = HISTORY.tokyo_hours.get(buyer.country or "", HISTORY.default_tokyo_hours)
         slots = []
         day = fair.starts_on
         while day <= fair.ends_on:
@@ -713,7 +596,7 @@ class _History:
             self.session,
             actor=stall.owner,
             meeting_id=meeting.id,
-            accept=rng.random() >= DECLINE_SHARE if accept is None else accept,
+            accept=rng.random() >= HISTORY.decline_share if accept is None else accept,
             now=answered,
         )
         return answered
@@ -722,8 +605,8 @@ class _History:
         """The fair's bookings and what became of them before the fair; returns the
         meetings that were still on at its time."""
         rng = _rng("meetings", fair.slug)
-        low, high = BOOKINGS_PER_FAIR
-        wanted = low + round((high - low) * order / HISTORY_MONTHS) + rng.randint(-4, 5)
+        low, high = HISTORY.bookings_per_fair
+        wanted = low + round((high - low) * order / HISTORY.months) + rng.randint(-4, 5)
         busy: dict[str, set[datetime]] = {buyer.id: set() for _, buyer in self.buyers}
         interpreter_busy: dict[str, set[datetime]] = {
             u.id: set() for u in self.interpreters.values()
@@ -737,7 +620,7 @@ class _History:
             weights = []
             for stall in stalls:
                 weight = 6.0 if stall.index in AFFINITY.get(buyer_index, ()) else 1.0
-                if buyer.country in demo_data.EXHIBITORS[stall.index]["markets"]:
+                if buyer.country in demo_data.EXHIBITORS[stall.index].markets:
                     weight *= 2
                 weights.append(0.0 if pairs[(buyer.id, stall.booth.id)] >= 2 else weight)
             if not any(weights):
@@ -752,15 +635,15 @@ class _History:
                 max(start - ahead, opens + timedelta(minutes=rng.randrange(900))),
                 start - timedelta(hours=13),
             )
-            language = buyer.locale if buyer.locale in INTERPRETED else None
-            wants_interpreter = language is not None and rng.random() < INTERPRETER_SHARE
+            language = buyer.locale if buyer.locale in HISTORY.interpreted else None
+            wants_interpreter = language is not None and rng.random() < HISTORY.interpreter_share
             meeting = await self._book(
                 buyer,
                 stall,
                 start,
                 booked_at,
                 interpreter_language=language if wants_interpreter else None,
-                note=rng.choice(BOOKING_NOTES) if rng.random() < 0.3 else "",
+                note=rng.choice(HISTORY.booking_notes) if rng.random() < 0.3 else "",
             )
             if meeting is None:
                 continue
@@ -795,14 +678,14 @@ class _History:
                         interpreter_busy[interpreter.id].add(start)
                         last_change = max(last_change, assign_at)
             roll = rng.random()
-            if roll < CANCEL_SHARE:
+            if roll < HISTORY.cancel_share:
                 cancel_at = last_change + (start - last_change) * rng.uniform(0.2, 0.9)
                 who = buyer if rng.random() < 0.6 else stall.owner
                 await changes.cancel(
                     self.session,
                     actor=who,
                     meeting_id=meeting.id,
-                    reason=rng.choice(CANCEL_REASONS),
+                    reason=rng.choice(HISTORY.cancel_reasons),
                     now=cancel_at,
                 )
                 self._stamp(meeting, cancel_at)
@@ -811,7 +694,7 @@ class _History:
                 pairs[(buyer.id, stall.booth.id)] -= 1
                 if meeting.interpreter_id:
                     interpreter_busy[meeting.interpreter_id].discard(start)
-                if rng.random() >= REBOOK_SHARE:
+                if rng.random() >= HISTORY.rebook_share:
                     continue
                 rebook_at = cancel_at + timedelta(minutes=rng.randint(2, 40))
                 slot = self._free_slot(
@@ -827,7 +710,10 @@ class _History:
                 stall.taken.append((start, end))
                 busy[buyer.id].add(start)
                 pairs[(buyer.id, stall.booth.id)] += 1
-            elif roll < CANCEL_SHARE + RESCHEDULE_SHARE and not meeting.interpreter_id:
+            elif (
+                roll < HISTORY.cancel_share + HISTORY.reschedule_share
+                and not meeting.interpreter_id
+            ):
                 moved_at = last_change + (start - last_change) * rng.uniform(0.2, 0.6)
                 stall.release(start)
                 slot = self._free_slot(
@@ -928,7 +814,7 @@ class _History:
                 actor=buyer,
                 meeting_id=meeting.id,
                 status=Attendance.HELD,
-                reason=DISPUTE_REASON,
+                reason=HISTORY.dispute_reason,
                 now=closes + timedelta(hours=3),
             )
             self.dispute_fair = None
@@ -945,18 +831,20 @@ class _History:
         roll = rng.random()
         if roll < share:
             path = _weighted(rng, CONTRACT_PATHS)
-            if rng.random() < FALL_BACK_SHARE:
-                path = (*path, FALL_BACK)
-        elif roll < share + NO_DEAL_SHARE:
+            if rng.random() < HISTORY.fall_back_share:
+                path = (*path, HISTORY.fall_back)
+        elif roll < share + HISTORY.no_deal_share:
             path = _weighted(rng, NO_DEAL_PATHS)
-        elif roll < share + NO_DEAL_SHARE + NO_OUTCOME_SHARE:
+        elif roll < share + HISTORY.no_deal_share + HISTORY.no_outcome_share:
             path = ()
         else:
             path = _weighted(rng, OPEN_PATHS)
         buyer = await self.session.get(User, meeting.buyer_id)
         assert buyer is not None
-        currency = CURRENCY.get(buyer.country or "", "JPY") if rng.random() < 0.65 else "JPY"
-        low, high = DEAL_YEN.get(demo_data.EXHIBITORS[stall.index]["category"], DEFAULT_DEAL_YEN)
+        local = HISTORY.currency.get(buyer.country or "", "JPY")
+        currency = local if rng.random() < 0.65 else "JPY"
+        category = demo_data.EXHIBITORS[stall.index].category
+        low, high = HISTORY.deal_yen.get(category, HISTORY.default_deal_yen)
         deal = low * (high / low) ** rng.random()
         day = meeting.starts_at.astimezone(TOKYO).date()
         stage: Stage | None = None
@@ -978,7 +866,7 @@ class _History:
                 if step in (Stage.SAMPLE_SENT, Stage.QUOTE, Stage.CONTRACT)
                 else []
             )
-            steps = NEXT_STEPS.get(step)
+            steps = HISTORY.next_steps.get(step)
             await outcomes.record_outcome(
                 self.session,
                 actor=stall.owner,
@@ -989,7 +877,7 @@ class _History:
                 product_ids=products,
                 next_step=rng.choice(steps) if steps else "",
                 next_step_on=day + timedelta(days=rng.randint(7, 21)) if steps else None,
-                note=FALL_BACK_NOTE if fell_back else _note(rng, step, first=not number),
+                note=HISTORY.fall_back_note if fell_back else _note(rng, step, first=not number),
                 occurred_on=day,
                 now=moment,
             )
@@ -998,7 +886,7 @@ class _History:
         if stage == Stage.CONTRACT:
             self.counts.contracts += 1
         rng = _rng("feedback", *key)
-        if rng.random() < FEEDBACK_SHARE:
+        if rng.random() < HISTORY.feedback_share:
             moment = meeting.ends_at + timedelta(hours=rng.uniform(0.2, 60))
             if moment <= self.now:
                 view = self._view(rng, stage, path)
@@ -1007,7 +895,7 @@ class _History:
                     actor=buyer,
                     meeting_id=meeting.id,
                     view=view,
-                    note=rng.choice(FEEDBACK_NOTES),
+                    note=rng.choice(HISTORY.feedback_notes),
                 )
                 feedback.updated_at = moment
 
@@ -1088,7 +976,7 @@ class _History:
         if not has_meetings:
             meetings = await self.meetings(fair, stalls, order)
             by_booth = {stall.booth.id: stall for stall in stalls}
-            share = _rng("outcomes", fair.slug).uniform(*CONTRACT_SHARE)
+            share = _rng("outcomes", fair.slug).uniform(*HISTORY.contract_share)
             for meeting in sorted(meetings, key=lambda m: (m.starts_at, m.id)):
                 stall = by_booth[meeting.booth_id]
                 # One seed per meeting (a booth has one meeting at a time): what happens to

@@ -150,10 +150,10 @@ async def test_the_demo_is_right_at_any_instant(app, client, session, tmp_path: 
     # The README's pairs: each side (and the interpreter) enters the room ten minutes after
     # the load and again twenty minutes after that.
     for buyer_index, exhibitor_index, language in LIVE:
-        people = [demo_data.EXHIBITORS[exhibitor_index]["email"]]
-        people.append(demo_data.BUYERS[buyer_index]["email"])
+        people = [demo_data.EXHIBITORS[exhibitor_index].email]
+        people.append(demo_data.BUYERS[buyer_index].email)
         if language:
-            people += [i["email"] for i in demo_data.INTERPRETERS if language in i["languages"]][:1]
+            people += [i.email for i in demo_data.INTERPRETERS if language in i.languages][:1]
         for later in (10, 30):
             with clock.moved_to(instant + timedelta(minutes=later)):
                 for email in people:

@@ -24,7 +24,7 @@ from demo.images import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCTS = [(i, j) for i, e in enumerate(EXHIBITORS) for j in range(len(e["products"]))]
+PRODUCTS = [(i, j) for i, e in enumerate(EXHIBITORS) for j in range(len(e.products))]
 
 
 # Each picture is drawn once per test run and shared between the tests.
@@ -93,7 +93,7 @@ def changed_share(a: bytes, b: bytes) -> float:
 
 @pytest.mark.parametrize("index", range(len(EXHIBITORS)))
 def test_products_of_one_company_look_different(index):
-    count = len(EXHIBITORS[index]["products"])
+    count = len(EXHIBITORS[index].products)
     for first in range(count):
         for second in range(first + 1, count):
             assert changed_share(photo(index, first), photo(index, second)) > 0.01
@@ -106,8 +106,8 @@ def test_companies_get_different_covers():
 
 @pytest.mark.parametrize(("exhibitor", "product"), PRODUCTS)
 def test_every_demo_product_has_a_drawing_of_its_own(exhibitor, product):
-    item = EXHIBITORS[exhibitor]["products"][product]
-    assert drawing_for(item["name"]["en"], item["hs_code"]) is not draw_box
+    item = EXHIBITORS[exhibitor].products[product]
+    assert drawing_for(item.name["en"], item.hs_code) is not draw_box
 
 
 def test_unknown_products_get_the_packaged_box():
@@ -123,7 +123,7 @@ def test_cover_of_an_unknown_exhibitor_is_an_index_error(index):
 
 @pytest.mark.parametrize(
     ("exhibitor", "product"),
-    [(-1, 0), (len(EXHIBITORS), 0), (0, -1), (0, len(EXHIBITORS[0]["products"])), (0, 99)],
+    [(-1, 0), (len(EXHIBITORS), 0), (0, -1), (0, len(EXHIBITORS[0].products)), (0, 99)],
 )
 def test_photo_of_an_unknown_product_is_an_index_error(exhibitor, product):
     with pytest.raises(IndexError):

@@ -33,8 +33,8 @@ from e2e_helpers import (
     translate,
 )
 
-EXHIBITOR = next(e for e in EXHIBITORS if e["email"] == "info@tsubame-migaki.example")
-COMPANY_EN = EXHIBITOR["company"]["en"]
+EXHIBITOR = next(e for e in EXHIBITORS if e.email == "info@tsubame-migaki.example")
+COMPANY_EN = EXHIBITOR.company["en"]
 BUYER_EMAIL = "wang.liwei@hengtai-kitchen.example"
 IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
 
@@ -74,7 +74,7 @@ def test_buyer_searches_the_directory_in_vietnamese(
 
     # A phrase from the exhibitor's Vietnamese tagline, typed and sent with Enter.
     query = "đánh bóng gương"
-    assert query in EXHIBITOR["tagline"]["vi"].lower()
+    assert query in EXHIBITOR.tagline["vi"].lower()
     search = page.locator("form.search").get_by_role("searchbox")
     search.fill(query)
     search.press("Enter")
@@ -100,18 +100,18 @@ def test_booth_page_shows_photos_prices_brochure_and_fallback_marker(
 ) -> None:
     path = booth_path(page, current_fair(page)["slug"])
     # The story has no Thai: a Thai reader gets the English one, marked as such.
-    assert "th" not in EXHIBITOR["description"]
+    assert "th" not in EXHIBITOR.description
     page.goto(f"{path}?lang=th")
     expect(page.locator("html")).to_have_attribute("lang", "th")
 
     expect_image_loaded(page, page.locator("section.gallery img").first)
 
-    first_product = EXHIBITOR["products"][0]
+    first_product = EXHIBITOR.products[0]
     with_price = page.locator("li.product").first
-    expect(with_price.get_by_role("heading", level=3)).to_contain_text(first_product["name"]["en"])
+    expect(with_price.get_by_role("heading", level=3)).to_contain_text(first_product.name["en"])
     prices = page.locator("ul.product-list dl.facts dd")
     expect(prices.first).to_contain_text(re.compile(r"1,800.*2,600"))
-    expect(page.locator("ul.product-list dl.facts")).to_have_count(len(EXHIBITOR["products"]))
+    expect(page.locator("ul.product-list dl.facts")).to_have_count(len(EXHIBITOR.products))
 
     brochure = page.locator("ul.downloads a").first
     expect(brochure).to_be_visible()
@@ -122,7 +122,7 @@ def test_booth_page_shows_photos_prices_brochure_and_fallback_marker(
 
     story = page.locator("p.story")
     expect(story).to_have_attribute("lang", "en")
-    expect(story).to_contain_text(EXHIBITOR["description"]["en"][:40])
+    expect(story).to_contain_text(EXHIBITOR.description["en"][:40])
     english_in_thai = Locale.parse("en").get_display_name(Locale.parse("th"))
     marker = page.locator("p.story + small.fallback")
     expect(marker).to_be_visible()
@@ -141,7 +141,7 @@ def test_booth_page_shows_photos_prices_brochure_and_fallback_marker(
 def open_following_fair_editor(page: Page) -> str:
     """From "My booths", the editor of the following fair's booth; returns its path."""
     following = following_fair(page)
-    sign_in(page, EXHIBITOR["email"])
+    sign_in(page, EXHIBITOR.email)
     page.locator("nav.site-nav a[href='/my/booths']").click()
     expect(page).to_have_url(re.compile(r"/my/booths$"))
     lang = page_language(page)

@@ -334,7 +334,7 @@ def test_the_readme_pair_find_their_meeting_open_now(browser: Any, served: Any) 
     server's side of it is tests/fair/test_demo_any_day.py)."""
     buyer_index, exhibitor_index, _language = LIVE[0]
     exhibitor = EXHIBITORS[exhibitor_index]
-    for email in (exhibitor["email"], BUYERS[buyer_index]["email"]):
+    for email in (exhibitor.email, BUYERS[buyer_index].email):
         context = new_context(browser, served, viewport={"width": 1280, "height": 800})
         if served.offset is None:
             context.clock.install(time=served.now())
@@ -344,7 +344,7 @@ def test_the_readme_pair_find_their_meeting_open_now(browser: Any, served: Any) 
             page.goto("/my/meetings")
             first = page.locator("section.meeting-day table.meetings tbody tr").first
             expect(first).to_contain_text(
-                re.compile("|".join(re.escape(name) for name in exhibitor["company"].values()))
+                re.compile("|".join(re.escape(name) for name in exhibitor.company.values()))
             )
             first.locator("a[href$='/room']").click()
             expect(page.locator("#room-join")).to_be_visible()

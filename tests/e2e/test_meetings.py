@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel import Locale
 
-from demo.data import BUYERS, EXHIBITORS
+from demo.data import BUYERS, EXHIBITORS, Exhibitor
 
 try:
     from playwright.sync_api import Page, expect
@@ -35,10 +35,10 @@ from e2e_server import Served, demo_server, new_context
 from fair import clock
 
 # A Chinese buyer without demo meetings, so that no time of theirs is taken already.
-BUYER = next(b for b in BUYERS if b["email"] == "zhao.min@kangning-medical.example")
+BUYER = next(b for b in BUYERS if b.email == "zhao.min@kangning-medical.example")
 # Bookings go to Seki; the hours test changes Tsubame's week, so neither disturbs the other.
-BOOKED = next(e for e in EXHIBITORS if e["email"] == "sales@sekikaji.example")
-HOURS_OWNER = next(e for e in EXHIBITORS if e["email"] == "info@tsubame-migaki.example")
+BOOKED = next(e for e in EXHIBITORS if e.email == "sales@sekikaji.example")
+HOURS_OWNER = next(e for e in EXHIBITORS if e.email == "info@tsubame-migaki.example")
 EXHIBITOR_ZONE = "Asia/Tokyo"  # the demo booths' meeting hours
 NOTE = "Samples for our 40 clinics, please."
 
@@ -56,10 +56,10 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield server
 
 
-def booth_path(page: Page, exhibitor: dict[str, Any]) -> str:
+def booth_path(page: Page, exhibitor: Exhibitor) -> str:
     """The exhibitor's booth in the fair that takes bookings now, through the directory."""
     page.goto(f"/fairs/{bookable_fair(page)['slug']}/booths?lang=en")
-    link = page.locator("li.booth-card a.card-link", has_text=exhibitor["company"]["en"])
+    link = page.locator("li.booth-card a.card-link", has_text=exhibitor.company["en"])
     expect(link).to_have_count(1)
     href = link.get_attribute("href")
     assert href and re.fullmatch(r"/booths/\w+", href), href
@@ -119,18 +119,18 @@ def test_buyer_books_a_best_time_and_finds_it_in_my_meetings(
     page: Page, screenshot_dir: Path
 ) -> None:
     booth = booth_path(page, BOOKED)
-    sign_in(page, BUYER["email"])
+    sign_in(page, BUYER.email)
     page.goto(f"{booth}/book")
     lang = page_language(page)
-    assert lang == BUYER["locale"]
+    assert lang == BUYER.locale
 
     # The buyer's own zone, and beside each time the exhibitor's.
-    expect(page.locator("#f-tz")).to_have_value(BUYER["timezone"])
+    expect(page.locator("#f-tz")).to_have_value(BUYER.timezone)
     slot = page.locator("section.best-times button.slot").first
     start = (
         page.locator("section.best-times form.slot-form").first.locator("input[name=start]")
     ).get_attribute("value") or ""
-    expect(slot.locator(".slot-time")).to_have_text(hh_mm(start, BUYER["timezone"]))
+    expect(slot.locator(".slot-time")).to_have_text(hh_mm(start, BUYER.timezone))
     expect(slot.locator(".slot-booth")).to_have_text(
         translate(lang, "%(time)s for the exhibitor") % {"time": hh_mm(start, EXHIBITOR_ZONE)}
     )
@@ -167,7 +167,7 @@ def test_buyer_cancels_a_meeting_and_the_time_is_offered_again(
     page: Page, screenshot_dir: Path
 ) -> None:
     booth = booth_path(page, BOOKED)
-    sign_in(page, BUYER["email"])
+    sign_in(page, BUYER.email)
     meeting, start = book_best_time(page, booth)
     lang = page_language(page)
     taken = page.locator(f"form.slot-form input[name=start][value='{start}']")
@@ -238,7 +238,7 @@ def test_exhibitor_closes_a_weekday_and_the_picker_drops_it(
     page: Page, live_server: str, screenshot_dir: Path
 ) -> None:
     booth = booth_path(page, HOURS_OWNER)
-    sign_in(page, HOURS_OWNER["email"])
+    sign_in(page, HOURS_OWNER.email)
 
     def weekdays_offered() -> set[int]:
         page.goto(f"{booth}/book")

@@ -45,8 +45,8 @@ from meetings.models import BoothHours, Meeting, MeetingStatus
 # An English-speaking buyer (the page is in English) and a Japanese exhibitor (the page is in
 # the exhibitor's language: the test finds its parts by id, not by text). Not one of the
 # demo's live pairs (demo.meetings.LIVE), whose rooms are taken now.
-BUYER = next(b for b in BUYERS if b["email"] == "dbrooks@hudson-home-imports.example")
-EXHIBITOR_CHOICES = [e for e in EXHIBITORS if e["email"] != "info@tsubame-migaki.example"]
+BUYER = next(b for b in BUYERS if b.email == "dbrooks@hudson-home-imports.example")
+EXHIBITOR_CHOICES = [e for e in EXHIBITORS if e.email != "info@tsubame-migaki.example"]
 # Fake cameras to switch between, and no permission prompts (screen sharing included).
 MEDIA_ARGS = ["--use-fake-device-for-media-stream=device-count=3", "--use-fake-ui-for-media-stream"]
 CALL_TIMEOUT_MS = 30_000  # ICE, DTLS and the first decoded frames on two cores
@@ -83,7 +83,7 @@ def insert_meeting(database: Path, starts_in: timedelta) -> RoomMeeting:
     start = (clock.now() + starts_in).replace(second=0, microsecond=0)
     try:
         with Session(engine) as session:
-            buyer = session.scalar(select(User).where(User.email == BUYER["email"]))
+            buyer = session.scalar(select(User).where(User.email == BUYER.email))
             assert buyer is not None
             for exhibitor in EXHIBITOR_CHOICES:
                 found = session.execute(
@@ -91,7 +91,7 @@ def insert_meeting(database: Path, starts_in: timedelta) -> RoomMeeting:
                     .join(User, User.id == Booth.owner_id)
                     .join(Fair, Fair.id == Booth.fair_id)
                     .join(BoothHours, BoothHours.booth_id == Booth.id)
-                    .where(User.email == exhibitor["email"], Booth.status == BoothStatus.APPROVED)
+                    .where(User.email == exhibitor.email, Booth.status == BoothStatus.APPROVED)
                     .order_by(Fair.starts_on.desc())
                 ).first()
                 if found is None:
@@ -162,7 +162,7 @@ def _signed_in_page(browser: Browser, server: RoomServer, email: str, zone: str)
 
 @pytest.fixture
 def buyer_page(media_browser: Browser, room_server: RoomServer) -> Iterator[Page]:
-    page = _signed_in_page(media_browser, room_server, BUYER["email"], BUYER["timezone"])
+    page = _signed_in_page(media_browser, room_server, BUYER.email, BUYER.timezone)
     try:
         yield page
     finally:
