@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 from sqlalchemy import select
@@ -34,6 +34,9 @@ cover_jpeg = functools.cache(demo_images.booth_cover)
 photo_jpeg = functools.cache(demo_images.product_photo)
 
 
+BROCHURE_DATE = datetime(2026, 1, 5, tzinfo=UTC)
+
+
 def brochure_pdf(index: int) -> bytes:
     """A two-page picture brochure: the company's cover, then its products."""
     exhibitor = demo_data.EXHIBITORS[index]
@@ -46,7 +49,17 @@ def brochure_pdf(index: int) -> bytes:
     for n, photo in enumerate(photos):
         sheet.paste(photo.resize((480, 480)), (40 + n * 520, 210))
     out = io.BytesIO()
-    first_page.save(out, "PDF", save_all=True, append_images=[sheet], resolution=150)
+    # Pillow stamps the wall-clock time as the creation and change dates unless told: a
+    # fixed date keeps the brochure the same bytes on every load (and the clock ours).
+    first_page.save(
+        out,
+        "PDF",
+        save_all=True,
+        append_images=[sheet],
+        resolution=150,
+        creationDate=BROCHURE_DATE.utctimetuple(),
+        modDate=BROCHURE_DATE.utctimetuple(),
+    )
     return out.getvalue()
 
 

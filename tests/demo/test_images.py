@@ -9,11 +9,13 @@ import hashlib
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
 
+from demo.booths import brochure_pdf
 from demo.data import EXHIBITORS
 from demo.images import (
     LICENSE_NOTE,
@@ -133,3 +135,11 @@ def test_photo_of_an_unknown_product_is_an_index_error(exhibitor, product):
 def test_license_note_is_one_sentence_about_cc0():
     assert "CC0 1.0" in LICENSE_NOTE
     assert LICENSE_NOTE.count(". ") == 0 and LICENSE_NOTE.endswith(".")
+
+
+def test_a_brochure_is_the_same_bytes_whatever_the_machines_clock(monkeypatch):
+    """Pillow would stamp the wall-clock time into the PDF: then every demo load stored a new
+    file and the stored hashes never matched."""
+    first = brochure_pdf(0)
+    monkeypatch.setattr(time, "gmtime", lambda *_: time.struct_time((1999, 1, 2, 3, 4, 5, 5, 2, 0)))
+    assert brochure_pdf(0) == first
