@@ -2,8 +2,9 @@
 
 Uploads are deduplicated by the SHA-256 of what was sent: the same file twice in one booth is
 one item, and a blob is stored once however many booths (or copies of a booth) show it.
-Images are re-encoded without their metadata before anyone can fetch them; thumbnails and
-dimensions follow from a job.
+Every file is checked in a media worker first (booths/sandbox.py): images are re-encoded
+without their metadata before anyone can fetch them, videos must be real ones; thumbnails
+follow from a job. Uploads count against the company's quota (booths/quota.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import anyio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booths import quota
 from booths.errors import BoothNotFound, MediaNotFound, ProductNotFound
 from booths.jobs import make_media_variants
 from booths.media import (
@@ -22,16 +24,18 @@ from booths.media import (
     ReceivedUpload,
     UnsupportedFile,
     blob_key,
+    check_file,
     clean_filename,
     sniff,
-    strip_metadata,
     variant_key,
 )
 from booths.models import Booth, Media, MediaKind, Product
+from booths.sandbox import Sandbox
 from booths.schemas import MediaUpdate
 from booths.service import apply_order, list_media, load_booth, load_managed_booth
 from fair import outbox
 from fair.accounts.models import User
+from fair.config import Settings
 from fair.errors import ValidationFailed
 from fair.i18n import LANGUAGES, lazy
 from fair.storage import Storage, discard
@@ -61,15 +65,34 @@ async def _product_id(session: AsyncSession, booth: Booth, product_id: str | Non
     return product.id
 
 
+async def check_fields(
+    session: AsyncSession, booth: Booth, fields: dict[str, str]
+) -> tuple[dict[str, str], str | None]:
+    """An upload's caption and product, or the error for a bad one."""
+    caption = caption_from_fields(fields)
+    return caption, await _product_id(session, booth, fields.get("product_id"))
+
+
 async def store_upload(
-    session: AsyncSession, *, booth: Booth, upload: ReceivedUpload, storage: Storage
+    session: AsyncSession,
+    *,
+    booth: Booth,
+    upload: ReceivedUpload,
+    storage: Storage,
+    sandbox: Sandbox,
+    settings: Settings,
 ) -> tuple[Media, bool]:
     """Keep a received upload as media of ``booth`` (already authorized). Returns the item
-    and whether it is new; the staging file is consumed either way."""
-    sanitized = None
+    and whether it is new; the staging file is consumed either way.
+
+    The file is checked in a media worker before this asks the database anything, so no
+    transaction of its own waits on a decoder."""
+    sanitized = storage.staging_path()
     try:
         # The fields are checked first: a bad one is refused even when the file is already here.
         caption = caption_from_fields(upload.fields)
+        kind = upload.media_type.kind
+        source, width, height = await check_file(sandbox, upload.path, upload.media_type, sanitized)
         product_id = await _product_id(session, booth, upload.fields.get("product_id"))
         existing = await session.scalar(
             select(Media).where(Media.booth_id == booth.id, Media.sha256 == upload.sha256)
@@ -81,17 +104,9 @@ async def store_upload(
         )
         if (count or 0) >= MAX_MEDIA:
             raise ValidationFailed({"file": lazy("A booth holds at most 60 files.")})
-        kind = upload.media_type.kind
-        width = height = None
-        source = upload.path
-        if kind == MediaKind.IMAGE:
-            sanitized = storage.staging_path()
-            width, height = await anyio.to_thread.run_sync(
-                strip_metadata, upload.path, sanitized, upload.media_type
-            )
-            source = sanitized
         key = blob_key(upload.sha256, upload.media_type)
         size = source.stat().st_size
+        await quota.check_room(session, booth, settings, size=size, sha256=upload.sha256)
         await storage.commit(source, key)
         media = Media(
             booth_id=booth.id,
@@ -127,6 +142,8 @@ async def store_bytes(
     data: bytes,
     filename: str,
     storage: Storage,
+    sandbox: Sandbox,
+    settings: Settings,
     fields: dict[str, str] | None = None,
 ) -> tuple[Media, bool]:
     """Keep bytes already in hand (the demo, imports) exactly as an upload would be kept."""
@@ -143,7 +160,9 @@ async def store_bytes(
         filename=clean_filename(filename),
         fields=fields or {},
     )
-    return await store_upload(session, booth=booth, upload=upload, storage=storage)
+    return await store_upload(
+        session, booth=booth, upload=upload, storage=storage, sandbox=sandbox, settings=settings
+    )
 
 
 async def _managed_media(session: AsyncSession, actor: User | None, media_id: str) -> Media:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths.media import THUMB_SIZES, UnsupportedFile, thumbnail, variant_key
+from booths.media import THUMB_SIZES, make_thumbnail, variant_key
 from booths.models import Booth, BoothStatus, Media, MediaKind
+from booths.sandbox import sandbox_of
 from fair import resources
 from fair.accounts.models import User
+from fair.errors import DomainError
 from fair.fairs.models import Fair
 from fair.i18n import gettext as _
 from fair.i18n import pick_text, use_language
 from fair.mail import build_message
 from fair.outbox import run_once
+from fair.storage import discard
 from fair.templating import render
 
 log = logging.getLogger(__name__)
@@ -25,35 +27,54 @@ log = logging.getLogger(__name__)
 
 async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
     """Thumbnails of an image, and its dimensions; the item becomes ready (or failed).
-    Idempotent: variants are keyed by content hash and only made when missing."""
+    Idempotent: variants are keyed by content hash and only made when missing. They are
+    made in a media worker with no transaction open."""
     res = resources.of_job(ctx)
-    storage = res.storage
-    async with res.sessionmaker() as session, session.begin():
+    storage, sandbox = res.storage, sandbox_of(res)
+    async with res.sessionmaker() as session:
         media = await session.get(Media, media_id)
         if media is None or media.kind != MediaKind.IMAGE:
             return
-        data = await storage.read(media.storage_key)
-        try:
-            for name, size in THUMB_SIZES.items():
-                key = variant_key(media.sha256, name)
-                if storage.path(key).exists():
-                    continue
-                variant, width, height = await anyio.to_thread.run_sync(thumbnail, data, size)
-                await storage.write(key, variant)
-                media.width, media.height = width, height
-            if media.width is None:
-                _, media.width, media.height = await anyio.to_thread.run_sync(thumbnail, data, 16)
-        except UnsupportedFile:
-            log.warning("media %s could not be decoded; marked failed", media_id)
-            media.status = "failed"
+        source, sha256, content_type = (
+            storage.path(media.storage_key),
+            media.sha256,
+            media.content_type,
+        )
+        width, height = media.width, media.height
+    try:
+        for name, size in THUMB_SIZES.items():
+            key = variant_key(sha256, name)
+            if storage.path(key).exists():
+                continue
+            staged = storage.staging_path()
+            try:
+                width, height = await make_thumbnail(sandbox, source, content_type, staged, size)
+                await storage.commit(staged, key)
+            finally:
+                discard(staged)
+        if width is None:
+            probe = storage.staging_path()
+            try:
+                width, height = await make_thumbnail(sandbox, source, content_type, probe, 16)
+            finally:
+                discard(probe)
+        failed = False
+    except DomainError:  # what the worker refused: not a job to retry
+        log.warning("media %s could not be decoded; marked failed", media_id)
+        failed = True
+    async with res.sessionmaker() as session, session.begin():
+        if failed:
+            media = await session.get(Media, media_id)
+            if media is not None:
+                media.status = "failed"
             return
         # Copies of a booth share the blob: every item showing it becomes ready together.
         same_blob = await session.scalars(
-            select(Media).where(Media.sha256 == media.sha256, Media.kind == MediaKind.IMAGE)
+            select(Media).where(Media.sha256 == sha256, Media.kind == MediaKind.IMAGE)
         )
         for item in same_blob:
-            item.thumb_key = variant_key(media.sha256, "thumb")
-            item.width, item.height = media.width, media.height
+            item.thumb_key = variant_key(sha256, "thumb")
+            item.width, item.height = width, height
             item.status = "ready"
 
 

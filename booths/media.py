@@ -1,30 +1,32 @@
 """Media files: what a file is (from its bytes), receiving an upload without holding it,
-making images safe to publish, thumbnails.
+checking it in a media worker (images re-encoded, videos parsed), thumbnails, download names.
 
 The type comes from the content (``filetype`` reads the magic bytes), never from the name
 or the client's Content-Type. The size limit for the sniffed kind is enforced while the
 body streams in: the upload stops at the first byte over the limit and its staging file
-is removed.
+is removed. Decoding happens only in a worker process (booths/sandbox.py), whose refusals
+become the errors below.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
 from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import quote
 
 import filetype
-from PIL import Image, ImageOps, UnidentifiedImageError
 from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 
+from booths.errors import FileTooDemanding, ImageTooLarge, MetadataTooLarge, VideoTooLong
 from booths.models import MediaKind
+from booths.sandbox import Sandbox, SandboxRefused
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError
 from fair.i18n import lazy
@@ -34,7 +36,6 @@ from fair.web import PayloadTooLarge
 SNIFF_BYTES = 262  # what filetype needs to tell every type we accept
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 2000
-MAX_PIXELS = 50_000_000  # refuse decompression bombs long before Pillow's own limit
 THUMB_SIZES = {"thumb": 480, "large": 1600}
 
 
@@ -247,46 +248,86 @@ async def receive_upload(
     )
 
 
-def _open_image(source: Path | bytes) -> Image.Image:
+def refusal(refused: SandboxRefused, kind: MediaKind) -> DomainError:
+    """The error a worker's refusal means for the uploader."""
+    reason, params = refused.reason, refused.params
+    if reason == "pixels":
+        return ImageTooLarge(**params)
+    if reason == "metadata":
+        return MetadataTooLarge()
+    if reason == "too_long":
+        return VideoTooLong(**params)
+    if reason in {"memory", "time", "crashed"}:
+        return FileTooDemanding()
+    if kind == MediaKind.VIDEO:
+        return UnsupportedFile(
+            lazy("This is not a playable video: upload MP4 or WebM with a video track.")
+        )
+    return UnsupportedFile(lazy("The image is damaged or not a real image."))
+
+
+async def check_file(
+    sandbox: Sandbox, source: Path, media_type: MediaType, target: Path
+) -> tuple[Path, int | None, int | None]:
+    """Check an upload in a media worker: an image is re-encoded into ``target`` (without
+    EXIF, upright), a video parsed and its first frame decoded, a PDF kept as sent. Returns
+    the file to keep and its width and height (None for a PDF)."""
     try:
-        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-        if image.width * image.height > MAX_PIXELS:
-            raise UnsupportedFile(lazy("The image has too many pixels (at most 50 megapixels)."))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise UnsupportedFile(lazy("The image is damaged or not a real image.")) from None
-    return image
+        if media_type.kind == MediaKind.IMAGE:
+            size = await sandbox.run(
+                "sanitize_image",
+                source=str(source),
+                target=str(target),
+                content_type=media_type.content_type,
+                max_image_bytes=sandbox.limits.max_image_bytes,
+            )
+            return target, size["width"], size["height"]
+        if media_type.kind == MediaKind.VIDEO:
+            size = await sandbox.run(
+                "probe_video",
+                source=str(source),
+                content_type=media_type.content_type,
+                max_seconds=sandbox.limits.max_video_seconds,
+            )
+            return source, size["width"], size["height"]
+    except SandboxRefused as refused:
+        raise refusal(refused, media_type.kind) from None
+    return source, None, None
 
 
-def strip_metadata(source: Path, target: Path, media_type: MediaType) -> tuple[int, int]:
-    """Re-encode an image without EXIF (GPS, camera serials), upright, keeping its colour
-    profile. Blocking (Pillow); run it in a thread. Returns the image's width and height."""
-    with _open_image(source) as image:
-        upright = ImageOps.exif_transpose(image) or image
-        options: dict[str, object] = {}
-        if icc := image.info.get("icc_profile"):
-            options["icc_profile"] = icc
-        if media_type.content_type == "image/jpeg":
-            if upright.mode not in {"RGB", "L", "CMYK"}:
-                upright = upright.convert("RGB")
-            options.update(quality=92, optimize=True)
-            upright.save(target, "JPEG", **options)
-        elif media_type.content_type == "image/png":
-            upright.save(target, "PNG", optimize=True, **options)
-        else:
-            upright.save(target, "WEBP", quality=90, **options)
-        return upright.width, upright.height
+async def make_thumbnail(
+    sandbox: Sandbox, source: Path, content_type: str, target: Path, size: int
+) -> tuple[int, int]:
+    """A WebP no larger than ``size`` on its long side in ``target``; the original's width
+    and height. ``UnsupportedFile`` (or another refusal) when the worker cannot make it."""
+    try:
+        original = await sandbox.run(
+            "thumbnail",
+            source=str(source),
+            target=str(target),
+            content_type=content_type,
+            size=size,
+            max_image_bytes=sandbox.limits.max_image_bytes,
+        )
+    except SandboxRefused as refused:
+        raise refusal(refused, MediaKind.IMAGE) from None
+    return original["width"], original["height"]
 
 
-def thumbnail(data: bytes, size: int) -> tuple[bytes, int, int]:
-    """A WebP no larger than ``size`` on its long side, and the original's dimensions."""
-    with _open_image(data) as image:
-        width, height = image.size
-        copy = image.convert("RGBA" if image.mode in {"RGBA", "LA", "P"} else "RGB")
-        copy.thumbnail((size, size), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        copy.save(out, "WEBP", quality=82, method=4)
-        return out.getvalue(), width, height
+def download_name(filename: str, media_type: MediaType | None, fallback: str) -> str:
+    """The name a file is saved under: the uploader's name without its extension, and the
+    extension of the type sniffed from its content (a PDF named ``page.html`` saves as
+    ``page.pdf``)."""
+    stem = clean_filename(filename).rsplit(".", 1)[0] if filename else ""
+    extension = media_type.extension if media_type else "bin"
+    return f"{stem or fallback}.{extension}"
+
+
+def content_disposition(disposition: str, name: str) -> str:
+    """RFC 6266: an ASCII ``filename`` for old clients and the real one as RFC 5987's
+    ``filename*``, percent-encoded; nothing of the name can end the header or the value."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._ ()+,-]", "_", name).strip(" ._") or "download"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def blob_key(sha256: str, media_type: MediaType) -> str:

@@ -214,3 +214,15 @@ class VisitDay(Base):
     )
     day: Mapped[date] = mapped_column(primary_key=True)
     visits: Mapped[int] = mapped_column(default=0)
+
+
+class UploadAttempt(Base):
+    """An upload an account started (kept whether or not the file was accepted): the
+    per-account upload rate limit counts these, as the sign-in limit counts its attempts."""
+
+    __tablename__ = "upload_attempts"
+    __table_args__ = (Index("ix_upload_attempts_user_id_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=clock.now)

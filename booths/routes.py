@@ -5,16 +5,23 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from booths import analytics, catalog, directory, gallery, service
+from booths import analytics, catalog, directory, gallery, quota, service
 from booths.errors import MediaNotFound
-from booths.media import largest_limit, receive_upload, variant_key
+from booths.media import (
+    ACCEPTED,
+    content_disposition,
+    download_name,
+    largest_limit,
+    receive_upload,
+    variant_key,
+)
 from booths.models import Booth, BoothStatus, Media, MediaKind, Product, VisitKind
+from booths.sandbox import sandbox_of
 from booths.schemas import (
     BoothCreate,
     BoothUpdate,
@@ -34,6 +41,7 @@ from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
 from fair.i18n import lazy
 from fair.schemas import check_country, check_language, parse
+from fair.storage import discard
 from fair.web import (
     CSRF_COOKIE,
     CsrfFailed,
@@ -46,6 +54,12 @@ from fair.web import (
 )
 
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and small fields around the file
+# A file opened on its own runs nothing and loads nothing (sandbox, no sources but the
+# file itself); an image or a video still shows.
+MEDIA_CSP = (
+    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -328,12 +342,16 @@ def _check_upload_csrf(request: Request) -> None:
 
 
 async def api_upload(request: Request) -> Response:
-    session, settings = db(request), settings_of(request)
-    booth = await service.load_managed_booth(session, _booth_id(request), actor=user_of(request))
+    session, settings, user = db(request), settings_of(request), user_of(request)
+    booth = await service.load_managed_booth(session, _booth_id(request), actor=user)
+    assert user is not None  # the owner, by load_managed_booth
     _check_upload_csrf(request)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > largest_limit(settings) + UPLOAD_OVERHEAD:
         raise PayloadTooLarge()
+    await quota.check_rate(session, user, settings)
+    await quota.check_room(session, booth, settings)
+    await session.commit()  # the body is not waited for inside a transaction
     storage = resources.of_request(request).storage
     upload = await receive_upload(
         request.stream(),
@@ -341,8 +359,23 @@ async def api_upload(request: Request) -> Response:
         settings=settings,
         staging=storage.staging_path(),
     )
+    try:
+        await gallery.check_fields(session, booth, upload.fields)
+    except BaseException:
+        discard(upload.path)
+        raise
+    # A file received in full with good fields goes to a media worker: the rate limit counts
+    # it whatever the worker says (as a failed sign-in counts), so it is committed now, and
+    # no transaction waits on the worker.
+    quota.record_attempt(session, user)
+    await session.commit()
     media, created = await gallery.store_upload(
-        session, booth=booth, upload=upload, storage=storage
+        session,
+        booth=booth,
+        upload=upload,
+        storage=storage,
+        sandbox=sandbox_of(resources.of_request(request)),
+        settings=settings,
     )
     return JSONResponse(media_json(media), status_code=201 if created else 200)
 
@@ -452,13 +485,16 @@ async def serve_media(request: Request) -> Response:
         raise MediaNotFound()
     if media.kind == MediaKind.PDF:
         await count_visit(request, VisitKind.BROCHURE, booth, media.id)
-    disposition = "attachment" if request.query_params.get("download") else "inline"
-    name = media.filename or f"{media.id}.{key.rsplit('.', 1)[-1]}"
+    # A PDF is always saved, never shown in the site's origin (a PDF can be an HTML page
+    # too); every file is named for its sniffed type and sandboxed if opened anyway.
+    download = media.kind == MediaKind.PDF or bool(request.query_params.get("download"))
+    name = download_name(media.filename, ACCEPTED.get(content_type), media.id)
     headers = {
         "Cache-Control": "public, max-age=86400"
         if booth.is_public and not stand_in
         else "private, max-age=0, must-revalidate",
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
+        "Content-Disposition": content_disposition("attachment" if download else "inline", name),
+        "Content-Security-Policy": MEDIA_CSP,
         "X-Content-Type-Options": "nosniff",
     }
     return FileResponse(path, media_type=content_type, headers=headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from PIL import Image
@@ -14,12 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths import gallery, service
 from booths.models import Booth, BoothStatus, Product
+from booths.sandbox import Sandbox
 from booths.schemas import BoothCreate, ProductCreate
 from demo import data as demo_data
 from demo import images as demo_images
 from demo.data import Exhibitor
 from demo.data import Product as DemoProduct
 from fair.accounts.models import Role, User
+from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.storage import Storage
 
@@ -82,7 +85,11 @@ def product_content(product: DemoProduct) -> ProductCreate:
 
 
 async def _first_booth(
-    session: AsyncSession, index: int, owner: User, fair: Fair, storage: Storage
+    session: AsyncSession,
+    index: int,
+    owner: User,
+    fair: Fair,
+    media: dict[str, Any],  # storage, sandbox and settings, as gallery.store_bytes takes them
 ) -> Booth:
     exhibitor = demo_data.EXHIBITORS[index]
     booth = await service.build_booth(
@@ -94,8 +101,8 @@ async def _first_booth(
         booth=booth,
         data=cover_jpeg(index),
         filename="cover.jpg",
-        storage=storage,
         fields={"title.ja": exhibitor.company["ja"], "title.en": english},
+        **media,
     )
     for number, item in enumerate(exhibitor.products):
         product = Product(booth_id=booth.id, position=number, **product_content(item).model_dump())
@@ -106,16 +113,16 @@ async def _first_booth(
             booth=booth,
             data=photo_jpeg(index, number),
             filename=f"product-{number + 1}.jpg",
-            storage=storage,
             fields={"product_id": product.id, "title.ja": item.name["ja"]},
+            **media,
         )
     await gallery.store_bytes(
         session,
         booth=booth,
         data=brochure_pdf(index),
         filename=f"{english.split(' Co.')[0].replace(' ', '-')}-brochure.pdf",
-        storage=storage,
         fields={f"title.{lang}": text for lang, text in demo_data.PROGRAMME.brochure.title.items()},
+        **media,
     )
     await service.refresh_search(session, booth)
     return booth
@@ -135,6 +142,8 @@ async def load_booths(
     session: AsyncSession,
     *,
     storage: Storage,
+    sandbox: Sandbox,
+    settings: Settings,
     organizer: User,
     current: Fair,
     following: Fair,
@@ -158,7 +167,8 @@ async def load_booths(
         }
         first = existing.get(current.id)
         if first is None:
-            first = await _first_booth(session, index, owner, current, storage)
+            media = {"storage": storage, "sandbox": sandbox, "settings": settings}
+            first = await _first_booth(session, index, owner, current, media)
             review_booth(first, BoothStatus.APPROVED, organizer, now - timedelta(days=40))
             created += 1
         if first.status != BoothStatus.APPROVED:

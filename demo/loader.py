@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booths.sandbox import Limits, Sandbox
 from demo import data as demo_data
 from demo import meetings as meetings_demo
 from demo.booths import load_booths
@@ -162,15 +163,22 @@ async def _load(
     if storage is None or organizer is None:
         return counts
     current, following = await season(session, now)
-    counts["booths"] = await load_booths(
-        session,
-        storage=storage,
-        organizer=organizer,
-        current=current,
-        following=following,
-        open_day=open_day,
-        now=now,
-    )
+    # The demo's pictures are checked in media workers as any upload is.
+    sandbox = Sandbox(Limits.from_settings(settings))
+    try:
+        counts["booths"] = await load_booths(
+            session,
+            storage=storage,
+            sandbox=sandbox,
+            settings=settings,
+            organizer=organizer,
+            current=current,
+            following=following,
+            open_day=open_day,
+            now=now,
+        )
+    finally:
+        await sandbox.aclose()
     await meetings_demo.publish_hours(session, current)
     await meetings_demo.publish_hours(session, following)
     await meetings_demo.publish_hours(session, open_day, every_day=True)

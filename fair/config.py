@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     max_image_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
     max_pdf_bytes: int = 20 * 1024 * 1024
+    # What checking an upload may cost (docs/security.md, "Uploads"): an image's pixels once
+    # decoded, a video's length; the worker processes that decode them, their number per app
+    # process, the address space and the seconds each may use for one file.
+    max_image_memory_bytes: int = 128 * 1024 * 1024
+    max_video_seconds: int = 600
+    media_workers: int = 2
+    media_worker_memory_bytes: int = 512 * 1024 * 1024
+    media_worker_seconds: float = 30.0
+    # What uploads may store: a company's booths in all, an account's booths not yet
+    # approved (files not in an approved booth of the company), uploads an account may start.
+    company_storage_bytes: int = 1024 * 1024 * 1024
+    unapproved_max_files: int = 12
+    unapproved_max_bytes: int = 100 * 1024 * 1024
+    upload_max_per_account: int = 100
+    upload_window_minutes: int = 60
     mail_from: str = "Kakehashi <no-reply@kakehashi.example>"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -129,6 +144,20 @@ class Settings(BaseSettings):
             raise ValueError("must be between 0 and 240")
         return value
 
+    @field_validator(
+        "max_image_memory_bytes",
+        "max_video_seconds",
+        "media_workers",
+        "media_worker_memory_bytes",
+        "media_worker_seconds",
+        "upload_window_minutes",
+    )
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be more than 0")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -184,6 +213,11 @@ def validate(settings: Settings) -> None:
         raise ConfigError("FAIR_NOW moves the clock for demos and tests; not in production")
     if settings.turn_urls and not settings.turn_secret:
         raise ConfigError("FAIR_TURN_SECRET is required when FAIR_TURN_URLS is set")
+    if settings.media_worker_memory_bytes < 3 * settings.max_image_memory_bytes:
+        # Re-encoding holds the decoded image, its upright copy and a converted one.
+        raise ConfigError(
+            "FAIR_MEDIA_WORKER_MEMORY_BYTES must be at least 3 x FAIR_MAX_IMAGE_MEMORY_BYTES"
+        )
     if settings.signaling_stale_seconds <= settings.signaling_heartbeat_seconds:
         raise ConfigError(
             "FAIR_SIGNALING_STALE_SECONDS must be longer than FAIR_SIGNALING_HEARTBEAT_SECONDS"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
+import av
 from PIL import Image
 
 GPS_TAG = 0x8825
@@ -26,15 +28,32 @@ def png(size: tuple[int, int] = (300, 200)) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
+def video(container: str, codec: str, frames: int = 4, size: tuple[int, int] = (64, 48)) -> bytes:
+    """A real little video (PyAV, which aiortc brings): ``frames`` frames at 10 a second."""
+    out = io.BytesIO()
+    with av.open(out, "w", format=container) as muxer:
+        stream = muxer.add_stream(codec, rate=10)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for number in range(frames):
+            frame = av.VideoFrame(size[0], size[1], "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes((number * 40 + i) % 251 for i in range(plane.buffer_size)))
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode():
+            muxer.mux(packet)
+    return out.getvalue()
+
+
 def mp4(payload: int = 4096) -> bytes:
-    ftyp = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
-    mdat_size = 8 + payload
-    return ftyp + mdat_size.to_bytes(4, "big") + b"mdat" + bytes(range(256)) * (payload // 256)
+    """A real H.264 MP4 of about ``payload`` bytes or more."""
+    return video("mp4", "libx264", frames=max(2, payload // 600))
 
 
 def webm() -> bytes:
-    header = bytes.fromhex("1a45dfa3") + b"\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm"
-    return header + b"\x00" * 400
+    return video("webm", "libvpx")
 
 
 def pdf() -> bytes:

@@ -78,6 +78,9 @@ def test_every_setting_is_reachable_from_the_environment():
         "signaling_stale_seconds": "9",
         "now": "2027-02-03T10:00:00+09:00",
         "stun_urls": "stun:a:3478,stun:b:3478",
+        "company_storage_bytes": "2000000000",
+        "upload_max_per_account": "20",
+        "media_worker_seconds": "12.5",
     }
     settings = load_settings({env_name(name): raw for name, raw in values.items()})
     assert settings.login_max_failures_per_account == 7
@@ -85,6 +88,8 @@ def test_every_setting_is_reachable_from_the_environment():
     assert (settings.signaling_capacity, settings.signaling_stale_seconds) == (6, 9.0)
     assert settings.now == datetime(2027, 2, 3, 1, tzinfo=UTC)
     assert settings.stun_urls == ("stun:a:3478", "stun:b:3478")
+    assert (settings.company_storage_bytes, settings.upload_max_per_account) == (2e9, 20)
+    assert settings.media_worker_seconds == 12.5
 
 
 @pytest.mark.parametrize(
@@ -94,6 +99,9 @@ def test_every_setting_is_reachable_from_the_environment():
         ({"FAIR_NOW": "tomorrow"}, "FAIR_NOW"),
         ({"FAIR_JOIN_EARLY_MINUTES": "300"}, "FAIR_JOIN_EARLY_MINUTES"),
         ({"FAIR_SIGNALING_STALE_SECONDS": "5"}, "FAIR_SIGNALING_STALE_SECONDS"),
+        ({"FAIR_MEDIA_WORKERS": "0"}, "FAIR_MEDIA_WORKERS"),
+        ({"FAIR_MEDIA_WORKER_SECONDS": "-1"}, "FAIR_MEDIA_WORKER_SECONDS"),
+        ({"FAIR_MEDIA_WORKER_MEMORY_BYTES": "100000000"}, "FAIR_MEDIA_WORKER_MEMORY_BYTES"),
     ],
 )
 def test_a_wrong_value_names_its_variable(environ, named):

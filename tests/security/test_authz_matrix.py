@@ -43,6 +43,7 @@ from starlette.routing import Route
 
 from booths import gallery
 from booths.models import Booth, BoothStatus, Product
+from booths.sandbox import sandbox_of
 from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password, start_session
@@ -318,6 +319,8 @@ async def build_world(app: Any) -> World:
                     data=PHOTO,
                     filename="front.png",
                     storage=of_app(app).storage,
+                    sandbox=sandbox_of(of_app(app)),
+                    settings=of_app(app).settings,
                 )
                 prefix = "" if key == "booth" else "pending_"
                 ids |= {key: booth.id, f"{prefix}product": product.id, f"{prefix}media": media.id}
