@@ -140,7 +140,7 @@ def booth_paths() -> dict[str, Any]:
     upload = operation(
         "Upload a file (multipart field `file`; header X-CSRF-Token)",
         (201, ref("Media")),
-        errors=write,
+        errors=(*write, 429),  # 429: the per-account upload rate limit
         params=booth,
     )
     # The same file again (by its SHA-256) is not stored twice: 200 and the one already there.
