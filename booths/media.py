@@ -28,7 +28,7 @@ from booths.errors import FileTooDemanding, ImageTooLarge, MetadataTooLarge, Vid
 from booths.models import MediaKind
 from booths.sandbox import Sandbox, SandboxRefused
 from fair.config import Settings
-from fair.errors import BadRequest, DomainError
+from fair.errors import BadRequest, DomainError, ServiceUnavailable
 from fair.i18n import lazy
 from fair.storage import discard
 from fair.web import PayloadTooLarge
@@ -259,6 +259,8 @@ def refusal(refused: SandboxRefused, kind: MediaKind) -> DomainError:
         return VideoTooLong(**params)
     if reason in {"memory", "time", "crashed"}:
         return FileTooDemanding()
+    if reason == "unavailable":
+        return ServiceUnavailable()
     if kind == MediaKind.VIDEO:
         return UnsupportedFile(
             lazy("This is not a playable video: upload MP4 or WebM with a video track.")

@@ -129,6 +129,8 @@ def check_tiff(block: bytes) -> None:
     most ``MAX_DIRECTORIES`` directories and ``MAX_TAGS`` tags, and no more value bytes
     than the block holds."""
     block = block.removeprefix(b"Exif\0\0")
+    if len(block) < 8:
+        return  # no directory to read
     if block[:4] in (b"MM\0+", b"II+\0"):
         raise MetadataRefused("BigTIFF metadata")  # no camera writes it; not worth parsing
     if block[:4] == b"MM\0*":

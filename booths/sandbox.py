@@ -54,8 +54,8 @@ class Limits:
 
 
 class SandboxRefused(Exception):
-    """The worker refused the file (``reason``: damaged, metadata, pixels, video, too_long)
-    or could not finish it (memory, time, crashed)."""
+    """The worker refused the file (``reason``: damaged, metadata, pixels, video, too_long),
+    could not finish it (memory, time, crashed), or none could be started (unavailable)."""
 
     def __init__(self, reason: str, params: dict[str, Any] | None = None) -> None:
         super().__init__(reason)
@@ -115,6 +115,7 @@ class Sandbox:
         self.limits = limits
         self._slots = asyncio.Semaphore(limits.workers)
         self._idle: list[_Worker] = []
+        self._killed: list[_Worker] = []  # to be waited for at the end
 
     async def run(self, task: str, **args: Any) -> dict[str, Any]:
         """Run ``task`` (booths/decoding.py) in a worker; its result, or ``SandboxRefused``."""
@@ -130,6 +131,7 @@ class Sandbox:
                     self._idle.append(worker)
                 else:
                     worker.kill()
+                    self._killed = [w for w in self._killed if w.alive] + [worker]
         if "refused" in reply:
             raise SandboxRefused(reply["refused"], reply.get("params"))
         return reply["ok"]
@@ -139,14 +141,16 @@ class Sandbox:
             worker = self._idle.pop()
             if worker.alive:
                 return worker
-        return await _Worker.start(self.limits)
+        try:
+            return await _Worker.start(self.limits)
+        except OSError:  # no process to be had (out of memory, of process slots)
+            raise SandboxRefused("unavailable") from None
 
     async def close(self) -> None:
-        for worker in self._idle:
+        workers, self._idle, self._killed = [*self._idle, *self._killed], [], []
+        for worker in workers:
             worker.kill()
-            with contextlib.suppress(ProcessLookupError):
-                await worker.process.wait()
-        self._idle.clear()
+            await worker.process.wait()
 
     def worker_pids(self) -> list[int]:
         """The idle workers' process ids (for operations and the tests)."""
