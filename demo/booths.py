@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import functools
 import io
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from PIL import Image
 from sqlalchemy import select
