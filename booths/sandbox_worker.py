@@ -29,11 +29,22 @@ def address_space() -> int:
     return int(fields[0]) * PAGE
 
 
+def _lower(which: int, limit: int) -> None:
+    """Lower a limit (soft and hard), never above a hard limit set from outside (a
+    container's); where the system refuses, say so and go on with the time limit alone."""
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    try:
+        resource.setrlimit(which, (limit, limit))
+    except (ValueError, OSError) as exc:
+        print(f"media worker: cannot set resource limit {which}: {exc}", file=sys.stderr)
+
+
 def limit_self(memory_bytes: int, file_bytes: int) -> None:
-    limit = address_space() + memory_bytes
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _lower(resource.RLIMIT_AS, address_space() + memory_bytes)
+    _lower(resource.RLIMIT_FSIZE, file_bytes)
+    _lower(resource.RLIMIT_CORE, 0)
     os.nice(10)
 
 
