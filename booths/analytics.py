@@ -169,7 +169,9 @@ async def booth_report(session: AsyncSession, *, actor: User | None, booth_id: s
                 func.max(Visit.at),
             )
             .join(Visit, Visit.user_id == User.id)
-            .where(Visit.booth_id == booth.id)
+            # Buyers only: they are told on the booth page that the exhibitor sees them;
+            # other exhibitors (rivals), interpreters and staff are never listed.
+            .where(Visit.booth_id == booth.id, User.role == Role.BUYER)
             .group_by(User.id, User.name, User.company, User.country, User.role)
             .order_by(func.max(Visit.at).desc())
             .limit(500)
@@ -185,6 +187,5 @@ async def booth_report(session: AsyncSession, *, actor: User | None, booth_id: s
         visitors=[
             Visitor(name, company, country, role, days, last)
             for name, company, country, role, days, last in visitor_rows
-            if role == Role.BUYER or role == Role.EXHIBITOR
         ],
     )
