@@ -634,10 +634,12 @@ async def seed(url: str, meetings: int) -> Seeded:
             counts["visits"] += await copy(
                 conn, "visits", VISIT_COLUMNS, generator.visits_of(fair, per_booth)
             )
-        # The daily counts the service keeps as visits come in: the migration's statement.
+        # The daily counts the service keeps as visits come in: signed-in visitors (all
+        # buyers here) in the funnel, the hashed ones as anonymous views.
         await conn.execute(
-            "INSERT INTO booth_visit_days (booth_id, day, visits) "
-            "SELECT booth_id, day, count(*) FROM visits WHERE kind = 'booth' GROUP BY 1, 2"
+            "INSERT INTO booth_visit_days (booth_id, day, visits, anonymous_views) "
+            "SELECT booth_id, day, count(user_id), count(*) - count(user_id) FROM visits "
+            "WHERE kind = 'booth' GROUP BY 1, 2"
         )
         counts["booth_visit_days"] = await conn.fetchval("SELECT count(*) FROM booth_visit_days")
         # The report's cells, which the triggers keep as meetings change (they do not fire

@@ -2,13 +2,20 @@
 sees of them. The top of the funnel that the conversion report starts from.
 
 Visits by the booth's own exhibitor and by programme staff are not counted: they would
-inflate the numbers the exhibitor and the report rely on.
+inflate the numbers the exhibitor and the report rely on. Nor are obvious bots (see
+``booths.bots``; the routes leave them out).
+
+Who is counted where: a signed-in buyer is one visitor however many browsers they use, so
+the funnel's booth visits (``VisitDay.visits``) count buyers only. A visitor who is not
+signed in is known only by address and browser, which anyone can vary (30 User-Agents
+make 30 "visitors"): they are counted apart, as anonymous views, never as people.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import distinct, func, select
@@ -24,6 +31,8 @@ from fair.db import insert_for
 from fair.fairs.models import Fair
 from fair.fairs.phase import local_today
 
+ANONYMOUS_PREFIX = "h:"
+
 
 def visitor_key(user: User | None, address: str, agent: str) -> str:
     """Who is visiting: the account, else a hash of address and browser (no tracking
@@ -31,7 +40,7 @@ def visitor_key(user: User | None, address: str, agent: str) -> str:
     if user is not None:
         return f"u:{user.id}"
     digest = hashlib.sha256(f"{address}\n{agent}".encode()).hexdigest()
-    return f"h:{digest[:40]}"
+    return f"{ANONYMOUS_PREFIX}{digest[:40]}"
 
 
 def counts_for(viewer: User | None, booth: Booth) -> bool:
@@ -69,21 +78,44 @@ async def record_visit(
         .returning(Visit.id)
     )
     first_today = (await session.execute(statement)).scalar() is not None
-    if first_today and kind == VisitKind.BOOTH:
+    if not first_today or kind != VisitKind.BOOTH:
+        return
+    if viewer is None:
+        await tally_booth_visits(session, {}, anonymous={(booth.id, day): 1})
+    elif viewer.role == Role.BUYER:
         await tally_booth_visits(session, {(booth.id, day): 1})
 
 
-async def tally_booth_visits(session: AsyncSession, counts: dict[tuple[str, date], int]) -> None:
+DayCounts = Mapping[tuple[str, date], int]
+
+
+async def tally_booth_visits(
+    session: AsyncSession, buyers: DayCounts, *, anonymous: DayCounts | None = None
+) -> None:
     """Add new booth visits to the daily counts (``booth_visit_days``), upserting a row per
-    (booth, day): the caller has just inserted that many new ``visits`` rows of kind booth."""
-    if not counts:
+    (booth, day): the caller has just inserted that many new ``visits`` rows of kind booth,
+    by signed-in buyers (``buyers``) and by visitors not signed in (``anonymous``)."""
+    anonymous = anonymous or {}
+    keys = sorted({*buyers, *anonymous})
+    if not keys:
         return
     statement = insert_for(session)(VisitDay)
     upsert = statement.on_conflict_do_update(
         index_elements=["booth_id", "day"],
-        set_={"visits": VisitDay.visits + statement.excluded.visits},
+        set_={
+            "visits": VisitDay.visits + statement.excluded.visits,
+            "anonymous_views": VisitDay.anonymous_views + statement.excluded.anonymous_views,
+        },
     )
-    rows = [{"booth_id": b, "day": day, "visits": n} for (b, day), n in counts.items()]
+    rows = [
+        {
+            "booth_id": booth_id,
+            "day": day,
+            "visits": buyers.get((booth_id, day), 0),
+            "anonymous_views": anonymous.get((booth_id, day), 0),
+        }
+        for booth_id, day in keys
+    ]
     await session.execute(upsert, rows)
 
 
@@ -110,13 +142,19 @@ class Visitor:
 
 @dataclass
 class Report:
-    booth_views: int
+    booth_views: int  # every counted view: one visitor on the booth page on one day
+    # Distinct accounts and address-and-browser pairs: anyone can inflate it by varying the
+    # browser, so the page no longer shows it (kept in the API, see docs/api.md).
     unique_visitors: int
-    signed_in_visitors: int
+    signed_in_visitors: int  # distinct accounts of any role
     product_views: list[tuple[Product, int]]
     brochure_downloads: list[tuple[Media, int]]
     daily: list[tuple[date, int]]
     visitors: list[Visitor]
+    buyer_visitors: int = 0  # distinct signed-in buyers: the figure that means people
+    anonymous_views: int = 0  # views by visitors not signed in (address and browser a day)
+    # Per day: (views by signed-in buyers, anonymous views), beside ``daily``'s total.
+    daily_split: dict[date, tuple[int, int]] = field(default_factory=dict)
 
 
 async def booth_report(session: AsyncSession, *, actor: User | None, booth_id: str) -> Report:
@@ -133,9 +171,26 @@ async def booth_report(session: AsyncSession, *, actor: User | None, booth_id: s
     views = await session.scalar(select(func.count()).select_from(only_booth)) or 0
     unique = await session.scalar(select(func.count(distinct(only_booth.c.visitor_key)))) or 0
     signed_in = await session.scalar(select(func.count(distinct(only_booth.c.user_id)))) or 0
+    buyers = (
+        await session.scalar(
+            select(func.count(distinct(only_booth.c.user_id)))
+            .select_from(only_booth)
+            .join(User, User.id == only_booth.c.user_id)
+            .where(User.role == Role.BUYER)
+        )
+        or 0
+    )
+    by_buyer = User.role == Role.BUYER
+    anonymous = only_booth.c.visitor_key.startswith(ANONYMOUS_PREFIX)
     daily = (
         await session.execute(
-            select(only_booth.c.day, func.count())
+            select(
+                only_booth.c.day,
+                func.count(),
+                func.count().filter(by_buyer),
+                func.count().filter(anonymous),
+            )
+            .outerjoin(User, User.id == only_booth.c.user_id)
             .group_by(only_booth.c.day)
             .order_by(only_booth.c.day)
         )
@@ -177,13 +232,17 @@ async def booth_report(session: AsyncSession, *, actor: User | None, booth_id: s
             .limit(500)
         )
     ).all()
+    split = {day: (int(by_buyers), int(unnamed)) for day, _, by_buyers, unnamed in daily}
     return Report(
         booth_views=views,
         unique_visitors=unique,
         signed_in_visitors=signed_in,
+        buyer_visitors=buyers,
+        anonymous_views=sum(unnamed for _, unnamed in split.values()),
+        daily_split=split,
         product_views=[(product, count) for product, count in product_rows],
         brochure_downloads=[(media, count) for media, count in brochure_rows],
-        daily=_every_day(dict(daily)),
+        daily=_every_day({day: count for day, count, _, _ in daily}),
         visitors=[
             Visitor(name, company, country, role, days, last)
             for name, company, country, role, days, last in visitor_rows

@@ -203,9 +203,12 @@ class Visit(Base):
 
 
 class VisitDay(Base):
-    """How many visitors looked at a booth (kind ``booth``) on one day: the funnel's first
-    step. Kept beside ``visits`` as each first visit of a day is recorded, so that the
-    report adds up a few rows per booth instead of counting every visit."""
+    """How many looked at a booth (kind ``booth``) on one day. ``visits``: signed-in buyers,
+    the funnel's first step; ``anonymous_views``: visitors not signed in, each address and
+    browser once (one person may count several times, so they stay out of the funnel).
+    Other signed-in roles count in neither. Kept beside ``visits`` as each first visit of a
+    day is recorded, so that the report adds up a few rows per booth instead of counting
+    every visit."""
 
     __tablename__ = "booth_visit_days"
 
@@ -214,6 +217,7 @@ class VisitDay(Base):
     )
     day: Mapped[date] = mapped_column(primary_key=True)
     visits: Mapped[int] = mapped_column(default=0)
+    anonymous_views: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class UploadAttempt(Base):

@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from booths import analytics, catalog, directory, gallery, quota, service
+from booths.bots import is_bot
 from booths.errors import MediaNotFound
 from booths.media import (
     ACCEPTED,
@@ -224,12 +225,15 @@ def visitor_of(request: Request) -> str:
 
 
 async def count_visit(request: Request, kind: VisitKind, booth: Booth, subject_id: str) -> None:
+    viewer = user_of(request)
+    if viewer is None and is_bot(request.headers.get("user-agent", "")):
+        return  # crawlers and tools are nobody's visit (an account counts once whatever)
     await analytics.record_visit(
         db(request),
         kind=kind,
         booth=booth,
         subject_id=subject_id,
-        viewer=user_of(request),
+        viewer=viewer,
         key=visitor_of(request),
     )
 
@@ -421,7 +425,17 @@ async def api_analytics(request: Request) -> Response:
             "booth_views": report.booth_views,
             "unique_visitors": report.unique_visitors,
             "signed_in_visitors": report.signed_in_visitors,
-            "daily": [{"day": day.isoformat(), "views": n} for day, n in report.daily],
+            "buyer_visitors": report.buyer_visitors,
+            "anonymous_views": report.anonymous_views,
+            "daily": [
+                {
+                    "day": day.isoformat(),
+                    "views": n,
+                    "buyer_views": report.daily_split.get(day, (0, 0))[0],
+                    "anonymous_views": report.daily_split.get(day, (0, 0))[1],
+                }
+                for day, n in report.daily
+            ],
             "product_views": [
                 {"product_id": p.id, "name": p.name, "views": n} for p, n in report.product_views
             ],

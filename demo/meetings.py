@@ -959,7 +959,14 @@ class _History:
                 add(stall, f"h:{digest.hexdigest()[:40]}", None, last - timedelta(days=back))
         if rows:
             await self.session.execute(insert(Visit), list(rows.values()))
-            await tally_booth_visits(self.session, Counter((b, day) for b, _key, day in rows))
+            # Every signed-in visitor here is a buyer; the rest were not signed in.
+            await tally_booth_visits(
+                self.session,
+                Counter((b, day) for (b, _, day), row in rows.items() if row["user_id"]),
+                anonymous=Counter(
+                    (b, day) for (b, _, day), row in rows.items() if not row["user_id"]
+                ),
+            )
         self.counts.visits += len(rows)
 
     # A fair -------------------------------------------------------------------------------

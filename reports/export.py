@@ -66,7 +66,13 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
             "“–”, never as zero."
         ),
     ),
-    (lazy("Booth visits"), lazy("One visitor on one booth page on one day.")),
+    (
+        lazy("Booth visits"),
+        lazy(
+            "One signed-in buyer on one booth page on one day. Views by visitors who were not "
+            "signed in are counted apart, outside the funnel; known bots are not counted."
+        ),
+    ),
     (
         lazy("Booked"),
         lazy(

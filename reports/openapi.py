@@ -18,8 +18,9 @@ FIGURES: dict[str, Any] = {
     "cancelled": {"type": "integer", "description": "confirmed, then cancelled"},
     "visits": {
         "type": ["integer", "null"],
-        "description": "booth visits; null in groups visits cannot be attributed to "
-        "(buyer_country, language, interpreter)",
+        "description": "booth visits by signed-in buyers, each once a day per booth (views "
+        "without signing in are in anonymous_views); null in groups visits cannot be "
+        "attributed to (buyer_country, language, interpreter)",
     },
     "follow_up": {"type": "integer"},
     "open": {"type": "integer"},
@@ -36,6 +37,11 @@ FIGURES: dict[str, Any] = {
     },
 }
 FIGURE_NAMES = list(FIGURES)
+ANONYMOUS_VIEWS = {
+    "type": "integer",
+    "description": "booth views by visitors not signed in (each address and browser once a "
+    "day; known bots left out): beside the funnel, not in visits",
+}
 
 REPORT_GROUP = {
     "type": "object",
@@ -58,6 +64,7 @@ REPORT_TREND = {
         "title": {"type": "string"},
         "starts_on": {"type": "string", "format": "date"},
         **FIGURES,
+        "anonymous_views": ANONYMOUS_VIEWS,
     },
 }
 REPORT_TARGETS = {
@@ -82,6 +89,7 @@ CONVERSION_REPORT = {
         "to": {"type": ["string", "null"], "format": "date"},
         "scope": {"type": "string", "enum": ["all", "own_booths"]},
         **FIGURES,
+        "anonymous_views": ANONYMOUS_VIEWS,
         "groups": {
             "type": "array",
             "items": ref("ReportGroup"),

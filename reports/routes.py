@@ -55,6 +55,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "to": report.end.isoformat() if report.end else None,
         "scope": "all" if report.booth_ids is None else "own_booths",
         **figures_json(report.total),
+        "anonymous_views": report.anonymous_views,
         "groups": [
             {"key": group.key, "label": group.label, **figures_json(group.figures)}
             for group in report.groups
@@ -65,6 +66,7 @@ def report_json(report: Report) -> dict[str, Any]:
                 "title": row.fair_title,
                 "starts_on": row.starts_on.isoformat(),
                 **figures_json(row.figures),
+                "anonymous_views": row.anonymous_views,
             }
             for row in report.trend
         ],

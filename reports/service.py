@@ -21,7 +21,8 @@ How it is computed, so that a report over a million meetings reads no meeting bu
    running count over the days, in order), so it needs no ``percentile_cont`` and runs on
    SQLite too.
 3. **Visits, one statement** over the daily counts per booth (``booth_visit_days``),
-   rolled up the same way.
+   rolled up the same way: the funnel's booth visits (signed-in buyers, see
+   ``booths.analytics``) and, beside the funnel, the views by visitors not signed in.
 4. The targets' calendar-year actuals come out of statement 1 when the report's window
    covers the whole year (no fair, no dates, or dates around the year); otherwise one
    more sum over that year's cells.
@@ -137,6 +138,7 @@ class Trend:
     fair_title: str
     starts_on: date
     figures: Figures
+    anonymous_views: int = 0  # not signed in: beside the funnel, never in it
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,9 @@ class Report:
     groups: list[Group]
     trend: list[Trend]
     targets: Targets
+    # Booth views by visitors not signed in, in scope: shown beside the funnel, never in it
+    # (anyone can vary address and browser, so they do not count people).
+    anonymous_views: int = 0
 
 
 def _ratio(part: int, whole: int | None) -> float | None:
@@ -576,6 +581,7 @@ def _visit_statement(dialect_name: str, shape: _Shape, group_by: str) -> Any:
             Booth.fair_id.label("fair_id"),
             (null() if key is None else key).label("x"),
             func.sum(VisitDay.visits).label("visits"),
+            func.sum(VisitDay.anonymous_views).label("anonymous_views"),
         )
         .select_from(VisitDay)
         .join(Booth, Booth.id == VisitDay.booth_id)
@@ -584,7 +590,7 @@ def _visit_statement(dialect_name: str, shape: _Shape, group_by: str) -> Any:
         .cte("visit_base")
     )
     grouping = "fair" if group_by in UNATTRIBUTABLE_VISITS else group_by
-    return _levels(base, grouping, ("visits",), with_days=False)
+    return _levels(base, grouping, ("visits", "anonymous_views"), with_days=False)
 
 
 # --- statement 4: the year's actuals, when statement 1 does not cover the year -------
@@ -792,6 +798,7 @@ async def conversion_report(
 
     medians = {(row.level, row.key): row.median for row in median_rows}
     visits = {(row.level, row.key): int(row.visits or 0) for row in visit_rows}
+    anonymous = {(row.level, row.key): int(row.anonymous_views or 0) for row in visit_rows}
 
     fair_ids = {key for level, key in (*meetings, *visits) if level == "f"}
     fairs = {
@@ -809,6 +816,7 @@ async def conversion_report(
                 fair_title=pick_text(fairs[fair_id].title)[0],
                 starts_on=fairs[fair_id].starts_on,
                 figures=figures("f", fair_id, visits.get(("f", fair_id), 0)),
+                anonymous_views=anonymous.get(("f", fair_id), 0),
             )
             for fair_id in fair_ids
         ),
@@ -852,6 +860,7 @@ async def conversion_report(
         groups=groups,
         trend=trend,
         targets=targets,
+        anonymous_views=anonymous.get(("t", ""), 0),
     )
 
 

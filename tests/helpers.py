@@ -94,10 +94,16 @@ async def redis_database(url: str) -> AsyncIterator[str]:
         await connection.aclose()
 
 
-def make_client(app: Any) -> httpx.AsyncClient:
+# Test clients present themselves as a person's browser: httpx's own User-Agent is a tool's,
+# whose anonymous views are not counted (booths/bots.py).
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def make_client(app: Any, address: str = "203.0.113.7") -> httpx.AsyncClient:
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 50000)),
+        transport=httpx.ASGITransport(app=app, client=(address, 50000)),
         base_url="http://testserver",
+        headers={"user-agent": BROWSER},
         follow_redirects=False,
     )
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
 from helpers import login, make_client, make_user
 from media_files import pdf
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from booths import analytics
 from booths.models import Booth, VisitDay, VisitKind
 from fair import clock
+from fair.migrate import downgrade, upgrade
 
 CSRF = "analytics-csrf-token-0123456789"
 
@@ -116,3 +117,44 @@ async def test_only_owner_and_programme_staff_see_analytics(client, session):
     assert (await client.get(url)).status_code == 200
     client.cookies.clear()
     assert (await client.get(url)).status_code == 401
+
+
+async def test_the_migration_recounts_the_funnel_from_buyers(client, session, engine):
+    """0011 splits the daily counts kept before it (every counted visitor) into signed-in
+    buyers and anonymous views; its downgrade adds them up again."""
+    booth_json, _, _ = await approved_booth_with_product_and_brochure(client, session)
+    booth = await session.get(Booth, booth_json["id"])
+    buyer = await make_user(session, "buyer", "lan@saigon.example")
+    rival = await make_user(session, "exhibitor", "rival@seki.example")
+    for viewer, key in (
+        (buyer, analytics.visitor_key(buyer, "", "")),
+        (rival, analytics.visitor_key(rival, "", "")),
+        (None, analytics.visitor_key(None, "198.51.100.4", "Browser A")),
+        (None, analytics.visitor_key(None, "198.51.100.4", "Browser B")),
+    ):
+        await analytics.record_visit(
+            session,
+            kind=VisitKind.BOOTH,
+            booth=booth,
+            subject_id=booth.id,
+            viewer=viewer,
+            key=key,
+        )
+    await session.commit()
+    await session.close()
+
+    async def counts(columns: str) -> list[tuple[int, ...]]:
+        async with engine.connect() as connection:
+            # Our own column names, no input.
+            statement = text(f"SELECT {columns} FROM booth_visit_days")  # noqa: S608
+            rows = await connection.execute(statement)
+            return [tuple(row) for row in rows]
+
+    assert await counts("visits, anonymous_views") == [(1, 2)]
+    await downgrade(engine, "0010bookingreminders")
+    try:
+        assert await counts("visits") == [(4,)]  # as counted before: every visitor
+        await upgrade(engine, "0011visitaudience")
+        assert await counts("visits, anonymous_views") == [(1, 2)]
+    finally:
+        await upgrade(engine)
