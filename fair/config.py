@@ -108,10 +108,21 @@ class Settings(BaseSettings):
     signaling_ping_interval: float = 15.0  # seconds; silent for two intervals: dead
     signaling_heartbeat_seconds: float = 10.0  # a process refreshes its members in Redis
     signaling_stale_seconds: float = 30.0  # not refreshed this long: a dead process's
+    # The connection test's echo peer may try loopback and private addresses the requester
+    # offers (its own, or this machine's when it asks from this machine): for development
+    # and tests, where browser and server share a machine. Unset: on unless in production
+    # (meetings/candidates.py says why it must stay off there).
+    connection_test_local_candidates: bool | None = None
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def echo_reaches_local_addresses(self) -> bool:
+        if self.connection_test_local_candidates is None:
+            return not self.is_production
+        return self.connection_test_local_candidates
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return self.model_copy(update=overrides)

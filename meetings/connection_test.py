@@ -12,10 +12,13 @@ from starlette.routing import Route
 
 from fair import clock, resources
 from fair.accounts.service import require_user
+from fair.errors import BadRequest
+from fair.i18n import lazy
 from fair.openapi import model_schemas, operation, ref
 from fair.schemas import Schema, parse
-from fair.web import db, page, read_json, settings_of, user_of
-from meetings.echo import echo_peers
+from fair.web import client_address, db, page, read_json, settings_of, user_of
+from meetings.candidates import CandidatePolicy, screen_offer
+from meetings.echo import BadOffer, echo_peers, looks_like_sdp
 from signaling.ice import ice_servers
 
 MAX_SDP_CHARS = 32 * 1024
@@ -33,6 +36,15 @@ PROBE_SECONDS = 10
 LATE_AFTER_MS = 1000
 
 
+class NoUsableCandidate(BadRequest):
+    code = "no_usable_candidate"
+    message = lazy(
+        "Your browser offered no network address the test may use: it tests only the address "
+        "your connection comes from. A VPN or proxy that sends the test another way can "
+        "cause this."
+    )
+
+
 class EchoOffer(Schema):
     # SDP is line-oriented; stripping its final CRLF would change it.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
@@ -45,11 +57,22 @@ async def connection_test_api(request: Request) -> Response:
     user = require_user(user_of(request))
     offer = parse(EchoOffer, await read_json(request))
     user_id = user.id
+    settings = settings_of(request)
+    if not looks_like_sdp(offer.sdp):
+        raise BadOffer()
+    # The echo peer checks every candidate it is given: only the requester's own address
+    # may stay (meetings.candidates), so the server cannot be aimed elsewhere.
+    address = client_address(request)
+    policy = CandidatePolicy.for_request(address, allow_local=settings.echo_reaches_local_addresses)
+    screened, kept = screen_offer(offer.sdp, policy)
+    if not kept:
+        raise NoUsableCandidate()
     # Gathering can take seconds (STUN/TURN); on SQLite the request's transaction holds the
     # write lock (BEGIN IMMEDIATE), so end it before: nothing here writes.
     await db(request).rollback()
-    servers = ice_servers(settings_of(request), user_id, now=clock.real_now())
-    sdp = await echo_peers(resources.of_request(request)).answer(user_id, offer.sdp, servers)
+    servers = ice_servers(settings, user_id, now=clock.real_now())
+    peers = echo_peers(resources.of_request(request))
+    sdp = await peers.answer(user_id, screened, servers, address=address)
     return JSONResponse({"sdp": sdp, "type": "answer"})
 
 
@@ -90,10 +113,13 @@ def nettest_paths() -> dict[str, Any]:
         "/api/connection-test": {
             "post": operation(
                 "Answer a connection-test offer with a server echo peer (signed-in users); the "
-                "answer carries all candidates. One peer per user, closed after 2 minutes.",
+                "answer carries all candidates. The offer's candidates must be on the "
+                "requester's own address (others are removed; 400 if none is left). One peer "
+                "per user, 3 per client address (429), 20 in all (503); each closed after 2 "
+                "minutes, 30 seconds once three quarters are taken.",
                 (200, ref("EchoAnswer")),
                 body=EchoOffer,
-                errors=(400, 401, 409, 413, 415, 422, 503),
+                errors=(400, 401, 409, 413, 415, 422, 429, 503),
             )
         }
     }

@@ -26,6 +26,16 @@ from signaling.ice import ice_servers
 
 TIMEOUT = 20.0
 BUYER = "lan.nguyen@saigon-trading.example"
+# The test's peers run on this machine, as a developer's browser does: they offer this
+# machine's addresses, which the echo peer may reach from a request of this machine in
+# development and tests (FAIR_CONNECTION_TEST_LOCAL_CANDIDATES, meetings/candidates.py).
+LOCAL = "127.0.0.1"
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(app, address=LOCAL) as c:
+        yield c
 
 
 @pytest.fixture
@@ -163,7 +173,7 @@ async def test_a_new_offer_replaces_the_users_old_peer(app, client, session, pee
 async def test_the_global_cap_answers_503(app, client, session, peers):
     of_app(app).replace_part(EchoPeers, EchoPeers(limit=1))
     await signed_in(client, session)
-    async with make_client(app) as other:
+    async with make_client(app, address=LOCAL) as other:
         await signed_in(other, session, "liu.ting@yunshang-cbec.example")
         await connect(client, with_channel(new_peer(peers)))
 
