@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011visitaudience'
-down_revision: str | None = '0010bookingreminders'
+revision: str = '0012visitaudience'
+down_revision: str | None = '0011uploadattempts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
