@@ -1,7 +1,7 @@
 """visit audience: the funnel's booth visits count signed-in buyers; anonymous views apart
 
-Revision ID: 0011visitaudience
-Revises: 0010bookingreminders
+Revision ID: 0012visitaudience
+Revises: 0011uploadattempts
 Create Date: 2026-12-06 19:30:00
 """
 

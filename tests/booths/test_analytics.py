@@ -151,10 +151,10 @@ async def test_the_migration_recounts_the_funnel_from_buyers(client, session, en
             return [tuple(row) for row in rows]
 
     assert await counts("visits, anonymous_views") == [(1, 2)]
-    await downgrade(engine, "0010bookingreminders")
+    await downgrade(engine, "0011uploadattempts")
     try:
         assert await counts("visits") == [(4,)]  # as counted before: every visitor
-        await upgrade(engine, "0011visitaudience")
+        await upgrade(engine, "0012visitaudience")
         assert await counts("visits, anonymous_views") == [(1, 2)]
     finally:
         await upgrade(engine)
