@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fair import health, openapi, outbox
+from fair import health, outbox
 from fair.accounts import jobs as account_jobs
 from fair.accounts import models as account_models
 from fair.accounts import routes as account_routes
@@ -12,10 +12,9 @@ from fair.features import Feature
 
 FEATURE = Feature(
     name="fair",
+    api=[*account_routes.API, *fair_routes.API],
     routes=[*health.routes, *account_routes.routes, *fair_routes.routes],
     jobs=account_jobs.JOBS,
     models=(account_models, fair_models, outbox),
-    openapi_paths=openapi.core_paths,
-    openapi_schemas=openapi.core_schemas,
     templates=True,
 )

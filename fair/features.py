@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
+from fair.api import Endpoint
+
 # An arq-style job: ``async def job(ctx, **ids) -> bool``.
 Job = Callable[..., Awaitable[Any]]
 # Work the app does now and then in each process (its own session; errors are logged).
@@ -28,7 +30,8 @@ class Task:
 @dataclass(frozen=True)
 class Feature:
     name: str  # the package: its templates/ folder (if any) is found through it
-    routes: Sequence[BaseRoute] = ()  # the JSON API and the pages
+    api: Sequence[Endpoint] = ()  # the JSON API, served and described by /api/openapi.json
+    routes: Sequence[BaseRoute] = ()  # the pages and other routes outside the API
     jobs: Sequence[Job] = ()  # registered under their function names
     models: Sequence[ModuleType] = ()  # the modules whose tables are the package's
     # The OpenAPI document's part: paths and component schemas.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from pydantic import MISSING
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -14,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from fair import i18n, resources
 from fair.accounts.models import User
+from fair.api import Error, ErrorDetail, dump
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError, Forbidden
 from fair.i18n import lazy
@@ -205,10 +208,15 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+def json_response(
+    body: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """``body`` (a response shape of the API: a pydantic model or dataclass) as JSON."""
+    return JSONResponse(dump(body), status_code=status_code, headers=headers)
+
+
 def error_json(
     status: int, code: str, message: str, fields: dict[str, str] | None = None
 ) -> JSONResponse:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return JSONResponse({"error": body}, status_code=status)
+    detail = ErrorDetail(code=code, message=message, fields=dict(fields) if fields else MISSING)
+    return json_response(Error(error=detail), status)

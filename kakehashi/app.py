@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fair import outbox, resources
+from fair import api, outbox, resources
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
@@ -130,7 +130,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             *openapi_routes,
-            *(route for feature in FEATURES for route in feature.routes),
+            *(
+                route
+                for feature in FEATURES
+                for route in (*api.routes(feature.api), *feature.routes)
+            ),
             *signaling_routes(),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -1,19 +1,25 @@
-"""``GET /api/openapi.json``: the public API, every package's part put together."""
+"""``GET /api/openapi.json``: the public API, generated from every package's endpoints
+(``fair.api``)."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
+from fair import api
+from fair.web import SESSION_COOKIE
 from kakehashi.features import FEATURES
 
 
 def document() -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {}
+    paths, schemas = api.paths_and_schemas(
+        endpoint for feature in FEATURES for endpoint in feature.api
+    )
     for feature in FEATURES:
         paths.update(feature.openapi_paths())
         schemas.update(feature.openapi_schemas())
@@ -24,14 +30,21 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": "kk_session"}
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
             },
         },
     }
 
 
-async def openapi_json(request: Request) -> JSONResponse:
-    return JSONResponse(document())
+@cache
+def _rendered() -> bytes:
+    # The document is the same for the process's life; generating it takes a while.
+    text = json.dumps(document(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+async def openapi_json(request: Request) -> Response:
+    return Response(_rendered(), media_type="application/json")
 
 
 routes = [Route("/api/openapi.json", openapi_json, methods=["GET"])]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import i18n
-from fair.accounts import service
+from fair.accounts import responses, service
 from fair.accounts.models import User
 from fair.accounts.schemas import LocaleChoice, Login, Registration
+from fair.api import Endpoint
 from fair.errors import DomainError, ValidationFailed
 from fair.schemas import parse
 from fair.web import (
@@ -21,6 +22,7 @@ from fair.web import (
     client_address,
     cookie_flags,
     db,
+    json_response,
     page,
     read_form,
     read_json,
@@ -30,19 +32,6 @@ from fair.web import (
     settings_of,
     user_of,
 )
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "company": user.company,
-        "country": user.country,
-        "timezone": user.timezone,
-        "locale": user.locale,
-    }
 
 
 async def _sign_in(request: Request, user: User, response: Response) -> None:
@@ -56,7 +45,7 @@ async def _sign_in(request: Request, user: User, response: Response) -> None:
 async def api_register(request: Request) -> Response:
     data = parse(Registration, await read_json(request))
     user = await service.register(db(request), data)
-    response = JSONResponse(user_json(user), status_code=201)
+    response = json_response(responses.User.of(user), 201)
     await _sign_in(request, user, response)
     return response
 
@@ -70,7 +59,7 @@ async def api_login(request: Request) -> Response:
         address=client_address(request),
         settings=settings_of(request),
     )
-    response = JSONResponse(user_json(user))
+    response = json_response(responses.User.of(user))
     await _sign_in(request, user, response)
     return response
 
@@ -85,7 +74,7 @@ async def api_logout(request: Request) -> Response:
 
 
 async def api_me(request: Request) -> Response:
-    return JSONResponse(user_json(service.require_user(user_of(request))))
+    return json_response(responses.User.of(service.require_user(user_of(request))))
 
 
 def _form_values(form: Any, names: tuple[str, ...]) -> dict[str, str]:
@@ -205,11 +194,31 @@ async def choose_language(request: Request) -> Response:
     return response
 
 
+API = [
+    Endpoint(
+        "POST",
+        "/api/auth/register",
+        api_register,
+        "Register an exhibitor or buyer",
+        responses.User,
+        status=201,
+        body=Registration,
+        errors=(409,),
+    ),
+    Endpoint(
+        "POST",
+        "/api/auth/login",
+        api_login,
+        "Sign in",
+        responses.User,
+        body=Login,
+        errors=(401, 429),
+    ),
+    Endpoint("POST", "/api/auth/logout", api_logout, "Sign out", status=204),
+    Endpoint("GET", "/api/auth/me", api_me, "The signed-in user", responses.User, errors=(401,)),
+]
+
 routes = [
-    Route("/api/auth/register", api_register, methods=["POST"]),
-    Route("/api/auth/login", api_login, methods=["POST"]),
-    Route("/api/auth/logout", api_logout, methods=["POST"]),
-    Route("/api/auth/me", api_me, methods=["GET"]),
     Route("/register", register_page, methods=["GET", "POST"]),
     Route("/login", login_page, methods=["GET", "POST"]),
     Route("/logout", logout_page, methods=["POST"]),

@@ -3,49 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import clock
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.fairs import service
+from fair.api import Endpoint
+from fair.fairs import responses, service
 from fair.fairs.models import Fair
 from fair.fairs.phase import PHASE_LABELS, Phase
 from fair.fairs.schemas import FairCreate
 from fair.i18n import gettext
 from fair.schemas import parse
-from fair.web import db, page, read_json, user_of
-
-
-def fair_json(fair: Fair, now: datetime | None = None) -> dict[str, Any]:
-    return {
-        "id": fair.id,
-        "slug": fair.slug,
-        "title": fair.title,
-        "description": fair.description,
-        "starts_on": fair.starts_on.isoformat(),
-        "ends_on": fair.ends_on.isoformat(),
-        "booking_opens_on": fair.booking_opens_on.isoformat(),
-        "timezone": fair.timezone,
-        "slot_minutes": fair.slot_minutes,
-        "status": fair.status,
-        "phase": service.phase_of(fair, now).value,
-    }
+from fair.web import db, json_response, page, read_json, user_of
 
 
 async def api_list(request: Request) -> Response:
     fairs = await service.list_fairs(db(request), viewer=user_of(request))
     now = clock.now()
-    return JSONResponse({"fairs": [fair_json(f, now) for f in fairs]})
+    return json_response(responses.Fairs(fairs=[responses.Fair.of(f, now) for f in fairs]))
 
 
 async def api_get(request: Request) -> Response:
     fair = await service.get_fair(db(request), request.path_params["slug"], viewer=user_of(request))
-    return JSONResponse(fair_json(fair))
+    return json_response(responses.Fair.of(fair))
 
 
 async def api_create(request: Request) -> Response:
@@ -53,14 +37,14 @@ async def api_create(request: Request) -> Response:
     require_role(user_of(request), Role.ORGANIZER)
     data = parse(FairCreate, await read_json(request))
     fair = await service.create_fair(db(request), actor=user_of(request), data=data)
-    return JSONResponse(fair_json(fair), status_code=201)
+    return json_response(responses.Fair.of(fair), 201)
 
 
 async def api_publish(request: Request) -> Response:
     fair = await service.publish_fair(
         db(request), actor=user_of(request), slug=request.path_params["slug"]
     )
-    return JSONResponse(fair_json(fair))
+    return json_response(responses.Fair.of(fair))
 
 
 def phase_label(phase: Phase) -> str:
@@ -96,11 +80,30 @@ async def fair_page(request: Request) -> Response:
     return page(request, "fairs/fair.html", context)
 
 
+API = [
+    Endpoint("GET", "/api/fairs", api_list, "Fairs and their phase", responses.Fairs),
+    Endpoint(
+        "POST",
+        "/api/fairs",
+        api_create,
+        "Create a fair (organizer)",
+        responses.Fair,
+        status=201,
+        body=FairCreate,
+        errors=(401, 403, 409),
+    ),
+    Endpoint("GET", "/api/fairs/{slug}", api_get, "One fair", responses.Fair, errors=(404,)),
+    Endpoint(
+        "POST",
+        "/api/fairs/{slug}/publish",
+        api_publish,
+        "Publish a draft fair (organizer)",
+        responses.Fair,
+        errors=(401, 403, 404),
+    ),
+]
+
 routes = [
-    Route("/api/fairs", api_list, methods=["GET"]),
-    Route("/api/fairs", api_create, methods=["POST"]),
-    Route("/api/fairs/{slug}", api_get, methods=["GET"]),
-    Route("/api/fairs/{slug}/publish", api_publish, methods=["POST"]),
     Route("/", home, methods=["GET"]),
     Route("/fairs/{slug}", fair_page, methods=["GET"]),
 ]

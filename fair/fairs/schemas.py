@@ -10,6 +10,8 @@ from pydantic import Field, model_validator
 from fair.i18n import lazy
 from fair.schemas import Schema, TimeZoneName, TranslatedText
 
+FairStatus = Literal["draft", "published"]
+
 
 class FairCreate(Schema):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -20,7 +22,7 @@ class FairCreate(Schema):
     timezone: TimeZoneName = "Asia/Tokyo"
     slot_minutes: Literal[15, 30, 45, 60] = 30
     booking_opens_on: date | None = None
-    status: Literal["draft", "published"] = "published"
+    status: FairStatus = "published"
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> FairCreate:

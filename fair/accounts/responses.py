@@ -1,0 +1,33 @@
+"""The accounts API's response shapes (``fair.api``): they serialize the responses and
+describe them in ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from fair.accounts import models
+from fair.accounts.models import Role
+
+
+class User(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    company: str
+    country: str
+    timezone: str
+    locale: str
+
+    @classmethod
+    def of(cls, user: models.User) -> User:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=Role(user.role),
+            company=user.company,
+            country=user.country,
+            timezone=user.timezone,
+            locale=user.locale,
+        )
