@@ -14,7 +14,6 @@ from starlette.routing import Route
 from booths import analytics, catalog, gallery, service
 from booths.models import Booth, BoothStatus
 from booths.pages import MAIN_MARKETS, template_helpers
-from booths.routes import media_json
 from booths.schemas import BoothCreate, BoothUpdate, MediaUpdate, ProductCreate, ProductUpdate
 from booths.taxonomy import CATEGORIES, COMMON_CERTIFICATIONS, MOQ_UNITS
 from fair import i18n, resources
@@ -294,7 +293,6 @@ async def media_page(request: Request) -> Response:
         "video": settings.max_video_bytes,
         "pdf": settings.max_pdf_bytes,
     }
-    context["media_json"] = media_json
     return page(request, "booths/media.html", context)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booths import editor, jobs, models, openapi, pages, routes
+from booths import editor, jobs, models, pages, routes
 from fair.features import Feature
 
 
@@ -10,10 +10,9 @@ def feature(next_free: pages.NextFree = pages.no_times) -> Feature:
     """The booths; the directory's cards show the ``next_free`` meeting times."""
     return Feature(
         name="booths",
+        api=routes.API,
         routes=[*routes.routes, *pages.page_routes(next_free), *editor.routes],
         jobs=jobs.JOBS,
         models=(models,),
-        openapi_paths=openapi.booth_paths,
-        openapi_schemas=openapi.booth_schemas,
         templates=True,
     )

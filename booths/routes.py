@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from booths import analytics, catalog, directory, gallery, quota, service
+from booths import analytics, catalog, directory, gallery, quota, responses, service
 from booths.bots import is_bot
 from booths.errors import MediaNotFound
 from booths.media import (
@@ -21,13 +20,14 @@ from booths.media import (
     receive_upload,
     variant_key,
 )
-from booths.models import Booth, BoothStatus, Media, MediaKind, Product, VisitKind
+from booths.models import Booth, BoothStatus, MediaKind, VisitKind
 from booths.sandbox import sandbox_of
 from booths.schemas import (
     BoothCreate,
     BoothUpdate,
     CopyRequest,
     MediaUpdate,
+    MediaUpload,
     Ordering,
     ProductCreate,
     ProductUpdate,
@@ -35,8 +35,9 @@ from booths.schemas import (
 )
 from booths.taxonomy import CATEGORIES
 from fair import resources
-from fair.accounts.models import Role, User
+from fair.accounts.models import Role
 from fair.accounts.service import require_role
+from fair.api import Endpoint
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
@@ -49,6 +50,7 @@ from fair.web import (
     PayloadTooLarge,
     client_address,
     db,
+    json_response,
     read_json,
     settings_of,
     user_of,
@@ -61,78 +63,6 @@ MEDIA_CSP = (
     "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def media_json(media: Media) -> dict[str, Any]:
-    urls = {"url": f"/media/{media.id}"}
-    if media.kind == MediaKind.IMAGE:
-        urls |= {"thumb_url": f"/media/{media.id}/thumb", "large_url": f"/media/{media.id}/large"}
-    return {
-        "id": media.id,
-        "booth_id": media.booth_id,
-        "product_id": media.product_id,
-        "kind": media.kind,
-        "content_type": media.content_type,
-        "size": media.size,
-        "sha256": media.sha256,
-        "filename": media.filename,
-        "title": media.title,
-        "width": media.width,
-        "height": media.height,
-        "status": media.status,
-        "position": media.position,
-        **urls,
-    }
-
-
-def product_json(product: Product) -> dict[str, Any]:
-    return {
-        "id": product.id,
-        "booth_id": product.booth_id,
-        "name": product.name,
-        "description": product.description,
-        "hs_code": product.hs_code,
-        "moq": product.moq,
-        "moq_unit": product.moq_unit,
-        "price_min": _money(product.price_min),
-        "price_max": _money(product.price_max),
-        "currency": product.currency,
-        "lead_time_days": product.lead_time_days,
-        "position": product.position,
-    }
-
-
-def booth_json(
-    booth: Booth, fair: Fair | None = None, viewer: User | None = None
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": booth.id,
-        "fair": fair.slug if fair else None,
-        "status": booth.status,
-        "company": booth.company,
-        "title": booth.company,
-        "tagline": booth.tagline,
-        "description": booth.description,
-        "categories": booth.categories,
-        "markets": booth.markets,
-        "languages": booth.languages,
-        "certifications": booth.certifications,
-        "website": booth.website,
-        "city": booth.city,
-        "copied_from": booth.copied_from_id,
-        "created_at": booth.created_at.isoformat(),
-        "updated_at": booth.updated_at.isoformat(),
-    }
-    if viewer is not None and (
-        service.can_manage(viewer, booth) or viewer.has_role(*service.INSIDERS)
-    ):
-        data["review_note"] = booth.review_note
-        data["reviewed_at"] = booth.reviewed_at.isoformat() if booth.reviewed_at else None
-    return data
 
 
 async def _fair_of(request: Request, booth: Booth) -> Fair | None:
@@ -150,8 +80,8 @@ async def api_create(request: Request) -> Response:
     booth = await service.create_booth(
         db(request), actor=user_of(request), fair_slug=slug, data=data
     )
-    return JSONResponse(
-        booth_json(booth, await _fair_of(request, booth), user_of(request)), status_code=201
+    return json_response(
+        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request)), 201
     )
 
 
@@ -187,35 +117,11 @@ def query_filters(request: Request) -> directory.Filters:
     return directory.Filters(**values)
 
 
-def hit_json(hit: directory.Hit) -> dict[str, Any]:
-    """A booth in a list: everything but the long company story, which ``GET
-    /api/booths/{id}`` carries (in six languages it was four fifths of a directory page)."""
-    summary = booth_json(hit.booth)
-    del summary["description"]
-    return {
-        **summary,
-        "product_count": hit.product_count,
-        "cover": media_json(hit.cover) if hit.cover else None,
-        "matched_products": [
-            {"id": p.id, "name": p.name, "hs_code": p.hs_code} for p in hit.matched_products
-        ],
-    }
-
-
 async def api_directory(request: Request) -> Response:
     filters = query_filters(request)
     fair = await get_fair(db(request), request.path_params["slug"], viewer=user_of(request))
     page = await directory.search(db(request), fair, filters)
-    return JSONResponse(
-        {
-            "fair": fair.slug,
-            "total": page.total,
-            "page": page.page,
-            "pages": page.pages,
-            "booths": [{**hit_json(hit), "fair": fair.slug} for hit in page.hits],
-            "facets": {"category": page.category_counts},
-        }
-    )
+    return json_response(responses.Directory.of(fair, page))
 
 
 def visitor_of(request: Request) -> str:
@@ -244,12 +150,14 @@ async def api_get(request: Request) -> Response:
     await count_visit(request, VisitKind.BOOTH, booth, booth.id)
     products = await service.list_products(session, booth.id)
     media = await service.list_media(session, booth.id)
-    return JSONResponse(
-        {
-            **booth_json(booth, await _fair_of(request, booth), viewer),
-            "products": [product_json(p) for p in products],
-            "media": [media_json(m) for m in media],
-        }
+    return json_response(
+        responses.BoothDetail.of(
+            booth,
+            await _fair_of(request, booth),
+            viewer,
+            products=[responses.Product.of(p) for p in products],
+            media=[responses.Media.of(m) for m in media],
+        )
     )
 
 
@@ -259,14 +167,18 @@ async def api_update(request: Request) -> Response:
     booth = await service.update_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request), data=data
     )
-    return JSONResponse(booth_json(booth, await _fair_of(request, booth), user_of(request)))
+    return json_response(
+        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request))
+    )
 
 
 async def api_approve(request: Request) -> Response:
     booth = await service.approve_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request)
     )
-    return JSONResponse(booth_json(booth, await _fair_of(request, booth), user_of(request)))
+    return json_response(
+        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request))
+    )
 
 
 async def api_reject(request: Request) -> Response:
@@ -275,7 +187,9 @@ async def api_reject(request: Request) -> Response:
     booth = await service.reject_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request), reason=data.reason
     )
-    return JSONResponse(booth_json(booth, await _fair_of(request, booth), user_of(request)))
+    return json_response(
+        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request))
+    )
 
 
 async def api_copy(request: Request) -> Response:
@@ -284,15 +198,15 @@ async def api_copy(request: Request) -> Response:
     booth = await service.copy_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request), fair_slug=data.fair
     )
-    return JSONResponse(
-        booth_json(booth, await _fair_of(request, booth), user_of(request)), status_code=201
+    return json_response(
+        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request)), 201
     )
 
 
 async def api_products(request: Request) -> Response:
     booth = await service.load_booth(db(request), _booth_id(request), viewer=user_of(request))
     products = await service.list_products(db(request), booth.id)
-    return JSONResponse({"products": [product_json(p) for p in products]})
+    return json_response(responses.Products.of(products))
 
 
 async def api_add_product(request: Request) -> Response:
@@ -301,7 +215,7 @@ async def api_add_product(request: Request) -> Response:
     product = await catalog.add_product(
         db(request), actor=user_of(request), booth_id=_booth_id(request), data=data
     )
-    return JSONResponse(product_json(product), status_code=201)
+    return json_response(responses.Product.of(product), 201)
 
 
 async def api_update_product(request: Request) -> Response:
@@ -314,7 +228,7 @@ async def api_update_product(request: Request) -> Response:
         product_id=request.path_params["product_id"],
         data=data,
     )
-    return JSONResponse(product_json(product))
+    return json_response(responses.Product.of(product))
 
 
 async def api_delete_product(request: Request) -> Response:
@@ -333,7 +247,7 @@ async def api_order_products(request: Request) -> Response:
     products = await catalog.reorder_products(
         db(request), actor=user_of(request), booth_id=_booth_id(request), ids=data.ids
     )
-    return JSONResponse({"products": [product_json(p) for p in products]})
+    return json_response(responses.Products.of(products))
 
 
 def _check_upload_csrf(request: Request) -> None:
@@ -381,13 +295,13 @@ async def api_upload(request: Request) -> Response:
         sandbox=sandbox_of(resources.of_request(request)),
         settings=settings,
     )
-    return JSONResponse(media_json(media), status_code=201 if created else 200)
+    return json_response(responses.Media.of(media), 201 if created else 200)
 
 
 async def api_media(request: Request) -> Response:
     booth = await service.load_booth(db(request), _booth_id(request), viewer=user_of(request))
     items = await service.list_media(db(request), booth.id)
-    return JSONResponse({"media": [media_json(m) for m in items]})
+    return json_response(responses.MediaList.of(items))
 
 
 async def api_update_media(request: Request) -> Response:
@@ -395,7 +309,7 @@ async def api_update_media(request: Request) -> Response:
     media = await gallery.update_media(
         db(request), actor=user_of(request), media_id=request.path_params["media_id"], data=data
     )
-    return JSONResponse(media_json(media))
+    return json_response(responses.Media.of(media))
 
 
 async def api_delete_media(request: Request) -> Response:
@@ -413,54 +327,20 @@ async def api_order_media(request: Request) -> Response:
     items = await gallery.reorder_media(
         db(request), actor=user_of(request), booth_id=_booth_id(request), ids=data.ids
     )
-    return JSONResponse({"media": [media_json(m) for m in items]})
+    return json_response(responses.MediaList.of(items))
 
 
 async def api_analytics(request: Request) -> Response:
     report = await analytics.booth_report(
         db(request), actor=user_of(request), booth_id=_booth_id(request)
     )
-    return JSONResponse(
-        {
-            "booth_views": report.booth_views,
-            "unique_visitors": report.unique_visitors,
-            "signed_in_visitors": report.signed_in_visitors,
-            "buyer_visitors": report.buyer_visitors,
-            "anonymous_views": report.anonymous_views,
-            "daily": [
-                {
-                    "day": day.isoformat(),
-                    "views": n,
-                    "buyer_views": report.daily_split.get(day, (0, 0))[0],
-                    "anonymous_views": report.daily_split.get(day, (0, 0))[1],
-                }
-                for day, n in report.daily
-            ],
-            "product_views": [
-                {"product_id": p.id, "name": p.name, "views": n} for p, n in report.product_views
-            ],
-            "brochure_downloads": [
-                {"media_id": m.id, "filename": m.filename, "downloads": n}
-                for m, n in report.brochure_downloads
-            ],
-            "visitors": [
-                {
-                    "name": v.name,
-                    "company": v.company,
-                    "country": v.country,
-                    "role": v.role,
-                    "days": v.days,
-                    "last_visit": v.last_visit.isoformat(),
-                }
-                for v in report.visitors
-            ],
-        }
-    )
+    return json_response(responses.BoothAnalytics.of(report))
 
 
 async def api_my_booths(request: Request) -> Response:
     rows = await service.my_booths(db(request), actor=user_of(request))
-    return JSONResponse({"booths": [booth_json(b, f, user_of(request)) for b, f in rows]})
+    booths = [responses.Booth.of(b, f, user_of(request)) for b, f in rows]
+    return json_response(responses.Booths(booths=booths))
 
 
 async def api_review_queue(request: Request) -> Response:
@@ -473,7 +353,8 @@ async def api_review_queue(request: Request) -> Response:
         status=BoothStatus(status),
         fair_slug=request.query_params.get("fair") or None,
     )
-    return JSONResponse({"booths": [booth_json(b, f, user_of(request)) for b, f in rows]})
+    booths = [responses.Booth.of(b, f, user_of(request)) for b, f in rows]
+    return json_response(responses.Booths(booths=booths))
 
 
 async def serve_media(request: Request) -> Response:
@@ -514,27 +395,184 @@ async def serve_media(request: Request) -> Response:
     return FileResponse(path, media_type=content_type, headers=headers)
 
 
+WRITE = (401, 403, 404)  # besides a JSON body's own (fair.api): not signed in, not yours
+
+API = [
+    Endpoint(
+        "POST",
+        "/api/fairs/{slug}/booths",
+        api_create,
+        "Open your company's booth (exhibitor)",
+        responses.Booth,
+        status=201,
+        body=BoothCreate,
+        errors=(*WRITE, 409),
+    ),
+    Endpoint(
+        "GET",
+        "/api/fairs/{slug}/booths",
+        api_directory,
+        "Approved booths of a fair: search, filters, pages",
+        responses.Directory,
+        query=("q", "category", "market", "language", "sort", "page", "per_page"),
+        errors=(404, 422),
+    ),
+    Endpoint("GET", "/api/me/booths", api_my_booths, "My booths", responses.Booths, errors=(401,)),
+    Endpoint(
+        "GET",
+        "/api/review/booths",
+        api_review_queue,
+        "Booths by review status (organizer)",
+        responses.Booths,
+        query=("status", "fair"),
+        errors=(401, 403, 422),
+    ),
+    Endpoint(
+        "GET",
+        "/api/booths/{booth_id}",
+        api_get,
+        "A booth with products and media",
+        responses.BoothDetail,
+        errors=(404,),
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/booths/{booth_id}",
+        api_update,
+        "Change booth texts (its exhibitor)",
+        responses.Booth,
+        body=BoothUpdate,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/approve",
+        api_approve,
+        "Approve (organizer)",
+        responses.Booth,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/reject",
+        api_reject,
+        "Ask for changes (organizer)",
+        responses.Booth,
+        body=Rejection,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/copy",
+        api_copy,
+        "Copy an approved booth into another fair (its exhibitor)",
+        responses.Booth,
+        status=201,
+        body=CopyRequest,
+        errors=(*WRITE, 409),
+    ),
+    Endpoint(
+        "GET",
+        "/api/booths/{booth_id}/analytics",
+        api_analytics,
+        "Visits, product views, downloads, visitors",
+        responses.BoothAnalytics,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/booths/{booth_id}/products",
+        api_products,
+        "Products",
+        responses.Products,
+        errors=(404,),
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/products",
+        api_add_product,
+        "Add a product",
+        responses.Product,
+        status=201,
+        body=ProductCreate,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "PUT",
+        "/api/booths/{booth_id}/products/order",
+        api_order_products,
+        "Reorder products",
+        responses.Products,
+        body=Ordering,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/booths/{booth_id}/products/{product_id}",
+        api_update_product,
+        "Change a product",
+        responses.Product,
+        body=ProductUpdate,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/booths/{booth_id}/products/{product_id}",
+        api_delete_product,
+        "Remove a product",
+        status=204,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/booths/{booth_id}/media",
+        api_media,
+        "Media",
+        responses.MediaList,
+        errors=(404,),
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/media",
+        api_upload,
+        "Upload a file (multipart field `file`; header X-CSRF-Token)",
+        responses.Media,
+        status=201,
+        form=MediaUpload,
+        # 429: the per-account upload rate limit; 503: no media worker could be started.
+        errors=(*WRITE, 429, 503),
+        # The same file again (by its SHA-256) is not stored twice: 200 and the one there.
+        also={200: "already uploaded"},
+    ),
+    Endpoint(
+        "PUT",
+        "/api/booths/{booth_id}/media/order",
+        api_order_media,
+        "Reorder media",
+        responses.MediaList,
+        body=Ordering,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "PATCH",
+        "/api/media/{media_id}",
+        api_update_media,
+        "Caption or product of a file",
+        responses.Media,
+        body=MediaUpdate,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/media/{media_id}",
+        api_delete_media,
+        "Delete a file",
+        status=204,
+        errors=WRITE,
+    ),
+]
+
 routes = [
-    Route("/api/fairs/{slug}/booths", api_create, methods=["POST"]),
-    Route("/api/fairs/{slug}/booths", api_directory, methods=["GET"]),
-    Route("/api/me/booths", api_my_booths, methods=["GET"]),
-    Route("/api/review/booths", api_review_queue, methods=["GET"]),
-    Route("/api/booths/{booth_id}", api_get, methods=["GET"]),
-    Route("/api/booths/{booth_id}", api_update, methods=["PATCH"]),
-    Route("/api/booths/{booth_id}/approve", api_approve, methods=["POST"]),
-    Route("/api/booths/{booth_id}/reject", api_reject, methods=["POST"]),
-    Route("/api/booths/{booth_id}/copy", api_copy, methods=["POST"]),
-    Route("/api/booths/{booth_id}/analytics", api_analytics, methods=["GET"]),
-    Route("/api/booths/{booth_id}/products", api_products, methods=["GET"]),
-    Route("/api/booths/{booth_id}/products", api_add_product, methods=["POST"]),
-    Route("/api/booths/{booth_id}/products/order", api_order_products, methods=["PUT"]),
-    Route("/api/booths/{booth_id}/products/{product_id}", api_update_product, methods=["PATCH"]),
-    Route("/api/booths/{booth_id}/products/{product_id}", api_delete_product, methods=["DELETE"]),
-    Route("/api/booths/{booth_id}/media", api_media, methods=["GET"]),
-    Route("/api/booths/{booth_id}/media", api_upload, methods=["POST"]),
-    Route("/api/booths/{booth_id}/media/order", api_order_media, methods=["PUT"]),
-    Route("/api/media/{media_id}", api_update_media, methods=["PATCH"]),
-    Route("/api/media/{media_id}", api_delete_media, methods=["DELETE"]),
     Route("/media/{media_id}", serve_media, methods=["GET", "HEAD"]),
     Route("/media/{media_id}/{variant}", serve_media, methods=["GET", "HEAD"]),
 ]

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import MISSING, AfterValidator, BaseModel, Field, model_validator
 
 from booths.taxonomy import CATEGORIES, MOQ_UNITS
 from fair.i18n import LANGUAGES, lazy
@@ -155,3 +155,11 @@ class Ordering(Schema):
 class MediaUpdate(Schema):
     title: ShortText | None = None
     product_id: str | None = Field(default=None, max_length=32)
+
+
+class MediaUpload(BaseModel):
+    """An upload, sent as multipart/form-data: read as it streams in (by
+    booths.media.receive_upload), other fields ignored."""
+
+    file: bytes
+    product_id: str | MISSING = MISSING

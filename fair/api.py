@@ -69,8 +69,14 @@ class Param:
     description: str = ""
 
 
+# A shape's schema in the document (a $ref to its component, for a model or dataclass).
+SchemaOf = Callable[[Any, JsonSchemaMode], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Endpoint:
+    """A route of the JSON API and what the OpenAPI document says of it."""
+
     method: str
     path: str  # its ``{parameters}`` are the path parameters, strings
     handler: Handler
@@ -96,49 +102,55 @@ class Endpoint:
             found.append((self.response, "serialization"))
         return found
 
+    def operation(self, schema: SchemaOf) -> dict[str, Any]:
+        op: dict[str, Any] = {"summary": self.summary, "responses": self._responses(schema)}
+        for request, kind in ((self.body, "application/json"), (self.form, "multipart/form-data")):
+            if request is not None:
+                content = {kind: {"schema": schema(request, "validation")}}
+                op["requestBody"] = {"required": True, "content": content}
+        parameters = self._parameters()
+        if parameters:
+            op["parameters"] = parameters
+        return op
+
     def _errors(self) -> list[int]:
         # 400 is always possible: a malformed request (a NUL byte in the path or query, bad
         # JSON); a body may also be too large (413), of another type (415) or invalid (422).
         always = {400, 413, 415, 422} if self.body or self.form else {400}
         return sorted(always | set(self.errors))
 
-    def operation(self, schema: Callable[[Any, JsonSchemaMode], dict[str, Any]]) -> dict[str, Any]:
-        content = (
-            {"content": {self.media_type: {"schema": schema(self.response, "serialization")}}}
-            if self.response is not None
-            else {}
-        )
-        responses: dict[str, Any] = {str(self.status): {"description": "success", **content}}
+    def _responses(self, schema: SchemaOf) -> dict[str, Any]:
+        body = {}
+        if self.response is not None:
+            body = {
+                "content": {self.media_type: {"schema": schema(self.response, "serialization")}}
+            }
+        responses: dict[str, Any] = {str(self.status): {"description": "success", **body}}
         for status, description in self.also.items():
-            responses[str(status)] = {"description": description, **content}
+            responses[str(status)] = {"description": description, **body}
         error = {"content": {"application/json": {"schema": schema(Error, "serialization")}}}
         for status in self._errors():
             responses[str(status)] = {"description": "error", **error}
-        op: dict[str, Any] = {"summary": self.summary, "responses": responses}
-        for request, kind in ((self.body, "application/json"), (self.form, "multipart/form-data")):
-            if request is not None:
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {kind: {"schema": schema(request, "validation")}},
-                }
+        return responses
+
+    def _parameters(self) -> list[dict[str, Any]]:
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)(?::\w+)?}", self.path)
         ]
         for param in self.query:
             param = Param(param) if isinstance(param, str) else param
+            described = {"description": param.description} if param.description else {}
             parameters.append(
                 {
                     "name": param.name,
                     "in": "query",
                     "required": False,
                     "schema": dict(param.schema),
-                    **({"description": param.description} if param.description else {}),
+                    **described,
                 }
             )
-        if parameters:
-            op["parameters"] = parameters
-        return op
+        return parameters
 
 
 def routes(endpoints: Iterable[Endpoint]) -> list[Route]:

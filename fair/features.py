@@ -34,8 +34,5 @@ class Feature:
     routes: Sequence[BaseRoute] = ()  # the pages and other routes outside the API
     jobs: Sequence[Job] = ()  # registered under their function names
     models: Sequence[ModuleType] = ()  # the modules whose tables are the package's
-    # The OpenAPI document's part: paths and component schemas.
-    openapi_paths: Callable[[], dict[str, Any]] = dict
-    openapi_schemas: Callable[[], dict[str, Any]] = dict
     templates: bool = False
     tasks: Sequence[Task] = ()

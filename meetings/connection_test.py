@@ -3,25 +3,22 @@ offer with a server-side echo peer (meetings.echo)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import clock, resources
 from fair.accounts.service import require_user
+from fair.api import Endpoint
 from fair.errors import BadRequest
 from fair.i18n import lazy
-from fair.openapi import model_schemas, operation, ref
-from fair.schemas import Schema, parse
-from fair.web import client_address, db, page, read_json, settings_of, user_of
+from fair.schemas import parse
+from fair.web import client_address, db, json_response, page, read_json, settings_of, user_of
+from meetings import responses
 from meetings.candidates import CandidatePolicy, screen_offer
 from meetings.echo import BadOffer, echo_peers, looks_like_sdp
+from meetings.schemas import EchoOffer
 from signaling.ice import ice_servers
-
-MAX_SDP_CHARS = 32 * 1024
 
 # The verdict's thresholds, shown on the page and used by static/js/connection-test.js.
 # "Ready" needs all three: a round trip within 300 ms keeps one-way delay within ITU-T G.114's
@@ -45,14 +42,6 @@ class NoUsableCandidate(BadRequest):
     )
 
 
-class EchoOffer(Schema):
-    # SDP is line-oriented; stripping its final CRLF would change it.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
-
-    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
-    type: Literal["offer"]
-
-
 async def connection_test_api(request: Request) -> Response:
     user = require_user(user_of(request))
     offer = parse(EchoOffer, await read_json(request))
@@ -73,7 +62,7 @@ async def connection_test_api(request: Request) -> Response:
     servers = ice_servers(settings, user_id, now=clock.real_now())
     peers = echo_peers(resources.of_request(request))
     sdp = await peers.answer(user_id, screened, servers, address=address)
-    return JSONResponse({"sdp": sdp, "type": "answer"})
+    return json_response(responses.EchoAnswer(sdp=sdp))
 
 
 async def connection_test_page(request: Request) -> Response:
@@ -97,35 +86,22 @@ async def connection_test_page(request: Request) -> Response:
     )
 
 
-ANSWER = {
-    "type": "object",
-    "required": ["sdp", "type"],
-    "properties": {"sdp": {"type": "string"}, "type": {"type": "string", "enum": ["answer"]}},
-}
-
-
-def nettest_schemas() -> dict[str, Any]:
-    return {"EchoAnswer": ANSWER, **model_schemas(EchoOffer)}
-
-
-def nettest_paths() -> dict[str, Any]:
-    return {
-        "/api/connection-test": {
-            "post": operation(
-                "Answer a connection-test offer with a server echo peer (signed-in users); the "
-                "answer carries all candidates. The offer's candidates must be on the "
-                "requester's own address (others are removed; 400 if none is left). One peer "
-                "per user, 3 per client address (429), 20 in all (503); each closed after 2 "
-                "minutes, 30 seconds once three quarters are taken.",
-                (200, ref("EchoAnswer")),
-                body=EchoOffer,
-                errors=(400, 401, 409, 413, 415, 422, 429, 503),
-            )
-        }
-    }
-
+API = [
+    Endpoint(
+        "POST",
+        "/api/connection-test",
+        connection_test_api,
+        "Answer a connection-test offer with a server echo peer (signed-in users); the "
+        "answer carries all candidates. The offer's candidates must be on the "
+        "requester's own address (others are removed; 400 if none is left). One peer "
+        "per user, 3 per client address (429), 20 in all (503); each closed after 2 "
+        "minutes, 30 seconds once three quarters are taken.",
+        responses.EchoAnswer,
+        body=EchoOffer,
+        errors=(400, 401, 409, 429, 503),
+    )
+]
 
 routes = [
-    Route("/api/connection-test", connection_test_api, methods=["POST"]),
     Route("/connection-test", connection_test_page, methods=["GET"]),
 ]

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fair.features import Feature
-from meetings import connection_test, jobs, models, openapi, pages, routes
-
-
-def _paths() -> dict[str, Any]:
-    return {**openapi.meeting_paths(), **connection_test.nettest_paths()}
-
-
-def _schemas() -> dict[str, Any]:
-    return {**openapi.meeting_schemas(), **connection_test.nettest_schemas()}
-
+from meetings import connection_test, jobs, models, pages, routes
 
 FEATURE = Feature(
     name="meetings",
+    api=[*routes.API, *connection_test.API],
     routes=[*routes.routes, *pages.routes, *connection_test.routes],
     jobs=jobs.JOBS,
     models=(models,),
-    openapi_paths=_paths,
-    openapi_schemas=_schemas,
     templates=True,
 )

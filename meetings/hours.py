@@ -47,21 +47,6 @@ def availability_of(hours: BoothHours, fair: Fair) -> Availability:
     )
 
 
-def hours_json(hours: BoothHours) -> dict[str, object]:
-    return {
-        "timezone": hours.timezone,
-        "weekly": hours.weekly,
-        "exceptions": hours.exceptions,
-        "slot_minutes": hours.slot_minutes,
-        "buffer_minutes": hours.buffer_minutes,
-        "min_notice_minutes": hours.min_notice_minutes,
-        "max_per_day": hours.max_per_day,
-        "max_per_buyer": hours.max_per_buyer,
-        "mode": hours.mode,
-        "request_hours": hours.request_hours,
-    }
-
-
 async def set_hours(
     session: AsyncSession, *, actor: User | None, booth_id: str, data: HoursUpdate
 ) -> BoothHours:

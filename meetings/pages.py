@@ -34,9 +34,19 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import access, booking, changes, feeds, listing, outcomes, reminders, video_room
+from meetings import (
+    access,
+    booking,
+    changes,
+    feeds,
+    listing,
+    outcomes,
+    reminders,
+    responses,
+    video_room,
+)
 from meetings.goodhours import Party, good_for_both
-from meetings.hours import hours_json, set_hours
+from meetings.hours import set_hours
 from meetings.models import (
     ACTIVE,
     Attendance,
@@ -472,7 +482,7 @@ def _hours_values(hours: BoothHours | None, owner: User) -> dict[str, Any]:
     for rule in hours.weekly:
         weekly.setdefault(rule["weekday"], (rule["start"], rule["end"]))
     return {
-        **hours_json(hours),
+        **responses.Hours.of(hours).model_dump(mode="json"),
         "weekly": weekly,
         "exceptions": "\n".join(lines),
         "max_per_day": hours.max_per_day or "",

@@ -3,36 +3,44 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from booths.service import load_booth, load_managed_booth
 from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
+from fair.api import Endpoint
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import check_timezone, parse
-from fair.web import db, read_json, settings_of, user_of
-from meetings import access, booking, changes, feeds, listing, outcomes, reminders, video_room
-from meetings.calendars import invite_event, join_url
+from fair.web import db, json_response, read_json, settings_of, user_of
+from meetings import (
+    access,
+    booking,
+    changes,
+    feeds,
+    listing,
+    outcomes,
+    reminders,
+    responses,
+    video_room,
+)
+from meetings.calendars import invite_event
 from meetings.errors import MeetingNotFound
 from meetings.goodhours import Party, best_first
-from meetings.hours import get_hours, hours_json, set_hours
+from meetings.hours import get_hours, set_hours
 from meetings.invites import feed, invite, method_of
 from meetings.models import (
     Attendance,
     BoothHours,
     BuyerView,
-    ChatMessage,
     Meeting,
     MeetingStatus,
-    Outcome,
     Stage,
 )
 from meetings.schemas import (
@@ -53,34 +61,6 @@ from signaling.ice import ice_servers
 MAX_WINDOW_DAYS = 62
 MEETINGS_PER_PAGE = 200
 MAX_MEETINGS_PER_PAGE = 500
-
-
-def meeting_json(
-    request: Request, meeting: Meeting, viewer_tz: str, booth_tz: str
-) -> dict[str, Any]:
-    return {
-        "id": meeting.id,
-        "booth_id": meeting.booth_id,
-        "buyer_id": meeting.buyer_id,
-        "start": local_iso(meeting.starts_at, viewer_tz),
-        "end": local_iso(meeting.ends_at, viewer_tz),
-        "start_utc": meeting.starts_at.isoformat(),
-        "end_utc": meeting.ends_at.isoformat(),
-        "booth_local_start": local_iso(meeting.starts_at, booth_tz),
-        "status": meeting.status,
-        "expires_at": _iso(meeting.expires_at),
-        "join_url": join_url(meeting, settings_of(request).base_url),
-        "interpreter_language": meeting.interpreter_language,
-        "interpreter_id": meeting.interpreter_id,
-        "sequence": meeting.sequence,
-        "cancel_reason": meeting.cancel_reason,
-        "attendance_confirmed_at": _iso(meeting.attendance_confirmed_at),
-        "released_at": _iso(meeting.released_at),
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _zone_param(request: Request, default: str) -> str:
@@ -110,7 +90,7 @@ def _moment(raw: str | None, zone: str, default: datetime, name: str) -> datetim
 async def api_get_hours(request: Request) -> Response:
     booth = await load_booth(db(request), request.path_params["booth_id"], viewer=user_of(request))
     hours = await get_hours(db(request), booth)
-    return JSONResponse(hours_json(hours))
+    return json_response(responses.Hours.of(hours))
 
 
 async def api_put_hours(request: Request) -> Response:
@@ -119,7 +99,7 @@ async def api_put_hours(request: Request) -> Response:
     hours = await set_hours(
         db(request), actor=user_of(request), booth_id=request.path_params["booth_id"], data=data
     )
-    return JSONResponse(hours_json(hours))
+    return json_response(responses.Hours.of(hours))
 
 
 def _viewer_party(viewer: User | None, zone: str) -> Party:
@@ -149,22 +129,23 @@ async def api_slots(request: Request) -> Response:
     marked = best_first(offer.slots, booth_party, _viewer_party(viewer, zone))
     if request.query_params.get("order") == "time":
         marked.sort(key=lambda pair: pair[0].start)
-    return JSONResponse(
-        {
-            "booth_id": offer.booth.id,
-            "timezone": zone,
-            "booth_timezone": booth_tz,
-            "slot_minutes": offer.availability.slot_minutes,
-            "slots": [
-                {
-                    "start": local_iso(slot.start, zone),
-                    "end": local_iso(slot.end, zone),
-                    "booth_local_start": local_iso(slot.start, booth_tz),
-                    "good_for_both": good,
-                }
-                for slot, good in marked
-            ],
-        }
+    slots = [
+        responses.Slot(
+            start=local_iso(slot.start, zone),
+            end=local_iso(slot.end, zone),
+            booth_local_start=local_iso(slot.start, booth_tz),
+            good_for_both=good,
+        )
+        for slot, good in marked
+    ]
+    return json_response(
+        responses.Slots(
+            booth_id=offer.booth.id,
+            timezone=zone,
+            booth_timezone=booth_tz,
+            slot_minutes=offer.availability.slot_minutes,
+            slots=slots,
+        )
     )
 
 
@@ -175,9 +156,12 @@ async def _zones(request: Request, booth_ids: list[str]) -> dict[str, str]:
     return dict(rows.all())
 
 
-async def _one(request: Request, meeting: Meeting, viewer_tz: str) -> JSONResponse:
+async def _one(
+    request: Request, meeting: Meeting, viewer_tz: str, status_code: int = 200
+) -> Response:
     zone = (await _zones(request, [meeting.booth_id])).get(meeting.booth_id, "Asia/Tokyo")
-    return JSONResponse(meeting_json(request, meeting, viewer_tz, zone))
+    base_url = settings_of(request).base_url
+    return json_response(responses.Meeting.of(meeting, viewer_tz, zone, base_url), status_code)
 
 
 async def api_book(request: Request) -> Response:
@@ -191,9 +175,7 @@ async def api_book(request: Request) -> Response:
         interpreter_language=data.interpreter_language,
         note=data.note,
     )
-    response = await _one(request, meeting, meeting.buyer_timezone)
-    response.status_code = 201
-    return response
+    return await _one(request, meeting, meeting.buyer_timezone, 201)
 
 
 def _viewer_tz(request: Request) -> str:
@@ -261,15 +243,17 @@ async def api_my_meetings(request: Request) -> Response:
     wanted = _meeting_filter(request, zone)
     rows, total = await listing.find_meetings(db(request), actor=user_of(request), wanted=wanted)
     zones = await _zones(request, [b.id for _, b in rows])
-    return JSONResponse(
-        {
-            "meetings": [
-                meeting_json(request, m, zone, zones.get(b.id, "Asia/Tokyo")) for m, b in rows
+    base_url = settings_of(request).base_url
+    return json_response(
+        responses.Meetings(
+            meetings=[
+                responses.Meeting.of(m, zone, zones.get(b.id, "Asia/Tokyo"), base_url)
+                for m, b in rows
             ],
-            "total": total,
-            "page": wanted.offset // wanted.limit + 1,
-            "per_page": wanted.limit,
-        }
+            total=total,
+            page=wanted.offset // wanted.limit + 1,
+            per_page=wanted.limit,
+        )
     )
 
 
@@ -375,13 +359,13 @@ async def api_ask_reminder(request: Request) -> Response:
     reminder, fair, new = await reminders.ask(
         db(request), actor=user_of(request), booth_id=request.path_params["booth_id"]
     )
-    body = {
-        "fair": fair.slug,
-        "booth_id": reminder.booth_id,
-        "opens_at": reminders.booking_opens_at(fair).isoformat(),
-        "created_at": reminder.created_at.isoformat(),
-    }
-    return JSONResponse(body, status_code=201 if new else 200)
+    body = responses.BookingReminder(
+        fair=fair.slug,
+        booth_id=reminder.booth_id,
+        opens_at=reminders.booking_opens_at(fair),
+        created_at=reminder.created_at,
+    )
+    return json_response(body, 201 if new else 200)
 
 
 async def api_withdraw_reminder(request: Request) -> Response:
@@ -397,7 +381,7 @@ def feed_url(request: Request, token: str) -> str:
 
 async def api_new_feed(request: Request) -> Response:
     token = await feeds.new_feed(db(request), actor=user_of(request))
-    return JSONResponse({"url": feed_url(request, token)}, status_code=201)
+    return json_response(responses.CalendarFeed(url=feed_url(request, token)), 201)
 
 
 async def api_revoke_feed(request: Request) -> Response:
@@ -450,30 +434,14 @@ async def api_join(request: Request) -> Response:
         until=window.closes_at,
         now=clock.now(),
     )
-    return JSONResponse(
-        {
-            "ws_url": signaling_url(request),
-            "token": token,
-            "ice_servers": ice_servers(settings, user.id, now=clock.real_now()),
-            "peer_role": str(side),
-            "until": window.closes_at.isoformat(),
-        },
-        headers={"Cache-Control": "no-store"},
+    body = responses.Join(
+        ws_url=signaling_url(request),
+        token=token,
+        ice_servers=ice_servers(settings, user.id, now=clock.real_now()),
+        peer_role=side,
+        until=window.closes_at,
     )
-
-
-def attendance_json(meeting: Meeting) -> dict[str, Any]:
-    return {
-        "id": meeting.id,
-        "attendance": meeting.attendance,
-        "together_seconds": meeting.together_seconds,
-        "decided_at": meeting.attendance_decided_at.isoformat()
-        if meeting.attendance_decided_at
-        else None,
-        "claim": meeting.attendance_claim,
-        "claim_reason": meeting.attendance_claim_reason if meeting.attendance_claim else "",
-        "settled": meeting.attendance_settled_by is not None,
-    }
+    return json_response(body, headers={"Cache-Control": "no-store"})
 
 
 async def api_attendance(request: Request) -> Response:
@@ -485,24 +453,15 @@ async def api_attendance(request: Request) -> Response:
         status=Attendance(data.status),
         reason=data.reason.strip(),
     )
-    return JSONResponse(attendance_json(meeting))
-
-
-def chat_json(message: ChatMessage, author: str) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "author_name": author,
-        "side": message.side,
-        "body": message.body,
-        "sent_at": message.sent_at.isoformat(),
-    }
+    return json_response(responses.AttendanceRecord.of(meeting))
 
 
 async def api_chat(request: Request) -> Response:
     rows = await video_room.chat_history(
         db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
     )
-    return JSONResponse({"messages": [chat_json(m, name) for m, name in rows]})
+    messages = [responses.ChatMessage.of(m, name) for m, name in rows]
+    return json_response(responses.ChatMessages(messages=messages))
 
 
 async def api_post_chat(request: Request) -> Response:
@@ -515,26 +474,10 @@ async def api_post_chat(request: Request) -> Response:
         settings=settings_of(request),
     )
     user = user_of(request)
-    return JSONResponse(chat_json(message, user.name if user else ""), status_code=201)
+    return json_response(responses.ChatMessage.of(message, user.name if user else ""), 201)
 
 
 # Outcomes -------------------------------------------------------------------------------------
-
-
-def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "id": outcome.id,
-        "meeting_id": outcome.meeting_id,
-        "stage": outcome.stage,
-        "value": str(outcome.value) if outcome.value is not None else None,
-        "currency": outcome.currency,
-        "product_ids": list(outcome.product_ids),
-        "next_step": outcome.next_step,
-        "next_step_on": outcome.next_step_on.isoformat() if outcome.next_step_on else None,
-        "note": outcome.note,
-        "occurred_on": outcome.occurred_on.isoformat(),
-        "recorded_at": outcome.recorded_at.isoformat(),
-    }
 
 
 async def api_record_outcome(request: Request) -> Response:
@@ -552,21 +495,22 @@ async def api_record_outcome(request: Request) -> Response:
         note=data.note,
         occurred_on=data.occurred_on,
     )
-    return JSONResponse(outcome_json(outcome), status_code=201)
+    return json_response(responses.Outcome.of(outcome), 201)
 
 
 async def api_outcomes(request: Request) -> Response:
     meeting, _booth, entries, feedback = await outcomes.history(
         db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
     )
-    return JSONResponse(
-        {
-            "meeting_id": meeting.id,
-            "attendance": meeting.attendance,
-            "current": outcome_json(entries[0]) if entries else None,
-            "history": [outcome_json(entry) for entry in entries],
-            "buyer_view": {"view": feedback.view, "note": feedback.note} if feedback else None,
-        }
+    history = [responses.Outcome.of(entry) for entry in entries]
+    return json_response(
+        responses.Outcomes(
+            meeting_id=meeting.id,
+            attendance=meeting.attendance,
+            current=history[0] if history else None,
+            history=history,
+            buyer_view=responses.BuyerFeedback.of(feedback) if feedback else None,
+        )
     )
 
 
@@ -579,34 +523,238 @@ async def api_feedback(request: Request) -> Response:
         view=BuyerView(data.view),
         note=data.note,
     )
-    return JSONResponse({"view": feedback.view, "note": feedback.note})
+    return json_response(responses.BuyerFeedback.of(feedback))
 
+
+# Besides a JSON body's own (fair.api): not signed in, not allowed, no such meeting, not now.
+WRITE = (401, 403, 404, 409)
+
+API = [
+    Endpoint(
+        "GET",
+        "/api/booths/{booth_id}/availability",
+        api_get_hours,
+        "A booth's meeting hours",
+        responses.Hours,
+        errors=(404, 409),
+    ),
+    Endpoint(
+        "PUT",
+        "/api/booths/{booth_id}/availability",
+        api_put_hours,
+        "Set meeting hours (its exhibitor)",
+        responses.Hours,
+        body=HoursUpdate,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/booths/{booth_id}/slots",
+        api_slots,
+        "Free slots in the viewer's zone, good-for-both first",
+        responses.Slots,
+        query=("tz", "from", "to", "order"),
+        errors=(404, 409),
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/booking-reminder",
+        api_ask_reminder,
+        "Mail me when booking opens for this booth's fair (buyer; 200 if asked already)",
+        responses.BookingReminder,
+        status=201,
+        also={200: "asked already"},
+        errors=WRITE,
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/booths/{booth_id}/booking-reminder",
+        api_withdraw_reminder,
+        "No mail when booking opens",
+        status=204,
+        errors=(401, 404),
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings",
+        api_book,
+        "Book a slot (buyer)",
+        responses.Meeting,
+        status=201,
+        body=BookingRequest,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/meetings",
+        api_my_meetings,
+        "My meetings; with fair, that fair's (all of them for organizers and staff)",
+        responses.Meetings,
+        query=("tz", "fair", "status", "from", "to", "page", "per_page"),
+        errors=(401, 404),
+    ),
+    Endpoint(
+        "GET",
+        "/api/meetings/{meeting_id}",
+        api_meeting,
+        "One meeting (participants)",
+        responses.Meeting,
+        query=("tz",),
+        errors=(401, 404),
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/cancel",
+        api_cancel,
+        "Cancel",
+        responses.Meeting,
+        body=Cancellation,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/reschedule",
+        api_reschedule,
+        "Move to another slot",
+        responses.Meeting,
+        body=Reschedule,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/accept",
+        api_accept,
+        "Confirm a request (exhibitor)",
+        responses.Meeting,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/decline",
+        api_decline,
+        "Decline a request (exhibitor)",
+        responses.Meeting,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/reconfirm",
+        api_reconfirm,
+        "The buyer confirms they are coming (asked by the 24-hour reminder)",
+        responses.Meeting,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/release",
+        api_release,
+        "Release a requested meeting the buyer did not reconfirm (exhibitor)",
+        responses.Meeting,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/meetings/{meeting_id}/invite.ics",
+        api_invite,
+        "RFC 5545 invite (METHOD:REQUEST, or CANCEL once cancelled)",
+        str,
+        media_type="text/calendar",
+        errors=(401, 404),
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/join",
+        api_join,
+        "Enter the video room: signaling URL, single-use token, ICE servers "
+        "(participants, from FAIR_JOIN_EARLY_MINUTES before the start to "
+        "FAIR_JOIN_GRACE_MINUTES after the end)",
+        responses.Join,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/attendance",
+        api_attendance,
+        "Dispute the recorded attendance (exhibitor or buyer) or settle it (organizer)",
+        responses.AttendanceRecord,
+        body=AttendanceClaim,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/meetings/{meeting_id}/chat",
+        api_chat,
+        "The room's chat, kept with the meeting (participants)",
+        responses.ChatMessages,
+        errors=(401, 403, 404),
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/chat",
+        api_post_chat,
+        "Keep a chat line (participants, while the room is open)",
+        responses.ChatMessage,
+        status=201,
+        body=ChatPost,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/outcome",
+        api_record_outcome,
+        "Record where the negotiation stands (its exhibitor; held meetings only); "
+        "appended to the history, the latest entry is the current stage",
+        responses.Outcome,
+        status=201,
+        body=OutcomeEntry,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "GET",
+        "/api/meetings/{meeting_id}/outcomes",
+        api_outcomes,
+        "The outcome history, newest first, and the buyer's view (the buyer sees "
+        "only their own view)",
+        responses.Outcomes,
+        errors=(401, 404),
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/feedback",
+        api_feedback,
+        "The buyer's own view of a held meeting (useful, not useful, wants follow-up)",
+        responses.BuyerFeedback,
+        body=FeedbackEntry,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/interpreter",
+        api_interpreter,
+        "Assign an interpreter (organizer)",
+        responses.Meeting,
+        body=InterpreterChoice,
+        errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/me/calendar-feed",
+        api_new_feed,
+        "A new secret calendar URL of all my meetings (the old one stops working)",
+        responses.CalendarFeed,
+        status=201,
+        errors=(401,),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/me/calendar-feed",
+        api_revoke_feed,
+        "Revoke my calendar URL",
+        status=204,
+        errors=(401,),
+    ),
+]
 
 routes = [
-    Route("/api/booths/{booth_id}/availability", api_get_hours, methods=["GET"]),
-    Route("/api/booths/{booth_id}/availability", api_put_hours, methods=["PUT"]),
-    Route("/api/booths/{booth_id}/slots", api_slots, methods=["GET"]),
-    Route("/api/booths/{booth_id}/booking-reminder", api_ask_reminder, methods=["POST"]),
-    Route("/api/booths/{booth_id}/booking-reminder", api_withdraw_reminder, methods=["DELETE"]),
-    Route("/api/meetings", api_book, methods=["POST"]),
-    Route("/api/meetings", api_my_meetings, methods=["GET"]),
-    Route("/api/meetings/{meeting_id}", api_meeting, methods=["GET"]),
-    Route("/api/meetings/{meeting_id}/cancel", api_cancel, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/reschedule", api_reschedule, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/accept", api_accept, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/decline", api_decline, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/reconfirm", api_reconfirm, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/release", api_release, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/invite.ics", api_invite, methods=["GET"]),
-    Route("/api/meetings/{meeting_id}/join", api_join, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/attendance", api_attendance, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/chat", api_chat, methods=["GET"]),
-    Route("/api/meetings/{meeting_id}/chat", api_post_chat, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/outcome", api_record_outcome, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/outcomes", api_outcomes, methods=["GET"]),
-    Route("/api/meetings/{meeting_id}/feedback", api_feedback, methods=["POST"]),
-    Route("/api/meetings/{meeting_id}/interpreter", api_interpreter, methods=["POST"]),
-    Route("/api/me/calendar-feed", api_new_feed, methods=["POST"]),
-    Route("/api/me/calendar-feed", api_revoke_feed, methods=["DELETE"]),
     Route("/calendar/{token}", calendar_feed, methods=["GET"]),
 ]

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from fair.i18n import lazy
 from fair.schemas import CurrencyCode, LanguageCode, Schema, TimeZoneName
@@ -115,3 +115,16 @@ class OutcomeEntry(Schema):
 class FeedbackEntry(Schema):
     view: Literal["useful", "not_useful", "wants_follow_up"]
     note: str = Field(default="", max_length=1000)
+
+
+MAX_SDP_CHARS = 32 * 1024
+
+
+class EchoOffer(Schema):
+    """The browser's offer to the connection test's echo peer."""
+
+    # SDP is line-oriented; stripping its final CRLF would change it.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True)
+
+    sdp: str = Field(min_length=1, max_length=MAX_SDP_CHARS)
+    type: Literal["offer"]

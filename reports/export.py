@@ -20,29 +20,15 @@ import xlsxwriter
 
 from fair import i18n
 from fair.i18n import lazy
+from reports.figures import EXPORTED, Figures, headings
 
 if TYPE_CHECKING:
-    from reports.service import Figures, Report
+    from reports.service import Report
 
 BOM = "\ufeff"
 DASH = "\u2013"
 
-CSV_COLUMNS: tuple[str, ...] = (
-    "key",
-    "label",
-    "visits",
-    "booked",
-    "cancelled",
-    "held",
-    "no_show",
-    "follow_up",
-    "open",
-    "contracts",
-    "conversion_rate",
-    "contract_value_jpy",
-    "median_days_to_contract",
-    "unconverted_values",
-)
+CSV_COLUMNS: tuple[str, ...] = ("key", "label", *EXPORTED)
 TOTAL_KEY = "total"
 
 # How each grouping is named in the filter form, the page and the workbook.
@@ -129,21 +115,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
     ),
 )
 
-# The workbook's columns: a figure's attribute and its localized heading.
-XLSX_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("visits", lazy("Booth visits")),
-    ("booked", lazy("Booked")),
-    ("cancelled", lazy("Cancelled")),
-    ("held", lazy("Held")),
-    ("no_show", lazy("No-show")),
-    ("follow_up", lazy("Follow-up")),
-    ("open", lazy("Still open")),
-    ("contracts", lazy("Contracts")),
-    ("conversion_rate", lazy("Conversion")),
-    ("contract_value_jpy", lazy("Contract value (JPY)")),
-    ("median_days_to_contract", lazy("Median days to contract")),
-    ("unconverted_values", lazy("Values without an exchange rate")),
-)
+# The workbook's columns: a figure's attribute and its heading (translated where shown).
+XLSX_COLUMNS: tuple[tuple[str, str], ...] = tuple((name, headings()[name]) for name in EXPORTED)
 
 
 def grouping_label(group_by: str) -> str:
@@ -168,22 +141,8 @@ def _number(value: int | float | Decimal | None) -> str:
 
 
 def _csv_row(key: str, label: str, figures: Figures) -> list[str]:
-    return [
-        _plain_text(key),
-        _plain_text(label),
-        _number(figures.visits),
-        _number(figures.booked),
-        _number(figures.cancelled),
-        _number(figures.held),
-        _number(figures.no_show),
-        _number(figures.follow_up),
-        _number(figures.open),
-        _number(figures.contracts),
-        _number(figures.conversion_rate),
-        _number(figures.contract_value_jpy),
-        _number(figures.median_days_to_contract),
-        _number(figures.unconverted_values),
-    ]
+    values = [_number(getattr(figures, name)) for name in EXPORTED]
+    return [_plain_text(key), _plain_text(label), *values]
 
 
 def to_csv(report: Report) -> str:

@@ -25,8 +25,9 @@ from fair import i18n
 from fair.fairs.service import list_fairs
 from fair.web import db, page, user_of
 from reports import charts, export
+from reports.figures import FUNNEL, Figures, headings
 from reports.schemas import parse_query
-from reports.service import GROUPINGS, Figures, Report, check_viewer, conversion_report
+from reports.service import GROUPINGS, Report, check_viewer, conversion_report
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNDEFINED = "\u2013"  # "–"
@@ -168,14 +169,7 @@ def _charts(report: Report) -> dict[str, Markup]:
 
 
 def funnel_steps(figures: Figures) -> list[tuple[str, int | None]]:
-    _ = i18n.gettext
-    return [
-        (_("Booth visits"), figures.visits),
-        (_("Booked"), figures.booked),
-        (_("Held"), figures.held),
-        (_("Follow-up"), figures.follow_up),
-        (_("Contracts"), figures.contracts),
-    ]
+    return [(i18n.gettext(headings()[name]), getattr(figures, name)) for name in FUNNEL]
 
 
 def of_held(figures: Figures) -> str:

@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Any
-
-from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from fair.openapi import model_schemas, operation, path_params, ref
-from fair.schemas import CurrencyCode, Schema, parse
-from fair.web import db, page, read_form, read_json, redirect, user_of
-from reports import rates
-from reports.models import ExchangeRate
-
-
-class RateEntry(Schema):
-    currency: CurrencyCode
-    valid_from: date
-    jpy_per_unit: Decimal = Field(gt=0, le=Decimal("1000000"), decimal_places=6)
-
-
-def rate_json(rate: ExchangeRate) -> dict[str, Any]:
-    return {
-        "currency": rate.currency,
-        "valid_from": rate.valid_from.isoformat(),
-        # The same text on both databases whatever the column's scale: 150, 151.25, 0.0061.
-        "jpy_per_unit": format(Decimal(rate.jpy_per_unit).normalize(), "f"),
-    }
-
-
-class RateKey(Schema):
-    currency: CurrencyCode
-    valid_from: date
+from fair.api import Endpoint
+from fair.schemas import parse
+from fair.web import db, json_response, page, read_form, read_json, redirect, user_of
+from reports import rates, responses
+from reports.schemas import RateEntry, RateKey
 
 
 async def api_rates(request: Request) -> Response:
     rows = await rates.list_rates(db(request), actor=user_of(request))
-    return JSONResponse({"rates": [rate_json(rate) for rate in rows]})
+    return json_response(responses.ExchangeRates.of(rows))
 
 
 async def api_set_rate(request: Request) -> Response:
@@ -52,7 +27,7 @@ async def api_set_rate(request: Request) -> Response:
         valid_from=entry.valid_from,
         jpy_per_unit=entry.jpy_per_unit,
     )
-    return JSONResponse(rate_json(rate))
+    return json_response(responses.ExchangeRate.of(rate))
 
 
 async def api_remove_rate(request: Request) -> Response:
@@ -90,51 +65,34 @@ async def rates_page(request: Request) -> Response:
     return page(request, "reports/rates.html", {"rates": rows})
 
 
-routes = [
-    Route("/api/exchange-rates", api_rates, methods=["GET"]),
-    Route("/api/exchange-rates", api_set_rate, methods=["PUT"]),
-    Route("/api/exchange-rates/{currency}/{day}", api_remove_rate, methods=["DELETE"]),
-    Route("/reports/rates", rates_page, methods=["GET", "POST"]),
+API = [
+    Endpoint(
+        "GET",
+        "/api/exchange-rates",
+        api_rates,
+        "Exchange rates (staff, organizer)",
+        responses.ExchangeRates,
+        errors=(401, 403),
+    ),
+    Endpoint(
+        "PUT",
+        "/api/exchange-rates",
+        api_set_rate,
+        "Add a rate or correct the one of that currency and day (staff, organizer)",
+        responses.ExchangeRate,
+        body=RateEntry,
+        errors=(401, 403),
+    ),
+    Endpoint(
+        "DELETE",
+        "/api/exchange-rates/{currency}/{day}",
+        api_remove_rate,
+        "Remove a rate (staff, organizer)",
+        status=204,
+        errors=(401, 403, 404, 422),
+    ),
 ]
 
-
-def rate_schemas() -> dict[str, Any]:
-    return {
-        **model_schemas(RateEntry),
-        "ExchangeRate": {
-            "type": "object",
-            "properties": {
-                "currency": {"type": "string"},
-                "valid_from": {"type": "string", "format": "date"},
-                "jpy_per_unit": {"type": "string", "description": "decimal yen per unit"},
-            },
-        },
-    }
-
-
-def rate_paths() -> dict[str, Any]:
-    rates_list = {
-        "type": "object",
-        "properties": {"rates": {"type": "array", "items": ref("ExchangeRate")}},
-    }
-    return {
-        "/api/exchange-rates": {
-            "get": operation(
-                "Exchange rates (staff, organizer)", (200, rates_list), errors=(401, 403)
-            ),
-            "put": operation(
-                "Add a rate or correct the one of that currency and day (staff, organizer)",
-                (200, ref("ExchangeRate")),
-                body=RateEntry,
-                errors=(400, 401, 403, 422),
-            ),
-        },
-        "/api/exchange-rates/{currency}/{day}": {
-            "delete": operation(
-                "Remove a rate (staff, organizer)",
-                (204, None),
-                errors=(401, 403, 404, 422),
-                params=path_params("currency", "day"),
-            )
-        },
-    }
+routes = [
+    Route("/reports/rates", rates_page, methods=["GET", "POST"]),
+]

@@ -6,72 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
-from fair.web import db, user_of
-from reports import service
+from fair.api import Endpoint, Param
+from fair.web import db, json_response, user_of
+from reports import responses, service
 from reports.schemas import parse_query
-from reports.service import Figures, Report, Targets
-
-
-def figures_json(figures: Figures) -> dict[str, Any]:
-    return {
-        "booked": figures.booked,
-        "held": figures.held,
-        "no_show": figures.no_show,
-        "contracts": figures.contracts,
-        "conversion_rate": figures.conversion_rate,
-        "cancelled": figures.cancelled,
-        "visits": figures.visits,
-        "follow_up": figures.follow_up,
-        "open": figures.open,
-        "visit_to_booking": figures.visit_to_booking,
-        "booking_to_held": figures.booking_to_held,
-        "median_days_to_contract": figures.median_days_to_contract,
-        "contract_value_jpy": int(figures.contract_value_jpy),
-        "unconverted_values": figures.unconverted_values,
-    }
-
-
-def targets_json(targets: Targets) -> dict[str, Any]:
-    return {
-        "conversion_rate": targets.conversion_rate,
-        "fairs_per_year": targets.fairs_per_year,
-        "meetings_per_year": targets.meetings_per_year,
-        "year": targets.year,
-        "fairs_this_year": targets.fairs_this_year,
-        "meetings_this_year": targets.meetings_this_year,
-        "conversion_this_year": targets.conversion_this_year,
-    }
-
-
-def report_json(report: Report) -> dict[str, Any]:
-    """The report as the API sends it (labels in the current language)."""
-    return {
-        "group_by": report.group_by,
-        "fair": report.fair_slug,
-        "from": report.start.isoformat() if report.start else None,
-        "to": report.end.isoformat() if report.end else None,
-        "scope": "all" if report.booth_ids is None else "own_booths",
-        **figures_json(report.total),
-        "anonymous_views": report.anonymous_views,
-        "groups": [
-            {"key": group.key, "label": group.label, **figures_json(group.figures)}
-            for group in report.groups
-        ],
-        "trend": [
-            {
-                "fair": row.fair_slug,
-                "title": row.fair_title,
-                "starts_on": row.starts_on.isoformat(),
-                **figures_json(row.figures),
-                "anonymous_views": row.anonymous_views,
-            }
-            for row in report.trend
-        ],
-        "targets": targets_json(report.targets),
-    }
+from reports.service import GROUPINGS
 
 
 async def api_conversion(request: Request) -> Response:
@@ -86,7 +27,34 @@ async def api_conversion(request: Request) -> Response:
         end=query.to,
         group_by=query.group_by,
     )
-    return JSONResponse(report_json(report))
+    return json_response(responses.ConversionReport.of(report))
 
 
-routes = [Route("/api/reports/conversion", api_conversion, methods=["GET"])]
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An empty value means the parameter was not given (as an HTML form sends it)."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+DAY = {"type": "string", "format": "date"}
+
+API = [
+    Endpoint(
+        "GET",
+        "/api/reports/conversion",
+        api_conversion,
+        "Meeting-to-contract conversion (organizers and staff: everything; "
+        "exhibitors: their own booths)",
+        responses.ConversionReport,
+        query=(
+            Param("fair", description="a fair's slug; all fairs when left out"),
+            Param("from", _or_empty(DAY), "first meeting date (Japan time), inclusive"),
+            Param("to", _or_empty(DAY), "last meeting date (Japan time), inclusive"),
+            Param(
+                "group_by",
+                {**_or_empty({"type": "string", "enum": list(GROUPINGS)}), "default": "fair"},
+                "how the groups are cut",
+            ),
+        ),
+        errors=(401, 403, 404, 422),
+    )
+]

@@ -1,16 +1,18 @@
-"""The conversion report's query parameters: ``fair``, ``from``, ``to``, ``group_by``."""
+"""Request shapes: the conversion report's query parameters (``fair``, ``from``, ``to``,
+``group_by``) and exchange rates."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
 
 from fair.i18n import lazy
-from fair.schemas import Schema, parse
+from fair.schemas import CurrencyCode, Schema, parse
 from reports.service import GROUPINGS
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -61,3 +63,14 @@ def parse_query(params: Mapping[str, str]) -> ReportQuery:
     values raise ``ValidationFailed`` (422) with a message per field."""
     given = {name: params[name] for name in PARAMETERS if params.get(name)}
     return parse(ReportQuery, given)
+
+
+class RateEntry(Schema):
+    currency: CurrencyCode
+    valid_from: date
+    jpy_per_unit: Decimal = Field(gt=0, le=Decimal("1000000"), decimal_places=6)
+
+
+class RateKey(Schema):
+    currency: CurrencyCode
+    valid_from: date

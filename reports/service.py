@@ -81,6 +81,7 @@ from fair.i18n import (
 )
 from meetings.models import Attendance, Meeting, Stage
 from reports.cells import KEY, SUMS
+from reports.figures import Figures, Targets, ratio
 from reports.models import ExchangeRate, ReportCell, ReportDelta
 
 GROUPINGS = ("fair", "month", "booth", "category", "buyer_country", "language", "interpreter")
@@ -93,34 +94,6 @@ NO_SHOWS = (Attendance.NO_SHOW_BUYER, Attendance.NO_SHOW_EXHIBITOR, Attendance.N
 FOLLOW_UP_STAGES = (Stage.FOLLOW_UP, Stage.SAMPLE_SENT, Stage.QUOTE, Stage.CONTRACT)
 # Groupings whose keys visits (anonymous or not, made before any booking) cannot carry.
 UNATTRIBUTABLE_VISITS = ("buyer_country", "language", "interpreter")
-
-
-@dataclass(frozen=True)
-class Figures:
-    visits: int | None  # None where visits cannot be attributed (see UNATTRIBUTABLE_VISITS)
-    booked: int
-    cancelled: int
-    held: int
-    no_show: int
-    follow_up: int
-    open: int
-    contracts: int
-    contract_value_jpy: Decimal
-    unconverted_values: int  # contracts with a value whose currency has no rate on the date
-    median_days_to_contract: float | None
-
-    @property
-    def conversion_rate(self) -> float | None:
-        """Contracts ÷ held; None (shown as "–") when nothing was held."""
-        return _ratio(self.contracts, self.held)
-
-    @property
-    def visit_to_booking(self) -> float | None:
-        return _ratio(self.booked, self.visits)
-
-    @property
-    def booking_to_held(self) -> float | None:
-        return _ratio(self.held, self.booked)
 
 
 @dataclass(frozen=True)
@@ -142,19 +115,6 @@ class Trend:
 
 
 @dataclass(frozen=True)
-class Targets:
-    """The programme's targets and this calendar year's actuals (in the viewer's scope)."""
-
-    conversion_rate: float = 0.30
-    fairs_per_year: int = 12
-    meetings_per_year: int = 500
-    year: int = 0
-    fairs_this_year: int = 0  # fairs with at least one held meeting dated in that year
-    meetings_this_year: int = 0  # held meetings dated in that year
-    conversion_this_year: float | None = None
-
-
-@dataclass(frozen=True)
 class Report:
     group_by: str
     fair_slug: str | None
@@ -168,10 +128,6 @@ class Report:
     # Booth views by visitors not signed in, in scope: shown beside the funnel, never in it
     # (anyone can vary address and browser, so they do not count people).
     anonymous_views: int = 0
-
-
-def _ratio(part: int, whole: int | None) -> float | None:
-    return part / whole if whole else None
 
 
 def _yen(value: Any) -> Decimal:
@@ -848,7 +804,7 @@ async def conversion_report(
         year=this_year,
         fairs_this_year=fairs_year,
         meetings_this_year=held_year,
-        conversion_this_year=_ratio(contracts_year, held_year),
+        conversion_this_year=ratio(contracts_year, held_year),
     )
     return Report(
         group_by=group_by,

@@ -116,9 +116,9 @@ MUTANTS = (
     Mutant(
         "conversion-over-booked",
         "the conversion rate divides contracts by booked meetings instead of held ones",
-        "reports/service.py",
-        """        return _ratio(self.contracts, self.held)""",
-        """        return _ratio(self.contracts, self.booked)""",
+        "reports/figures.py",
+        """        return ratio(self.contracts, self.held)""",
+        """        return ratio(self.contracts, self.booked)""",
         ("tests/reports/test_conversion.py",),
     ),
     Mutant(

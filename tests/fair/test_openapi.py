@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.routing import Route
 
 from fair.config import Settings
@@ -40,3 +42,10 @@ def test_request_schemas_are_resolvable():
 
     walk(doc)
     assert refs <= set(schemas)
+
+
+def test_every_shape_has_one_plain_name():
+    """Two shapes of the same class name would both get long, module-qualified names (and a
+    shape used for requests and responses alike a suffix): each is named once, plainly."""
+    names = document()["components"]["schemas"]
+    assert [name for name in names if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name)] == []

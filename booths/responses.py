@@ -1,0 +1,320 @@
+"""The booth API's response shapes (``fair.api``): they serialize the responses and describe
+them in ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal, Self
+
+from pydantic import MISSING, BaseModel, Field
+
+from booths import analytics, directory, models, service
+from booths.models import BoothStatus, MediaKind
+from fair.accounts.models import User
+from fair.api import Instant, Texts
+from fair.fairs.models import Fair
+
+Money = Annotated[str | None, Field(description="decimal, two places")]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+class Media(BaseModel):
+    id: str
+    booth_id: str
+    product_id: str | None
+    kind: MediaKind
+    content_type: str
+    size: int
+    sha256: str
+    filename: str
+    title: Texts
+    width: int | None
+    height: int | None
+    status: Literal["processing", "ready", "failed"]
+    position: int
+    url: str
+    thumb_url: str | MISSING = MISSING  # images only, as large_url
+    large_url: str | MISSING = MISSING
+
+    @classmethod
+    def of(cls, media: models.Media) -> Media:
+        url = f"/media/{media.id}"
+        variants = {}
+        if media.kind == MediaKind.IMAGE:
+            variants = {"thumb_url": f"{url}/thumb", "large_url": f"{url}/large"}
+        return cls(
+            id=media.id,
+            booth_id=media.booth_id,
+            product_id=media.product_id,
+            kind=MediaKind(media.kind),
+            content_type=media.content_type,
+            size=media.size,
+            sha256=media.sha256,
+            filename=media.filename,
+            title=media.title,
+            width=media.width,
+            height=media.height,
+            status=media.status,
+            position=media.position,
+            url=url,
+            **variants,
+        )
+
+
+class Product(BaseModel):
+    id: str
+    booth_id: str
+    name: Texts
+    description: Texts
+    hs_code: str
+    moq: int | None
+    moq_unit: str
+    price_min: Money
+    price_max: Money
+    currency: str
+    lead_time_days: int | None
+    position: int
+
+    @classmethod
+    def of(cls, product: models.Product) -> Product:
+        return cls(
+            id=product.id,
+            booth_id=product.booth_id,
+            name=product.name,
+            description=product.description,
+            hs_code=product.hs_code,
+            moq=product.moq,
+            moq_unit=product.moq_unit,
+            price_min=_money(product.price_min),
+            price_max=_money(product.price_max),
+            currency=product.currency,
+            lead_time_days=product.lead_time_days,
+            position=product.position,
+        )
+
+
+class BoothCard(BaseModel):
+    """A booth without its long company story (its description)."""
+
+    id: str
+    fair: str | None
+    status: BoothStatus
+    company: Texts
+    title: Texts
+    tagline: Texts
+    categories: list[str]
+    markets: list[str]
+    languages: list[str]
+    certifications: list[str]
+    website: str
+    city: str
+    copied_from: str | None
+    created_at: Instant
+    updated_at: Instant
+    # For its exhibitor and the programme's organizers and staff only.
+    review_note: str | MISSING = MISSING
+    reviewed_at: Instant | MISSING | None = MISSING
+
+    @staticmethod
+    def fields_of(booth: models.Booth, fair: Fair | None, viewer: User | None) -> dict[str, object]:
+        fields: dict[str, object] = {
+            "id": booth.id,
+            "fair": fair.slug if fair else None,
+            "status": BoothStatus(booth.status),
+            "company": booth.company,
+            "title": booth.company,
+            "tagline": booth.tagline,
+            "categories": booth.categories,
+            "markets": booth.markets,
+            "languages": booth.languages,
+            "certifications": booth.certifications,
+            "website": booth.website,
+            "city": booth.city,
+            "copied_from": booth.copied_from_id,
+            "created_at": booth.created_at,
+            "updated_at": booth.updated_at,
+        }
+        if viewer is not None and (
+            service.can_manage(viewer, booth) or viewer.has_role(*service.INSIDERS)
+        ):
+            fields["review_note"] = booth.review_note
+            fields["reviewed_at"] = booth.reviewed_at
+        return fields
+
+
+class Booth(BoothCard):
+    description: Texts
+
+    @classmethod
+    def of(
+        cls,
+        booth: models.Booth,
+        fair: Fair | None = None,
+        viewer: User | None = None,
+        **more: object,
+    ) -> Self:
+        """The booth as ``viewer`` may see it; ``more``: a subclass's own fields."""
+        fields = cls.fields_of(booth, fair, viewer)
+        return cls.model_validate({**fields, "description": booth.description, **more})
+
+
+class BoothDetail(Booth):
+    products: list[Product]
+    media: list[Media]
+
+
+class Booths(BaseModel):
+    booths: list[Booth]
+
+
+class MatchedProduct(BaseModel):
+    id: str
+    name: Texts
+    hs_code: str
+
+
+class DirectoryBooth(BoothCard):
+    """A booth in a list: everything but the long company story, which GET
+    /api/booths/{id} carries (in six languages it was four fifths of a directory page)."""
+
+    product_count: int
+    cover: Media | None
+    matched_products: list[MatchedProduct]
+
+    @classmethod
+    def of(cls, hit: directory.Hit, fair: Fair) -> DirectoryBooth:
+        return cls.model_validate(
+            {
+                **cls.fields_of(hit.booth, fair, None),
+                "product_count": hit.product_count,
+                "cover": Media.of(hit.cover) if hit.cover else None,
+                "matched_products": [
+                    MatchedProduct(id=p.id, name=p.name, hs_code=p.hs_code)
+                    for p in hit.matched_products
+                ],
+            }
+        )
+
+
+class Facets(BaseModel):
+    category: dict[str, int]  # booths per category code
+
+
+class Directory(BaseModel):
+    fair: str
+    total: int
+    page: int
+    pages: int
+    booths: list[DirectoryBooth]
+    facets: Facets
+
+    @classmethod
+    def of(cls, fair: Fair, page: directory.Page) -> Directory:
+        return cls(
+            fair=fair.slug,
+            total=page.total,
+            page=page.page,
+            pages=page.pages,
+            booths=[DirectoryBooth.of(hit, fair) for hit in page.hits],
+            facets=Facets(category=page.category_counts),
+        )
+
+
+class Products(BaseModel):
+    products: list[Product]
+
+    @classmethod
+    def of(cls, products: list[models.Product]) -> Products:
+        return cls(products=[Product.of(p) for p in products])
+
+
+class MediaList(BaseModel):
+    media: list[Media]
+
+    @classmethod
+    def of(cls, items: list[models.Media]) -> MediaList:
+        return cls(media=[Media.of(m) for m in items])
+
+
+class DailyViews(BaseModel):
+    day: date
+    views: int
+    # Of the views: by signed-in buyers (each once a day), and without signing in.
+    buyer_views: int
+    anonymous_views: int
+
+
+class ProductViews(BaseModel):
+    product_id: str
+    name: Texts
+    views: int
+
+
+class BrochureDownloads(BaseModel):
+    media_id: str
+    filename: str
+    downloads: int
+
+
+class Visitor(BaseModel):
+    name: str
+    company: str
+    country: str
+    role: str
+    days: int
+    last_visit: Instant
+
+
+class BoothAnalytics(BaseModel):
+    booth_views: int
+    unique_visitors: int
+    signed_in_visitors: int
+    # Signed-in buyers who came (each once), and views without signing in (shown apart:
+    # address and browser can be varied at will, so they are no count of visitors).
+    buyer_visitors: int
+    anonymous_views: int
+    daily: list[DailyViews]
+    product_views: list[ProductViews]
+    brochure_downloads: list[BrochureDownloads]
+    visitors: list[Visitor]
+
+    @classmethod
+    def of(cls, report: analytics.Report) -> BoothAnalytics:
+        return cls(
+            booth_views=report.booth_views,
+            unique_visitors=report.unique_visitors,
+            signed_in_visitors=report.signed_in_visitors,
+            buyer_visitors=report.buyer_visitors,
+            anonymous_views=report.anonymous_views,
+            daily=[
+                DailyViews(
+                    day=day,
+                    views=n,
+                    buyer_views=report.daily_split.get(day, (0, 0))[0],
+                    anonymous_views=report.daily_split.get(day, (0, 0))[1],
+                )
+                for day, n in report.daily
+            ],
+            product_views=[
+                ProductViews(product_id=p.id, name=p.name, views=n) for p, n in report.product_views
+            ],
+            brochure_downloads=[
+                BrochureDownloads(media_id=m.id, filename=m.filename, downloads=n)
+                for m, n in report.brochure_downloads
+            ],
+            visitors=[
+                Visitor(
+                    name=v.name,
+                    company=v.company,
+                    country=v.country,
+                    role=v.role,
+                    days=v.days,
+                    last_visit=v.last_visit,
+                )
+                for v in report.visitors
+            ],
+        )
