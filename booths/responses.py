@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import MISSING, BaseModel, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field, PlainSerializer
 
 from booths import analytics, directory, models, service
 from booths.models import BoothStatus, MediaKind
@@ -15,11 +15,16 @@ from fair.accounts.models import User
 from fair.api import Instant, Texts
 from fair.fairs.models import Fair
 
-Money = Annotated[str | None, Field(description="decimal, two places")]
 
-
-def _money(value: Decimal | None) -> str | None:
+def _two_places(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
+
+
+Money = Annotated[
+    Decimal | None,
+    PlainSerializer(_two_places, return_type=str | None, when_used="json"),
+    Field(description="decimal, two places"),
+]
 
 
 class Media(BaseModel):
@@ -66,6 +71,8 @@ class Media(BaseModel):
 
 
 class Product(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     booth_id: str
     name: Texts
@@ -81,20 +88,7 @@ class Product(BaseModel):
 
     @classmethod
     def of(cls, product: models.Product) -> Product:
-        return cls(
-            id=product.id,
-            booth_id=product.booth_id,
-            name=product.name,
-            description=product.description,
-            hs_code=product.hs_code,
-            moq=product.moq,
-            moq_unit=product.moq_unit,
-            price_min=_money(product.price_min),
-            price_max=_money(product.price_max),
-            currency=product.currency,
-            lead_time_days=product.lead_time_days,
-            position=product.position,
-        )
+        return cls.model_validate(product)
 
 
 class BoothCard(BaseModel):

@@ -4,9 +4,10 @@ describe them in ``/api/openapi.json``."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field, PlainSerializer
 
 from fair.api import Instant
 from meetings import models
@@ -24,6 +25,10 @@ LocalTime = Annotated[
         description="ISO 8601 with the zone's offset, to the minute",
     ),
 ]
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 class Meeting(BaseModel):
@@ -199,10 +204,16 @@ class ChatMessages(BaseModel):
 
 
 class Outcome(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     meeting_id: str
     stage: Stage
-    value: str | None = Field(description="decimal, in currency")
+    value: Annotated[
+        Decimal | None,
+        PlainSerializer(_text, return_type=str | None, when_used="json"),
+        Field(description="decimal, in currency"),
+    ]
     currency: str | None
     product_ids: list[str]
     next_step: str
@@ -213,19 +224,7 @@ class Outcome(BaseModel):
 
     @classmethod
     def of(cls, outcome: models.Outcome) -> Outcome:
-        return cls(
-            id=outcome.id,
-            meeting_id=outcome.meeting_id,
-            stage=Stage(outcome.stage),
-            value=str(outcome.value) if outcome.value is not None else None,
-            currency=outcome.currency,
-            product_ids=list(outcome.product_ids),
-            next_step=outcome.next_step,
-            next_step_on=outcome.next_step_on,
-            note=outcome.note,
-            occurred_on=outcome.occurred_on,
-            recorded_at=outcome.recorded_at,
-        )
+        return cls.model_validate(outcome)
 
 
 class BuyerFeedback(BaseModel):

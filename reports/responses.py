@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.dataclasses import dataclass
 
 from reports import models
@@ -95,17 +95,19 @@ def _decimal_text(value: Decimal) -> str:
 
 
 class ExchangeRate(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     currency: str
     valid_from: date
-    jpy_per_unit: str = Field(description="decimal yen per unit")
+    jpy_per_unit: Annotated[
+        Decimal,
+        PlainSerializer(_decimal_text, return_type=str, when_used="json"),
+        Field(description="decimal yen per unit"),
+    ]
 
     @classmethod
     def of(cls, rate: models.ExchangeRate) -> ExchangeRate:
-        return cls(
-            currency=rate.currency,
-            valid_from=rate.valid_from,
-            jpy_per_unit=_decimal_text(rate.jpy_per_unit),
-        )
+        return cls.model_validate(rate)
 
 
 class ExchangeRates(BaseModel):

@@ -3,13 +3,15 @@ describe them in ``/api/openapi.json``."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from fair.accounts import models
 from fair.accounts.models import Role
 
 
 class User(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     email: str
     name: str
@@ -21,13 +23,4 @@ class User(BaseModel):
 
     @classmethod
     def of(cls, user: models.User) -> User:
-        return cls(
-            id=user.id,
-            email=user.email,
-            name=user.name,
-            role=Role(user.role),
-            company=user.company,
-            country=user.country,
-            timezone=user.timezone,
-            locale=user.locale,
-        )
+        return cls.model_validate(user)
