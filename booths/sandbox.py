@@ -146,7 +146,7 @@ class Sandbox:
         except OSError:  # no process to be had (out of memory, of process slots)
             raise SandboxRefused("unavailable") from None
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         workers, self._idle, self._killed = [*self._idle, *self._killed], [], []
         for worker in workers:
             worker.kill()
