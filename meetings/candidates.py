@@ -22,15 +22,24 @@ The rule, for each ``a=candidate`` line:
   on, every request would come from a private address, and the rule would let anyone aim the
   echo peer at this machine's ports.
 
+- a relay candidate (``typ relay``) passes when its address is one of our own TURN servers'
+  (the hosts of ``FAIR_TURN_URLS``, resolved): a browser behind a firewall that lets only
+  TURN through offers nothing else, and checks sent there reach our relay, which forwards
+  them only to the allocation's owner, the requester, who holds our short-lived credential.
+
 Candidates learned later from incoming checks (peer-reflexive) come from aioice itself; the
 offer is the only list a client can write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from urllib.parse import urlsplit
 
 from aioice.ice import get_host_addresses
 
@@ -74,6 +83,38 @@ def machine_addresses() -> frozenset[IPAddress]:
     return frozenset(a for a in map(parse_address, texts) if a is not None)
 
 
+def turn_host(url: str) -> str | None:
+    """The host of a ``turn:``/``turns:`` URL (RFC 7065: ``turn:host[:port][?transport=…]``)."""
+    scheme, _, rest = url.partition(":")
+    if scheme not in {"turn", "turns"} or not rest:
+        return None
+    return urlsplit(f"//{rest}").hostname
+
+
+_RELAYS: dict[str, frozenset[IPAddress]] = {}
+RESOLVE_SECONDS = 2.0
+
+
+async def relay_addresses(urls: Iterable[str]) -> frozenset[IPAddress]:
+    """The addresses our TURN servers' hosts resolve to (looked up once per host and kept:
+    the relay's address does not move while the app runs)."""
+    found: set[IPAddress] = set()
+    loop = asyncio.get_running_loop()
+    for host in filter(None, map(turn_host, urls)):
+        if host not in _RELAYS:
+            try:
+                async with asyncio.timeout(RESOLVE_SECONDS):
+                    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+            except (OSError, TimeoutError):
+                continue  # not resolvable now: no relay candidate there; asked again next time
+            addresses = frozenset(a for a in (parse_address(i[4][0]) for i in infos) if a)
+            if not addresses:
+                continue
+            _RELAYS[host] = addresses
+        found.update(_RELAYS[host])
+    return frozenset(found)
+
+
 @dataclass(frozen=True)
 class CandidatePolicy:
     """Whose addresses an offer from ``requester`` may name."""
@@ -81,18 +122,25 @@ class CandidatePolicy:
     requester: IPAddress | None
     allow_local: bool
     machine: frozenset[IPAddress] = frozenset()
+    # Our own TURN servers' addresses, where a relay candidate may be.
+    relays: frozenset[IPAddress] = frozenset()
 
     @classmethod
-    def for_request(cls, requester: str, *, allow_local: bool) -> CandidatePolicy:
+    def for_request(
+        cls, requester: str, *, allow_local: bool, relays: frozenset[IPAddress] = frozenset()
+    ) -> CandidatePolicy:
         return cls(
             requester=parse_address(requester),
             allow_local=allow_local,
             machine=machine_addresses() if allow_local else frozenset(),
+            relays=relays,
         )
 
-    def allows(self, address: IPAddress) -> bool:
+    def allows(self, address: IPAddress, kind: str = "host") -> bool:
         if self.requester is None or _never(address):
             return False
+        if kind == "relay" and address in self.relays:
+            return True
         if not _is_local(address):
             return address == self.requester
         if not self.allow_local:
@@ -103,15 +151,15 @@ class CandidatePolicy:
         return on_this_machine and (address.is_loopback or address in self.machine)
 
 
-def _candidate_address(line: str) -> tuple[str, str] | None:
-    """(transport, address) of an ``a=candidate:`` line, None when it is malformed.
+def _candidate_address(line: str) -> tuple[str, str, str] | None:
+    """(transport, address, type) of an ``a=candidate:`` line, None when it is malformed.
 
-    ``a=candidate:<foundation> <component> <transport> <priority> <address> <port> typ …``
+    ``a=candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type>``
     """
     fields = line[len(CANDIDATE_PREFIX) :].split()
     if len(fields) < 8 or fields[6] != "typ":
         return None
-    return fields[2].lower(), fields[4]
+    return fields[2].lower(), fields[4], fields[7].lower()
 
 
 def screen_offer(sdp: str, policy: CandidatePolicy) -> tuple[str, int]:
@@ -123,7 +171,7 @@ def screen_offer(sdp: str, policy: CandidatePolicy) -> tuple[str, int]:
         if line.startswith(CANDIDATE_PREFIX):
             parsed = _candidate_address(line)
             address = parse_address(parsed[1]) if parsed and parsed[0] == "udp" else None
-            if address is None or not policy.allows(address):
+            if address is None or not policy.allows(address, parsed[2] if parsed else "host"):
                 continue
             kept += 1
         kept_lines.append(line)

@@ -15,7 +15,7 @@ from fair.i18n import lazy
 from fair.schemas import parse
 from fair.web import client_address, db, json_response, page, read_json, settings_of, user_of
 from meetings import responses
-from meetings.candidates import CandidatePolicy, screen_offer
+from meetings.candidates import CandidatePolicy, relay_addresses, screen_offer
 from meetings.echo import BadOffer, echo_peers, looks_like_sdp
 from meetings.schemas import EchoOffer
 from signaling.ice import ice_servers
@@ -52,7 +52,11 @@ async def connection_test_api(request: Request) -> Response:
     # The echo peer checks every candidate it is given: only the requester's own address
     # may stay (meetings.candidates), so the server cannot be aimed elsewhere.
     address = client_address(request)
-    policy = CandidatePolicy.for_request(address, allow_local=settings.echo_reaches_local_addresses)
+    policy = CandidatePolicy.for_request(
+        address,
+        allow_local=settings.echo_reaches_local_addresses,
+        relays=await relay_addresses(settings.turn_urls),
+    )
     screened, kept = screen_offer(offer.sdp, policy)
     if not kept:
         raise NoUsableCandidate()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,7 +29,7 @@ from helpers import login, make_client, make_user
 from fair.config import Settings, load_settings
 from fair.resources import of_app
 from kakehashi.app import create_app
-from meetings.candidates import CandidatePolicy, machine_addresses, screen_offer
+from meetings.candidates import CandidatePolicy, machine_addresses, relay_addresses, screen_offer
 from meetings.echo import CROWDED_LIFETIME_SECONDS, PEER_LIFETIME_SECONDS, EchoPeers, echo_peers
 
 TIMEOUT = 20.0
@@ -200,6 +201,20 @@ def test_this_machines_addresses_pass_for_a_request_from_this_machine() -> None:
     # A malformed line or another transport is dropped, never passed on as it was.
     for line in ("a=candidate:1 1 udp 1 127.0.0.1", "a=candidate:1 1 tcp 1 127.0.0.1 9 typ host"):
         assert screen_offer(OFFER.format(lines=line), policy) == (OFFER.format(lines="")[:-2], 0)
+
+
+async def test_a_relay_candidate_passes_only_on_our_own_turn_servers() -> None:
+    """A browser behind a firewall that lets only TURN through offers nothing but relay
+    candidates on our TURN server: those must pass (else the test fails exactly for the
+    people who need TURN), while a "relay" on any other address is refused like any other."""
+    relays = await relay_addresses(("turn:198.51.100.20:3478?transport=udp", "stun:x.example"))
+    assert relays == {ipaddress.ip_address("198.51.100.20")}
+    policy = CandidatePolicy.for_request("8.8.8.8", allow_local=False, relays=relays)
+    ours = "a=candidate:1 1 udp 1 198.51.100.20 50000 typ relay raddr 8.8.8.8 rport 1"
+    theirs = "a=candidate:1 1 udp 1 198.51.100.21 50000 typ relay raddr 8.8.8.8 rport 1"
+    posing = "a=candidate:1 1 udp 1 198.51.100.20 50000 typ host"
+    screened, kept = screen_offer(OFFER.format(lines="\r\n".join([ours, theirs, posing])), policy)
+    assert kept == 1 and ours in screened and theirs not in screened and posing not in screened
 
 
 # ---------- sharing the peers ----------
