@@ -59,17 +59,26 @@ def user_of(request: Request) -> User | None:
     return getattr(request.state, "user", None)
 
 
+def zone_param(request: Request, default: str) -> str:
+    """``?tz=``, else ``default``; a name that is no zone (``America/Argentina`` is a folder
+    of the zone database) is refused with 400 naming the parameter."""
+    raw = request.query_params.get("tz") or default
+    try:
+        return check_timezone(raw)
+    except ValueError:
+        raise BadRequest(lazy("Unknown time zone."), field="tz") from None
+
+
 def viewer_zone(request: Request, default: str = "Asia/Tokyo") -> str:
-    """The zone a page shows times in: ``?tz=`` if valid, else the viewer's own, else
-    ``default``."""
+    """The zone a page shows times in: ``?tz=`` (400 when it names no zone), else the
+    viewer's own, else ``default``."""
     viewer = user_of(request)
-    for candidate in (request.query_params.get("tz"), viewer.timezone if viewer else None):
-        if candidate:
-            try:
-                return check_timezone(candidate)
-            except ValueError:
-                continue
-    return default
+    own = viewer.timezone if viewer else None
+    try:
+        fallback = check_timezone(own) if own else default
+    except ValueError:
+        fallback = default  # an account's stored zone is not this request's input
+    return zone_param(request, fallback)
 
 
 def client_address(request: Request) -> str:

@@ -17,8 +17,8 @@ from fair.accounts.service import require_role
 from fair.api import Endpoint
 from fair.errors import BadRequest
 from fair.i18n import lazy
-from fair.schemas import check_timezone, parse
-from fair.web import db, json_response, read_json, settings_of, user_of
+from fair.schemas import parse
+from fair.web import db, json_response, read_json, settings_of, user_of, zone_param
 from meetings import (
     access,
     booking,
@@ -63,14 +63,6 @@ MEETINGS_PER_PAGE = 200
 MAX_MEETINGS_PER_PAGE = 500
 
 
-def _zone_param(request: Request, default: str) -> str:
-    raw = request.query_params.get("tz") or default
-    try:
-        return check_timezone(raw)
-    except ValueError:
-        raise BadRequest(lazy("Unknown time zone."), field="tz") from None
-
-
 def _moment(raw: str | None, zone: str, default: datetime, name: str) -> datetime:
     """A window edge: a date (midnight in ``zone``) or a date-time with an offset."""
     if not raw:
@@ -108,7 +100,7 @@ def _viewer_party(viewer: User | None, zone: str) -> Party:
 
 async def api_slots(request: Request) -> Response:
     viewer = user_of(request)
-    zone = _zone_param(request, viewer.timezone if viewer else "Asia/Tokyo")
+    zone = zone_param(request, viewer.timezone if viewer else "Asia/Tokyo")
     now = clock.now()
     start = _moment(request.query_params.get("from"), zone, now, "from")
     if not now - timedelta(days=366) < start < now + timedelta(days=3 * 366):
@@ -180,7 +172,7 @@ async def api_book(request: Request) -> Response:
 
 def _viewer_tz(request: Request) -> str:
     user = user_of(request)
-    return _zone_param(request, user.timezone if user else "UTC")
+    return zone_param(request, user.timezone if user else "UTC")
 
 
 def _whole(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -17,11 +17,20 @@ from reports.service import GROUPINGS
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 PARAMETERS = ("fair", "from", "to", "group_by")
+FIRST_YEAR, LAST_YEAR = 2000, 9000
 
 
 def _iso_day(value: Any) -> Any:
     """Only ``YYYY-MM-DD`` (pydantic alone would also take a Unix time or a date-time)."""
     if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError(lazy("Not a valid date (use YYYY-MM-DD)."))
+    return value
+
+
+def _within_years(value: date) -> date:
+    """Clear of the date arithmetic's edges (year 1 minus Japan's offset, year 9999 plus a
+    day overflow); no meeting is there."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(lazy("Not a valid date (use YYYY-MM-DD)."))
     return value
 
@@ -37,7 +46,7 @@ def _grouping(value: str) -> str:
     return value
 
 
-IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+IsoDay = Annotated[date, BeforeValidator(_iso_day), AfterValidator(_within_years)]
 Grouping = Annotated[
     str, AfterValidator(_grouping), Field(json_schema_extra={"enum": list(GROUPINGS)})
 ]
