@@ -9,8 +9,8 @@ definitions of every figure.
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -123,11 +123,27 @@ def grouping_label(group_by: str) -> str:
     return i18n.gettext(GROUPING_LABELS.get(group_by, group_by))
 
 
+# OWASP's CSV-injection guidance: a cell that starts with one of these (full-width forms
+# too, which Japanese spreadsheets accept) is run as a formula; so is the part of a cell
+# after a separator when a spreadsheet splits the line at a comma, semicolon or tab it
+# takes for its own separator.
+FORMULA_CHARACTERS = "=+-@\uff1d\uff0b\uff0d\uff20"
+FORMULA_STARTS = FORMULA_CHARACTERS + "\t\r"
+_AFTER_SEPARATOR = re.compile(r"([,;\t\r\n|]\s*[\"']?)(?=[" + re.escape(FORMULA_CHARACTERS) + "])")
+
+
 def _plain_text(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (CSV injection)."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
+    """A text cell no spreadsheet runs as a formula (CSV injection): a ``'`` before a
+    formula character at its start (after any spaces) and after every separator."""
+    guarded = _AFTER_SEPARATOR.sub(r"\1'", value)
+    start = guarded.lstrip(" ")[:1]
+    return "'" + guarded if start and start in FORMULA_STARTS else guarded
+
+
+def _quoted(value: str) -> str:
+    """Every text cell quoted (quotes inside doubled), so no separator or line break in it
+    ever splits it."""
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _number(value: int | float | Decimal | None) -> str:
@@ -141,19 +157,18 @@ def _number(value: int | float | Decimal | None) -> str:
 
 
 def _csv_row(key: str, label: str, figures: Figures) -> list[str]:
+    """The cells as written: the two texts guarded and quoted, the figures bare (digits, a
+    point or nothing, which no spreadsheet runs)."""
     values = [_number(getattr(figures, name)) for name in EXPORTED]
-    return [_plain_text(key), _plain_text(label), *values]
+    return [_quoted(_plain_text(key)), _quoted(_plain_text(label)), *values]
 
 
 def to_csv(report: Report) -> str:
     """One row per group, then the total (key ``total``); English machine headers."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for group in report.groups:
-        writer.writerow(_csv_row(group.key, group.label, group.figures))
-    writer.writerow(_csv_row(TOTAL_KEY, i18n.gettext("Total"), report.total))
-    return BOM + out.getvalue()
+    rows = [_csv_row(group.key, group.label, group.figures) for group in report.groups]
+    rows.append(_csv_row(TOTAL_KEY, i18n.gettext("Total"), report.total))
+    lines = [",".join(CSV_COLUMNS), *(",".join(row) for row in rows)]
+    return BOM + "".join(line + "\r\n" for line in lines)
 
 
 def _filter_rows(report: Report, fair_title: str | None) -> list[tuple[str, str]]:

@@ -126,6 +126,43 @@ def test_csv_one_row_per_group_and_a_total_with_machine_values() -> None:
     assert (total["visits"], total["booked"], total["held"]) == ("150", "14", "9")
 
 
+# OWASP's CSV injection cases: a formula at the start, after a separator a spreadsheet may
+# split at (comma, semicolon, tab, line break), after leading tab, CR or spaces, and in
+# full-width forms.
+INJECTIONS = {
+    '=HYPERLINK("http://evil")': '\'=HYPERLINK("http://evil")',
+    "Kyoto Kiln,=cmd|' /C calc'!A0": "Kyoto Kiln,'=cmd|' /C calc'!A0",
+    "Osaka;+1+1": "Osaka;'+1+1",
+    "Nagoya\t-2+3": "Nagoya\t'-2+3",
+    "Kobe\r\n@SUM(A1)": "Kobe\r\n'@SUM(A1)",
+    "Sendai, =1+1": "Sendai, '=1+1",
+    'Sapporo,"=1+1': "Sapporo,\"'=1+1",
+    "\t=1+1": "'\t'=1+1",
+    "\r=1+1": "'\r'=1+1",
+    "  =1+1": "'  =1+1",
+    "\uff1d1+1": "'\uff1d1+1",
+    "Fukuoka 2027-06": "Fukuoka 2027-06",
+    "Naha (+81)": "Naha (+81)",
+}
+
+
+def test_csv_quotes_every_text_cell_and_guards_formulas_after_separators() -> None:
+    groups = [Group(f"k{n}", label, FORMULA) for n, label in enumerate(INJECTIONS)]
+    text = export.to_csv(report(groups=groups))
+    rows = read_csv(text)
+    assert [row["label"] for row in rows[:-1]] == list(INJECTIONS.values())
+    # Every key and label is quoted in the file itself; figures are bare numbers.
+    for row in rows[:-1]:
+        quoted_label = '"' + row["label"].replace('"', '""') + '"'
+        assert f'\r\n"{row["key"]}",{quoted_label},,2,1,0,0,0,0,0,,0,,0\r\n' in text, row
+    # No cell, and no piece of one split at any separator, starts a formula.
+    for row in rows:
+        for cell in (row["key"], row["label"]):
+            for piece in re.split(r"[,;\t\r\n|]", cell):
+                start = piece.lstrip(' "')[:1]
+                assert not start or start not in "=+-@\uff1d\uff0b\uff0d\uff20", (cell, piece)
+
+
 def test_csv_bytes_are_utf8_with_bom_for_excel() -> None:
     raw = export.to_csv(report()).encode("utf-8")
     assert raw.startswith(b"\xef\xbb\xbf")
