@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import unicodedata
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -20,15 +23,38 @@ def message_id(key: str, settings: Settings) -> str:
     return f"<{digest}@{domain}>"
 
 
+# Characters that end or break a header line: C0 and C1 controls (CR, LF, NUL, ...) and
+# Unicode's line and paragraph separators.
+_BREAKING = {"Cc", "Zl", "Zp"}
+
+
+def header_text(value: str) -> str:
+    """User text (company and person names, fair titles) made fit for a header: one line
+    without control characters, and no RFC 2047 encoded word. The header parser decodes
+    ``=?utf-8?q?=0D=0ABcc:...?=`` into a real line break (and so into a header of its
+    own); with every ``=?`` split, nothing a user wrote is ever decoded."""
+    text = "".join(" " if unicodedata.category(ch) in _BREAKING else ch for ch in value)
+    # Only the spaces breaks became are merged: others (babel's narrow no-break space in
+    # "10:00 AM") stay as written.
+    return re.sub(" {2,}", " ", text.replace("=?", "= ?")).strip(" ")
+
+
+def _set_header(message: EmailMessage, name: str, value: object) -> None:
+    message[name] = value
+    # What the header holds once parsed (encoded words decoded) is one line, or no mail.
+    if any(unicodedata.category(ch) in _BREAKING for ch in str(message[name])):
+        raise ValueError(f"the {name} header would carry a line break")
+
+
 def build_message(
     settings: Settings, *, key: str, to: str, subject: str, text: str
 ) -> EmailMessage:
+    """A mail built with the stdlib's header classes: the recipient as an ``Address``
+    (refused unless it is one plain address) and the subject from ``header_text``."""
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = to
-    # Subjects carry user text (company names, fair titles): a line break there would make
-    # the header refuse the mail for good (and is no header of its own): one line instead.
-    message["Subject"] = " ".join(part.strip() for part in subject.splitlines())
+    _set_header(message, "To", Address(addr_spec=to))
+    _set_header(message, "Subject", header_text(subject))
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(key, settings)
     message.set_content(text)
