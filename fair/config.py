@@ -94,8 +94,11 @@ class Settings(BaseSettings):
     # Where browsers open the signaling WebSocket; empty: this app's own /ws/signaling.
     signaling_url: str | None = None
     session_days: int = 14
-    login_max_failures_per_account: int = 5
+    # Sign-in failures in the window: per (account, address) pair; per address across
+    # accounts; per account across addresses (strangers only, see fair/accounts/service.py).
+    login_max_failures_per_account_and_address: int = 5
     login_max_failures_per_address: int = 20
+    login_max_failures_per_account: int = 100
     login_window_minutes: int = 15
     arq_queue: str = "kakehashi:queue"
     # Without Redis the app runs jobs itself; tests turn that off and drive the relay directly.

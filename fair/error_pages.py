@@ -43,7 +43,9 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
         fields = {name: i18n.gettext(text) for name, text in exc.errors.items()}
     elif exc.field:
         fields = {exc.field: message}
-    return _render_error(request, exc.status, exc.code, message, fields)
+    response = _render_error(request, exc.status, exc.code, message, fields)
+    response.headers.update(exc.headers())
+    return response
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

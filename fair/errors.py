@@ -32,6 +32,10 @@ class DomainError(Exception):
         self.params = params
         super().__init__(self.msgid % params if params else self.msgid)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries beside the status (``Retry-After``)."""
+        return {}
+
     def translated(self) -> str:
         """The message in the current request's language, with its parameters filled in."""
         text = gettext(self.msgid)
@@ -78,9 +82,20 @@ class Conflict(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """429; ``retry_after``: the seconds until the limit lifts, sent as ``Retry-After``."""
+
     status = 429
     code = "rate_limited"
     message = lazy("Too many attempts. Please wait a few minutes and try again.")
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int | None = None, **params: Any
+    ) -> None:
+        super().__init__(message, **params)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class ServiceUnavailable(DomainError):

@@ -164,7 +164,9 @@ async def login_page(request: Request) -> Response:
             request.state.persist_changes = True
         errors = {"form": exc.translated()}
         context = {"values": {"email": values["email"]}, "errors": errors, "next": next_url}
-        return page(request, "accounts/login.html", context, exc.status)
+        answer = page(request, "accounts/login.html", context, exc.status)
+        answer.headers.update(exc.headers())
+        return answer
     response = redirect(next_url)
     await _sign_in(request, user, response)
     return response

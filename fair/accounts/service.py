@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fair import clock, outbox
+from fair import clock, outbox, ratelimit
 from fair.accounts.errors import EmailTaken, InvalidCredentials, LoginRateLimited
 from fair.accounts.jobs import send_welcome_mail
 from fair.accounts.models import LoginAttempt, Role, Session, User
@@ -127,15 +129,53 @@ async def register(session: AsyncSession, data: Registration) -> User:
     return user
 
 
-async def _recent_failures(
-    session: AsyncSession, column: object, value: str, since: datetime
-) -> int:
-    count = await session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+# An address this account signed in from this recently is the owner's own: the
+# account-wide ceiling (an attack from many addresses) never shuts it out.
+KNOWN_ADDRESS_DAYS = 30
+
+
+async def _known_address(session: AsyncSession, email: str, address: str, now: datetime) -> bool:
+    found = await session.scalar(
+        select(LoginAttempt.id)
+        .where(
+            LoginAttempt.email == email,
+            LoginAttempt.address == address,
+            LoginAttempt.succeeded.is_(True),
+            LoginAttempt.at > now - timedelta(days=KNOWN_ADDRESS_DAYS),
+        )
+        .limit(1)
     )
-    return int(count or 0)
+    return found is not None
+
+
+async def _sign_in_allowed_at(
+    session: AsyncSession, email: str, address: str, settings: Settings, now: datetime
+) -> datetime | None:
+    """When this address may try this account again, or None if it may now. Failures are
+    limited per (account, address) pair, per address across accounts, and per account
+    across addresses, that last a much higher ceiling that only slows strangers down: an
+    address the account signed in from lately is never held by it. So failures from
+    elsewhere, however many, never lock the owner out."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    failed = LoginAttempt.succeeded.is_(False)
+
+    async def until(limit: int, *where: Any) -> datetime | None:
+        return await ratelimit.blocked_until(
+            session, LoginAttempt.at, failed, *where, limit=limit, window=window, now=now
+        )
+
+    moments = [
+        await until(
+            settings.login_max_failures_per_account_and_address,
+            LoginAttempt.email == email,
+            LoginAttempt.address == address,
+        ),
+        await until(settings.login_max_failures_per_address, LoginAttempt.address == address),
+    ]
+    ceiling = await until(settings.login_max_failures_per_account, LoginAttempt.email == email)
+    if ceiling is not None and not await _known_address(session, email, address, now):
+        moments.append(ceiling)
+    return max((m for m in moments if m is not None), default=None)
 
 
 async def authenticate(
@@ -147,21 +187,20 @@ async def authenticate(
     settings: Settings,
     now: datetime | None = None,
 ) -> User:
-    """Check a password; rate-limited per account and per client address.
+    """Check a password; rate-limited per (account, address), per address and, much
+    higher, per account (see ``_sign_in_allowed_at``). A refused try is not recorded, so
+    it never pushes the wait further out.
 
     Side effects: records the attempt (kept even when the sign-in fails); upgrades the
     stored hash when argon2's parameters have changed.
     """
     now = now or clock.now()
     email = normalize_email(email)
-    since = now - timedelta(minutes=settings.login_window_minutes)
-    if (
-        await _recent_failures(session, LoginAttempt.email, email, since)
-        >= settings.login_max_failures_per_account
-        or await _recent_failures(session, LoginAttempt.address, address, since)
-        >= settings.login_max_failures_per_address
-    ):
-        raise LoginRateLimited(minutes=settings.login_window_minutes)
+    address = address[:64]
+    allowed_at = await _sign_in_allowed_at(session, email, address, settings, now)
+    if allowed_at is not None:
+        wait = ratelimit.seconds_until(allowed_at, now)
+        raise LoginRateLimited(minutes=math.ceil(wait / 60), retry_after=wait)
     user = await find_user_by_email(session, email)
     ok = False
     try:
@@ -169,7 +208,7 @@ async def authenticate(
     except (VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and user.is_active
-    session.add(LoginAttempt(email=email, address=address[:64], at=now, succeeded=ok))
+    session.add(LoginAttempt(email=email, address=address, at=now, succeeded=ok))
     if not ok or user is None:
         await session.flush()
         raise InvalidCredentials()

@@ -54,7 +54,7 @@ def parsed(message: EmailMessage) -> EmailMessage:
 
 def assert_clean(message: EmailMessage) -> str:
     """The mail's own headers only, each one line; returns the subject as decoded."""
-    names = {name.lower() for name in message.keys()}
+    names = {name.lower() for name in message}  # the header names
     assert names <= HEADERS, names
     assert not names & set(INJECTED), names
     subject = str(message["Subject"])
