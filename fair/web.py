@@ -170,6 +170,12 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(SESSION_COOKIE, **cookie_flags(settings))
 
 
+def rotate_csrf_cookie(response: Response, settings: Settings) -> None:
+    """A new CSRF token whenever who is signed in changes (sign-in, registration,
+    sign-out): a token learnt or planted before is worth nothing after."""
+    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(32), **cookie_flags(settings))
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: no scheme, no host, no ``//`` or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):

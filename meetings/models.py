@@ -257,7 +257,11 @@ class ChatMessage(Base):
     """A line of the room's chat, kept with the meeting for both sides."""
 
     __tablename__ = "meeting_chat"
-    __table_args__ = (Index("ix_meeting_chat_meeting_id_sent_at", "meeting_id", "sent_at"),)
+    __table_args__ = (
+        Index("ix_meeting_chat_meeting_id_sent_at", "meeting_id", "sent_at"),
+        # The per-account chat rate limit counts an account's latest lines.
+        Index("ix_meeting_chat_user_id_sent_at", "user_id", "sent_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))

@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booths.models import Booth
-from fair import clock
+from fair import clock, ratelimit
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user
 from fair.config import Settings
-from fair.errors import BadRequest, Forbidden
+from fair.errors import BadRequest, Forbidden, TooManyRequests
 from fair.i18n import lazy
 from meetings import attendance as rules
 from meetings.access import load_meeting
@@ -34,11 +34,20 @@ from meetings.outcomes import queue_outcome_requests
 from signaling.tokens import Grant
 
 MAX_CHAT_CHARS = 2000
+# Lines one account may post a minute, over all its rooms: far above typing, far below a
+# script flooding the other side (and the table).
+CHAT_LINES_PER_MINUTE = 30
+CHAT_WINDOW = timedelta(minutes=1)
 
 
 class OutsideJoinWindow(Forbidden):
     code = "outside_join_window"
     message = lazy("The video room is not open now.")
+
+
+class ChatRateLimited(TooManyRequests):
+    code = "chat_rate_limited"
+    message = lazy("You are sending messages too fast. Please wait a moment.")
 
 
 @dataclass(frozen=True)
@@ -246,13 +255,23 @@ async def post_chat(
     settings: Settings,
     now: datetime | None = None,
 ) -> ChatMessage:
-    """A chat line from the room, kept for both sides; only while the room is open."""
+    """A chat line from the room, kept for both sides; only while the room is open, and
+    at most ``CHAT_LINES_PER_MINUTE`` a minute from one account (429 with Retry-After)."""
     meeting, user, side, _window = await admit(
         session, actor=actor, meeting_id=meeting_id, settings=settings, now=now
     )
-    message = ChatMessage(
-        meeting_id=meeting.id, user_id=user.id, side=side, body=body, sent_at=now or clock.now()
+    now = now or clock.now()
+    allowed_at = await ratelimit.blocked_until(
+        session,
+        ChatMessage.sent_at,
+        ChatMessage.user_id == user.id,
+        limit=CHAT_LINES_PER_MINUTE,
+        window=CHAT_WINDOW,
+        now=now,
     )
+    if allowed_at is not None:
+        raise ChatRateLimited(retry_after=ratelimit.seconds_until(allowed_at, now))
+    message = ChatMessage(meeting_id=meeting.id, user_id=user.id, side=side, body=body, sent_at=now)
     session.add(message)
     await session.flush()
     return message

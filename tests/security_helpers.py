@@ -205,6 +205,9 @@ async def build_world(app: Any, session: Any) -> World:
     world.ids["product"] = made["id"]
 
     # Media: a photo and a brochure with captions in every language and hostile names.
+    # Sign-in set a CSRF cookie of its own (a fresh one at every sign-in): replace it, not
+    # add a second one beside it.
+    exhibitor.cookies.delete("kk_csrf")
     exhibitor.cookies.set("kk_csrf", "sec-csrf-token-0123456789")
     for kind, content, mime, name in (
         ("photo", png((32, 24)), "image/png", "../../<b>photo</b>'\".png"),

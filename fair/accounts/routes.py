@@ -27,6 +27,7 @@ from fair.web import (
     read_form,
     read_json,
     redirect,
+    rotate_csrf_cookie,
     safe_next,
     set_session_cookie,
     settings_of,
@@ -40,6 +41,7 @@ async def _sign_in(request: Request, user: User, response: Response) -> None:
         db(request), user, settings=settings, replaces=request.cookies.get(SESSION_COOKIE)
     )
     set_session_cookie(response, token, settings)
+    rotate_csrf_cookie(response, settings)
 
 
 async def api_register(request: Request) -> Response:
@@ -70,6 +72,7 @@ async def api_logout(request: Request) -> Response:
         await service.end_session(db(request), token)
     response = Response(status_code=204)
     clear_session_cookie(response, settings_of(request))
+    rotate_csrf_cookie(response, settings_of(request))
     return response
 
 
@@ -179,6 +182,7 @@ async def logout_page(request: Request) -> Response:
         await service.end_session(db(request), token)
     response = redirect("/")
     clear_session_cookie(response, settings_of(request))
+    rotate_csrf_cookie(response, settings_of(request))
     return response
 
 

@@ -111,9 +111,11 @@ async def test_language_switcher_remembers_choice_and_saves_it_for_users(client,
     assert '<html lang="vi">' in (await client.get("/", headers=HTML)).text
     await login(client, "b@example.com")
     # A signed-in user's own language wins over the cookie ...
-    assert '<html lang="en">' in (await client.get("/", headers=HTML)).text
-    # ... and switching while signed in changes it on the account.
-    await client.post("/language", data=form_data(csrf, locale="th", next="/"))
+    home = (await client.get("/", headers=HTML)).text
+    assert '<html lang="en">' in home
+    # ... and switching while signed in changes it on the account (with the form's token,
+    # new since sign-in).
+    await client.post("/language", data=form_data(csrf_of(home), locale="th", next="/"))
     user = await session.scalar(select(User).execution_options(populate_existing=True))
     assert user.locale == "th"
 

@@ -470,6 +470,7 @@ async def test_next_never_leads_off_site(client, session, target) -> None:
     )
     assert signed_in.status_code == 303
     assert same_site(signed_in.headers["location"]), signed_in.headers["location"]
+    csrf = csrf_of((await client.get("/", headers=HTML)).text)  # a new token since sign-in
     switched = await client.post(
         "/language", data={"csrf_token": csrf, "locale": "vi", "next": target}
     )
