@@ -684,11 +684,11 @@ API = [
         "POST",
         "/api/meetings/{meeting_id}/chat",
         api_post_chat,
-        "Keep a chat line (participants, while the room is open)",
+        "Keep a chat line (participants, while the room is open; 30 a minute per account)",
         responses.ChatMessage,
         status=201,
         body=ChatPost,
-        errors=WRITE,
+        errors=(*WRITE, 429),
     ),
     Endpoint(
         "POST",

@@ -1,16 +1,16 @@
 """chat rate limit: an index on an account's latest chat lines
 
-Revision ID: 0011chatratelimit
-Revises: 0010bookingreminders
-Create Date: 2026-12-07 10:00:00
+Revision ID: 0013chatratelimit
+Revises: 0012visitaudience
+Create Date: 2026-12-06 19:34:00
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0011chatratelimit'
-down_revision: str | None = '0010bookingreminders'
+revision: str = '0013chatratelimit'
+down_revision: str | None = '0012visitaudience'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
