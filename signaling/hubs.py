@@ -105,7 +105,6 @@ class Hub(ABC):
     async def close(self) -> None:  # noqa: B027
         """Release them."""
 
-    @abstractmethod
     async def join(
         self,
         meeting_id: str,
@@ -118,6 +117,14 @@ class Hub(ABC):
     ) -> Joined:
         """Add a participant; sends ``welcome(member, peers)`` to ``conn`` first, then tells the
         others. Raises ``RoomFull`` (and ``HubError`` for a shared hub)."""
+        member = Member(peer_id=new_peer_id(), user_id=user_id, role=role, name=name)
+        return await self._admit(meeting_id, member, conn, welcome)
+
+    @abstractmethod
+    async def _admit(
+        self, meeting_id: str, member: Member, conn: Connection, welcome: Welcome
+    ) -> Joined:
+        """``join`` once the new member has its peer id: where membership lives decides."""
 
     @abstractmethod
     async def leave(self, meeting_id: str, peer_id: str) -> bool:
@@ -147,6 +154,18 @@ class Hub(ABC):
             if peer.member.peer_id != skip:
                 await peer.conn.send(text)
 
+    async def _relay_here(self, meeting_id: str, sender: str, to: str, text: str) -> bool:
+        """True when the frame is dealt with in this process; False when ``to`` is not
+        connected here."""
+        room = self._local.get(meeting_id)
+        if room is None or sender not in room:
+            return True  # the sender was replaced or left: its frames go nowhere, quietly
+        target = room.get(to)
+        if target is None:
+            return False
+        await target.conn.send(text)
+        return True
+
     def _drop_local(self, meeting_id: str, peer_id: str) -> _Local | None:
         room = self._local.get(meeting_id)
         if room is None:
@@ -160,24 +179,16 @@ class Hub(ABC):
 class LocalHub(Hub):
     """Rooms in this process only: meeting id → {peer id: participant}."""
 
-    async def join(
-        self,
-        meeting_id: str,
-        *,
-        user_id: str,
-        role: str,
-        name: str,
-        conn: Connection,
-        welcome: Welcome,
+    async def _admit(
+        self, meeting_id: str, member: Member, conn: Connection, welcome: Welcome
     ) -> Joined:
         # No await until the new member is in the room: the check and the add are one step.
         room = self._local.setdefault(meeting_id, {})
-        same = [peer for peer in room.values() if peer.member.user_id == user_id]
+        same = [peer for peer in room.values() if peer.member.user_id == member.user_id]
         if len(room) - len(same) >= self.capacity:
             raise RoomFull(meeting_id)
         for old in same:
             del room[old.member.peer_id]
-        member = Member(peer_id=new_peer_id(), user_id=user_id, role=role, name=name)
         peers = tuple(peer.member for peer in room.values())
         room[member.peer_id] = _Local(member, conn)
         try:
@@ -201,14 +212,7 @@ class LocalHub(Hub):
         return True
 
     async def relay(self, meeting_id: str, sender: str, to: str, text: str) -> bool:
-        room = self._local.get(meeting_id)
-        if room is None or sender not in room:
-            return True  # the sender was replaced or left: its frames go nowhere, quietly
-        target = room.get(to)
-        if target is None:
-            return False
-        await target.conn.send(text)
-        return True
+        return await self._relay_here(meeting_id, sender, to, text)
 
 
 # --- shared rooms -----------------------------------------------------------------------------
@@ -410,19 +414,11 @@ class RedisHub(Hub):
 
     # --- the hub ------------------------------------------------------------------------------
 
-    async def join(
-        self,
-        meeting_id: str,
-        *,
-        user_id: str,
-        role: str,
-        name: str,
-        conn: Connection,
-        welcome: Welcome,
+    async def _admit(
+        self, meeting_id: str, member: Member, conn: Connection, welcome: Welcome
     ) -> Joined:
         await self.start()
-        member = Member(peer_id=new_peer_id(), user_id=user_id, role=role, name=name)
-        entry = json.dumps({**member.public(), "user_id": user_id, "node": self.node})
+        entry = json.dumps({**member.public(), "user_id": member.user_id, "node": self.node})
         self._joining[meeting_id] = self._joining.get(meeting_id, 0) + 1
         try:
             # Subscribed before anyone can learn the new peer id, so no frame for it is lost.
@@ -431,7 +427,7 @@ class RedisHub(Hub):
                 keys=[self._key(meeting_id)],
                 args=[
                     member.peer_id,
-                    user_id,
+                    member.user_id,
                     entry,
                     self.capacity,
                     self._stale_after,
@@ -489,12 +485,7 @@ class RedisHub(Hub):
         return True
 
     async def relay(self, meeting_id: str, sender: str, to: str, text: str) -> bool:
-        room = self._local.get(meeting_id)
-        if room is None or sender not in room:
-            return True  # the sender was replaced or left: its frames go nowhere, quietly
-        target = room.get(to)
-        if target is not None:
-            await target.conn.send(text)
+        if await self._relay_here(meeting_id, sender, to, text):
             return True
         try:
             sent = await self._scripts["relay"](
