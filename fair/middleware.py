@@ -3,6 +3,7 @@ same-origin checks and security headers."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,10 +25,8 @@ def _is_static(scope: Scope) -> bool:
     return scope["path"].startswith("/static/")
 
 
-class UnitOfWork:
-    """A session per HTTP request, committed just before the response starts when it is a
-    success (or the error asked to keep its changes), rolled back otherwise. A commit that
-    fails replaces the response with 409 (constraint) or 503 (database away)."""
+class _DynamicRequests(ABC):
+    """Middleware for HTTP requests other than static files; the rest pass straight through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -36,6 +35,19 @@ class UnitOfWork:
         if scope["type"] != "http" or _is_static(scope):
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    @abstractmethod
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The middleware's work for one such request."""
+
+
+class UnitOfWork(_DynamicRequests):
+    """A session per HTTP request, committed just before the response starts when it is a
+    success (or the error asked to keep its changes), rolled back otherwise. A commit that
+    fails replaces the response with 409 (constraint) or 503 (database away)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         sessionmaker = resources.of_app(scope["app"]).sessionmaker
         state: dict[str, Any] = scope.setdefault("state", {})
         async with sessionmaker() as session:
@@ -84,16 +96,10 @@ async def _commit(session: Any) -> Any:
     return None
 
 
-class Identity:
+class Identity(_DynamicRequests):
     """Loads the signed-in user and chooses the request's language before any endpoint."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _is_static(scope):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         state = scope["state"]
         user = None

@@ -35,6 +35,16 @@ from fair.web import (
 )
 
 
+async def _authenticate(request: Request, data: Login) -> User:
+    return await service.authenticate(
+        db(request),
+        email=data.email,
+        password=data.password,
+        address=client_address(request),
+        settings=settings_of(request),
+    )
+
+
 async def _sign_in(request: Request, user: User, response: Response) -> None:
     settings = settings_of(request)
     token = await service.start_session(
@@ -53,14 +63,7 @@ async def api_register(request: Request) -> Response:
 
 
 async def api_login(request: Request) -> Response:
-    data = parse(Login, await read_json(request))
-    user = await service.authenticate(
-        db(request),
-        email=data.email,
-        password=data.password,
-        address=client_address(request),
-        settings=settings_of(request),
-    )
+    user = await _authenticate(request, parse(Login, await read_json(request)))
     response = json_response(responses.User.of(user))
     await _sign_in(request, user, response)
     return response
@@ -154,14 +157,7 @@ async def login_page(request: Request) -> Response:
     values = _form_values(form, ("email", "password"))
     next_url = safe_next(str(form.get("next", "")))
     try:
-        data = parse(Login, values)
-        user = await service.authenticate(
-            db(request),
-            email=data.email,
-            password=data.password,
-            address=client_address(request),
-            settings=settings_of(request),
-        )
+        user = await _authenticate(request, parse(Login, values))
     except DomainError as exc:
         if exc.persist_changes:
             request.state.persist_changes = True
