@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,14 +77,9 @@ async def busy_at_booth(
     *,
     ignore: str | None = None,
 ) -> list[Busy]:
-    query = select(Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
-        Meeting.booth_id == booth_id,
-        _active(now),
-        Meeting.starts_at < end + timedelta(days=2),
-        Meeting.ends_at > start - timedelta(days=2),
-    )
-    rows = (await session.execute(query)).all()
-    return [Busy(s, e) for meeting_id, s, e in rows if meeting_id != ignore]
+    wider = timedelta(days=2)
+    whose = Meeting.booth_id == booth_id
+    return await _busy(session, whose, start - wider, end + wider, now, ignore=ignore)
 
 
 async def _busy_person(
@@ -96,11 +91,22 @@ async def _busy_person(
     *,
     ignore: str | None = None,
 ) -> list[Busy]:
+    whose = or_(Meeting.buyer_id == user_id, Meeting.interpreter_id == user_id)
+    return await _busy(session, whose, start, end, now, ignore=ignore)
+
+
+async def _busy(
+    session: AsyncSession,
+    whose: ColumnElement[bool],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    *,
+    ignore: str | None,
+) -> list[Busy]:
+    """The active meetings matching ``whose`` that overlap start–end, but ``ignore``."""
     query = select(Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
-        or_(Meeting.buyer_id == user_id, Meeting.interpreter_id == user_id),
-        _active(now),
-        Meeting.starts_at < end,
-        Meeting.ends_at > start,
+        whose, _active(now), Meeting.starts_at < end, Meeting.ends_at > start
     )
     rows = (await session.execute(query)).all()
     return [Busy(s, e) for meeting_id, s, e in rows if meeting_id != ignore]

@@ -47,6 +47,17 @@ def availability_of(hours: BoothHours, fair: Fair) -> Availability:
     )
 
 
+# The booth hours' numeric settings: the same name on the form, in HoursUpdate and on the row.
+NUMBER_SETTINGS: tuple[str, ...] = (
+    "slot_minutes",
+    "buffer_minutes",
+    "min_notice_minutes",
+    "max_per_day",
+    "max_per_buyer",
+    "request_hours",
+)
+
+
 async def set_hours(
     session: AsyncSession, *, actor: User | None, booth_id: str, data: HoursUpdate
 ) -> BoothHours:
@@ -72,15 +83,7 @@ async def set_hours(
         else {"date": e.date.isoformat(), "start": f"{e.start:%H:%M}", "end": f"{e.end:%H:%M}"}
         for e in sorted(data.exceptions, key=lambda e: e.date)
     ]
-    for name in (
-        "slot_minutes",
-        "buffer_minutes",
-        "min_notice_minutes",
-        "max_per_day",
-        "max_per_buyer",
-        "mode",
-        "request_hours",
-    ):
+    for name in (*NUMBER_SETTINGS, "mode"):
         setattr(hours, name, getattr(data, name))
     session.add(hours)
     await session.flush()

@@ -46,7 +46,7 @@ from meetings import (
     video_room,
 )
 from meetings.goodhours import Party, good_for_both
-from meetings.hours import set_hours
+from meetings.hours import NUMBER_SETTINGS, set_hours
 from meetings.models import (
     ACTIVE,
     Attendance,
@@ -519,14 +519,7 @@ def _hours_from_form(form: Any) -> dict[str, Any]:
         "exceptions": exceptions,
         "mode": str(form.get("mode", "instant")),
     }
-    for name in (
-        "slot_minutes",
-        "buffer_minutes",
-        "min_notice_minutes",
-        "max_per_day",
-        "max_per_buyer",
-        "request_hours",
-    ):
+    for name in NUMBER_SETTINGS:
         if number(name) is not None:
             data[name] = number(name)
     return data

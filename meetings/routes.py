@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -257,18 +259,33 @@ async def api_meeting(request: Request) -> Response:
     return await _one(request, meeting, zone)
 
 
+T = TypeVar("T")
+
+
+async def _on_meeting(request: Request, action: Callable[..., Awaitable[T]], **fields: Any) -> T:
+    """A service's action on the meeting in the path, by the signed-in user."""
+    return await action(
+        db(request),
+        actor=user_of(request),
+        meeting_id=request.path_params["meeting_id"],
+        **fields,
+    )
+
+
+async def _change(
+    request: Request, change: Callable[..., Awaitable[Meeting]], **fields: Any
+) -> Response:
+    """One of meetings.changes; the meeting as it is now in the answer."""
+    meeting = await _on_meeting(request, change, **fields)
+    return await _one(request, meeting, _viewer_tz(request))
+
+
 async def api_cancel(request: Request) -> Response:
     await access.load_meeting(
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     data = parse(Cancellation, await read_json(request))
-    meeting = await changes.cancel(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        reason=data.reason,
-    )
-    return await _one(request, meeting, _viewer_tz(request))
+    return await _change(request, changes.cancel, reason=data.reason)
 
 
 async def api_reschedule(request: Request) -> Response:
@@ -276,58 +293,29 @@ async def api_reschedule(request: Request) -> Response:
         db(request), request.path_params["meeting_id"], actor=user_of(request)
     )
     data = parse(Reschedule, await read_json(request))
-    meeting = await changes.reschedule(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        start=data.start,
-        timezone=data.timezone,
-    )
-    return await _one(request, meeting, _viewer_tz(request))
-
-
-async def _answer(request: Request, accept: bool) -> Response:
-    meeting = await changes.answer_request(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        accept=accept,
-    )
-    return await _one(request, meeting, _viewer_tz(request))
+    return await _change(request, changes.reschedule, start=data.start, timezone=data.timezone)
 
 
 async def api_accept(request: Request) -> Response:
-    return await _answer(request, True)
+    return await _change(request, changes.answer_request, accept=True)
 
 
 async def api_decline(request: Request) -> Response:
-    return await _answer(request, False)
+    return await _change(request, changes.answer_request, accept=False)
 
 
 async def api_reconfirm(request: Request) -> Response:
-    meeting = await changes.confirm_attendance(
-        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
-    )
-    return await _one(request, meeting, _viewer_tz(request))
+    return await _change(request, changes.confirm_attendance)
 
 
 async def api_release(request: Request) -> Response:
-    meeting = await changes.release(
-        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
-    )
-    return await _one(request, meeting, _viewer_tz(request))
+    return await _change(request, changes.release)
 
 
 async def api_interpreter(request: Request) -> Response:
     require_role(user_of(request), Role.ORGANIZER)
     data = parse(InterpreterChoice, await read_json(request))
-    meeting = await changes.assign_interpreter(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        interpreter_id=data.user_id,
-    )
-    return await _one(request, meeting, _viewer_tz(request))
+    return await _change(request, changes.assign_interpreter, interpreter_id=data.user_id)
 
 
 async def api_invite(request: Request) -> Response:
@@ -411,12 +399,7 @@ def signaling_url(request: Request) -> str:
 
 async def api_join(request: Request) -> Response:
     settings = settings_of(request)
-    meeting, user, side, window = await video_room.admit(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        settings=settings,
-    )
+    meeting, user, side, window = await _on_meeting(request, video_room.admit, settings=settings)
     token = tokens.issue(
         settings.secret_key,
         user_id=user.id,
@@ -438,32 +421,22 @@ async def api_join(request: Request) -> Response:
 
 async def api_attendance(request: Request) -> Response:
     data = parse(AttendanceClaim, await read_json(request))
-    meeting = await video_room.claim(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        status=Attendance(data.status),
-        reason=data.reason.strip(),
+    meeting = await _on_meeting(
+        request, video_room.claim, status=Attendance(data.status), reason=data.reason.strip()
     )
     return json_response(responses.AttendanceRecord.of(meeting))
 
 
 async def api_chat(request: Request) -> Response:
-    rows = await video_room.chat_history(
-        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
-    )
+    rows = await _on_meeting(request, video_room.chat_history)
     messages = [responses.ChatMessage.of(m, name) for m, name in rows]
     return json_response(responses.ChatMessages(messages=messages))
 
 
 async def api_post_chat(request: Request) -> Response:
     data = parse(ChatPost, await read_json(request))
-    message = await video_room.post_chat(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        body=data.body,
-        settings=settings_of(request),
+    message = await _on_meeting(
+        request, video_room.post_chat, body=data.body, settings=settings_of(request)
     )
     user = user_of(request)
     return json_response(responses.ChatMessage.of(message, user.name if user else ""), 201)
@@ -474,10 +447,9 @@ async def api_post_chat(request: Request) -> Response:
 
 async def api_record_outcome(request: Request) -> Response:
     data = parse(OutcomeEntry, await read_json(request))
-    outcome = await outcomes.record_outcome(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
+    outcome = await _on_meeting(
+        request,
+        outcomes.record_outcome,
         stage=Stage(data.stage),
         value=data.value,
         currency=data.currency,
@@ -491,9 +463,7 @@ async def api_record_outcome(request: Request) -> Response:
 
 
 async def api_outcomes(request: Request) -> Response:
-    meeting, _booth, entries, feedback = await outcomes.history(
-        db(request), actor=user_of(request), meeting_id=request.path_params["meeting_id"]
-    )
+    meeting, _booth, entries, feedback = await _on_meeting(request, outcomes.history)
     history = [responses.Outcome.of(entry) for entry in entries]
     return json_response(
         responses.Outcomes(
@@ -508,12 +478,8 @@ async def api_outcomes(request: Request) -> Response:
 
 async def api_feedback(request: Request) -> Response:
     data = parse(FeedbackEntry, await read_json(request))
-    feedback = await outcomes.give_feedback(
-        db(request),
-        actor=user_of(request),
-        meeting_id=request.path_params["meeting_id"],
-        view=BuyerView(data.view),
-        note=data.note,
+    feedback = await _on_meeting(
+        request, outcomes.give_feedback, view=BuyerView(data.view), note=data.note
     )
     return json_response(responses.BuyerFeedback.of(feedback))
 
