@@ -74,17 +74,8 @@ def field_errors(exc: DomainError) -> dict[str, str]:
 
 
 def booth_form_values(booth: Booth) -> dict[str, Any]:
-    return {
-        "company": booth.company,
-        "tagline": booth.tagline,
-        "description": booth.description,
-        "categories": booth.categories,
-        "markets": booth.markets,
-        "languages": booth.languages,
-        "certifications": booth.certifications,
-        "website": booth.website,
-        "city": booth.city,
-    }
+    # The form edits what a PATCH may change: BoothUpdate's fields.
+    return {name: getattr(booth, name) for name in BoothUpdate.model_fields}
 
 
 def _booth_form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
@@ -266,6 +257,21 @@ async def _move(items: list[Any], item_id: str, direction: str) -> list[str]:
     return ids
 
 
+async def _move_in_booth(
+    request: Request,
+    item_id: str,
+    direction: str,
+    items_of: Callable[..., Awaitable[Any]],
+    reorder: Callable[..., Awaitable[Any]],
+) -> None:
+    """Moves a product or a picture one place up or down its booth's list."""
+    session, user = db(request), user_of(request)
+    booth_id = request.path_params["booth_id"]
+    booth = await service.load_managed_booth(session, booth_id, actor=user)
+    ids = await _move(await items_of(session, booth.id), item_id, direction)
+    await reorder(session, actor=user, booth_id=booth_id, ids=ids)
+
+
 async def product_action(request: Request) -> Response:
     session, user = db(request), user_of(request)
     booth_id, product_id = request.path_params["booth_id"], request.path_params["product_id"]
@@ -276,10 +282,8 @@ async def product_action(request: Request) -> Response:
     if action == "delete":
         await catalog.delete_product(session, actor=user, booth_id=booth_id, product_id=product_id)
     else:
-        booth = await service.load_managed_booth(session, booth_id, actor=user)
-        products = await service.list_products(session, booth.id)
-        ids = await _move(products, product_id, str(form.get("direction", "")))
-        await catalog.reorder_products(session, actor=user, booth_id=booth_id, ids=ids)
+        move = service.list_products, catalog.reorder_products
+        await _move_in_booth(request, product_id, str(form.get("direction", "")), *move)
     return redirect(f"/booths/{booth_id}/manage/products")
 
 
@@ -317,10 +321,8 @@ async def media_action(request: Request) -> Response:
         )
         await gallery.update_media(session, actor=user, media_id=media_id, data=data)
     else:
-        booth = await service.load_managed_booth(session, booth_id, actor=user)
-        items = await service.list_media(session, booth.id)
-        ids = await _move(items, media_id, str(form.get("direction", "")))
-        await gallery.reorder_media(session, actor=user, booth_id=booth_id, ids=ids)
+        move = service.list_media, gallery.reorder_media
+        await _move_in_booth(request, media_id, str(form.get("direction", "")), *move)
     return redirect(f"/booths/{booth_id}/manage/media")
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -241,12 +242,20 @@ async def api_delete_product(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def api_order_products(request: Request) -> Response:
+T = TypeVar("T")
+
+
+async def _reorder(request: Request, reorder: Callable[..., Awaitable[T]]) -> T:
+    """Puts the booth's products or pictures in the order the body lists."""
     await service.load_managed_booth(db(request), _booth_id(request), actor=user_of(request))
     data = parse(Ordering, await read_json(request))
-    products = await catalog.reorder_products(
+    return await reorder(
         db(request), actor=user_of(request), booth_id=_booth_id(request), ids=data.ids
     )
+
+
+async def api_order_products(request: Request) -> Response:
+    products = await _reorder(request, catalog.reorder_products)
     return json_response(responses.Products.of(products))
 
 
@@ -322,11 +331,7 @@ async def api_delete_media(request: Request) -> Response:
 
 
 async def api_order_media(request: Request) -> Response:
-    await service.load_managed_booth(db(request), _booth_id(request), actor=user_of(request))
-    data = parse(Ordering, await read_json(request))
-    items = await gallery.reorder_media(
-        db(request), actor=user_of(request), booth_id=_booth_id(request), ids=data.ids
-    )
+    items = await _reorder(request, gallery.reorder_media)
     return json_response(responses.MediaList.of(items))
 
 
