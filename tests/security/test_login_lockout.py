@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 from helpers import PASSWORD, make_user
 
+from fair.resources import of_app
+
 OWNER = "203.0.113.7"  # the address the shared ``client`` fixture comes from
 WRONG = "wrong password 1"
 
@@ -63,7 +65,8 @@ async def test_the_account_wide_ceiling_slows_strangers_never_the_owner(
     app, session, stopped_clock
 ) -> None:
     # The ceiling lowered from 100 so that the test reaches it quickly.
-    app.state.settings = app.state.settings.with_overrides(login_max_failures_per_account=12)
+    res = of_app(app)
+    res.settings = res.settings.with_overrides(login_max_failures_per_account=12)
     await make_user(session, "buyer", "owner@example.com")
     assert (await attempt(app, OWNER, PASSWORD)).status_code == 200  # signed in before
     stopped_clock.advance(timedelta(days=1))

@@ -22,6 +22,7 @@ from fair import clock
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.mail import build_message, header_text
+from fair.resources import job_context, of_app
 from kakehashi import jobs
 from meetings.models import Attendance, Meeting
 
@@ -134,8 +135,8 @@ async def test_every_mail_naming_user_text_keeps_its_headers(
     )
     await session.commit()
 
-    settings: Settings = app.state.settings
-    ctx = jobs.job_context(settings, app.state.sessionmaker)
+    settings: Settings = of_app(app).settings
+    ctx = job_context(of_app(app))
     assert await run_jobs(app, ctx) >= 3  # two welcomes and the review
     send = jobs.JOBS["send_meeting_mail"]
     for user_id in (buyer["id"], exhibitor["id"]):
