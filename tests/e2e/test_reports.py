@@ -74,7 +74,7 @@ def test_organizer_reads_the_dashboard_and_downloads_the_csv(
     assert download.suggested_filename == "kakehashi-conversion-by-booth.csv"
     text = Path(download.path()).read_text(encoding="utf-8")
     assert text.startswith("\ufeffkey,label,visits,booked,")
-    assert text.splitlines()[-1].startswith("total,")
+    assert text.splitlines()[-1].startswith('"total",')  # every text cell quoted (issue 16)
 
     # A phone: the page itself never scrolls sideways; wide tables scroll in their frame.
     page.set_viewport_size({"width": 360, "height": 800})
