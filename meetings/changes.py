@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booths.models import Booth
 from booths.service import can_manage
 from fair import clock
 from fair.accounts.models import Role, User
@@ -43,6 +44,20 @@ from meetings.models import (
 RECONFIRM_WINDOW = timedelta(hours=RECONFIRM_HOURS)
 
 
+async def _movable(
+    session: AsyncSession, actor: User | None, meeting_id: str, now: datetime
+) -> tuple[Meeting, Booth, User]:
+    """The meeting, its booth and the participant who cancels or moves it: either side may,
+    the interpreter may not, and only while the meeting is active and not over."""
+    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
+    user = require_user(actor)
+    if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
+        raise Forbidden()
+    if meeting.status not in ACTIVE or meeting.ends_at <= now:
+        raise WrongState()
+    return meeting, booth, user
+
+
 async def cancel(
     session: AsyncSession,
     *,
@@ -53,12 +68,7 @@ async def cancel(
 ) -> Meeting:
     """Either side cancels; the holds go, so the slot can be booked again."""
     now = now or clock.now()
-    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
-    user = require_user(actor)
-    if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
-        raise Forbidden()
-    if meeting.status not in ACTIVE or meeting.ends_at <= now:
-        raise WrongState()
+    meeting, booth, user = await _movable(session, actor, meeting_id, now)
     await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancel_reason = reason
@@ -81,12 +91,7 @@ async def reschedule(
     """Move a meeting to another free slot of the same booth; the invite keeps its UID and
     its SEQUENCE goes up."""
     now = now or clock.now()
-    meeting, booth = await load_meeting(session, meeting_id, actor=actor)
-    user = require_user(actor)
-    if not is_participant(user, meeting, booth) or user.id == meeting.interpreter_id:
-        raise Forbidden()
-    if meeting.status not in ACTIVE or meeting.ends_at <= now:
-        raise WrongState()
+    meeting, booth, _user = await _movable(session, actor, meeting_id, now)
     fair = await session.get(Fair, booth.fair_id)
     assert fair is not None
     hours = await get_hours(session, booth)

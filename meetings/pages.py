@@ -25,6 +25,7 @@ from fair.fairs.phase import Phase
 from fair.fairs.service import phase_of
 from fair.schemas import parse
 from fair.web import (
+    client_address,
     csrf_token,
     db,
     page,
@@ -34,19 +35,11 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import (
-    access,
-    booking,
-    changes,
-    feeds,
-    listing,
-    outcomes,
-    reminders,
-    responses,
-    video_room,
-)
+from meetings import booking, changes, feeds, outcomes, reminders, video_room
+from meetings.access import load_meeting
 from meetings.goodhours import Party, good_for_both
 from meetings.hours import NUMBER_SETTINGS, set_hours
+from meetings.listing import my_meetings
 from meetings.models import (
     ACTIVE,
     Attendance,
@@ -58,6 +51,7 @@ from meetings.models import (
     Side,
     Stage,
 )
+from meetings.responses import Hours
 from meetings.schemas import AttendanceClaim, FeedbackEntry, HoursUpdate, OutcomeEntry
 from meetings.slots import Slot
 
@@ -150,6 +144,8 @@ async def book_page(request: Request) -> Response:
                 start=_form_start(form),
                 interpreter_language=str(form.get("interpreter_language", "")) or None,
                 note=str(form.get("note", ""))[:2000],
+                limits=settings_of(request),
+                address=client_address(request),
             )
         except DomainError as exc:
             errors, status = {"form": exc.translated()}, exc.status
@@ -197,7 +193,7 @@ async def feed_page(request: Request) -> Response:
 
 async def my_meetings_page(request: Request, feed_url: str | None = None) -> Response:
     user = require_user(user_of(request))
-    rows = await listing.my_meetings(db(request), actor=user)
+    rows = await my_meetings(db(request), actor=user)
     now = clock.now()
     upcoming = [(m, b) for m, b in rows if m.ends_at > now and m.status in ACTIVE]
     past = [(m, b) for m, b in rows if (m, b) not in upcoming]
@@ -252,9 +248,7 @@ async def _booth_zones(request: Request, booth_ids: list[str]) -> dict[str, str]
 
 async def meeting_page(request: Request) -> Response:
     user = require_user(user_of(request))
-    meeting, booth = await access.load_meeting(
-        db(request), request.path_params["meeting_id"], actor=user
-    )
+    meeting, booth = await load_meeting(db(request), request.path_params["meeting_id"], actor=user)
     zones = await _booth_zones(request, [booth.id])
     other_id = booth.owner_id if user.id == meeting.buyer_id else meeting.buyer_id
     other = await db(request).get(User, other_id)
@@ -369,19 +363,7 @@ async def _outcome(session: Any, user: User | None, meeting_id: str, form: Any) 
     fields["occurred_on"] = form.get("occurred_on") or None
     fields["product_ids"] = form.getlist("product_ids")
     entry = parse(OutcomeEntry, fields)
-    await outcomes.record_outcome(
-        session,
-        actor=user,
-        meeting_id=meeting_id,
-        stage=Stage(entry.stage),
-        value=entry.value,
-        currency=entry.currency,
-        product_ids=list(entry.product_ids),
-        next_step=entry.next_step,
-        next_step_on=entry.next_step_on,
-        note=entry.note,
-        occurred_on=entry.occurred_on,
-    )
+    await outcomes.record_outcome(session, actor=user, meeting_id=meeting_id, **entry.arguments())
 
 
 async def _feedback(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
@@ -441,9 +423,7 @@ async def meeting_action(request: Request) -> Response:
 
 async def reschedule_page(request: Request) -> Response:
     user = require_user(user_of(request))
-    meeting, booth = await access.load_meeting(
-        db(request), request.path_params["meeting_id"], actor=user
-    )
+    meeting, booth = await load_meeting(db(request), request.path_params["meeting_id"], actor=user)
     zone = viewer_zone(request)
     context = await _picker_context(request, booth.id, zone=zone, reschedule=meeting)
     context.update(_slot_helpers(zone, context.get("booth_zone")), errors={})
@@ -482,7 +462,7 @@ def _hours_values(hours: BoothHours | None, owner: User) -> dict[str, Any]:
     for rule in hours.weekly:
         weekly.setdefault(rule["weekday"], (rule["start"], rule["end"]))
     return {
-        **responses.Hours.of(hours).model_dump(mode="json"),
+        **Hours.of(hours).model_dump(mode="json"),
         "weekly": weekly,
         "exceptions": "\n".join(lines),
         "max_per_day": hours.max_per_day or "",

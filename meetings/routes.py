@@ -20,7 +20,7 @@ from fair.api import Endpoint
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import parse
-from fair.web import db, json_response, read_json, settings_of, user_of, zone_param
+from fair.web import client_address, db, json_response, read_json, settings_of, user_of, zone_param
 from meetings import (
     access,
     booking,
@@ -43,7 +43,6 @@ from meetings.models import (
     BuyerView,
     Meeting,
     MeetingStatus,
-    Stage,
 )
 from meetings.schemas import (
     AttendanceClaim,
@@ -168,6 +167,8 @@ async def api_book(request: Request) -> Response:
         timezone=data.timezone,
         interpreter_language=data.interpreter_language,
         note=data.note,
+        limits=settings_of(request),
+        address=client_address(request),
     )
     return await _one(request, meeting, meeting.buyer_timezone, 201)
 
@@ -447,18 +448,7 @@ async def api_post_chat(request: Request) -> Response:
 
 async def api_record_outcome(request: Request) -> Response:
     data = parse(OutcomeEntry, await read_json(request))
-    outcome = await _on_meeting(
-        request,
-        outcomes.record_outcome,
-        stage=Stage(data.stage),
-        value=data.value,
-        currency=data.currency,
-        product_ids=list(data.product_ids),
-        next_step=data.next_step,
-        next_step_on=data.next_step_on,
-        note=data.note,
-        occurred_on=data.occurred_on,
-    )
+    outcome = await _on_meeting(request, outcomes.record_outcome, **data.arguments())
     return json_response(responses.Outcome.of(outcome), 201)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from fair.i18n import lazy
 from fair.schemas import CurrencyCode, LanguageCode, Schema, TimeZoneName
-from meetings.models import CELL_MINUTES
+from meetings.models import CELL_MINUTES, Stage
 
 
 def _on_cell(value: time) -> time:
@@ -110,6 +110,14 @@ class OutcomeEntry(Schema):
     next_step_on: date | None = None
     note: str = Field(default="", max_length=4000)
     occurred_on: date | None = None
+
+    def arguments(self) -> dict[str, Any]:
+        """The entry as ``outcomes.record_outcome``'s keyword arguments (API and page alike)."""
+        return {
+            **self.model_dump(exclude={"stage", "product_ids"}),
+            "stage": Stage(self.stage),
+            "product_ids": list(self.product_ids),
+        }
 
 
 class FeedbackEntry(Schema):

@@ -75,8 +75,8 @@ class Figures:
 
 # The figures the CSV file and the workbook have, in their order (the step rates are the
 # dashboard's only).
-EXPORTED: tuple[str, ...] = (
-    "visits",
+# The meetings counted by what became of them: figures here, columns of the report's cells.
+MEETING_COUNTS: tuple[str, ...] = (
     "booked",
     "cancelled",
     "held",
@@ -84,6 +84,10 @@ EXPORTED: tuple[str, ...] = (
     "follow_up",
     "open",
     "contracts",
+)
+EXPORTED: tuple[str, ...] = (
+    "visits",
+    *MEETING_COUNTS,
     "conversion_rate",
     "contract_value_jpy",
     "median_days_to_contract",

@@ -81,7 +81,7 @@ from fair.i18n import (
 )
 from meetings.models import Attendance, Meeting, Stage
 from reports.cells import KEY, SUMS
-from reports.figures import Figures, Targets, ratio
+from reports.figures import MEETING_COUNTS, Figures, Targets, ratio
 from reports.models import ExchangeRate, ReportCell, ReportDelta
 
 GROUPINGS = ("fair", "month", "booth", "category", "buyer_country", "language", "interpreter")
@@ -279,17 +279,7 @@ async def _booths(
 
 # --- statement 1: the counts, from the cells ------------------------------------------
 
-_COUNTS = (
-    "booked",
-    "cancelled",
-    "held",
-    "no_show",
-    "follow_up",
-    "open",
-    "contracts",
-    "value_jpy",
-    "unconverted",
-)
+_COUNTS = (*MEETING_COUNTS, "value_jpy", "unconverted")
 _YEAR_COUNTS = ("held_year", "contracts_year")
 _CELL_COLUMNS = (*KEY, *SUMS)
 
