@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 20
     login_max_failures_per_account: int = 100
     login_window_minutes: int = 15
+    # Against throw-away accounts taking a booth's calendar (docs/security.md): in each
+    # window, registrations per client address, bookings per buyer account and per address.
+    registrations_per_address: int = 10
+    bookings_per_account: int = 12
+    bookings_per_address: int = 30
+    abuse_window_minutes: int = 60
     arq_queue: str = "kakehashi:queue"
     # Without Redis the app runs jobs itself; tests turn that off and drive the relay directly.
     inprocess_jobs: bool = True

@@ -1,6 +1,7 @@
-"""Rate limits over rows the app keeps anyway (sign-in attempts, chat lines): at most
-``limit`` rows of a kind in a sliding window. Counted in the database, so every app
-process shares the limit and a restart forgets nothing."""
+"""Rate limits over rows the app keeps anyway (sign-in attempts, chat lines, bookings): at
+most ``limit`` rows of a kind in a sliding window. Counted in the database, so every app
+process shares the limit and a restart forgets nothing. Acts whose rows do not record the
+client address (registrations, bookings by address) leave a ``RateMark`` to be counted by."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Index, String, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fair import clock
+from fair.db import Base
+from fair.errors import TooManyRequests
+
+# The longest window a mark is counted in; older marks are deleted (purge_marks).
+MARKS_KEPT = timedelta(days=1)
 
 
 async def blocked_until(
@@ -36,3 +45,41 @@ async def blocked_until(
 def seconds_until(moment: datetime, now: datetime) -> int:
     """Whole seconds to wait (at least 1), for a ``Retry-After`` header."""
     return max(1, math.ceil((moment - now).total_seconds()))
+
+
+class RateMark(Base):
+    """One counted act (``kind``: "register", "book") by one ``subject`` (a client address)."""
+
+    __tablename__ = "rate_marks"
+    __table_args__ = (Index("ix_rate_marks_kind_subject_at", "kind", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+async def count_act(
+    session: AsyncSession,
+    kind: str,
+    subject: str,
+    *,
+    limit: int,
+    window: timedelta,
+    now: datetime,
+    error: type[TooManyRequests] = TooManyRequests,
+) -> None:
+    """Refuse (429 with Retry-After) the ``limit``+1-th act of ``kind`` by ``subject`` in
+    the window, else mark this one. The mark is in the request's transaction: an act that
+    fails afterwards (a bad form, a slot taken) is not counted."""
+    subject = subject[:64]
+    where = (RateMark.kind == kind, RateMark.subject == subject)
+    until = await blocked_until(session, RateMark.at, *where, limit=limit, window=window, now=now)
+    if until is not None:
+        raise error(retry_after=seconds_until(until, now))
+    session.add(RateMark(kind=kind, subject=subject, at=now))
+
+
+async def purge_marks(session: AsyncSession) -> None:
+    """Marks older than any window count for nothing (and name client addresses)."""
+    await session.execute(delete(RateMark).where(RateMark.at < clock.now() - MARKS_KEPT))

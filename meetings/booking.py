@@ -23,11 +23,14 @@ from booths.service import can_manage, load_booth
 from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user
+from fair.config import Settings
 from fair.errors import Forbidden
+from fair.fairs.admission import check_admitted
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
 from fair.fairs.service import phase_of
 from fair.i18n import lazy
+from fair.ratelimit import count_act
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, NotBookable, SlotTaken
 from meetings.hours import availability_of, get_hours
@@ -346,7 +349,12 @@ async def book(
     interpreter_language: str | None = None,
     note: str = "",
     now: datetime | None = None,
+    limits: Settings | None = None,
+    address: str = "unknown",
 ) -> Meeting:
+    """Book (or request) a slot. With ``limits`` (the app's settings; the pages and the
+    API always give them), bookings per buyer account and per client ``address`` are
+    rate-limited, against throw-away accounts taking a booth's calendar."""
     now = now or clock.now()
     user = require_user(actor)
     booth = await load_booth(session, booth_id, viewer=user)
@@ -357,6 +365,14 @@ async def book(
     assert fair is not None
     if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
         raise NotBookable(lazy("Booking for this fair is not open."))
+    await check_admitted(session, fair, buyer)
+    if limits is not None:
+        window = timedelta(minutes=limits.abuse_window_minutes)
+        for kind, subject, limit in (
+            ("book-account", buyer.id, limits.bookings_per_account),
+            ("book-address", address, limits.bookings_per_address),
+        ):
+            await count_act(session, kind, subject, limit=limit, window=window, now=now)
     hours = await get_hours(session, booth)
     availability = availability_of(hours, fair)
     starts_at = resolve_start(start, timezone)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fair import i18n
+from fair import clock, i18n, ratelimit
 from fair.accounts import responses, service
 from fair.accounts.models import User
 from fair.accounts.schemas import LocaleChoice, Login, Registration
@@ -54,8 +55,24 @@ async def _sign_in(request: Request, user: User, response: Response) -> None:
     rotate_csrf_cookie(response, settings)
 
 
+async def _count_registration(request: Request) -> None:
+    """At most ``registrations_per_address`` new accounts from one client address in the
+    abuse window (429 with Retry-After): accounts cost nothing, so each one a booking cap
+    counts per would otherwise be free to multiply."""
+    settings = settings_of(request)
+    await ratelimit.count_act(
+        db(request),
+        "register",
+        client_address(request),
+        limit=settings.registrations_per_address,
+        window=timedelta(minutes=settings.abuse_window_minutes),
+        now=clock.now(),
+    )
+
+
 async def api_register(request: Request) -> Response:
     data = parse(Registration, await read_json(request))
+    await _count_registration(request)
     user = await service.register(db(request), data)
     response = json_response(responses.User.of(user), 201)
     await _sign_in(request, user, response)
@@ -133,6 +150,7 @@ async def register_page(request: Request) -> Response:
     values = _form_values(form, REGISTER_FIELDS)
     try:
         data = parse(Registration, values)
+        await _count_registration(request)
         user = await service.register(db(request), data)
     except ValidationFailed as exc:
         errors = {k: i18n.gettext(v) for k, v in exc.errors.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fair import clock
@@ -18,6 +18,7 @@ class Fair(Base):
         CheckConstraint("ends_on >= starts_on", name="dates_in_order"),
         CheckConstraint("slot_minutes IN (15, 30, 45, 60)", name="slot_minutes_allowed"),
         CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        CheckConstraint("buyer_admission IN ('open', 'vetted')", name="buyer_admission_known"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -30,7 +31,31 @@ class Fair(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
     slot_minutes: Mapped[int] = mapped_column(default=30)
     status: Mapped[str] = mapped_column(String(16), default="published")
+    # "open": any buyer may book; "vetted": only buyers an organizer admitted (FairBuyer).
+    buyer_admission: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     created_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class FairBuyer(Base):
+    """A buyer's request to meet the exhibitors of a vetted fair, and the organizer's answer."""
+
+    __tablename__ = "fair_buyers"
+    __table_args__ = (
+        UniqueConstraint("fair_id", "user_id"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    fair_id: Mapped[str] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # What the buyer tells the organizers about their company and sourcing.
+    message: Mapped[str] = mapped_column(String(1000), default="")
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )

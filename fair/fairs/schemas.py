@@ -11,6 +11,8 @@ from fair.i18n import lazy
 from fair.schemas import Schema, TimeZoneName, TranslatedText
 
 FairStatus = Literal["draft", "published"]
+# Who may book: every buyer, or the buyers an organizer admitted (fair/fairs/admission.py).
+BuyerAdmission = Literal["open", "vetted"]
 
 
 class FairCreate(Schema):
@@ -23,6 +25,7 @@ class FairCreate(Schema):
     slot_minutes: Literal[15, 30, 45, 60] = 30
     booking_opens_on: date | None = None
     status: FairStatus = "published"
+    buyer_admission: BuyerAdmission = "open"
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> FairCreate:
@@ -33,3 +36,13 @@ class FairCreate(Schema):
         if (self.ends_on - self.starts_on).days > 31:
             raise ValueError(lazy("A fair lasts at most a month."))
         return self
+
+
+class FairUpdate(Schema):
+    buyer_admission: BuyerAdmission
+
+
+class AdmissionAsk(Schema):
+    """A buyer's request to take part in a vetted fair."""
+
+    message: str = Field(default="", max_length=1000)

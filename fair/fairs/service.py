@@ -14,7 +14,7 @@ from fair.accounts.service import require_role
 from fair.fairs.errors import FairNotFound, SlugTaken
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase, local_today, monthly_dates, phase_on
-from fair.fairs.schemas import FairCreate
+from fair.fairs.schemas import FairCreate, FairUpdate
 
 STAFF_ROLES = (Role.ORGANIZER, Role.STAFF)
 MONTHLY_SLUG = re.compile(r"\d{4}-\d{2}")
@@ -63,6 +63,7 @@ async def create_fair(
         timezone=data.timezone,
         slot_minutes=data.slot_minutes,
         status=data.status,
+        buyer_admission=data.buyer_admission,
         created_by=actor.id if actor else None,
     )
     session.add(fair)
@@ -74,6 +75,18 @@ async def publish_fair(session: AsyncSession, *, actor: User | None, slug: str) 
     require_role(actor, Role.ORGANIZER)
     fair = await get_fair(session, slug, viewer=actor)
     fair.status = "published"
+    await session.flush()
+    return fair
+
+
+async def set_admission(
+    session: AsyncSession, *, actor: User | None, slug: str, data: FairUpdate
+) -> Fair:
+    """An organizer opens a fair to every buyer or keeps it to admitted ones. Closing it
+    later cancels nothing: meetings already booked stay, new bookings need admission."""
+    require_role(actor, Role.ORGANIZER)
+    fair = await get_fair(session, slug, viewer=actor)
+    fair.buyer_admission = data.buyer_admission
     await session.flush()
     return fair
 
