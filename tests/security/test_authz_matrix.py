@@ -371,7 +371,7 @@ async def build_world(app: Any) -> World:
                 stage=Stage.QUOTE,
                 note=f"outcome-note-of-side-{side}",
             )
-            ids |= {"outcome": outcome.id, "outcome_note": outcome.note}
+            ids |= {"outcome": outcome.id, "outcome_note": outcome.note, "buyer_id": buyer.id}
             token = f"calendar-feed-token-of-side-{side}"
             session.add(CalendarFeed(user_id=buyer.id, token_hash=feeds._hash(token)))
             ids["feed"] = f"{token}.ics"
@@ -641,6 +641,41 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/fairs/{slug}", everyone(200), params=FAIR),
     E("GET", "/api/fairs/{slug}", draft_fair(200), params=DRAFT, variant="draft"),
     E("POST", "/api/fairs/{slug}/publish", organizer_only(200), params=DRAFT, json={}),
+    E(
+        "PATCH",
+        "/api/fairs/{slug}",
+        organizer_only(200),
+        params=FAIR,
+        json={"buyer_admission": "vetted"},
+    ),
+    # Vetted fairs: a buyer asks (this fair is open to every buyer: 409), organizers and
+    # staff read the requests, organizers answer (admitting side "a"'s buyer).
+    E("POST", "/api/fairs/{slug}/buyers", who(401, 409, 403, 403, 403, 403), params=FAIR, json={}),
+    E("GET", "/api/fairs/{slug}/buyers", keepers(200), params=FAIR),
+    *(
+        E(
+            "POST",
+            f"/api/fairs/{{slug}}/buyers/{{user_id}}/{answer}",
+            organizer_only(200),
+            params={**FAIR, "user_id": "buyer_id"},
+        )
+        for answer in ("approve", "reject")
+    ),
+    E(
+        "POST",
+        "/fairs/{slug}/admission",
+        who(401, 409, 403, 403, 403, 403),
+        params=FAIR,
+        form={"message": "We source kettles."},
+    ),
+    E("GET", "/fairs/{slug}/buyers", keepers(200), params=FAIR),
+    E(
+        "POST",
+        "/fairs/{slug}/buyers",
+        organizer_only(303),
+        params=FAIR,
+        form=lambda world, side: {"user_id": world.sides["a"]["buyer_id"], "answer": "approve"},
+    ),
     E("GET", "/", everyone(200)),
     E("GET", "/fairs/{slug}", everyone(200), params=FAIR),
     E("GET", "/fairs/{slug}", draft_fair(200), params=DRAFT, variant="draft"),
