@@ -49,18 +49,30 @@ def upgrade() -> None:
     with op.batch_alter_table('fair_buyers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fair_buyers_user_id'), ['user_id'], unique=False)
 
-    with op.batch_alter_table('fairs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('buyer_admission', sa.String(length=16), server_default='open', nullable=False))
-        batch_op.create_check_constraint(
-            op.f('ck_fairs_buyer_admission_known'), "buyer_admission IN ('open', 'vetted')"
+    # Not in batch mode: on SQLite that copies ``fairs`` into a new table and drops the old
+    # one, and dropping a table deletes its rows first, which with foreign keys on cascades
+    # to every booth, meeting and report row of the fair. SQLite adds (and drops) a column
+    # with its own CHECK in place.
+    check = "buyer_admission IN ('open', 'vetted')"
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(
+            "ALTER TABLE fairs ADD COLUMN buyer_admission VARCHAR(16) DEFAULT 'open' NOT NULL "
+            f"CONSTRAINT ck_fairs_buyer_admission_known CHECK ({check})"
         )
-
+    else:
+        op.add_column(
+            'fairs',
+            sa.Column('buyer_admission', sa.String(length=16), server_default='open', nullable=False),
+        )
+        op.create_check_constraint(op.f('ck_fairs_buyer_admission_known'), 'fairs', check)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('fairs', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_fairs_buyer_admission_known'), type_='check')
-        batch_op.drop_column('buyer_admission')
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute("ALTER TABLE fairs DROP COLUMN buyer_admission")
+    else:
+        op.drop_constraint(op.f('ck_fairs_buyer_admission_known'), 'fairs', type_='check')
+        op.drop_column('fairs', 'buyer_admission')
 
     with op.batch_alter_table('fair_buyers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fair_buyers_user_id'))
