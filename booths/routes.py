@@ -55,6 +55,7 @@ from fair.web import (
     read_json,
     settings_of,
     user_of,
+    writing,
 )
 
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and small fields around the file
@@ -136,7 +137,7 @@ async def count_visit(request: Request, kind: VisitKind, booth: Booth, subject_i
     if viewer is None and is_bot(request.headers.get("user-agent", "")):
         return  # crawlers and tools are nobody's visit (an account counts once whatever)
     await analytics.record_visit(
-        db(request),
+        await writing(request),  # a GET's transaction only reads
         kind=kind,
         booth=booth,
         subject_id=subject_id,

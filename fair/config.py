@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     unapproved_max_bytes: int = 100 * 1024 * 1024
     upload_max_per_account: int = 100
     upload_window_minutes: int = 60
+    # A request body (JSON, a form) must arrive whole within this many seconds; an upload's
+    # pieces each within this many of the one before (fair/bodies.py). 408 after.
+    body_timeout_seconds: float = 30.0
     mail_from: str = "Kakehashi <no-reply@kakehashi.example>"
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -171,6 +174,7 @@ class Settings(BaseSettings):
         "media_worker_memory_bytes",
         "media_worker_seconds",
         "upload_window_minutes",
+        "body_timeout_seconds",
     )
     @classmethod
     def _positive(cls, value: float) -> float:

@@ -70,6 +70,10 @@ def id_column_type() -> String:
     return String(32)
 
 
+# The execution option, and the connection's note, of a transaction that only reads.
+READ_ONLY = "fair_read_only"
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine for either backend; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
@@ -88,8 +92,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
             # A deferred BEGIN that later writes can deadlock against another writer;
-            # IMMEDIATE makes writers queue on busy_timeout instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # IMMEDIATE makes writers queue on busy_timeout instead. A transaction that
+            # only reads (``reading``) takes no write lock: a deferred BEGIN, with writes
+            # refused (query_only), since a reader that upgrades fails at once when another
+            # connection writes (SQLite calls no busy handler for it).
+            only_reads = bool(connection.get_execution_options().get(READ_ONLY))
+            if connection.info.get(READ_ONLY, False) != only_reads:
+                connection.exec_driver_sql(f"PRAGMA query_only={'ON' if only_reads else 'OFF'}")
+                connection.info[READ_ONLY] = only_reads
+            connection.exec_driver_sql("BEGIN" if only_reads else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -97,6 +108,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if engine.dialect.driver == "asyncpg":
         event.listen(engine.sync_engine, "do_connect", _asyncpg_connect)
     return engine
+
+
+def reading(engine: AsyncEngine) -> AsyncEngine:
+    """``engine`` for transactions that only read (a GET's unit of work, ``/healthz``): on
+    SQLite they take no write lock, so a writer never stops them, and may not write; on
+    PostgreSQL they are the engine's own. Same pool as ``engine``."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def _asyncpg_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:

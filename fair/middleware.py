@@ -19,6 +19,7 @@ from fair.errors import Conflict, DomainError, ServiceUnavailable
 from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def _is_static(scope: Scope) -> bool:
@@ -45,12 +46,17 @@ class _DynamicRequests(ABC):
 class UnitOfWork(_DynamicRequests):
     """A session per HTTP request, committed just before the response starts when it is a
     success (or the error asked to keep its changes), rolled back otherwise. A commit that
-    fails replaces the response with 409 (constraint) or 503 (database away)."""
+    fails replaces the response with 409 (constraint) or 503 (database away).
+
+    A GET, HEAD or OPTIONS request's session only reads (``fair.db.reading``: on SQLite no
+    write lock, so no writer holds it up); one that must write says so first
+    (``fair.web.writing``)."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        sessionmaker = resources.of_app(scope["app"]).sessionmaker
+        res = resources.of_app(scope["app"])
         state: dict[str, Any] = scope.setdefault("state", {})
-        async with sessionmaker() as session:
+        bind = res.reader if scope["method"] in SAFE_METHODS else res.engine
+        async with res.sessionmaker(bind=bind) as session:
             state["db"] = session
             started = False
             replaced = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
 from arq.connections import ArqRedis
@@ -21,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 from fair.config import Settings
-from fair.db import create_engine, create_sessionmaker
+from fair.db import create_engine, create_sessionmaker, reading
 from fair.mail import Mailer
 from fair.storage import LocalStorage, Storage
 
@@ -47,6 +48,11 @@ class Resources:
     # Whether ``aclose`` disposes of the engine (made here) or leaves it to its owner.
     owns_engine: bool = True
     _parts: dict[type, Any] = field(default_factory=dict)
+
+    @cached_property
+    def reader(self) -> AsyncEngine:
+        """The engine for transactions that only read (``fair.db.reading``)."""
+        return reading(self.engine)
 
     def part(self, kind: type[T], make: Callable[[], T]) -> T:
         """The feature's long-lived ``kind`` held here, made by ``make`` on first use; closed

@@ -41,6 +41,10 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
     message = lazy("The request body is too large.")
 
+    def headers(self) -> dict[str, str]:
+        # The rest of the body is not read: the connection closes after the answer.
+        return {"Connection": "close"}
+
 
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
@@ -53,6 +57,20 @@ def settings_of(request: Request) -> Settings:
 
 def db(request: Request) -> AsyncSession:
     return request.state.db
+
+
+async def writing(request: Request) -> AsyncSession:
+    """The request's session, from here on in transactions that may write: a GET that
+    records something (a visit) ends the transaction it read in, and its next one takes
+    SQLite's write lock at BEGIN (a reader's transaction cannot safely become a writer's).
+    What it loaded stays loaded; for other requests, their session as it is."""
+    session = db(request)
+    engine = resources.of_request(request).engine.sync_engine
+    if session.sync_session.bind is not engine:
+        if session.in_transaction():
+            await session.commit()
+        session.sync_session.bind = engine
+    return session
 
 
 def user_of(request: Request) -> User | None:

@@ -20,6 +20,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from fair import api, outbox, resources
+from fair.bodies import ReadBodyFirst
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(SecurityHeaders, https=settings.https),
             Middleware(SameOrigin),
+            Middleware(ReadBodyFirst),
             Middleware(UnitOfWork),
             Middleware(Identity),
         ],
