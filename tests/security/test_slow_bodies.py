@@ -145,7 +145,9 @@ def _stalled_requests(booth: dict[str, Any]) -> list[tuple[str, str, dict[str, s
     return [kinds[i % len(kinds)] for i in range(STALLED)]
 
 
-async def test_stalled_bodies_hold_no_database_and_time_out(app: Any, booth: dict[str, Any]):
+async def test_stalled_bodies_hold_no_database_and_time_out(
+    app: Any, booth: dict[str, Any], settings: Any
+):
     async with serving(app) as base:
         stalled = [
             await RawRequest.start(base, method, path, headers=headers, first_bytes=first)
@@ -186,6 +188,8 @@ async def test_stalled_bodies_hold_no_database_and_time_out(app: Any, booth: dic
             detail = (await client.get(f"/api/booths/{booth['id']}")).json()
             assert detail["tagline"]["en"] == "Still open"
             assert detail["products"] == [] and detail["media"] == []
+        # Nor of the uploads' first bytes (their staging files are gone).
+        assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []
 
 
 async def test_a_body_sent_slowly_but_in_time_is_read(app: Any, booth: dict[str, Any]):
@@ -246,8 +250,10 @@ async def test_an_oversize_body_is_refused_before_it_is_read_and_changes_nothing
         )
         assert refused.status_code == 413
         assert refused.json()["error"]["code"] == "payload_too_large"
+        detail = (await client.get(path)).json()
+    async with make_client(app) as browser:
         # A form's post too, answered as a page in the browser's language.
-        form = await client.post(
+        form = await browser.post(
             "/language",
             content=b"csrf_token=" + b"x" * 2_000_000,
             headers={
@@ -259,7 +265,6 @@ async def test_an_oversize_body_is_refused_before_it_is_read_and_changes_nothing
         assert form.status_code == 413
         assert "text/html" in form.headers["content-type"]
         assert "リクエスト本文が大きすぎます" in form.text
-        detail = (await client.get(path)).json()
     assert detail["tagline"] == booth["tagline"]
 
 
