@@ -25,25 +25,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fair import i18n, resources
 from fair.error_pages import on_domain_error
-from fair.errors import DomainError
 from fair.i18n import lazy
-from fair.web import LANG_COOKIE, MAX_FORM_BYTES, MAX_JSON_BYTES, PayloadTooLarge
+from fair.web import LANG_COOKIE, MAX_FORM_BYTES, MAX_JSON_BYTES, BodyRefused, PayloadTooLarge
 
 # The largest body any endpoint reads whole (JSON and forms); uploads stream.
 MAX_BUFFERED_BYTES = max(MAX_JSON_BYTES, MAX_FORM_BYTES)
 STREAMED_TYPES = {"multipart/form-data"}
 
 
-class RequestTimeout(DomainError):
-    """408: the body did not arrive in time. The rest of it is never read, so the
-    connection closes after the answer."""
+class RequestTimeout(BodyRefused):
+    """408: the body did not arrive in time."""
 
     status = 408
     code = "request_timeout"
     message = lazy("The request took too long to arrive. Please try again.")
-
-    def headers(self) -> dict[str, str]:
-        return {"Connection": "close"}
 
 
 class _ClientGone(Exception):
@@ -137,15 +132,15 @@ class ReadBodyFirst:
             body = await read_body(receive, headers, limit=MAX_BUFFERED_BYTES, seconds=timeout)
         except _ClientGone:
             return
-        except DomainError as refused:
+        except BodyRefused as refused:
             await _refuse(scope, receive, send, refused)
             return
         await self.app(scope, replaying(body, receive), send)
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
-    """The error page or JSON, in the language the request asks for (who is asking is not
-    looked up: that is database work), on a connection that then closes."""
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: BodyRefused) -> None:
+    """The error page or JSON (``BodyRefused``: the connection then closes), in the
+    language the request asks for (who is asking is not looked up: that is database work)."""
     request = Request(scope, receive)
     i18n.set_language(
         i18n.choose_language(
@@ -156,5 +151,4 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, error: DomainError
         )
     )
     response = await on_domain_error(request, error)
-    response.headers["connection"] = "close"
     await response(scope, receive, send)

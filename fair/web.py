@@ -36,14 +36,18 @@ class UnsupportedMediaType(DomainError):
     message = lazy("Send the request body as JSON (Content-Type: application/json).")
 
 
-class PayloadTooLarge(DomainError):
+class BodyRefused(DomainError):
+    """A request body refused before it was read whole: the rest of it is never read, so
+    the connection closes after the answer."""
+
+    def headers(self) -> dict[str, str]:
+        return {"Connection": "close"}
+
+
+class PayloadTooLarge(BodyRefused):
     status = 413
     code = "payload_too_large"
     message = lazy("The request body is too large.")
-
-    def headers(self) -> dict[str, str]:
-        # The rest of the body is not read: the connection closes after the answer.
-        return {"Connection": "close"}
 
 
 class CsrfFailed(Forbidden):
