@@ -1,10 +1,12 @@
-"""Products of a booth: add, change, remove, reorder. Only the booth's owner."""
+"""Products of a booth: add, change, remove, reorder. Only the booth's owner. On an approved
+booth a new product, and new names and descriptions, wait for review (booths.revisions)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booths import revisions
 from booths.errors import ProductNotFound
 from booths.models import Booth, Product
 from booths.schemas import ProductCreate, ProductUpdate
@@ -36,6 +38,7 @@ async def add_product(
         raise ValidationFailed({"body": lazy("A booth shows at most 100 products.")})
     product = Product(booth_id=booth.id, position=count or 0, **data.model_dump())
     session.add(product)
+    await revisions.mark_added(session, booth, product)
     await session.flush()
     await refresh_search(session, booth)
     await session.flush()
@@ -62,6 +65,9 @@ async def update_product(
         raise ValidationFailed(
             {"price_min": lazy("The lowest price must not be above the highest.")}
         )
+    changes = await revisions.hold_back(session, booth, "product", product, changes)
+    if not changes:
+        return product
     for name, value in changes.items():
         setattr(product, name, value)
     product.updated_at = clock.now()
@@ -77,6 +83,7 @@ async def delete_product(
     product = await _product_of(session, booth, product_id)
     await session.delete(product)
     await session.flush()
+    await revisions.forget(session, booth, "product", product.id)
     await refresh_search(session, booth)
     await session.flush()
 
@@ -85,7 +92,7 @@ async def reorder_products(
     session: AsyncSession, *, actor: User | None, booth_id: str, ids: list[str]
 ) -> list[Product]:
     booth = await load_managed_booth(session, booth_id, actor=actor)
-    products = await list_products(session, booth.id)
+    products = await list_products(session, booth.id, unreviewed=True)
     apply_order(products, ids)
     await session.flush()
     return sorted(products, key=lambda p: p.position)

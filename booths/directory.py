@@ -104,7 +104,7 @@ async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
     products = (
         select(func.count())
         .select_from(Product)
-        .where(Product.booth_id == Booth.id)
+        .where(Product.booth_id == Booth.id, Product.awaiting_review.is_(False))
         .correlate(Booth)
         .scalar_subquery()
     )
@@ -173,6 +173,7 @@ async def _decorate(session: AsyncSession, hits: list[Hit], terms: list[str]) ->
             Media.kind == MediaKind.IMAGE,
             Media.product_id.is_(None),
             Media.status == "ready",
+            Media.awaiting_review.is_(False),
         )
         .order_by(Media.booth_id, Media.position)
     )
@@ -181,7 +182,7 @@ async def _decorate(session: AsyncSession, hits: list[Hit], terms: list[str]) ->
         hit.cover = hit.cover or image
     if not terms:
         return
-    query = select(Product).where(Product.booth_id.in_(by_id))
+    query = select(Product).where(Product.booth_id.in_(by_id), Product.awaiting_review.is_(False))
     for term in terms:
         query = query.where(_like(Product.search_text, term))
     for product in await session.scalars(query.order_by(Product.booth_id, Product.position)):

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booths import analytics, catalog, gallery, service
+from booths import analytics, catalog, gallery, revisions, service
 from booths.models import Booth, BoothStatus
 from booths.pages import MAIN_MARKETS, template_helpers
 from booths.schemas import BoothCreate, BoothUpdate, MediaUpdate, ProductCreate, ProductUpdate
@@ -73,7 +73,7 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     return {exc.field or "form": exc.translated()}
 
 
-def booth_form_values(booth: Booth) -> dict[str, Any]:
+def booth_form_values(booth: Booth | revisions.Proposed) -> dict[str, Any]:
     # The form edits what a PATCH may change: BoothUpdate's fields.
     return {name: getattr(booth, name) for name in BoothUpdate.model_fields}
 
@@ -103,10 +103,11 @@ async def my_booths_page(request: Request) -> Response:
     approved = [booth for booth, _ in rows if booth.status == BoothStatus.APPROVED]
     summaries = []
     for booth, fair in rows:
-        products = await service.list_products(session, booth.id)
-        media = await service.list_media(session, booth.id)
+        products = await service.list_products(session, booth.id, unreviewed=True)
+        media = await service.list_media(session, booth.id, unreviewed=True)
         checks = service.completeness(booth, products, media)
-        summaries.append((booth, fair, sum(done for _, done in checks), len(checks)))
+        revision = await revisions.revision_of(session, booth.id)
+        summaries.append((booth, fair, sum(done for _, done in checks), len(checks), revision))
     return page(
         request,
         "booths/my_booths.html",
@@ -142,17 +143,32 @@ async def new_booth_page(request: Request) -> Response:
     return redirect(f"/booths/{booth.id}/manage/products?created=1")
 
 
+def _latest(items: list[Any], revision: Any, subject: str) -> list[Any]:
+    """The items as the exhibitor last wrote them (their changes waiting for review)."""
+    return [
+        revisions.Proposed(item, revisions.proposed_fields(revision, subject, item.id))
+        for item in items
+    ]
+
+
 async def _editor_context(request: Request, booth: Booth) -> dict[str, Any]:
+    """The exhibitor's pages show their latest version, everything waiting for review too."""
     session = db(request)
     fair = await session.get(Fair, booth.fair_id)
-    products = await service.list_products(session, booth.id)
-    media = await service.list_media(session, booth.id)
+    revision = await revisions.revision_of(session, booth.id)
+    products = _latest(
+        await service.list_products(session, booth.id, unreviewed=True), revision, "product"
+    )
+    media = _latest(await service.list_media(session, booth.id, unreviewed=True), revision, "media")
     checks = service.completeness(booth, products, media)
     return {
         "booth": booth,
         "fair": fair,
         "products": products,
         "media": media,
+        "revision": revision,
+        "pending": await revisions.pending_of(session, booth),
+        "held_back": revisions.held_back(booth),
         "checks": [(i18n.gettext(label), done) for label, done in checks],
         "score": round(100 * sum(done for _, done in checks) / len(checks)),
         "saved": request.query_params.get("saved") == "1",
@@ -165,7 +181,10 @@ async def edit_booth_page(request: Request) -> Response:
     booth = await service.load_managed_booth(session, request.path_params["booth_id"], actor=user)
     if request.method == "GET":
         context = await _editor_context(request, booth)
-        context.update(_booth_form_context(booth_form_values(booth), {}))
+        latest = revisions.Proposed(
+            booth, revisions.proposed_fields(context["revision"], "booth", booth.id)
+        )
+        context.update(_booth_form_context(booth_form_values(latest), {}))
         return page(request, "booths/edit_booth.html", context)
     form = await read_form(request)
     values = booth_values(form)
@@ -226,12 +245,21 @@ async def product_edit_page(request: Request) -> Response:
     session, user = db(request), user_of(request)
     booth = await service.load_managed_booth(session, request.path_params["booth_id"], actor=user)
     product = await catalog.get_product(session, booth, request.path_params["product_id"])
+    revision = await revisions.revision_of(session, booth.id)
     if request.method == "GET":
+        latest = revisions.Proposed(
+            product, revisions.proposed_fields(revision, "product", product.id)
+        )
         values = {
-            name: getattr(product, name)
+            name: getattr(latest, name)
             for name in (*PRODUCT_TEXT_FIELDS, "hs_code", "moq_unit", "currency", *NUMBER_FIELDS)
         }
-        context = {"booth": booth, "product": product, **_product_form_context(values, {})}
+        context = {
+            "booth": booth,
+            "product": product,
+            "held_back": revisions.held_back(booth) and not product.awaiting_review,
+            **_product_form_context(values, {}),
+        }
         return page(request, "booths/product_edit.html", context)
     form = await read_form(request)
     values = product_values(form)
@@ -241,7 +269,7 @@ async def product_edit_page(request: Request) -> Response:
             session, actor=user, booth_id=booth.id, product_id=product.id, data=data
         )
     except DomainError as exc:
-        context = {"booth": booth, "product": product}
+        context = {"booth": booth, "product": product, "held_back": False}
         context.update(_product_form_context(values, field_errors(exc)))
         return page(request, "booths/product_edit.html", context, exc.status)
     return redirect(f"/booths/{booth.id}/manage/products?saved=1")
@@ -268,7 +296,7 @@ async def _move_in_booth(
     session, user = db(request), user_of(request)
     booth_id = request.path_params["booth_id"]
     booth = await service.load_managed_booth(session, booth_id, actor=user)
-    ids = await _move(await items_of(session, booth.id), item_id, direction)
+    ids = await _move(await items_of(session, booth.id, unreviewed=True), item_id, direction)
     await reorder(session, actor=user, booth_id=booth_id, ids=ids)
 
 
@@ -341,18 +369,22 @@ async def analytics_page(request: Request) -> Response:
 async def review_page(request: Request) -> Response:
     session, user = db(request), require_role(user_of(request), *service.REVIEWERS)
     status = request.query_params.get("status", BoothStatus.PENDING)
-    if status not in set(BoothStatus):
+    if status not in REVIEW_TABS:
         status = BoothStatus.PENDING
-    rows = await service.review_queue(
-        session, actor=user, status=BoothStatus(status), fair_slug=None
-    )
+    if status == CHANGES_TAB:
+        rows = await service.changes_queue(session, actor=user, fair_slug=None)
+    else:
+        rows = await service.review_queue(
+            session, actor=user, status=BoothStatus(status), fair_slug=None
+        )
     items = []
     for booth, fair in rows:
-        products = await service.list_products(session, booth.id)
-        media = await service.list_media(session, booth.id)
+        products = await service.list_products(session, booth.id, unreviewed=True)
+        media = await service.list_media(session, booth.id, unreviewed=True)
         checks = service.completeness(booth, products, media)
         source = await session.get(Booth, booth.copied_from_id) if booth.copied_from_id else None
-        items.append((booth, fair, len(products), len(media), checks, source))
+        pending = await revisions.pending_of(session, booth)
+        items.append((booth, fair, len(products), len(media), checks, source, pending))
     return page(
         request,
         "booths/review.html",
@@ -360,22 +392,36 @@ async def review_page(request: Request) -> Response:
     )
 
 
+# The queue's tabs: booths by status, and approved booths whose changes wait for review.
+CHANGES_TAB = "changes"
+REVIEW_TABS = {*BoothStatus, CHANGES_TAB}
+
+
 async def review_action(request: Request) -> Response:
     session, user = db(request), user_of(request)
     action = request.path_params["action"]
-    if action not in {"approve", "reject"}:
+    if action not in REVIEW_ACTIONS:
         raise NotFound()
     form = await read_form(request)
     booth_id = request.path_params["booth_id"]
-    if action == "approve":
-        await service.approve_booth(session, actor=user, booth_id=booth_id)
+    if action.startswith("approve"):
+        await REVIEW_ACTIONS[action](session, actor=user, booth_id=booth_id)
     else:
         reason = str(form.get("reason", "")).strip()
         if not reason:
             raise ValidationFailed({"reason": i18n.lazy("Tell the exhibitor what to change.")})
-        await service.reject_booth(session, actor=user, booth_id=booth_id, reason=reason[:1000])
+        await REVIEW_ACTIONS[action](session, actor=user, booth_id=booth_id, reason=reason[:1000])
     tab = str(form.get("tab", ""))
-    return redirect(f"/review/booths?status={tab}" if tab in set(BoothStatus) else "/review/booths")
+    return redirect(f"/review/booths?status={tab}" if tab in REVIEW_TABS else "/review/booths")
+
+
+# A whole booth's review, and the review of an approved booth's changes.
+REVIEW_ACTIONS: dict[str, Callable[..., Awaitable[Booth]]] = {
+    "approve": service.approve_booth,
+    "reject": service.reject_booth,
+    "approve-changes": service.approve_changes,
+    "reject-changes": service.reject_changes,
+}
 
 
 def _post(endpoint: Callable[[Request], Awaitable[Response]], path: str) -> Route:

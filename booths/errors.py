@@ -91,3 +91,8 @@ class ApprovalNeeded(DomainError):
 class UploadRateLimited(TooManyRequests):
     code = "upload_rate_limited"
     message = lazy("Too many uploads. Please wait %(minutes)d minutes and try again.")
+
+
+class NoPendingChanges(Conflict):
+    code = "no_pending_changes"
+    message = lazy("This booth has no changes waiting for review.")

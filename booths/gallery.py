@@ -15,7 +15,7 @@ import anyio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths import quota
+from booths import quota, revisions
 from booths.errors import BoothNotFound, MediaNotFound, ProductNotFound
 from booths.jobs import make_media_variants
 from booths.media import (
@@ -32,7 +32,13 @@ from booths.media import (
 from booths.models import Booth, Media, MediaKind, Product
 from booths.sandbox import Sandbox
 from booths.schemas import MediaUpdate
-from booths.service import apply_order, list_media, load_booth, load_managed_booth
+from booths.service import (
+    apply_order,
+    list_media,
+    load_booth,
+    load_managed_booth,
+    sees_unreviewed,
+)
 from fair import outbox
 from fair.accounts.models import User
 from fair.config import Settings
@@ -124,6 +130,7 @@ async def store_upload(
             position=count or 0,
         )
         session.add(media)
+        await revisions.mark_added(session, booth, media)
         await session.flush()
         if kind == MediaKind.IMAGE:
             await outbox.enqueue(
@@ -177,13 +184,16 @@ async def update_media(
     session: AsyncSession, *, actor: User | None, media_id: str, data: MediaUpdate
 ) -> Media:
     media = await _managed_media(session, actor, media_id)
+    booth = await session.get(Booth, media.booth_id)
+    assert booth is not None
     changes = data.model_dump(exclude_unset=True)
     if "title" in changes:
-        media.title = changes["title"] or {}
+        changes["title"] = changes["title"] or {}
     if "product_id" in changes:
-        booth = await session.get(Booth, media.booth_id)
-        assert booth is not None
-        media.product_id = await _product_id(session, booth, changes["product_id"])
+        changes["product_id"] = await _product_id(session, booth, changes["product_id"])
+    # A caption is text buyers read: on an approved booth it waits for review.
+    for name, value in (await revisions.hold_back(session, booth, "media", media, changes)).items():
+        setattr(media, name, value)
     await session.flush()
     return media
 
@@ -197,6 +207,9 @@ async def delete_media(
     key, sha = media.storage_key, media.sha256
     await session.delete(media)
     await session.flush()
+    booth = await session.get(Booth, media.booth_id)
+    assert booth is not None
+    await revisions.forget(session, booth, "media", media.id)
     still_used = await session.scalar(select(Media.id).where(Media.storage_key == key).limit(1))
     return None if still_used else (key, sha)
 
@@ -205,7 +218,7 @@ async def reorder_media(
     session: AsyncSession, *, actor: User | None, booth_id: str, ids: list[str]
 ) -> list[Media]:
     booth = await load_managed_booth(session, booth_id, actor=actor)
-    items = await list_media(session, booth.id)
+    items = await list_media(session, booth.id, unreviewed=True)
     apply_order(items, ids)
     await session.flush()
     return sorted(items, key=lambda m: m.position)
@@ -214,7 +227,8 @@ async def reorder_media(
 async def media_for_viewer(
     session: AsyncSession, media_id: str, *, viewer: User | None
 ) -> tuple[Media, Booth]:
-    """A file the viewer may fetch: the booth must be visible to them."""
+    """A file the viewer may fetch: the booth must be visible to them, and a file waiting for
+    review only to the booth's exhibitor and the programme's insiders."""
     media = await session.get(Media, media_id) if len(media_id) <= 32 else None
     if media is None:
         raise MediaNotFound()
@@ -222,6 +236,8 @@ async def media_for_viewer(
         booth = await load_booth(session, media.booth_id, viewer=viewer)
     except BoothNotFound:
         raise MediaNotFound() from None
+    if media.awaiting_review and not sees_unreviewed(viewer, booth):
+        raise MediaNotFound()
     return media, booth
 
 

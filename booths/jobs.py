@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.media import THUMB_SIZES, make_thumbnail, variant_key
-from booths.models import Booth, BoothStatus, Media, MediaKind
+from booths.models import Booth, BoothRevision, BoothStatus, Media, MediaKind, RevisionStatus
 from booths.sandbox import sandbox_of
 from fair import resources
 from fair.accounts.models import User
@@ -78,11 +79,16 @@ async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
             item.status = "ready"
 
 
-async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
-    """Tell the exhibitor that their booth was approved or why it was not. Once per review."""
+Compose = Callable[[Booth, BoothRevision | None, str], tuple[str, str, dict[str, Any]] | None]
+
+
+async def _mail_exhibitor(
+    ctx: dict[str, Any], key: str, job: str, booth_id: str, compose: Compose
+) -> bool:
+    """Mail the booth's exhibitor, in their language, once per key: ``compose`` gives the
+    subject, the template and its values, or None when there is nothing to say any more."""
     res = resources.of_job(ctx)
     settings, mailer = res.settings, res.mailer
-    key = ctx.get("job_id") or f"booth-review:{booth_id}"
 
     async def effect(session: AsyncSession) -> None:
         row = (
@@ -96,26 +102,63 @@ async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
         if row is None:
             return
         booth, fair, owner = row
-        if booth.status == BoothStatus.PENDING:
-            return  # edited and resubmitted since the review: nothing to announce
+        revision = await session.get(BoothRevision, booth.id)
         with use_language(owner.locale):
             fair_title = pick_text(fair.title)[0]
-            if booth.status == BoothStatus.APPROVED:
-                subject = _("Your booth in %(fair)s is approved") % {"fair": fair_title}
-            else:
-                subject = _("Your booth in %(fair)s needs changes") % {"fair": fair_title}
+            composed = compose(booth, revision, fair_title)
+            if composed is None:
+                return
+            subject, template, values = composed
             text = render(
-                "mail/booth_review.txt",
+                template,
                 user=owner,
                 booth=booth,
                 fair_title=fair_title,
                 base_url=settings.base_url,
+                **values,
             )
         await mailer.send(
             build_message(settings, key=key, to=owner.email, subject=subject, text=text), key=key
         )
 
-    return await run_once(res.sessionmaker, key, "send_booth_review_mail", effect)
+    return await run_once(res.sessionmaker, key, job, effect)
 
 
-JOBS = (make_media_variants, send_booth_review_mail)
+async def send_booth_review_mail(ctx: dict[str, Any], *, booth_id: str) -> bool:
+    """Tell the exhibitor that their booth was approved or why it was not. Once per review."""
+
+    def compose(booth: Booth, _revision: BoothRevision | None, fair_title: str) -> Any:
+        if booth.status == BoothStatus.PENDING:
+            return None  # edited and resubmitted since the review: nothing to announce
+        if booth.status == BoothStatus.APPROVED:
+            subject = _("Your booth in %(fair)s is approved") % {"fair": fair_title}
+        else:
+            subject = _("Your booth in %(fair)s needs changes") % {"fair": fair_title}
+        return subject, "mail/booth_review.txt", {}
+
+    key = ctx.get("job_id") or f"booth-review:{booth_id}"
+    return await _mail_exhibitor(ctx, key, "send_booth_review_mail", booth_id, compose)
+
+
+async def send_booth_changes_mail(ctx: dict[str, Any], *, booth_id: str, outcome: str) -> bool:
+    """Tell the exhibitor of an approved booth that their changes are published, or why they
+    are not (the approved version stays public). Once per review."""
+
+    def compose(booth: Booth, revision: BoothRevision | None, fair_title: str) -> Any:
+        if outcome == "approved":
+            subject = _("Your changes to your booth in %(fair)s are published") % {
+                "fair": fair_title
+            }
+            return subject, "mail/booth_changes.txt", {"note": None}
+        if revision is None or revision.status != RevisionStatus.REJECTED:
+            return None  # edited again or approved since: nothing to announce
+        subject = _("Your changes to your booth in %(fair)s were not published") % {
+            "fair": fair_title
+        }
+        return subject, "mail/booth_changes.txt", {"note": revision.note}
+
+    key = ctx.get("job_id") or f"booth-changes:{booth_id}:{outcome}"
+    return await _mail_exhibitor(ctx, key, "send_booth_changes_mail", booth_id, compose)
+
+
+JOBS = (make_media_variants, send_booth_review_mail, send_booth_changes_mail)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -139,6 +140,9 @@ class Product(Base):
     lead_time_days: Mapped[int | None] = mapped_column(default=None)
     position: Mapped[int] = mapped_column(default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Added to an approved booth and not yet seen by an organizer: shown to nobody but its
+    # exhibitor and the programme's insiders until the booth's changes are approved.
+    awaiting_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
@@ -172,7 +176,42 @@ class Media(Base):
     height: Mapped[int | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="processing")
     position: Mapped[int] = mapped_column(default=0)
+    # As Product.awaiting_review: uploaded to an approved booth, not served publicly yet.
+    awaiting_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class RevisionStatus(enum.StrEnum):
+    PENDING = "pending"
+    REJECTED = "rejected"
+
+
+class BoothRevision(Base):
+    """What the exhibitor of an approved booth wrote since its approval and an organizer has
+    not yet approved: the booth row, its products and media keep the public version, this
+    holds the proposed texts (only the fields that differ), by item. Products and files
+    added meanwhile are rows marked ``awaiting_review``. One per booth; gone once approved."""
+
+    __tablename__ = "booth_revisions"
+    __table_args__ = (
+        Index("ix_booth_revisions_status_submitted_at", "status", "submitted_at"),
+        CheckConstraint("status IN ('pending', 'rejected')", name="status_known"),
+    )
+
+    booth_id: Mapped[str] = mapped_column(
+        ForeignKey("booths.id", ondelete="CASCADE"), primary_key=True
+    )
+    booth_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # {product id: {field: proposed value}}, {media id: {field: proposed value}}
+    product_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    media_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=RevisionStatus.PENDING)
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(default=clock.now)
+    reviewed_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class VisitKind(enum.StrEnum):

@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booths import catalog, directory, service
+from booths import catalog, directory, revisions, service
+from booths.errors import ProductNotFound
 from booths.models import Booth, Media, MediaKind, Product, VisitKind
 from booths.routes import count_visit, query_filters
 from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
@@ -123,6 +124,10 @@ async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
         "products": products,
         "product_photos": photos,
         "is_owner": service.can_manage(viewer, booth),
+        # Its exhibitor is told that buyers see the approved version while changes wait.
+        "revision": await revisions.revision_of(session, booth.id)
+        if service.can_manage(viewer, booth)
+        else None,
         **gallery,
         **template_helpers(),
     }
@@ -139,9 +144,11 @@ async def product_page(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
     booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
     product = await catalog.get_product(session, booth, request.path_params["product_id"])
+    if product.awaiting_review and not service.sees_unreviewed(viewer, booth):
+        raise ProductNotFound()
     await count_visit(request, VisitKind.PRODUCT, booth, product.id)
     context = await _booth_context(request, booth)
-    media = await service.list_media(session, booth.id)
+    media = await service.list_media(session, booth.id, unreviewed=product.awaiting_review)
     context["product"] = product
     context["photos"] = [
         m

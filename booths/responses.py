@@ -9,7 +9,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field, PlainSerializer
 
-from booths import analytics, directory, models, service
+from booths import analytics, directory, models, revisions, service
 from booths.models import BoothStatus, MediaKind
 from fair.accounts.models import User
 from fair.api import Instant, Texts
@@ -41,12 +41,19 @@ class Media(BaseModel):
     height: int | None
     status: Literal["processing", "ready", "failed"]
     position: int
+    # Uploaded to an approved booth and not yet approved: served to nobody but its
+    # exhibitor and the programme's organizers and staff.
+    awaiting_review: bool
     url: str
     thumb_url: str | MISSING = MISSING  # images only, as large_url
     large_url: str | MISSING = MISSING
+    # For its exhibitor, organizers and staff: the caption waiting for review.
+    pending_changes: dict[str, Texts] | MISSING = MISSING
 
     @classmethod
-    def of(cls, media: models.Media) -> Media:
+    def of(cls, media: models.Media, pending: dict[str, Texts] | None = None) -> Media:
+        """The file as buyers see it; ``pending``: its changes waiting for review, for those
+        who may see them."""
         url = f"/media/{media.id}"
         variants = {}
         if media.kind == MediaKind.IMAGE:
@@ -65,8 +72,10 @@ class Media(BaseModel):
             height=media.height,
             status=media.status,
             position=media.position,
+            awaiting_review=media.awaiting_review,
             url=url,
             **variants,
+            **({} if pending is None else {"pending_changes": pending}),
         )
 
 
@@ -85,10 +94,60 @@ class Product(BaseModel):
     currency: str
     lead_time_days: int | None
     position: int
+    # Added to an approved booth and not yet approved: shown to nobody but its exhibitor
+    # and the programme's organizers and staff.
+    awaiting_review: bool
+    # For its exhibitor, organizers and staff: the name or description waiting for review.
+    pending_changes: dict[str, Texts] | MISSING = MISSING
 
     @classmethod
-    def of(cls, product: models.Product) -> Product:
-        return cls.model_validate(product)
+    def of(cls, product: models.Product, pending: dict[str, Texts] | None = None) -> Product:
+        """The product as buyers see it; ``pending`` as for Media."""
+        made = cls.model_validate(product)
+        if pending is not None:
+            made.pending_changes = pending
+        return made
+
+
+class FieldChange(BaseModel):
+    """One field waiting for review: what buyers see now and what the exhibitor wrote."""
+
+    subject: Literal["booth", "product", "media"]
+    id: str  # the booth's, the product's or the file's
+    field: str
+    before: Texts | list[str] | str
+    after: Texts | list[str] | str
+
+
+class PendingChanges(BaseModel):
+    """Changes to an approved booth that wait for an organizer. Until they are approved,
+    buyers see the booth's approved version: the booth's, products' and files' own fields."""
+
+    status: Literal["pending", "rejected"]  # rejected: sent back, see ``note``
+    note: str  # the organizer's reason when sent back
+    submitted_at: Instant
+    reviewed_at: Instant | None
+    changes: list[FieldChange]
+    added_products: list[str]  # ids of products shown once approved
+    added_media: list[str]  # ids of files served once approved
+
+    @classmethod
+    def of(cls, pending: revisions.Pending) -> PendingChanges:
+        revision = pending.revision
+        return cls(
+            status=revision.status,
+            note=revision.note,
+            submitted_at=revision.submitted_at,
+            reviewed_at=revision.reviewed_at,
+            changes=[
+                FieldChange(
+                    subject=c.subject, id=c.item_id, field=c.field, before=c.before, after=c.after
+                )
+                for c in pending.changes
+            ],
+            added_products=[p.id for p in pending.added_products],
+            added_media=[m.id for m in pending.added_media],
+        )
 
 
 class BoothCard(BaseModel):
@@ -112,9 +171,16 @@ class BoothCard(BaseModel):
     # For its exhibitor and the programme's organizers and staff only.
     review_note: str | MISSING = MISSING
     reviewed_at: Instant | MISSING | None = MISSING
+    # The same: null when buyers see everything the exhibitor wrote.
+    pending_changes: PendingChanges | MISSING | None = MISSING
 
     @staticmethod
-    def fields_of(booth: models.Booth, fair: Fair | None, viewer: User | None) -> dict[str, object]:
+    def fields_of(
+        booth: models.Booth,
+        fair: Fair | None,
+        viewer: User | None,
+        pending: revisions.Pending | None = None,
+    ) -> dict[str, object]:
         fields: dict[str, object] = {
             "id": booth.id,
             "fair": fair.slug if fair else None,
@@ -132,11 +198,10 @@ class BoothCard(BaseModel):
             "created_at": booth.created_at,
             "updated_at": booth.updated_at,
         }
-        if viewer is not None and (
-            service.can_manage(viewer, booth) or viewer.has_role(*service.INSIDERS)
-        ):
+        if service.sees_unreviewed(viewer, booth):
             fields["review_note"] = booth.review_note
             fields["reviewed_at"] = booth.reviewed_at
+            fields["pending_changes"] = PendingChanges.of(pending) if pending else None
         return fields
 
 
@@ -149,10 +214,12 @@ class Booth(BoothCard):
         booth: models.Booth,
         fair: Fair | None = None,
         viewer: User | None = None,
+        pending: revisions.Pending | None = None,
         **more: object,
     ) -> Self:
-        """The booth as ``viewer`` may see it; ``more``: a subclass's own fields."""
-        fields = cls.fields_of(booth, fair, viewer)
+        """The booth as ``viewer`` may see it (``pending``: what waits for review in it);
+        ``more``: a subclass's own fields."""
+        fields = cls.fields_of(booth, fair, viewer, pending)
         return cls.model_validate({**fields, "description": booth.description, **more})
 
 
@@ -221,17 +288,9 @@ class Directory(BaseModel):
 class Products(BaseModel):
     products: list[Product]
 
-    @classmethod
-    def of(cls, products: list[models.Product]) -> Products:
-        return cls(products=[Product.of(p) for p in products])
-
 
 class MediaList(BaseModel):
     media: list[Media]
-
-    @classmethod
-    def of(cls, items: list[models.Media]) -> MediaList:
-        return cls(media=[Media.of(m) for m in items])
 
 
 class DailyViews(BaseModel):

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from booths import analytics, catalog, directory, gallery, quota, responses, service
+from booths import analytics, catalog, directory, gallery, quota, responses, revisions, service
 from booths.bots import is_bot
 from booths.errors import MediaNotFound
 from booths.media import (
@@ -75,6 +75,53 @@ def _booth_id(request: Request) -> str:
     return request.path_params["booth_id"]
 
 
+async def _booth_shape(
+    request: Request, booth: Booth, shape: type[responses.Booth] = responses.Booth, **more: Any
+) -> responses.Booth:
+    """The booth as the caller may see it: the public version, and for its exhibitor and
+    the programme's insiders what waits for review."""
+    viewer = user_of(request)
+    pending = None
+    if service.sees_unreviewed(viewer, booth):
+        pending = await revisions.pending_of(db(request), booth)
+    return shape.of(booth, await _fair_of(request, booth), viewer, pending, **more)
+
+
+async def _booth_answer(request: Request, booth: Booth, status: int = 200) -> Response:
+    return json_response(await _booth_shape(request, booth), status)
+
+
+class _Items:
+    """A booth's products and files for one caller: those waiting for review, and the
+    changes waiting in the others, only for its exhibitor and the programme's insiders."""
+
+    def __init__(self, booth: Booth, revision: Any, insider: bool) -> None:
+        self.booth, self.revision, self.insider = booth, revision, insider
+
+    @classmethod
+    async def of(cls, request: Request, booth: Booth) -> _Items:
+        insider = service.sees_unreviewed(user_of(request), booth)
+        revision = await revisions.revision_of(db(request), booth.id) if insider else None
+        return cls(booth, revision, insider)
+
+    def _pending(self, subject: str, item_id: str) -> dict[str, Any] | None:
+        return revisions.proposed_fields(self.revision, subject, item_id) if self.insider else None
+
+    def product(self, product: Any) -> responses.Product:
+        return responses.Product.of(product, self._pending("product", product.id))
+
+    def media(self, media: Any) -> responses.Media:
+        return responses.Media.of(media, self._pending("media", media.id))
+
+    async def products(self, request: Request) -> list[responses.Product]:
+        found = await service.list_products(db(request), self.booth.id, unreviewed=self.insider)
+        return [self.product(p) for p in found]
+
+    async def files(self, request: Request) -> list[responses.Media]:
+        found = await service.list_media(db(request), self.booth.id, unreviewed=self.insider)
+        return [self.media(m) for m in found]
+
+
 async def api_create(request: Request) -> Response:
     require_role(user_of(request), Role.EXHIBITOR)
     data = parse(BoothCreate, await read_json(request))
@@ -82,9 +129,7 @@ async def api_create(request: Request) -> Response:
     booth = await service.create_booth(
         db(request), actor=user_of(request), fair_slug=slug, data=data
     )
-    return json_response(
-        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request)), 201
-    )
+    return await _booth_answer(request, booth, 201)
 
 
 def query_filters(request: Request) -> directory.Filters:
@@ -150,17 +195,15 @@ async def api_get(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
     booth = await service.load_booth(session, _booth_id(request), viewer=viewer)
     await count_visit(request, VisitKind.BOOTH, booth, booth.id)
-    products = await service.list_products(session, booth.id)
-    media = await service.list_media(session, booth.id)
-    return json_response(
-        responses.BoothDetail.of(
-            booth,
-            await _fair_of(request, booth),
-            viewer,
-            products=[responses.Product.of(p) for p in products],
-            media=[responses.Media.of(m) for m in media],
-        )
+    items = await _Items.of(request, booth)
+    detail = await _booth_shape(
+        request,
+        booth,
+        responses.BoothDetail,
+        products=await items.products(request),
+        media=await items.files(request),
     )
+    return json_response(detail)
 
 
 async def api_update(request: Request) -> Response:
@@ -169,18 +212,14 @@ async def api_update(request: Request) -> Response:
     booth = await service.update_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request), data=data
     )
-    return json_response(
-        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request))
-    )
+    return await _booth_answer(request, booth)
 
 
 async def api_approve(request: Request) -> Response:
     booth = await service.approve_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request)
     )
-    return json_response(
-        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request))
-    )
+    return await _booth_answer(request, booth)
 
 
 async def api_reject(request: Request) -> Response:
@@ -189,9 +228,23 @@ async def api_reject(request: Request) -> Response:
     booth = await service.reject_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request), reason=data.reason
     )
-    return json_response(
-        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request))
+    return await _booth_answer(request, booth)
+
+
+async def api_approve_changes(request: Request) -> Response:
+    booth = await service.approve_changes(
+        db(request), actor=user_of(request), booth_id=_booth_id(request)
     )
+    return await _booth_answer(request, booth)
+
+
+async def api_reject_changes(request: Request) -> Response:
+    require_role(user_of(request), *service.REVIEWERS)
+    data = parse(Rejection, await read_json(request))
+    booth = await service.reject_changes(
+        db(request), actor=user_of(request), booth_id=_booth_id(request), reason=data.reason
+    )
+    return await _booth_answer(request, booth)
 
 
 async def api_copy(request: Request) -> Response:
@@ -200,15 +253,13 @@ async def api_copy(request: Request) -> Response:
     booth = await service.copy_booth(
         db(request), actor=user_of(request), booth_id=_booth_id(request), fair_slug=data.fair
     )
-    return json_response(
-        responses.Booth.of(booth, await _fair_of(request, booth), user_of(request)), 201
-    )
+    return await _booth_answer(request, booth, 201)
 
 
 async def api_products(request: Request) -> Response:
     booth = await service.load_booth(db(request), _booth_id(request), viewer=user_of(request))
-    products = await service.list_products(db(request), booth.id)
-    return json_response(responses.Products.of(products))
+    items = await _Items.of(request, booth)
+    return json_response(responses.Products(products=await items.products(request)))
 
 
 async def api_add_product(request: Request) -> Response:
@@ -217,7 +268,12 @@ async def api_add_product(request: Request) -> Response:
     product = await catalog.add_product(
         db(request), actor=user_of(request), booth_id=_booth_id(request), data=data
     )
-    return json_response(responses.Product.of(product), 201)
+    return json_response(await _own_product(request, product), 201)
+
+
+async def _own_product(request: Request, product: Any) -> responses.Product:
+    booth = await service.load_managed_booth(db(request), product.booth_id, actor=user_of(request))
+    return (await _Items.of(request, booth)).product(product)
 
 
 async def api_update_product(request: Request) -> Response:
@@ -230,7 +286,7 @@ async def api_update_product(request: Request) -> Response:
         product_id=request.path_params["product_id"],
         data=data,
     )
-    return json_response(responses.Product.of(product))
+    return json_response(await _own_product(request, product))
 
 
 async def api_delete_product(request: Request) -> Response:
@@ -257,7 +313,11 @@ async def _reorder(request: Request, reorder: Callable[..., Awaitable[T]]) -> T:
 
 async def api_order_products(request: Request) -> Response:
     products = await _reorder(request, catalog.reorder_products)
-    return json_response(responses.Products.of(products))
+    items = await _Items.of(
+        request,
+        await service.load_managed_booth(db(request), _booth_id(request), actor=user_of(request)),
+    )
+    return json_response(responses.Products(products=[items.product(p) for p in products]))
 
 
 def _check_upload_csrf(request: Request) -> None:
@@ -305,13 +365,14 @@ async def api_upload(request: Request) -> Response:
         sandbox=sandbox_of(resources.of_request(request)),
         settings=settings,
     )
-    return json_response(responses.Media.of(media), 201 if created else 200)
+    items = await _Items.of(request, booth)
+    return json_response(items.media(media), 201 if created else 200)
 
 
 async def api_media(request: Request) -> Response:
     booth = await service.load_booth(db(request), _booth_id(request), viewer=user_of(request))
-    items = await service.list_media(db(request), booth.id)
-    return json_response(responses.MediaList.of(items))
+    items = await _Items.of(request, booth)
+    return json_response(responses.MediaList(media=await items.files(request)))
 
 
 async def api_update_media(request: Request) -> Response:
@@ -319,7 +380,8 @@ async def api_update_media(request: Request) -> Response:
     media = await gallery.update_media(
         db(request), actor=user_of(request), media_id=request.path_params["media_id"], data=data
     )
-    return json_response(responses.Media.of(media))
+    booth = await service.load_managed_booth(db(request), media.booth_id, actor=user_of(request))
+    return json_response((await _Items.of(request, booth)).media(media))
 
 
 async def api_delete_media(request: Request) -> Response:
@@ -332,8 +394,12 @@ async def api_delete_media(request: Request) -> Response:
 
 
 async def api_order_media(request: Request) -> Response:
-    items = await _reorder(request, gallery.reorder_media)
-    return json_response(responses.MediaList.of(items))
+    files = await _reorder(request, gallery.reorder_media)
+    items = await _Items.of(
+        request,
+        await service.load_managed_booth(db(request), _booth_id(request), actor=user_of(request)),
+    )
+    return json_response(responses.MediaList(media=[items.media(m) for m in files]))
 
 
 async def api_analytics(request: Request) -> Response:
@@ -345,8 +411,7 @@ async def api_analytics(request: Request) -> Response:
 
 async def api_my_booths(request: Request) -> Response:
     rows = await service.my_booths(db(request), actor=user_of(request))
-    booths = [responses.Booth.of(b, f, user_of(request)) for b, f in rows]
-    return json_response(responses.Booths(booths=booths))
+    return json_response(responses.Booths(booths=[await _booth_shape(request, b) for b, _ in rows]))
 
 
 async def api_review_queue(request: Request) -> Response:
@@ -359,8 +424,14 @@ async def api_review_queue(request: Request) -> Response:
         status=BoothStatus(status),
         fair_slug=request.query_params.get("fair") or None,
     )
-    booths = [responses.Booth.of(b, f, user_of(request)) for b, f in rows]
-    return json_response(responses.Booths(booths=booths))
+    return json_response(responses.Booths(booths=[await _booth_shape(request, b) for b, _ in rows]))
+
+
+async def api_changes_queue(request: Request) -> Response:
+    rows = await service.changes_queue(
+        db(request), actor=user_of(request), fair_slug=request.query_params.get("fair") or None
+    )
+    return json_response(responses.Booths(booths=[await _booth_shape(request, b) for b, _ in rows]))
 
 
 async def serve_media(request: Request) -> Response:
@@ -392,7 +463,7 @@ async def serve_media(request: Request) -> Response:
     name = download_name(media.filename, ACCEPTED.get(content_type), media.id)
     headers = {
         "Cache-Control": "public, max-age=86400"
-        if booth.is_public and not stand_in
+        if booth.is_public and not media.awaiting_review and not stand_in
         else "private, max-age=0, must-revalidate",
         "Content-Disposition": content_disposition("attachment" if download else "inline", name),
         "Content-Security-Policy": MEDIA_CSP,
@@ -435,6 +506,15 @@ API = [
     ),
     Endpoint(
         "GET",
+        "/api/review/changes",
+        api_changes_queue,
+        "Approved booths whose changes wait for review, with them (organizer)",
+        responses.Booths,
+        query=("fair",),
+        errors=(401, 403),
+    ),
+    Endpoint(
+        "GET",
         "/api/booths/{booth_id}",
         api_get,
         "A booth with products and media",
@@ -445,7 +525,7 @@ API = [
         "PATCH",
         "/api/booths/{booth_id}",
         api_update,
-        "Change booth texts (its exhibitor)",
+        "Change booth texts (its exhibitor); on an approved booth, texts wait for review",
         responses.Booth,
         body=BoothUpdate,
         errors=WRITE,
@@ -466,6 +546,23 @@ API = [
         responses.Booth,
         body=Rejection,
         errors=WRITE,
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/changes/approve",
+        api_approve_changes,
+        "Publish an approved booth's changes (organizer)",
+        responses.Booth,
+        errors=(*WRITE, 409),
+    ),
+    Endpoint(
+        "POST",
+        "/api/booths/{booth_id}/changes/reject",
+        api_reject_changes,
+        "Keep an approved booth's public version; tell its exhibitor why (organizer)",
+        responses.Booth,
+        body=Rejection,
+        errors=(*WRITE, 409),
     ),
     Endpoint(
         "POST",

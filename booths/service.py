@@ -12,9 +12,26 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths.errors import BadOrdering, BoothExists, BoothNotFound, FairClosed, NotApproved
-from booths.jobs import send_booth_review_mail
-from booths.models import Booth, BoothStatus, BoothTag, Media, Product, TagKind
+from booths import revisions
+from booths.errors import (
+    BadOrdering,
+    BoothExists,
+    BoothNotFound,
+    FairClosed,
+    NoPendingChanges,
+    NotApproved,
+)
+from booths.jobs import send_booth_changes_mail, send_booth_review_mail
+from booths.models import (
+    Booth,
+    BoothRevision,
+    BoothStatus,
+    BoothTag,
+    Media,
+    Product,
+    RevisionStatus,
+    TagKind,
+)
 from booths.schemas import BoothCreate, BoothUpdate
 from booths.taxonomy import CATEGORIES
 from booths.text import fold, texts
@@ -44,8 +61,13 @@ def can_manage(user: User | None, booth: Booth) -> bool:
     return user is not None and user.id == booth.owner_id
 
 
+def sees_unreviewed(user: User | None, booth: Booth) -> bool:
+    """Its exhibitor and the programme's insiders see what waits for review."""
+    return can_manage(user, booth) or (user is not None and user.has_role(*INSIDERS))
+
+
 def can_see(user: User | None, booth: Booth, fair: Fair) -> bool:
-    if can_manage(user, booth) or (user is not None and user.has_role(*INSIDERS)):
+    if sees_unreviewed(user, booth):
         return True
     return booth.is_public and fair.status == "published"
 
@@ -87,7 +109,7 @@ def _set_tags(booth: Booth, kind: TagKind, codes: Sequence[str]) -> None:
 
 async def refresh_search(session: AsyncSession, booth: Booth) -> None:
     """Recompute the folded search text of a booth and of its products."""
-    products = (await session.scalars(select(Product).where(Product.booth_id == booth.id))).all()
+    products = await list_products(session, booth.id, unreviewed=True)
     for product in products:
         product.search_text = texts(product.name, product.description, product.hs_code)
     category_labels = [CATEGORIES[code] for code in booth.categories if code in CATEGORIES]
@@ -99,7 +121,8 @@ async def refresh_search(session: AsyncSession, booth: Booth) -> None:
         booth.city,
         booth.certifications,
         *category_labels,
-        *(p.search_text for p in products),
+        # What waits for review is not found until it is shown.
+        *(p.search_text for p in products if not p.awaiting_review),
     )
 
 
@@ -157,12 +180,17 @@ async def build_booth(
 async def update_booth(
     session: AsyncSession, *, actor: User | None, booth_id: str, data: BoothUpdate
 ) -> Booth:
-    """Change the fields that were sent. A rejected booth that is edited goes back to review."""
+    """Change the fields that were sent. A rejected booth that is edited goes back to review;
+    an approved one keeps its public texts until an organizer approves the new ones
+    (booths.revisions)."""
     booth = await load_managed_booth(session, booth_id, actor=actor)
     changes = data.model_dump(exclude_unset=True)
     empty = [name for name, value in changes.items() if value is None]
     if empty:
         raise ValidationFailed({name: lazy("This field cannot be empty.") for name in empty})
+    changes = await revisions.hold_back(session, booth, "booth", booth, changes)
+    if not changes:
+        return booth
     for name, value in changes.items():
         if name in TAG_FIELDS:
             _set_tags(booth, TAG_FIELDS[name], value)
@@ -185,6 +213,10 @@ async def _review(
         raise BoothNotFound()
     if booth.status == status and booth.review_note == note:
         return booth  # a repeated click changes nothing and mails nobody twice
+    if booth.status != status:
+        # The booth is reviewed whole from now on: what waited for review is part of it.
+        await revisions.publish(session, booth)
+        await refresh_search(session, booth)
     booth.status = status
     booth.review_note = note
     booth.reviewed_by = reviewer.id
@@ -209,17 +241,90 @@ async def reject_booth(
     return await _review(session, actor, booth_id, BoothStatus.REJECTED, reason)
 
 
+async def _booth_for_review(session: AsyncSession, actor: User | None, booth_id: str) -> Any:
+    reviewer = require_role(actor, *REVIEWERS)
+    booth = await session.get(Booth, booth_id) if len(booth_id) <= 32 else None
+    if booth is None:
+        raise BoothNotFound()
+    revision = await revisions.revision_of(session, booth.id)
+    if revision is None:
+        raise NoPendingChanges()
+    return reviewer, booth, revision
+
+
+async def _announce_changes(session: AsyncSession, booth: Booth, outcome: str) -> None:
+    await outbox.enqueue(
+        session,
+        send_booth_changes_mail,
+        key=f"booth-changes:{booth.id}:{outcome}:{clock.now().isoformat()}",
+        booth_id=booth.id,
+        outcome=outcome,
+    )
+
+
+async def approve_changes(session: AsyncSession, *, actor: User | None, booth_id: str) -> Booth:
+    """Publish what waits for review in an approved booth; its exhibitor is told."""
+    _reviewer, booth, _revision = await _booth_for_review(session, actor, booth_id)
+    await revisions.publish(session, booth)
+    booth.updated_at = clock.now()
+    await refresh_search(session, booth)
+    await session.flush()
+    await _announce_changes(session, booth, "approved")
+    return booth
+
+
+async def reject_changes(
+    session: AsyncSession, *, actor: User | None, booth_id: str, reason: str
+) -> Booth:
+    """Keep the approved version public and tell the exhibitor why their changes are not."""
+    reviewer, booth, revision = await _booth_for_review(session, actor, booth_id)
+    if revision.status == RevisionStatus.REJECTED and revision.note == reason:
+        return booth  # a repeated click mails nobody twice
+    revision.status = RevisionStatus.REJECTED
+    revision.note = reason
+    revision.reviewed_by = reviewer.id
+    revision.reviewed_at = clock.now()
+    await session.flush()
+    await _announce_changes(session, booth, "rejected")
+    return booth
+
+
+async def changes_queue(
+    session: AsyncSession, *, actor: User | None, fair_slug: str | None
+) -> list[tuple[Booth, Fair]]:
+    """Approved booths whose changes wait for review, longest waiting first."""
+    require_role(actor, *REVIEWERS)
+    query = (
+        select(Booth, Fair)
+        .join(Fair, Fair.id == Booth.fair_id)
+        .join(BoothRevision, BoothRevision.booth_id == Booth.id)
+        .where(BoothRevision.status == RevisionStatus.PENDING)
+        .order_by(BoothRevision.submitted_at)
+    )
+    if fair_slug:
+        query = query.where(Fair.slug == fair_slug)
+    return [(booth, fair) for booth, fair in (await session.execute(query)).all()]
+
+
 async def copy_booth(
     session: AsyncSession, *, actor: User | None, booth_id: str, fair_slug: str
 ) -> Booth:
     """Copy an approved booth (texts, products, media) into another fair, pending review.
-    Media rows point at the same stored blobs: nothing is uploaded again."""
-    source = await load_managed_booth(session, booth_id, actor=actor)
-    if source.status != BoothStatus.APPROVED:
+    The copy is reviewed whole, so it takes the exhibitor's latest texts, and products and
+    files still waiting in the source. Media rows point at the same stored blobs: nothing is
+    uploaded again."""
+    booth_row = await load_managed_booth(session, booth_id, actor=actor)
+    if booth_row.status != BoothStatus.APPROVED:
         raise NotApproved()
     fair = await get_fair(session, fair_slug, viewer=actor)
     await _ensure_open(fair)
-    await _ensure_no_booth(session, fair, source.company_key)
+    await _ensure_no_booth(session, fair, booth_row.company_key)
+    revision = await revisions.revision_of(session, booth_row.id)
+
+    def latest(item: Any, subject: str) -> Any:
+        return revisions.Proposed(item, revisions.proposed_fields(revision, subject, item.id))
+
+    source = latest(booth_row, "booth")
     booth = Booth(
         fair_id=fair.id,
         owner_id=source.owner_id,
@@ -237,20 +342,20 @@ async def copy_booth(
     session.add(booth)
     await session.flush()
     product_ids: dict[str, str] = {}
-    for product in await list_products(session, source.id):
+    for product in await list_products(session, source.id, unreviewed=True):
         clone = Product(
             booth_id=booth.id,
-            **{name: getattr(product, name) for name in _PRODUCT_COPY_FIELDS},
+            **{name: getattr(latest(product, "product"), name) for name in _PRODUCT_COPY_FIELDS},
         )
         session.add(clone)
         await session.flush()
         product_ids[product.id] = clone.id
-    for item in await list_media(session, source.id):
+    for item in await list_media(session, source.id, unreviewed=True):
         session.add(
             Media(
                 booth_id=booth.id,
                 product_id=product_ids.get(item.product_id or ""),
-                **{name: getattr(item, name) for name in MEDIA_COPY_FIELDS},
+                **{name: getattr(latest(item, "media"), name) for name in MEDIA_COPY_FIELDS},
             )
         )
     await refresh_search(session, booth)
@@ -287,13 +392,24 @@ MEDIA_COPY_FIELDS = (
 )
 
 
-async def list_products(session: AsyncSession, booth_id: str) -> list[Product]:
+async def list_products(
+    session: AsyncSession, booth_id: str, *, unreviewed: bool = False
+) -> list[Product]:
+    """The booth's products as buyers see them; with ``unreviewed``, also those that wait
+    for review (for its exhibitor and the programme's insiders)."""
     query = select(Product).where(Product.booth_id == booth_id)
+    if not unreviewed:
+        query = query.where(Product.awaiting_review.is_(False))
     return list((await session.scalars(query.order_by(Product.position, Product.created_at))).all())
 
 
-async def list_media(session: AsyncSession, booth_id: str) -> list[Media]:
+async def list_media(
+    session: AsyncSession, booth_id: str, *, unreviewed: bool = False
+) -> list[Media]:
+    """As ``list_products``, for the booth's files."""
     query = select(Media).where(Media.booth_id == booth_id)
+    if not unreviewed:
+        query = query.where(Media.awaiting_review.is_(False))
     return list((await session.scalars(query.order_by(Media.position, Media.created_at))).all())
 
 

@@ -141,7 +141,7 @@ async def test_bad_directory_parameters_are_422(client, session):
     assert (await client.get("/api/fairs/no-such-fair/booths")).status_code == 404
 
 
-async def test_editing_a_booth_updates_what_search_finds(client, session):
+async def test_editing_a_booth_updates_what_search_finds_once_approved(client, session):
     ids = await three_booths(client, session)
     await login(client, "global@uji.example")
     response = await client.patch(
@@ -149,6 +149,12 @@ async def test_editing_a_booth_updates_what_search_finds(client, session):
         json={"tagline": {"ja": "玉露と番茶", "en": "Gyokuro and bancha"}},
     )
     assert response.status_code == 200
+    client.cookies.clear()
+    # The new tagline waits for review: search still finds the approved one.
+    assert names(await found(client, q="gyokuro")) == []
+    assert names(await found(client, q="matcha for the world")) == ["Uji Ryokkoen Tea"]
+    await login(client, "organizer@example.com")
+    assert (await client.post(f"/api/booths/{ids['uji']}/changes/approve")).status_code == 200
     client.cookies.clear()
     assert names(await found(client, q="gyokuro")) == ["Uji Ryokkoen Tea"]
     assert names(await found(client, q="matcha for the world")) == []
