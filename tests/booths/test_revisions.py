@@ -246,9 +246,7 @@ async def test_an_unreviewed_picture_is_served_to_its_exhibitor_and_organizers_o
     assert (await client.get(f"/media/{media['id']}")).status_code == 200
 
 
-async def test_products_added_to_an_approved_booth_wait_and_prices_apply_at_once(
-    client, session
-):
+async def test_products_added_to_an_approved_booth_wait_and_prices_apply_at_once(client, session):
     booth = await approved_booth(client, session)
     added = await client.post(
         f"/api/booths/{booth['id']}/products",
