@@ -93,6 +93,7 @@ async def _open_revision(session: AsyncSession, booth: Booth) -> BoothRevision:
             booth_id=booth.id, booth_fields={}, product_fields={}, media_fields={}
         )
         session.add(revision)
+        await session.flush()  # found by the next get of this unit of work (no autoflush)
     return revision
 
 

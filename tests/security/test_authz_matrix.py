@@ -2,8 +2,9 @@
 resource, with the status each combination must get, and nothing changed by a refusal.
 
 One world per database (built once per module): a fair open for booking with two approved
-booths, side "a" and side "b", each with its exhibitor, a product, a photo, meeting hours and
-a pending booth in a later fair; each side's buyer has four meetings at their side's booth
+booths, side "a" and side "b", each with its exhibitor, a product, a photo, meeting hours,
+changes waiting for review (a new tagline, a product and a photo added since the approval)
+and a pending booth in a later fair; each side's buyer has four meetings at their side's booth
 (one live now, one upcoming, one requested, one held with the exhibitor's outcome), each
 with that side's interpreter. There is also an empty fair (to open or copy booths into), a
 draft fair, calendar feeds, an exchange rate, an organizer and a staff member.
@@ -41,7 +42,7 @@ from PIL import Image
 from sqlalchemy import delete, insert, select, text
 from starlette.routing import Route
 
-from booths import gallery
+from booths import gallery, revisions
 from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import sandbox_of
 from fair import clock
@@ -173,7 +174,8 @@ class World:
         self, side: str, *, kinds: tuple[str, ...] = ("meeting", "pending", "outcome")
     ) -> set[str]:
         """What only some may see of a side: its meetings, its booth in review (with its
-        product and photo) and the exhibitor's outcome of the held meeting."""
+        product and photo), its approved booth's changes waiting for review (``pending_``
+        keys too) and the exhibitor's outcome of the held meeting."""
         found = set()
         for key, value in self.sides[side].items():
             kind = "meeting" if key.endswith("_meeting") else key.split("_")[0]
@@ -213,6 +215,27 @@ def image(size: tuple[int, int]) -> bytes:
 
 PHOTO = image((120, 80))  # every booth shows the same photo: one blob, never orphaned
 UPLOAD = image((90, 60))
+NEW_PHOTO = image((100, 70))  # added to the approved booths since: waiting for review
+
+
+async def changes_waiting(app: Any, session: Any, booth: Booth, side: str) -> dict[str, str]:
+    """An approved booth's changes waiting for review: a tagline, a product, a photo."""
+    added = Product(booth_id=booth.id, name={"en": f"Unreviewed kettle {side}"}, position=1)
+    session.add(added)
+    await session.flush()
+    await revisions.mark_added(session, booth, added)
+    photo, _ = await gallery.store_bytes(
+        session,
+        booth=booth,
+        data=NEW_PHOTO,
+        filename="new.png",
+        storage=of_app(app).storage,
+        sandbox=sandbox_of(of_app(app)),
+        settings=of_app(app).settings,
+    )
+    text = f"revision-text-of-side-{side}"
+    await revisions.hold_back(session, booth, "booth", booth, {"tagline": {"en": text}})
+    return {"pending_new_product": added.id, "pending_new_media": photo.id, "pending_text": text}
 
 
 def first_weekday(after_days: int) -> date:
@@ -324,6 +347,9 @@ async def build_world(app: Any) -> World:
                 )
                 prefix = "" if key == "booth" else "pending_"
                 ids |= {key: booth.id, f"{prefix}product": product.id, f"{prefix}media": media.id}
+                if key == "booth":
+                    await revisions.publish(session, booth)  # approved with its photo
+                    ids |= await changes_waiting(app, session, booth, side)
 
             def meeting(starts_at: datetime, **extra: Any) -> Meeting:
                 made = Meeting(
@@ -552,11 +578,11 @@ def interpreter_choice(world: World, side: str) -> dict[str, Any]:
 
 
 def product_order(world: World, side: str) -> dict[str, Any]:
-    return {"ids": [world.sides[side]["product"]]}
+    return {"ids": [world.sides[side]["product"], world.sides[side]["pending_new_product"]]}
 
 
 def media_order(world: World, side: str) -> dict[str, Any]:
-    return {"ids": [world.sides[side]["media"]]}
+    return {"ids": [world.sides[side]["media"], world.sides[side]["pending_new_media"]]}
 
 
 def foreign_order(world: World, side: str) -> dict[str, Any]:
@@ -693,6 +719,7 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/fairs/{slug}/booths", draft_fair(200), params=DRAFT, variant="draft"),
     E("GET", "/api/me/booths", signed_in(200)),
     E("GET", "/api/review/booths", organizer_only(200)),
+    E("GET", "/api/review/changes", organizer_only(200)),
     E("GET", "/api/booths/{booth_id}", everyone(200), params=BOOTH),
     E(
         "GET",
@@ -709,6 +736,14 @@ ENDPOINTS: list[Endpoint] = [
         organizer_only(200),
         params=PENDING,
         json={"reason": "Add photos."},
+    ),
+    E("POST", "/api/booths/{booth_id}/changes/approve", organizer_only(200), params=BOOTH, json={}),
+    E(
+        "POST",
+        "/api/booths/{booth_id}/changes/reject",
+        organizer_only(200),
+        params=BOOTH,
+        json={"reason": "Tone the tagline down."},
     ),
     E("POST", "/api/booths/{booth_id}/copy", owner_only(201), params=BOOTH, json=copy_to_next),
     E(
@@ -817,11 +852,26 @@ ENDPOINTS: list[Endpoint] = [
         params={"media_id": "pending_media"},
         variant="pending",
     ),
+    # A photo added to an approved booth is served as a booth in review is, until approved.
+    E(
+        "GET",
+        "/media/{media_id}",
+        visible_when_pending(200),
+        params={"media_id": "pending_new_media"},
+        variant="waiting for review",
+    ),
     E(
         "GET",
         "/media/{media_id}/{variant}",
         everyone(200),
         params={"media_id": "media", "variant": "=thumb"},
+    ),
+    E(
+        "GET",
+        "/media/{media_id}/{variant}",
+        visible_when_pending(200),
+        params={"media_id": "pending_new_media", "variant": "=thumb"},
+        variant="waiting for review",
     ),
     E(
         "GET",
@@ -848,6 +898,13 @@ ENDPOINTS: list[Endpoint] = [
         visible_when_pending(200),
         params={**PENDING, "product_id": "pending_product"},
         variant="pending",
+    ),
+    E(
+        "GET",
+        "/booths/{booth_id}/products/{product_id}",
+        visible_when_pending(200),
+        params={**BOOTH, "product_id": "pending_new_product"},
+        variant="waiting for review",
     ),
     E(
         "GET",
@@ -1010,6 +1067,23 @@ ENDPOINTS: list[Endpoint] = [
         form={"reason": "Add photos."},
         variant="reject",
     ),
+    E(
+        "POST",
+        "/review/booths/{booth_id}/{action:str}",
+        organizer_only(303),
+        params={**BOOTH, "action": "=approve-changes"},
+        form={},
+        variant="approve changes",
+    ),
+    E(
+        "POST",
+        "/review/booths/{booth_id}/{action:str}",
+        organizer_only(303),
+        params={**BOOTH, "action": "=reject-changes"},
+        form={"reason": "Tone the tagline down."},
+        variant="reject changes",
+    ),
+    E("GET", "/review/booths", organizer_only(200), query="?status=changes", variant="changes"),
     # Hours and slots
     E("GET", "/api/booths/{booth_id}/availability", everyone(200), params=BOOTH),
     E(
@@ -1261,6 +1335,7 @@ def readable(response: Any) -> str:
 def is_sided(endpoint: Endpoint) -> bool:
     """Whether the resources depend on the side (so own and other are two cases)."""
     side_keys = {"booth", "pending_booth", "product", "media", "pending_media", "pending_product"}
+    side_keys |= {"pending_new_media", "pending_new_product"}
     side_keys |= {"upcoming_meeting", "live_meeting", "held_meeting", "requested_meeting"}
     by_params = any(spec.removeprefix("other:") in side_keys for spec in endpoint.params.values())
     by_body = any(body in SIDED_BODIES for body in (endpoint.json, endpoint.form, endpoint.upload))
@@ -1389,7 +1464,8 @@ async def test_the_snapshot_sees_a_change_and_the_world_comes_back(
     patch_booth = next(e for e in ENDPOINTS if e.label == "PATCH /api/booths/{booth_id}")
     edit = Case(patch_booth, "exhibitor", "own")
     assert (await send(matrix_client, world, edit)).status_code == 200
-    assert "booths" in changed_tables(world, await fingerprint(module_app))
+    # The booth is approved: the new city waits for review beside it.
+    assert "booth_revisions" in changed_tables(world, await fingerprint(module_app))
     await restore(module_app, world)
     assert changed_tables(world, await fingerprint(module_app)) == []
 
