@@ -215,36 +215,29 @@ async def api_update(request: Request) -> Response:
     return await _booth_answer(request, booth)
 
 
-async def api_approve(request: Request) -> Response:
-    booth = await service.approve_booth(
-        db(request), actor=user_of(request), booth_id=_booth_id(request)
-    )
-    return await _booth_answer(request, booth)
+def _review(
+    act: Callable[..., Awaitable[Booth]], *, with_reason: bool
+) -> Callable[[Request], Awaitable[Response]]:
+    """An organizer's decision on a booth, or on an approved booth's changes: approve, or
+    send back with the body's reason."""
+
+    async def endpoint(request: Request) -> Response:
+        reason: dict[str, str] = {}
+        if with_reason:
+            require_role(user_of(request), *service.REVIEWERS)
+            reason["reason"] = parse(Rejection, await read_json(request)).reason
+        booth = await act(
+            db(request), actor=user_of(request), booth_id=_booth_id(request), **reason
+        )
+        return await _booth_answer(request, booth)
+
+    return endpoint
 
 
-async def api_reject(request: Request) -> Response:
-    require_role(user_of(request), *service.REVIEWERS)
-    data = parse(Rejection, await read_json(request))
-    booth = await service.reject_booth(
-        db(request), actor=user_of(request), booth_id=_booth_id(request), reason=data.reason
-    )
-    return await _booth_answer(request, booth)
-
-
-async def api_approve_changes(request: Request) -> Response:
-    booth = await service.approve_changes(
-        db(request), actor=user_of(request), booth_id=_booth_id(request)
-    )
-    return await _booth_answer(request, booth)
-
-
-async def api_reject_changes(request: Request) -> Response:
-    require_role(user_of(request), *service.REVIEWERS)
-    data = parse(Rejection, await read_json(request))
-    booth = await service.reject_changes(
-        db(request), actor=user_of(request), booth_id=_booth_id(request), reason=data.reason
-    )
-    return await _booth_answer(request, booth)
+api_approve = _review(service.approve_booth, with_reason=False)
+api_reject = _review(service.reject_booth, with_reason=True)
+api_approve_changes = _review(service.approve_changes, with_reason=False)
+api_reject_changes = _review(service.reject_changes, with_reason=True)
 
 
 async def api_copy(request: Request) -> Response:

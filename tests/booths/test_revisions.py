@@ -384,3 +384,39 @@ async def test_taking_an_approved_booth_down_keeps_the_exhibitors_latest_version
     assert down.json()["company"] == RENAMED
     assert down.json()["pending_changes"] is None
     assert await revisions_count(session) == 0
+
+
+async def test_markup_in_waiting_changes_is_shown_as_text(client, session):
+    booth = await approved_booth(client, session)
+    markup = {"ja": "<script>alert(1)</script>", "en": '<img src=x onerror="alert(2)">'}
+    await client.patch(f"/api/booths/{booth['id']}", json={"tagline": markup})
+    pages = [
+        ("kenji@tsubame.example", f"/booths/{booth['id']}/edit"),
+        ("kenji@tsubame.example", f"/booths/{booth['id']}/manage/products"),
+        ("organizer@example.com", "/review/booths?status=changes"),
+    ]
+    for who, url in pages:
+        await login(client, who)
+        html = (await client.get(url)).text
+        assert "<script>alert" not in html, url
+        assert "<img src=x" not in html, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
+
+
+async def test_a_copy_into_the_next_fair_takes_the_latest_version_for_review(client, session):
+    booth = await approved_booth(client, session)
+    await make_fair(session, "2027-07", days_from_now=50)
+    await client.patch(f"/api/booths/{booth['id']}", json={"company": RENAMED})
+    await client.post(
+        f"/api/booths/{booth['id']}/products", json={"name": {"ja": "新製品", "en": "New kettle"}}
+    )
+    copied = await client.post(f"/api/booths/{booth['id']}/copy", json={"fair": "2027-07"})
+    assert copied.status_code == 201, copied.text
+    # The copy is reviewed whole: it holds everything, and nothing in it waits apart.
+    assert (copied.json()["status"], copied.json()["company"]) == ("pending", RENAMED)
+    assert copied.json()["pending_changes"] is None
+    products = (await client.get(f"/api/booths/{copied.json()['id']}/products")).json()
+    assert [(p["name"]["en"], p["awaiting_review"]) for p in products["products"]] == [
+        ("Vacuum Tumbler 350 ml", False),
+        ("New kettle", False),
+    ]
