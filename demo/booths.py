@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths import gallery, service
 from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import Sandbox
-from booths.schemas import BoothCreate, ProductCreate
+from booths.schemas import BoothCreate, BoothUpdate, ProductCreate
 from demo import data as demo_data
 from demo import images as demo_images
 from demo.data import Exhibitor
@@ -30,6 +30,15 @@ from fair.storage import Storage
 PENDING_NEXT_MONTH = set(demo_data.PROGRAMME.following_fair.pending)
 REJECTED_NEXT_MONTH = {
     sent.exhibitor: sent.note for sent in demo_data.PROGRAMME.following_fair.rejected
+}
+# An approved booth whose exhibitor has since written a new tagline: it waits in the
+# organizer's "Changes to approved booths" while buyers see the approved one.
+CHANGES_WAITING = {
+    "info@tsubame-migaki.example": {
+        "ja": "深絞りと鏡面研磨、小ロット試作から量産まで。",
+        "en": "Deep drawing and mirror polishing, from small trial runs to mass production.",
+        "vi": "Dập sâu và đánh bóng gương, từ lô thử nhỏ đến sản xuất hàng loạt.",
+    }
 }
 
 
@@ -170,6 +179,9 @@ async def load_booths(
             media = {"storage": storage, "sandbox": sandbox, "settings": settings}
             first = await _first_booth(session, index, owner, current, media)
             review_booth(first, BoothStatus.APPROVED, organizer, now - timedelta(days=40))
+            if exhibitor.email in CHANGES_WAITING:
+                change = BoothUpdate(tagline=CHANGES_WAITING[exhibitor.email])
+                await service.update_booth(session, actor=owner, booth_id=first.id, data=change)
             created += 1
         if first.status != BoothStatus.APPROVED:
             continue  # only an approved booth is copied
