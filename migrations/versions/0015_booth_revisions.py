@@ -1,7 +1,7 @@
 """booth revisions: an approved booth's edits wait for review; new products and files hidden
 
-Revision ID: 0014boothrevisions
-Revises: 0013chatratelimit
+Revision ID: 0015boothrevisions
+Revises: 0014vettedbuyers
 Create Date: 2026-12-06 22:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import fair.db
 
-revision: str = '0014boothrevisions'
-down_revision: str | None = '0013chatratelimit'
+revision: str = '0015boothrevisions'
+down_revision: str | None = '0014vettedbuyers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -44,8 +44,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # In place, not in batch mode: on SQLite that rebuilds the table by dropping it, and the
+    # drop cascades to the rows that reference it (tests/test_migrations.py).
     for table in ('media', 'products'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('awaiting_review')
+        if op.get_bind().dialect.name == 'sqlite':
+            op.execute(f"ALTER TABLE {table} DROP COLUMN awaiting_review")
+        else:
+            op.drop_column(table, 'awaiting_review')
     op.drop_index('ix_booth_revisions_status_submitted_at', table_name='booth_revisions')
     op.drop_table('booth_revisions')
