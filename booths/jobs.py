@@ -13,6 +13,7 @@ from booths.media import THUMB_SIZES, make_thumbnail, variant_key
 from booths.models import Booth, BoothRevision, BoothStatus, Media, MediaKind, RevisionStatus
 from booths.sandbox import sandbox_of
 from fair import resources
+from fair.accounts.jobs import may_mail
 from fair.accounts.models import User
 from fair.errors import DomainError
 from fair.fairs.models import Fair
@@ -102,6 +103,8 @@ async def _mail_exhibitor(
         if row is None:
             return
         booth, fair, owner = row
+        if not may_mail(owner):
+            return  # the review shows on the booth's page; mail waits for a confirmed address
         revision = await session.get(BoothRevision, booth.id)
         with use_language(owner.locale):
             fair_title = pick_text(fair.title)[0]

@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     bookings_per_account: int = 12
     bookings_per_address: int = 30
     abuse_window_minutes: int = 60
+    # Mailed one-time links (fair/accounts/tokens.py): how long each holds, and how many an
+    # account, an address or a client may ask for in the window.
+    verification_hours: int = 48
+    verification_resend_max: int = 3
+    password_reset_minutes: int = 30
+    password_reset_max_per_email: int = 3
+    password_reset_max_per_address: int = 10
+    account_mail_window_minutes: int = 60
     arq_queue: str = "kakehashi:queue"
     # Without Redis the app runs jobs itself; tests turn that off and drive the relay directly.
     inprocess_jobs: bool = True
@@ -175,6 +183,9 @@ class Settings(BaseSettings):
         "media_worker_seconds",
         "upload_window_minutes",
         "body_timeout_seconds",
+        "verification_hours",
+        "password_reset_minutes",
+        "account_mail_window_minutes",
     )
     @classmethod
     def _positive(cls, value: float) -> float:

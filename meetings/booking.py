@@ -22,7 +22,7 @@ from booths.models import Booth
 from booths.service import can_manage, load_booth
 from fair import clock
 from fair.accounts.models import Role, User
-from fair.accounts.service import require_role, require_user
+from fair.accounts.service import require_role, require_user, require_verified
 from fair.config import Settings
 from fair.errors import Forbidden
 from fair.fairs.admission import check_admitted
@@ -360,7 +360,7 @@ async def book(
     booth = await load_booth(session, booth_id, viewer=user)
     if can_manage(user, booth):
         raise Forbidden(lazy("You cannot book a meeting at your own booth."))
-    buyer = require_role(user, Role.BUYER)
+    buyer = require_verified(require_role(user, Role.BUYER))
     fair = await session.get(Fair, booth.fair_id)
     assert fair is not None
     if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:

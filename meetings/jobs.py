@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
 from fair import clock, outbox, resources
+from fair.accounts.jobs import may_mail
 from fair.accounts.models import User
 from fair.fairs.models import Fair
 from fair.i18n import format_when, pick_text, territory_name, timezone_label, use_language
@@ -197,8 +198,8 @@ async def _send(
         meeting = await session.get(Meeting, meeting_id)
         user = await session.get(User, user_id)
         booth = await session.get(Booth, meeting.booth_id) if meeting else None
-        if meeting is None or user is None or booth is None:
-            return
+        if meeting is None or not may_mail(user) or booth is None:
+            return  # an unconfirmed address is mailed nothing but its verification link
         if meeting.sequence != sequence or (active_only and meeting.status not in ACTIVE):
             # Changed again since this was queued: that change's own mail follows, and this
             # one would repeat its invite under the wrong subject ("confirmed" + CANCEL); a
@@ -337,7 +338,7 @@ async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) ->
         )
         exhibitor = await session.get(User, booth.owner_id)
         buyer = await session.get(User, meeting.buyer_id)
-        if exhibitor is None or buyer is None or not still_open(meeting, current):
+        if not may_mail(exhibitor) or buyer is None or not still_open(meeting, current):
             return
         with use_language(exhibitor.locale):
             context = {
@@ -391,7 +392,7 @@ async def send_booking_open_reminder(ctx: dict[str, Any], *, fair_id: str, user_
     async def effect(session: AsyncSession) -> None:
         fair = await session.get(Fair, fair_id)
         user = await session.get(User, user_id)
-        if fair is None or user is None:
+        if fair is None or user is None or not may_mail(user):
             return
         reminder = await reminders.find_reminder(session, user, fair)
         booth = await session.get(Booth, reminder.booth_id) if reminder else None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths.service import load_booth
 from fair import clock, outbox
 from fair.accounts.models import Role, User
-from fair.accounts.service import require_role, require_user
+from fair.accounts.service import require_role, require_user, require_verified
 from fair.errors import Conflict
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
@@ -63,7 +63,7 @@ async def ask(
     reminder, its fair and whether it is new (asking twice keeps the first). Raises
     BookingAlreadyOpen, FairOver, Forbidden (not a buyer), BoothNotFound."""
     now = now or clock.now()
-    buyer = require_role(require_user(actor), Role.BUYER)
+    buyer = require_verified(require_role(require_user(actor), Role.BUYER))  # it is a mail
     booth = await load_booth(session, booth_id, viewer=buyer)
     fair = await session.get(Fair, booth.fair_id)
     assert fair is not None

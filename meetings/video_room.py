@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booths.models import Booth
 from fair import clock, ratelimit
 from fair.accounts.models import Role, User
-from fair.accounts.service import require_role, require_user
+from fair.accounts.service import require_role, require_user, require_verified
 from fair.config import Settings
 from fair.errors import BadRequest, Forbidden, TooManyRequests
 from fair.i18n import lazy
@@ -260,6 +260,7 @@ async def post_chat(
     meeting, user, side, _window = await admit(
         session, actor=actor, meeting_id=meeting_id, settings=settings, now=now
     )
+    require_verified(user)
     now = now or clock.now()
     allowed_at = await ratelimit.blocked_until(
         session,

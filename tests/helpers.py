@@ -124,6 +124,7 @@ def registration(**overrides: Any) -> dict[str, Any]:
 
 
 async def make_user(session: AsyncSession, role: str, email: str, **extra: Any) -> Any:
+    """An account as the CLI makes them: its address confirmed unless ``verified=False``."""
     from fair.accounts.models import Role
     from fair.accounts.service import create_user
 
@@ -133,6 +134,7 @@ async def make_user(session: AsyncSession, role: str, email: str, **extra: Any) 
         password=PASSWORD,
         name=extra.pop("name", "Test Person"),
         role=Role(role),
+        verified=extra.pop("verified", True),
         **extra,
     )
     await session.commit()
@@ -229,3 +231,31 @@ async def eventually(
         if time.monotonic() > deadline:
             pytest.fail(f"gave up after {within:.0f} s waiting for {what} (last: {last!r})")
         await asyncio.sleep(interval)
+
+
+async def confirm_email(client: httpx.AsyncClient, app: Any, email: str) -> httpx.Response:
+    """Confirm a registered account's address through the real endpoint, with the token of
+    its newest verification link: the one its mail carries (``fair.accounts.tokens``)."""
+    from sqlalchemy import select
+
+    from fair.accounts.models import AccountToken, TokenPurpose
+    from fair.accounts.tokens import token_of
+    from fair.resources import of_app
+
+    resources = of_app(app)
+    async with resources.sessionmaker() as session:
+        row_id = await read_scalar(
+            session,
+            select(AccountToken.id)
+            .where(
+                AccountToken.email == email.lower(),
+                AccountToken.purpose == TokenPurpose.VERIFY.value,
+            )
+            .order_by(AccountToken.created_at.desc())
+            .limit(1),
+        )
+    assert row_id, f"no verification link for {email}"
+    token = token_of(row_id, TokenPurpose.VERIFY.value, resources.settings.secret_key)
+    response = await client.post("/api/auth/verify", json={"token": token})
+    assert response.status_code == 200, response.text
+    return response

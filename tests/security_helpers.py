@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 from booth_helpers import TUMBLER
-from helpers import PASSWORD, login, make_client, make_user
+from helpers import PASSWORD, confirm_email, login, make_client, make_user
 from media_files import pdf, png
 from meeting_helpers import WEEKDAYS_9_TO_17, meeting_at, next_weekday
 from sqlalchemy import update
@@ -175,6 +175,7 @@ async def build_world(app: Any, session: Any) -> World:
             "locale": "en",
         }
         user = await _ok(await clients[role].post("/api/auth/register", json=body), 201)
+        await confirm_email(clients[role], app, email)
         world.ids[role] = user["id"]
 
     exhibitor = clients["exhibitor"]

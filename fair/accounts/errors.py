@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fair.errors import Conflict, DomainError, TooManyRequests
+from fair.errors import Conflict, DomainError, Forbidden, TooManyRequests
 from fair.i18n import lazy
 
 
@@ -22,3 +22,38 @@ class InvalidCredentials(DomainError):
 class LoginRateLimited(TooManyRequests):
     code = "login_rate_limited"
     message = lazy("Too many failed sign-ins. Please wait %(minutes)d minutes and try again.")
+
+
+class InvalidLink(DomainError):
+    status = 400
+    code = "invalid_link"
+    message = lazy(
+        "This link does not work any more: it has expired, was used already or is incomplete. "
+        "Please ask for a new one."
+    )
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+    message = lazy(
+        "Please confirm your e-mail address first: open the link we sent you, or ask for a "
+        "new one on your account page."
+    )
+
+
+class AlreadyVerified(Conflict):
+    code = "already_verified"
+    message = lazy("Your e-mail address is already confirmed.")
+
+
+class LinkRateLimited(TooManyRequests):
+    code = "link_rate_limited"
+    message = lazy("Too many links asked for. Please wait %(minutes)d minutes and try again.")
+
+
+class WrongPassword(DomainError):
+    status = 400
+    code = "wrong_password"
+    message = lazy("The current password is wrong.")
+    # The failed try counts toward the sign-in limits, so it must be committed.
+    persist_changes = True

@@ -1,4 +1,4 @@
-"""The accounts' jobs: the welcome mail."""
+"""The accounts' jobs: the mailed links (verification, password reset) and the welcome mail."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fair import resources
-from fair.accounts.models import User
+from fair import clock, resources
+from fair.accounts.models import AccountToken, TokenPurpose, User
+from fair.accounts.tokens import token_of
 from fair.i18n import gettext as _
 from fair.i18n import use_language
 from fair.mail import build_message
@@ -15,15 +16,22 @@ from fair.outbox import run_once
 from fair.templating import render
 
 
+def may_mail(user: User | None) -> bool:
+    """Whether the platform may mail this account anything beyond its verification link:
+    an address nobody has proved theirs may be someone else's, typed in by a stranger."""
+    return user is not None and user.is_active and user.verified
+
+
 async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
-    """E-mail a new account its welcome, in the account's language. Once per user."""
+    """E-mail a new account its welcome, in the account's language, once the address is
+    confirmed (it names the person, as they typed their name). Once per user."""
     res = resources.of_job(ctx)
     settings, mailer = res.settings, res.mailer
     key = f"welcome:{user_id}"
 
     async def effect(session: AsyncSession) -> None:
         user = await session.get(User, user_id)
-        if user is None:
+        if user is None or not may_mail(user):
             return
         with use_language(user.locale):
             subject = _("Welcome to Kakehashi")
@@ -35,4 +43,48 @@ async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
     return await run_once(res.sessionmaker, key, "send_welcome_mail", effect)
 
 
-JOBS = (send_welcome_mail,)
+# Where each kind of link leads, and its mail's subject and text.
+LINKS = {
+    TokenPurpose.VERIFY: ("/verify/", "mail/verify.txt"),
+    TokenPurpose.RESET: ("/password-reset/", "mail/password_reset.txt"),
+}
+
+
+async def send_account_link(ctx: dict[str, Any], *, token_id: str) -> bool:
+    """Mail a one-time link to the address it was made for. Nothing for a reset asked for
+    an unknown address (the row has no account), a link that has expired or been used
+    meanwhile, an address the account no longer has, or a verification no longer needed.
+    The mail holds no text the account's holder wrote: before verification, whoever typed
+    the address may be a stranger."""
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
+    key = f"account-link:{token_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        row = await session.get(AccountToken, token_id)
+        user = await session.get(User, row.user_id) if row and row.user_id else None
+        if row is None or user is None or not user.is_active or user.email != row.email:
+            return
+        if row.used_at is not None or row.expires_at <= clock.now():
+            return
+        purpose = TokenPurpose(row.purpose)
+        if purpose == TokenPurpose.VERIFY and user.verified:
+            return
+        path, template = LINKS[purpose]
+        link = settings.base_url + path + token_of(row.id, row.purpose, settings.secret_key)
+        minutes = round((row.expires_at - row.created_at).total_seconds() / 60)
+        with use_language(user.locale):
+            subject = (
+                _("Confirm your e-mail address for Kakehashi")
+                if purpose == TokenPurpose.VERIFY
+                else _("Reset your Kakehashi password")
+            )
+            text = render(template, link=link, hours=max(1, minutes // 60), minutes=minutes)
+        await mailer.send(
+            build_message(settings, key=key, to=row.email, subject=subject, text=text), key=key
+        )
+
+    return await run_once(res.sessionmaker, key, "send_account_link", effect)
+
+
+JOBS = (send_welcome_mail, send_account_link)

@@ -39,20 +39,65 @@ class User(Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # When the owner proved the address theirs (the mailed link); until then the account
+    # may look around and set up, but books nothing, writes to no one and is mailed
+    # nothing but that link (fair/accounts/verification.py).
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
 
 class Session(Base):
-    """A signed-in browser; the cookie holds a random token, the table only its hash."""
+    """A signed-in browser; the cookie holds a random token, the table only its hash.
+    ``public_id`` names it in the device list and its URLs: the hash is never shown, so
+    nothing derived from the cookie leaves the server."""
 
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.now)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class TokenPurpose(enum.StrEnum):
+    VERIFY = "verify"
+    RESET = "reset"
+
+
+class AccountToken(Base):
+    """A mailed one-time link (e-mail verification, password reset). Only the token's
+    SHA-256 is kept; ``used_at`` makes it single-use in the database itself (one UPDATE
+    that only a fresh, unexpired row passes). A reset asked for an unknown address is a
+    row without ``user_id``: both answers cost the same writes, and nothing is mailed."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        Index("ix_account_tokens_purpose_email_at", "purpose", "email", "created_at"),
+        Index("ix_account_tokens_purpose_address_at", "purpose", "address", "created_at"),
+        Index("ix_account_tokens_purpose_user_at", "purpose", "user_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class LoginAttempt(Base):

@@ -3,10 +3,13 @@ describe them in ``/api/openapi.json``."""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict
 
 from fair.accounts import models
 from fair.accounts.models import Role
+from fair.api import Instant
 
 
 class User(BaseModel):
@@ -20,7 +23,73 @@ class User(BaseModel):
     country: str
     timezone: str
     locale: str
+    email_verified: bool  # false: no booking, no chat, no mail but the verification link
 
     @classmethod
     def of(cls, user: models.User) -> User:
-        return cls.model_validate(user)
+        return cls.model_validate({**_columns(user), "email_verified": user.verified})
+
+
+def _columns(user: models.User) -> dict[str, object]:
+    names = ("id", "email", "name", "role", "company", "country", "timezone", "locale")
+    return {name: getattr(user, name) for name in names}
+
+
+# (pattern, name): the first that matches names the browser, then the system; enough for a
+# person to tell their devices apart, not a fingerprint.
+_BROWSERS = (
+    (r"Edg/", "Edge"),
+    (r"OPR/|Opera", "Opera"),
+    (r"SamsungBrowser/", "Samsung Internet"),
+    (r"Firefox/|FxiOS/", "Firefox"),
+    (r"Chrome/|CriOS/", "Chrome"),
+    (r"Safari/", "Safari"),
+)
+_SYSTEMS = (
+    (r"iPhone|iPad|iPod", "iOS"),
+    (r"Android", "Android"),
+    (r"Windows", "Windows"),
+    (r"Mac OS X|Macintosh", "macOS"),
+    (r"CrOS", "ChromeOS"),
+    (r"Linux", "Linux"),
+)
+
+
+def device_of(user_agent: str) -> str:
+    """``"Firefox · Linux"`` from a User-Agent header (names, in no language); ``""`` when
+    nothing is recognised."""
+    browser = next((name for p, name in _BROWSERS if re.search(p, user_agent)), "")
+    system = next((name for p, name in _SYSTEMS if re.search(p, user_agent)), "")
+    if browser and system:
+        return f"{browser} · {system}"
+    return browser or system
+
+
+class SignedInSession(BaseModel):
+    """One signed-in browser of the account; ``id`` is a name of its own, not the cookie."""
+
+    id: str
+    created_at: Instant
+    last_seen_at: Instant
+    user_agent: str  # a summary, browser and system: "Firefox · Linux"
+    address: str
+    current: bool  # the session making this request
+
+    @classmethod
+    def of(cls, row: models.Session, current: bool) -> SignedInSession:
+        return cls(
+            id=row.public_id,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            user_agent=device_of(row.user_agent),
+            address=row.address,
+            current=current,
+        )
+
+
+class SignedInSessions(BaseModel):
+    sessions: list[SignedInSession]
+
+
+class Ended(BaseModel):
+    ended: int  # how many sessions were signed out

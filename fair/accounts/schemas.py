@@ -27,3 +27,21 @@ class Login(Schema):
 
 class LocaleChoice(Schema):
     locale: LanguageCode
+
+
+class VerifyEmail(Schema):
+    token: str = Field(min_length=1, max_length=256)
+
+
+class PasswordResetRequest(Schema):
+    email: EmailStr
+
+
+class PasswordResetConfirm(Schema):
+    token: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(Schema):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)

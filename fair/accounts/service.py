@@ -12,14 +12,25 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from zxcvbn import zxcvbn
 
 from fair import clock, outbox, ratelimit
-from fair.accounts.errors import EmailTaken, InvalidCredentials, LoginRateLimited
-from fair.accounts.jobs import send_welcome_mail
-from fair.accounts.models import LoginAttempt, Role, Session, User
+from fair.accounts import tokens
+from fair.accounts.errors import (
+    AlreadyVerified,
+    EmailNotVerified,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidLink,
+    LinkRateLimited,
+    LoginRateLimited,
+    WrongPassword,
+)
+from fair.accounts.jobs import send_account_link, send_welcome_mail
+from fair.accounts.models import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
 from fair.accounts.schemas import Registration
 from fair.config import Settings
-from fair.errors import Forbidden, NotAuthenticated, ValidationFailed
+from fair.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from fair.i18n import lazy
 
 _hasher = PasswordHasher()
@@ -27,37 +38,41 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 MIN_PASSWORD_LENGTH = 10
-_COMMON_PASSWORDS = frozenset(
-    {
-        "password123",
-        "1234567890",
-        "12345678910",
-        "qwertyuiop",
-        "password1234",
-        "iloveyou123",
-        "abcdefghij",
-        "0123456789",
-        "passw0rd123",
-        "kakehashi123",
-    }
-)
+# zxcvbn's scale: 3 is "safely unguessable" for an online attack (about 10^8 guesses);
+# it knows the common and breached passwords, names, dates, keyboard walks and repeats.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer input (its matching grows with the length): the first 72
+# characters of a longer password are judged, which are as strong as the whole at least.
+_ZXCVBN_MAX = 72
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
-    """Why a password is too weak, or None; messages are msgids."""
+def password_problem(
+    password: str, *, email: str = "", name: str = "", company: str = ""
+) -> str | None:
+    """Why a password is too weak, or None; messages are msgids. The policy: a length, the
+    person's own name and address kept out, and zxcvbn's estimate of how guessable it is
+    (common and breached passwords score lowest); no rules on character classes."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return lazy("Use at least 10 characters.")
     lowered = password.lower()
-    if lowered in _COMMON_PASSWORDS or len(set(password)) < 4:
-        return lazy("This password is too easy to guess.")
     local = normalize_email(email).split("@")[0]
     if (len(local) >= 4 and local in lowered) or (len(name) >= 4 and name.lower() in lowered):
         return lazy("The password must not contain your name or e-mail address.")
+    known = [part for part in (email, local, name, company, "kakehashi") if part]
+    if zxcvbn(password[:_ZXCVBN_MAX], user_inputs=known)["score"] < MIN_PASSWORD_SCORE:
+        return lazy("This password is too easy to guess.")
     return None
+
+
+def check_password(password: str, user: User) -> None:
+    """``ValidationFailed`` (on ``field``) when ``password`` is too weak for this account."""
+    problem = password_problem(password, email=user.email, name=user.name, company=user.company)
+    if problem:
+        raise ValidationFailed({"password": problem})
 
 
 def hash_password(password: str) -> str:
@@ -81,6 +96,7 @@ async def create_user(
     locale: str = "en",
     languages: list[str] | None = None,
     password_hash: str | None = None,
+    verified: bool = False,
 ) -> User:
     """Create an account of any role (the CLI and the demo use this directly).
     ``password_hash``: the password's hash made already (the demo's accounts share one
@@ -88,7 +104,7 @@ async def create_user(
 
     Raises ``EmailTaken`` and ``ValidationFailed`` (weak password). Flushes, never commits.
     """
-    problem = password_problem(password, email=email, name=name)
+    problem = password_problem(password, email=email, name=name, company=company)
     if problem:
         raise ValidationFailed({"password": problem})
     if await find_user_by_email(session, email):
@@ -103,16 +119,20 @@ async def create_user(
         timezone=timezone,
         locale=locale,
         languages=languages or [],
+        email_verified_at=clock.now() if verified else None,
     )
     session.add(user)
     await session.flush()
     return user
 
 
-async def register(session: AsyncSession, data: Registration) -> User:
-    """Self-service sign-up of an exhibitor or buyer.
+async def register(
+    session: AsyncSession, data: Registration, *, settings: Settings, address: str = ""
+) -> User:
+    """Self-service sign-up of an exhibitor or buyer, its address not yet confirmed.
 
-    Side effects: queues the ``send_welcome_mail`` job in the outbox (same transaction).
+    Side effects: queues the verification mail (``send_account_link``) in the outbox (same
+    transaction); the welcome follows the confirmation.
     """
     user = await create_user(
         session,
@@ -125,7 +145,7 @@ async def register(session: AsyncSession, data: Registration) -> User:
         timezone=data.timezone,
         locale=data.locale,
     )
-    await outbox.enqueue(session, send_welcome_mail, key=f"welcome:{user.id}", user_id=user.id)
+    await _send_verification(session, user, settings=settings, address=address)
     return user
 
 
@@ -223,10 +243,17 @@ def _token_hash(token: str) -> str:
 
 
 async def start_session(
-    session: AsyncSession, user: User, *, settings: Settings, replaces: str | None = None
+    session: AsyncSession,
+    user: User,
+    *,
+    settings: Settings,
+    replaces: str | None = None,
+    user_agent: str = "",
+    address: str = "",
 ) -> str:
     """A new session for ``user``; returns the cookie token. Any previous session id
-    presented by the browser is dropped, so an id planted before sign-in is never promoted."""
+    presented by the browser is dropped, so an id planted before sign-in is never promoted.
+    ``user_agent`` and ``address`` are kept for the owner's list of signed-in devices."""
     if replaces:
         await end_session(session, replaces)
     token = secrets.token_urlsafe(32)
@@ -236,7 +263,10 @@ async def start_session(
             id=_token_hash(token),
             user_id=user.id,
             created_at=now,
+            last_seen_at=now,
             expires_at=now + timedelta(days=settings.session_days),
+            user_agent=user_agent[:255],
+            address=address[:64],
         )
     )
     await session.flush()
@@ -247,15 +277,235 @@ async def end_session(session: AsyncSession, token: str) -> None:
     await session.execute(delete(Session).where(Session.id == _token_hash(token)))
 
 
+# How stale "last seen" may get: refreshed at most this often, so a page view is not
+# always a write.
+SEEN_EVERY = timedelta(minutes=5)
+
+
 async def user_for_token(session: AsyncSession, token: str | None) -> User | None:
+    """The signed-in account of a session cookie, or None; notes that the session was seen
+    (written with the request's unit of work)."""
     if not token or len(token) > 128:
         return None
-    row = await session.scalar(
-        select(User)
-        .join(Session, Session.user_id == User.id)
-        .where(Session.id == _token_hash(token), Session.expires_at > clock.now())
+    now = clock.now()
+    found = (
+        await session.execute(
+            select(User, Session)
+            .join(Session, Session.user_id == User.id)
+            .where(Session.id == _token_hash(token), Session.expires_at > now)
+        )
+    ).first()
+    if found is None or not found[0].is_active:
+        return None
+    user, row = found
+    if now - row.last_seen_at >= SEEN_EVERY:
+        row.last_seen_at = now
+    return user
+
+
+async def signed_in_devices(
+    session: AsyncSession, user: User, current_token: str | None
+) -> list[tuple[Session, bool]]:
+    """The account's unexpired sessions, the most recently seen first, each with whether it
+    is the one asking."""
+    current = _token_hash(current_token) if current_token else None
+    rows = await session.scalars(
+        select(Session)
+        .where(Session.user_id == user.id, Session.expires_at > clock.now())
+        .order_by(Session.last_seen_at.desc(), Session.created_at.desc())
     )
-    return row if row is not None and row.is_active else None
+    return [(row, row.id == current) for row in rows]
+
+
+async def end_device(session: AsyncSession, user: User, public_id: str) -> None:
+    """Sign out one of the account's own sessions; another account's is not found (404)."""
+    result = await session.execute(
+        delete(Session).where(Session.public_id == public_id, Session.user_id == user.id)
+    )
+    if not getattr(result, "rowcount", 0):
+        raise NotFound()
+
+
+async def end_other_sessions(session: AsyncSession, user: User, keep: str | None) -> int:
+    """End every session of the account but the cookie ``keep`` names; how many ended."""
+    statement = delete(Session).where(Session.user_id == user.id)
+    if keep:
+        statement = statement.where(Session.id != _token_hash(keep))
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def require_verified(user: User | None) -> User:
+    """The gate before booking and writing to anyone: 401 for nobody, 403 until the account
+    has confirmed its e-mail address."""
+    user = require_user(user)
+    if not user.verified:
+        raise EmailNotVerified()
+    return user
+
+
+# E-mail verification ------------------------------------------------------------------------
+
+
+async def _send_verification(
+    session: AsyncSession, user: User, *, settings: Settings, address: str
+) -> None:
+    row = await tokens.issue(
+        session,
+        TokenPurpose.VERIFY,
+        email=user.email,
+        user_id=user.id,
+        address=address,
+        lifetime=timedelta(hours=settings.verification_hours),
+        secret=settings.secret_key,
+        now=clock.now(),
+    )
+    await outbox.enqueue(session, send_account_link, key=f"account-link:{row.id}", token_id=row.id)
+
+
+def _window(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.account_mail_window_minutes)
+
+
+async def _refuse_when_over(
+    session: AsyncSession, *where: Any, limit: int, settings: Settings, now: datetime
+) -> None:
+    allowed_at = await ratelimit.blocked_until(
+        session, AccountToken.created_at, *where, limit=limit, window=_window(settings), now=now
+    )
+    if allowed_at is not None:
+        wait = ratelimit.seconds_until(allowed_at, now)
+        raise LinkRateLimited(minutes=math.ceil(wait / 60), retry_after=wait)
+
+
+async def resend_verification(
+    session: AsyncSession, user: User | None, *, settings: Settings, address: str
+) -> None:
+    """A new verification link for the signed-in account; at most
+    ``verification_resend_max`` links (the first one included) in the window."""
+    user = require_user(user)
+    if user.verified:
+        raise AlreadyVerified()
+    await _refuse_when_over(
+        session,
+        AccountToken.purpose == TokenPurpose.VERIFY.value,
+        AccountToken.user_id == user.id,
+        limit=settings.verification_resend_max,
+        settings=settings,
+        now=clock.now(),
+    )
+    await _send_verification(session, user, settings=settings, address=address)
+
+
+async def verify_email(session: AsyncSession, token: str) -> User:
+    """Spend a verification link: the account's address is confirmed (``InvalidLink``
+    when the link is forged, expired, used, or for an address the account no longer has).
+
+    Side effects: queues the welcome mail, the first mail that may name the person."""
+    now = clock.now()
+    user_id, email = await tokens.redeem(session, TokenPurpose.VERIFY, token, now=now)
+    user = await session.get(User, user_id)
+    if user is None or user.email != email or not user.is_active:
+        raise InvalidLink()
+    if not user.verified:
+        user.email_verified_at = now
+        await outbox.enqueue(session, send_welcome_mail, key=f"welcome:{user.id}", user_id=user.id)
+    await session.flush()
+    return user
+
+
+# Passwords ----------------------------------------------------------------------------------
+
+
+async def request_password_reset(
+    session: AsyncSession, email: str, *, settings: Settings, address: str
+) -> None:
+    """Queue a reset link for ``email``. The same work whether or not an account has it (a
+    token row, without an account when there is none, and a mail job that then sends
+    nothing), so neither the answer nor its timing tells. Limited per address asked for
+    and per client address, the same way for both (``LinkRateLimited``)."""
+    now = clock.now()
+    email = normalize_email(email)
+    address = address[:64]
+    reset = AccountToken.purpose == TokenPurpose.RESET.value
+    await _refuse_when_over(
+        session,
+        reset,
+        AccountToken.email == email,
+        limit=settings.password_reset_max_per_email,
+        settings=settings,
+        now=now,
+    )
+    await _refuse_when_over(
+        session,
+        reset,
+        AccountToken.address == address,
+        limit=settings.password_reset_max_per_address,
+        settings=settings,
+        now=now,
+    )
+    user = await find_user_by_email(session, email)
+    row = await tokens.issue(
+        session,
+        TokenPurpose.RESET,
+        email=email,
+        user_id=user.id if user is not None and user.is_active else None,
+        address=address,
+        lifetime=timedelta(minutes=settings.password_reset_minutes),
+        secret=settings.secret_key,
+        now=now,
+    )
+    await outbox.enqueue(session, send_account_link, key=f"account-link:{row.id}", token_id=row.id)
+
+
+async def reset_password(
+    session: AsyncSession, token: str, password: str, *, keep: str | None = None
+) -> User:
+    """Spend a reset link and set ``password`` (the policy holds; a refusal rolls the spent
+    link back with everything else). Every session of the account ends but ``keep``'s, and
+    every other reset link dies; the address is confirmed, as the link reached it."""
+    now = clock.now()
+    user_id, email = await tokens.redeem(session, TokenPurpose.RESET, token, now=now)
+    user = await session.get(User, user_id)
+    if user is None or user.email != email or not user.is_active:
+        raise InvalidLink()
+    check_password(password, user)
+    user.password_hash = hash_password(password)
+    if not user.verified:
+        user.email_verified_at = now
+    await tokens.spend_all(session, TokenPurpose.RESET, user.id, now=now)
+    await end_other_sessions(session, user, keep)
+    await session.flush()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    user: User | None,
+    *,
+    current_password: str,
+    new_password: str,
+    keep: str | None,
+    address: str,
+    settings: Settings,
+) -> None:
+    """Set a new password for the signed-in account, given the current one. The current
+    one is checked like a sign-in (rate-limited, the failure recorded: ``WrongPassword``);
+    every other session ends."""
+    user = require_user(user)
+    try:
+        await authenticate(
+            session, email=user.email, password=current_password, address=address, settings=settings
+        )
+    except InvalidCredentials:
+        raise WrongPassword(field="current_password") from None
+    try:
+        check_password(new_password, user)
+    except ValidationFailed as exc:
+        raise ValidationFailed({"new_password": exc.errors["password"]}) from None
+    user.password_hash = hash_password(new_password)
+    await end_other_sessions(session, user, keep)
+    await session.flush()
 
 
 def require_user(user: User | None) -> User:

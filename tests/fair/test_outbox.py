@@ -29,9 +29,17 @@ def mails(folder: Path) -> list[str]:
 
 
 async def register(client) -> str:
+    """Registers an account, which queues one job: its verification mail."""
     response = await client.post("/api/auth/register", json=registration())
     assert response.status_code == 201
     return response.json()["id"]
+
+
+async def link_of(sessionmaker) -> str:
+    """The verification link's row id, which its mail job is queued with."""
+    async with sessionmaker() as s:
+        job = await s.scalar(select(OutboxJob).where(OutboxJob.job == "send_account_link"))
+    return job.args["token_id"]
 
 
 async def test_failed_request_leaves_no_job(client, session):
@@ -48,7 +56,7 @@ async def test_enqueue_same_key_twice_keeps_one_row(session):
     assert len((await session.scalars(select(OutboxJob))).all()) == 1
 
 
-async def test_inprocess_runner_sends_welcome_mail_once(client, sessionmaker, settings):
+async def test_inprocess_runner_sends_the_verification_mail_once(client, sessionmaker, settings):
     await register(client)
     ctx = job_context(open_resources(settings, sessionmaker=sessionmaker))
     assert await outbox.run_inprocess(sessionmaker, JOBS, ctx) == 1
@@ -58,19 +66,21 @@ async def test_inprocess_runner_sends_welcome_mail_once(client, sessionmaker, se
     message = message_from_string(sent[0], policy=default)
     assert message["To"] == "lan.nguyen@saigon-trading.example"
     # The buyer registered in Vietnamese, so the mail is in Vietnamese.
-    vietnamese = translations("vi").ugettext("Welcome to Kakehashi")
-    assert vietnamese != "Welcome to Kakehashi"
+    vietnamese = translations("vi").ugettext("Confirm your e-mail address for Kakehashi")
+    assert vietnamese != "Confirm your e-mail address for Kakehashi"
     assert message["Subject"] == vietnamese
 
 
 async def test_job_effect_happens_once_when_run_twice(client, sessionmaker, settings):
-    user_id = await register(client)
+    await register(client)
+    token_id = await link_of(sessionmaker)
     ctx = job_context(open_resources(settings, sessionmaker=sessionmaker))
-    assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
-    assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is False
+    assert await JOBS["send_account_link"](ctx, token_id=token_id) is True
+    assert await JOBS["send_account_link"](ctx, token_id=token_id) is False
     assert len(mails(settings.mail_dir)) == 1
     async with sessionmaker() as s:
-        assert [r.key for r in (await s.scalars(select(JobRun))).all()] == [f"welcome:{user_id}"]
+        runs = [r.key for r in (await s.scalars(select(JobRun))).all()]
+    assert runs == [f"account-link:{token_id}"]
 
 
 async def test_inprocess_failure_is_retried_later_with_backoff(session, sessionmaker):
@@ -94,7 +104,8 @@ async def test_inprocess_failure_is_retried_later_with_backoff(session, sessionm
 async def test_relay_keeps_rows_while_redis_is_down_then_delivers(
     client, sessionmaker, settings, redis_url
 ):
-    user_id = await register(client)
+    await register(client)
+    token_id = await link_of(sessionmaker)
     down = ArqRedis.from_url("redis://127.0.0.1:1/0")
     try:
         assert await outbox.relay_to_arq(sessionmaker, down, queue_name=QUEUE) == 0
@@ -108,12 +119,13 @@ async def test_relay_keeps_rows_while_redis_is_down_then_delivers(
         assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 1
         assert await outbox.relay_to_arq(sessionmaker, pool, queue_name=QUEUE) == 0
         queued = await pool.queued_jobs(queue_name=QUEUE)
+        key = f"account-link:{token_id}"
         assert [(j.function, j.job_id, j.kwargs) for j in queued] == [
-            ("send_welcome_mail", f"welcome:{user_id}", {"user_id": user_id})
+            ("send_account_link", key, {"token_id": token_id})
         ]
         # A relay that crashed before marking its rows pushes them again: arq keeps one.
         await pool.enqueue_job(
-            "send_welcome_mail", user_id=user_id, _job_id=f"welcome:{user_id}", _queue_name=QUEUE
+            "send_account_link", token_id=token_id, _job_id=key, _queue_name=QUEUE
         )
         assert len(await pool.queued_jobs(queue_name=QUEUE)) == 1
 
@@ -153,7 +165,8 @@ async def test_a_failed_job_is_retried_by_the_worker_and_its_mail_sent_once(
     client, sessionmaker, settings, redis_url
 ):
     handler = TryAgainOnce()
-    user_id = await register(client)
+    await register(client)
+    token_id = await link_of(sessionmaker)
     pool = await create_pool(RedisSettings.from_dsn(redis_url))
     try:
         with smtp_server(handler) as port:
@@ -180,7 +193,7 @@ async def test_a_failed_job_is_retried_by_the_worker_and_its_mail_sent_once(
     assert f"To: {registration()['email']}" in handler.accepted[0]
     async with sessionmaker() as s:
         runs = (await s.scalars(select(JobRun.key))).all()
-    assert runs == [f"welcome:{user_id}"]
+    assert runs == [f"account-link:{token_id}"]
 
 
 async def test_retrying_gives_up_after_the_last_try():
@@ -218,13 +231,14 @@ async def test_a_finished_mail_job_run_again_sends_nothing_more(
     """Against a real SMTP server, not the mail folder (where a second mail of the same key
     would overwrite the first): exactly one message is accepted."""
     inbox, port = smtp
-    user_id = await register(client)
+    await register(client)
+    token_id = await link_of(sessionmaker)
     configured = settings.with_overrides(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
     ctx = job_context(open_resources(configured, sessionmaker=sessionmaker))
-    assert await JOBS["send_welcome_mail"](ctx, user_id=user_id) is True
+    assert await JOBS["send_account_link"](ctx, token_id=token_id) is True
     # arq's retry of a job that did finish (its result was lost with the worker).
     retry = {**ctx, "job_try": 2}
-    assert await JOBS["send_welcome_mail"](retry, user_id=user_id) is False
+    assert await JOBS["send_account_link"](retry, token_id=token_id) is False
     assert [m["To"] for m in inbox.messages] == [registration()["email"]]
 
 

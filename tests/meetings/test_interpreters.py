@@ -112,7 +112,12 @@ async def test_holds_refuse_overlapping_meetings_of_different_lengths(session):
 
     fair = await make_fair(session)
     owner = await create_user(
-        session, email="o@example.com", password="a long password 1", name="O", role=Role.EXHIBITOR
+        session,
+        email="o@example.com",
+        password="a long password 1",
+        name="O",
+        role=Role.EXHIBITOR,
+        verified=True,
     )
     buyers = [
         await create_user(

@@ -222,10 +222,30 @@ async def sign_in(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
     )
 
 
-async def register(client: httpx.AsyncClient, role: str, **account: Any) -> dict[str, Any]:
-    """Self-registration signs the new account in."""
+async def register(
+    stack: Any, client: httpx.AsyncClient, role: str, **account: Any
+) -> dict[str, Any]:
+    """Self-registration signs the new account in; its owner then confirms the address as
+    people do: the worker mails the link, the link's page shows a button, the button posts."""
     body = {"password": PASSWORD, "role": role, **account}
-    return await _ok(await client.post("/api/auth/register", json=body), 201)
+    user = await _ok(await client.post("/api/auth/register", json=body), 201)
+    assert user["email_verified"] is False
+
+    def link() -> str | None:
+        for mail in read_mails(stack):
+            if mail["To"] == account["email"]:
+                found = re.search(r"/verify/(\S+)", mail.get_body(("plain",)).get_content())
+                if found:
+                    return found.group(1)
+        return None
+
+    token = await stack.eventually(link, f"the verification mail to {account['email']}")
+    shown = await client.get(f"/verify/{token}", headers={"accept": "text/html"})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', shown.text)
+    assert shown.status_code == 200 and csrf, shown.text
+    confirmed = await client.post(f"/verify/{token}", data={"csrf_token": csrf.group(1)})
+    assert confirmed.status_code == 200, confirmed.text
+    return {**user, **await _ok(await client.get("/api/auth/me"))}
 
 
 # --- the video room -------------------------------------------------------------------------
@@ -359,7 +379,7 @@ async def scenario(stack: Any, exits: contextlib.AsyncExitStack) -> None:
     for key, spec in EXHIBITORS.items():
         client = exhibitor[key] = await _client(exits, stack)
         account = {"country": "JP", "timezone": "Asia/Tokyo", "locale": "ja", **spec["account"]}
-        registered[key] = (await register(client, "exhibitor", **account))["id"]
+        registered[key] = (await register(stack, client, "exhibitor", **account))["id"]
         made = await _ok(await client.post("/api/fairs/live/booths", json=spec["booth"]), 201)
         assert made["status"] == "pending"
         booth[key] = made["id"]
@@ -401,7 +421,7 @@ async def scenario(stack: Any, exits: contextlib.AsyncExitStack) -> None:
     buyer: dict[str, httpx.AsyncClient] = {}
     for key, account in BUYERS.items():
         buyer[key] = await _client(exits, stack)
-        registered[key] = (await register(buyer[key], "buyer", **account))["id"]
+        registered[key] = (await register(stack, buyer[key], "buyer", **account))["id"]
 
     async def first_slot(who: str, booth_key: str) -> dict[str, Any]:
         zone = BUYERS[who]["timezone"]

@@ -257,6 +257,7 @@ async def build_world(app: Any) -> World:
                 password_hash=password_hash,
                 name=email.split("@")[0].title(),
                 role=role.value,
+                email_verified_at=now,
                 **extra,
             )
             session.add(user)

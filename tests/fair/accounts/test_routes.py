@@ -6,7 +6,7 @@ import pytest
 from helpers import PASSWORD, login, make_user, registration, use_session
 from sqlalchemy import func, select
 
-from fair.accounts.models import User
+from fair.accounts.models import AccountToken, User
 from fair.outbox import OutboxJob
 from fair.resources import of_app
 
@@ -25,7 +25,7 @@ def set_cookie_headers(response) -> dict[str, str]:
     return headers
 
 
-async def test_register_creates_account_signs_in_and_queues_welcome(client, session):
+async def test_register_creates_account_signs_in_and_queues_verification(client, session):
     response = await client.post("/api/auth/register", json=registration())
     assert response.status_code == 201
     body = response.json()
@@ -38,10 +38,15 @@ async def test_register_creates_account_signs_in_and_queues_welcome(client, sess
     )
     me = await client.get("/api/auth/me")
     assert me.json()["id"] == body["id"]
+    assert body["email_verified"] is False
+    # Only the verification link is queued: the welcome (which names the person) waits for
+    # the address to be confirmed.
     jobs = (await session.scalars(select(OutboxJob))).all()
+    link = await session.scalar(select(AccountToken))
     assert [(j.job, j.key, j.args) for j in jobs] == [
-        ("send_welcome_mail", f"welcome:{body['id']}", {"user_id": body["id"]})
+        ("send_account_link", f"account-link:{link.id}", {"token_id": link.id})
     ]
+    assert (link.user_id, link.purpose) == (body["id"], "verify")
 
 
 async def test_register_stores_argon2_hash_not_password(client, session):
