@@ -360,6 +360,7 @@ async def account_page(request: Request) -> Response:
 
 async def resend_page(request: Request) -> Response:
     await read_form(request)
+    service.require_user(user_of(request))
     try:
         await service.resend_verification(
             db(request),

@@ -46,7 +46,7 @@ from booths import gallery, revisions
 from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import sandbox_of
 from fair import clock
-from fair.accounts.models import Role, User
+from fair.accounts.models import Role, Session, User
 from fair.accounts.service import hash_password, start_session
 from fair.config import Settings
 from fair.fairs.models import Fair
@@ -410,6 +410,11 @@ async def build_world(app: Any) -> World:
         for role in ROLES[1:]:
             user = people[f"{role}_a"] if role in SIDED_ROLES else people[role]
             tokens[role] = await start_session(session, user, settings=settings)
+        # A signed-in device of someone none of the callers is: no one else may end it.
+        await start_session(session, people["buyer_b"], settings=settings)
+        foreign_session = await session.scalar(
+            select(Session.public_id).where(Session.user_id == people["buyer_b"].id)
+        )
         emails = {role: u.email for role, u in people.items()}
         await session.commit()
 
@@ -418,6 +423,7 @@ async def build_world(app: Any) -> World:
         "next_fair": next_fair.slug,
         "draft_fair": draft.slug,
         "later_fair": later_fair.slug,
+        "foreign_session": foreign_session,
     }
     world = World(sides, common, tokens, emails, fair_day)
     world.rows = await read_rows(app)
@@ -554,6 +560,17 @@ HOURS = {
 HOURS_FORM = {"timezone": "Asia/Tokyo", "open_1": "1", "start_1": "10:00", "end_1": "12:00"}
 
 
+NO_LINK = {"token": "a-link-that-was-never-mailed"}
+LINK = {"token": "=a-link-that-was-never-mailed"}
+NEW_PASSWORD = "lantern orchid seventeen harbour"
+PASSWORD_CHANGE = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+FOREIGN_SESSION = {"id": "foreign_session"}
+
+
+def reset_request(world: World, side: str) -> dict[str, Any]:
+    return {"email": world.emails["buyer_b"]}
+
+
 def login_body(world: World, side: str) -> dict[str, Any]:
     return {"email": world.emails["buyer_a"], "password": PASSWORD}
 
@@ -662,6 +679,45 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/login", everyone(303), form=login_body),
     E("POST", "/logout", everyone(303), form={}),
     E("POST", "/language", everyone(303), form={"locale": "ja"}),
+    # Accounts: e-mail verification, passwords, signed-in devices. Everyone of the world has
+    # confirmed their address; a made-up link is refused alike for all.
+    E("POST", "/api/auth/verify", everyone(400), json=NO_LINK),
+    E("POST", "/api/auth/verify/resend", signed_in(409)),
+    E("POST", "/api/auth/password-reset", everyone(202), json=reset_request),
+    E(
+        "POST",
+        "/api/auth/password-reset/confirm",
+        everyone(400),
+        json={**NO_LINK, "password": NEW_PASSWORD},
+    ),
+    E("POST", "/api/auth/password", signed_in(204), json=PASSWORD_CHANGE),
+    E("GET", "/api/auth/sessions", signed_in(200)),
+    E("DELETE", "/api/auth/sessions/{id}", signed_in(404), params=FOREIGN_SESSION),
+    E("POST", "/api/auth/sessions/revoke-others", signed_in(200)),
+    E("GET", "/verify/{token}", everyone(200), params=LINK),
+    E("POST", "/verify/{token}", everyone(400), params=LINK, form={}),
+    E("GET", "/account", signed_in(200)),
+    E("POST", "/account/verify/resend", signed_in(409), form={}),
+    E("POST", "/account/password", signed_in(303), form=PASSWORD_CHANGE),
+    E("GET", "/account/sessions", signed_in(200)),
+    E("POST", "/account/sessions/revoke-others", signed_in(303), form={}),
+    E(
+        "POST",
+        "/account/sessions/{id}/revoke",
+        signed_in(404),
+        params=FOREIGN_SESSION,
+        form={},
+    ),
+    E("GET", "/password-reset", everyone(200)),
+    E("POST", "/password-reset", everyone(202), form=reset_request),
+    E("GET", "/password-reset/{token}", everyone(200), params=LINK),
+    E(
+        "POST",
+        "/password-reset/{token}",
+        everyone(400),
+        params=LINK,
+        form={"password": NEW_PASSWORD},
+    ),
     # Fairs
     E("GET", "/api/fairs", everyone(200)),
     E("POST", "/api/fairs", organizer_only(201), json=NEW_FAIR),
