@@ -25,6 +25,7 @@ from fair import clock
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.migrate import upgrade
+from fair.resources import job_context, of_app, open_resources
 from kakehashi.app import create_app
 
 REDIS_URL = os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -136,3 +137,13 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
     with smtp_server(inbox) as port:
         yield inbox, port
+
+
+@pytest.fixture
+def mail_context(app: Any, smtp: tuple[Inbox, int]) -> dict[str, Any]:
+    """A job context that mails through the SMTP sink (``smtp``)."""
+    _, port = smtp
+    settings = of_app(app).settings.with_overrides(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    return job_context(open_resources(settings, sessionmaker=of_app(app).sessionmaker))

@@ -428,22 +428,11 @@ async def request_password_reset(
     email = normalize_email(email)
     address = address[:64]
     reset = AccountToken.purpose == TokenPurpose.RESET.value
-    await _refuse_when_over(
-        session,
-        reset,
-        AccountToken.email == email,
-        limit=settings.password_reset_max_per_email,
-        settings=settings,
-        now=now,
-    )
-    await _refuse_when_over(
-        session,
-        reset,
-        AccountToken.address == address,
-        limit=settings.password_reset_max_per_address,
-        settings=settings,
-        now=now,
-    )
+    for asking, limit in (
+        (AccountToken.email == email, settings.password_reset_max_per_email),
+        (AccountToken.address == address, settings.password_reset_max_per_address),
+    ):
+        await _refuse_when_over(session, reset, asking, limit=limit, settings=settings, now=now)
     user = await find_user_by_email(session, email)
     row = await tokens.issue(
         session,

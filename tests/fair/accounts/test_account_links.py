@@ -35,21 +35,12 @@ from fair.accounts.models import AccountToken, User
 from fair.accounts.tokens import token_of
 from fair.i18n import translations
 from fair.outbox import OutboxJob
-from fair.resources import job_context, of_app, open_resources
+from fair.resources import of_app
 from fair.web import SESSION_COOKIE
 
 HTML = {"accept": "text/html"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEW_PASSWORD = "lantern orchid seventeen harbour"
-
-
-@pytest.fixture
-def mail_context(app, smtp):
-    _, port = smtp
-    settings = of_app(app).settings.with_overrides(
-        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
-    )
-    return job_context(open_resources(settings, sessionmaker=of_app(app).sessionmaker))
 
 
 def inbox_of(smtp: Any) -> list[Any]:
