@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from booth_helpers import approve, create_booth
+from helpers import confirm_email
 from meeting_helpers import meeting_at, run_jobs
 from sqlalchemy import update
 
@@ -126,9 +127,11 @@ async def test_every_mail_naming_user_text_keeps_its_headers(
     )
     await session.commit()
     exhibitor = await register(client, "exhibitor", "kenji@tsubame.example", payload)
+    await confirm_email(client, app, "kenji@tsubame.example")  # else mailed only the link
     booth = await create_booth(client, company={"ja": f"{payload} 工業", "en": f"{payload} Ltd"})
     await approve(client, session, booth["id"])  # the review mail names the fair
     buyer = await register(client, "buyer", "lan@saigon.example", payload)
+    await confirm_email(client, app, "lan@saigon.example")
     meeting = await meeting_at(session, booth["id"], buyer["id"], -timedelta(hours=2))
     await session.execute(
         update(Meeting).where(Meeting.id == meeting.id).values(attendance=Attendance.HELD)
