@@ -20,6 +20,7 @@ import pytest
 import websockets
 from helpers import (
     PASSWORD,
+    confirm_email,
     login,
     make_client,
     make_user,
@@ -100,6 +101,13 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/my/meetings/calendar": ("buyer", None),
     "/meetings/{meeting_id}/{action:str}": ("buyer", sorted(MEETING_ACTIONS)),
     "/reports/rates": ("staff", None),
+    "/verify/{token}": ("anon", None),
+    "/password-reset": ("anon", None),
+    "/password-reset/{token}": ("anon", None),
+    "/account/verify/resend": ("buyer", None),
+    "/account/password": ("buyer", None),
+    "/account/sessions/revoke-others": ("buyer", None),
+    "/account/sessions/{id}/revoke": ("buyer", None),
 }
 
 
@@ -128,6 +136,8 @@ def _form_urls(world: World) -> list[tuple[str, str]]:
         "product_id": ids["product"],
         "media_id": ids["photo"],
         "meeting_id": ids["booked"],
+        "token": "a-link-never-mailed",
+        "id": "a-session-of-nobody",
     }
     urls = []
     for template, (role, actions) in FORM_ROUTES.items():
@@ -279,6 +289,9 @@ BODYLESS = {
     ("DELETE", "/api/exchange-rates/{currency}/{day}"),
     ("POST", "/api/booths/{booth_id}/booking-reminder"),
     ("DELETE", "/api/booths/{booth_id}/booking-reminder"),
+    ("POST", "/api/auth/verify/resend"),
+    ("DELETE", "/api/auth/sessions/{id}"),
+    ("POST", "/api/auth/sessions/revoke-others"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 
@@ -297,6 +310,7 @@ def _api_url(path: str, world: World) -> str:
         meeting_id=ids["booked"],
         currency="USD",
         day="2030-01-01",
+        id="a-session-of-nobody",
     )
 
 
@@ -1033,6 +1047,7 @@ async def test_line_breaks_in_user_text_inject_no_mail_header_or_calendar_line(
                 "timezone": "Asia/Ho_Chi_Minh", "locale": "en",
             },
         )  # fmt: skip
+        await confirm_email(buyer, app, "lan@saigon.example")
         booked = await book(buyer, booth["id"], at_tokyo(day, 10))
         assert booked.status_code == 201, booked.text
         invite = await buyer.get(f"/api/meetings/{booked.json()['id']}/invite.ics")
