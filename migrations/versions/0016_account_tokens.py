@@ -1,7 +1,7 @@
 """account tokens: e-mail verification, password reset, signed-in devices
 
-Revision ID: 0015accounttokens
-Revises: 0013chatratelimit
+Revision ID: 0016accounttokens
+Revises: 0015boothrevisions
 Create Date: 2026-12-06 22:30:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import fair.db
 
-revision: str = '0015accounttokens'
-down_revision: str | None = '0013chatratelimit'
+revision: str = '0016accounttokens'
+down_revision: str | None = '0015boothrevisions'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
