@@ -8,6 +8,7 @@ from booths.feature import feature as booths
 from fair import templating
 from fair.feature import FEATURE as CORE
 from fair.features import Feature
+from matchmaking.feature import FEATURE as MATCHMAKING
 from meetings.booking import next_free_slots
 from meetings.feature import FEATURE as MEETINGS
 from reports.feature import FEATURE as REPORTS
@@ -16,6 +17,7 @@ FEATURES: tuple[Feature, ...] = (
     CORE,
     booths(next_free=next_free_slots),
     MEETINGS,
+    MATCHMAKING,
     REPORTS,
 )
 

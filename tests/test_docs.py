@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PACKAGES = (
     "|".join(
-        ("fair", "booths", "meetings", "reports", "demo", "kakehashi", "signaling"),
+        ("fair", "booths", "meetings", "matchmaking", "reports", "demo", "kakehashi", "signaling"),
     )
     + "|tests|bench|scripts|static|migrations|docs"
 )

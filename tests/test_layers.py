@@ -11,7 +11,16 @@ from pathlib import Path
 import grimp
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("fair", "booths", "meetings", "reports", "signaling", "demo", "kakehashi")
+PACKAGES = (
+    "fair",
+    "booths",
+    "meetings",
+    "matchmaking",
+    "reports",
+    "signaling",
+    "demo",
+    "kakehashi",
+)
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:

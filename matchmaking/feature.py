@@ -1,0 +1,8 @@
+"""What the matchmaking package brings to the app (assembled by ``kakehashi``)."""
+
+from __future__ import annotations
+
+from fair.features import Feature
+from matchmaking import models, routes
+
+FEATURE = Feature(name="matchmaking", api=routes.API, models=(models,))

@@ -1,0 +1,470 @@
+"""The match engine's score of a (need, booth) pair: pure (no database, no clock), facts in,
+a score in [0, 1] with its parts and its reasons out.
+
+Each part is a value in [0, 1] for one thing the buyer asked for; the score is the weighted
+mean of the parts the need asks for (a need without HS codes is not marked down for them),
+so one need's booths are ranked on the same scale. The weights are a data object
+(``Weights``): the documented priors below until learned ones replace them.
+
+A pair is a match only when the booth makes something asked for (an HS prefix, a category
+or words of the need's text): sharing a market or a language alone is not a match.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from booths.text import fold
+
+# What an HS match is worth by the digits the two codes share: a 6-digit subheading is the
+# product asked for, a 4-digit heading a near one, a 2-digit chapter the same trade.
+HS_LEVEL_VALUE: dict[int, float] = {6: 1.0, 4: 0.6, 2: 0.3}
+# Half of the need's words found in the booth's texts is already a full text match: a need
+# says more than any one booth's texts repeat.
+TEXT_SATURATION = 0.5
+# Parts a booth says nothing about (no markets listed, no minimum order in the unit asked
+# for) are neither a fit nor a misfit.
+UNKNOWN = 0.5
+# A meeting through an interpreter is possible but not as good as a common language.
+WITH_INTERPRETER = 0.5
+# The programme's working language: a booth that lists no meeting language meets in it.
+DEFAULT_BOOTH_LANGUAGES = ("ja",)
+MAX_TEXT_UNITS = 32
+MAX_PRODUCT_IDS = 5
+MAX_REASON_WORDS = 3
+# Words too common in what buyers write to say anything of a product.
+STOP_WORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "buy", "by", "for", "from", "in", "is",
+        "it", "looking", "need", "of", "on", "or", "our", "seek", "seeking", "the", "to",
+        "want", "we", "with", "cho", "can", "va", "cua", "mua", "tim",
+    }
+)  # fmt: skip
+SUBSTANCE = ("hs", "category", "text")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each part counts (any non-negative numbers; the score divides by their
+    sum over the parts a need asks for). ``PRIOR_WEIGHTS`` are the documented priors."""
+
+    hs: float = 0.35
+    category: float = 0.15
+    text: float = 0.20
+    certifications: float = 0.10
+    minimum_order: float = 0.05
+    market: float = 0.10
+    language: float = 0.05
+
+    def __post_init__(self) -> None:
+        values = [getattr(self, f.name) for f in fields(self)]
+        if any(v < 0 for v in values) or not any(v > 0 for v in values):
+            raise ValueError("weights are non-negative and not all zero")
+
+    def of(self, part: str) -> float:
+        return float(getattr(self, part))
+
+
+PRIOR_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Quantity:
+    amount: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class NeedFacts:
+    id: str
+    buyer_id: str
+    text: str = ""
+    categories: tuple[str, ...] = ()
+    hs_codes: tuple[str, ...] = ()  # 2, 4 or 6 digits
+    quantity: Quantity | None = None
+    certifications: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()  # where the buyer sells (their country when none given)
+    languages: tuple[str, ...] = ()  # meeting languages (the buyer's when none given)
+    buyer_company: str = ""  # folded (booths.text.fold), as a booth's company key
+    visible_to_exhibitors: bool = True
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    id: str
+    hs_code: str = ""
+    moq: int | None = None
+    moq_unit: str = "piece"
+    text: str = ""  # folded, every language
+
+
+@dataclass(frozen=True)
+class BoothFacts:
+    id: str
+    owner_id: str
+    company: str = ""  # folded company key
+    categories: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()
+    text: str = ""  # folded, every language, the products' texts included
+    products: tuple[ProductFacts, ...] = ()
+    approved: bool = True
+    fair_published: bool = True
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the score needs beyond the pair: pairs closed as no deal, as (buyer id, booth
+    owner id); the language pairs an interpreter of the programme covers; whether the
+    viewer is the exhibitor side (then needs hidden from exhibitors are left out)."""
+
+    closed_pairs: frozenset[tuple[str, str]] = frozenset()
+    interpreter_pairs: frozenset[frozenset[str]] = frozenset()
+    for_exhibitors: bool = False
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    value: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class Match:
+    need_id: str
+    buyer_id: str
+    booth_id: str
+    score: float
+    parts: tuple[Part, ...]
+    reasons: tuple[Reason, ...]
+    product_ids: tuple[str, ...]
+
+
+# Exclusions ---------------------------------------------------------------------------------
+
+
+def exclusion(need: NeedFacts, booth: BoothFacts, context: Context) -> str | None:
+    """Why the pair is never a match, or None."""
+    if booth.owner_id == need.buyer_id or (
+        need.buyer_company and need.buyer_company == booth.company
+    ):
+        return "own_company"
+    if not booth.approved:
+        return "unapproved"
+    if not booth.fair_published:
+        return "unpublished"
+    if context.for_exhibitors and not need.visible_to_exhibitors:
+        return "hidden"
+    if (need.buyer_id, booth.owner_id) in context.closed_pairs:
+        return "no_deal"
+    return None
+
+
+# Text ---------------------------------------------------------------------------------------
+
+_UNSPACED = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x9FFF),  # CJK radicals, kana, CJK ideographs
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3FFFF),
+)
+
+
+def _unspaced(char: str) -> bool:
+    point = ord(char)
+    return any(low <= point <= high for low, high in _UNSPACED)
+
+
+def _separator(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PSZC"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of a need's text looked for in a booth's: a word where words are spaced, a
+    pair of characters in scripts written without spaces (Japanese, Chinese, Thai)."""
+
+    text: str
+    run: int
+    position: int
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    runs: list[tuple[str, bool]] = []
+    current, kind = "", False
+    for char in text:
+        if _separator(char):
+            if current:
+                runs.append((current, kind))
+            current = ""
+            continue
+        char_kind = _unspaced(char)
+        if current and char_kind != kind and not unicodedata.combining(char):
+            runs.append((current, kind))
+            current = ""
+        if not current:
+            kind = char_kind
+        current += char
+    if current:
+        runs.append((current, kind))
+    return runs
+
+
+def text_units(text: str) -> tuple[Unit, ...]:
+    """The need's text as units to look for: folded as the directory folds, so a need in
+    any language meets the booths' texts in the same form."""
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for index, (run, unspaced) in enumerate(_runs(fold(text))):
+        if unspaced:
+            pieces = [run[i : i + 2] for i in range(len(run) - 1)] if len(run) > 1 else []
+        else:
+            pieces = [run] if len(run) >= 2 and run not in STOP_WORDS else []
+        for position, piece in enumerate(pieces):
+            if piece not in seen:
+                seen.add(piece)
+                units.append(Unit(piece, index, position))
+    return tuple(units[:MAX_TEXT_UNITS])
+
+
+def _merged(units: Sequence[Unit]) -> list[str]:
+    """Found pairs of characters put back together as the words they came from."""
+    words: list[str] = []
+    previous: Unit | None = None
+    for unit in units:
+        if (
+            previous is not None
+            and unit.run == previous.run
+            and unit.position == previous.position + 1
+            and len(unit.text) == 2
+        ):
+            words[-1] += unit.text[-1]
+        else:
+            words.append(unit.text)
+        previous = unit
+    return words
+
+
+# The parts ----------------------------------------------------------------------------------
+
+
+def hs_level(asked: str, made: str) -> int:
+    """The digits (6, 4, 2 or 0) the product's code shares with the asked prefix."""
+    for level in (6, 4, 2):
+        if len(asked) >= level and len(made) >= level and asked[:level] == made[:level]:
+            return level
+    return 0
+
+
+def hs_label(code: str) -> str:
+    """9617.00 for a subheading, 9617 for a heading, 96 for a chapter."""
+    return f"{code[:4]}.{code[4:]}" if len(code) == 6 else code
+
+
+def _certification_key(name: str) -> str:
+    return "".join(char for char in fold(name) if not _separator(char))
+
+
+@dataclass
+class _Scored:
+    parts: list[Part] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: float, weights: Weights) -> None:
+        self.parts.append(Part(name, value, weights.of(name)))
+
+    def offer(self, product_ids: Iterable[str]) -> None:
+        for product_id in product_ids:
+            if product_id not in self.products:
+                self.products.append(product_id)
+
+
+def _hs(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> list[ProductFacts]:
+    best, asked_best, made_best = 0, "", ""
+    matched: list[ProductFacts] = []
+    for asked in need.hs_codes:
+        for product in booth.products:
+            level = hs_level(asked, product.hs_code)
+            if level > best:
+                best, asked_best, made_best, matched = level, asked, product.hs_code, [product]
+            elif level == best and level and product not in matched:
+                matched.append(product)
+    out.add("hs", HS_LEVEL_VALUE.get(best, 0.0), weights)
+    if best:
+        code = "hs" if best >= len(asked_best) else "hs_related"
+        out.reasons.append(
+            Reason(code, {"code": hs_label(made_best), "asked": hs_label(asked_best)})
+        )
+        out.offer(p.id for p in matched)
+    return matched
+
+
+def _category(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> None:
+    shared = [code for code in need.categories if code in booth.categories]
+    out.add("category", len(shared) / len(need.categories), weights)
+    if shared:
+        out.reasons.append(Reason("category", {"categories": shared}))
+
+
+def _text(units: Sequence[Unit], booth: BoothFacts, out: _Scored, weights: Weights) -> None:
+    found = [unit for unit in units if unit.text in booth.text]
+    found_in_products = [
+        product.id
+        for product in booth.products
+        if product.text and any(unit.text in product.text for unit in found)
+    ]
+    out.add("text", min(1.0, len(found) / len(units) / TEXT_SATURATION), weights)
+    if found:
+        out.reasons.append(Reason("text", {"words": _merged(found)[:MAX_REASON_WORDS]}))
+        out.offer(found_in_products)
+
+
+def _certifications(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> None:
+    held = {_certification_key(name): name for name in booth.certifications}
+    met = [held[key] for key in map(_certification_key, need.certifications) if key in held]
+    out.add("certifications", len(met) / len(need.certifications), weights)
+    if met:
+        out.reasons.append(Reason("certification", {"certifications": met}))
+
+
+def _minimum_order(
+    need: NeedFacts,
+    booth: BoothFacts,
+    hs_matched: Sequence[ProductFacts],
+    out: _Scored,
+    weights: Weights,
+) -> None:
+    assert need.quantity is not None
+    wanted = need.quantity
+    # The products asked for by HS code, when there are some; else any of the booth's.
+    products = hs_matched or booth.products
+    minimums = [p.moq for p in products if p.moq is not None and p.moq_unit == wanted.unit]
+    if not minimums:
+        out.add("minimum_order", UNKNOWN, weights)
+        return
+    lowest = min(minimums)
+    fits = lowest <= wanted.amount
+    out.add("minimum_order", 1.0 if fits else 0.0, weights)
+    if fits:
+        params = {"moq": lowest, "amount": wanted.amount, "unit": wanted.unit}
+        out.reasons.append(Reason("minimum_order", params))
+
+
+def _market(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> None:
+    if not booth.markets:
+        out.add("market", UNKNOWN, weights)
+        return
+    shared = [code for code in need.markets if code in booth.markets]
+    out.add("market", 1.0 if shared else 0.0, weights)
+    if shared:
+        out.reasons.append(Reason("market", {"markets": shared}))
+
+
+def _language(
+    need: NeedFacts, booth: BoothFacts, context: Context, out: _Scored, w: Weights
+) -> None:
+    theirs = booth.languages or DEFAULT_BOOTH_LANGUAGES
+    common = [code for code in need.languages if code in theirs]
+    if common:
+        out.add("language", 1.0, w)
+        out.reasons.append(Reason("language", {"language": common[0]}))
+        return
+    for mine in need.languages:
+        for other in theirs:
+            if frozenset((mine, other)) in context.interpreter_pairs:
+                out.add("language", WITH_INTERPRETER, w)
+                out.reasons.append(Reason("interpreter", {"language": mine, "other": other}))
+                return
+    out.add("language", 0.0, w)
+
+
+# The score ----------------------------------------------------------------------------------
+
+
+def score(
+    need: NeedFacts,
+    booth: BoothFacts,
+    *,
+    weights: Weights = PRIOR_WEIGHTS,
+    context: Context | None = None,
+    units: Sequence[Unit] | None = None,
+) -> Match | None:
+    """The pair's match, or None when it is excluded or the booth makes nothing asked for.
+    ``units``: the need's ``text_units``, when the caller scores many booths for one need."""
+    context = context or Context()
+    if exclusion(need, booth, context) is not None:
+        return None
+    units = text_units(need.text) if units is None else units
+    out = _Scored()
+    hs_matched: list[ProductFacts] = []
+    if need.hs_codes:
+        hs_matched = _hs(need, booth, out, weights)
+    if need.categories:
+        _category(need, booth, out, weights)
+    if units:
+        _text(units, booth, out, weights)
+    if not any(part.value > 0 for part in out.parts if part.name in SUBSTANCE):
+        return None
+    if need.certifications:
+        _certifications(need, booth, out, weights)
+    if need.quantity is not None:
+        _minimum_order(need, booth, hs_matched, out, weights)
+    if need.markets:
+        _market(need, booth, out, weights)
+    if need.languages:
+        _language(need, booth, context, out, weights)
+    total = sum(part.weight for part in out.parts)
+    value = sum(part.weight * part.value for part in out.parts) / total if total else 0.0
+    return Match(
+        need_id=need.id,
+        buyer_id=need.buyer_id,
+        booth_id=booth.id,
+        score=round(min(1.0, max(0.0, value)), 4),
+        parts=tuple(out.parts),
+        reasons=tuple(out.reasons),
+        product_ids=tuple(out.products[:MAX_PRODUCT_IDS]),
+    )
+
+
+def rank(
+    needs: Iterable[NeedFacts],
+    booths: Sequence[BoothFacts],
+    *,
+    weights: Weights = PRIOR_WEIGHTS,
+    context: Context | None = None,
+    min_score: float = 0.0,
+) -> list[Match]:
+    """Every pair's match, best first (ties: booth then need id, so the order is stable)."""
+    found = []
+    for need in needs:
+        units = text_units(need.text)
+        for booth in booths:
+            match = score(need, booth, weights=weights, context=context, units=units)
+            if match is not None and match.score >= min_score:
+                found.append(match)
+    return sorted(found, key=lambda m: (-m.score, m.booth_id, m.need_id))
+
+
+def best_per_booth(matches: Iterable[Match]) -> list[Match]:
+    """Each booth once, by its best need's match (``matches`` best first)."""
+    seen: set[str] = set()
+    best = []
+    for match in matches:
+        if match.booth_id not in seen:
+            seen.add(match.booth_id)
+            best.append(match)
+    return best

@@ -1,0 +1,467 @@
+"""Sourcing needs (a buyer's own), and the matches read from them: a buyer's
+recommendations in a fair, a booth's leads, a fair's matches for its organizers.
+
+The work of a request is bounded: the candidates come from the database through indexes
+(a fair's approved booths that make an HS prefix, share a category or contain a word of the
+need; the needs that share a booth's codes), at most ``MAX_CANDIDATES`` of them, and are
+then scored in Python (``matchmaking.scoring``); at most ``MAX_ITEMS`` matches are returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booths.models import Booth, BoothStatus, BoothTag, Product, TagKind
+from booths.service import load_managed_booth
+from booths.text import fold
+from fair.accounts.models import Role, User
+from fair.accounts.service import require_role
+from fair.errors import ValidationFailed
+from fair.fairs.models import Fair
+from fair.fairs.service import get_fair
+from fair.i18n import lazy
+from fair.schemas import parse
+from matchmaking.errors import NeedNotFound, TooManyNeeds
+from matchmaking.models import Need, NeedTag, NeedTagKind
+from matchmaking.schemas import NeedCreate, NeedUpdate
+from matchmaking.scoring import (
+    PRIOR_WEIGHTS,
+    BoothFacts,
+    Context,
+    Match,
+    NeedFacts,
+    ProductFacts,
+    Quantity,
+    Weights,
+    best_per_booth,
+    rank,
+    text_units,
+)
+from meetings.models import Meeting, Stage
+
+MAX_NEEDS_PER_BUYER = 20
+MAX_CANDIDATES = 1000
+MAX_ITEMS = 50
+MAX_FAIR_MATCHES = 500
+# The score below which a pair is not worth showing.
+MIN_SCORE = 0.1
+MATCHERS = (Role.ORGANIZER, Role.STAFF)
+
+
+# Needs --------------------------------------------------------------------------------------
+
+
+async def _fair_by_slug(session: AsyncSession, slug: str | None) -> Fair | None:
+    if slug is None:
+        return None
+    fair = await session.scalar(select(Fair).where(Fair.slug == slug))
+    if fair is None or fair.status != "published":
+        raise ValidationFailed({"fair": lazy("There is no such fair.")})
+    return fair
+
+
+def _tags(need: Need) -> list[NeedTag]:
+    codes: dict[tuple[str, str], None] = {}
+    for code in need.hs_codes:
+        for length in (2, 4, 6):
+            if len(code) >= length:
+                codes[(NeedTagKind.HS, code[:length])] = None
+    codes |= {(NeedTagKind.CATEGORY, code): None for code in need.categories}
+    codes |= {(NeedTagKind.MARKET, code): None for code in need.markets}
+    existing = {(tag.kind, tag.code): tag for tag in need.tags}
+    # Rows that stay are kept: dropping and adding one key in a flush collides on the key.
+    return [existing.get(key) or NeedTag(kind=key[0], code=key[1]) for key in codes]
+
+
+def _apply(need: Need, data: NeedCreate, fair: Fair | None) -> None:
+    need.fair_id = fair.id if fair else None
+    need.text = data.text
+    need.categories = list(data.categories)
+    need.hs_codes = list(data.hs_codes)
+    need.quantity_amount = data.quantity.amount if data.quantity else None
+    need.quantity_unit = data.quantity.unit if data.quantity else None
+    need.price_amount = data.target_price.amount if data.target_price else None
+    need.price_currency = data.target_price.currency if data.target_price else None
+    need.certifications = list(data.certifications)
+    need.markets = list(data.markets)
+    need.languages = list(data.languages)
+    need.visible_to_exhibitors = data.visible_to_exhibitors
+    need.tags = _tags(need)
+
+
+async def _slugs(session: AsyncSession, needs: Iterable[Need]) -> dict[str, str]:
+    ids = {need.fair_id for need in needs if need.fair_id}
+    if not ids:
+        return {}
+    rows = await session.execute(select(Fair.id, Fair.slug).where(Fair.id.in_(ids)))
+    return {fair_id: slug for fair_id, slug in rows.all()}
+
+
+async def list_needs(session: AsyncSession, *, actor: User | None) -> list[tuple[Need, str | None]]:
+    buyer = require_role(actor, Role.BUYER)
+    needs = list(
+        await session.scalars(
+            select(Need).where(Need.buyer_id == buyer.id).order_by(Need.created_at, Need.id)
+        )
+    )
+    slugs = await _slugs(session, needs)
+    return [(need, slugs.get(need.fair_id or "")) for need in needs]
+
+
+async def create_need(
+    session: AsyncSession, *, actor: User | None, data: NeedCreate
+) -> tuple[Need, str | None]:
+    buyer = require_role(actor, Role.BUYER)
+    fair = await _fair_by_slug(session, data.fair)
+    count = len(list(await session.scalars(select(Need.id).where(Need.buyer_id == buyer.id))))
+    if count >= MAX_NEEDS_PER_BUYER:
+        raise TooManyNeeds(limit=MAX_NEEDS_PER_BUYER)
+    need = Need(buyer_id=buyer.id, tags=[])
+    _apply(need, data, fair)
+    session.add(need)
+    await session.flush()
+    return need, data.fair
+
+
+async def _own_need(session: AsyncSession, actor: User | None, need_id: str) -> Need:
+    """One of the buyer's needs; another's, like a missing one, is not found."""
+    buyer = require_role(actor, Role.BUYER)
+    need = await session.get(Need, need_id) if len(need_id) <= 32 else None
+    if need is None or need.buyer_id != buyer.id:
+        raise NeedNotFound()
+    return need
+
+
+def _as_input(need: Need, fair_slug: str | None) -> dict[str, Any]:
+    quantity = price = None
+    if need.quantity_amount is not None:
+        quantity = {"amount": need.quantity_amount, "unit": need.quantity_unit}
+    if need.price_amount is not None:
+        price = {"amount": str(need.price_amount), "currency": need.price_currency}
+    return {
+        "fair": fair_slug,
+        "text": need.text,
+        "categories": need.categories,
+        "hs_codes": need.hs_codes,
+        "quantity": quantity,
+        "target_price": price,
+        "certifications": need.certifications,
+        "markets": need.markets,
+        "languages": need.languages,
+        "visible_to_exhibitors": need.visible_to_exhibitors,
+    }
+
+
+async def update_need(
+    session: AsyncSession, *, actor: User | None, need_id: str, body: Mapping[str, Any]
+) -> tuple[Need, str | None]:
+    """Changes the fields ``body`` sends; the need as changed is checked as a new one."""
+    need = await _own_need(session, actor, need_id)
+    sent = parse(NeedUpdate, body)
+    current = _as_input(need, (await _slugs(session, [need])).get(need.fair_id or ""))
+    changes = {name: body[name] for name in sent.model_fields_set}
+    for name in ("text", "categories", "hs_codes", "certifications", "markets", "languages"):
+        if name in changes and changes[name] is None:
+            changes[name] = "" if name == "text" else []
+    if changes.get("visible_to_exhibitors", True) is None:
+        changes.pop("visible_to_exhibitors")
+    data = parse(NeedCreate, current | changes)
+    fair = await _fair_by_slug(session, data.fair)
+    _apply(need, data, fair)
+    await session.flush()
+    return need, data.fair
+
+
+async def delete_need(session: AsyncSession, *, actor: User | None, need_id: str) -> None:
+    need = await _own_need(session, actor, need_id)
+    await session.delete(need)
+    await session.flush()
+
+
+# Facts for the engine -----------------------------------------------------------------------
+
+
+def need_facts(need: Need, buyer: User) -> NeedFacts:
+    """The need as the engine reads it: where the buyer sells defaults to their country,
+    the meeting languages to the buyer's."""
+    quantity = None
+    if need.quantity_amount is not None and need.quantity_unit:
+        quantity = Quantity(need.quantity_amount, need.quantity_unit)
+    markets = need.markets or ([buyer.country] if buyer.country else [])
+    return NeedFacts(
+        id=need.id,
+        buyer_id=need.buyer_id,
+        text=need.text,
+        categories=tuple(need.categories),
+        hs_codes=tuple(need.hs_codes),
+        quantity=quantity,
+        certifications=tuple(need.certifications),
+        markets=tuple(markets),
+        languages=tuple(need.languages or buyer.languages),
+        buyer_company=fold(buyer.company)[:200] if buyer.company else "",
+        visible_to_exhibitors=need.visible_to_exhibitors,
+    )
+
+
+def booth_facts(booth: Booth, products: Sequence[Product], fair: Fair) -> BoothFacts:
+    return BoothFacts(
+        id=booth.id,
+        owner_id=booth.owner_id,
+        company=booth.company_key,
+        categories=tuple(booth.categories),
+        markets=tuple(booth.markets),
+        languages=tuple(booth.languages),
+        certifications=tuple(booth.certifications),
+        text=booth.search_text,
+        products=tuple(
+            ProductFacts(
+                id=p.id, hs_code=p.hs_code, moq=p.moq, moq_unit=p.moq_unit, text=p.search_text
+            )
+            for p in products
+        ),
+        approved=booth.status == BoothStatus.APPROVED,
+        fair_published=fair.status == "published",
+    )
+
+
+async def _booth_facts(
+    session: AsyncSession, booths: Sequence[Booth], fair: Fair
+) -> list[BoothFacts]:
+    products: dict[str, list[Product]] = {booth.id: [] for booth in booths}
+    if booths:
+        found = await session.scalars(
+            select(Product)
+            .where(Product.booth_id.in_(list(products)))
+            .order_by(Product.booth_id, Product.position)
+        )
+        for product in found:
+            products[product.booth_id].append(product)
+    return [booth_facts(booth, products[booth.id], fair) for booth in booths]
+
+
+async def context(
+    session: AsyncSession,
+    *,
+    buyer_ids: Iterable[str],
+    owner_ids: Iterable[str],
+    for_exhibitors: bool = False,
+) -> Context:
+    """Pairs whose latest outcome is no deal, and the languages interpreters bridge."""
+    buyer_ids, owner_ids = list(set(buyer_ids)), list(set(owner_ids))
+    closed: set[tuple[str, str]] = set()
+    if buyer_ids and owner_ids:
+        rows = await session.execute(
+            select(Meeting.buyer_id, Booth.owner_id, Meeting.stage)
+            .join(Booth, Booth.id == Meeting.booth_id)
+            .where(
+                Meeting.buyer_id.in_(buyer_ids),
+                Booth.owner_id.in_(owner_ids),
+                Meeting.stage.is_not(None),
+            )
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+        latest = {(buyer, owner): stage for buyer, owner, stage in rows.all()}
+        closed = {pair for pair, stage in latest.items() if stage == Stage.NO_DEAL}
+    pairs: set[frozenset[str]] = set()
+    spoken = await session.scalars(
+        select(User.languages).where(User.role == Role.INTERPRETER, User.is_active)
+    )
+    for languages in spoken:
+        pairs |= {frozenset((a, b)) for a in languages for b in languages if a != b}
+    return Context(
+        closed_pairs=frozenset(closed),
+        interpreter_pairs=frozenset(pairs),
+        for_exhibitors=for_exhibitors,
+    )
+
+
+# Candidates ---------------------------------------------------------------------------------
+
+
+def _like(column: Any, piece: str) -> Any:
+    # Pieces come from a need, not a search box: LIKE's wildcards are escaped.
+    escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
+def _booth_conditions(needs: Sequence[NeedFacts]) -> list[Any]:
+    """A fair's booth is a candidate when it makes an HS prefix asked for, shares a category
+    or contains a piece of a need's text (a market or a language alone is no match)."""
+    chapters = sorted({code[:2] for need in needs for code in need.hs_codes})
+    categories = sorted({code for need in needs for code in need.categories})
+    pieces = sorted({unit.text for need in needs for unit in text_units(need.text)})
+    conditions: list[Any] = []
+    if chapters:
+        conditions.append(
+            exists().where(
+                Product.booth_id == Booth.id,
+                or_(*(Product.hs_code.like(f"{chapter}%") for chapter in chapters)),
+            )
+        )
+    if categories:
+        conditions.append(
+            exists().where(
+                BoothTag.booth_id == Booth.id,
+                BoothTag.kind == TagKind.CATEGORY,
+                BoothTag.code.in_(categories),
+            )
+        )
+    conditions.extend(_like(Booth.search_text, piece) for piece in pieces)
+    return conditions
+
+
+async def _candidate_booths(
+    session: AsyncSession, fair: Fair, needs: Sequence[NeedFacts], booth_id: str | None = None
+) -> list[Booth]:
+    conditions = _booth_conditions(needs)
+    if not conditions:
+        return []
+    query = select(Booth).where(
+        Booth.fair_id == fair.id, Booth.status == BoothStatus.APPROVED, or_(*conditions)
+    )
+    if booth_id is not None:
+        query = query.where(Booth.id == booth_id)
+    return list(await session.scalars(query.order_by(Booth.id).limit(MAX_CANDIDATES)))
+
+
+def _prefixes(hs_codes: Iterable[str]) -> set[str]:
+    return {code[:length] for code in hs_codes if code for length in (2, 4, 6)}
+
+
+async def _candidate_needs(
+    session: AsyncSession,
+    fair: Fair,
+    booths: Sequence[Booth],
+    hs_codes: Iterable[str],
+    *,
+    visible_only: bool,
+    buyer_id: str | None = None,
+) -> list[tuple[Need, User]]:
+    """The fair's and the standing needs of active buyers that share a code with the booths
+    (their products' HS prefixes, their categories), or that ask by text alone."""
+    hs = sorted(_prefixes(hs_codes))
+    categories = sorted({code for booth in booths for code in booth.categories})
+    shared = [
+        and_(NeedTag.kind == NeedTagKind.HS, NeedTag.code.in_(hs)) if hs else false(),
+        and_(NeedTag.kind == NeedTagKind.CATEGORY, NeedTag.code.in_(categories))
+        if categories
+        else false(),
+    ]
+    structured = (NeedTagKind.HS, NeedTagKind.CATEGORY)
+    query = (
+        select(Need, User)
+        .join(User, User.id == Need.buyer_id)
+        .where(
+            or_(Need.fair_id == fair.id, Need.fair_id.is_(None)),
+            User.role == Role.BUYER,
+            User.is_active,
+            or_(
+                exists().where(NeedTag.need_id == Need.id, or_(*shared)),
+                ~exists().where(NeedTag.need_id == Need.id, NeedTag.kind.in_(structured)),
+            ),
+        )
+    )
+    if visible_only:
+        query = query.where(Need.visible_to_exhibitors)
+    if buyer_id is not None:
+        query = query.where(Need.buyer_id == buyer_id)
+    rows = await session.execute(query.order_by(Need.id).limit(MAX_CANDIDATES))
+    return [(need, user) for need, user in rows.all()]
+
+
+# The matches --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lead:
+    match: Match
+    buyer: User
+
+
+async def recommendations(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    fair_slug: str,
+    weights: Weights = PRIOR_WEIGHTS,
+) -> list[Match]:
+    """The booths of a fair for the buyer's needs of that fair and standing ones, each once
+    (by its best need), best first."""
+    buyer = require_role(actor, Role.BUYER)
+    fair = await get_fair(session, fair_slug, viewer=buyer)
+    needs = [
+        need_facts(need, buyer)
+        for need in await session.scalars(
+            select(Need)
+            .where(
+                Need.buyer_id == buyer.id,
+                or_(Need.fair_id == fair.id, Need.fair_id.is_(None)),
+            )
+            .order_by(Need.id)
+        )
+    ]
+    if not needs:
+        return []
+    booths = await _booth_facts(session, await _candidate_booths(session, fair, needs), fair)
+    found = context(session, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths])
+    matches = rank(needs, booths, weights=weights, context=await found, min_score=MIN_SCORE)
+    return best_per_booth(matches)[:MAX_ITEMS]
+
+
+async def leads(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    booth_id: str,
+    weights: Weights = PRIOR_WEIGHTS,
+) -> list[Lead]:
+    """The needs a booth answers, best first: only needs their buyers show to exhibitors."""
+    booth = await load_managed_booth(session, booth_id, actor=actor)
+    fair = await session.get(Fair, booth.fair_id)
+    assert fair is not None
+    (facts,) = await _booth_facts(session, [booth], fair)
+    made = [product.hs_code for product in facts.products]
+    rows = await _candidate_needs(session, fair, [booth], made, visible_only=True)
+    buyers = {user.id: user for _, user in rows}
+    needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
+    found = await context(
+        session, buyer_ids=buyers, owner_ids=[booth.owner_id], for_exhibitors=True
+    )
+    matches = rank(needs, [facts], weights=weights, context=found, min_score=MIN_SCORE)
+    return [Lead(match, buyers[match.buyer_id]) for match in matches[:MAX_ITEMS]]
+
+
+async def fair_matches(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    fair_slug: str,
+    buyer_id: str | None = None,
+    booth_id: str | None = None,
+    min_score: float = MIN_SCORE,
+    weights: Weights = PRIOR_WEIGHTS,
+) -> list[Match]:
+    """Every match of a fair (organizers and staff), best first, filtered."""
+    viewer = require_role(actor, *MATCHERS)
+    fair = await get_fair(session, fair_slug, viewer=viewer)
+    query = select(Booth).where(Booth.fair_id == fair.id, Booth.status == BoothStatus.APPROVED)
+    if booth_id is not None:
+        query = query.where(Booth.id == booth_id)
+    booths = list(await session.scalars(query.order_by(Booth.id).limit(MAX_CANDIDATES)))
+    if not booths:
+        return []
+    facts = await _booth_facts(session, booths, fair)
+    made = [product.hs_code for booth in facts for product in booth.products]
+    rows = await _candidate_needs(
+        session, fair, booths, made, visible_only=False, buyer_id=buyer_id
+    )
+    buyers = {user.id: user for _, user in rows}
+    needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
+    found = await context(session, buyer_ids=buyers, owner_ids=[b.owner_id for b in booths])
+    matches = rank(needs, facts, weights=weights, context=found, min_score=min_score)
+    return matches[:MAX_FAIR_MATCHES]

@@ -1,0 +1,335 @@
+"""The match engine's score, worked by hand on small fixed sets, its exclusions, and the
+properties that hold for any pair."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from booths.text import fold
+from fair.i18n import use_language
+from matchmaking.reasons import render
+from matchmaking.scoring import (
+    PRIOR_WEIGHTS,
+    BoothFacts,
+    Context,
+    NeedFacts,
+    ProductFacts,
+    Quantity,
+    Weights,
+    exclusion,
+    hs_level,
+    rank,
+    score,
+    text_units,
+)
+
+TUMBLER_JA = ProductFacts(
+    id="p-tumbler",
+    hs_code="961700",
+    moq=300,
+    moq_unit="piece",
+    text=fold("ステンレス真空タンブラー 鏡面研磨仕上げ"),
+)
+JAPANESE_BOOTH = BoothFacts(
+    id="b-tsubame",
+    owner_id="u-exhibitor",
+    company=fold("燕ミガキ工業"),
+    languages=("ja", "en"),
+    text=fold("燕ミガキ工業 深絞りと鏡面研磨 ステンレス真空タンブラー 鏡面研磨仕上げ"),
+    products=(TUMBLER_JA,),
+)
+
+
+def texts_of(match, audience="buyer", language="en"):
+    with use_language(language):
+        return [render(reason, audience)["text"] for reason in match.reasons]
+
+
+def test_a_thai_need_meets_a_product_described_only_in_japanese_through_its_hs_code():
+    need = NeedFacts(
+        id="n-thai",
+        buyer_id="u-buyer",
+        text="ต้องการกระติกน้ำสแตนเลสเก็บความเย็น",
+        hs_codes=("961700",),
+        languages=("en",),
+    )
+    match = score(need, JAPANESE_BOOTH)
+    assert match is not None
+    # hs 1.0 × 0.35, text 0 × 0.20 (no Thai word in Japanese), language 1.0 × 0.05.
+    assert match.score == pytest.approx(0.4 / 0.6, abs=1e-4)
+    assert {p.name: p.value for p in match.parts} == {"hs": 1.0, "text": 0.0, "language": 1.0}
+    assert match.product_ids == ("p-tumbler",)
+    assert texts_of(match) == ["makes HS 9617.00 that you asked for", "meets in English"]
+
+
+def test_a_chinese_need_meets_a_product_text_in_chinese():
+    product = ProductFacts(id="p-cup", text=fold("不锈钢真空保温杯，镜面抛光"))
+    booth = BoothFacts(
+        id="b-cup",
+        owner_id="u-ex",
+        text=fold("燕市 不锈钢真空保温杯，镜面抛光"),
+        products=(product,),
+    )
+    need = NeedFacts(id="n-zh", buyer_id="u-buyer", text="寻找不锈钢保温杯供应商")
+    match = score(need, booth)
+    assert match is not None
+    # Ten pairs of characters in the need; 不锈 锈钢 保温 温杯 are in the booth: 4/10, and
+    # half the need's words already count as a full text match: 0.4 / 0.5 = 0.8.
+    assert match.score == pytest.approx(0.8)
+    assert match.product_ids == ("p-cup",)
+    assert texts_of(match) == ["mentions “不锈钢”, “保温杯”"]
+    with use_language("zh_Hans"):
+        assert render(match.reasons[0], "buyer")["text"].count("不锈钢") == 1
+
+
+def full_need(**changes):
+    need = NeedFacts(
+        id="n-full",
+        buyer_id="u-buyer",
+        text="vacuum tumbler",
+        categories=("metal_parts", "ceramics"),
+        hs_codes=("9617",),
+        quantity=Quantity(1000, "piece"),
+        certifications=("ISO 13485", "HACCP"),
+        markets=("VN",),
+        languages=("vi",),
+    )
+    return replace(need, **changes)
+
+
+FULL_BOOTH = BoothFacts(
+    id="b-full",
+    owner_id="u-ex",
+    company="tsubame",
+    categories=("metal_parts", "cutlery_tools"),
+    markets=("VN", "CN"),
+    languages=("ja", "en"),
+    certifications=("ISO13485",),
+    text=fold("Tsubame Vacuum Tumbler 350 ml Kettle"),
+    products=(
+        ProductFacts("p1", hs_code="961700", moq=300, moq_unit="piece", text="vacuum tumbler"),
+        ProductFacts("p2", hs_code="732393", moq=50, moq_unit="piece", text="kettle"),
+    ),
+)
+VI_JA = Context(interpreter_pairs=frozenset({frozenset(("vi", "ja"))}))
+
+
+def test_every_part_worked_by_hand():
+    match = score(full_need(), FULL_BOOTH, context=VI_JA)
+    assert match is not None
+    parts = {p.name: p.value for p in match.parts}
+    assert parts == {
+        "hs": 0.6,  # a 4-digit heading shared
+        "category": 0.5,  # one of the two categories asked for
+        "text": 1.0,  # both words found
+        "certifications": 0.5,  # ISO 13485 (written ISO13485 by the booth), not HACCP
+        "minimum_order": 1.0,  # 300 ≤ 1,000 pieces, on the product of the HS code asked
+        "market": 1.0,
+        "language": 0.5,  # no common language; an interpreter for vi–ja
+    }
+    # 0.35×0.6 + 0.15×0.5 + 0.20×1 + 0.10×0.5 + 0.05×1 + 0.10×1 + 0.05×0.5, weights sum to 1.
+    assert match.score == pytest.approx(0.71)
+    assert match.product_ids == ("p1",)
+    assert texts_of(match) == [
+        "makes HS 9617.00 that you asked for",
+        "works in Metal Parts & Metalworking",
+        "mentions “vacuum”, “tumbler”",
+        "has ISO13485",
+        "minimum order 300 ≤ your 1,000 pieces",
+        "sells to Vietnam",
+        "an interpreter between Tiếng Việt and 日本語 is available",
+    ]
+    assert texts_of(match, "others")[4] == "minimum order 300 ≤ the buyer's 1,000 pieces"
+
+
+def test_a_common_language_and_a_too_large_minimum_order():
+    need = full_need(languages=("vi", "ja"), quantity=Quantity(100, "piece"))
+    match = score(need, FULL_BOOTH)
+    assert match is not None
+    parts = {p.name: p.value for p in match.parts}
+    assert (parts["minimum_order"], parts["language"]) == (0.0, 1.0)
+    codes = [r.code for r in match.reasons]
+    assert "minimum_order" not in codes and "language" in codes
+    assert texts_of(match, language="zh_Hans")[-1] == "以 日本語 会面"
+
+
+def test_reasons_follow_the_viewers_language():
+    match = score(full_need(hs_codes=("961700",)), FULL_BOOTH, context=VI_JA)
+    assert match is not None
+    for language, expected in {
+        "ja": "ご希望の HS 9617.00 を製造",
+        "vi": "sản xuất HS 9617.00 mà bạn cần",
+        "th": "ผลิต HS 9617.00 ที่คุณต้องการ",
+    }.items():
+        assert texts_of(match, language=language)[0] == expected
+
+
+def test_a_related_hs_code_is_worth_less_and_says_so():
+    need = full_need(hs_codes=("961790",))
+    match = score(need, FULL_BOOTH)
+    assert match is not None
+    assert {p.name: p.value for p in match.parts}["hs"] == 0.6
+    assert texts_of(match)[0] == "makes HS 9617.00, close to the HS 9617.90 you asked for"
+
+
+def test_markets_or_languages_alone_are_no_match():
+    need = NeedFacts(id="n", buyer_id="u", text="ceramic bowls", markets=("VN",), languages=("ja",))
+    assert score(need, FULL_BOOTH) is None
+
+
+@pytest.mark.parametrize(
+    ("need", "booth", "context", "why"),
+    [
+        (full_need(buyer_id="u-ex"), FULL_BOOTH, Context(), "own_company"),
+        (full_need(buyer_company="tsubame"), FULL_BOOTH, Context(), "own_company"),
+        (full_need(), replace(FULL_BOOTH, approved=False), Context(), "unapproved"),
+        (full_need(), replace(FULL_BOOTH, fair_published=False), Context(), "unpublished"),
+        (
+            full_need(visible_to_exhibitors=False),
+            FULL_BOOTH,
+            Context(for_exhibitors=True),
+            "hidden",
+        ),
+        (
+            full_need(),
+            FULL_BOOTH,
+            Context(closed_pairs=frozenset({("u-buyer", "u-ex")})),
+            "no_deal",
+        ),
+    ],
+)
+def test_every_exclusion(need, booth, context, why):
+    assert score(need, booth) is not None or why != "hidden"
+    assert exclusion(need, booth, context) == why
+    assert score(need, booth, context=context) is None
+    assert rank([need], [booth], context=context) == []
+
+
+def test_a_hidden_need_still_counts_for_its_own_buyer():
+    assert score(full_need(visible_to_exhibitors=False), FULL_BOOTH) is not None
+
+
+def test_rank_is_best_first():
+    weak = replace(FULL_BOOTH, id="b-weak", categories=(), certifications=(), markets=("US",))
+    found = rank([full_need()], [weak, FULL_BOOTH], context=VI_JA)
+    assert [m.booth_id for m in found] == ["b-full", "b-weak"]
+    assert found[0].score > found[1].score
+
+
+def test_weights_are_data_and_change_the_ranking():
+    by_text = replace(FULL_BOOTH, id="b-text", products=(), categories=())
+    by_hs = replace(FULL_BOOTH, id="b-hs", text="", products=(ProductFacts("p", "961700"),))
+    need = NeedFacts(id="n", buyer_id="u", text="vacuum tumbler", hs_codes=("961700",))
+    assert rank([need], [by_text, by_hs])[0].booth_id == "b-hs"
+    text_first = Weights(hs=0.1, text=0.9)
+    assert rank([need], [by_text, by_hs], weights=text_first)[0].booth_id == "b-text"
+    with pytest.raises(ValueError):
+        Weights(hs=-1)
+
+
+def test_text_units():
+    assert [u.text for u in text_units("We need Vacuum TUMBLERS for the shop")] == [
+        "vacuum",
+        "tumblers",
+        "shop",
+    ]
+    assert [u.text for u in text_units("保温杯")] == ["保温", "温杯"]
+    # Thai vowel signs are marks inside the word: the word is not cut at them.
+    assert all(len(u.text) == 2 for u in text_units("กระติกน้ำ"))
+
+
+# Properties ---------------------------------------------------------------------------------
+
+digits = st.text(alphabet="0123456789", min_size=6, max_size=6)
+codes = st.lists(st.sampled_from(["metal_parts", "ceramics", "food_beverage"]), max_size=3)
+markets = st.lists(st.sampled_from(["VN", "TH", "CN", "US"]), max_size=3)
+languages = st.lists(st.sampled_from(["ja", "en", "vi", "th"]), max_size=3)
+prefixes = st.tuples(digits, st.sampled_from([2, 4, 6])).map(lambda pair: pair[0][: pair[1]])
+words = st.lists(st.sampled_from(["tumbler", "kettle", "保温杯", "กระติก", "ナイフ"]), max_size=3)
+
+
+@st.composite
+def needs(draw):
+    return NeedFacts(
+        id="n",
+        buyer_id=draw(st.sampled_from(["u-buyer", "u-ex"])),
+        text=" ".join(draw(words)),
+        categories=tuple(dict.fromkeys(draw(codes))),
+        hs_codes=tuple(draw(st.lists(prefixes, max_size=2))),
+        quantity=draw(st.none() | st.builds(Quantity, st.integers(1, 5000), st.just("piece"))),
+        certifications=tuple(draw(st.lists(st.sampled_from(["ISO 9001", "HACCP"]), max_size=2))),
+        markets=tuple(draw(markets)),
+        languages=tuple(draw(languages)),
+        visible_to_exhibitors=draw(st.booleans()),
+    )
+
+
+@st.composite
+def booths(draw):
+    products = tuple(
+        ProductFacts(
+            id=f"p{i}",
+            hs_code=draw(digits),
+            moq=draw(st.none() | st.integers(1, 5000)),
+            text=" ".join(draw(words)),
+        )
+        for i in range(draw(st.integers(0, 3)))
+    )
+    return BoothFacts(
+        id="b",
+        owner_id=draw(st.sampled_from(["u-ex", "u-other"])),
+        categories=tuple(draw(codes)),
+        markets=tuple(draw(markets)),
+        languages=tuple(draw(languages)),
+        certifications=tuple(draw(st.lists(st.sampled_from(["ISO9001", "Halal"]), max_size=2))),
+        text=fold(" ".join([*draw(words), *(p.text for p in products)])),
+        products=products,
+        approved=draw(st.booleans()),
+        fair_published=draw(st.booleans()),
+    )
+
+
+contexts = st.builds(
+    Context,
+    closed_pairs=st.sampled_from([frozenset(), frozenset({("u-buyer", "u-other")})]),
+    for_exhibitors=st.booleans(),
+)
+
+
+@given(needs(), booths(), contexts)
+def test_scores_are_in_the_unit_range_and_exclusions_never_come_back(need, booth, context):
+    match = score(need, booth, context=context)
+    if exclusion(need, booth, context) is not None:
+        assert match is None
+        assert rank([need], [booth], context=context) == []
+    elif match is not None:
+        assert 0.0 <= match.score <= 1.0
+        assert set(match.product_ids) <= {p.id for p in booth.products}
+        assert any(p.value > 0 for p in match.parts if p.name in {"hs", "category", "text"})
+
+
+@given(digits, st.integers(0, 6), booths(), needs())
+def test_the_score_grows_with_the_hs_digits_shared(asked, shared, booth, base):
+    """The same booth with one product whose code shares more digits of the asked code never
+    scores lower."""
+    booth = replace(booth, approved=True, fair_published=True, owner_id="u-other")
+    need = replace(base, buyer_id="u-buyer", hs_codes=(asked,), quantity=None)
+
+    def with_code(code: str) -> float:
+        product = ProductFacts("p", hs_code=code)
+        match = score(need, replace(booth, products=(product,)), context=Context())
+        return match.score if match else 0.0
+
+    def sharing(n: int) -> str:
+        tail = "".join(str((int(c) + 1) % 10) for c in asked[n:])
+        return asked[:n] + tail
+
+    levels = [hs_level(asked, sharing(n)) for n in range(7)]
+    assert levels == sorted(levels)
+    values = [with_code(sharing(n)) for n in range(7)]
+    assert values == sorted(values)
+    assert values[6] > values[1] or PRIOR_WEIGHTS.hs == 0
