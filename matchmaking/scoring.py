@@ -173,19 +173,24 @@ def exclusion(need: NeedFacts, booth: BoothFacts, context: Context) -> str | Non
 
 # Text ---------------------------------------------------------------------------------------
 
-_UNSPACED = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x2E80, 0x9FFF),  # CJK radicals, kana, CJK ideographs
-    (0xF900, 0xFAFF),
-    (0x20000, 0x3FFFF),
+# Scripts written without spaces, and how many characters in a row of a need must be found
+# for them to mean something: two Chinese characters are often a word, two kana or two Thai
+# letters are a piece of one (a Thai need would otherwise meet every Thai text).
+_UNSPACED: tuple[tuple[int, int, int], ...] = (
+    (0x0E00, 0x0EFF, 5),  # Thai, Lao
+    (0x1000, 0x109F, 5),  # Myanmar
+    (0x1780, 0x17FF, 5),  # Khmer
+    (0x2E80, 0x33FF, 3),  # CJK radicals and symbols, kana
+    (0x3400, 0x9FFF, 2),  # CJK ideographs
+    (0xF900, 0xFAFF, 2),
+    (0x20000, 0x3FFFF, 2),
 )
 
 
-def _unspaced(char: str) -> bool:
+def _min_chars(char: str) -> int:
+    """0 for a character of a spaced script, else the characters in a row that count."""
     point = ord(char)
-    return any(low <= point <= high for low, high in _UNSPACED)
+    return next((chars for low, high, chars in _UNSPACED if low <= point <= high), 0)
 
 
 def _separator(char: str) -> bool:
@@ -200,6 +205,8 @@ class Unit:
     text: str
     run: int
     position: int
+    unspaced: bool = False
+    run_length: int = 0
 
 
 def _runs(text: str) -> list[tuple[str, bool]]:
@@ -211,7 +218,7 @@ def _runs(text: str) -> list[tuple[str, bool]]:
                 runs.append((current, kind))
             current = ""
             continue
-        char_kind = _unspaced(char)
+        char_kind = _min_chars(char) > 0
         if current and char_kind != kind and not unicodedata.combining(char):
             runs.append((current, kind))
             current = ""
@@ -236,26 +243,41 @@ def text_units(text: str) -> tuple[Unit, ...]:
         for position, piece in enumerate(pieces):
             if piece not in seen:
                 seen.add(piece)
-                units.append(Unit(piece, index, position))
+                units.append(Unit(piece, index, position, unspaced, len(run)))
     return tuple(units[:MAX_TEXT_UNITS])
 
 
-def _merged(units: Sequence[Unit]) -> list[str]:
-    """Found pairs of characters put back together as the words they came from."""
-    words: list[str] = []
-    previous: Unit | None = None
+def _sequences(units: Sequence[Unit]) -> list[list[Unit]]:
+    """Found units in a row: pairs of characters that follow each other in the need."""
+    groups: list[list[Unit]] = []
     for unit in units:
+        last = groups[-1][-1] if groups else None
         if (
-            previous is not None
-            and unit.run == previous.run
-            and unit.position == previous.position + 1
-            and len(unit.text) == 2
+            last is not None
+            and unit.unspaced
+            and last.unspaced
+            and unit.run == last.run
+            and unit.position == last.position + 1
         ):
-            words[-1] += unit.text[-1]
+            groups[-1].append(unit)
         else:
-            words.append(unit.text)
-        previous = unit
-    return words
+            groups.append([unit])
+    return groups
+
+
+def _word(group: Sequence[Unit]) -> str:
+    return group[0].text + "".join(unit.text[-1] for unit in group[1:])
+
+
+def _meaningful(groups: Sequence[Sequence[Unit]]) -> list[Sequence[Unit]]:
+    """The groups long enough to mean something in their script (or a whole run)."""
+    kept = []
+    for group in groups:
+        word = _word(group)
+        needed = max(_min_chars(char) for char in word) if group[0].unspaced else 0
+        if len(word) >= needed or len(word) >= group[0].run_length:
+            kept.append(group)
+    return kept
 
 
 # The parts ----------------------------------------------------------------------------------
@@ -321,15 +343,17 @@ def _category(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights
 
 
 def _text(units: Sequence[Unit], booth: BoothFacts, out: _Scored, weights: Weights) -> None:
-    found = [unit for unit in units if unit.text in booth.text]
+    groups = _meaningful(_sequences([unit for unit in units if unit.text in booth.text]))
+    found = sum(len(group) for group in groups)
+    words = [_word(group) for group in groups]
     found_in_products = [
         product.id
         for product in booth.products
-        if product.text and any(unit.text in product.text for unit in found)
+        if product.text and any(word in product.text for word in words)
     ]
-    out.add("text", min(1.0, len(found) / len(units) / TEXT_SATURATION), weights)
-    if found:
-        out.reasons.append(Reason("text", {"words": _merged(found)[:MAX_REASON_WORDS]}))
+    out.add("text", min(1.0, found / len(units) / TEXT_SATURATION), weights)
+    if words:
+        out.reasons.append(Reason("text", {"words": words[:MAX_REASON_WORDS]}))
         out.offer(found_in_products)
 
 

@@ -333,3 +333,15 @@ def test_the_score_grows_with_the_hs_digits_shared(asked, shared, booth, base):
     values = [with_code(sharing(n)) for n in range(7)]
     assert values == sorted(values)
     assert values[6] > values[1] or PRIOR_WEIGHTS.hs == 0
+
+
+def test_a_syllable_in_common_is_no_text_match():
+    """Thai letters two or three in a row occur in every Thai text: only a longer run of the
+    need's characters counts (here the category label เครื่องกระเบื้อง shares กระ)."""
+    booth = BoothFacts(id="b", owner_id="u-ex", text=fold("เซรามิกและเครื่องกระเบื้อง"))
+    need = NeedFacts(id="n", buyer_id="u", text="ต้องการกระติกน้ำสแตนเลส")
+    assert score(need, booth) is None
+    flask = replace(booth, text=fold("กระติกน้ำสแตนเลส 500 มล."))
+    match = score(need, flask)
+    assert match is not None
+    assert match.reasons[0].params["words"] == [fold("กระติกน้ำสแตนเลส")]
