@@ -54,6 +54,7 @@ from fair.resources import of_app
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
 from kakehashi.app import create_app
 from kakehashi.models import metadata
+from matchmaking.models import Need
 from meetings import feeds
 from meetings.models import Attendance, BoothHours, CalendarFeed, Meeting, MeetingStatus, Stage
 from meetings.outcomes import record_outcome
@@ -150,6 +151,11 @@ def its_buyer(ok: int) -> dict[str, Status]:
 def attendance(ok: int) -> dict[str, Status]:
     """Either side disputes, an organizer settles; the interpreter and staff do neither."""
     return who(401, (ok, 404), (ok, 404), (403, 404), ok, 403)
+
+
+def its_need(ok: int) -> dict[str, Status]:
+    """A sourcing need: its buyer; another buyer's is not found."""
+    return who(401, (ok, 404), 403, 403, 403, 403)
 
 
 def booker(ok: int) -> dict[str, Status]:
@@ -391,6 +397,10 @@ async def build_world(app: Any) -> World:
             }
             await session.flush()
             ids |= {f"{kind}_meeting": m.id for kind, m in meetings.items()}
+            need = Need(buyer_id=buyer.id, text=f"Copper kettles {side}", tags=[])
+            session.add(need)
+            await session.flush()
+            ids["need"] = need.id
             outcome = await record_outcome(
                 session,
                 actor=owner,
@@ -531,6 +541,7 @@ MEETING = {"meeting_id": "upcoming_meeting"}
 LIVE = {"meeting_id": "live_meeting"}
 HELD = {"meeting_id": "held_meeting"}
 REQUESTED = {"meeting_id": "requested_meeting"}
+NEED = {"need_id": "need"}
 DRAFT = {"slug": "draft_fair"}
 FAIR = {"slug": "fair"}
 LATER = {"slug": "later_fair"}
@@ -1200,6 +1211,22 @@ ENDPOINTS: list[Endpoint] = [
     ),
     E("GET", "/booths/{booth_id}/manage/hours", owner_only(200), params=BOOTH),
     E("POST", "/booths/{booth_id}/manage/hours", owner_only(303), params=BOOTH, form=HOURS_FORM),
+    # Matchmaking: a buyer's needs (another's do not exist for them), what is read from them
+    E("GET", "/api/needs", booker(200), hides={"buyer": ("other:need",)}),
+    E("POST", "/api/needs", booker(201), json={"text": "Enamel kettles", "hs_codes": ["7323"]}),
+    E("PATCH", "/api/needs/{need_id}", its_need(200), params=NEED, json={"text": "Tea kettles"}),
+    E("DELETE", "/api/needs/{need_id}", its_need(204), params=NEED),
+    E("GET", "/api/fairs/{slug}/recommendations", booker(200), params=FAIR),
+    E(
+        "GET",
+        "/api/fairs/{slug}/recommendations",
+        who(401, 404, 403, 403, 403, 403),
+        params=DRAFT,
+        variant="draft fair",
+    ),
+    E("GET", "/api/booths/{booth_id}/leads", owner_only(200), params=BOOTH),
+    E("GET", "/api/fairs/{slug}/matches", keepers(200), params=FAIR),
+    E("GET", "/api/fairs/{slug}/matches", keepers(200), params=DRAFT, variant="draft fair"),
     # Meetings: the API
     E("POST", "/api/meetings", booker(201), json=booking),
     E(
@@ -1394,6 +1421,7 @@ def is_sided(endpoint: Endpoint) -> bool:
     side_keys = {"booth", "pending_booth", "product", "media", "pending_media", "pending_product"}
     side_keys |= {"pending_new_media", "pending_new_product"}
     side_keys |= {"upcoming_meeting", "live_meeting", "held_meeting", "requested_meeting"}
+    side_keys.add("need")
     by_params = any(spec.removeprefix("other:") in side_keys for spec in endpoint.params.values())
     by_body = any(body in SIDED_BODIES for body in (endpoint.json, endpoint.form, endpoint.upload))
     return by_params or by_body
