@@ -48,6 +48,7 @@ MAX_NEEDS_PER_BUYER = 20
 MAX_CANDIDATES = 1000
 MAX_ITEMS = 50
 MAX_FAIR_MATCHES = 500
+MAX_TEXT_PIECES = 40
 # The score below which a pair is not worth showing.
 MIN_SCORE = 0.1
 MATCHERS = (Role.ORGANIZER, Role.STAFF)
@@ -294,7 +295,11 @@ def _booth_conditions(needs: Sequence[NeedFacts]) -> list[Any]:
     or contains a piece of a need's text (a market or a language alone is no match)."""
     chapters = sorted({code[:2] for need in needs for code in need.hs_codes})
     categories = sorted({code for need in needs for code in need.categories})
-    pieces = sorted({unit.text for need in needs for unit in text_units(need.text)})
+    # The longest pieces say the most; their number bounds the statement.
+    pieces = sorted(
+        {unit.text for need in needs for unit in text_units(need.text)},
+        key=lambda piece: (-len(piece), piece),
+    )[:MAX_TEXT_PIECES]
     conditions: list[Any] = []
     if chapters:
         conditions.append(

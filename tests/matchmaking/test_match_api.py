@@ -241,3 +241,29 @@ async def test_reading_matches_changes_nothing(client, session):
     await login(client, "organizer@example.com")
     await client.get("/api/fairs/2027-06/matches")
     assert await read_scalar(session, select(func.count()).select_from(Need)) == before
+
+
+async def test_a_buyer_of_the_exhibitors_own_company_is_not_matched_with_it(client, session):
+    ids = await world(client, session)
+    await make_user(session, "buyer", "buyer@tsubame.example", company="TSUBAME MIGAKI")
+    await login(client, "buyer@tsubame.example")
+    await new_need(client, {**THAI_NEED, "fair": None})  # a standing need
+    assert (await client.get("/api/fairs/2027-06/recommendations")).json() == {"items": []}
+    await login(client, "somchai@bangkok.example")
+    await new_need(client, {**THAI_NEED, "fair": None})
+    items = (await client.get("/api/fairs/2027-06/recommendations")).json()["items"]
+    assert [item["booth_id"] for item in items] == [ids["tsubame"]]
+
+
+async def test_an_interpreter_of_the_programme_bridges_the_languages(client, session):
+    ids = await world(client, session)
+    await login(client, "somchai@bangkok.example")
+    await new_need(client, {**THAI_NEED, "languages": ["th"]})
+    await login(client, "kenji@tsubame.example")
+    (lead,) = (await client.get(f"/api/booths/{ids['tsubame']}/leads")).json()["items"]
+    assert "language" not in {r["code"] for r in lead["reasons"]}
+    assert "interpreter" not in {r["code"] for r in lead["reasons"]}
+    await make_user(session, "interpreter", "malee@interpreters.example", languages=["th", "ja"])
+    (lead,) = (await client.get(f"/api/booths/{ids['tsubame']}/leads")).json()["items"]
+    reasons = {r["code"]: r["text"] for r in lead["reasons"]}
+    assert reasons["interpreter"] == "an interpreter between ไทย and 日本語 is available"
