@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fair.features import Feature
-from matchmaking import models, routes
+from matchmaking import models, pages, routes
 
-FEATURE = Feature(name="matchmaking", api=routes.API, models=(models,))
+FEATURE = Feature(
+    name="matchmaking", api=routes.API, routes=pages.routes, models=(models,), templates=True
+)

@@ -1227,6 +1227,9 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/booths/{booth_id}/leads", owner_only(200), params=BOOTH),
     E("GET", "/api/fairs/{slug}/matches", keepers(200), params=FAIR),
     E("GET", "/api/fairs/{slug}/matches", keepers(200), params=DRAFT, variant="draft fair"),
+    E("GET", "/my/needs", booker(200), hides={"buyer": ("other:need",)}),
+    E("POST", "/my/needs", booker(303), form={"text": "Enamel kettles", "hs_codes": "7323"}),
+    E("POST", "/my/needs/{need_id}/delete", its_need(303), params=NEED, form={}),
     # Meetings: the API
     E("POST", "/api/meetings", booker(201), json=booking),
     E(

@@ -1,0 +1,152 @@
+"""The buyer's page of sourcing needs: what they look for (entered and removed here) and the
+booths recommended for it in the coming fairs, each with its reasons and a booking link."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from booths.models import Booth
+from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
+from fair import clock, i18n
+from fair.accounts.models import Role
+from fair.accounts.service import require_role
+from fair.errors import DomainError, ValidationFailed
+from fair.fairs.models import Fair
+from fair.schemas import parse
+from fair.web import db, page, read_form, redirect, user_of
+from matchmaking import service
+from matchmaking.reasons import render
+from matchmaking.schemas import NeedCreate
+
+# The coming fairs whose recommendations the page shows.
+FAIRS_SHOWN = 2
+RECOMMENDATIONS_SHOWN = 6
+_LIST = re.compile(r"[,、，\s]+")
+
+
+def _listed(form: FormData, name: str) -> list[str]:
+    return [part for part in _LIST.split(str(form.get(name, ""))) if part]
+
+
+def need_values(form: FormData) -> dict[str, Any]:
+    """The form as the API's body (``NeedCreate``)."""
+    values: dict[str, Any] = {
+        "fair": str(form.get("fair", "")) or None,
+        "text": str(form.get("text", "")),
+        "categories": [str(v) for v in form.getlist("categories")],
+        "hs_codes": _listed(form, "hs_codes"),
+        "certifications": [
+            part.strip() for part in str(form.get("certifications", "")).split(",") if part.strip()
+        ],
+        "markets": [code.upper() for code in _listed(form, "markets")],
+        "languages": [str(v) for v in form.getlist("languages")],
+        "visible_to_exhibitors": form.get("visible_to_exhibitors") == "1",
+    }
+    amount = str(form.get("quantity_amount", "")).replace(",", "").strip()
+    if amount:
+        values["quantity"] = {"amount": amount, "unit": str(form.get("quantity_unit", ""))}
+    return values
+
+
+def _errors(exc: DomainError) -> dict[str, str]:
+    if isinstance(exc, ValidationFailed):
+        errors: dict[str, str] = {}
+        for key, message in exc.errors.items():
+            errors.setdefault(key.split(".")[0], i18n.gettext(message))
+        return errors
+    return {"form": exc.translated()}
+
+
+async def _coming_fairs(request: Request) -> list[Fair]:
+    today = clock.now().date()
+    query = (
+        select(Fair)
+        .where(Fair.status == "published", Fair.ends_on >= today)
+        .order_by(Fair.starts_on, Fair.slug)
+    )
+    return list(await db(request).scalars(query.limit(FAIRS_SHOWN)))
+
+
+async def _recommended(request: Request, fairs: list[Fair]) -> list[dict[str, Any]]:
+    shown = []
+    for fair in fairs:
+        matches = await service.recommendations(
+            db(request), actor=user_of(request), fair_slug=fair.slug
+        )
+        matches = matches[:RECOMMENDATIONS_SHOWN]
+        ids = [match.booth_id for match in matches]
+        booths = {
+            b.id: b for b in await db(request).scalars(select(Booth).where(Booth.id.in_(ids)))
+        }
+        items = [
+            {
+                "booth": booths[match.booth_id],
+                "score": match.score,
+                "reasons": [render(reason, "buyer")["text"] for reason in match.reasons],
+            }
+            for match in matches
+        ]
+        shown.append({"fair": fair, "items": items})
+    return shown
+
+
+async def needs_page(
+    request: Request, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None
+) -> Response:
+    require_role(user_of(request), Role.BUYER)
+    needs = await service.list_needs(db(request), actor=user_of(request))
+    fairs = await _coming_fairs(request)
+    language = i18n.current_language()
+    context = {
+        "needs": needs,
+        "fairs": fairs,
+        "titles": {
+            fair.slug: i18n.pick_text(fair.title)[0]
+            for fair in await db(request).scalars(
+                select(Fair).where(Fair.slug.in_({slug for _, slug in needs if slug}))
+            )
+        },
+        "recommended": await _recommended(request, fairs),
+        "categories": [(code, category_label(code, language)) for code in CATEGORIES],
+        "units": [(code, i18n.gettext(label)) for code, label in MOQ_UNITS.items()],
+        "values": values or {"visible_to_exhibitors": True, "languages": []},
+        "errors": errors or {},
+        "category_label": lambda code: category_label(code, language),
+    }
+    return page(request, "matchmaking/needs.html", context, 422 if errors else 200)
+
+
+async def add_need(request: Request) -> Response:
+    require_role(user_of(request), Role.BUYER)
+    values = need_values(await read_form(request))
+    try:
+        data = parse(NeedCreate, values)
+        await service.create_need(db(request), actor=user_of(request), data=data)
+    except DomainError as exc:
+        # The error status makes the unit of work roll back; nothing is saved.
+        response = await needs_page(request, values, _errors(exc))
+        response.status_code = exc.status
+        return response
+    return redirect("/my/needs")
+
+
+async def remove_need(request: Request) -> Response:
+    await read_form(request)
+    await service.delete_need(
+        db(request), actor=user_of(request), need_id=request.path_params["need_id"]
+    )
+    return redirect("/my/needs")
+
+
+routes = [
+    Route("/my/needs", needs_page, methods=["GET"]),
+    Route("/my/needs", add_need, methods=["POST"]),
+    Route("/my/needs/{need_id}/delete", remove_need, methods=["POST"]),
+]

@@ -1,0 +1,81 @@
+"""The buyer's page of needs: entered through the form, shown with the booths recommended for
+them in the buyer's language; a bad form stores nothing; another buyer's need stays."""
+
+from __future__ import annotations
+
+from helpers import login, make_user, read_scalar
+from match_helpers import world
+from sqlalchemy import func, select
+
+from matchmaking.models import Need
+
+CSRF = "csrf-of-the-needs-page"
+
+
+def form(**fields):
+    return {"csrf_token": CSRF, "visible_to_exhibitors": "1", **fields}
+
+
+async def count(session) -> int:
+    return await read_scalar(session, select(func.count()).select_from(Need))
+
+
+async def test_a_buyer_enters_a_need_and_sees_the_booth_recommended_with_its_reasons(
+    client, session
+):
+    ids = await world(client, session)
+    await login(client, "somchai@bangkok.example")
+    client.cookies.set("kk_csrf", CSRF)
+    empty = await client.get("/my/needs")
+    assert empty.status_code == 200
+    sent = await client.post(
+        "/my/needs",
+        data=form(
+            text="ต้องการกระติกน้ำสแตนเลส",
+            fair="2027-06",
+            hs_codes="9617.00",
+            quantity_amount="1,000",
+            quantity_unit="piece",
+            markets="th",
+        ),
+    )
+    assert sent.status_code == 303, sent.text
+    shown = await client.get("/my/needs")
+    assert f'href="/booths/{ids["tsubame"]}/book"' in shown.text
+    assert "ผลิต HS 9617.00 ที่คุณต้องการ" in shown.text  # the reason, in Thai
+    assert "燕ミガキ工業株式会社" in shown.text or "Tsubame" in shown.text
+    assert ids["hasami"] not in shown.text and ids["pending"] not in shown.text
+    assert await count(session) == 1
+
+
+async def test_a_bad_form_is_refused_and_stores_nothing(client, session):
+    await make_user(session, "buyer", "lan@saigon.example", locale="vi")
+    await login(client, "lan@saigon.example")
+    client.cookies.set("kk_csrf", CSRF)
+    for fields in (
+        {"text": "trà", "hs_codes": "123"},
+        {"text": ""},
+        {"text": "x", "markets": "XX"},
+    ):
+        response = await client.post("/my/needs", data=form(**fields))
+        assert response.status_code == 422, fields
+        assert 'class="form-errors"' in response.text
+    assert await count(session) == 0
+
+
+async def test_another_buyers_need_cannot_be_removed(client, session):
+    await make_user(session, "buyer", "lan@saigon.example")
+    await make_user(session, "buyer", "wei@shanghai.example")
+    await login(client, "lan@saigon.example")
+    created = await client.post("/api/needs", json={"text": "green tea"})
+    need_id = created.json()["id"]
+    await login(client, "wei@shanghai.example")
+    client.cookies.set("kk_csrf", CSRF)
+    response = await client.post(f"/my/needs/{need_id}/delete", data={"csrf_token": CSRF})
+    assert response.status_code == 404
+    assert await count(session) == 1
+    await login(client, "lan@saigon.example")
+    client.cookies.set("kk_csrf", CSRF)
+    response = await client.post(f"/my/needs/{need_id}/delete", data={"csrf_token": CSRF})
+    assert response.status_code == 303
+    assert await count(session) == 0
