@@ -1,7 +1,7 @@
 """sourcing needs: what buyers look for, with their codes indexed for the leads
 
 Revision ID: 0017sourcingneeds
-Revises: 0013chatratelimit
+Revises: 0016accounttokens
 Create Date: 2026-12-06 22:13:39
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import fair.db
 
 revision: str = '0017sourcingneeds'
-down_revision: str | None = '0013chatratelimit'
+down_revision: str | None = '0016accounttokens'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
