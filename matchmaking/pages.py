@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from booths.editor import field_errors
 from booths.models import Booth
 from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
 from fair import clock, i18n
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.errors import DomainError, ValidationFailed
+from fair.errors import DomainError
 from fair.fairs.models import Fair
 from fair.schemas import parse
 from fair.web import db, page, read_form, redirect, user_of
@@ -53,15 +54,6 @@ def need_values(form: FormData) -> dict[str, Any]:
     if amount:
         values["quantity"] = {"amount": amount, "unit": str(form.get("quantity_unit", ""))}
     return values
-
-
-def _errors(exc: DomainError) -> dict[str, str]:
-    if isinstance(exc, ValidationFailed):
-        errors: dict[str, str] = {}
-        for key, message in exc.errors.items():
-            errors.setdefault(key.split(".")[0], i18n.gettext(message))
-        return errors
-    return {"form": exc.translated()}
 
 
 async def _coming_fairs(request: Request) -> list[Fair]:
@@ -131,7 +123,7 @@ async def add_need(request: Request) -> Response:
         await service.create_need(db(request), actor=user_of(request), data=data)
     except DomainError as exc:
         # The error status makes the unit of work roll back; nothing is saved.
-        response = await needs_page(request, values, _errors(exc))
+        response = await needs_page(request, values, field_errors(exc))
         response.status_code = exc.status
         return response
     return redirect("/my/needs")
