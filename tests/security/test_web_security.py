@@ -99,6 +99,8 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/booths/{booth_id}/remind": ("buyer", None),
     "/booths/{booth_id}/manage/hours": ("exhibitor", None),
     "/my/meetings/calendar": ("buyer", None),
+    "/my/needs": ("buyer", None),
+    "/my/needs/{need_id}/delete": ("buyer", None),
     "/meetings/{meeting_id}/{action:str}": ("buyer", sorted(MEETING_ACTIONS)),
     "/reports/rates": ("staff", None),
     "/verify/{token}": ("anon", None),
@@ -138,6 +140,8 @@ def _form_urls(world: World) -> list[tuple[str, str]]:
         "meeting_id": ids["booked"],
         "token": "a-link-never-mailed",
         "id": "a-session-of-nobody",
+        # The forged post is refused before the need is looked up: any id will do.
+        "need_id": "0" * 32,
     }
     urls = []
     for template, (role, actions) in FORM_ROUTES.items():
@@ -269,6 +273,7 @@ API_ROLES = [  # first match wins
     (r"^/api/exchange-rates", "staff"),
     (r"/outcome$|/accept$|/decline$|/release$", "exhibitor"),
     (r"^/api/meetings|^/api/me/|^/api/connection-test$|/booking-reminder$", "buyer"),
+    (r"^/api/needs", "buyer"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
 # Endpoints that read no body at all: a form-encoded body is ignored, not refused. Cross-site
@@ -292,6 +297,7 @@ BODYLESS = {
     ("POST", "/api/auth/verify/resend"),
     ("DELETE", "/api/auth/sessions/{id}"),
     ("POST", "/api/auth/sessions/revoke-others"),
+    ("DELETE", "/api/needs/{need_id}"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 
@@ -308,6 +314,7 @@ def _api_url(path: str, world: World) -> str:
         product_id=ids["product"],
         media_id=ids["photo"],
         meeting_id=ids["booked"],
+        need_id="0" * 32,  # refused before any need is looked up, or not found
         currency="USD",
         day="2030-01-01",
         id="a-session-of-nobody",
