@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import resources
+from fair.accounts.jobs import may_mail
 from fair.accounts.models import User
 from fair.fairs.models import Fair, FairBuyer
 from fair.i18n import gettext as _
@@ -31,8 +32,8 @@ async def send_admission_mail(
             return
         user = await session.get(User, request.user_id)
         fair = await session.get(Fair, request.fair_id)
-        if user is None or fair is None:
-            return
+        if fair is None or user is None or not may_mail(user):
+            return  # an address not yet confirmed is mailed nothing but its link
         with use_language(user.locale):
             title = pick_text(fair.title)[0]
             subject = (
