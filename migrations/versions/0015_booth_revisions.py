@@ -36,11 +36,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_booth_revisions_status_submitted_at', 'booth_revisions', ['status', 'submitted_at'], unique=False)
     # Everything already there was shown under the old rules: nothing waits for review.
+    # Not in batch mode: on SQLite that copies the table and drops the old one, and the drop
+    # would run the foreign keys' ON DELETE actions (a file's product, outcomes' products).
     for table in ('products', 'media'):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column('awaiting_review', sa.Boolean(), server_default=sa.false(), nullable=False)
-            )
+        op.add_column(
+            table, sa.Column('awaiting_review', sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
