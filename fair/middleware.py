@@ -3,6 +3,7 @@ same-origin checks and security headers."""
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,10 +14,12 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fair import i18n, resources
-from fair.accounts.service import user_for_token
+from fair.accounts.service import note_seen, user_for_token
 from fair.error_pages import on_database_down
 from fair.errors import Conflict, DomainError, ServiceUnavailable
 from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
+
+logger = logging.getLogger(__name__)
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -109,14 +112,18 @@ class Identity(_DynamicRequests):
         request = Request(scope)
         state = scope["state"]
         user = None
+        stale: str | None = None  # a reading request's session whose "last seen" is old
         away: Exception | None = None
         token = request.cookies.get(SESSION_COOKIE)
         if token:
+            reading = scope["method"] in SAFE_METHODS
             try:
-                user = await user_for_token(state["db"], token)
+                found = await user_for_token(state["db"], token, reading=reading)
             except (DBAPIError, OSError) as exc:
-                user = None  # the database is away; /healthz and error pages still answer
+                found = None  # the database is away; /healthz and error pages still answer
                 away = exc
+            if found is not None:
+                user, stale = found
         state["user"] = user
         i18n.set_language(
             i18n.choose_language(
@@ -132,7 +139,33 @@ class Identity(_DynamicRequests):
             response = await on_database_down(request, away)
             await response(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if stale is None:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, noting_status)
+        if status < 400:  # as a writing request's note is kept only with its success
+            await _note_seen(scope, stale)
+
+
+async def _note_seen(scope: Scope, session_id: str) -> None:
+    """A reading request may not write, and must not wait for SQLite's write lock before it
+    answers: its session's "last seen" is noted after the response, in a short transaction
+    of its own, at most once in ``SEEN_EVERY``. Losing it (the database busy or away) costs
+    only a stale "last seen"."""
+    try:
+        async with resources.of_app(scope["app"]).sessionmaker() as session:
+            await note_seen(session, session_id)
+            await session.commit()
+    except (SQLAlchemyError, OSError):
+        logger.warning("could not note that a session was seen", exc_info=True)
 
 
 class SameOrigin:

@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
@@ -282,9 +282,13 @@ async def end_session(session: AsyncSession, token: str) -> None:
 SEEN_EVERY = timedelta(minutes=5)
 
 
-async def user_for_token(session: AsyncSession, token: str | None) -> User | None:
-    """The signed-in account of a session cookie, or None; notes that the session was seen
-    (written with the request's unit of work)."""
+async def user_for_token(
+    session: AsyncSession, token: str | None, *, reading: bool = False
+) -> tuple[User, str | None] | None:
+    """The signed-in account of a session cookie and, when its "last seen" is stale, the
+    session's id to note it by; or None. A writing request notes it with its own unit of
+    work (and returns no id); a ``reading`` one may not write, so its caller notes it
+    (``note_seen``) once the response is out."""
     if not token or len(token) > 128:
         return None
     now = clock.now()
@@ -298,9 +302,19 @@ async def user_for_token(session: AsyncSession, token: str | None) -> User | Non
     if found is None or not found[0].is_active:
         return None
     user, row = found
-    if now - row.last_seen_at >= SEEN_EVERY:
-        row.last_seen_at = now
-    return user
+    if now - row.last_seen_at < SEEN_EVERY:
+        return user, None
+    if reading:
+        return user, row.id
+    row.last_seen_at = now
+    return user, None
+
+
+async def note_seen(session: AsyncSession, session_id: str) -> None:
+    """Note that a session was seen now (for a reading request, after its response)."""
+    await session.execute(
+        update(Session).where(Session.id == session_id).values(last_seen_at=clock.now())
+    )
 
 
 async def signed_in_devices(

@@ -158,15 +158,15 @@ async def test_stalled_bodies_hold_no_database_and_time_out(
                 for path in ("/", "/healthz", f"/api/fairs/{SLUG}/booths", f"/fairs/{SLUG}/booths"):
                     response = await visitor.get(path)
                     assert response.status_code == 200, (path, response.text[:300])
-                # The exhibitor's own complete writes and reads go through as well.
+                # The exhibitor's own complete writes and reads go through as well (markets:
+                # a choice from a list, published at once on an approved booth).
                 visitor.cookies.set("kk_session", booth["token"])
                 edited = await visitor.patch(
-                    f"/api/booths/{booth['id']}",
-                    json={"tagline": {"ja": "営業中", "en": "Still open"}},
+                    f"/api/booths/{booth['id']}", json={"markets": ["TH", "VN"]}
                 )
                 assert edited.status_code == 200, edited.text
                 mine = await visitor.get("/api/me/booths")
-                assert [b["tagline"]["en"] for b in mine.json()["booths"]] == ["Still open"]
+                assert [b["markets"] for b in mine.json()["booths"]] == [["TH", "VN"]]
 
             answers = [await request.answer() for request in stalled]
             for (method, path, _, _), (status, headers, body) in zip(
@@ -186,14 +186,14 @@ async def test_stalled_bodies_hold_no_database_and_time_out(
             directory = (await client.get(f"/api/fairs/{SLUG}/booths")).json()
             assert [b["id"] for b in directory["booths"]] == [booth["id"]]
             detail = (await client.get(f"/api/booths/{booth['id']}")).json()
-            assert detail["tagline"]["en"] == "Still open"
+            assert detail["markets"] == ["TH", "VN"]
             assert detail["products"] == [] and detail["media"] == []
         # Nor of the uploads' first bytes (their staging files are gone).
         assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []
 
 
 async def test_a_body_sent_slowly_but_in_time_is_read(app: Any, booth: dict[str, Any]):
-    raw = json.dumps({"tagline": {"ja": "少しずつ", "en": "Piece by piece"}}).encode()
+    raw = json.dumps({"markets": ["US", "VN"]}).encode()
     headers = {"Cookie": booth["cookie"], "Content-Type": "application/json"}
     async with serving(app) as base:
         request = await RawRequest.start(
@@ -210,7 +210,7 @@ async def test_a_body_sent_slowly_but_in_time_is_read(app: Any, booth: dict[str,
         status, _, body = await request.answer()
         request.close()
     assert status == 200, body
-    assert json.loads(body)["tagline"]["en"] == "Piece by piece"
+    assert json.loads(body)["markets"] == ["US", "VN"]
 
 
 async def test_an_oversize_body_is_refused_before_it_is_read_and_changes_nothing(

@@ -82,6 +82,8 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/logout": ("buyer", None),
     "/language": ("anon", None),
     "/fairs/{slug}/booths/new": ("exhibitor", None),
+    "/fairs/{slug}/admission": ("buyer", None),
+    "/fairs/{slug}/buyers": ("organizer", None),
     "/booths/{booth_id}/edit": ("exhibitor", None),
     "/booths/{booth_id}/copy": ("exhibitor", None),
     "/booths/{booth_id}/manage/products": ("exhibitor", None),
@@ -269,7 +271,8 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
 API_ROLES = [  # first match wins
     (r"^/api/auth/logout$", "buyer"),
     (r"^/api/auth/", "anon"),
-    (r"^/api/fairs$|/publish$|/approve$|/reject$|/interpreter$", "organizer"),
+    (r"^/api/fairs$|^/api/fairs/\{slug\}$|/publish$|/approve$|/reject$|/interpreter$", "organizer"),
+    (r"^/api/fairs/\{slug\}/buyers$", "buyer"),
     (r"^/api/exchange-rates", "staff"),
     (r"/outcome$|/accept$|/decline$|/release$", "exhibitor"),
     (r"^/api/meetings|^/api/me/|^/api/connection-test$|/booking-reminder$", "buyer"),
@@ -298,6 +301,9 @@ BODYLESS = {
     ("DELETE", "/api/auth/sessions/{id}"),
     ("POST", "/api/auth/sessions/revoke-others"),
     ("DELETE", "/api/needs/{need_id}"),
+    ("POST", "/api/booths/{booth_id}/changes/approve"),
+    ("POST", "/api/fairs/{slug}/buyers/{user_id}/approve"),
+    ("POST", "/api/fairs/{slug}/buyers/{user_id}/reject"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 
@@ -318,6 +324,7 @@ def _api_url(path: str, world: World) -> str:
         currency="USD",
         day="2030-01-01",
         id="a-session-of-nobody",
+        user_id="0" * 32,  # refused for its origin before the buyer is looked up
     )
 
 
