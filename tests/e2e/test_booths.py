@@ -192,7 +192,12 @@ def test_exhibitor_adds_a_thai_tagline_with_the_keyboard_tabs(
     page.locator("form.stack[action$='/edit']").locator("button[type=submit]").click()
 
     expect(page).to_have_url(re.compile(r"/edit\?saved=1$"))
-    expect(page.get_by_role("status")).to_have_text(translate(lang, "Saved."))
+    # The booth is approved: a new text waits for an organizer (issue 16, item 4).
+    waits = (
+        "Saved. Your changes wait for an organizer's review; "
+        "buyers see the approved version until then."
+    )
+    expect(page.get_by_role("status")).to_have_text(translate(lang, waits))
     page.screenshot(path=screenshot_dir / "booths-editor-saved.png", full_page=True)
 
     page.reload()
