@@ -2,6 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 STAMP := $(VENV)/.installed-stamp
 PO := $(wildcard fair/locale/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
@@ -19,7 +20,9 @@ run: install catalogs
 test: install catalogs browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest --ignore=tests/e2e
+	# One worker per core; a file's tests stay on one worker, so what a module sets up once
+	# (a world, a server, a demo) is built once.
+	$(BIN)/pytest --ignore=tests/e2e -n $(WORKERS) --dist loadfile
 	# Own process: playwright's sync API keeps an event loop running for its session.
 	$(BIN)/pytest tests/e2e
 

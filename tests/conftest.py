@@ -18,6 +18,7 @@ from helpers import (
     postgres_database,
     redis_database,
     smtp_server,
+    worker_redis,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -28,7 +29,7 @@ from fair.migrate import upgrade
 from fair.resources import job_context, of_app, open_resources
 from kakehashi.app import create_app
 
-REDIS_URL = os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REDIS_URL = worker_redis(os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15"))
 
 
 class StoppedClock:

@@ -75,6 +75,14 @@ async def empty_tables(connection: AsyncConnection | AsyncSession) -> None:
         await connection.execute(delete(metadata.tables[name]))
 
 
+def worker_redis(url: str) -> str:
+    """``url`` with its database number moved down by this pytest-xdist worker's index, so
+    the workers of one ``make test`` each flush a database of their own (gw0 keeps it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base, number = url.rsplit("/", 1)
+    return f"{base}/{int(number) - int(worker.removeprefix('gw'))}"
+
+
 @contextlib.asynccontextmanager
 async def redis_database(url: str) -> AsyncIterator[str]:
     """The Redis database of ``url``, flushed before and after (tests own their number)."""

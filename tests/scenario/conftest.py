@@ -3,7 +3,8 @@ Redis database of its own, and the real `fair` commands (serve, worker, users cr
 child processes on them, configured only through FAIR_* variables.
 
 Services: the shared PostgreSQL (``KK_TEST_PG``, as tests/conftest.py) and the shared Redis,
-of which these tests use database 9 only (``KK_SCENARIO_REDIS``), flushed before and after.
+of which these tests use database 9 only (``KK_SCENARIO_REDIS``; 8 on a second xdist
+worker), flushed before and after.
 Under CI=true a missing service fails the run; elsewhere the test skips, saying why.
 
 Nothing here sleeps for timing: every wait polls observable state with a deadline.
@@ -22,13 +23,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import eventually, free_port, postgres_database, redis_database
+from helpers import eventually, free_port, postgres_database, redis_database, worker_redis
 
 from fair.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FAIR = Path(sys.executable).parent / "fair"
-SCENARIO_REDIS = os.environ.get("KK_SCENARIO_REDIS", "redis://127.0.0.1:6379/9")
+SCENARIO_REDIS = worker_redis(os.environ.get("KK_SCENARIO_REDIS", "redis://127.0.0.1:6379/9"))
 WAIT = 30.0  # the deadline of every wait
 
 
