@@ -464,6 +464,61 @@ def score(
     )
 
 
+# Below this many needs, looking each need's words up in every booth's text costs less than
+# indexing the booths' texts first (one buyer's recommendations).
+INDEX_FROM_NEEDS = 8
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+class BoothIndex:
+    """Which booths could be a match for a need, found without scoring every pair: a pair
+    has substance only when a product shares an HS chapter with a code asked for, a category
+    is shared, or a unit of the need's text occurs in the booth's text, and then every two
+    characters in a row of that unit occur there too. ``candidates`` is a superset of the
+    booths with substance; ``score`` decides. A fair's matches (hundreds of booths, many
+    needs) score only the pairs that share something instead of every pair."""
+
+    def __init__(self, booths: Sequence[BoothFacts]) -> None:
+        self.booths = booths
+        self._chapter: dict[str, set[int]] = {}
+        self._category: dict[str, set[int]] = {}
+        self._pair: dict[str, set[int]] = {}
+        for position, booth in enumerate(booths):
+            for product in booth.products:
+                if len(product.hs_code) >= 2:
+                    self._chapter.setdefault(product.hs_code[:2], set()).add(position)
+            for code in booth.categories:
+                self._category.setdefault(code, set()).add(position)
+            for pair in _pairs(booth.text):
+                self._pair.setdefault(pair, set()).add(position)
+
+    def _holding(self, unit: str) -> set[int]:
+        found: set[int] | None = None
+        for pair in _pairs(unit):
+            holding = self._pair.get(pair)
+            if not holding:
+                return set()
+            found = set(holding) if found is None else found & holding
+            if not found:
+                return set()
+        return found or set()
+
+    def candidates(self, need: NeedFacts, units: Sequence[Unit]) -> list[BoothFacts]:
+        """The booths that share something with the need, in the order they were given."""
+        positions: set[int] = set()
+        for asked in need.hs_codes:
+            if len(asked) >= 2:
+                positions |= self._chapter.get(asked[:2], set())
+        for code in need.categories:
+            positions |= self._category.get(code, set())
+        for unit in units:
+            positions |= self._holding(unit.text)
+        return [self.booths[position] for position in sorted(positions)]
+
+
 def rank(
     needs: Iterable[NeedFacts],
     booths: Sequence[BoothFacts],
@@ -472,11 +527,14 @@ def rank(
     context: Context | None = None,
     min_score: float = 0.0,
 ) -> list[Match]:
-    """Every pair's match, best first (ties: booth then need id, so the order is stable)."""
+    """Every pair's match, best first (ties: booth then need id, so the order is stable).
+    With many needs, only the pairs a ``BoothIndex`` finds are scored: the same matches."""
+    needs = list(needs)
+    index = BoothIndex(booths) if len(needs) >= INDEX_FROM_NEEDS else None
     found = []
     for need in needs:
         units = text_units(need.text)
-        for booth in booths:
+        for booth in booths if index is None else index.candidates(need, units):
             match = score(need, booth, weights=weights, context=context, units=units)
             if match is not None and match.score >= min_score:
                 found.append(match)

@@ -13,6 +13,7 @@ from booths.text import fold
 from fair.i18n import use_language
 from matchmaking.reasons import render
 from matchmaking.scoring import (
+    INDEX_FROM_NEEDS,
     PRIOR_WEIGHTS,
     BoothFacts,
     Context,
@@ -345,3 +346,37 @@ def test_a_syllable_in_common_is_no_text_match():
     match = score(need, flask)
     assert match is not None
     assert match.reasons[0].params["words"] == [fold("กระติกน้ำสแตนเลส")]
+
+
+@given(
+    st.lists(needs(), min_size=INDEX_FROM_NEEDS, max_size=INDEX_FROM_NEEDS + 4),
+    st.lists(booths(), min_size=1, max_size=6),
+    contexts,
+)
+def test_the_index_finds_every_match_that_scoring_every_pair_finds(many, stands, context):
+    """A fair's matches score only the pairs the booth index offers: exactly the matches of
+    scoring every pair, in the same order."""
+    # Codes of two digits' worth of variety, so that chapters, headings and subheadings meet.
+    narrow = str.maketrans("0123456789", "0101010101")
+    many = [
+        replace(need, id=f"n{i}", hs_codes=tuple(c.translate(narrow) for c in need.hs_codes))
+        for i, need in enumerate(many)
+    ]
+    stands = [
+        replace(
+            booth,
+            id=f"b{i}",
+            products=tuple(replace(p, hs_code=p.hs_code.translate(narrow)) for p in booth.products),
+        )
+        for i, booth in enumerate(stands)
+    ]
+    every_pair = sorted(
+        (
+            match
+            for need in many
+            for booth in stands
+            if (match := score(need, booth, context=context)) is not None
+        ),
+        key=lambda m: (-m.score, m.booth_id, m.need_id),
+    )
+    assert rank(many, stands, context=context) == every_pair
