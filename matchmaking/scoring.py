@@ -12,9 +12,11 @@ or words of the need's text): sharing a market or a language alone is not a matc
 
 from __future__ import annotations
 
+import heapq
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
+from functools import cached_property, lru_cache
 from typing import Any
 
 from booths.text import fold
@@ -114,6 +116,21 @@ class BoothFacts:
     products: tuple[ProductFacts, ...] = ()
     approved: bool = True
     fair_published: bool = True
+
+    # Worked out once per booth, not once per need it is scored against.
+    @cached_property
+    def products_by_prefix(self) -> dict[str, list[ProductFacts]]:
+        """The products whose code starts with each 2-, 4- and 6-digit prefix, in order."""
+        found: dict[str, list[ProductFacts]] = {}
+        for product in self.products:
+            for level in (2, 4, 6):
+                if len(product.hs_code) >= level:
+                    found.setdefault(product.hs_code[:level], []).append(product)
+        return found
+
+    @cached_property
+    def certification_keys(self) -> dict[str, str]:
+        return {_certification_key(name): name for name in self.certifications}
 
 
 @dataclass(frozen=True)
@@ -296,6 +313,7 @@ def hs_label(code: str) -> str:
     return f"{code[:4]}.{code[4:]}" if len(code) == 6 else code
 
 
+@lru_cache(maxsize=1024)
 def _certification_key(name: str) -> str:
     return "".join(char for char in fold(name) if not _separator(char))
 
@@ -316,15 +334,23 @@ class _Scored:
 
 
 def _hs(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> list[ProductFacts]:
+    """The best level any asked code reaches (``hs_level``) and the products reaching it;
+    the reason names the first asked code and product that reach it."""
     best, asked_best, made_best = 0, "", ""
     matched: list[ProductFacts] = []
+    by_prefix = booth.products_by_prefix
     for asked in need.hs_codes:
-        for product in booth.products:
-            level = hs_level(asked, product.hs_code)
-            if level > best:
-                best, asked_best, made_best, matched = level, asked, product.hs_code, [product]
-            elif level == best and level and product not in matched:
-                matched.append(product)
+        for level in (6, 4, 2):
+            products = by_prefix.get(asked[:level]) if len(asked) >= level else None
+            if products:
+                break
+        else:
+            continue
+        if level > best:
+            best, asked_best, made_best = level, asked, products[0].hs_code
+            matched = list(products)
+        elif level == best:
+            matched.extend(product for product in products if product not in matched)
     out.add("hs", HS_LEVEL_VALUE.get(best, 0.0), weights)
     if best:
         code = "hs" if best >= len(asked_best) else "hs_related"
@@ -358,7 +384,7 @@ def _text(units: Sequence[Unit], booth: BoothFacts, out: _Scored, weights: Weigh
 
 
 def _certifications(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> None:
-    held = {_certification_key(name): name for name in booth.certifications}
+    held = booth.certification_keys
     met = [held[key] for key in map(_certification_key, need.certifications) if key in held]
     out.add("certifications", len(met) / len(need.certifications), weights)
     if met:
@@ -464,6 +490,98 @@ def score(
     )
 
 
+def _hs_value(need: NeedFacts, booth: BoothFacts) -> float:
+    by_prefix = booth.products_by_prefix
+    best = 0
+    for asked in need.hs_codes:
+        level = next((n for n in (6, 4, 2) if len(asked) >= n and asked[:n] in by_prefix), 0)
+        best = max(best, level)
+    return HS_LEVEL_VALUE.get(best, 0.0)
+
+
+def ceiling(
+    need: NeedFacts,
+    booth: BoothFacts,
+    units: Sequence[Unit],
+    weights: Weights,
+    context: Context,
+) -> float | None:
+    """A bound the pair's score never exceeds, without the costly parts: the HS, category,
+    certificate and market parts as ``score`` works them out, the text, minimum order and
+    language parts as if they fit fully. None when the pair is excluded."""
+    if exclusion(need, booth, context) is not None:
+        return None
+    # Running sums, not Part objects: this runs for every candidate pair of a fair.
+    total = reached = 0.0
+    if need.hs_codes:
+        total += weights.hs
+        reached += weights.hs * _hs_value(need, booth)
+    if need.categories:
+        shared = sum(1 for code in need.categories if code in booth.categories)
+        total += weights.category
+        reached += weights.category * shared / len(need.categories)
+    if units:
+        total += weights.text
+        reached += weights.text
+    if need.certifications:
+        held = booth.certification_keys
+        met = sum(1 for name in need.certifications if _certification_key(name) in held)
+        total += weights.certifications
+        reached += weights.certifications * met / len(need.certifications)
+    if need.quantity is not None:
+        total += weights.minimum_order
+        reached += weights.minimum_order
+    if need.markets:
+        total += weights.market
+        if not booth.markets:
+            reached += weights.market * UNKNOWN
+        elif any(code in booth.markets for code in need.markets):
+            reached += weights.market
+    if need.languages:
+        total += weights.language
+        reached += weights.language
+    return reached / total if total else 0.0
+
+
+# A score is rounded to four places: a bound this far below a score may still reach it.
+ROUNDING = 1e-4
+
+
+def _best(
+    needs: Sequence[NeedFacts],
+    index: BoothIndex,
+    *,
+    weights: Weights,
+    context: Context,
+    min_score: float,
+    limit: int,
+) -> list[Match]:
+    """The best ``limit`` matches, scoring pairs in the order of their ceilings and stopping
+    once no ceiling left can reach the ``limit``-th score found."""
+    bounded: list[tuple[float, int, BoothFacts, tuple[Unit, ...]]] = []
+    for number, need in enumerate(needs):
+        units = text_units(need.text)
+        for booth in index.candidates(need, units):
+            bound = ceiling(need, booth, units, weights, context)
+            if bound is not None and bound + ROUNDING >= min_score:
+                bounded.append((bound, number, booth, units))
+    bounded.sort(key=lambda item: -item[0])
+    kept: list[float] = []  # a min-heap of the best ``limit`` scores so far
+    found = []
+    for bound, number, booth, units in bounded:
+        if len(kept) >= limit and bound + ROUNDING < kept[0]:
+            break
+        match = score(needs[number], booth, weights=weights, context=context, units=units)
+        if match is None or match.score < min_score:
+            continue
+        found.append(match)
+        if len(kept) < limit:
+            heapq.heappush(kept, match.score)
+        elif match.score > kept[0]:
+            heapq.heapreplace(kept, match.score)
+    return sorted(found, key=lambda m: (-m.score, m.booth_id, m.need_id))[:limit]
+
+
 # Below this many needs, looking each need's words up in every booth's text costs less than
 # indexing the booths' texts first (one buyer's recommendations).
 INDEX_FROM_NEEDS = 8
@@ -526,11 +644,23 @@ def rank(
     weights: Weights = PRIOR_WEIGHTS,
     context: Context | None = None,
     min_score: float = 0.0,
+    limit: int | None = None,
 ) -> list[Match]:
-    """Every pair's match, best first (ties: booth then need id, so the order is stable).
-    With many needs, only the pairs a ``BoothIndex`` finds are scored: the same matches."""
+    """Every pair's match, best first (ties: booth then need id, so the order is stable),
+    or the first ``limit`` of them. With many needs, only the pairs a ``BoothIndex`` finds
+    are scored, and with a limit only those whose ``ceiling`` can still make the cut: the
+    same matches either way."""
     needs = list(needs)
     index = BoothIndex(booths) if len(needs) >= INDEX_FROM_NEEDS else None
+    if index is not None and limit is not None:
+        return _best(
+            needs,
+            index,
+            weights=weights,
+            context=context or Context(),
+            min_score=min_score,
+            limit=limit,
+        )
     found = []
     for need in needs:
         units = text_units(need.text)
@@ -538,7 +668,8 @@ def rank(
             match = score(need, booth, weights=weights, context=context, units=units)
             if match is not None and match.score >= min_score:
                 found.append(match)
-    return sorted(found, key=lambda m: (-m.score, m.booth_id, m.need_id))
+    ranked = sorted(found, key=lambda m: (-m.score, m.booth_id, m.need_id))
+    return ranked if limit is None else ranked[:limit]
 
 
 def best_per_booth(matches: Iterable[Match]) -> list[Match]:

@@ -3,8 +3,10 @@ recommendations in a fair, a booth's leads, a fair's matches for its organizers.
 
 The work of a request is bounded: the candidates come from the database through indexes
 (a fair's approved booths that make an HS prefix, share a category or contain a word of the
-need; the needs that share a booth's codes), at most ``MAX_CANDIDATES`` of them, and are
-then scored in Python (``matchmaking.scoring``); at most ``MAX_ITEMS`` matches are returned.
+need; the needs that share a booth's codes), at most ``MAX_CANDIDATES`` of them (a fair's
+matches read up to ``MAX_FAIR_NEEDS`` needs), and are then scored in Python
+(``matchmaking.scoring``: a booth index and score ceilings keep a fair's pairs scored few);
+at most ``MAX_ITEMS`` matches are returned (``MAX_FAIR_MATCHES`` for a fair's).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ MAX_NEEDS_PER_BUYER = 20
 MAX_CANDIDATES = 1000
 MAX_ITEMS = 50
 MAX_FAIR_MATCHES = 500
+# A fair's every need (500 buyers with up to 3 each, and room to spare): the booth index and
+# the score ceilings keep the pairs scored few (bench/matching.py).
+MAX_FAIR_NEEDS = 5000
 MAX_TEXT_PIECES = 40
 # The score below which a pair is not worth showing.
 MIN_SCORE = 0.1
@@ -346,6 +351,7 @@ async def _candidate_needs(
     *,
     visible_only: bool,
     buyer_id: str | None = None,
+    limit: int = MAX_CANDIDATES,
 ) -> list[tuple[Need, User]]:
     """The fair's and the standing needs of active buyers that share a code with the booths
     (their products' HS prefixes, their categories), or that ask by text alone."""
@@ -375,7 +381,7 @@ async def _candidate_needs(
         query = query.where(Need.visible_to_exhibitors)
     if buyer_id is not None:
         query = query.where(Need.buyer_id == buyer_id)
-    rows = await session.execute(query.order_by(Need.id).limit(MAX_CANDIDATES))
+    rows = await session.execute(query.order_by(Need.id).limit(limit))
     return [(need, user) for need, user in rows.all()]
 
 
@@ -463,10 +469,11 @@ async def fair_matches(
     facts = await _booth_facts(session, booths, fair)
     made = [product.hs_code for booth in facts for product in booth.products]
     rows = await _candidate_needs(
-        session, fair, booths, made, visible_only=False, buyer_id=buyer_id
+        session, fair, booths, made, visible_only=False, buyer_id=buyer_id, limit=MAX_FAIR_NEEDS
     )
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
     found = await context(session, buyer_ids=buyers, owner_ids=[b.owner_id for b in booths])
-    matches = rank(needs, facts, weights=weights, context=found, min_score=min_score)
-    return matches[:MAX_FAIR_MATCHES]
+    return rank(
+        needs, facts, weights=weights, context=found, min_score=min_score, limit=MAX_FAIR_MATCHES
+    )

@@ -21,6 +21,7 @@ from matchmaking.scoring import (
     ProductFacts,
     Quantity,
     Weights,
+    ceiling,
     exclusion,
     hs_level,
     rank,
@@ -380,3 +381,25 @@ def test_the_index_finds_every_match_that_scoring_every_pair_finds(many, stands,
         key=lambda m: (-m.score, m.booth_id, m.need_id),
     )
     assert rank(many, stands, context=context) == every_pair
+
+
+@given(
+    st.lists(needs(), min_size=INDEX_FROM_NEEDS, max_size=INDEX_FROM_NEEDS + 4),
+    st.lists(booths(), min_size=1, max_size=6),
+    contexts,
+    st.integers(1, 12),
+    st.sampled_from([0.0, 0.1, 0.5]),
+)
+def test_the_best_few_are_the_first_few_of_every_match(many, stands, context, limit, floor):
+    """With a limit, pairs whose ceiling cannot make the cut are never scored: the result is
+    still the first ``limit`` of every match, ties and order included."""
+    many = [replace(need, id=f"n{i}") for i, need in enumerate(many)]
+    stands = [replace(booth, id=f"b{i}") for i, booth in enumerate(stands)]
+    for need in many:
+        units = text_units(need.text)
+        for booth in stands:
+            match = score(need, booth, context=context, units=units)
+            if match is not None:
+                assert match.score <= ceiling(need, booth, units, PRIOR_WEIGHTS, context) + 1e-4
+    every = rank(many, stands, context=context, min_score=floor)
+    assert rank(many, stands, context=context, min_score=floor, limit=limit) == every[:limit]
