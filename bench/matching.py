@@ -15,7 +15,8 @@ popularity ranking (every booth by a Zipf-distributed popularity, blind to the n
 
 Server time (PostgreSQL): a temporary database gets the directory bench's fair
 (``--booths`` 2,000 approved booths × ``--products`` 10, texts from the demo exhibitors),
-a second published fair of ``--fair-booths`` (300) booths, and ``--buyers`` (5,000) buyers
+a second published fair of ``--fair-booths`` (300) booths whose products are all their own
+maker's (the big fair's booths sell a bit of everything), and ``--buyers`` (5,000) buyers
 with 1-3 needs each made from the demo's products: ``--fair-buyers`` (500) of them for the
 second fair, the rest for the first. The app (``kakehashi.app:create_app``) answers in this
 process through httpx's ASGI transport, one request at a time, as signed-in buyers (sessions
@@ -313,10 +314,24 @@ def demo_need(rng: random.Random, buyer: Any, fair: str) -> dict[str, Any]:
     }
 
 
+def specialist(number: int, fair: Any, products: int, rng: random.Random) -> Any:
+    """An exhibitor of the small fair: the directory bench's, but its products are all
+    variants of its own demo maker's (a cutlery maker sells cutlery), as at a real fair;
+    the big fair's booths sell a bit of everything, the worst case for the engine."""
+    from directory import exhibitor, product
+
+    from demo.data import EXHIBITORS
+
+    user, booth, _ = exhibitor(100000 + number, fair, products, rng)
+    own = EXHIBITORS[(100000 + number) % len(EXHIBITORS)].products
+    items = [product(own[i % len(own)], i, rng) for i in range(products)]
+    for item in items:
+        item.booth_id = booth.id
+    return user, booth, items
+
+
 async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """The second fair with its booths, the buyers and their needs, an organizer, sessions."""
-    from directory import exhibitor
-
     from booths.service import refresh_search
     from fair import clock
     from fair.accounts.models import User
@@ -346,9 +361,7 @@ async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             session.add(small)
             await session.flush()
-            made = [
-                exhibitor(100000 + n, small, args.products, rng) for n in range(args.fair_booths)
-            ]
+            made = [specialist(n, small, args.products, rng) for n in range(args.fair_booths)]
             session.add_all([user for user, _, _ in made])
             await session.flush()
             session.add_all([booth for _, booth, _ in made])

@@ -333,9 +333,9 @@ class _Scored:
                 self.products.append(product_id)
 
 
-def _hs(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> list[ProductFacts]:
-    """The best level any asked code reaches (``hs_level``) and the products reaching it;
-    the reason names the first asked code and product that reach it."""
+def _hs_fit(need: NeedFacts, booth: BoothFacts) -> tuple[int, str, str, list[ProductFacts]]:
+    """The best level any asked code reaches (``hs_level``), the first asked code and
+    product code that reach it, and every product that does."""
     best, asked_best, made_best = 0, "", ""
     matched: list[ProductFacts] = []
     by_prefix = booth.products_by_prefix
@@ -351,6 +351,11 @@ def _hs(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> l
             matched = list(products)
         elif level == best:
             matched.extend(product for product in products if product not in matched)
+    return best, asked_best, made_best, matched
+
+
+def _hs(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> list[ProductFacts]:
+    best, asked_best, made_best, matched = _hs_fit(need, booth)
     out.add("hs", HS_LEVEL_VALUE.get(best, 0.0), weights)
     if best:
         code = "hs" if best >= len(asked_best) else "hs_related"
@@ -391,6 +396,14 @@ def _certifications(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: W
         out.reasons.append(Reason("certification", {"certifications": met}))
 
 
+def _lowest_order(booth: BoothFacts, hs_matched: Sequence[ProductFacts], unit: str) -> int | None:
+    """The lowest minimum order in ``unit`` of the products asked for by HS code, when there
+    are some, else of any of the booth's; None when none says."""
+    products = hs_matched or booth.products
+    minimums = [p.moq for p in products if p.moq is not None and p.moq_unit == unit]
+    return min(minimums) if minimums else None
+
+
 def _minimum_order(
     need: NeedFacts,
     booth: BoothFacts,
@@ -400,13 +413,10 @@ def _minimum_order(
 ) -> None:
     assert need.quantity is not None
     wanted = need.quantity
-    # The products asked for by HS code, when there are some; else any of the booth's.
-    products = hs_matched or booth.products
-    minimums = [p.moq for p in products if p.moq is not None and p.moq_unit == wanted.unit]
-    if not minimums:
+    lowest = _lowest_order(booth, hs_matched, wanted.unit)
+    if lowest is None:
         out.add("minimum_order", UNKNOWN, weights)
         return
-    lowest = min(minimums)
     fits = lowest <= wanted.amount
     out.add("minimum_order", 1.0 if fits else 0.0, weights)
     if fits:
@@ -424,22 +434,25 @@ def _market(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) 
         out.reasons.append(Reason("market", {"markets": shared}))
 
 
-def _language(
-    need: NeedFacts, booth: BoothFacts, context: Context, out: _Scored, w: Weights
-) -> None:
+def _spoken(need: NeedFacts, booth: BoothFacts, context: Context) -> tuple[float, Reason | None]:
     theirs = booth.languages or DEFAULT_BOOTH_LANGUAGES
     common = [code for code in need.languages if code in theirs]
     if common:
-        out.add("language", 1.0, w)
-        out.reasons.append(Reason("language", {"language": common[0]}))
-        return
+        return 1.0, Reason("language", {"language": common[0]})
     for mine in need.languages:
         for other in theirs:
             if frozenset((mine, other)) in context.interpreter_pairs:
-                out.add("language", WITH_INTERPRETER, w)
-                out.reasons.append(Reason("interpreter", {"language": mine, "other": other}))
-                return
-    out.add("language", 0.0, w)
+                return WITH_INTERPRETER, Reason("interpreter", {"language": mine, "other": other})
+    return 0.0, None
+
+
+def _language(
+    need: NeedFacts, booth: BoothFacts, context: Context, out: _Scored, w: Weights
+) -> None:
+    value, reason = _spoken(need, booth, context)
+    out.add("language", value, w)
+    if reason is not None:
+        out.reasons.append(reason)
 
 
 # The score ----------------------------------------------------------------------------------
@@ -490,15 +503,6 @@ def score(
     )
 
 
-def _hs_value(need: NeedFacts, booth: BoothFacts) -> float:
-    by_prefix = booth.products_by_prefix
-    best = 0
-    for asked in need.hs_codes:
-        level = next((n for n in (6, 4, 2) if len(asked) >= n and asked[:n] in by_prefix), 0)
-        best = max(best, level)
-    return HS_LEVEL_VALUE.get(best, 0.0)
-
-
 def ceiling(
     need: NeedFacts,
     booth: BoothFacts,
@@ -506,16 +510,18 @@ def ceiling(
     weights: Weights,
     context: Context,
 ) -> float | None:
-    """A bound the pair's score never exceeds, without the costly parts: the HS, category,
-    certificate and market parts as ``score`` works them out, the text, minimum order and
-    language parts as if they fit fully. None when the pair is excluded."""
+    """A bound the pair's score never exceeds, without its costly part: every part as
+    ``score`` works it out but the text, counted as if it fitted fully. None when the pair
+    is excluded."""
     if exclusion(need, booth, context) is not None:
         return None
     # Running sums, not Part objects: this runs for every candidate pair of a fair.
     total = reached = 0.0
+    hs_matched: list[ProductFacts] = []
     if need.hs_codes:
+        level, _, _, hs_matched = _hs_fit(need, booth)
         total += weights.hs
-        reached += weights.hs * _hs_value(need, booth)
+        reached += weights.hs * HS_LEVEL_VALUE.get(level, 0.0)
     if need.categories:
         shared = sum(1 for code in need.categories if code in booth.categories)
         total += weights.category
@@ -529,8 +535,12 @@ def ceiling(
         total += weights.certifications
         reached += weights.certifications * met / len(need.certifications)
     if need.quantity is not None:
+        lowest = _lowest_order(booth, hs_matched, need.quantity.unit)
         total += weights.minimum_order
-        reached += weights.minimum_order
+        if lowest is None:
+            reached += weights.minimum_order * UNKNOWN
+        elif lowest <= need.quantity.amount:
+            reached += weights.minimum_order
     if need.markets:
         total += weights.market
         if not booth.markets:
@@ -539,7 +549,7 @@ def ceiling(
             reached += weights.market
     if need.languages:
         total += weights.language
-        reached += weights.language
+        reached += weights.language * _spoken(need, booth, context)[0]
     return reached / total if total else 0.0
 
 
