@@ -214,40 +214,67 @@ def need_facts(need: Need, buyer: User) -> NeedFacts:
     )
 
 
-def booth_facts(booth: Booth, products: Sequence[Product], fair: Fair) -> BoothFacts:
-    return BoothFacts(
-        id=booth.id,
-        owner_id=booth.owner_id,
-        company=booth.company_key,
-        categories=tuple(booth.categories),
-        markets=tuple(booth.markets),
-        languages=tuple(booth.languages),
-        certifications=tuple(booth.certifications),
-        text=booth.search_text,
-        products=tuple(
-            ProductFacts(
-                id=p.id, hs_code=p.hs_code, moq=p.moq, moq_unit=p.moq_unit, text=p.search_text
+async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[BoothFacts]:
+    """The fair's booths that meet ``where``, as the engine reads them (at most
+    ``MAX_CANDIDATES``, by id). Columns, not ORM objects: a booth's and its products' names
+    and descriptions are JSON in every language, and decoding them for a thousand booths
+    cost more than scoring them."""
+    booths = (
+        await session.execute(
+            select(
+                Booth.id,
+                Booth.owner_id,
+                Booth.company_key,
+                Booth.certifications,
+                Booth.search_text,
+                Booth.status,
             )
-            for p in products
-        ),
-        approved=booth.status == BoothStatus.APPROVED,
-        fair_published=fair.status == "published",
-    )
-
-
-async def _booth_facts(
-    session: AsyncSession, booths: Sequence[Booth], fair: Fair
-) -> list[BoothFacts]:
-    products: dict[str, list[Product]] = {booth.id: [] for booth in booths}
-    if booths:
-        found = await session.scalars(
-            select(Product)
-            .where(Product.booth_id.in_(list(products)))
-            .order_by(Product.booth_id, Product.position)
+            .where(Booth.fair_id == fair.id, *where)
+            .order_by(Booth.id)
+            .limit(MAX_CANDIDATES)
         )
-        for product in found:
-            products[product.booth_id].append(product)
-    return [booth_facts(booth, products[booth.id], fair) for booth in booths]
+    ).all()
+    ids = [row.id for row in booths]
+    tags: dict[str, dict[str, list[str]]] = {booth_id: {} for booth_id in ids}
+    products: dict[str, list[ProductFacts]] = {booth_id: [] for booth_id in ids}
+    if ids:
+        for booth_id, kind, code in await session.execute(
+            select(BoothTag.booth_id, BoothTag.kind, BoothTag.code)
+            .where(BoothTag.booth_id.in_(ids))
+            .order_by(BoothTag.booth_id, BoothTag.position)
+        ):
+            tags[booth_id].setdefault(kind, []).append(code)
+        for booth_id, product_id, hs_code, moq, moq_unit, text in await session.execute(
+            select(
+                Product.booth_id,
+                Product.id,
+                Product.hs_code,
+                Product.moq,
+                Product.moq_unit,
+                Product.search_text,
+            )
+            .where(Product.booth_id.in_(ids))
+            .order_by(Product.booth_id, Product.position)
+        ):
+            products[booth_id].append(
+                ProductFacts(id=product_id, hs_code=hs_code, moq=moq, moq_unit=moq_unit, text=text)
+            )
+    return [
+        BoothFacts(
+            id=row.id,
+            owner_id=row.owner_id,
+            company=row.company_key,
+            categories=tuple(tags[row.id].get(TagKind.CATEGORY, ())),
+            markets=tuple(tags[row.id].get(TagKind.MARKET, ())),
+            languages=tuple(tags[row.id].get(TagKind.LANGUAGE, ())),
+            certifications=tuple(row.certifications),
+            text=row.search_text,
+            products=tuple(products[row.id]),
+            approved=row.status == BoothStatus.APPROVED,
+            fair_published=fair.status == "published",
+        )
+        for row in booths
+    ]
 
 
 async def context(
@@ -326,17 +353,12 @@ def _booth_conditions(needs: Sequence[NeedFacts]) -> list[Any]:
 
 
 async def _candidate_booths(
-    session: AsyncSession, fair: Fair, needs: Sequence[NeedFacts], booth_id: str | None = None
-) -> list[Booth]:
+    session: AsyncSession, fair: Fair, needs: Sequence[NeedFacts]
+) -> list[BoothFacts]:
     conditions = _booth_conditions(needs)
     if not conditions:
         return []
-    query = select(Booth).where(
-        Booth.fair_id == fair.id, Booth.status == BoothStatus.APPROVED, or_(*conditions)
-    )
-    if booth_id is not None:
-        query = query.where(Booth.id == booth_id)
-    return list(await session.scalars(query.order_by(Booth.id).limit(MAX_CANDIDATES)))
+    return await _booth_facts(session, fair, Booth.status == BoothStatus.APPROVED, or_(*conditions))
 
 
 def _prefixes(hs_codes: Iterable[str]) -> set[str]:
@@ -346,8 +368,7 @@ def _prefixes(hs_codes: Iterable[str]) -> set[str]:
 async def _candidate_needs(
     session: AsyncSession,
     fair: Fair,
-    booths: Sequence[Booth],
-    hs_codes: Iterable[str],
+    booths: Sequence[BoothFacts],
     *,
     visible_only: bool,
     buyer_id: str | None = None,
@@ -355,7 +376,7 @@ async def _candidate_needs(
 ) -> list[tuple[Need, User]]:
     """The fair's and the standing needs of active buyers that share a code with the booths
     (their products' HS prefixes, their categories), or that ask by text alone."""
-    hs = sorted(_prefixes(hs_codes))
+    hs = sorted(_prefixes(p.hs_code for booth in booths for p in booth.products))
     categories = sorted({code for booth in booths for code in booth.categories})
     shared = [
         and_(NeedTag.kind == NeedTagKind.HS, NeedTag.code.in_(hs)) if hs else false(),
@@ -418,7 +439,7 @@ async def recommendations(
     ]
     if not needs:
         return []
-    booths = await _booth_facts(session, await _candidate_booths(session, fair, needs), fair)
+    booths = await _candidate_booths(session, fair, needs)
     found = context(session, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths])
     matches = rank(needs, booths, weights=weights, context=await found, min_score=MIN_SCORE)
     return best_per_booth(matches)[:MAX_ITEMS]
@@ -435,9 +456,8 @@ async def leads(
     booth = await load_managed_booth(session, booth_id, actor=actor)
     fair = await session.get(Fair, booth.fair_id)
     assert fair is not None
-    (facts,) = await _booth_facts(session, [booth], fair)
-    made = [product.hs_code for product in facts.products]
-    rows = await _candidate_needs(session, fair, [booth], made, visible_only=True)
+    (facts,) = await _booth_facts(session, fair, Booth.id == booth.id)
+    rows = await _candidate_needs(session, fair, [facts], visible_only=True)
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
     found = await context(
@@ -460,20 +480,18 @@ async def fair_matches(
     """Every match of a fair (organizers and staff), best first, filtered."""
     viewer = require_role(actor, *MATCHERS)
     fair = await get_fair(session, fair_slug, viewer=viewer)
-    query = select(Booth).where(Booth.fair_id == fair.id, Booth.status == BoothStatus.APPROVED)
+    where = [Booth.status == BoothStatus.APPROVED]
     if booth_id is not None:
-        query = query.where(Booth.id == booth_id)
-    booths = list(await session.scalars(query.order_by(Booth.id).limit(MAX_CANDIDATES)))
-    if not booths:
+        where.append(Booth.id == booth_id)
+    facts = await _booth_facts(session, fair, *where)
+    if not facts:
         return []
-    facts = await _booth_facts(session, booths, fair)
-    made = [product.hs_code for booth in facts for product in booth.products]
     rows = await _candidate_needs(
-        session, fair, booths, made, visible_only=False, buyer_id=buyer_id, limit=MAX_FAIR_NEEDS
+        session, fair, facts, visible_only=False, buyer_id=buyer_id, limit=MAX_FAIR_NEEDS
     )
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
-    found = await context(session, buyer_ids=buyers, owner_ids=[b.owner_id for b in booths])
+    found = await context(session, buyer_ids=buyers, owner_ids=[b.owner_id for b in facts])
     return rank(
         needs, facts, weights=weights, context=found, min_score=min_score, limit=MAX_FAIR_MATCHES
     )
