@@ -1,6 +1,7 @@
 """Good hours for both: a slot inside both parties' business hours, on a day that is a
 working day in both countries (public holidays from the ``holidays`` package: Golden Week,
-Lunar New Year, Tết, Songkran, US federal holidays...). Pure, apart from the holiday tables
+Lunar New Year, Tết, Songkran, US federal holidays...). The buyer's hours are their
+profile's working day; a booth's are the business day. Pure, apart from the holiday tables
 the package computes.
 """
 
@@ -10,11 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from meetings.slots import Slot
+
+if TYPE_CHECKING:
+    from fair.accounts.models import User
 
 DEFAULT_START = time(9)
 DEFAULT_END = time(18)
@@ -26,6 +31,15 @@ class Party:
     country: str  # ISO 3166, or "" when unknown (then no holidays are known)
     day_start: time = DEFAULT_START
     day_end: time = DEFAULT_END
+
+
+def viewer_party_of(viewer: User | None, zone: str) -> Party:
+    """The side of whoever looks at the slots: their country's holidays and the working day
+    of their profile (9:00 to 18:00 for nobody signed in), in ``zone``, the zone the slots
+    are shown in (their own unless they ask for another)."""
+    if viewer is None:
+        return Party(zone, "")
+    return Party(zone, viewer.country, viewer.day_start, viewer.day_end)
 
 
 @lru_cache(maxsize=256)

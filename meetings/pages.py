@@ -37,7 +37,7 @@ from fair.web import (
 )
 from meetings import booking, changes, feeds, outcomes, reminders, video_room
 from meetings.access import load_meeting
-from meetings.goodhours import Party, good_for_both
+from meetings.goodhours import Party, good_for_both, viewer_party_of
 from meetings.hours import NUMBER_SETTINGS, set_hours
 from meetings.listing import my_meetings
 from meetings.models import (
@@ -93,7 +93,7 @@ async def _picker_context(
         booth = await load_booth(db(request), booth_id, viewer=user)
         return {**context, "booth": booth, "days": [], "best": [], "closed": exc.translated()}
     booth_party = Party(offer.availability.timezone, offer.exhibitor_country)
-    viewer_party = Party(zone, user.country if user else "")
+    viewer_party = viewer_party_of(user, zone)
     marked = [(slot, good_for_both(slot, booth_party, viewer_party)) for slot in offer.slots]
     phase = phase_of(offer.fair, now)
     return {

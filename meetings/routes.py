@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from booths.service import load_booth, load_managed_booth
 from fair import clock
-from fair.accounts.models import Role, User
+from fair.accounts.models import Role
 from fair.accounts.service import require_role
 from fair.api import Endpoint
 from fair.errors import BadRequest
@@ -34,7 +34,7 @@ from meetings import (
 )
 from meetings.calendars import invite_event
 from meetings.errors import MeetingNotFound
-from meetings.goodhours import Party, best_first
+from meetings.goodhours import Party, best_first, viewer_party_of
 from meetings.hours import get_hours, set_hours
 from meetings.invites import feed, invite, method_of
 from meetings.models import (
@@ -95,10 +95,6 @@ async def api_put_hours(request: Request) -> Response:
     return json_response(responses.Hours.of(hours))
 
 
-def _viewer_party(viewer: User | None, zone: str) -> Party:
-    return Party(zone, viewer.country if viewer else "")
-
-
 async def api_slots(request: Request) -> Response:
     viewer = user_of(request)
     zone = zone_param(request, viewer.timezone if viewer else "Asia/Tokyo")
@@ -119,7 +115,7 @@ async def api_slots(request: Request) -> Response:
     )
     booth_tz = offer.availability.timezone
     booth_party = Party(booth_tz, offer.exhibitor_country)
-    marked = best_first(offer.slots, booth_party, _viewer_party(viewer, zone))
+    marked = best_first(offer.slots, booth_party, viewer_party_of(viewer, zone))
     if request.query_params.get("order") == "time":
         marked.sort(key=lambda pair: pair[0].start)
     slots = [

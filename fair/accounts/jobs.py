@@ -1,4 +1,5 @@
-"""The accounts' jobs: the mailed links (verification, password reset) and the welcome mail."""
+"""The accounts' jobs: the mailed links (verification, password reset, e-mail change), the
+notice of an e-mail change to the old address, and the welcome mail."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ async def send_welcome_mail(ctx: dict[str, Any], *, user_id: str) -> bool:
 
     return await run_once(res.sessionmaker, key, "send_welcome_mail", effect)
 
+
+# Where the e-mail change link leads: a page of the account, signed in.
+EMAIL_CHANGE_PATH = "/account/email/"
 
 # Where each kind of link leads, and its mail's subject and text.
 LINKS = {
@@ -87,4 +91,63 @@ async def send_account_link(ctx: dict[str, Any], *, token_id: str) -> bool:
     return await run_once(res.sessionmaker, key, "send_account_link", effect)
 
 
-JOBS = (send_welcome_mail, send_account_link)
+async def send_email_change_link(ctx: dict[str, Any], *, token_id: str) -> bool:
+    """Mail the link that moves an account to a new address, to that new address. Nothing
+    when the link has expired or been used meanwhile, or the account has gone. Like the
+    verification link, it holds no text the account's holder wrote: the address is theirs
+    to prove, and may be anyone's."""
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
+    key = f"email-change:{token_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        row = await session.get(AccountToken, token_id)
+        user = await session.get(User, row.user_id) if row and row.user_id else None
+        if row is None or user is None or not user.is_active:
+            return
+        if row.used_at is not None or row.expires_at <= clock.now():
+            return
+        link = (
+            settings.base_url
+            + EMAIL_CHANGE_PATH
+            + token_of(row.id, row.purpose, settings.secret_key)
+        )
+        hours = max(1, round((row.expires_at - row.created_at).total_seconds() / 3600))
+        with use_language(user.locale):
+            subject = _("Confirm your new e-mail address for Kakehashi")
+            text = render("mail/email_change.txt", link=link, hours=hours)
+        await mailer.send(
+            build_message(settings, key=key, to=row.email, subject=subject, text=text), key=key
+        )
+
+    return await run_once(res.sessionmaker, key, "send_email_change_link", effect)
+
+
+async def send_email_change_notice(ctx: dict[str, Any], *, token_id: str, to: str) -> bool:
+    """Tell the address an account had when a change was asked for (``to``) that someone
+    asked to move the account to another address, and what to do if it was not its owner.
+    Nothing when the account has gone or may not be mailed."""
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
+    key = f"email-change-notice:{token_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        row = await session.get(AccountToken, token_id)
+        user = await session.get(User, row.user_id) if row and row.user_id else None
+        if row is None or user is None or not may_mail(user):
+            return
+        with use_language(user.locale):
+            subject = _("Someone asked to change your Kakehashi e-mail address")
+            text = render(
+                "mail/email_change_notice.txt",
+                new_email=row.email,
+                base_url=settings.base_url,
+            )
+        await mailer.send(
+            build_message(settings, key=key, to=to, subject=subject, text=text), key=key
+        )
+
+    return await run_once(res.sessionmaker, key, "send_email_change_notice", effect)
+
+
+JOBS = (send_welcome_mail, send_account_link, send_email_change_link, send_email_change_notice)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +22,10 @@ class Role(enum.StrEnum):
 
 SELF_SERVICE_ROLES = frozenset({Role.EXHIBITOR, Role.BUYER})
 
+# A working day until the person says otherwise.
+DAY_START = time(9)
+DAY_END = time(18)
+
 
 class User(Base):
     __tablename__ = "users"
@@ -37,6 +41,11 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     # Languages a person can meet or interpret in, e.g. ["ja", "vi"].
     languages: Mapped[list[str]] = mapped_column(default=list)
+    position: Mapped[str] = mapped_column(String(120), default="")  # in the company
+    # The person's working day in their own time zone: "good for both" times fall inside
+    # it (meetings/goodhours.py).
+    day_start: Mapped[time] = mapped_column(default=DAY_START)
+    day_end: Mapped[time] = mapped_column(default=DAY_END)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     # When the owner proved the address theirs (the mailed link); until then the account
@@ -72,10 +81,11 @@ class Session(Base):
 class TokenPurpose(enum.StrEnum):
     VERIFY = "verify"
     RESET = "reset"
+    EMAIL_CHANGE = "email_change"  # the row's ``email`` is the new address, to be confirmed
 
 
 class AccountToken(Base):
-    """A mailed one-time link (e-mail verification, password reset). Only the token's
+    """A mailed one-time link (e-mail verification, password reset, e-mail change). Only the token's
     SHA-256 is kept; ``used_at`` makes it single-use in the database itself (one UPDATE
     that only a fresh, unexpired row passes). A reset asked for an unknown address is a
     row without ``user_id``: both answers cost the same writes, and nothing is mailed."""

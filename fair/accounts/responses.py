@@ -12,6 +12,11 @@ from fair.accounts.models import Role
 from fair.api import Instant
 
 
+class WorkingHours(BaseModel):
+    start: str  # "HH:MM" in the person's time zone
+    end: str
+
+
 class User(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -20,18 +25,29 @@ class User(BaseModel):
     name: str
     role: Role
     company: str
+    position: str
     country: str
     timezone: str
     locale: str
+    languages: list[str]
+    working_hours: WorkingHours  # the working day "good for both" times fall inside
     email_verified: bool  # false: no booking, no chat, no mail but the verification link
 
     @classmethod
     def of(cls, user: models.User) -> User:
-        return cls.model_validate({**_columns(user), "email_verified": user.verified})
+        hours = WorkingHours(start=f"{user.day_start:%H:%M}", end=f"{user.day_end:%H:%M}")
+        return cls.model_validate(
+            {
+                **_columns(user),
+                "languages": list(user.languages or []),
+                "working_hours": hours,
+                "email_verified": user.verified,
+            }
+        )
 
 
 def _columns(user: models.User) -> dict[str, object]:
-    names = ("id", "email", "name", "role", "company", "country", "timezone", "locale")
+    names = ("id", "email", "name", "role", "company", "position", "country", "timezone", "locale")
     return {name: getattr(user, name) for name in names}
 
 

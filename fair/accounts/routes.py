@@ -12,6 +12,7 @@ from starlette.routing import Route
 from fair import clock, i18n, ratelimit
 from fair.accounts import responses, service
 from fair.accounts.models import User
+from fair.accounts.profile_routes import account_context
 from fair.accounts.schemas import (
     LocaleChoice,
     Login,
@@ -21,6 +22,7 @@ from fair.accounts.schemas import (
     Registration,
     VerifyEmail,
 )
+from fair.accounts.zones import COMMON_TIMEZONES
 from fair.api import Endpoint
 from fair.errors import DomainError, ValidationFailed
 from fair.schemas import parse
@@ -127,32 +129,6 @@ def _register_context(values: dict[str, str], errors: dict[str, str]) -> dict[st
         "countries": i18n.all_territories(),
         "timezones": COMMON_TIMEZONES,
     }
-
-
-# Offered first in the form; any IANA name typed in is accepted too.
-COMMON_TIMEZONES = (
-    "Asia/Tokyo",
-    "Asia/Shanghai",
-    "Asia/Ho_Chi_Minh",
-    "Asia/Taipei",
-    "Asia/Bangkok",
-    "Asia/Hong_Kong",
-    "Asia/Singapore",
-    "Asia/Kuala_Lumpur",
-    "Asia/Jakarta",
-    "Asia/Manila",
-    "Asia/Seoul",
-    "Asia/Kolkata",
-    "Europe/London",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "Australia/Sydney",
-    "UTC",
-)
 
 
 async def register_page(request: Request) -> Response:
@@ -349,13 +325,9 @@ async def verify_page(request: Request) -> Response:
     return page(request, "accounts/verify.html", {**context, "done": True})
 
 
-def _account_context(request: Request, **extra: Any) -> dict[str, Any]:
-    return {"errors": {}, "notice": request.query_params.get("done", ""), **extra}
-
-
 async def account_page(request: Request) -> Response:
     service.require_user(user_of(request))
-    return page(request, "accounts/account.html", _account_context(request))
+    return page(request, "accounts/account.html", await account_context(request))
 
 
 async def resend_page(request: Request) -> Response:
@@ -369,7 +341,7 @@ async def resend_page(request: Request) -> Response:
             address=client_address(request),
         )
     except DomainError as exc:
-        return _refused(request, exc, "accounts/account.html", _account_context(request))
+        return _refused(request, exc, "accounts/account.html", await account_context(request))
     return redirect("/account?done=sent")
 
 
@@ -380,7 +352,7 @@ async def password_page(request: Request) -> Response:
         values = _form_values(form, ("current_password", "new_password"))
         await _change_password(request, parse(PasswordChange, values))
     except DomainError as exc:
-        return _refused(request, exc, "accounts/account.html", _account_context(request))
+        return _refused(request, exc, "accounts/account.html", await account_context(request))
     return redirect("/account?done=password")
 
 

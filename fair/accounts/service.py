@@ -466,7 +466,8 @@ async def reset_password(
 ) -> User:
     """Spend a reset link and set ``password`` (the policy holds; a refusal rolls the spent
     link back with everything else). Every session of the account ends but ``keep``'s, and
-    every other reset link dies; the address is confirmed, as the link reached it."""
+    every other reset link and pending e-mail change dies; the address is confirmed, as the
+    link reached it."""
     now = clock.now()
     user_id, email = await tokens.redeem(session, TokenPurpose.RESET, token, now=now)
     user = await session.get(User, user_id)
@@ -477,6 +478,8 @@ async def reset_password(
     if not user.verified:
         user.email_verified_at = now
     await tokens.spend_all(session, TokenPurpose.RESET, user.id, now=now)
+    # A pending e-mail change someone else asked for dies with the password they knew.
+    await tokens.spend_all(session, TokenPurpose.EMAIL_CHANGE, user.id, now=now)
     await end_other_sessions(session, user, keep)
     await session.flush()
     return user
@@ -494,7 +497,8 @@ async def change_password(
 ) -> None:
     """Set a new password for the signed-in account, given the current one. The current
     one is checked like a sign-in (rate-limited, the failure recorded: ``WrongPassword``);
-    every other session ends."""
+    every other session ends, and a pending e-mail change with them (the notice to the old
+    address tells its owner to change the password if the change was not theirs)."""
     user = require_user(user)
     try:
         await authenticate(
@@ -507,6 +511,7 @@ async def change_password(
     except ValidationFailed as exc:
         raise ValidationFailed({"new_password": exc.errors["password"]}) from None
     user.password_hash = hash_password(new_password)
+    await tokens.spend_all(session, TokenPurpose.EMAIL_CHANGE, user.id, now=clock.now())
     await end_other_sessions(session, user, keep)
     await session.flush()
 

@@ -1,4 +1,4 @@
-"""Mailed one-time links: e-mail verification and password reset.
+"""Mailed one-time links: e-mail verification, password reset and e-mail change.
 
 A token is the HMAC of its row's random id under the secret key: the row keeps only the
 token's SHA-256, so the database alone (a backup, a leak) gives no working link, while the
@@ -64,12 +64,21 @@ async def issue(
 
 
 async def redeem(
-    session: AsyncSession, purpose: TokenPurpose, token: str, *, now: datetime
+    session: AsyncSession,
+    purpose: TokenPurpose,
+    token: str,
+    *,
+    now: datetime,
+    user_id: str | None = None,
 ) -> tuple[str, str]:
     """Spend a token: its (user id, e-mail address). ``InvalidLink`` when it is unknown,
-    forged, of another purpose, expired or used already; then nothing changes."""
+    forged, of another purpose, expired, used already or, given ``user_id``, another
+    account's; then nothing changes (another account's link stays unspent)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidLink()
+    owner = (
+        AccountToken.user_id.is_not(None) if user_id is None else AccountToken.user_id == user_id
+    )
     statement = (
         update(AccountToken)
         .where(
@@ -77,7 +86,7 @@ async def redeem(
             AccountToken.purpose == purpose.value,
             AccountToken.used_at.is_(None),
             AccountToken.expires_at > now,
-            AccountToken.user_id.is_not(None),
+            owner,
         )
         .values(used_at=now)
         .returning(AccountToken.user_id, AccountToken.email)
