@@ -576,6 +576,22 @@ LINK = {"token": "=a-link-that-was-never-mailed"}
 NEW_PASSWORD = "lantern orchid seventeen harbour"
 PASSWORD_CHANGE = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
 FOREIGN_SESSION = {"id": "foreign_session"}
+PROFILE_CHANGE = {
+    "position": "Director",
+    "languages": ["ja", "en"],
+    "working_hours": {"start": "08:00", "end": "17:00"},
+}
+PROFILE_FORM = {
+    "name": "Someone Else",
+    "position": "Director",
+    "country": "JP",
+    "timezone": "Asia/Tokyo",
+    "locale": "en",
+    "languages": ["ja", "en"],
+    "day_start": "08:00",
+    "day_end": "17:00",
+}
+EMAIL_CHANGE = {"email": "moving@example.jp", "password": PASSWORD}
 
 
 def reset_request(world: World, side: str) -> dict[str, Any]:
@@ -719,6 +735,16 @@ ENDPOINTS: list[Endpoint] = [
         params=FOREIGN_SESSION,
         form={},
     ),
+    # The profile: one's own, whoever one is. Changing the address needs the password and
+    # a link mailed to the new address; a made-up link is refused alike for all.
+    E("GET", "/api/me", signed_in(200)),
+    E("PATCH", "/api/me", signed_in(200), json=PROFILE_CHANGE),
+    E("POST", "/api/me/email", signed_in(202), json=EMAIL_CHANGE),
+    E("POST", "/api/me/email/confirm", signed_in(400), json=NO_LINK),
+    E("POST", "/account/profile", signed_in(303), form=PROFILE_FORM),
+    E("POST", "/account/email", signed_in(303), form=EMAIL_CHANGE),
+    E("GET", "/account/email/{token}", everyone(200), params=LINK),
+    E("POST", "/account/email/{token}", signed_in(400), params=LINK, form={}),
     E("GET", "/password-reset", everyone(200)),
     E("POST", "/password-reset", everyone(202), form=reset_request),
     E("GET", "/password-reset/{token}", everyone(200), params=LINK),

@@ -112,6 +112,9 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/account/password": ("buyer", None),
     "/account/sessions/revoke-others": ("buyer", None),
     "/account/sessions/{id}/revoke": ("buyer", None),
+    "/account/profile": ("buyer", None),
+    "/account/email": ("buyer", None),
+    "/account/email/{token}": ("buyer", None),
 }
 
 
@@ -236,6 +239,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ("exhibitor", f"/fairs/{SLUG}/booths/new"),
         ("buyer", f"/booths/{ids['booth']}/book"),
         ("buyer", "/my/meetings"),
+        ("buyer", "/account"),
         ("organizer", "/review/booths"),
         ("organizer", "/review/attendance"),
         ("staff", "/reports/rates"),
@@ -275,7 +279,7 @@ API_ROLES = [  # first match wins
     (r"^/api/fairs/\{slug\}/buyers$", "buyer"),
     (r"^/api/exchange-rates", "staff"),
     (r"/outcome$|/accept$|/decline$|/release$", "exhibitor"),
-    (r"^/api/meetings|^/api/me/|^/api/connection-test$|/booking-reminder$", "buyer"),
+    (r"^/api/meetings|^/api/me/|^/api/me$|^/api/connection-test$|/booking-reminder$", "buyer"),
     (r"^/api/needs", "buyer"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
