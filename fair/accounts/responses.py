@@ -12,7 +12,7 @@ from fair.accounts.models import Role
 from fair.api import Instant
 
 
-class WorkingHours(BaseModel):
+class WorkingDay(BaseModel):
     start: str  # "HH:MM" in the person's time zone
     end: str
 
@@ -30,12 +30,12 @@ class User(BaseModel):
     timezone: str
     locale: str
     languages: list[str]
-    working_hours: WorkingHours  # the working day "good for both" times fall inside
+    working_hours: WorkingDay  # the working day "good for both" times fall inside
     email_verified: bool  # false: no booking, no chat, no mail but the verification link
 
     @classmethod
     def of(cls, user: models.User) -> User:
-        hours = WorkingHours(start=f"{user.day_start:%H:%M}", end=f"{user.day_end:%H:%M}")
+        hours = WorkingDay(start=f"{user.day_start:%H:%M}", end=f"{user.day_end:%H:%M}")
         return cls.model_validate(
             {
                 **_columns(user),
