@@ -78,6 +78,7 @@ async def _picker_context(
         "zone": zone,
         "timezones": COMMON_TIMEZONES,
         "reschedule": reschedule,
+        "interpreter_suggestion": "",
     }
     try:
         offer = await booking.offer(
@@ -106,12 +107,23 @@ async def _picker_context(
         "reminder": await reminders.find_reminder(db(request), user, offer.fair)
         if phase == Phase.REGISTRATION
         else None,
+        "interpreter_suggestion": interpreter_suggestion(user, offer.booth.languages),
         "booth_zone": offer.availability.timezone,
         "slot_minutes": offer.availability.slot_minutes,
         "days": _by_day(marked, zone),
         "best": [slot for slot, good in marked if good][:BEST_SHOWN],
         "closed": None,
     }
+
+
+def interpreter_suggestion(user: User | None, booth_languages: list[str]) -> str:
+    """The interpreter the booking form offers first: none when the buyer's profile says
+    they speak one of the booth's meeting languages (or says nothing), else Japanese and the
+    first language they speak (an interpreter works between Japanese and one other)."""
+    spoken = list(user.languages or []) if user else []
+    if not spoken or set(spoken) & set(booth_languages or ["ja"]):
+        return ""
+    return next((code for code in spoken if code != "ja"), "")
 
 
 async def _fair_window(request: Request, booth_id: str) -> tuple[datetime, datetime]:

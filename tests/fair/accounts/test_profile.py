@@ -423,3 +423,21 @@ async def test_the_same_address_is_no_change(client, session):
     await buyer(client, session)
     same = await _ask(client, "Lan@Saigon.example")
     assert (same.status_code, list(same.json()["error"]["fields"])) == (422, ["email"])
+
+
+async def test_the_booking_form_offers_an_interpreter_by_the_languages_spoken(client, session):
+    booth = await booth_with_hours(client, session)  # meets in Japanese and English
+    await buyer(client, session)
+    url = f"/booths/{booth['id']}/book"
+
+    def offered(page: str) -> list[str]:
+        choice = page.split('id="f-interpreter"')[1].split("</select>")[0]
+        return re.findall(r'<option value="(\w+)" selected>', choice)
+
+    assert offered((await client.get(url, headers=HTML)).text) == []  # the profile says nothing
+    await client.patch("/api/me", json={"languages": ["ja", "vi", "th"]})
+    assert offered((await client.get(url, headers=HTML)).text) == []  # speaks Japanese
+    await client.patch("/api/me", json={"languages": ["vi", "th"]})
+    page = (await client.get(url, headers=HTML)).text
+    assert offered(page) == ["vi"]
+    assert 'name="interpreter_language" value="vi"' in page  # without the script too
