@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fair import clock, outbox, ratelimit
 from fair.accounts import tokens
 from fair.accounts.errors import EmailTaken, InvalidCredentials, LinkRateLimited, WrongPassword
-from fair.accounts.jobs import may_mail, send_email_change_link, send_email_change_notice
+from fair.accounts.jobs import (
+    may_mail,
+    send_email_change_link,
+    send_email_change_notice,
+    send_welcome_mail,
+)
 from fair.accounts.models import AccountToken, TokenPurpose, User
 from fair.accounts.schemas import ProfileUpdate
 from fair.accounts.service import (
@@ -148,7 +153,8 @@ async def confirm_email_change(
 
     Side effects: every other session of the account ends but ``keep``'s; every pending
     link of the account (reset, verification, other changes) stops working, as the old
-    address may no longer be the owner's."""
+    address may no longer be the owner's; an account confirming its first address is
+    queued its welcome mail."""
     user = require_user(user)
     now = clock.now()
     _, email = await tokens.redeem(
@@ -157,6 +163,9 @@ async def confirm_email_change(
     holder = await find_user_by_email(session, email)
     if holder is not None and holder.id != user.id:
         raise EmailTaken(field="email")
+    if not user.verified:
+        # The first confirmed address: the welcome, as verification would have sent.
+        await outbox.enqueue(session, send_welcome_mail, key=f"welcome:{user.id}", user_id=user.id)
     user.email = email
     user.email_verified_at = now
     try:

@@ -308,6 +308,13 @@ async def test_an_unconfirmed_account_fixes_a_mistyped_address(
     assert (await _confirm(client, await _newest_link(app))).status_code == 200
     profile = (await me(client)).json()
     assert (profile["email"], profile["email_verified"]) == ("lan@saigon-trading.example", True)
+    # The welcome follows, to the confirmed address, as after a verification.
+    assert await run_jobs(app, mail_context) == 1
+    welcome = inbox_of(smtp)[-1]
+    assert (welcome["To"], welcome["Subject"]) == (
+        "lan@saigon-trading.example",
+        translations("vi").ugettext("Welcome to Kakehashi"),
+    )
 
 
 async def test_an_address_change_needs_the_password(app, client, session):
