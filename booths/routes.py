@@ -38,7 +38,7 @@ from booths.taxonomy import CATEGORIES
 from fair import resources
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint
+from fair.api import Endpoint, Scope, token_scopes
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
@@ -315,7 +315,9 @@ async def api_order_products(request: Request) -> Response:
 
 def _check_upload_csrf(request: Request) -> None:
     # A multipart POST can be sent by any site's form, unlike a JSON one: the page's script
-    # must echo the CSRF cookie in a header.
+    # must echo the CSRF cookie in a header. An API token is no cookie: no site sends it.
+    if token_scopes(request) is not None:
+        return
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get("x-csrf-token", "")
     if not cookie or not secrets.compare_digest(cookie, sent):
@@ -477,6 +479,7 @@ API = [
         status=201,
         body=BoothCreate,
         errors=(*WRITE, 409),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "GET",
@@ -522,6 +525,7 @@ API = [
         responses.Booth,
         body=BoothUpdate,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",
@@ -530,6 +534,7 @@ API = [
         "Approve (organizer)",
         responses.Booth,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",
@@ -539,6 +544,7 @@ API = [
         responses.Booth,
         body=Rejection,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",
@@ -547,6 +553,7 @@ API = [
         "Publish an approved booth's changes (organizer)",
         responses.Booth,
         errors=(*WRITE, 409),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",
@@ -556,6 +563,7 @@ API = [
         responses.Booth,
         body=Rejection,
         errors=(*WRITE, 409),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",
@@ -566,6 +574,7 @@ API = [
         status=201,
         body=CopyRequest,
         errors=(*WRITE, 409),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "GET",
@@ -592,6 +601,7 @@ API = [
         status=201,
         body=ProductCreate,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "PUT",
@@ -601,6 +611,7 @@ API = [
         responses.Products,
         body=Ordering,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "PATCH",
@@ -610,6 +621,7 @@ API = [
         responses.Product,
         body=ProductUpdate,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "DELETE",
@@ -618,6 +630,7 @@ API = [
         "Remove a product",
         status=204,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "GET",
@@ -639,6 +652,7 @@ API = [
         errors=(*WRITE, 429, 503),
         # The same file again (by its SHA-256) is not stored twice: 200 and the one there.
         also={200: "already uploaded"},
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "PUT",
@@ -648,6 +662,7 @@ API = [
         responses.MediaList,
         body=Ordering,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "PATCH",
@@ -657,6 +672,7 @@ API = [
         responses.Media,
         body=MediaUpdate,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "DELETE",
@@ -665,6 +681,7 @@ API = [
         "Delete a file",
         status=204,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
 ]
 

@@ -3,10 +3,16 @@ says of it: summary, request body, query parameters, response shape and status, 
 statuses. The document's paths and component schemas are generated from these declarations
 and from the shapes themselves (pydantic models and dataclasses), which also serialize the
 responses (``fair.web.json_response``), so the document cannot drift from what is sent.
-The composition root (``kakehashi.openapi``) gathers every package's endpoints."""
+The composition root (``kakehashi.openapi``) gathers every package's endpoints.
+
+An endpoint also declares what an API token (``Authorization: Bearer``) needs to call it:
+its ``scope`` (a GET or HEAD needs ``read`` unless it names another), or ``cookie_only``
+for the account's own keys (password, sessions, tokens), which no token may touch. A write
+that declares neither is refused to every token: a new route is closed until it says."""
 
 from __future__ import annotations
 
+import enum
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +25,9 @@ from pydantic.json_schema import JsonSchemaMode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from fair.errors import DomainError, Forbidden
+from fair.i18n import lazy
 
 Handler = Callable[[Request], Awaitable[Response]]
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -60,6 +69,49 @@ def dump(value: Any) -> Any:
     return _adapter(type(value)).dump_python(value, mode="json", by_alias=True)
 
 
+class Scope(enum.StrEnum):
+    """What an API token may do; a token holds one or more."""
+
+    READ = "read"  # every GET the account may make, but the reports
+    BOOTHS = "booths"  # fairs, booths, products, media, meeting hours, booth review
+    MEETINGS = "meetings"  # booking and everything on a meeting; needs, admissions, reminders
+    REPORTS = "reports"  # the conversion report, exchange rates
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient_scope"
+    message = lazy("This API token does not allow this: it needs the “%(scope)s” scope.")
+
+    def headers(self) -> dict[str, str]:
+        scope = self.params["scope"]
+        return {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'}
+
+
+class TokenNotAccepted(Forbidden):
+    code = "api_token_not_accepted"
+    message = lazy("API tokens cannot do this: sign in with your password to manage your account.")
+
+
+class InvalidToken(DomainError):
+    status = 401
+    code = "invalid_token"
+    message = lazy(
+        "The API token does not work: it is unknown, expired or revoked, or its account is closed."
+    )
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def token_scopes(request: Request) -> frozenset[str] | None:
+    """The scopes of the API token the request came with; None for a cookie or nobody
+    (``fair.middleware.Identity`` sets them)."""
+    return getattr(request.state, "token_scopes", None)
+
+
 @dataclass(frozen=True)
 class Param:
     """A query parameter; a plain name in ``Endpoint.query`` is an optional string."""
@@ -89,9 +141,33 @@ class Endpoint:
     errors: Sequence[int] = ()  # besides the ones every request may get (see ``_errors``)
     also: Mapping[int, str] = field(default_factory=dict)  # other successes, the same body
     media_type: str = "application/json"  # the response's
+    # What an API token needs: None is ``read`` for a GET or HEAD, for a write no token.
+    scope: Scope | None = None
+    cookie_only: bool = False  # the account's own keys: never with an API token
+
+    @property
+    def token_scope(self) -> Scope | None:
+        """The scope an API token needs here; None: no token is accepted."""
+        if self.cookie_only:
+            return None
+        if self.scope is None and self.method in SAFE_METHODS:
+            return Scope.READ
+        return self.scope
 
     def route(self) -> Route:
-        return Route(self.path, self.handler, methods=[self.method])
+        return Route(self.path, self._guarded, methods=[self.method])
+
+    async def _guarded(self, request: Request) -> Response:
+        """The handler, behind the API token's check (a cookie or nobody passes through:
+        the service layer authorizes them, and then the token's account alike)."""
+        scopes = token_scopes(request)
+        if scopes is not None:
+            needed = self.token_scope
+            if needed is None:
+                raise TokenNotAccepted()
+            if needed.value not in scopes:
+                raise InsufficientScope(scope=needed.value)
+        return await self.handler(request)
 
     def shapes(self) -> list[tuple[Any, JsonSchemaMode]]:
         found: list[tuple[Any, JsonSchemaMode]] = [(Error, "serialization")]
@@ -111,12 +187,19 @@ class Endpoint:
         parameters = self._parameters()
         if parameters:
             op["parameters"] = parameters
+        # The cookie, or an API token with this scope; public reads need neither.
+        op["security"] = [{"session": []}]
+        if self.token_scope is not None:
+            op["security"].append({"token": [self.token_scope.value]})
         return op
 
     def _errors(self) -> list[int]:
         # 400 is always possible: a malformed request (a NUL byte in the path or query, bad
         # JSON); a body may also be too large (413), of another type (415) or invalid (422).
-        always = {400, 413, 415, 422} if self.body or self.form else {400}
+        # An API token may not work (401) or not allow this (403).
+        always = {400, 401, 403}
+        if self.body or self.form:
+            always |= {413, 415, 422}
         return sorted(always | set(self.errors))
 
     def _responses(self, schema: SchemaOf) -> dict[str, Any]:

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fair import i18n, resources
+from fair.accounts.api_tokens import note_used, user_for_api_token
 from fair.accounts.service import note_seen, user_for_token
+from fair.api import InvalidToken
 from fair.error_pages import on_database_down
 from fair.errors import Conflict, DomainError, ServiceUnavailable
 from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
@@ -105,25 +110,55 @@ async def _commit(session: Any) -> Any:
     return None
 
 
+# Work noted after a reading request's response, in a short transaction of its own.
+Note = Callable[[AsyncSession], Awaitable[None]]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The credentials of an ``Authorization: Bearer`` header ("" when there are none), on
+    ``/api`` only; None without one. Other schemes (a proxy's Basic) are not ours."""
+    path = request.url.path
+    if path != "/api" and not path.startswith("/api/"):
+        return None  # pages go by the cookie: a token there is ignored
+    scheme, _, credentials = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip()
+
+
 class Identity(_DynamicRequests):
-    """Loads the signed-in user and chooses the request's language before any endpoint."""
+    """Loads who is asking and chooses the request's language before any endpoint: on
+    ``/api`` an API token (``Authorization: Bearer``) when one is sent, and then only it
+    (one that does not work is 401, never the cookie instead); otherwise the session
+    cookie."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         state = scope["state"]
         user = None
-        stale: str | None = None  # a reading request's session whose "last seen" is old
+        stale: Note | None = None  # a reading request's "last seen" or "last used" is old
         away: Exception | None = None
+        refused = False
+        reading = scope["method"] in SAFE_METHODS
         token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            reading = scope["method"] in SAFE_METHODS
-            try:
+        secret = bearer_token(request)
+        try:
+            if secret is not None:
+                by_token = await user_for_api_token(state["db"], secret, reading=reading)
+                if by_token is None:
+                    refused = True
+                else:
+                    user, row, used = by_token
+                    state["token_scopes"] = frozenset(row.scopes)
+                    stale = partial(note_used, token_id=used) if used else None
+            elif token:
                 found = await user_for_token(state["db"], token, reading=reading)
-            except (DBAPIError, OSError) as exc:
-                found = None  # the database is away; /healthz and error pages still answer
-                away = exc
-            if found is not None:
-                user, stale = found
+                if found is not None:
+                    user, seen = found
+                    stale = partial(note_seen, session_id=seen) if seen else None
+        except (DBAPIError, OSError) as exc:
+            user, stale = None, None  # the database is away; /healthz and error pages answer
+            away = exc
         state["user"] = user
         i18n.set_language(
             i18n.choose_language(
@@ -139,6 +174,12 @@ class Identity(_DynamicRequests):
             response = await on_database_down(request, away)
             await response(scope, receive, send)
             return
+        if refused:
+            error = InvalidToken()
+            response = error_json(error.status, error.code, error.translated())
+            response.headers.update(error.headers())
+            await response(scope, receive, send)
+            return
         if stale is None:
             await self.app(scope, receive, send)
             return
@@ -152,20 +193,20 @@ class Identity(_DynamicRequests):
 
         await self.app(scope, receive, noting_status)
         if status < 400:  # as a writing request's note is kept only with its success
-            await _note_seen(scope, stale)
+            await _note(scope, stale)
 
 
-async def _note_seen(scope: Scope, session_id: str) -> None:
+async def _note(scope: Scope, note: Note) -> None:
     """A reading request may not write, and must not wait for SQLite's write lock before it
-    answers: its session's "last seen" is noted after the response, in a short transaction
-    of its own, at most once in ``SEEN_EVERY``. Losing it (the database busy or away) costs
-    only a stale "last seen"."""
+    answers: its session's "last seen" (or its token's "last used") is noted after the
+    response, in a short transaction of its own, at most once in ``SEEN_EVERY`` (or
+    ``USED_EVERY``). Losing it (the database busy or away) costs only a stale time."""
     try:
         async with resources.of_app(scope["app"]).sessionmaker() as session:
-            await note_seen(session, session_id)
+            await note(session)
             await session.commit()
     except (SQLAlchemyError, OSError):
-        logger.warning("could not note that a session was seen", exc_info=True)
+        logger.warning("could not note that a session or token was used", exc_info=True)
 
 
 class SameOrigin:

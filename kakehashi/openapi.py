@@ -15,6 +15,12 @@ from fair import api
 from fair.web import SESSION_COOKIE
 from kakehashi.features import FEATURES
 
+TOKEN_DOC = (
+    "A personal API token (made at /account/tokens or POST /api/tokens) as "  # noqa: S105
+    "`Authorization: Bearer kk_…`: no cookie and no CSRF token are needed. An operation "
+    "lists the scope it needs; the account's role applies as with the cookie."
+)
+
 
 def document() -> dict[str, Any]:
     paths, schemas = api.paths_and_schemas(
@@ -27,7 +33,8 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+                "token": {"type": "http", "scheme": "bearer", "description": TOKEN_DOC},
             },
         },
     }

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint, Param
+from fair.api import Endpoint, Param, Scope
 from fair.errors import ValidationFailed
 from fair.i18n import lazy
 from fair.schemas import parse
@@ -158,6 +158,7 @@ API = [
         status=201,
         body=NeedCreate,
         errors=(401, 403, 409),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "PATCH",
@@ -167,6 +168,7 @@ API = [
         responses.Need,
         body=NeedUpdate,
         errors=(401, 403, 404),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "DELETE",
@@ -175,6 +177,7 @@ API = [
         "Remove one of my needs (buyer)",
         status=204,
         errors=(401, 403, 404),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from fair import clock, resources
 from fair.accounts.service import require_user
-from fair.api import Endpoint
+from fair.api import Endpoint, Scope
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import parse
@@ -103,6 +103,7 @@ API = [
         responses.EchoAnswer,
         body=EchoOffer,
         errors=(400, 401, 409, 429, 503),
+        scope=Scope.MEETINGS,
     )
 ]
 

@@ -16,7 +16,7 @@ from booths.service import load_booth, load_managed_booth
 from fair import clock
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint
+from fair.api import Endpoint, Scope
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.schemas import parse
@@ -490,6 +490,7 @@ API = [
         responses.Hours,
         body=HoursUpdate,
         errors=WRITE,
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "GET",
@@ -509,6 +510,7 @@ API = [
         status=201,
         also={200: "asked already"},
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "DELETE",
@@ -517,6 +519,7 @@ API = [
         "No mail when booking opens",
         status=204,
         errors=(401, 404),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -527,6 +530,7 @@ API = [
         status=201,
         body=BookingRequest,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",
@@ -554,6 +558,7 @@ API = [
         responses.Meeting,
         body=Cancellation,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -563,6 +568,7 @@ API = [
         responses.Meeting,
         body=Reschedule,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -571,6 +577,7 @@ API = [
         "Confirm a request (exhibitor)",
         responses.Meeting,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -579,6 +586,7 @@ API = [
         "Decline a request (exhibitor)",
         responses.Meeting,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -587,6 +595,7 @@ API = [
         "The buyer confirms they are coming (asked by the 24-hour reminder)",
         responses.Meeting,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -595,6 +604,7 @@ API = [
         "Release a requested meeting the buyer did not reconfirm (exhibitor)",
         responses.Meeting,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",
@@ -614,6 +624,7 @@ API = [
         "FAIR_JOIN_GRACE_MINUTES after the end)",
         responses.Join,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -623,6 +634,7 @@ API = [
         responses.AttendanceRecord,
         body=AttendanceClaim,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",
@@ -641,6 +653,7 @@ API = [
         status=201,
         body=ChatPost,
         errors=(*WRITE, 429),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -652,6 +665,7 @@ API = [
         status=201,
         body=OutcomeEntry,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",
@@ -670,6 +684,7 @@ API = [
         responses.BuyerFeedback,
         body=FeedbackEntry,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -679,6 +694,7 @@ API = [
         responses.Meeting,
         body=InterpreterChoice,
         errors=WRITE,
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -688,6 +704,7 @@ API = [
         responses.CalendarFeed,
         status=201,
         errors=(401,),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "DELETE",
@@ -696,6 +713,7 @@ API = [
         "Revoke my calendar URL",
         status=204,
         errors=(401,),
+        scope=Scope.MEETINGS,
     ),
 ]
 

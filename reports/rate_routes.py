@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fair.api import Endpoint
+from fair.api import Endpoint, Scope
 from fair.schemas import parse
 from fair.web import db, json_response, page, read_form, read_json, redirect, user_of
 from reports import rates, responses
@@ -82,6 +82,7 @@ API = [
         responses.ExchangeRate,
         body=RateEntry,
         errors=(401, 403),
+        scope=Scope.REPORTS,
     ),
     Endpoint(
         "DELETE",
@@ -90,6 +91,7 @@ API = [
         "Remove a rate (staff, organizer)",
         status=204,
         errors=(401, 403, 404, 422),
+        scope=Scope.REPORTS,
     ),
 ]
 

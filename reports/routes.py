@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fair.api import Endpoint, Param
+from fair.api import Endpoint, Param, Scope
 from fair.web import db, json_response, user_of
 from reports import responses, service
 from reports.schemas import parse_query
@@ -56,5 +56,6 @@ API = [
             ),
         ),
         errors=(401, 403, 404, 422),
+        scope=Scope.REPORTS,
     )
 ]

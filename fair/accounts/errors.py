@@ -57,3 +57,10 @@ class WrongPassword(DomainError):
     message = lazy("The current password is wrong.")
     # The failed try counts toward the sign-in limits, so it must be committed.
     persist_changes = True
+
+
+class TooManyApiTokens(Conflict):
+    code = "too_many_tokens"
+    message = lazy(
+        "You have %(limit)d API tokens in use already: revoke one you no longer need first."
+    )

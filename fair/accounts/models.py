@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -122,3 +122,29 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=clock.now)
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class ApiToken(Base):
+    """A personal access token for the JSON API (``Authorization: Bearer``). The secret is
+    shown once, when made; the table keeps its SHA-256 and, to tell tokens apart in the
+    list, its first characters. Revoking keeps the row (``revoked_at``): a revoked token
+    is refused like an unknown one."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def expires_on(self) -> date:
+        """The last day it works: it stops at the end of that day, UTC."""
+        return (self.expires_at.astimezone(UTC) - timedelta(days=1)).date()

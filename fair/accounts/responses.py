@@ -4,12 +4,13 @@ describe them in ``/api/openapi.json``."""
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from fair.accounts import models
 from fair.accounts.models import Role
-from fair.api import Instant
+from fair.api import Instant, Scope
 
 
 class WorkingDay(BaseModel):
@@ -109,3 +110,41 @@ class SignedInSessions(BaseModel):
 
 class Ended(BaseModel):
     ended: int  # how many sessions were signed out
+
+
+class ApiToken(BaseModel):
+    """A personal API token as its owner's list shows it: never the secret."""
+
+    id: str
+    name: str
+    scopes: list[Scope]
+    prefix: str  # its first characters ("kk_ab12c"), to tell it apart
+    created_at: Instant
+    expires_on: date  # the last day it works (through its end, UTC)
+    expires_at: Instant
+    last_used_at: Instant | None
+    expired: bool
+
+    @classmethod
+    def of(cls, row: models.ApiToken, now: datetime) -> ApiToken:
+        return cls(
+            id=row.id,
+            name=row.name,
+            scopes=[Scope(s) for s in row.scopes],
+            prefix=row.prefix,
+            created_at=row.created_at,
+            expires_on=row.expires_on,
+            expires_at=row.expires_at,
+            last_used_at=row.last_used_at,
+            expired=row.expires_at <= now,
+        )
+
+
+class ApiTokens(BaseModel):
+    tokens: list[ApiToken]
+
+
+class NewApiToken(ApiToken):
+    """A token just made: ``token`` is its secret, shown this once."""
+
+    token: str

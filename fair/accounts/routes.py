@@ -417,6 +417,7 @@ API = [
         status=201,
         body=Registration,
         errors=(409,),
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -426,8 +427,16 @@ API = [
         responses.User,
         body=Login,
         errors=(401, 429),
+        cookie_only=True,
     ),
-    Endpoint("POST", "/api/auth/logout", api_logout, "Sign out", status=204),
+    Endpoint(
+        "POST",
+        "/api/auth/logout",
+        api_logout,
+        "Sign out",
+        status=204,
+        cookie_only=True,
+    ),
     Endpoint("GET", "/api/auth/me", api_me, "The signed-in user", responses.User, errors=(401,)),
     Endpoint(
         "POST",
@@ -436,6 +445,7 @@ API = [
         "Confirm the account's e-mail address with the mailed link's token",
         responses.User,
         body=VerifyEmail,
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -444,6 +454,7 @@ API = [
         "Mail a new verification link (rate-limited)",
         status=202,
         errors=(401, 409, 429),
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -453,6 +464,7 @@ API = [
         status=202,
         body=PasswordResetRequest,
         errors=(429,),
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -461,6 +473,7 @@ API = [
         "Set a new password with the mailed link's token; every other session ends",
         status=204,
         body=PasswordResetConfirm,
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -470,6 +483,7 @@ API = [
         status=204,
         body=PasswordChange,
         errors=(401, 429),
+        cookie_only=True,
     ),
     Endpoint(
         "GET",
@@ -478,6 +492,7 @@ API = [
         "The account's signed-in devices",
         responses.SignedInSessions,
         errors=(401,),
+        cookie_only=True,
     ),
     Endpoint(
         "DELETE",
@@ -486,6 +501,7 @@ API = [
         "Sign out one of the account's devices",
         status=204,
         errors=(401, 404),
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -494,6 +510,7 @@ API = [
         "Sign out every other device of the account",
         responses.Ended,
         errors=(401,),
+        cookie_only=True,
     ),
 ]
 

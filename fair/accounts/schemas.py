@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from fair.api import Scope
 from fair.i18n import lazy
 from fair.schemas import CountryCode, LanguageCode, Schema, TimeZoneName
 
@@ -128,3 +129,16 @@ class EmailChange(Schema):
 
 class EmailChangeConfirm(Schema):
     token: str = Field(min_length=1, max_length=256)
+
+
+def _scopes(value: list[Scope]) -> list[Scope]:
+    if not value:
+        raise ValueError(lazy("Choose at least one scope."))
+    return sorted(set(value), key=list(Scope).index)  # each once, in the scopes' order
+
+
+class ApiTokenRequest(Schema):
+    name: str = Field(min_length=1, max_length=80)
+    scopes: Annotated[list[Scope], AfterValidator(_scopes)] = Field(max_length=8)
+    # The last day it works (through its end, in UTC); 90 days from today when left out.
+    expires_on: date | None = None

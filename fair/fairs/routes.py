@@ -11,7 +11,7 @@ from starlette.routing import Route
 from fair import clock
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint
+from fair.api import Endpoint, Scope
 from fair.errors import BadRequest
 from fair.fairs import admission, responses, service
 from fair.fairs.models import Fair, FairBuyer
@@ -189,6 +189,7 @@ API = [
         status=201,
         body=FairCreate,
         errors=(401, 403, 409),
+        scope=Scope.BOOTHS,
     ),
     Endpoint("GET", "/api/fairs/{slug}", api_get, "One fair", responses.Fair, errors=(404,)),
     Endpoint(
@@ -198,6 +199,7 @@ API = [
         "Publish a draft fair (organizer)",
         responses.Fair,
         errors=(401, 403, 404),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "PATCH",
@@ -207,6 +209,7 @@ API = [
         responses.Fair,
         body=FairUpdate,
         errors=(401, 403, 404),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",
@@ -217,6 +220,7 @@ API = [
         status=201,
         body=AdmissionAsk,
         errors=(401, 403, 404, 409),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",
@@ -234,6 +238,7 @@ API = [
         "Admit a buyer to a vetted fair (organizer)",
         responses.Admission,
         errors=(401, 403, 404),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -242,6 +247,7 @@ API = [
         "Turn a buyer's request down (organizer)",
         responses.Admission,
         errors=(401, 403, 404),
+        scope=Scope.MEETINGS,
     ),
 ]
 
