@@ -20,6 +20,12 @@ answer must not show what the caller may not see: the other side's meetings, boo
 review that are not theirs, an exhibitor's outcomes to anyone but that exhibitor (and the
 programme's organizers and staff), plus what a row lists in ``hides``.
 
+An API token is another way of calling, as the cookie is: each role (side "a"'s people)
+also holds a token with every scope, and ``test_authorization_by_token`` asks every API row
+again with it alone (no cookie, no CSRF token, no CSRF header): the answer must be the
+cookie's, but where the row is the account's own keys (password, sessions, tokens, sign-in
+and out), which refuse every token (403).
+
 ``test_matrix_covers_every_route`` fails when a route is added to (or removed from) the app
 without its row here: add an ``E(...)`` row to ENDPOINTS with the status for every role.
 """
@@ -46,13 +52,17 @@ from booths import gallery, revisions
 from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import sandbox_of
 from fair import clock
-from fair.accounts.models import Role, Session, User
+from fair.accounts import api_tokens
+from fair.accounts.models import ApiToken, Role, Session, User
 from fair.accounts.service import hash_password, start_session
+from fair.api import Endpoint as Declared
+from fair.api import Scope
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.resources import of_app
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
 from kakehashi.app import create_app
+from kakehashi.features import FEATURES
 from kakehashi.models import metadata
 from matchmaking.models import Need
 from meetings import feeds
@@ -171,6 +181,7 @@ class World:
     sides: dict[str, dict[str, str]]  # "a" / "b": booth, product, media, meeting kinds, ...
     common: dict[str, str]  # fairs, rate, ...
     tokens: dict[str, str]  # role -> session cookie (side "a"'s people)
+    api_tokens: dict[str, str]  # role -> API token with every scope (side "a"'s people)
     emails: dict[str, str]
     fair_day: date  # the first day of the fair open for booking
     baseline: dict[str, str] = field(default_factory=dict)  # table -> its content's fingerprint
@@ -415,13 +426,39 @@ async def build_world(app: Any) -> World:
             sides[side] = ids
         await session.flush()
 
-        tokens = {}
+        tokens, secrets = {}, {}
         settings = of_app(app).settings
         for role in ROLES[1:]:
             user = people[f"{role}_a"] if role in SIDED_ROLES else people[role]
             tokens[role] = await start_session(session, user, settings=settings)
-        # A signed-in device of someone none of the callers is: no one else may end it.
+            secrets[role] = f"kk_{role:-<43}"
+            session.add(
+                ApiToken(
+                    user_id=user.id,
+                    name=f"{role}'s integration",
+                    scopes=[scope.value for scope in Scope],
+                    token_hash=api_tokens.digest(secrets[role]),
+                    prefix=secrets[role][:8],
+                    created_at=now,
+                    expires_at=now + timedelta(days=30),
+                    # "Used" ahead of the clock: the matrix's calls never note a use, which
+                    # would make every allowed case restore the world.
+                    last_used_at=now + timedelta(days=1),
+                )
+            )
+        # A signed-in device and an API token of someone none of the callers is: no one
+        # else may end or revoke them.
         await start_session(session, people["buyer_b"], settings=settings)
+        foreign_token = ApiToken(
+            user_id=people["buyer_b"].id,
+            name="buyer b's integration",
+            scopes=[Scope.READ.value],
+            token_hash=api_tokens.digest("kk_" + "b" * 43),
+            prefix="kk_bbbbb",
+            created_at=now,
+            expires_at=now + timedelta(days=30),
+        )
+        session.add(foreign_token)
         foreign_session = await session.scalar(
             select(Session.public_id).where(Session.user_id == people["buyer_b"].id)
         )
@@ -434,8 +471,9 @@ async def build_world(app: Any) -> World:
         "draft_fair": draft.slug,
         "later_fair": later_fair.slug,
         "foreign_session": foreign_session,
+        "foreign_token": foreign_token.id,
     }
-    world = World(sides, common, tokens, emails, fair_day)
+    world = World(sides, common, tokens, secrets, emails, fair_day)
     world.rows = await read_rows(app)
     world.baseline = await fingerprint(app)
     return world
@@ -592,6 +630,8 @@ PROFILE_FORM = {
     "day_end": "17:00",
 }
 EMAIL_CHANGE = {"email": "moving@example.jp", "password": PASSWORD}
+FOREIGN_TOKEN = {"id": "foreign_token"}
+NEW_TOKEN = {"name": "City CRM", "scopes": ["read", "meetings"]}
 
 
 def reset_request(world: World, side: str) -> dict[str, Any]:
@@ -745,6 +785,13 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/account/email", signed_in(303), form=EMAIL_CHANGE),
     E("GET", "/account/email/{token}", everyone(200), params=LINK),
     E("POST", "/account/email/{token}", signed_in(400), params=LINK, form={}),
+    # API tokens: one's own; another account's is not found.
+    E("GET", "/api/tokens", signed_in(200)),
+    E("POST", "/api/tokens", signed_in(201), json=NEW_TOKEN),
+    E("DELETE", "/api/tokens/{id}", signed_in(404), params=FOREIGN_TOKEN),
+    E("GET", "/account/tokens", signed_in(200)),
+    E("POST", "/account/tokens", signed_in(200), form={**NEW_TOKEN, "scopes": "read"}),
+    E("POST", "/account/tokens/{id}/revoke", signed_in(404), params=FOREIGN_TOKEN, form={}),
     E("GET", "/password-reset", everyone(200)),
     E("POST", "/password-reset", everyone(202), form=reset_request),
     E("GET", "/password-reset/{token}", everyone(200), params=LINK),
@@ -1536,17 +1583,24 @@ def _payload(body: Body, world: World, side: str) -> Any:
     return body(world, side) if callable(body) else body
 
 
-async def send(client: httpx.AsyncClient, world: World, case: Case) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient, world: World, case: Case, *, by_token: bool = False
+) -> httpx.Response:
+    """The case's request with the role's cookie (and the CSRF token where one is due), or
+    ``by_token`` with the role's API token alone."""
     endpoint = case.endpoint
     side = "b" if case.side == "other" else "a"
     path = endpoint.path.replace(":str}", "}")
     for name, spec in endpoint.params.items():
         path = path.replace("{" + name + "}", world.value(spec, side))
     client.cookies.clear()
-    client.cookies.set(CSRF_COOKIE, CSRF)
-    if case.role != "anonymous":
-        client.cookies.set(SESSION_COOKIE, world.tokens[case.role])
     headers = {"accept": "application/json" if path.startswith("/api/") else "text/html"}
+    if by_token:
+        headers["authorization"] = f"Bearer {world.api_tokens[case.role]}"
+    else:
+        client.cookies.set(CSRF_COOKIE, CSRF)
+        if case.role != "anonymous":
+            client.cookies.set(SESSION_COOKIE, world.tokens[case.role])
     options: dict[str, Any] = {"headers": headers}
     if endpoint.json is not None:
         options["json"] = _payload(endpoint.json, world, side)
@@ -1555,7 +1609,8 @@ async def send(client: httpx.AsyncClient, world: World, case: Case) -> httpx.Res
     elif endpoint.upload is not None:
         options["files"] = {"file": ("upload.png", UPLOAD, "image/png")}
         options["data"] = _payload(endpoint.upload, world, side)
-        headers["x-csrf-token"] = CSRF
+        if not by_token:
+            headers["x-csrf-token"] = CSRF
     elif endpoint.method in {"POST", "PUT", "PATCH"}:
         options["json"] = {}
     return await client.request(endpoint.method, path + endpoint.query, **options)
@@ -1584,16 +1639,22 @@ async def test_the_snapshot_sees_a_change_and_the_world_comes_back(
     assert changed_tables(world, await fingerprint(module_app)) == []
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-async def test_authorization(case: Case, world: World, module_app: Any, matrix_client: Any):
+async def ask(
+    case: Case, world: World, app: Any, client: Any, *, by_token: bool = False
+) -> tuple[httpx.Response, list[str]]:
+    """The case's answer and the tables it changed (the world is then put back)."""
     changed: list[str] = []
     try:
-        response = await send(matrix_client, world, case)
+        response = await send(client, world, case, by_token=by_token)
     finally:  # the next case starts from the world as built, whatever happened here
-        changed = changed_tables(world, await fingerprint(module_app))
+        changed = changed_tables(world, await fingerprint(app))
         if changed:
-            await restore(module_app, world)
-    assert response.status_code == case.expected, explain(response)
+            await restore(app, world)
+    return response, changed
+
+
+def check(case: Case, world: World, response: httpx.Response, changed: list[str], expected: int):
+    assert response.status_code == expected, explain(response)
     if response.status_code >= 400:
         assert changed == [], f"a refused request changed {changed}"
     elif not case.endpoint.secret_url:
@@ -1603,3 +1664,34 @@ async def test_authorization(case: Case, world: World, module_app: Any, matrix_c
         text = readable(response)
         seen = {i for i in hidden if i in text}
         assert seen == set(), f"the answer shows {case.role} what is not theirs: {sorted(seen)}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+async def test_authorization(case: Case, world: World, module_app: Any, matrix_client: Any):
+    response, changed = await ask(case, world, module_app, matrix_client)
+    check(case, world, response, changed, case.expected)
+
+
+# The API's declarations: what an API token needs on each route.
+DECLARED: dict[tuple[str, str], Declared] = {
+    (e.method, e.path): e for feature in FEATURES for e in feature.api
+}
+TOKEN_CASES = [
+    case
+    for case in CASES
+    if (case.endpoint.method, case.endpoint.path) in DECLARED and case.role != "anonymous"
+]
+
+
+@pytest.mark.parametrize("case", TOKEN_CASES, ids=[case.id for case in TOKEN_CASES])
+async def test_authorization_by_token(
+    case: Case, world: World, module_app: Any, matrix_client: Any
+):
+    """The role's token with every scope, without cookie or CSRF token: the cookie's answer;
+    403 where the route is the account's own and takes no token."""
+    declared = DECLARED[(case.endpoint.method, case.endpoint.path)]
+    expected = case.expected if declared.token_scope is not None else 403
+    response, changed = await ask(case, world, module_app, matrix_client, by_token=True)
+    check(case, world, response, changed, expected)
+    if declared.token_scope is None:
+        assert response.json()["error"]["code"] == "api_token_not_accepted"

@@ -115,6 +115,8 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/account/profile": ("buyer", None),
     "/account/email": ("buyer", None),
     "/account/email/{token}": ("buyer", None),
+    "/account/tokens": ("buyer", None),
+    "/account/tokens/{id}/revoke": ("buyer", None),
 }
 
 
@@ -249,6 +251,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
             for m in ("booked", "held")
         ),
         ("buyer", f"/meetings/{ids['booked']}/reschedule"),
+        ("buyer", "/account/tokens"),
     ]
     checked, missing = 0, []
     for role, url in pages:
@@ -280,7 +283,7 @@ API_ROLES = [  # first match wins
     (r"^/api/exchange-rates", "staff"),
     (r"/outcome$|/accept$|/decline$|/release$", "exhibitor"),
     (r"^/api/meetings|^/api/me/|^/api/me$|^/api/connection-test$|/booking-reminder$", "buyer"),
-    (r"^/api/needs", "buyer"),
+    (r"^/api/needs|^/api/tokens", "buyer"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
 # Endpoints that read no body at all: a form-encoded body is ignored, not refused. Cross-site
@@ -303,6 +306,7 @@ BODYLESS = {
     ("DELETE", "/api/booths/{booth_id}/booking-reminder"),
     ("POST", "/api/auth/verify/resend"),
     ("DELETE", "/api/auth/sessions/{id}"),
+    ("DELETE", "/api/tokens/{id}"),
     ("POST", "/api/auth/sessions/revoke-others"),
     ("DELETE", "/api/needs/{need_id}"),
     ("POST", "/api/booths/{booth_id}/changes/approve"),

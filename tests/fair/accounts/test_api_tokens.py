@@ -352,9 +352,13 @@ async def test_the_tokens_page_shows_what_is_wrong_in_the_viewers_language(clien
     await make_user(session, "buyer", "lan@saigon.example", locale="ja")
     await login(client, "lan@saigon.example")
     csrf = CSRF_RE.search((await client.get("/account/tokens", headers=HTML)).text).group(1)
-    form = {"csrf_token": csrf, "name": "CRM", "expires_on": in_days(400)}
-    refused = await client.post("/account/tokens", data=form, headers=HTML)
+    form = {"csrf_token": csrf, "name": "CRM", "expires_on": in_days(30)}
+    no_scope = await client.post("/account/tokens", data=form, headers=HTML)
+    assert no_scope.status_code == 422
+    assert "スコープを 1 つ以上選んでください。" in no_scope.text
+    too_late = {**form, "scopes": "read", "expires_on": in_days(400)}
+    refused = await client.post("/account/tokens", data=too_late, headers=HTML)
     assert refused.status_code == 422
-    assert 'id="e-scopes"' not in refused.text  # the scopes' message has no id of its own
-    assert "field-error" in refused.text
+    assert "今日から 1 年以内の日を選んでください。" in refused.text
+    assert 'value="CRM"' in refused.text  # what was typed stays
     assert await count(session, ApiToken) == 0
