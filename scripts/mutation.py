@@ -138,6 +138,34 @@ MUTANTS = (
         "    if not isinstance(sent, str):",
         ("tests/security/test_web_security.py",),
     ),
+    Mutant(
+        "token-any-scope",
+        "an API token may call any route whatever its scopes",
+        "fair/api.py",
+        """            if needed.value not in scopes:
+                raise InsufficientScope(scope=needed.value)""",
+        """            if not scopes:
+                raise InsufficientScope(scope=needed.value)""",
+        ("tests/fair/accounts/test_api_tokens.py",),
+    ),
+    Mutant(
+        "token-never-expires",
+        "an API token keeps working after its last day",
+        "fair/accounts/api_tokens.py",
+        """    return (ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)""",
+        """    return (ApiToken.revoked_at.is_(None),)""",
+        ("tests/fair/accounts/test_api_tokens.py",),
+    ),
+    Mutant(
+        "token-manages-the-account",
+        "an API token may read and make tokens like a cookie (the account's keys take it)",
+        "fair/api.py",
+        """        if self.cookie_only:
+            return None
+        if self.scope is None""",
+        """        if self.scope is None""",
+        ("tests/fair/accounts/test_api_tokens.py",),
+    ),
 )
 
 
