@@ -187,10 +187,12 @@ class Endpoint:
         parameters = self._parameters()
         if parameters:
             op["parameters"] = parameters
-        # The cookie, or an API token with this scope; public reads need neither.
+        # The cookie, or an API token with this scope, or neither: who may call is the
+        # service layer's answer (public reads, registration), not the document's.
         op["security"] = [{"session": []}]
         if self.token_scope is not None:
             op["security"].append({"token": [self.token_scope.value]})
+        op["security"].append({})
         return op
 
     def _errors(self) -> list[int]:
