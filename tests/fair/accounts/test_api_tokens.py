@@ -33,6 +33,7 @@ async def make_token(client, scopes=ALL, name="City CRM", days=30) -> dict:
         "/api/tokens", json={"name": name, "scopes": scopes, "expires_on": in_days(days)}
     )
     assert answer.status_code == 201, answer.text
+    assert answer.headers["cache-control"] == "no-store"  # the secret stays in no cache
     return answer.json()
 
 
