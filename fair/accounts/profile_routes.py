@@ -219,6 +219,8 @@ API = [
         responses.User,
         body=ProfileUpdate,
         errors=(401,),
+        # The account's own keys: a token reads the profile but never changes it.
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -229,6 +231,7 @@ API = [
         status=202,
         body=EmailChange,
         errors=(401, 429),
+        cookie_only=True,
     ),
     Endpoint(
         "POST",
@@ -238,6 +241,7 @@ API = [
         responses.User,
         body=EmailChangeConfirm,
         errors=(401, 409),
+        cookie_only=True,
     ),
 ]
 

@@ -25,6 +25,9 @@ ACCOUNT_KEYS = {
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
+    ("PATCH", "/api/me"),
+    ("POST", "/api/me/email"),
+    ("POST", "/api/me/email/confirm"),
 }
 
 
