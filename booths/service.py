@@ -43,6 +43,7 @@ from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
 from fair.fairs.service import get_fair, phase_of
 from fair.i18n import lazy
+from fair.webhooks import service as webhooks
 
 REVIEWERS = (Role.ORGANIZER,)
 INSIDERS = (Role.ORGANIZER, Role.STAFF)
@@ -139,6 +140,24 @@ async def _ensure_no_booth(session: AsyncSession, fair: Fair, key: str) -> None:
         raise BoothExists()
 
 
+async def publish_event(session: AsyncSession, event: str, booth: Booth) -> None:
+    """Tell the organizers' webhook endpoints about ``booth``: ids, the fair, the company's
+    name as it is shown, the status and when (no contact details)."""
+    fair = await session.get(Fair, booth.fair_id)
+    await webhooks.publish(
+        session,
+        event,
+        {
+            "booth_id": booth.id,
+            "fair": fair.slug if fair else None,
+            "exhibitor_id": booth.owner_id,
+            "company": dict(booth.company),
+            "status": booth.status,
+            "at": clock.now().isoformat(),
+        },
+    )
+
+
 async def create_booth(
     session: AsyncSession, *, actor: User | None, fair_slug: str, data: BoothCreate
 ) -> Booth:
@@ -147,7 +166,9 @@ async def create_booth(
     fair = await get_fair(session, fair_slug, viewer=user)
     await _ensure_open(fair)
     await _ensure_no_booth(session, fair, company_key(user.company or user.email))
-    return await build_booth(session, fair=fair, owner=user, data=data)
+    booth = await build_booth(session, fair=fair, owner=user, data=data)
+    await publish_event(session, "booth.submitted", booth)
+    return booth
 
 
 async def build_booth(
@@ -196,11 +217,14 @@ async def update_booth(
             _set_tags(booth, TAG_FIELDS[name], value)
         else:
             setattr(booth, name, value)
-    if changes and booth.status == BoothStatus.REJECTED:
+    resubmitted = booth.status == BoothStatus.REJECTED
+    if resubmitted:
         booth.status = BoothStatus.PENDING
     booth.updated_at = clock.now()
     await refresh_search(session, booth)
     await session.flush()
+    if resubmitted:
+        await publish_event(session, "booth.submitted", booth)
     return booth
 
 
@@ -213,6 +237,7 @@ async def _review(
         raise BoothNotFound()
     if booth.status == status and booth.review_note == note:
         return booth  # a repeated click changes nothing and mails nobody twice
+    approved_now = booth.status != status and status == BoothStatus.APPROVED
     if booth.status != status:
         # The booth is reviewed whole from now on: what waited for review is part of it.
         await revisions.publish(session, booth)
@@ -228,6 +253,8 @@ async def _review(
         key=f"booth-review:{booth.id}:{booth.reviewed_at.isoformat()}",
         booth_id=booth.id,
     )
+    if approved_now:
+        await publish_event(session, "booth.approved", booth)
     return booth
 
 
@@ -360,6 +387,7 @@ async def copy_booth(
         )
     await refresh_search(session, booth)
     await session.flush()
+    await publish_event(session, "booth.submitted", booth)
     return booth
 
 

@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     # and tests, where browser and server share a machine. Unset: on unless in production
     # (meetings/candidates.py says why it must stay off there).
     connection_test_local_candidates: bool | None = None
+    # Webhooks (fair/webhooks): an endpoint failing without a success this long is disabled
+    # and its creator mailed. Endpoints on loopback, private, link-local or reserved
+    # addresses are refused unless allowed here (development and tests only: in production
+    # it would let an organizer reach the servers behind the firewall).
+    webhook_disable_after_hours: int = 72
+    webhooks_allow_private: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -186,6 +192,7 @@ class Settings(BaseSettings):
         "verification_hours",
         "password_reset_minutes",
         "account_mail_window_minutes",
+        "webhook_disable_after_hours",
     )
     @classmethod
     def _positive(cls, value: float) -> float:

@@ -1,4 +1,5 @@
-"""What the core brings to the app as a feature of its own: health, accounts, fairs."""
+"""What the core brings to the app as a feature of its own: health, accounts, fairs,
+webhooks."""
 
 from __future__ import annotations
 
@@ -11,19 +12,30 @@ from fair.fairs import jobs as fair_jobs
 from fair.fairs import models as fair_models
 from fair.fairs import routes as fair_routes
 from fair.features import Feature, Task
+from fair.webhooks import jobs as webhook_jobs
+from fair.webhooks import models as webhook_models
+from fair.webhooks import pages as webhook_pages
+from fair.webhooks import routes as webhook_routes
 
 FEATURE = Feature(
     name="fair",
-    api=[*account_routes.API, *profile_routes.API, *api_token_routes.API, *fair_routes.API],
+    api=[
+        *account_routes.API,
+        *profile_routes.API,
+        *api_token_routes.API,
+        *fair_routes.API,
+        *webhook_routes.API,
+    ],
     routes=[
         *health.routes,
         *account_routes.routes,
         *profile_routes.routes,
         *api_token_routes.routes,
         *fair_routes.routes,
+        *webhook_pages.routes,
     ],
-    jobs=(*account_jobs.JOBS, *fair_jobs.JOBS),
-    models=(account_models, fair_models, outbox, ratelimit),
+    jobs=(*account_jobs.JOBS, *fair_jobs.JOBS, *webhook_jobs.JOBS),
+    models=(account_models, fair_models, webhook_models, outbox, ratelimit),
     templates=True,
     tasks=(Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),),
 )

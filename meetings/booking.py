@@ -31,6 +31,7 @@ from fair.fairs.phase import Phase
 from fair.fairs.service import phase_of
 from fair.i18n import lazy
 from fair.ratelimit import count_act
+from meetings import events
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, NotBookable, SlotTaken
 from meetings.hours import availability_of, get_hours
@@ -403,4 +404,7 @@ async def book(
     await session.flush()
     await _hold(session, meeting, hours.buffer_minutes)
     await announce(session, meeting, booth, "requested" if requested else "booked", now)
+    if not requested:
+        # A request is booked when the exhibitor confirms it (meetings.changes).
+        await events.publish(session, "meeting.booked", meeting, booth)
     return meeting

@@ -17,6 +17,7 @@ from fair.accounts.service import require_role, require_user
 from fair.errors import BadRequest, Forbidden
 from fair.fairs.models import Fair
 from fair.i18n import lazy
+from meetings import events
 from meetings import slots as slot_maths
 from meetings.access import is_participant, load_meeting
 from meetings.booking import (
@@ -76,6 +77,9 @@ async def cancel(
     meeting.sequence += 1
     await session.flush()
     await queue_mails(session, meeting, booth, "cancelled")
+    if meeting.confirmed_at is not None:
+        # A request never confirmed was never announced as booked.
+        await events.publish(session, "meeting.cancelled", meeting, booth)
     return meeting
 
 
@@ -111,6 +115,8 @@ async def reschedule(
     meeting.attendance_asked_at = meeting.attendance_confirmed_at = None
     await rehold(session, meeting, hours.buffer_minutes)
     await announce(session, meeting, booth, "rescheduled", now)
+    if meeting.status == MeetingStatus.CONFIRMED:
+        await events.publish(session, "meeting.rescheduled", meeting, booth)
     return meeting
 
 
@@ -173,6 +179,7 @@ async def answer_request(
         meeting.expires_at = None
         await session.flush()
         await announce(session, meeting, booth, "confirmed", now)
+        await events.publish(session, "meeting.booked", meeting, booth)
     else:
         await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
         meeting.status = MeetingStatus.DECLINED
@@ -237,4 +244,5 @@ async def release(
     meeting.sequence += 1
     await session.flush()
     await queue_mails(session, meeting, booth, "released")
+    await events.publish(session, "meeting.cancelled", meeting, booth)
     return meeting

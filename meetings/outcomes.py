@@ -17,6 +17,7 @@ from fair.accounts.models import User
 from fair.accounts.service import require_user
 from fair.errors import BadRequest, Forbidden
 from fair.i18n import lazy
+from meetings import events
 from meetings.access import load_meeting
 from meetings.errors import WrongState
 from meetings.models import (
@@ -84,6 +85,14 @@ async def record_outcome(
     await session.flush()
     make_current(meeting, outcome)
     await session.flush()
+    await events.publish(
+        session,
+        "outcome.recorded",
+        meeting,
+        booth,
+        outcome_id=outcome.id,
+        occurred_on=outcome.occurred_on.isoformat(),
+    )
     return outcome
 
 

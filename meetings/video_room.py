@@ -20,6 +20,7 @@ from fair.config import Settings
 from fair.errors import BadRequest, Forbidden, TooManyRequests
 from fair.i18n import lazy
 from meetings import attendance as rules
+from meetings import events
 from meetings.access import load_meeting
 from meetings.errors import WrongState
 from meetings.models import (
@@ -136,10 +137,14 @@ async def _judge(
         visits, now=now, held_after=timedelta(minutes=settings.held_minutes), final=final
     )
     if found is not None and meeting.attendance != Attendance.HELD:
+        changed = meeting.attendance != found
         meeting.attendance = found
         meeting.attendance_decided_at = now
         if found == Attendance.HELD:
             await queue_outcome_requests(session, meeting)
+        if changed:
+            await session.flush()
+            await events.publish_attendance(session, meeting)
     await session.flush()
     return found
 
@@ -206,11 +211,14 @@ async def claim(
             raise WrongState(lazy("Attendance is settled after the meeting's time."))
         if status == Attendance.HELD and meeting.attendance != Attendance.HELD:
             await queue_outcome_requests(session, meeting)
+        changed = meeting.attendance != status
         meeting.attendance = status
         meeting.attendance_decided_at = now
         meeting.attendance_settled_by = user.id
         meeting.attendance_claim = None
         await session.flush()
+        if changed:
+            await events.publish_attendance(session, meeting)
         return meeting
     meeting, _booth, user, side = await participant(session, meeting_id, actor)
     if side == Side.INTERPRETER:
@@ -275,6 +283,16 @@ async def post_chat(
     message = ChatMessage(meeting_id=meeting.id, user_id=user.id, side=side, body=body, sent_at=now)
     session.add(message)
     await session.flush()
+    # Who wrote and when, not what: the conversation is the participants' own.
+    await events.publish(
+        session,
+        "message.received",
+        meeting,
+        message_id=message.id,
+        sender_id=user.id,
+        side=side,
+        sent_at=now.isoformat(),
+    )
     return message
 
 
