@@ -61,6 +61,7 @@ from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.resources import of_app
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
+from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
 from kakehashi.app import create_app
 from kakehashi.features import FEATURES
 from kakehashi.models import metadata
@@ -463,6 +464,25 @@ async def build_world(app: Any) -> World:
             select(Session.public_id).where(Session.user_id == people["buyer_b"].id)
         )
         emails = {role: u.email for role, u in people.items()}
+        # The organizer's webhook endpoint, with one delivery made.
+        endpoint = WebhookEndpoint(
+            created_by=people["organizer"].id,
+            url="https://93.184.216.34/hooks",
+            events=["booth.approved"],
+            secret="whsec_" + "A" * 32,
+        )
+        session.add(endpoint)
+        await session.flush()
+        delivery = WebhookDelivery(
+            id="msg_of_the_authz_matrix",
+            endpoint_id=endpoint.id,
+            event_type="booth.approved",
+            payload={"type": "booth.approved", "data": {"booth_id": sides["a"]["booth"]}},
+            status="succeeded",
+            attempts=1,
+            last_status_code=204,
+        )
+        session.add(delivery)
         await session.commit()
 
     common = {
@@ -472,6 +492,8 @@ async def build_world(app: Any) -> World:
         "later_fair": later_fair.slug,
         "foreign_session": foreign_session,
         "foreign_token": foreign_token.id,
+        "webhook": endpoint.id,
+        "webhook_delivery": delivery.id,
     }
     world = World(sides, common, tokens, secrets, emails, fair_day)
     world.rows = await read_rows(app)
@@ -632,6 +654,10 @@ PROFILE_FORM = {
 EMAIL_CHANGE = {"email": "moving@example.jp", "password": PASSWORD}
 FOREIGN_TOKEN = {"id": "foreign_token"}
 NEW_TOKEN = {"name": "City CRM", "scopes": ["read", "meetings"]}
+WEBHOOK = {"id": "webhook"}
+WEBHOOK_DELIVERY = {"id": "webhook", "delivery_id": "webhook_delivery"}
+# A public address written as one: no name to resolve (tests run without DNS).
+NEW_WEBHOOK = {"url": "https://93.184.216.34/new-hooks", "events": ["meeting.booked"]}
 
 
 def reset_request(world: World, side: str) -> dict[str, Any]:
@@ -1478,6 +1504,28 @@ ENDPOINTS: list[Endpoint] = [
         query="?group_by=booth",
         hides=OTHER_BOOTH,
         variant="by booth",
+    ),
+    # Webhooks: each organizer's own endpoints.
+    E("GET", "/api/webhooks", organizer_only(200)),
+    E("POST", "/api/webhooks", organizer_only(201), json=NEW_WEBHOOK),
+    E("DELETE", "/api/webhooks/{id}", organizer_only(204), params=WEBHOOK),
+    E("GET", "/api/webhooks/{id}/deliveries", organizer_only(200), params=WEBHOOK),
+    E(
+        "POST",
+        "/api/webhooks/{id}/deliveries/{delivery_id}/replay",
+        organizer_only(202),
+        params=WEBHOOK_DELIVERY,
+    ),
+    E("GET", "/organizer/webhooks", organizer_only(200)),
+    E("POST", "/organizer/webhooks", organizer_only(201), form=NEW_WEBHOOK),
+    E("GET", "/organizer/webhooks/{id}", organizer_only(200), params=WEBHOOK),
+    E("POST", "/organizer/webhooks/{id}/delete", organizer_only(303), params=WEBHOOK, form={}),
+    E(
+        "POST",
+        "/organizer/webhooks/{id}/deliveries/{delivery_id}/replay",
+        organizer_only(303),
+        params=WEBHOOK_DELIVERY,
+        form={},
     ),
 ]
 

@@ -117,6 +117,9 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/account/email/{token}": ("buyer", None),
     "/account/tokens": ("buyer", None),
     "/account/tokens/{id}/revoke": ("buyer", None),
+    "/organizer/webhooks": ("organizer", None),
+    "/organizer/webhooks/{id}/delete": ("organizer", None),
+    "/organizer/webhooks/{id}/deliveries/{delivery_id}/replay": ("organizer", None),
 }
 
 
@@ -147,6 +150,7 @@ def _form_urls(world: World) -> list[tuple[str, str]]:
         "meeting_id": ids["booked"],
         "token": "a-link-never-mailed",
         "id": "a-session-of-nobody",
+        "delivery_id": "msg_of_nobody",
         # The forged post is refused before the need is looked up: any id will do.
         "need_id": "0" * 32,
     }
@@ -244,6 +248,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ("buyer", "/account"),
         ("organizer", "/review/booths"),
         ("organizer", "/review/attendance"),
+        ("organizer", "/organizer/webhooks"),
         ("staff", "/reports/rates"),
         *(
             (role, f"/meetings/{ids[m]}/room")
@@ -277,6 +282,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
 
 API_ROLES = [  # first match wins
     (r"^/api/auth/logout$", "buyer"),
+    (r"^/api/webhooks", "organizer"),
     (r"^/api/auth/", "anon"),
     (r"^/api/fairs$|^/api/fairs/\{slug\}$|/publish$|/approve$|/reject$|/interpreter$", "organizer"),
     (r"^/api/fairs/\{slug\}/buyers$", "buyer"),
@@ -312,6 +318,8 @@ BODYLESS = {
     ("POST", "/api/booths/{booth_id}/changes/approve"),
     ("POST", "/api/fairs/{slug}/buyers/{user_id}/approve"),
     ("POST", "/api/fairs/{slug}/buyers/{user_id}/reject"),
+    ("DELETE", "/api/webhooks/{id}"),
+    ("POST", "/api/webhooks/{id}/deliveries/{delivery_id}/replay"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 
@@ -332,6 +340,7 @@ def _api_url(path: str, world: World) -> str:
         currency="USD",
         day="2030-01-01",
         id="a-session-of-nobody",
+        delivery_id="msg_of_nobody",
         user_id="0" * 32,  # refused for its origin before the buyer is looked up
     )
 
