@@ -23,6 +23,8 @@ from fair.fairs.phase import Phase, local_today
 from fair.fairs.service import is_monthly, phase_of, plan_year
 from fair.fairs.themes import FAIR_THEMES
 from fair.storage import Storage
+from fair.webhooks.models import WebhookEndpoint
+from fair.webhooks.service import new_secret
 from reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
@@ -202,7 +204,31 @@ async def _load(
         )
         for name, added in past.items():
             counts[name] += added
+    # Last, so that loading the demo sends it nothing.
+    await _webhook(session, organizer)
     return counts
+
+
+DEMO_WEBHOOK_URL = "https://crm.kakehashi-city.example/hooks/kakehashi"
+
+
+async def _webhook(session: AsyncSession, organizer: User) -> None:
+    """The city CRM's webhook endpoint, as the organizer would register it. Its host does
+    not exist (``.example``), so what the demo's visitors do from now on shows as failed
+    deliveries, retried, on the organizer's webhooks page."""
+    if await session.scalar(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.created_by == organizer.id)
+    ):
+        return
+    session.add(
+        WebhookEndpoint(
+            created_by=organizer.id,
+            url=DEMO_WEBHOOK_URL,
+            events=["booth.submitted", "booth.approved", "meeting.booked", "outcome.recorded"],
+            secret=new_secret(),
+        )
+    )
+    await session.flush()
 
 
 async def season(session: AsyncSession, now: datetime) -> tuple[Fair, Fair]:

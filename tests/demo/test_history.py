@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from booths.models import Booth, Visit, VisitKind
-from demo.loader import ORGANIZER_EMAIL, load
+from demo.loader import DEMO_WEBHOOK_URL, ORGANIZER_EMAIL, load
 from fair import clock
 from fair.accounts.models import User
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.outbox import OutboxJob
 from fair.storage import LocalStorage
+from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
 from meetings import attendance as rules
 from meetings.booking import holds_for
 from meetings.models import (
@@ -194,7 +195,13 @@ async def test_the_demo_has_a_year_of_fairs_that_happened(session, tmp_path):
         if job.args.get("meeting_id") in past_ids:
             assert job.job == "ask_for_outcome" and job.available_at > NOW
 
+    # The organizer's webhook endpoint (the city CRM's) is listed; loading sent it nothing.
+    endpoints = (await session.scalars(select(WebhookEndpoint))).all()
+    assert [(e.url, e.enabled) for e in endpoints] == [(DEMO_WEBHOOK_URL, True)]
+    assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
+
     # Loading again adds nothing.
     again = await load(session, storage=LocalStorage(tmp_path / "media"), now=NOW)
     assert set(again.values()) == {0}
     assert await session.scalar(select(func.count()).select_from(Meeting)) == len(rows)
+    assert await session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 1

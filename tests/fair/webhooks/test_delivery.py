@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from helpers import free_port, login, make_user
+from helpers import free_port, login, make_user, read_scalar
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 from webhook_helpers import deliveries, endpoint_row, receiving, run_due
@@ -261,3 +261,36 @@ async def test_a_missing_delivery_is_404(client, session):
         "webhook_delivery_not_found",
     )
     assert (await client.get("/api/webhooks/" + "x" * 40 + "/deliveries")).status_code == 404
+
+
+async def test_a_replay_replaces_the_planned_retry(
+    app, client, session, sessionmaker, stopped_clock
+):
+    with receiving() as receiver:
+        receiver.answers = [500]
+        created = await register(client, session, receiver.url, ["booth.approved"])
+        await publish(sessionmaker)
+        await run_due(app)
+        [delivery] = await deliveries(session)
+        url = f"/api/webhooks/{created['id']}/deliveries/{delivery.id}/replay"
+        assert (await client.post(url)).status_code == 202
+        await run_due(app)
+        stopped_clock.advance(timedelta(minutes=1))  # the planned retry's time has come
+        await run_due(app)
+    assert len(receiver.requests) == 2  # the first attempt and the replay, no third
+    [delivery] = await deliveries(session)
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("succeeded", 2, None)
+
+
+async def test_an_organizer_has_at_most_twenty_endpoints(client, session):
+    created = await register(client, session, "http://127.0.0.1:9/0", ["booth.approved"])
+    for n in range(1, service.MAX_ENDPOINTS_PER_ORGANIZER):
+        body = {"url": f"http://127.0.0.1:9/{n}", "events": ["booth.approved"]}
+        assert (await client.post("/api/webhooks", json=body)).status_code == 201
+    body = {"url": "http://127.0.0.1:9/21", "events": ["booth.approved"]}
+    refused = await client.post("/api/webhooks", json=body)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "too_many_webhooks")
+    assert "20" in refused.json()["error"]["message"]
+    assert await read_scalar(session, select(func.count()).select_from(WebhookEndpoint)) == 20
+    assert (await client.delete(f"/api/webhooks/{created['id']}")).status_code == 204
+    assert (await client.post("/api/webhooks", json=body)).status_code == 201
