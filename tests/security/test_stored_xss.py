@@ -151,6 +151,7 @@ ALSO_SCANNED: list[tuple[str, str]] = [
     ("buyer", "/booths/{booth}/book"),
     ("organizer", "/reports/rates"),
     ("organizer", "/reports?fair={slug}&group_by=booth"),
+    ("organizer", "/organizer/webhooks"),
     ("buyer", "/connection-test"),
 ]
 # Shown only where the chat is: as JSON, drawn by room.js with textContent.

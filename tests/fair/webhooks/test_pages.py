@@ -52,6 +52,7 @@ async def test_organizer_adds_replays_and_deletes_on_the_pages(app, client, sess
         [delivery] = await deliveries(session)
         assert page.status_code == 200
         assert delivery.id in page.text and "Delivered" in page.text
+        assert '"booth_id": "b1"' in page.text  # what was sent, shown with the delivery
         replayed = await client.post(
             f"/organizer/webhooks/{endpoint['id']}/deliveries/{delivery.id}/replay",
             data={"csrf_token": csrf},
