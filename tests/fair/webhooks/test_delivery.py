@@ -294,3 +294,15 @@ async def test_an_organizer_has_at_most_twenty_endpoints(client, session):
     assert await read_scalar(session, select(func.count()).select_from(WebhookEndpoint)) == 20
     assert (await client.delete(f"/api/webhooks/{created['id']}")).status_code == 204
     assert (await client.post("/api/webhooks", json=body)).status_code == 201
+
+
+async def test_a_redirect_is_a_failure_and_is_not_followed(app, client, session, sessionmaker):
+    with receiving() as receiver:
+        receiver.answers = [302]
+        await register(client, session, receiver.url, ["booth.approved"])
+        await publish(sessionmaker)
+        await run_due(app)
+    assert len(receiver.requests) == 1
+    [delivery] = await deliveries(session)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 302)
+    assert delivery.last_error.startswith("HTTP 302")
