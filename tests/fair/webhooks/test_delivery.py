@@ -140,6 +140,9 @@ async def test_failing_for_the_window_disables_and_mails_the_creator(
         assert len(receiver.requests) == delivery.attempts == service.MAX_ATTEMPTS
         [mail] = inbox.messages
         assert mail["To"] == ORGANIZER
+        # In the creator's language.
+        assert mail["Subject"] == "Webhook エンドポイントが無効になりました"
+        assert "72 時間以上" in mail.get_content()
         assert created["url"] in mail.get_content()
         assert f"/organizer/webhooks/{created['id']}" in mail.get_content()
         # Disabled: new events are not delivered to it.
