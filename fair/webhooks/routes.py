@@ -79,6 +79,9 @@ API = [
         status=201,
         body=EndpointCreate,
         errors=(401, 403, 409),
+        # Where the programme's events go and the secret that signs them: changed only by
+        # the organizer signed in, never by a token that may leak.
+        cookie_only=True,
     ),
     Endpoint(
         "DELETE",
@@ -87,6 +90,7 @@ API = [
         "Delete a webhook endpoint and its deliveries",
         status=204,
         errors=(401, 403, 404),
+        cookie_only=True,
     ),
     Endpoint(
         "GET",
@@ -104,5 +108,6 @@ API = [
         responses.Delivery,
         status=202,
         errors=(401, 403, 404),
+        cookie_only=True,
     ),
 ]
