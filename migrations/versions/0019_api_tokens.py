@@ -1,7 +1,7 @@
 """api tokens: personal access tokens for the JSON API, stored hashed
 
 Revision ID: 0019apitokens
-Revises: 0017sourcingneeds
+Revises: 0018profile
 Create Date: 2026-12-07 01:30:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import fair.db
 
 revision: str = '0019apitokens'
-down_revision: str | None = '0017sourcingneeds'
+down_revision: str | None = '0018profile'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """webhooks: organizers' endpoints and the deliveries of events to them
 
 Revision ID: 0020webhooks
-Revises: 0017sourcingneeds
+Revises: 0019apitokens
 Create Date: 2026-12-07 01:20:39
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import fair.db
 
 revision: str = '0020webhooks'
-down_revision: str | None = '0017sourcingneeds'
+down_revision: str | None = '0019apitokens'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
