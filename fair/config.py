@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     password_reset_max_per_email: int = 3
     password_reset_max_per_address: int = 10
     account_mail_window_minutes: int = 60
+    # A meeting proposed to a buyer (and a booth) waits this many days for its answers, and
+    # never past the end of the fair's booking.
+    proposal_days: int = 7
+    # Proposals (invitations) an exhibitor or organizer may send in the abuse window.
+    proposals_per_account: int = 60
     arq_queue: str = "kakehashi:queue"
     # Without Redis the app runs jobs itself; tests turn that off and drive the relay directly.
     inprocess_jobs: bool = True
@@ -193,6 +198,8 @@ class Settings(BaseSettings):
         "password_reset_minutes",
         "account_mail_window_minutes",
         "webhook_disable_after_hours",
+        "proposal_days",
+        "proposals_per_account",
     )
     @classmethod
     def _positive(cls, value: float) -> float:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from fair.features import Feature
-from matchmaking import models, pages, routes
+from matchmaking import jobs, models, pages, proposal_pages, routes
 
 FEATURE = Feature(
-    name="matchmaking", api=routes.API, routes=pages.routes, models=(models,), templates=True
+    name="matchmaking",
+    api=routes.API,
+    routes=[*pages.routes, *proposal_pages.routes],
+    jobs=jobs.JOBS,
+    models=(models,),
+    templates=True,
 )

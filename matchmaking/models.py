@@ -1,4 +1,5 @@
-"""Sourcing needs: what a buyer is looking for, for one fair or standing (every fair)."""
+"""Sourcing needs: what a buyer is looking for, for one fair or standing (every fair); and
+proposals: meetings proposed to a buyer and a booth."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fair import clock
@@ -61,3 +62,82 @@ class NeedTag(Base):
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ProposalKind(enum.StrEnum):
+    ORGANIZER = "organizer"  # both sides invited
+    EXHIBITOR = "exhibitor"  # the booth's company invites the buyer
+
+
+class ProposalStatus(enum.StrEnum):
+    OPEN = "open"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    BOOKED = "booked"
+
+
+class Answer(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Proposal(Base):
+    """A meeting proposed to a buyer and a booth, by an organizer (both sides answer) or by
+    the booth's company (the buyer answers). Booked through the normal booking path once
+    every invited side has accepted; the buyer picks the time."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (
+        CheckConstraint("kind IN ('organizer', 'exhibitor')", name="kind_known"),
+        CheckConstraint("status IN ('open', 'declined', 'expired', 'booked')", name="status_known"),
+        CheckConstraint(
+            "buyer_answer IN ('pending', 'accepted', 'declined')", name="buyer_answer_known"
+        ),
+        CheckConstraint(
+            "booth_answer IS NULL OR booth_answer IN ('pending', 'accepted', 'declined')",
+            name="booth_answer_known",
+        ),
+        # One live proposal per pair, whatever the concurrency.
+        Index(
+            "ux_proposals_open_pair",
+            "buyer_id",
+            "booth_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index("ix_proposals_booth_id_created_at", "booth_id", "created_at"),
+        Index("ix_proposals_buyer_id_created_at", "buyer_id", "created_at"),
+        Index("ix_proposals_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    fair_id: Mapped[str] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"), index=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    booth_id: Mapped[str] = mapped_column(ForeignKey("booths.id", ondelete="CASCADE"))
+    need_id: Mapped[str | None] = mapped_column(
+        ForeignKey("needs.id", ondelete="SET NULL"), default=None
+    )
+    proposed_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    status: Mapped[str] = mapped_column(String(12), default=ProposalStatus.OPEN)
+    buyer_answer: Mapped[str] = mapped_column(String(12), default=Answer.PENDING)
+    buyer_answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    # None: the booth's side is not asked (the exhibitor proposed it).
+    booth_answer: Mapped[str | None] = mapped_column(String(12), default=None)
+    booth_answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    decline_reason: Mapped[str] = mapped_column(String(1000), default="")
+    # The time the buyer picked when accepting, kept while the booth's side has not answered.
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    buyer_timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    interpreter_language: Mapped[str | None] = mapped_column(String(8), default=None)
+    meeting_id: Mapped[str | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

@@ -3,13 +3,19 @@ them in ``/api/openapi.json``."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel
 
 from booths.responses import Money
-from fair.api import Instant
+from fair.api import Instant, Texts
 from matchmaking import models
+from matchmaking.models import Answer, ProposalKind, ProposalStatus
+from matchmaking.proposals import ProposalView
+from meetings.responses import LocalTime
+from meetings.slots import local_iso
 
 
 class Quantity(BaseModel):
@@ -110,3 +116,83 @@ class FairMatch(BaseModel):
 
 class FairMatches(BaseModel):
     items: list[FairMatch]
+
+
+class ProposalAnswer(BaseModel):
+    """The answer to making, accepting or declining a proposal."""
+
+    id: str
+    status: ProposalStatus
+    meeting_id: str | None = None
+
+
+class ProposalBooth(BaseModel):
+    id: str
+    company: Texts
+
+
+class ProposalSide(BaseModel):
+    answer: Answer
+    answered_at: LocalTime | None  # in the viewer's zone
+
+
+class Proposal(BaseModel):
+    id: str
+    kind: ProposalKind  # organizer: both sides invited; exhibitor: the buyer invited
+    fair: str  # the fair's slug
+    booth: ProposalBooth
+    buyer: LeadBuyer  # name, company, country: never the e-mail
+    need_id: str | None
+    note: str
+    status: ProposalStatus  # an open one past its time reads as expired
+    buyer_answer: ProposalSide
+    booth_answer: ProposalSide | None  # null: the booth's side is not asked
+    decline_reason: str
+    start: LocalTime | None  # the time the buyer chose, in the viewer's zone
+    meeting_id: str | None
+    invited_as: Literal["buyer", "booth"] | None  # the viewer's side, when invited
+    created_at: LocalTime
+    expires_at: LocalTime
+
+    @classmethod
+    def of(cls, view: ProposalView, zone: str) -> Proposal:
+        p = view.proposal
+
+        def local(moment: datetime | None) -> str | None:
+            return local_iso(moment, zone) if moment else None
+
+        booth_side = None
+        if p.booth_answer is not None:
+            booth_side = ProposalSide(
+                answer=Answer(p.booth_answer), answered_at=local(p.booth_answered_at)
+            )
+        return cls(
+            id=p.id,
+            kind=ProposalKind(p.kind),
+            fair=view.fair.slug,
+            booth=ProposalBooth(id=view.booth.id, company=dict(view.booth.company)),
+            buyer=LeadBuyer(
+                id=view.buyer.id,
+                name=view.buyer.name,
+                company=view.buyer.company,
+                country=view.buyer.country,
+            ),
+            need_id=p.need_id,
+            note=p.note,
+            status=view.status,
+            buyer_answer=ProposalSide(
+                answer=Answer(p.buyer_answer), answered_at=local(p.buyer_answered_at)
+            ),
+            booth_answer=booth_side,
+            decline_reason=p.decline_reason,
+            start=local(p.starts_at),
+            meeting_id=p.meeting_id,
+            invited_as=view.side,
+            created_at=local_iso(p.created_at, zone),
+            expires_at=local_iso(p.expires_at, zone),
+        )
+
+
+class Proposals(BaseModel):
+    items: list[Proposal]
+    timezone: str  # the zone of every time shown

@@ -14,10 +14,16 @@ from fair.api import Endpoint, Param, Scope
 from fair.errors import ValidationFailed
 from fair.i18n import lazy
 from fair.schemas import parse
-from fair.web import db, json_response, read_json, user_of
-from matchmaking import responses, service
+from fair.web import client_address, db, json_response, read_json, settings_of, user_of, viewer_zone
+from matchmaking import proposals, responses, service
 from matchmaking.reasons import Audience, render
-from matchmaking.schemas import NeedCreate, NeedUpdate
+from matchmaking.schemas import (
+    NeedCreate,
+    NeedUpdate,
+    ProposalAccept,
+    ProposalCreate,
+    ProposalDecline,
+)
 from matchmaking.scoring import Match
 
 
@@ -138,6 +144,52 @@ async def api_matches(request: Request) -> Response:
     return json_response(responses.FairMatches(items=items))
 
 
+async def api_propose(request: Request) -> Response:
+    data = parse(ProposalCreate, await read_json(request))
+    made = await proposals.propose(
+        db(request), actor=user_of(request), data=data, settings=settings_of(request)
+    )
+    return json_response(responses.ProposalAnswer(id=made.id, status=made.status), 201)
+
+
+async def api_proposals(request: Request) -> Response:
+    zone = viewer_zone(request, "UTC")
+    views = await proposals.my_proposals(
+        db(request), actor=user_of(request), fair_slug=request.query_params.get("fair") or None
+    )
+    items = [responses.Proposal.of(view, zone) for view in views]
+    return json_response(responses.Proposals(items=items, timezone=zone))
+
+
+def _proposal_id(request: Request) -> str:
+    return request.path_params["proposal_id"]
+
+
+async def api_accept_proposal(request: Request) -> Response:
+    data = parse(ProposalAccept, await read_json(request))
+    proposal, meeting = await proposals.accept(
+        db(request),
+        actor=user_of(request),
+        proposal_id=_proposal_id(request),
+        data=data,
+        settings=settings_of(request),
+        address=client_address(request),
+    )
+    return json_response(
+        responses.ProposalAnswer(
+            id=proposal.id, status=proposal.status, meeting_id=meeting.id if meeting else None
+        )
+    )
+
+
+async def api_decline_proposal(request: Request) -> Response:
+    data = parse(ProposalDecline, await read_json(request))
+    proposal = await proposals.decline(
+        db(request), actor=user_of(request), proposal_id=_proposal_id(request), reason=data.reason
+    )
+    return json_response(responses.ProposalAnswer(id=proposal.id, status=proposal.status))
+
+
 SCORE = Param("min_score", {"type": "number", "minimum": 0, "maximum": 1}, "the lowest score")
 
 API = [
@@ -207,5 +259,42 @@ API = [
             SCORE,
         ),
         errors=(401, 403, 404, 422),
+    ),
+    Endpoint(
+        "POST",
+        "/api/proposals",
+        api_propose,
+        "Propose a meeting: an organizer to both sides, a booth's exhibitor to a buyer",
+        responses.ProposalAnswer,
+        status=201,
+        body=ProposalCreate,
+        errors=(401, 403, 409, 429),
+    ),
+    Endpoint(
+        "GET",
+        "/api/proposals",
+        api_proposals,
+        "Meeting proposals I made or am invited to (all of them for organizers and staff)",
+        responses.Proposals,
+        query=(Param("fair", description="a fair's slug"), "tz"),
+        errors=(401, 422),
+    ),
+    Endpoint(
+        "POST",
+        "/api/proposals/{proposal_id}/accept",
+        api_accept_proposal,
+        "Accept a proposal (the buyer gives the start); booked once every side accepted",
+        responses.ProposalAnswer,
+        body=ProposalAccept,
+        errors=(401, 403, 404, 409, 410, 429),
+    ),
+    Endpoint(
+        "POST",
+        "/api/proposals/{proposal_id}/decline",
+        api_decline_proposal,
+        "Decline a proposal (an invited side)",
+        responses.ProposalAnswer,
+        body=ProposalDecline,
+        errors=(401, 403, 404, 409, 410),
     ),
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
 from booths.schemas import Category, Certification, Money, MoqUnit
 from fair.i18n import lazy
-from fair.schemas import CountryCode, CurrencyCode, LanguageCode, Schema
+from fair.schemas import CountryCode, CurrencyCode, LanguageCode, Schema, TimeZoneName
 
 HS_PREFIX = re.compile(r"^[0-9]{2}(?:[0-9]{2}){0,2}$")
 MAX_TEXT_CHARS = 2000
@@ -83,3 +84,27 @@ class NeedUpdate(Schema):
     markets: Markets | None = None
     languages: Languages | None = None
     visible_to_exhibitors: bool | None = None
+
+
+class ProposalCreate(Schema):
+    """A meeting proposed to a buyer and a booth of ``fair`` (its slug); ``need_id``: the
+    buyer's need it answers, if any."""
+
+    fair: FairSlug
+    buyer_id: str = Field(min_length=1, max_length=32)
+    booth_id: str = Field(min_length=1, max_length=32)
+    need_id: str | None = Field(default=None, min_length=1, max_length=32)
+    note: str = Field(default="", max_length=1000)
+
+
+class ProposalAccept(Schema):
+    """The buyer gives ``start`` (ISO 8601; without an offset it is read in ``timezone``)
+    and may ask for an interpreter; the booth's side sends ``{}``."""
+
+    start: datetime | None = None
+    timezone: TimeZoneName | None = None
+    interpreter_language: LanguageCode | None = None
+
+
+class ProposalDecline(Schema):
+    reason: str = Field(default="", max_length=1000)

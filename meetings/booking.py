@@ -46,6 +46,7 @@ from meetings.models import (
     BoothHours,
     Meeting,
     MeetingHold,
+    MeetingSource,
     MeetingStatus,
 )
 from meetings.slots import Availability, Busy, LocalTimeError, Refusal
@@ -340,6 +341,64 @@ async def check_buyer(
         raise NotBookable(lazy("You already have another meeting at this time."), field="start")
 
 
+async def _bookable(
+    session: AsyncSession, actor: User | None, booth_id: str, now: datetime
+) -> tuple[Booth, User, Fair]:
+    """The booth, the buyer and the fair of a booking the actor may make now."""
+    user = require_user(actor)
+    booth = await load_booth(session, booth_id, viewer=user)
+    if can_manage(user, booth):
+        raise Forbidden(lazy("You cannot book a meeting at your own booth."))
+    buyer = require_verified(require_role(user, Role.BUYER))
+    fair = await session.get(Fair, booth.fair_id)
+    assert fair is not None
+    if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
+        raise NotBookable(lazy("Booking for this fair is not open."))
+    await check_admitted(session, fair, buyer)
+    return booth, buyer, fair
+
+
+async def _slot(
+    session: AsyncSession,
+    buyer: User,
+    booth: Booth,
+    fair: Fair,
+    start: datetime,
+    timezone: str | None,
+    now: datetime,
+) -> tuple[BoothHours, datetime, datetime]:
+    """The booth's hours and the UTC start and end of a slot the buyer may book, or the
+    refusal with its reason."""
+    hours = await get_hours(session, booth)
+    availability = availability_of(hours, fair)
+    starts_at = resolve_start(start, timezone)
+    await expire_requests(session, now)  # everywhere: stale holds of this buyer too
+    busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now)
+    reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
+    if reason is not None:
+        refuse(reason, hours)
+    ends_at = starts_at + availability.slot
+    await check_buyer(session, buyer, booth, hours, starts_at, ends_at, now)
+    return hours, starts_at, ends_at
+
+
+async def check_slot(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    booth_id: str,
+    start: datetime,
+    timezone: str | None = None,
+    now: datetime | None = None,
+) -> datetime:
+    """The UTC start of a slot the buyer could book now, without booking it (a proposal's
+    time, picked before the other side has answered); raises what ``book`` would."""
+    now = now or clock.now()
+    booth, buyer, fair = await _bookable(session, actor, booth_id, now)
+    _, starts_at, _ = await _slot(session, buyer, booth, fair, start, timezone, now)
+    return starts_at
+
+
 async def book(
     session: AsyncSession,
     *,
@@ -352,21 +411,16 @@ async def book(
     now: datetime | None = None,
     limits: Settings | None = None,
     address: str = "unknown",
+    source: MeetingSource = MeetingSource.SELF,
+    confirmed: bool = False,
 ) -> Meeting:
     """Book (or request) a slot. With ``limits`` (the app's settings; the pages and the
     API always give them), bookings per buyer account and per client ``address`` are
-    rate-limited, against throw-away accounts taking a booth's calendar."""
+    rate-limited, against throw-away accounts taking a booth's calendar. ``source`` says
+    how the meeting came about; ``confirmed``: the exhibitor agreed already (a proposal
+    both sides accepted), so a booth that takes requests does not ask again."""
     now = now or clock.now()
-    user = require_user(actor)
-    booth = await load_booth(session, booth_id, viewer=user)
-    if can_manage(user, booth):
-        raise Forbidden(lazy("You cannot book a meeting at your own booth."))
-    buyer = require_verified(require_role(user, Role.BUYER))
-    fair = await session.get(Fair, booth.fair_id)
-    assert fair is not None
-    if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
-        raise NotBookable(lazy("Booking for this fair is not open."))
-    await check_admitted(session, fair, buyer)
+    booth, buyer, fair = await _bookable(session, actor, booth_id, now)
     if limits is not None:
         window = timedelta(minutes=limits.abuse_window_minutes)
         for kind, subject, limit in (
@@ -374,17 +428,8 @@ async def book(
             ("book-address", address, limits.bookings_per_address),
         ):
             await count_act(session, kind, subject, limit=limit, window=window, now=now)
-    hours = await get_hours(session, booth)
-    availability = availability_of(hours, fair)
-    starts_at = resolve_start(start, timezone)
-    await expire_requests(session, now)  # everywhere: stale holds of this buyer too
-    busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now)
-    reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
-    if reason is not None:
-        refuse(reason, hours)
-    ends_at = starts_at + availability.slot
-    await check_buyer(session, buyer, booth, hours, starts_at, ends_at, now)
-    requested = hours.mode == BookingMode.REQUEST
+    hours, starts_at, ends_at = await _slot(session, buyer, booth, fair, start, timezone, now)
+    requested = hours.mode == BookingMode.REQUEST and not confirmed
     meeting = Meeting(
         booth_id=booth.id,
         buyer_id=buyer.id,
@@ -399,6 +444,7 @@ async def book(
         note=note,
         by_request=requested,
         confirmed_at=None if requested else now,
+        source=source,
     )
     session.add(meeting)
     await session.flush()

@@ -43,6 +43,15 @@ class MeetingStatus(enum.StrEnum):
 ACTIVE = (MeetingStatus.REQUESTED, MeetingStatus.CONFIRMED)
 
 
+class MeetingSource(enum.StrEnum):
+    """How a meeting came about: the conversion report groups by it."""
+
+    SELF = "self"  # the buyer found the booth and booked
+    RECOMMENDED = "recommended"  # booked from a recommendation to the buyer
+    INVITED = "invited"  # the exhibitor invited the buyer (a proposal)
+    PROPOSED = "proposed"  # an organizer proposed it to both sides
+
+
 class Attendance(enum.StrEnum):
     """What happened in the video room, decided from who was there (or by an organizer)."""
 
@@ -120,6 +129,9 @@ class Meeting(Base):
             "('held', 'no_show_buyer', 'no_show_exhibitor', 'no_show_both', 'too_short')",
             name="attendance_known",
         ),
+        CheckConstraint(
+            "source IN ('self', 'recommended', 'invited', 'proposed')", name="source_known"
+        ),
         Index("ix_meetings_booth_id_starts_at", "booth_id", "starts_at"),
         Index("ix_meetings_buyer_id_starts_at", "buyer_id", "starts_at"),
         # The conversion report's median days to contract reads only contracts (its counts
@@ -147,6 +159,9 @@ class Meeting(Base):
         ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
     )
     note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(
+        String(12), default=MeetingSource.SELF, server_default=MeetingSource.SELF.value
+    )
     # RFC 5545 SEQUENCE of the invite: 0 when booked, +1 at every reschedule and the cancel.
     sequence: Mapped[int] = mapped_column(default=0)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")

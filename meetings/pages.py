@@ -47,6 +47,7 @@ from meetings.models import (
     BuyerFeedback,
     BuyerView,
     Meeting,
+    MeetingSource,
     MeetingStatus,
     Side,
     Stage,
@@ -146,6 +147,8 @@ async def book_page(request: Request) -> Response:
     zone = viewer_zone(request)
     errors: dict[str, str] = {}
     status = 200
+    recommended = request.query_params.get("source") == MeetingSource.RECOMMENDED
+    source = MeetingSource.RECOMMENDED if recommended else MeetingSource.SELF
     if request.method == "POST":
         form = await read_form(request)
         try:
@@ -158,6 +161,7 @@ async def book_page(request: Request) -> Response:
                 note=str(form.get("note", ""))[:2000],
                 limits=settings_of(request),
                 address=client_address(request),
+                source=source,
             )
         except DomainError as exc:
             errors, status = {"form": exc.translated()}, exc.status
@@ -165,7 +169,10 @@ async def book_page(request: Request) -> Response:
             return redirect(f"/meetings/{meeting.id}/room?booked=1")
     context = await _picker_context(request, booth_id, zone=zone)
     context.update(_slot_helpers(zone, context.get("booth_zone")), errors=errors)
-    context["action"] = f"/booths/{booth_id}/book?{urlencode({'tz': zone})}"
+    # A recommendation's book link says so; the slot forms carry it on in their action.
+    query = {"tz": zone} | ({"source": source.value} if source != MeetingSource.SELF else {})
+    context["action"] = f"/booths/{booth_id}/book?{urlencode(query)}"
+    context["source"] = query.get("source")
     context["auto_zone"] = user is None and not request.query_params.get("tz")
     return page(request, "meetings/book.html", context, status)
 

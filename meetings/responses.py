@@ -12,7 +12,15 @@ from pydantic import MISSING, BaseModel, ConfigDict, Field, PlainSerializer
 from fair.api import Instant
 from meetings import models
 from meetings.calendars import join_url
-from meetings.models import Attendance, BookingMode, BuyerView, MeetingStatus, Side, Stage
+from meetings.models import (
+    Attendance,
+    BookingMode,
+    BuyerView,
+    MeetingSource,
+    MeetingStatus,
+    Side,
+    Stage,
+)
 from meetings.slots import local_iso
 
 # Times shown in a zone: ISO 8601 with that zone's offset, to the minute
@@ -49,6 +57,7 @@ class Meeting(BaseModel):
     cancel_reason: str
     attendance_confirmed_at: Instant | None
     released_at: Instant | None
+    source: MeetingSource  # how it came about: self, recommended, invited, proposed
 
     @classmethod
     def of(cls, meeting: models.Meeting, viewer_tz: str, booth_tz: str, base_url: str) -> Meeting:
@@ -70,6 +79,7 @@ class Meeting(BaseModel):
             cancel_reason=meeting.cancel_reason,
             attendance_confirmed_at=meeting.attendance_confirmed_at,
             released_at=meeting.released_at,
+            source=MeetingSource(meeting.source),
         )
 
 

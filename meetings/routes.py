@@ -42,6 +42,7 @@ from meetings.models import (
     BoothHours,
     BuyerView,
     Meeting,
+    MeetingSource,
     MeetingStatus,
 )
 from meetings.schemas import (
@@ -165,6 +166,7 @@ async def api_book(request: Request) -> Response:
         note=data.note,
         limits=settings_of(request),
         address=client_address(request),
+        source=MeetingSource(data.source) if data.source else MeetingSource.SELF,
     )
     return await _one(request, meeting, meeting.buyer_timezone, 201)
 

@@ -76,6 +76,9 @@ class BookingRequest(Schema):
     timezone: TimeZoneName | None = None
     interpreter_language: LanguageCode | None = None
     note: str = Field(default="", max_length=2000)
+    # Booked from a recommendation (the recommendation's book button says so); any other
+    # way of coming about is recorded by the path that makes it (a proposal).
+    source: Literal["recommended"] | None = None
 
 
 class Cancellation(Schema):
