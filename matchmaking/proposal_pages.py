@@ -5,8 +5,9 @@ the fairs open for booking, each with its "invite" or "propose" button."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -36,6 +37,9 @@ from matchmaking import proposals, service
 from matchmaking.models import ProposalStatus
 from matchmaking.reasons import render
 from matchmaking.schemas import ProposalAccept, ProposalCreate, ProposalDecline
+from meetings.models import Meeting
+
+T = TypeVar("T")
 
 # How many open proposals get a slot picker at once, and how many matches a list shows.
 PICKERS = 10
@@ -147,17 +151,24 @@ async def proposals_page(
     return page(request, "matchmaking/proposals.html", context, status)
 
 
-async def _failed(request: Request, exc: DomainError) -> Response:
-    """The page again with the refusal; changes are kept only when the error says so."""
-    if exc.persist_changes:
-        request.state.persist_changes = True
-    else:
-        await db(request).rollback()
-    errors = exc.errors if isinstance(exc, ValidationFailed) else {}
-    message = exc.translated()
-    if errors:
-        message = " ".join([message, *(str(i18n.gettext(e)) for e in errors.values())])
-    return await proposals_page(request, {"form": message}, exc.status)
+async def _attempt(request: Request, action: Callable[[], Awaitable[T]]) -> T | Response:
+    """``action`` in a savepoint of the request's session: on a refusal, its changes are
+    undone (unless the error keeps them) and the page comes back with the message."""
+    nested = await db(request).begin_nested()
+    try:
+        result = await action()
+    except DomainError as exc:
+        if exc.persist_changes:
+            await nested.commit()
+            request.state.persist_changes = True
+        else:
+            await nested.rollback()
+        message = exc.translated()
+        if isinstance(exc, ValidationFailed):
+            message = " ".join([message, *(i18n.gettext(e) for e in exc.errors.values())])
+        return await proposals_page(request, {"form": message}, exc.status)
+    await nested.commit()
+    return result
 
 
 async def propose_page(request: Request) -> Response:
@@ -165,16 +176,17 @@ async def propose_page(request: Request) -> Response:
     values = {name: str(form.get(name, "")) for name in ("fair", "buyer_id", "booth_id", "note")}
     if form.get("need_id"):
         values["need_id"] = str(form.get("need_id"))
-    try:
-        await proposals.propose(
+
+    async def act() -> object:
+        return await proposals.propose(
             db(request),
             actor=user_of(request),
             data=parse(ProposalCreate, values),
             settings=settings_of(request),
         )
-    except DomainError as exc:
-        return await _failed(request, exc)
-    return redirect("/proposals?sent=1")
+
+    answer = await _attempt(request, act)
+    return answer if isinstance(answer, Response) else redirect("/proposals?sent=1")
 
 
 async def accept_page(request: Request) -> Response:
@@ -184,7 +196,8 @@ async def accept_page(request: Request) -> Response:
         values["start"] = str(form.get("start"))
     if form.get("interpreter_language"):
         values["interpreter_language"] = str(form.get("interpreter_language"))
-    try:
+
+    async def act() -> Meeting | None:
         _, meeting = await proposals.accept(
             db(request),
             actor=user_of(request),
@@ -193,26 +206,30 @@ async def accept_page(request: Request) -> Response:
             settings=settings_of(request),
             address=client_address(request),
         )
-    except DomainError as exc:
-        return await _failed(request, exc)
-    if meeting is not None:
-        return redirect(f"/meetings/{meeting.id}/room?booked=1")
+        return meeting
+
+    answer = await _attempt(request, act)
+    if isinstance(answer, Response):
+        return answer
+    if answer is not None:
+        return redirect(f"/meetings/{answer.id}/room?booked=1")
     return redirect("/proposals")
 
 
 async def decline_page(request: Request) -> Response:
     form = await read_form(request)
-    try:
+
+    async def act() -> object:
         data = parse(ProposalDecline, {"reason": str(form.get("reason", ""))})
-        await proposals.decline(
+        return await proposals.decline(
             db(request),
             actor=user_of(request),
             proposal_id=request.path_params["proposal_id"],
             reason=data.reason,
         )
-    except DomainError as exc:
-        return await _failed(request, exc)
-    return redirect("/proposals")
+
+    answer = await _attempt(request, act)
+    return answer if isinstance(answer, Response) else redirect("/proposals")
 
 
 routes = [

@@ -487,3 +487,78 @@ async def test_a_booking_from_a_recommendation_records_its_source(client, sessio
     sources = sorted((await session.scalars(select(Meeting.source))).all())
     await session.rollback()
     assert sources == ["recommended", "recommended", "self"]
+
+
+def _csrf(client) -> str:
+    return client.cookies["kk_csrf"]
+
+
+async def test_the_pages_propose_invite_accept_and_decline(client, session):
+    day, booth, lan = await _setup(client, session)
+    await login(client, BUYER)
+    need = {"fair": "2027-06", "text": "stainless cutlery", "categories": ["cutlery_tools"]}
+    assert (await client.post("/api/needs", json=need)).status_code == 201
+
+    # The organizer sees the fair's matches, each with a "propose" button.
+    await login(client, ORGANIZER)
+    page = await client.get("/proposals")
+    assert page.status_code == 200
+    assert "Nguyễn Thị Lan" in page.text
+    assert f'name="buyer_id" value="{lan}"' in page.text
+    assert BUYER not in page.text
+
+    # The exhibitor sees the buyer among its leads and invites her from there.
+    await login(client, EXHIBITOR)
+    page = await client.get("/proposals")
+    assert "Invite to a meeting" in page.text
+    assert BUYER not in page.text
+    form = {"fair": "2027-06", "buyer_id": lan, "booth_id": booth["id"], "note": "Hello!"}
+    sent = await client.post("/proposals", data={"csrf_token": _csrf(client), **form})
+    assert (sent.status_code, sent.headers["location"]) == (303, "/proposals?sent=1")
+    page = await client.get("/proposals?sent=1")
+    assert "Your proposal has been sent." in page.text
+    assert "Invited; waiting for the answer." in page.text
+    again = await client.post("/proposals", data={"csrf_token": _csrf(client), **form})
+    assert again.status_code == 409
+    assert "has been proposed already" in again.text
+    (item,) = await _mine(client, EXHIBITOR)
+
+    # The buyer picks one of the offered times, good-for-both marked, in her own zone.
+    await login(client, BUYER)
+    page = await client.get("/proposals")
+    assert 'class="slot-choice slot-good"' in page.text  # marked good for both, first
+    assert "Hello!" in page.text
+    # 11:00 Tokyo is 09:00 in Ho Chi Minh City: the first time inside both business days.
+    eleven = f"{day.isoformat()}T02:00:00+00:00"
+    assert f'value="{eleven}"' in page.text
+    missing = await client.post(
+        f"/proposals/{item['id']}/accept", data={"csrf_token": _csrf(client)}
+    )
+    assert missing.status_code == 422
+    assert "Hãy chọn giờ cho buổi gặp." in missing.text  # in her language
+    accepted = await client.post(
+        f"/proposals/{item['id']}/accept", data={"csrf_token": _csrf(client), "start": eleven}
+    )
+    assert accepted.status_code == 303
+    meeting_id = accepted.headers["location"].split("/")[2]
+    assert accepted.headers["location"] == f"/meetings/{meeting_id}/room?booked=1"
+    meeting = (await client.get(f"/api/meetings/{meeting_id}")).json()
+    assert (meeting["source"], meeting["start"]) == ("invited", f"{day.isoformat()}T09:00+07:00")
+
+
+async def test_declining_on_the_page_keeps_the_reason(client, session):
+    _day, booth, lan = await _setup(client, session)
+    proposal_id = (await _propose(client, ORGANIZER, lan, booth["id"])).json()["id"]
+    await login(client, EXHIBITOR)
+    page = await client.get("/proposals")
+    assert f'action="/proposals/{proposal_id}/decline"' in page.text
+    declined = await client.post(
+        f"/proposals/{proposal_id}/decline",
+        data={"csrf_token": _csrf(client), "reason": "Fully booked that week."},
+    )
+    assert (declined.status_code, declined.headers["location"]) == (303, "/proposals")
+    (item,) = await _mine(client, ORGANIZER)
+    assert (item["status"], item["booth_answer"]["answer"]) == ("declined", "declined")
+    assert item["decline_reason"] == "Fully booked that week."
+    page = await client.get("/proposals")
+    assert "Fully booked that week." in page.text
