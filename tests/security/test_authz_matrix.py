@@ -65,7 +65,7 @@ from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
 from kakehashi.app import create_app
 from kakehashi.features import FEATURES
 from kakehashi.models import metadata
-from matchmaking.models import Need
+from matchmaking.models import Need, Proposal
 from meetings import feeds
 from meetings.models import Attendance, BoothHours, CalendarFeed, Meeting, MeetingStatus, Stage
 from meetings.outcomes import record_outcome
@@ -413,6 +413,21 @@ async def build_world(app: Any) -> World:
             session.add(need)
             await session.flush()
             ids["need"] = need.id
+            # An organizer's proposal of a meeting between the side's buyer and booth, open.
+            proposal = Proposal(
+                fair_id=open_fair.id,
+                buyer_id=buyer.id,
+                booth_id=ids["booth"],
+                proposed_by=people["organizer"].id,
+                kind="organizer",
+                status="open",
+                buyer_answer="pending",
+                booth_answer="pending",
+                expires_at=now + timedelta(days=7),
+            )
+            session.add(proposal)
+            await session.flush()
+            ids["proposal"] = proposal.id
             outcome = await record_outcome(
                 session,
                 actor=owner,
@@ -602,6 +617,7 @@ LIVE = {"meeting_id": "live_meeting"}
 HELD = {"meeting_id": "held_meeting"}
 REQUESTED = {"meeting_id": "requested_meeting"}
 NEED = {"need_id": "need"}
+PROPOSAL = {"proposal_id": "proposal"}
 DRAFT = {"slug": "draft_fair"}
 FAIR = {"slug": "fair"}
 LATER = {"slug": "later_fair"}
@@ -708,7 +724,21 @@ def foreign_outcome(world: World, side: str) -> dict[str, Any]:
     return {**OUTCOME, "product_ids": [world.value("other:product", side)]}
 
 
+def invitation(world: World, side: str) -> dict[str, Any]:
+    """A meeting proposed at the side's booth to the other side's buyer (no proposal yet)."""
+    return {
+        "fair": world.common["fair"],
+        "buyer_id": world.value("other:buyer_id", side),
+        "booth_id": world.sides[side]["booth"],
+    }
+
+
+def proposal_time(world: World, side: str) -> dict[str, Any]:
+    return {"start": tokyo(world.fair_day, 10)}
+
+
 SIDED_BODIES = (
+    invitation,
     booking,
     pending_booking,
     interpreter_choice,
@@ -1329,6 +1359,74 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/my/needs", booker(200), hides={"buyer": ("other:need",)}),
     E("POST", "/my/needs", booker(303), form={"text": "Enamel kettles", "hs_codes": "7323"}),
     E("POST", "/my/needs/{need_id}/delete", its_need(303), params=NEED, form={}),
+    # Proposals: an organizer to both sides, an exhibitor from its own booth; the invited
+    # sides answer (the buyer with a time); those who may see one but are not asked: 403.
+    E("POST", "/api/proposals", who(401, 403, (201, 403), 403, 201, 403), json=invitation),
+    E(
+        "GET",
+        "/api/proposals",
+        signed_in(200),
+        hides={
+            "buyer": ("other:proposal",),
+            "exhibitor": ("other:proposal",),
+            "interpreter": ("proposal", "other:proposal"),
+        },
+    ),
+    E(
+        "POST",
+        "/api/proposals/{proposal_id}/accept",
+        who(401, (200, 404), (422, 404), 404, 403, 403),
+        params=PROPOSAL,
+        json=proposal_time,
+        variant="with a time",
+    ),
+    E(
+        "POST",
+        "/api/proposals/{proposal_id}/accept",
+        who(401, (422, 404), (200, 404), 404, 403, 403),
+        params=PROPOSAL,
+        json={},
+    ),
+    E(
+        "POST",
+        "/api/proposals/{proposal_id}/decline",
+        who(401, (200, 404), (200, 404), 404, 403, 403),
+        params=PROPOSAL,
+        json={"reason": "Not this month."},
+    ),
+    E(
+        "GET",
+        "/proposals",
+        signed_in(200),
+        hides={
+            "buyer": ("other:proposal",),
+            "exhibitor": ("other:proposal",),
+            "interpreter": ("proposal", "other:proposal"),
+        },
+    ),
+    E("POST", "/proposals", who(401, 403, (303, 403), 403, 303, 403), form=invitation),
+    E(
+        "POST",
+        "/proposals/{proposal_id}/accept",
+        who(401, (303, 404), (422, 404), 404, 403, 403),
+        params=PROPOSAL,
+        form=proposal_time,
+        variant="with a time",
+    ),
+    E(
+        "POST",
+        "/proposals/{proposal_id}/accept",
+        who(401, (422, 404), (303, 404), 404, 403, 403),
+        params=PROPOSAL,
+        form={},
+    ),
+    E(
+        "POST",
+        "/proposals/{proposal_id}/decline",
+        who(401, (303, 404), (303, 404), 404, 403, 403),
+        params=PROPOSAL,
+        form={"reason": "Not this month."},
+    ),
     # Meetings: the API
     E("POST", "/api/meetings", booker(201), json=booking),
     E(
@@ -1545,7 +1643,7 @@ def is_sided(endpoint: Endpoint) -> bool:
     side_keys = {"booth", "pending_booth", "product", "media", "pending_media", "pending_product"}
     side_keys |= {"pending_new_media", "pending_new_product"}
     side_keys |= {"upcoming_meeting", "live_meeting", "held_meeting", "requested_meeting"}
-    side_keys.add("need")
+    side_keys |= {"need", "proposal"}
     by_params = any(spec.removeprefix("other:") in side_keys for spec in endpoint.params.values())
     by_body = any(body in SIDED_BODIES for body in (endpoint.json, endpoint.form, endpoint.upload))
     return by_params or by_body

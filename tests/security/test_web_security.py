@@ -103,6 +103,9 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/my/meetings/calendar": ("buyer", None),
     "/my/needs": ("buyer", None),
     "/my/needs/{need_id}/delete": ("buyer", None),
+    "/proposals": ("exhibitor", None),
+    "/proposals/{proposal_id}/accept": ("buyer", None),
+    "/proposals/{proposal_id}/decline": ("buyer", None),
     "/meetings/{meeting_id}/{action:str}": ("buyer", sorted(MEETING_ACTIONS)),
     "/reports/rates": ("staff", None),
     "/verify/{token}": ("anon", None),
@@ -153,6 +156,7 @@ def _form_urls(world: World) -> list[tuple[str, str]]:
         "delivery_id": "msg_of_nobody",
         # The forged post is refused before the need is looked up: any id will do.
         "need_id": "0" * 32,
+        "proposal_id": "0" * 32,
     }
     urls = []
     for template, (role, actions) in FORM_ROUTES.items():
@@ -257,6 +261,9 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ),
         ("buyer", f"/meetings/{ids['booked']}/reschedule"),
         ("buyer", "/account/tokens"),
+        ("buyer", "/proposals"),
+        ("exhibitor", "/proposals"),
+        ("organizer", "/proposals"),
     ]
     checked, missing = 0, []
     for role, url in pages:
@@ -290,6 +297,7 @@ API_ROLES = [  # first match wins
     (r"/outcome$|/accept$|/decline$|/release$", "exhibitor"),
     (r"^/api/meetings|^/api/me/|^/api/me$|^/api/connection-test$|/booking-reminder$", "buyer"),
     (r"^/api/needs|^/api/tokens", "buyer"),
+    (r"^/api/proposals", "exhibitor"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
 # Endpoints that read no body at all: a form-encoded body is ignored, not refused. Cross-site
@@ -342,6 +350,7 @@ def _api_url(path: str, world: World) -> str:
         id="a-session-of-nobody",
         delivery_id="msg_of_nobody",
         user_id="0" * 32,  # refused for its origin before the buyer is looked up
+        proposal_id="0" * 32,  # refused for its body or origin before it is looked up
     )
 
 
