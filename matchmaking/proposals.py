@@ -325,7 +325,12 @@ async def _load(
 ) -> tuple[Proposal, Booth, Side]:
     """A proposal the user is invited to answer; 404 for those who may not see it, 403 for
     those who may (its proposer, organizers) but are not asked."""
-    proposal = await session.get(Proposal, proposal_id) if len(proposal_id) <= 32 else None
+    proposal = None
+    if len(proposal_id) <= 32:
+        # Locked (PostgreSQL; SQLite writes one at a time): two sides answering at once
+        # must not each see the other still pending and leave a yes-yes proposal unbooked.
+        query = select(Proposal).where(Proposal.id == proposal_id).with_for_update()
+        proposal = await session.scalar(query.execution_options(populate_existing=True))
     booth = await session.get(Booth, proposal.booth_id) if proposal else None
     if proposal is None or booth is None or not may_see(user, proposal, booth):
         raise ProposalNotFound()

@@ -41,7 +41,7 @@ async def test_a_buyer_enters_a_need_and_sees_the_booth_recommended_with_its_rea
     )
     assert sent.status_code == 303, sent.text
     shown = await client.get("/my/needs")
-    assert f'href="/booths/{ids["tsubame"]}/book"' in shown.text
+    assert f'href="/booths/{ids["tsubame"]}/book?source=recommended"' in shown.text
     assert "ผลิต HS 9617.00 ที่คุณต้องการ" in shown.text  # the reason, in Thai
     assert "燕ミガキ工業株式会社" in shown.text or "Tsubame" in shown.text
     assert ids["hasami"] not in shown.text and ids["pending"] not in shown.text
