@@ -84,11 +84,16 @@ async def test_an_organizer_proposes_both_accept_and_the_meeting_is_booked_as_pr
     assert set(mails) == {BUYER, EXHIBITOR}
     to_buyer = _text(mails[BUYER])
     assert "Xin chào Nguyễn Thị Lan" in to_buyer  # Vietnamese
-    assert "Tsubame Migaki Kogyo" in to_buyer
+    assert "Ban tổ chức đề xuất một buổi gặp trực tuyến giữa bạn và Tsubame Migaki Kogyo" in (
+        to_buyer
+    )
     assert "Both make tableware." in to_buyer
     assert f"/proposals#proposal-{proposal['id']}" in to_buyer
     to_exhibitor = _text(mails[EXHIBITOR])
-    assert "Nguyễn Thị Lan (Saigon Trading, Vietnam)" in to_exhibitor
+    assert (
+        "The organizers propose a video meeting between you and "
+        "Nguyễn Thị Lan (Saigon Trading, Vietnam) in Fair 2027-06."
+    ) in to_exhibitor
     assert BUYER not in to_exhibitor
     inbox.messages.clear()
 
