@@ -1,5 +1,6 @@
 """Calendar squatting by throw-away accounts (issue 16, item 6): registrations are limited
-per client address, bookings per buyer account and per address, each answered with 429
+per client address, bookings per buyer account and per address, meeting invitations per
+account, each answered with 429
 and ``Retry-After`` while nothing is created; the limits lift as the window moves on. The
 defaults are the settings' own (docs/configuration.md); the clock is moved through
 ``fair.clock``, never slept on (both databases)."""
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from fair.accounts.models import User
 from fair.config import Settings
+from matchmaking.models import Proposal
 from meetings.models import Meeting
 
 ATTACKER = "198.51.100.9"
@@ -56,7 +58,9 @@ async def test_registrations_from_one_address_stop_at_the_limit_and_resume_later
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Small limits, so a test books past them in a few requests.
-    return settings.with_overrides(bookings_per_account=3, bookings_per_address=5)
+    return settings.with_overrides(
+        bookings_per_account=3, bookings_per_address=5, proposals_per_account=2
+    )
 
 
 async def test_one_account_books_at_most_its_share_an_hour(client, session, stopped_clock):
@@ -99,3 +103,29 @@ async def test_many_accounts_from_one_address_share_the_address_limit(
     await make_user(session, "buyer", "real@example.com")
     await login(client, "real@example.com")
     assert (await book(client, booth["id"], at_tokyo(day, 15))).status_code == 201
+
+
+async def test_an_exhibitor_invites_at_most_its_share_of_buyers_an_hour(
+    client, session, stopped_clock
+):
+    """Every invitation mails a buyer: an exhibitor account cannot mail-bomb the buyers."""
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day)
+    buyers = [
+        (await make_user(session, "buyer", f"buyer{n}@example.vn", country="VN")).id
+        for n in range(3)
+    ]
+    await login(client, "kenji@tsubame.example")
+
+    async def invite(buyer_id: str):
+        body = {"fair": "2027-06", "buyer_id": buyer_id, "booth_id": booth["id"]}
+        return await client.post("/api/proposals", json=body)
+
+    for buyer_id in buyers[:2]:
+        assert (await invite(buyer_id)).status_code == 201
+    refused = await invite(buyers[2])
+    assert refused.status_code == 429
+    assert "retry-after" in refused.headers
+    assert await _count(session, Proposal) == 2
+    stopped_clock.advance(timedelta(minutes=61))
+    assert (await invite(buyers[2])).status_code == 201
