@@ -49,7 +49,7 @@ from matchmaking.schemas import ProposalAccept, ProposalCreate
 from matchmaking.service import context as match_context
 from meetings import booking
 from meetings.errors import BadTime, NotBookable, SlotTaken
-from meetings.goodhours import Party, best_first
+from meetings.goodhours import Party, best_first, viewer_party_of
 from meetings.models import Meeting, MeetingSource
 from meetings.slots import Slot
 
@@ -365,7 +365,8 @@ async def offered_slots(
     except DomainError:
         return []
     booth_party = Party(offer.availability.timezone, offer.exhibitor_country)
-    return best_first(offer.slots, booth_party, Party(zone, buyer.country))[:SLOTS_OFFERED]
+    buyer_party = viewer_party_of(buyer, zone)  # the buyer's working day, from the profile
+    return best_first(offer.slots, booth_party, buyer_party)[:SLOTS_OFFERED]
 
 
 # Answering ------------------------------------------------------------------------------------

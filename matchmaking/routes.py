@@ -269,6 +269,7 @@ API = [
         status=201,
         body=ProposalCreate,
         errors=(401, 403, 409, 429),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "GET",
@@ -287,6 +288,7 @@ API = [
         responses.ProposalAnswer,
         body=ProposalAccept,
         errors=(401, 403, 404, 409, 410, 429),
+        scope=Scope.MEETINGS,
     ),
     Endpoint(
         "POST",
@@ -296,5 +298,6 @@ API = [
         responses.ProposalAnswer,
         body=ProposalDecline,
         errors=(401, 403, 404, 409, 410),
+        scope=Scope.MEETINGS,
     ),
 ]

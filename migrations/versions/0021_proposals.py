@@ -2,7 +2,7 @@
 company; and how each meeting came about (``meetings.source``, "self" for those before)
 
 Revision ID: 0021proposals
-Revises: 0017sourcingneeds
+Revises: 0020webhooks
 Create Date: 2026-12-07 01:19:57
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fair.db
 
 revision: str = '0021proposals'
-down_revision: str | None = '0017sourcingneeds'
+down_revision: str | None = '0020webhooks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
