@@ -7,7 +7,7 @@ with their locales, ``--meetings`` meetings (1,000,000) over the fairs' days wit
 statuses and attendance, the outcome histories of the held ones (1 to 3 entries, some moving
 back), contract values in six currencies with monthly exchange rates, and about three booth
 visits per meeting (and their daily counts per booth, which the service keeps as visits
-come in), and the report's cells (summed by migration 0009's statement: the triggers that
+come in), and the report's cells (summed by migration 0022's statement: the triggers that
 keep them as meetings change do not fire while loading). Then VACUUM ANALYZE. The data are
 drawn from a seeded generator: the same every run.
 
@@ -588,8 +588,9 @@ async def copy(conn: Any, table: str, columns: list[str], rows: Any) -> int:
 
 
 def report_cells_migration() -> Any:
-    """Migration 0009, whose ``fill`` sums the meetings into the report's cells."""
-    path = Path(__file__).resolve().parent.parent / "migrations/versions/0009_report_cells.py"
+    """Migration 0022 (0009's cells with the meetings' source), whose ``fill`` sums the
+    meetings into the report's cells."""
+    path = Path(__file__).resolve().parent.parent / "migrations/versions/0022_report_sources.py"
     spec = importlib.util.spec_from_file_location("report_cells_migration", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -40,6 +40,7 @@ GROUPING_LABELS: dict[str, str] = {
     "buyer_country": lazy("Buyer country"),
     "language": lazy("Buyer language"),
     "interpreter": lazy("Interpreter"),
+    "source": lazy("Meeting source"),
 }
 
 # The definitions of docs/features.md, in words a reader of the dashboard or the workbook
@@ -107,6 +108,23 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
             "The contracts' values in yen at the exchange rate the staff set for the "
             "meeting's date. Values in a currency without a rate are counted apart, never "
             "guessed."
+        ),
+    ),
+    (
+        lazy("Meeting source"),
+        lazy(
+            "How a meeting came about: self-booked by the buyer, booked from a "
+            "recommendation to the buyer, invited by the exhibitor, or proposed by the "
+            "organizer to both sides."
+        ),
+    ),
+    (
+        lazy("Partner-matching success"),
+        lazy(
+            "Of the held meetings that came from a match (recommended, invited by the "
+            "exhibitor or proposed by the organizer), the share whose latest outcome is "
+            "contract. Self-booked meetings are not counted. The programme's target is 40% "
+            "or more."
         ),
     ),
     (
@@ -314,6 +332,8 @@ def to_xlsx(report: Report, *, fair_title: str | None = None) -> bytes:
             sheet.write_number(row, 2, actual, fmt)
         row += 1
 
+    row = _write_matching(sheet, row + 1, report, formats)
+
     trend = book.add_worksheet("Trend")
     headings = [_("Fair"), _("Starts on")] + [_(h) for _n, h in XLSX_COLUMNS]
     for col, heading in enumerate(headings):
@@ -338,6 +358,33 @@ def to_xlsx(report: Report, *, fair_title: str | None = None) -> bytes:
 
     book.close()
     return out.getvalue()
+
+
+def _write_matching(sheet: Any, row: int, report: Report, formats: _Formats) -> int:
+    """The partner-matching success rate of the report's selection (fair, dates, own
+    booths) against its target, with the counts behind it; the next free row."""
+    _ = i18n.gettext
+    matching = report.matching
+    sheet.write_string(row, 0, _("Partner-matching success in this selection"), formats.bold)
+    row += 1
+    for col, heading in enumerate((_("Measure"), _("Target"), _("In this selection"))):
+        sheet.write_string(row, col, heading, formats.head)
+    row += 1
+    sheet.write_string(row, 0, _("Partner-matching success"))
+    sheet.write_number(row, 1, matching.target, formats.percent)
+    if matching.rate is None:
+        sheet.write_string(row, 2, DASH, formats.dash)
+    else:
+        sheet.write_number(row, 2, matching.rate, formats.percent)
+    row += 1
+    for label, count in (
+        (_("Held meetings from a match"), matching.held_from_match),
+        (_("Contracts from a match"), matching.contracts_from_match),
+    ):
+        sheet.write_string(row, 0, label)
+        sheet.write_number(row, 2, count, formats.count)
+        row += 1
+    return row
 
 
 def _as_datetime(day: date) -> datetime:

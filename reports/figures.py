@@ -126,3 +126,40 @@ class Targets:
     )
     meetings_this_year: int = Field(default=0, description="held meetings dated in that year")
     conversion_this_year: Rate = None
+
+
+MATCHING_TARGET = 0.40  # the programme's partner-matching success rate
+
+
+@dataclass(frozen=True)
+class MatchingSuccess:
+    """The programme's partner-matching success rate in the report's scope (fair, dates,
+    an exhibitor's own booths): of the held meetings that came from a match (recommended,
+    exhibitor-invited or organizer-proposed, not self-booked), those whose current stage
+    is contract."""
+
+    held_from_match: Annotated[
+        int,
+        Field(
+            title=lazy("Held meetings from a match"),
+            description="held meetings whose source is recommended, invited or proposed",
+        ),
+    ] = 0
+    contracts_from_match: Annotated[
+        int,
+        Field(
+            title=lazy("Contracts from a match"),
+            description="of those, the ones whose current stage is contract",
+        ),
+    ] = 0
+    target: Annotated[
+        float, Field(description="the programme's target rate (0.4: at least 40 %)")
+    ] = MATCHING_TARGET
+
+    @computed_field(
+        title=lazy("Partner-matching success"),
+        description="contracts_from_match ÷ held_from_match; null if none held",
+    )
+    @property
+    def rate(self) -> Rate:
+        return ratio(self.contracts_from_match, self.held_from_match)

@@ -46,8 +46,8 @@ EMPTY_CELL = "booked = 0 AND cancelled = 0 AND held = 0 AND no_show = 0"
 class _CellColumns:
     """A meeting's contribution to the report, keyed by what the report filters and groups
     on: its booth, its day (the start's date in Japan time), the buyer's country and locale,
-    the interpreter's language ('' for none) and, for a contract with a value, its currency
-    ('' otherwise). Each count is what the definitions in docs/features.md count: 1 or 0 per
+    the interpreter's language ('' for none), for a contract with a value its currency
+    ('' otherwise), and how the meeting came about (``meetings.source``, migration 0022). Each count is what the definitions in docs/features.md count: 1 or 0 per
     meeting."""
 
     booth_id: Mapped[str] = mapped_column(String(32))
@@ -56,6 +56,7 @@ class _CellColumns:
     locale: Mapped[str] = mapped_column(String(8))
     interpreter: Mapped[str] = mapped_column(String(8))
     currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(12))
     booked: Mapped[int]
     cancelled: Mapped[int]
     held: Mapped[int]
@@ -69,7 +70,7 @@ class _CellColumns:
 class ReportCell(_CellColumns, Base):
     """The report's figures summed per key, so that a report over a million meetings reads a
     few hundred thousand rows at most. Never written by the application: database triggers
-    (migration 0009) append each change of a meeting or a buyer to ``report_deltas``, and
+    (migrations 0009 and 0022) append each change of a meeting or a buyer to ``report_deltas``, and
     ``reports.cells.fold`` moves those sums here. No foreign keys: a deleted booth's
     or buyer's meetings take their counts out through the same deltas."""
 
@@ -82,6 +83,7 @@ class ReportCell(_CellColumns, Base):
             "locale",
             "interpreter",
             "currency",
+            "source",
             name="pk_report_cells",
         ),
         # The year's actuals read one year of every booth (a million meetings: 31 -> 20 ms).

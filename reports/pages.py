@@ -204,6 +204,7 @@ async def dashboard_page(request: Request) -> Response:
             "report": report,
             "total": total,
             "targets": report.targets,
+            "matching": report.matching,
             "fairs": fairs,
             "groupings": [(g, export.grouping_label(g)) for g in GROUPINGS],
             "grouping": export.grouping_label(report.group_by),

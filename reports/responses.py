@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.dataclasses import dataclass
 
 from reports import models
-from reports.figures import Figures, Targets, counted
+from reports.figures import Figures, MatchingSuccess, Targets, counted
 from reports.schemas import Grouping
 from reports.service import Report
 
@@ -27,7 +27,8 @@ class ReportGroup(Figures):
         str,
         Field(
             description="fair slug, YYYY-MM, booth id, category code, ISO country, "
-            "language code, interpreter language or 'none'"
+            "language code, interpreter language or 'none', or how the meetings came about "
+            "(self, recommended, invited, proposed)"
         ),
     ]
     label: str
@@ -52,13 +53,21 @@ class ConversionReport(Figures):
     groups: Annotated[
         list[ReportGroup],
         Field(
-            description="sorted by key (fairs and months in date order); by category a "
-            "meeting counts under each of its booth's categories, so the groups may add up "
-            "to more than the total"
+            description="sorted by key (fairs and months in date order; sources as self, "
+            "recommended, invited, proposed); by category a meeting counts under each of "
+            "its booth's categories, so the groups may add up to more than the total"
         ),
     ]
     trend: Annotated[list[ReportTrend], Field(description="oldest first")]
     targets: Targets
+    matching_success: Annotated[
+        MatchingSuccess,
+        Field(
+            description="the partner-matching success rate in the same scope as the "
+            "conversion figures (fair, dates, own booths): contracts ÷ held among meetings "
+            "from a match (recommended, invited or proposed)"
+        ),
+    ]
 
     @classmethod
     def of(cls, report: Report) -> ConversionReport:
@@ -86,6 +95,7 @@ class ConversionReport(Figures):
                 for row in report.trend
             ],
             targets=report.targets,
+            matching_success=report.matching,
         )
 
 

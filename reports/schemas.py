@@ -40,7 +40,7 @@ def _grouping(value: str) -> str:
         raise ValueError(
             lazy(
                 "Unknown grouping. Group by one of: fair, month, booth, category, "
-                "buyer_country, language, interpreter."
+                "buyer_country, language, interpreter, source."
             )
         )
     return value

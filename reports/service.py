@@ -31,7 +31,13 @@ How it is computed, so that a report over a million meetings reads no meeting bu
 The category grouping counts a meeting under every category of its booth (and booths
 without one under ``"none"``): the groups' sums may then exceed the total. Visits are
 attributable to fairs, months (the visit's day), booths and categories only; the buyer
-country, language (the buyer's ``locale``) and interpreter groups have ``visits=None``.
+country, language (the buyer's ``locale``), interpreter and source groups have
+``visits=None``.
+
+The source grouping and the partner-matching success rate read how each meeting came about
+(``meetings.source``), which the cells carry in their key (migration 0022): the rate's
+held meetings and contracts from a match are two more sums of statement 1, in the same
+scope as the other figures.
 """
 
 from __future__ import annotations
@@ -79,12 +85,21 @@ from fair.i18n import (
     pick_text,
     territory_name,
 )
-from meetings.models import Attendance, Meeting, Stage
+from meetings.models import Attendance, Meeting, MeetingSource, Stage
 from reports.cells import KEY, SUMS
-from reports.figures import MEETING_COUNTS, Figures, Targets, ratio
+from reports.figures import MEETING_COUNTS, Figures, MatchingSuccess, Targets, ratio
 from reports.models import ExchangeRate, ReportCell, ReportDelta
 
-GROUPINGS = ("fair", "month", "booth", "category", "buyer_country", "language", "interpreter")
+GROUPINGS = (
+    "fair",
+    "month",
+    "booth",
+    "category",
+    "buyer_country",
+    "language",
+    "interpreter",
+    "source",
+)
 # Who may see a report: insiders see everything, an exhibitor their own booths.
 REPORT_ROLES = (Role.ORGANIZER, Role.STAFF, Role.EXHIBITOR)
 JAPAN = ZoneInfo("Asia/Tokyo")
@@ -93,12 +108,24 @@ NONE_KEY = "none"
 NO_SHOWS = (Attendance.NO_SHOW_BUYER, Attendance.NO_SHOW_EXHIBITOR, Attendance.NO_SHOW_BOTH)
 FOLLOW_UP_STAGES = (Stage.FOLLOW_UP, Stage.SAMPLE_SENT, Stage.QUOTE, Stage.CONTRACT)
 # Groupings whose keys visits (anonymous or not, made before any booking) cannot carry.
-UNATTRIBUTABLE_VISITS = ("buyer_country", "language", "interpreter")
+UNATTRIBUTABLE_VISITS = ("buyer_country", "language", "interpreter", "source")
+# The source groups in the order a meeting's path gets more guided, not alphabetically.
+SOURCE_ORDER = tuple(source.value for source in MeetingSource)
+# A meeting "from a match": recommended to the buyer, or proposed by an exhibitor or an
+# organizer; the only other source is self-booked.
+SOURCE_LABELS = {
+    MeetingSource.SELF.value: lazy("Self-booked"),
+    MeetingSource.RECOMMENDED.value: lazy("Recommended"),
+    MeetingSource.INVITED.value: lazy("Invited by the exhibitor"),
+    MeetingSource.PROPOSED.value: lazy("Proposed by the organizer"),
+}
 
 
 @dataclass(frozen=True)
 class Group:
-    key: str  # fair slug, "YYYY-MM", booth id, category code, ISO country, language, or "none"
+    # fair slug, "YYYY-MM", booth id, category code, ISO country, language, "none" or a
+    # meeting source
+    key: str
     label: str  # for people, in the current language
     figures: Figures
 
@@ -128,6 +155,8 @@ class Report:
     # Booth views by visitors not signed in, in scope: shown beside the funnel, never in it
     # (anyone can vary address and browser, so they do not count people).
     anonymous_views: int = 0
+    # The partner-matching success rate in the same scope as ``total``.
+    matching: MatchingSuccess = MatchingSuccess()
 
 
 def _yen(value: Any) -> Decimal:
@@ -146,7 +175,7 @@ def check_grouping(group_by: str) -> str:
         raise BadRequest(
             lazy(
                 "Unknown grouping. Group by one of: fair, month, booth, category, "
-                "buyer_country, language, interpreter."
+                "buyer_country, language, interpreter, source."
             ),
             field="group_by",
         )
@@ -281,6 +310,8 @@ async def _booths(
 
 _COUNTS = (*MEETING_COUNTS, "value_jpy", "unconverted")
 _YEAR_COUNTS = ("held_year", "contracts_year")
+# The partner-matching success rate's held meetings and contracts from a match.
+_MATCH_COUNTS = ("held_match", "contracts_match")
 _CELL_COLUMNS = (*KEY, *SUMS)
 
 
@@ -318,6 +349,8 @@ def _cell_key(dialect: _Dialect, cells: Any, group_by: str) -> Any:
         return case(
             (cells.c.interpreter == "", literal_column(f"'{NONE_KEY}'")), else_=cells.c.interpreter
         )
+    if group_by == "source":
+        return cells.c.source
     return None
 
 
@@ -333,6 +366,11 @@ def _count_statement(dialect_name: str, shape: _Shape, group_by: str, with_year:
     keys = [Booth.fair_id, *keyed, cells.c.currency, rate_day]
     sums = [func.sum(cells.c[name]).label(name) for name in SUMS if name != "value"]
     valued = func.sum(cells.c.contracts).filter(cells.c.currency != "")
+    from_match = cells.c.source != literal_column(f"'{MeetingSource.SELF.value}'")
+    sums += [
+        func.sum(cells.c.held).filter(from_match).label("held_match"),
+        func.sum(cells.c.contracts).filter(from_match).label("contracts_match"),
+    ]
     if with_year:
         in_year = and_(
             cells.c.day >= bindparam("year_first"), cells.c.day <= bindparam("year_last")
@@ -377,7 +415,8 @@ def _count_statement(dialect_name: str, shape: _Shape, group_by: str, with_year:
         .subquery("day_rates")
     )
     rate = day_rates.c.jpy_per_unit
-    carried = [first.c[name] for name in _COUNTS[:7] + (_YEAR_COUNTS if with_year else ())]
+    counted = MEETING_COUNTS + _MATCH_COUNTS + (_YEAR_COUNTS if with_year else ())
+    carried = [first.c[name] for name in counted]
     base = (
         select(
             first.c.fair_id,
@@ -402,7 +441,7 @@ def _count_statement(dialect_name: str, shape: _Shape, group_by: str, with_year:
         )
         .cte("base")
     )
-    names = _COUNTS + (_YEAR_COUNTS if with_year else ())
+    names = _COUNTS + _MATCH_COUNTS + (_YEAR_COUNTS if with_year else ())
     return _levels(base, group_by, names, with_days=False)
 
 
@@ -421,6 +460,8 @@ def _meeting_key(dialect: _Dialect, group_by: str) -> Any:
         return User.locale
     if group_by == "interpreter":
         return func.coalesce(Meeting.interpreter_language, literal_column(f"'{NONE_KEY}'"))
+    if group_by == "source":
+        return Meeting.source
     return None
 
 
@@ -672,7 +713,16 @@ def _label(group_by: str, key: str, fairs: dict[str, Fair], booths: dict[str, An
         return language_in_viewer(key) if key else gettext("Not given")
     if group_by == "interpreter":
         return gettext("No interpreter") if key == NONE_KEY else language_in_viewer(key)
+    if group_by == "source":
+        return gettext(SOURCE_LABELS[key]) if key in SOURCE_LABELS else key
     return key
+
+
+def _group_order(group_by: str, key: str) -> tuple[int, str]:
+    """Keys in order (fairs and months by their text); sources in ``SOURCE_ORDER``."""
+    if group_by == "source" and key in SOURCE_ORDER:
+        return SOURCE_ORDER.index(key), key
+    return 0, key
 
 
 async def conversion_report(
@@ -787,9 +837,14 @@ async def conversion_report(
                 label=_label(group_by, key, fairs, booths),
                 figures=figures("g", key, None if unattributable else visits.get(("g", key), 0)),
             )
-            for key in sorted(keys)
+            for key in sorted(keys, key=lambda key: _group_order(group_by, key))
         ]
 
+    total_row = meetings.get(("t", ""))
+    matching = MatchingSuccess(
+        held_from_match=int(total_row.held_match or 0) if total_row else 0,
+        contracts_from_match=int(total_row.contracts_match or 0) if total_row else 0,
+    )
     targets = Targets(
         year=this_year,
         fairs_this_year=fairs_year,
@@ -807,6 +862,7 @@ async def conversion_report(
         trend=trend,
         targets=targets,
         anonymous_views=anonymous.get(("t", ""), 0),
+        matching=matching,
     )
 
 
@@ -814,6 +870,7 @@ __all__ = [
     "GROUPINGS",
     "Figures",
     "Group",
+    "MatchingSuccess",
     "Report",
     "Targets",
     "Trend",

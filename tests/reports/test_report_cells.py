@@ -24,7 +24,7 @@ import kakehashi.app
 from booths.models import Booth
 from fair.accounts.models import User
 from kakehashi.app import create_app
-from meetings.models import Attendance, Meeting, MeetingStatus, Stage
+from meetings.models import Attendance, Meeting, MeetingSource, MeetingStatus, Stage
 from reports import cells
 from reports.feature import FEATURE as REPORTS
 from reports.models import ReportCell, ReportDelta
@@ -79,6 +79,7 @@ def contribution(m: Meeting, country: str, locale: str) -> tuple[tuple, tuple] |
         locale or "",
         m.interpreter_language or "",
         m.stage_currency if valued else "",
+        m.source,
     )
     value = (m.stage_value or Decimal(0)) if valued else Decimal(0)
     return key, (*(int(c) for c in counts), value.quantize(CENT))
@@ -120,9 +121,13 @@ async def in_cells(session: AsyncSession, *, deltas: bool = True) -> dict[tuple,
     ).all()
     found = {}
     for row in rows:
-        counts = (*(int(n) for n in row[6:13]), Decimal(str(row[13])).quantize(CENT))
+        width = len(cells.KEY)
+        counts = (
+            *(int(n) for n in row[width : width + 7]),
+            Decimal(str(row[width + 7])).quantize(CENT),
+        )
         if any(counts):
-            found[(*row[:1], _day(row[1]), *row[2:6])] = counts
+            found[(*row[:1], _day(row[1]), *row[2:width])] = counts
     return found
 
 
@@ -170,6 +175,7 @@ async def test_the_triggers_exist_at_head(session):
 CURRENCIES = [None, "JPY", "USD", "EUR", "THB"]
 STAGES = [None, *Stage]
 ATTENDANCE = [None, *Attendance]
+SOURCES = list(MeetingSource)
 
 
 def _some_start(rng: random.Random) -> datetime:
@@ -209,6 +215,8 @@ async def _step(rng: random.Random, session: AsyncSession, data: Any) -> str:
             buyer_timezone="Asia/Bangkok",
             attendance=rng.choice(ATTENDANCE),
             interpreter_language=rng.choice([None, "vi", "zh_Hans"]),
+            # Every source in turn, without drawing from the seeded walk.
+            source=SOURCES[len(meetings) % len(SOURCES)],
         )
         _some_stage(rng, meeting)
         session.add(meeting)
