@@ -123,8 +123,8 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         lazy(
             "Of the held meetings that came from a match (recommended, invited by the "
             "exhibitor or proposed by the organizer), the share whose latest outcome is "
-            "contract. Self-booked meetings are not counted. The programme's target is 40% "
-            "or more."
+            "contract. Self-booked meetings are not counted. The programme's target is at least "
+            "40 percent."
         ),
     ),
     (

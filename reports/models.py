@@ -47,8 +47,8 @@ class _CellColumns:
     """A meeting's contribution to the report, keyed by what the report filters and groups
     on: its booth, its day (the start's date in Japan time), the buyer's country and locale,
     the interpreter's language ('' for none), for a contract with a value its currency
-    ('' otherwise), and how the meeting came about (``meetings.source``, migration 0022). Each count is what the definitions in docs/features.md count: 1 or 0 per
-    meeting."""
+    ('' otherwise), and how the meeting came about (``meetings.source``, migration 0022).
+    Each count is what the definitions in docs/features.md count: 1 or 0 per meeting."""
 
     booth_id: Mapped[str] = mapped_column(String(32))
     day: Mapped[date]

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -156,7 +156,7 @@ class Report:
     # (anyone can vary address and browser, so they do not count people).
     anonymous_views: int = 0
     # The partner-matching success rate in the same scope as ``total``.
-    matching: MatchingSuccess = MatchingSuccess()
+    matching: MatchingSuccess = field(default_factory=MatchingSuccess)
 
 
 def _yen(value: Any) -> Decimal:

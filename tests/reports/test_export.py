@@ -16,7 +16,7 @@ import pytest
 
 from fair import i18n
 from reports import export
-from reports.service import Figures, Group, Report, Targets, Trend
+from reports.service import Figures, Group, MatchingSuccess, Report, Targets, Trend
 
 NS = {"x": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -301,6 +301,26 @@ def test_xlsx_targets_block() -> None:
     assert (value[f"B{r}"], value[f"C{r}"]) == (12, 5)
     r = row_of(cells, "Meetings held a year")
     assert (value[f"B{r}"], value[f"C{r}"]) == (500, 210)
+
+
+def test_xlsx_partner_matching_block() -> None:
+    data = export.to_xlsx(report(matching=MatchingSuccess(7, 4)))
+    cells = Workbook(data).cells("Report")
+    value = {ref: v for ref, (v, _f) in cells.items()}
+    r = row_of(cells, "Partner-matching success in this selection")
+    assert (value[f"A{r + 1}"], value[f"B{r + 1}"], value[f"C{r + 1}"]) == (
+        "Measure",
+        "Target",
+        "In this selection",
+    )
+    r = row_of(cells, "Partner-matching success")
+    assert (value[f"B{r}"], value[f"C{r}"]) == (pytest.approx(0.4), pytest.approx(4 / 7))
+    assert cells[f"C{r}"][1] == "0.0%"
+    assert value[f"C{row_of(cells, 'Held meetings from a match')}"] == 7
+    assert value[f"C{row_of(cells, 'Contracts from a match')}"] == 4
+    # Nothing held from a match: "–", never 0 %.
+    cells = Workbook(export.to_xlsx(report())).cells("Report")
+    assert cells[f"C{row_of(cells, 'Partner-matching success')}"][0] == "–"
 
 
 def test_xlsx_trend_and_definitions() -> None:
