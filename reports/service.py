@@ -115,7 +115,7 @@ SOURCE_ORDER = tuple(source.value for source in MeetingSource)
 # organizer; the only other source is self-booked.
 SOURCE_LABELS = {
     MeetingSource.SELF.value: lazy("Self-booked"),
-    MeetingSource.RECOMMENDED.value: lazy("Recommended"),
+    MeetingSource.RECOMMENDED.value: lazy("From a recommendation"),
     MeetingSource.INVITED.value: lazy("Invited by the exhibitor"),
     MeetingSource.PROPOSED.value: lazy("Proposed by the organizer"),
 }

@@ -81,7 +81,7 @@ BY_SOURCE = {
 }
 SOURCE_LABELS = {
     "self": "Self-booked",
-    "recommended": "Recommended",
+    "recommended": "From a recommendation",
     "invited": "Invited by the exhibitor",
     "proposed": "Proposed by the organizer",
 }
