@@ -340,13 +340,13 @@ async def test_csv_and_xlsx_by_source(client, data):
     assert response.status_code == 200, response.text
     book = zipfile.ZipFile(io.BytesIO(response.content))
     strings = book.read("xl/sharedStrings.xml").decode()
-    for text in (
+    for label in (
         "Meeting source",
         "Invited by the exhibitor",
         "Partner-matching success in this selection",
         "Held meetings from a match",
     ):
-        assert f">{text}<" in strings, text
+        assert f">{label}<" in strings, label
 
 
 def test_matching_success_as_json():
