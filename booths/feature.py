@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booths import editor, jobs, models, pages, routes
+from booths import editor, jobs, models, pages, personal, routes
 from fair.features import Feature
 
 
@@ -15,4 +15,5 @@ def feature(next_free: pages.NextFree = pages.no_times) -> Feature:
         jobs=jobs.JOBS,
         models=(models,),
         templates=True,
+        personal_data=personal.PART,
     )

@@ -144,6 +144,17 @@ class Settings(BaseSettings):
     # it would let an organizer reach the servers behind the firewall).
     webhook_disable_after_hours: int = 72
     webhooks_allow_private: bool = False
+    # "Download my data" (fair/accounts/data.py): how long the mailed link and its file
+    # hold, and how many exports an account may ask for in a day.
+    data_export_hours: int = 24
+    data_exports_per_day: int = 3
+    # Data retention (fair/retention.py): rows older than this many days are purged every
+    # hour. Expired sessions and export files go as soon as they expire.
+    retain_login_attempts_days: int = 90
+    retain_outbox_days: int = 30
+    retain_job_runs_days: int = 90
+    retain_account_tokens_days: int = 7
+    retain_webhook_deliveries_days: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -200,11 +211,33 @@ class Settings(BaseSettings):
         "webhook_disable_after_hours",
         "proposal_days",
         "proposals_per_account",
+        "data_export_hours",
+        "data_exports_per_day",
+        "retain_account_tokens_days",
+        "retain_webhook_deliveries_days",
     )
     @classmethod
     def _positive(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be more than 0")
+        return value
+
+    @field_validator("retain_login_attempts_days")
+    @classmethod
+    def _login_attempts_kept(cls, value: int) -> int:
+        # Sign-in counts an address the account used in the last 30 days as the owner's
+        # (fair/accounts/service.py, KNOWN_ADDRESS_DAYS): those rows must still be there.
+        if value < 30:
+            raise ValueError("must be at least 30 (days)")
+        return value
+
+    @field_validator("retain_outbox_days", "retain_job_runs_days")
+    @classmethod
+    def _jobs_kept(cls, value: int) -> int:
+        # The relay asks Redis again for jobs handed over in the last day that have no
+        # ``job_runs`` row (fair/outbox.py, redeliver_lost): purging sooner would run them twice.
+        if value < 2:
+            raise ValueError("must be at least 2 (days)")
         return value
 
     @classmethod
@@ -267,6 +300,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError(
             "FAIR_MEDIA_WORKER_MEMORY_BYTES must be at least 3 x FAIR_MAX_IMAGE_MEMORY_BYTES"
         )
+    if settings.retain_job_runs_days < settings.retain_outbox_days:
+        # A job's outbox row outliving its ``job_runs`` row could be queued again by its key
+        # and run a second time.
+        raise ConfigError("FAIR_RETAIN_JOB_RUNS_DAYS must be at least FAIR_RETAIN_OUTBOX_DAYS")
     if settings.signaling_stale_seconds <= settings.signaling_heartbeat_seconds:
         raise ConfigError(
             "FAIR_SIGNALING_STALE_SECONDS must be longer than FAIR_SIGNALING_HEARTBEAT_SECONDS"

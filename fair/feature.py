@@ -3,8 +3,8 @@ webhooks."""
 
 from __future__ import annotations
 
-from fair import health, outbox, ratelimit
-from fair.accounts import api_token_routes, profile_routes
+from fair import health, outbox, ratelimit, retention
+from fair.accounts import api_token_routes, data, data_routes, profile_routes
 from fair.accounts import jobs as account_jobs
 from fair.accounts import models as account_models
 from fair.accounts import routes as account_routes
@@ -22,6 +22,7 @@ FEATURE = Feature(
     api=[
         *account_routes.API,
         *profile_routes.API,
+        *data_routes.API,
         *api_token_routes.API,
         *fair_routes.API,
         *webhook_routes.API,
@@ -30,12 +31,17 @@ FEATURE = Feature(
         *health.routes,
         *account_routes.routes,
         *profile_routes.routes,
+        *data_routes.routes,
         *api_token_routes.routes,
         *fair_routes.routes,
         *webhook_pages.routes,
     ],
-    jobs=(*account_jobs.JOBS, *fair_jobs.JOBS, *webhook_jobs.JOBS),
+    jobs=(*account_jobs.JOBS, *fair_jobs.JOBS, *webhook_jobs.JOBS, *retention.JOBS),
     models=(account_models, fair_models, webhook_models, outbox, ratelimit),
     templates=True,
-    tasks=(Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),),
+    tasks=(
+        Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),
+        Task(every_seconds=3600, run=retention.queue_purge, name="data retention"),
+    ),
+    personal_data=data.CORE_PART,
 )

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
+from fair.accounts.personal import PersonalData
 from fair.api import Endpoint
 
 # An arq-style job: ``async def job(ctx, **ids) -> bool``.
@@ -36,3 +37,5 @@ class Feature:
     models: Sequence[ModuleType] = ()  # the modules whose tables are the package's
     templates: bool = False
     tasks: Sequence[Task] = ()
+    # Its part of a person's data: what "download my data" exports, what deletion erases.
+    personal_data: PersonalData | None = None

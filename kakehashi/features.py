@@ -1,11 +1,13 @@
 """The packages that make the app, in the order their routes are tried: the core, then each
 feature above the ones it builds on. Their templates are registered with the core's
-templating here, once, for the app, the worker and the command alike."""
+templating here, once, for the app, the worker and the command alike; so are their parts of a
+person's data (what an export holds, what deleting an account erases)."""
 
 from __future__ import annotations
 
 from booths.feature import feature as booths
 from fair import templating
+from fair.accounts import personal
 from fair.feature import FEATURE as CORE
 from fair.features import Feature
 from matchmaking.feature import FEATURE as MATCHMAKING
@@ -22,3 +24,4 @@ FEATURES: tuple[Feature, ...] = (
 )
 
 templating.use_packages(*(feature.name for feature in FEATURES if feature.templates))
+personal.use_parts(*(feature.personal_data for feature in FEATURES if feature.personal_data))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fair.features import Feature
-from matchmaking import jobs, models, pages, proposal_pages, routes
+from matchmaking import jobs, models, pages, personal, proposal_pages, routes
 
 FEATURE = Feature(
     name="matchmaking",
@@ -12,4 +12,5 @@ FEATURE = Feature(
     jobs=jobs.JOBS,
     models=(models,),
     templates=True,
+    personal_data=personal.PART,
 )

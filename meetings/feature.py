@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fair.features import Feature
-from meetings import connection_test, jobs, models, pages, routes
+from meetings import connection_test, jobs, models, pages, personal, routes
 
 FEATURE = Feature(
     name="meetings",
@@ -12,4 +12,5 @@ FEATURE = Feature(
     jobs=jobs.JOBS,
     models=(models,),
     templates=True,
+    personal_data=personal.PART,
 )

@@ -64,3 +64,24 @@ class TooManyApiTokens(Conflict):
     message = lazy(
         "You have %(limit)d API tokens in use already: revoke one you no longer need first."
     )
+
+
+class ExportRateLimited(TooManyRequests):
+    code = "export_rate_limited"
+    message = lazy(
+        "You have asked for your data %(limit)d times in the last day. Please try again later."
+    )
+
+
+class ExportExpired(DomainError):
+    status = 410
+    code = "export_expired"
+    message = lazy(
+        "This download has expired and its file is deleted. You can ask for a new one on "
+        "your account page."
+    )
+
+
+class ExportNotReady(Conflict):
+    code = "export_not_ready"
+    message = lazy("Your data is still being gathered. We will e-mail you when it is ready.")

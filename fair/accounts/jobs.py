@@ -1,14 +1,18 @@
 """The accounts' jobs: the mailed links (verification, password reset, e-mail change), the
-notice of an e-mail change to the old address, and the welcome mail."""
+notice of an e-mail change to the old address, the welcome mail, and building a "download my
+data" archive."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock, resources
-from fair.accounts.models import AccountToken, TokenPurpose, User
+from fair.accounts import archive, personal
+from fair.accounts.models import AccountToken, DataExport, TokenPurpose, User
 from fair.accounts.tokens import token_of
 from fair.i18n import gettext as _
 from fair.i18n import use_language
@@ -150,4 +154,66 @@ async def send_email_change_notice(ctx: dict[str, Any], *, token_id: str, to: st
     return await run_once(res.sessionmaker, key, "send_email_change_notice", effect)
 
 
-JOBS = (send_welcome_mail, send_account_link, send_email_change_link, send_email_change_notice)
+# Where the mailed "download my data" link leads: ``<path><export id>/<token>``.
+EXPORT_PATH = "/account/export/"
+
+
+async def build_data_export(ctx: dict[str, Any], *, export_id: str) -> bool:
+    """Gather the account's data from every package into a zip (``account.json`` and the
+    files it uploaded), store it privately and mail the owner a link that holds for
+    ``data_export_hours``. Nothing for an account deleted or closed meanwhile. A retry
+    writes the same file again (its name comes from the export's id)."""
+    res = resources.of_job(ctx)
+    settings, mailer, storage = res.settings, res.mailer, res.storage
+    key = f"data-export:{export_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        row = await session.get(DataExport, export_id)
+        user = await session.get(User, row.user_id) if row is not None else None
+        if row is None or user is None or not may_mail(user):
+            return
+        now = clock.now()
+        part = await personal.gather(session, user)
+        part.sections = {"exported_at": now, **part.sections}
+        with use_language(user.locale):
+            readme = _(
+                "This archive holds what Kakehashi keeps about your account: account.json "
+                "(your profile, sign-ins, meetings, messages, booths and needs) and, in the "
+                "files folder, the files you uploaded."
+            )
+        staged = storage.staging_path()
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: archive.write_archive(staged, part, path_of=storage.path, readme=readme)
+            )
+            size = staged.stat().st_size
+            stored = archive.storage_key(row.id, settings.secret_key)
+            await storage.commit(staged, stored)
+        finally:
+            staged.unlink(missing_ok=True)
+        row.storage_key, row.size, row.ready_at = stored, size, now
+        row.expires_at = now + timedelta(hours=settings.data_export_hours)
+        link = (
+            settings.base_url
+            + EXPORT_PATH
+            + f"{row.id}/{archive.link_token(row.id, settings.secret_key)}"
+        )
+        with use_language(user.locale):
+            subject = _("Your Kakehashi data is ready to download")
+            text = render(
+                "mail/data_export.txt", user=user, link=link, hours=settings.data_export_hours
+            )
+        await mailer.send(
+            build_message(settings, key=key, to=user.email, subject=subject, text=text), key=key
+        )
+
+    return await run_once(res.sessionmaker, key, "build_data_export", effect)
+
+
+JOBS = (
+    send_welcome_mail,
+    send_account_link,
+    send_email_change_link,
+    send_email_change_notice,
+    build_data_export,
+)

@@ -52,6 +52,9 @@ class User(Base):
     # may look around and set up, but books nothing, writes to no one and is mailed
     # nothing but that link (fair/accounts/verification.py).
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the person deleted the account: the row stays as an anonymous tombstone, so that
+    # the meetings and booths that name it still count (fair/accounts/data.py).
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def verified(self) -> bool:
@@ -148,3 +151,21 @@ class ApiToken(Base):
     def expires_on(self) -> date:
         """The last day it works: it stops at the end of that day, UTC."""
         return (self.expires_at.astimezone(UTC) - timedelta(days=1)).date()
+
+
+class DataExport(Base):
+    """One "download my data" asked for: the job builds the zip under ``storage_key`` (a
+    name derived from the secret key, so nobody guesses it) and mails a link that holds
+    until ``expires_at``; the retention task then deletes the file. The rows themselves
+    count the account's exports for the daily limit."""
+
+    __tablename__ = "data_exports"
+    __table_args__ = (Index("ix_data_exports_user_created", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    storage_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    size: Mapped[int] = mapped_column(default=0)
+    ready_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)

@@ -104,6 +104,7 @@ async def account_context(
         "timezone_groups": zones.timezone_groups(),
         "timezone_offered": zones.offered,
         "pending_email": await profile.pending_email(db(request), user),
+        "export_hours": settings_of(request).data_export_hours,
         **extra,
     }
 
@@ -116,7 +117,7 @@ def _form_error_key(name: str) -> str:
     return name.split(".")[0]
 
 
-def _errors_of(exc: DomainError) -> dict[str, str]:
+def errors_of(exc: DomainError) -> dict[str, str]:
     if isinstance(exc, ValidationFailed):
         errors: dict[str, str] = {}
         for name, text in exc.errors.items():
@@ -125,14 +126,14 @@ def _errors_of(exc: DomainError) -> dict[str, str]:
     return {exc.field or "form": exc.translated()}
 
 
-async def _account_refused(
+async def account_refused(
     request: Request, exc: DomainError, values: dict[str, Any] | None = None, **extra: Any
 ) -> Response:
     """The account page again with the refusal's messages by their fields, in its status; a
     failed try that counts toward a limit is kept."""
     if exc.persist_changes:
         request.state.persist_changes = True
-    context = await account_context(request, values=values, errors=_errors_of(exc), **extra)
+    context = await account_context(request, values=values, errors=errors_of(exc), **extra)
     answer = page(request, "accounts/account.html", context, exc.status)
     answer.headers.update(exc.headers())
     return answer
@@ -160,7 +161,7 @@ async def profile_page(request: Request) -> Response:
         data = parse(ProfileUpdate, _profile_body(form, user))
         await profile.update_profile(db(request), user, data)
     except DomainError as exc:
-        return await _account_refused(request, exc, values)
+        return await account_refused(request, exc, values)
     response = redirect("/account?done=profile")
     # The language follows the account from the next page on; the switcher's cookie too,
     # so that it stays after signing out.
@@ -179,7 +180,7 @@ async def email_page(request: Request) -> Response:
         data = parse(EmailChange, {"email": email, "password": str(form.get("password", ""))})
         await _ask_email_change(request, data)
     except DomainError as exc:
-        return await _account_refused(request, exc, email_values={"email": email})
+        return await account_refused(request, exc, email_values={"email": email})
     return redirect("/account?done=email-sent")
 
 

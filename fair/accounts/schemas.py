@@ -142,3 +142,10 @@ class ApiTokenRequest(Schema):
     scopes: Annotated[list[Scope], AfterValidator(_scopes)] = Field(max_length=8)
     # The last day it works (through its end, in UTC); 90 days from today when left out.
     expires_on: date | None = None
+
+
+class AccountDeletion(Schema):
+    """Deleting an account takes its password: a session left open (or stolen) must not be
+    enough to erase someone."""
+
+    password: str = Field(min_length=1, max_length=256)
