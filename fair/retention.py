@@ -26,8 +26,9 @@ from fair.webhooks.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
-# An export's row outlives its file by the daily limit's window: the limit counts rows.
-EXPORT_ROWS_KEPT = timedelta(days=1)
+# An export's row outlives its file for a week: the daily limit counts rows, and its link
+# says "expired" (410) rather than "not found" meanwhile.
+EXPORT_ROWS_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ ACCOUNT_KEYS = {
     ("PATCH", "/api/me"),
     ("POST", "/api/me/email"),
     ("POST", "/api/me/email/confirm"),
+    ("POST", "/api/me/export"),
+    ("DELETE", "/api/me"),
 }
 # An organizer's webhook endpoints: where events go and the secret that signs them.
 WEBHOOK_KEYS = {

@@ -669,6 +669,7 @@ PROFILE_FORM = {
 }
 EMAIL_CHANGE = {"email": "moving@example.jp", "password": PASSWORD}
 FOREIGN_TOKEN = {"id": "foreign_token"}
+EXPORT_LINK = {"export_id": "=0123456789abcdef0123456789abcdef", "token": "=never-mailed"}
 NEW_TOKEN = {"name": "City CRM", "scopes": ["read", "meetings"]}
 WEBHOOK = {"id": "webhook"}
 WEBHOOK_DELIVERY = {"id": "webhook", "delivery_id": "webhook_delivery"}
@@ -837,6 +838,11 @@ ENDPOINTS: list[Endpoint] = [
     E("PATCH", "/api/me", signed_in(200), json=PROFILE_CHANGE),
     E("POST", "/api/me/email", signed_in(202), json=EMAIL_CHANGE),
     E("POST", "/api/me/email/confirm", signed_in(400), json=NO_LINK),
+    E("POST", "/api/me/export", signed_in(202)),
+    E("DELETE", "/api/me", signed_in(204), json={"password": PASSWORD}),
+    E("POST", "/account/export", signed_in(303), form={}),
+    E("GET", "/account/export/{export_id}/{token}", signed_in(404), params=EXPORT_LINK),
+    E("POST", "/account/delete", signed_in(200), form={"delete_password": PASSWORD}),
     E("POST", "/account/profile", signed_in(303), form=PROFILE_FORM),
     E("POST", "/account/email", signed_in(303), form=EMAIL_CHANGE),
     E("GET", "/account/email/{token}", everyone(200), params=LINK),
