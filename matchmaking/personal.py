@@ -37,15 +37,27 @@ async def export(session: AsyncSession, user: User) -> DataPart:
 
 
 async def erase(session: AsyncSession, user: User) -> None:
+    """Open proposals the person is asked to answer are declined the usual way (the
+    proposer is mailed); those their booth sent a buyer are closed with them, as nobody
+    would meet the buyer; their needs go."""
     now = clock.now()
-    still_open = await session.scalars(
-        select(Proposal.id).where(
-            _of(user), Proposal.status == ProposalStatus.OPEN, Proposal.expires_at > now
+    still_open = (
+        await session.execute(
+            select(Proposal, Booth)
+            .join(Booth, Booth.id == Proposal.booth_id)
+            .where(_of(user), Proposal.status == ProposalStatus.OPEN, Proposal.expires_at > now)
+            .order_by(Proposal.created_at)
         )
-    )
-    for proposal_id in still_open.all():
-        await proposals.decline(session, actor=user, proposal_id=proposal_id, reason="", now=now)
+    ).all()
+    for proposal, booth in still_open:
+        if proposals.side_of(user, proposal, booth) is not None:
+            await proposals.decline(
+                session, actor=user, proposal_id=proposal.id, reason="", now=now
+            )
+        else:
+            proposal.status, proposal.updated_at = ProposalStatus.DECLINED, now
     await session.execute(delete(Need).where(Need.buyer_id == user.id))
+    await session.flush()
 
 
 PART = PersonalData(export=export, erase=erase)

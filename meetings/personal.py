@@ -18,6 +18,7 @@ from meetings import changes
 from meetings.models import (
     ACTIVE,
     BookingReminder,
+    BoothHours,
     BuyerFeedback,
     CalendarFeed,
     ChatMessage,
@@ -109,8 +110,9 @@ async def export(session: AsyncSession, user: User) -> DataPart:
 async def erase(session: AsyncSession, user: User) -> None:
     """Future meetings cancelled (``changes.cancel``: holds freed, both sides mailed — the
     person's own mail goes nowhere once the account is closed); an interpreter leaves the
-    meetings to come; the text of their chat lines, their notes, reasons and feedback, their
-    calendar feed and booking reminders go. The meetings themselves, their attendance and
+    meetings to come; their booths' meeting hours go (nobody is left to meet there); the
+    text of their chat lines, their notes, reasons and feedback, their calendar feed and
+    booking reminders go. The meetings themselves, their attendance and
     outcomes stay: the report counts them."""
     now = clock.now()
     future = await session.scalars(
@@ -147,6 +149,12 @@ async def erase(session: AsyncSession, user: User) -> None:
     await session.execute(
         delete(BuyerFeedback).where(
             BuyerFeedback.meeting_id.in_(select(Meeting.id).where(Meeting.buyer_id == user.id))
+        )
+    )
+    # Their booths stay as the fair's history, but nobody is there to meet: no new bookings.
+    await session.execute(
+        delete(BoothHours).where(
+            BoothHours.booth_id.in_(select(Booth.id).where(Booth.owner_id == user.id))
         )
     )
     await session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))

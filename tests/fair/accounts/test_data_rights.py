@@ -14,7 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 from helpers import PASSWORD, login, make_client, make_user, read_scalar
-from meeting_helpers import booth_with_hours, buyer, meeting_at, run_jobs
+from meeting_helpers import (
+    at_tokyo,
+    book,
+    booth_with_hours,
+    buyer,
+    meeting_at,
+    next_weekday,
+    run_jobs,
+)
 from sqlalchemy import func, select, update
 
 from booths.models import Booth, Media
@@ -252,6 +260,11 @@ async def test_a_deleted_exhibitors_booth_stays_without_them(app, client, sessio
     owner = await read_scalar(session, select(User.name).join(Booth, Booth.owner_id == User.id))
     assert owner == "Deleted account"
     assert (await client.get(f"/api/booths/{booth['id']}")).status_code == 200
+    # Nobody is left to meet there: the booth takes no new bookings.
+    await buyer(client, session)
+    refused = await book(client, booth["id"], at_tokyo(next_weekday(), 10))
+    assert 400 <= refused.status_code < 500, refused.text
+    assert await read_scalar(session, select(func.count()).select_from(Meeting)) == 0
 
 
 async def test_the_account_page_deletes_the_account_and_refuses_a_wrong_password(client, session):
