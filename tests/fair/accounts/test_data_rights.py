@@ -29,7 +29,7 @@ from booths.models import Booth, Media
 from fair import clock, retention
 from fair.accounts.models import ApiToken, DataExport, Session, User
 from fair.resources import of_app
-from matchmaking.models import Need
+from matchmaking.models import Need, Proposal
 from meetings.models import ChatMessage, Meeting, MeetingStatus
 
 HTML = {"accept": "text/html"}
@@ -290,3 +290,28 @@ async def test_deleting_needs_a_password(client, session):
     refused = await client.request("DELETE", "/api/me", json={})
     assert (refused.status_code, list(refused.json()["error"]["fields"])) == (422, ["password"])
     assert (await client.get("/api/me")).status_code == 200
+
+
+async def _propose(client: Any, email: str, buyer_id: str, booth_id: str) -> str:
+    await login(client, email)
+    body = {"fair": "2027-06", "buyer_id": buyer_id, "booth_id": booth_id}
+    answer = await client.post("/api/proposals", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["id"]
+
+
+async def test_deleting_an_account_closes_its_open_proposals(app, client, session):
+    booth = await booth_with_hours(client, session)
+    lan_id = (await make_user(session, "buyer", BUYER)).id
+    minh_id = (await make_user(session, "buyer", "minh@hanoi.example")).id
+    asked_by_organizer = await _propose(client, "organizer@example.com", lan_id, booth["id"])
+    invited_by_booth = await _propose(client, EXHIBITOR, minh_id, booth["id"])
+    statuses = select(Proposal.id, Proposal.status)
+
+    # The exhibitor goes: the organizer's proposal, which the booth was asked to answer, is
+    # declined; the invitation their booth sent a buyer closes with them.
+    deleted = await client.request("DELETE", "/api/me", json={"password": PASSWORD})
+    assert deleted.status_code == 204, deleted.text
+    rows = dict((await session.execute(statuses)).all())
+    await session.rollback()
+    assert rows == {asked_by_organizer: "declined", invited_by_booth: "declined"}
