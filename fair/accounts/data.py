@@ -98,7 +98,12 @@ async def export_download(
     user = require_verified(user)
     row = await session.get(DataExport, export_id[:32])
     expected = archive.link_token(row.id, settings.secret_key) if row is not None else ""
-    if row is None or row.user_id != user.id or not hmac.compare_digest(expected, token):
+    # As bytes: a str holding anything but ASCII would make compare_digest raise.
+    if (
+        row is None
+        or row.user_id != user.id
+        or not hmac.compare_digest(expected.encode(), token.encode())
+    ):
         raise NotFound()
     if row.expires_at is not None and row.expires_at <= clock.now():
         raise ExportExpired()
