@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     retain_job_runs_days: int = 90
     retain_account_tokens_days: int = 7
     retain_webhook_deliveries_days: int = 30
+    # Observability (docs/operations.md): log lines as text (a terminal) or one JSON object
+    # a line (a log collector; recommended in production); GET /metrics answers requests
+    # from this machine, and elsewhere only those carrying this token (empty: none).
+    log_format: str = "text"
+    metrics_token: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -174,6 +179,13 @@ class Settings(BaseSettings):
     def _known_env(cls, value: str) -> str:
         if value not in {"development", "test", "production"}:
             raise ValueError("must be development, test or production")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("must be text or json")
         return value
 
     @field_validator("database_url")
@@ -293,6 +305,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("FAIR_SECRET_KEY must be set to 32+ random characters in production")
     if settings.is_production and settings.now is not None:
         raise ConfigError("FAIR_NOW moves the clock for demos and tests; not in production")
+    if settings.metrics_token is not None and len(settings.metrics_token) < 16:
+        raise ConfigError("FAIR_METRICS_TOKEN must be at least 16 characters (or unset)")
     if settings.turn_urls and not settings.turn_secret:
         raise ConfigError("FAIR_TURN_SECRET is required when FAIR_TURN_URLS is set")
     if settings.media_worker_memory_bytes < 3 * settings.max_image_memory_bytes:

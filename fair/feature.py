@@ -1,9 +1,9 @@
-"""What the core brings to the app as a feature of its own: health, accounts, fairs,
-webhooks."""
+"""What the core brings to the app as a feature of its own: health, metrics, accounts,
+fairs, webhooks."""
 
 from __future__ import annotations
 
-from fair import health, outbox, ratelimit, retention
+from fair import health, outbox, ratelimit, retention, scrape
 from fair.accounts import api_token_routes, data, data_routes, profile_routes
 from fair.accounts import jobs as account_jobs
 from fair.accounts import models as account_models
@@ -29,6 +29,7 @@ FEATURE = Feature(
     ],
     routes=[
         *health.routes,
+        *scrape.routes,
         *account_routes.routes,
         *profile_routes.routes,
         *data_routes.routes,

@@ -1,9 +1,10 @@
-"""ASGI middleware: one unit of work per request, who is asking and in which language,
-same-origin checks and security headers."""
+"""ASGI middleware: each request's id, metrics and access line; one unit of work per
+request, who is asking and in which language, same-origin checks and security headers."""
 
 from __future__ import annotations
 
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -16,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fair import i18n, resources
+from fair import i18n, logs, metrics, resources
 from fair.accounts.api_tokens import note_used, user_for_api_token
 from fair.accounts.service import note_seen, user_for_token
 from fair.api import InvalidToken
@@ -25,6 +26,7 @@ from fair.errors import Conflict, DomainError, ServiceUnavailable
 from fair.web import LANG_COOKIE, SESSION_COOKIE, error_json
 
 logger = logging.getLogger(__name__)
+access_log = logging.getLogger("fair.access")
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -49,6 +51,70 @@ class _DynamicRequests(ABC):
     @abstractmethod
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The middleware's work for one such request."""
+
+
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+class Observe:
+    """The outermost of the app's middleware: gives each HTTP request its id (the incoming
+    ``X-Request-ID`` when sane, else a new one), there for every log line written while it is
+    served and sent back in ``X-Request-ID``; then counts it in the metrics by route template
+    and writes its access line.
+
+    The access line names the route's template, never the path or the query, which may hold
+    a mailed link's token or an e-mail address; no header (cookies, Authorization) either."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.templates = metrics.RouteTemplates()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                incoming = value.decode("latin-1")
+                break
+        request_id = logs.sane_request_id(incoming)
+        header = (REQUEST_ID_HEADER, request_id.encode())
+        token = logs.request_id.set(request_id)
+        started = time.perf_counter()
+        status = 500  # unless a response starts: an error no handler answered
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0] != REQUEST_ID_HEADER]
+                message = {**message, "headers": [*headers, header]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = self.templates.of(scope)
+            method = scope["method"]
+            metrics.record_request(route, method, status, elapsed)
+            client = scope.get("client")
+            access_log.info(
+                "%s %s %s %.1fms",
+                method,
+                route,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": method,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 1),
+                    "client": client[0] if client else None,
+                },
+            )
+            logs.request_id.reset(token)
 
 
 class UnitOfWork(_DynamicRequests):

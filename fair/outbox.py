@@ -8,17 +8,19 @@ and the job records it in ``job_runs`` so a retry has one effect.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair import clock
+from fair import clock, metrics
 from fair.db import Base, insert_for
 
 log = logging.getLogger(__name__)
@@ -182,23 +184,57 @@ async def run_inprocess(
     done = 0
     for row_id, job, args, key in rows:
         error: str | None = None
+        started = time.perf_counter()
         try:
             await jobs[job]({**ctx, "job_id": key}, **args)
         except Exception as exc:
             log.exception("job %s (%s) failed", job, key)
             error = f"{type(exc).__name__}: {exc}"[:2000]
+        elapsed = time.perf_counter() - started
+        given_up = False
         async with sessionmaker() as session, session.begin():
             row = await session.get(OutboxJob, row_id)
-            if row is None:
-                continue
-            row.attempts += 1
-            if error is None:
-                row.dispatched_at = clock.now()
-                done += 1
-            else:
-                row.last_error = error
-                row.available_at = clock.now() + backoff(row.attempts)
+            if row is not None:
+                row.attempts += 1
+                if error is None:
+                    row.dispatched_at = clock.now()
+                    done += 1
+                else:
+                    row.last_error = error
+                    row.available_at = clock.now() + backoff(row.attempts)
+                    given_up = row.attempts >= MAX_ATTEMPTS
+        metrics.record_job(job, elapsed, failed=error is not None, given_up=given_up)
     return done
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in the outbox: rows due and not handed over (nor given up), how long the
+    oldest of them has been due, and rows given up after ``MAX_ATTEMPTS`` (without Redis)."""
+
+    due: int
+    oldest_due_seconds: float
+    given_up: int
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """The outbox's backlog as of ``now``, in one statement over the rows not handed over
+    (``dispatched_at`` is indexed, and they are few unless the relay is stuck)."""
+    alive = OutboxJob.attempts < MAX_ATTEMPTS
+    due = alive & (OutboxJob.available_at <= now)
+    count, oldest, given_up = (
+        await session.execute(
+            select(
+                func.count(case((due, 1))),
+                func.min(case((due, OutboxJob.available_at))),
+                func.count(case((~alive, 1))),
+            ).where(OutboxJob.dispatched_at.is_(None))
+        )
+    ).one()
+    if isinstance(oldest, str):  # SQLite's MIN of a CASE comes back as the stored text
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=now.tzinfo)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return Backlog(due=int(count or 0), oldest_due_seconds=age, given_up=int(given_up or 0))
 
 
 async def already_done(session: AsyncSession, key: str) -> bool:

@@ -19,13 +19,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fair import api, outbox, resources
+from fair import api, outbox, resources, scrape
 from fair.bodies import ReadBodyFirst
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
 from fair.errors import DomainError
-from fair.middleware import Identity, SameOrigin, SecurityHeaders, UnitOfWork
+from fair.middleware import Identity, Observe, SameOrigin, SecurityHeaders, UnitOfWork
 from kakehashi import jobs
 from kakehashi.features import FEATURES
 from kakehashi.openapi import routes as openapi_routes
@@ -89,7 +89,11 @@ def create_relay_app(settings: Settings) -> Starlette:
     inside ``fair serve``, on the same database and Redis."""
     engine = create_engine(settings.database_url)
     state = signaling_state(settings, create_sessionmaker(engine))
-    return create_signaling_app(state, cleanup=engine.dispose)
+    app = create_signaling_app(state, cleanup=engine.dispose)
+    # Its rooms and relayed frames on GET /metrics, under the app's access rule.
+    app.state.metrics_token = settings.metrics_token
+    app.router.routes.extend(scrape.routes)
+    return app
 
 
 def lifespan(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
@@ -140,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            Middleware(Observe),
             Middleware(SecurityHeaders, https=settings.https),
             Middleware(SameOrigin),
             Middleware(ReadBodyFirst),

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fair import clock
+from fair import clock, logs
 from fair.config import ConfigError, Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.errors import DomainError
@@ -56,6 +56,11 @@ def _serve(app: Any, args: argparse.Namespace) -> int:
         ws="websockets-sansio",
         proxy_headers=True,
         log_level="info",
+        # uvicorn's lines go through the root logger set up by ``main`` (text or JSON); its
+        # access line is off: it writes the path and query, where a mailed link's token may
+        # stand. The app writes its own (fair.middleware.Observe).
+        log_config=None,
+        access_log=False,
     )
     return 0
 
@@ -82,6 +87,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.redis_url:
         print("fair worker needs FAIR_REDIS_URL (without it, `fair serve` runs jobs itself)")
         return 2
+    if args.metrics_port:
+        from fair.scrape import serve_in_thread
+
+        serve_in_thread(args.metrics_host, args.metrics_port, settings.metrics_token)
     Worker(**worker_settings(settings), burst=args.burst).run()
     return 0
 
@@ -220,6 +229,20 @@ def build_parser() -> argparse.ArgumentParser:
         "worker", help="run the arq job worker (needs FAIR_REDIS_URL)", parents=[as_of]
     )
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve the worker's job metrics on http://HOST:PORT/metrics (default: off)",
+    )
+    worker.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="the address --metrics-port listens on (default 127.0.0.1; elsewhere only "
+        "requests with FAIR_METRICS_TOKEN are answered)",
+    )
     worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
@@ -274,13 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    logs.configure(settings.log_format, logging.INFO)
     instant = getattr(args, "now", None) or settings.now
     if instant is not None:
         if settings.is_production:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from typing import Any
 
 from arq import Retry
 from arq.connections import RedisSettings
 
-from fair import resources
+from fair import metrics, resources
 from fair.config import Settings
 from fair.outbox import MAX_ATTEMPTS, backoff
 from kakehashi.features import FEATURES
@@ -36,22 +37,29 @@ def retrying(job: Any, *, max_tries: int = MAX_ATTEMPTS) -> Any:
     """``job`` for arq, which re-runs a job only when it raises ``Retry``: any other failure
     (an SMTP server away, say) would be logged once and the mail never sent. A failure is
     retried after the in-process runner's backoff (2, 4, 8 ... s) until ``max_tries``; the
-    last one is raised, and logged by the worker."""
+    last one is raised, and logged by the worker. Each run is counted in the worker's metrics
+    (``fair.metrics``: ok or failed, given up after the last try, and its duration)."""
+    name = job.__name__
 
     @functools.wraps(job)
     async def run(ctx: dict[str, Any], **kwargs: Any) -> Any:
+        started = time.perf_counter()
         try:
-            return await job(ctx, **kwargs)
+            result = await job(ctx, **kwargs)
         except (Retry, asyncio.CancelledError):
             raise
         except Exception as exc:
             tries = int(ctx.get("job_try") or 1)
-            if tries >= max_tries:
+            given_up = tries >= max_tries
+            metrics.record_job(name, time.perf_counter() - started, failed=True, given_up=given_up)
+            if given_up:
                 raise
             log.warning(
                 "job %s failed (try %s of %s): %s", ctx.get("job_id"), tries, max_tries, exc
             )
             raise Retry(defer=backoff(tries)) from exc
+        metrics.record_job(name, time.perf_counter() - started, failed=False)
+        return result
 
     return run
 

@@ -143,6 +143,10 @@ class Hub(ABC):
         """Participants connected to this process (for metrics, and tests checking for leaks)."""
         return sum(len(room) for room in self._local.values())
 
+    def rooms(self) -> int:
+        """Rooms with a participant connected to this process (for metrics)."""
+        return len(self._local)
+
     # --- delivery to this process's participants ----------------------------------------------
 
     async def _deliver_all(self, meeting_id: str, text: str, skip: str = "") -> None:

@@ -130,6 +130,9 @@ class SignalingState:
     send_timeout: float = 5.0
     clock: Callable[[], datetime] = utc_now
     guard: SendGuard = field(init=False)
+    # Frames (offers, answers, candidates) relayed from this process's connections since it
+    # started: a count for the host's metrics, kept here so the library needs none of them.
+    relayed: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.guard = SendGuard(self.send_timeout)
@@ -393,7 +396,9 @@ class _Session:
             log.exception("signaling: relay failed")
             await self.send(protocol.error("unavailable", "could not relay, try again"))
             return
-        if not delivered:
+        if delivered:
+            self.state.relayed += 1
+        else:
             await self.send(protocol.error("unknown_peer", "no such peer in this meeting"))
 
     async def _watch(self) -> None:
