@@ -774,6 +774,8 @@ MEETING_ACTIONS: dict[str, tuple[dict[str, str], Body, dict[str, Status]]] = {
 ENDPOINTS: list[Endpoint] = [
     # Health and the API document
     E("GET", "/healthz", everyone(200)),
+    # The metrics answer only this machine or FAIR_METRICS_TOKEN: nobody's session opens them.
+    E("GET", "/metrics", everyone(404)),
     E("GET", "/api/openapi.json", everyone(200)),
     # Accounts
     E("POST", "/api/auth/register", everyone(201), json=REGISTRATION),

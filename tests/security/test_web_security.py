@@ -987,6 +987,7 @@ async def test_every_kind_of_response_carries_the_headers(settings, engine, sess
             "api error": await client.get("/api/auth/me"),
             "api refusal": await client.post("/api/fairs", json={}, headers={"origin": EVIL}),
             "health": await client.get("/healthz"),
+            "metrics refused": await client.get("/metrics"),
             "openapi": await client.get("/api/openapi.json"),
             "static css": await client.get("/static/css/app.css"),
             "static js": await client.get("/static/js/room.js"),

@@ -221,6 +221,30 @@ async def test_an_addressed_frame_reaches_its_addressee_and_nobody_else(relay: R
         await client.close()
 
 
+async def test_the_relay_counts_its_rooms_peers_and_relayed_frames(relay: Relay) -> None:
+    """The counts a host turns into metrics (the app's /metrics): rooms with someone here,
+    participants here, frames delivered (a frame to nobody is not counted)."""
+    hub, state = relay.state.hub, relay.state
+    alice = await relay.join("alice", meeting="m1")
+    bob = await relay.join("bob", meeting="m1")
+    carol = await relay.join("carol", meeting="m2")
+    await alice.expect("peer-joined")
+    assert (hub.rooms(), hub.connected(), state.relayed) == (2, 3, 0)
+    await bob.send(type="offer", to=alice.peer_id, sdp="v=0 offer")
+    assert (await alice.recv())["type"] == "offer"
+    await bob.send(type="candidate", to="nobody-here", candidate=None)
+    assert (await bob.recv())["type"] == "error"
+    await alice.send(type="answer", to=bob.peer_id, sdp="v=0 answer")
+    assert (await bob.recv())["type"] == "answer"
+    assert state.relayed == 2
+    await carol.send(type="leave")
+    await carol.closed()
+    await relay.events.wait_for(("leave", "carol", carol.peer_id))
+    assert (hub.rooms(), hub.connected()) == (1, 2)
+    for client in (alice, bob):
+        await client.close()
+
+
 async def test_a_dropped_connection_is_a_leave(relay: Relay) -> None:
     alice = await relay.join("alice")
     bob = await relay.join("bob")
