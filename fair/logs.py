@@ -34,6 +34,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "asctime",
     "request_id",
     "request_tag",
+    "color_message",  # uvicorn's message again, with terminal colours
 }
 
 

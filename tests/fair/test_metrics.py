@@ -24,7 +24,7 @@ from fair import clock, logs, outbox
 from fair.config import ConfigError, load_settings
 from fair.outbox import MAX_ATTEMPTS, OutboxJob
 from fair.scrape import allowed, serve_in_thread
-from kakehashi.app import create_app
+from kakehashi.app import create_app, create_relay_app
 from kakehashi.jobs import retrying
 
 TOKEN = "metrics-token-" + "m" * 24
@@ -211,6 +211,21 @@ async def test_without_a_token_only_this_machine_scrapes(app, client) -> None:
     refused = await client.get("/metrics", headers={"authorization": "Bearer "})
     assert refused.status_code == 404
     assert (await scrape(app)) != {}
+
+
+async def test_a_separate_relay_serves_its_rooms_under_the_same_rule(settings, engine) -> None:
+    relay = create_relay_app(settings.with_overrides(metrics_token=TOKEN))
+    async with relay.router.lifespan_context(relay):
+        async with make_client(relay, LOOPBACK) as local:
+            scraped = await local.get("/metrics")
+        async with make_client(relay) as remote:
+            refused = await remote.get("/metrics")
+            with_token = await remote.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    assert scraped.status_code == 200
+    samples = parse(scraped.text)
+    assert ("kakehashi_signaling_rooms", frozenset()) in samples
+    assert ("kakehashi_signaling_messages_relayed_total", frozenset()) in samples
+    assert (refused.status_code, with_token.status_code) == (404, 200)
 
 
 def test_the_access_rule() -> None:
