@@ -105,5 +105,8 @@ def configure(log_format: str, level: int = logging.INFO) -> None:
     for old in [h for h in root.handlers if isinstance(h, LineHandler)]:
         root.removeHandler(old)
     root.setLevel(level)
+    # httpx writes every URL it fetches at INFO: a webhook receiver's URL may carry the
+    # receiver's own secret in its query. Its warnings and errors still come through.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
     if not root.handlers:
         root.addHandler(LineHandler(log_format))

@@ -140,6 +140,7 @@ def signaling_families(state: Any) -> list[Metric]:
 
 
 async def metrics(request: Request) -> Response:
+    """The exposition, or 404 for a request neither local nor carrying the token."""
     app_state = request.app.state
     res: Resources | None = getattr(app_state, "resources", None)
     token = (
