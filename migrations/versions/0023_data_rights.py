@@ -1,7 +1,7 @@
 """data rights: "download my data" exports, and deleted accounts kept as tombstones
 
 Revision ID: 0023datarights
-Revises: 0021proposals
+Revises: 0022reportsources
 Create Date: 2026-12-07 02:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import fair.db
 
 revision: str = '0023datarights'
-down_revision: str | None = '0021proposals'
+down_revision: str | None = '0022reportsources'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
