@@ -14,6 +14,7 @@ from fair import clock, retention
 from fair.accounts.models import AccountToken, DataExport, LoginAttempt, Session
 from fair.config import ConfigError, load_settings
 from fair.outbox import MAX_ATTEMPTS, JobRun, OutboxJob
+from fair.ratelimit import MARKS_KEPT, RateMark, purge_marks
 from fair.resources import of_app
 from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -216,3 +217,21 @@ async def test_the_hourly_task_queues_one_purge_an_hour(app, session, mail_conte
 def test_retention_settings_that_would_break_something_are_refused(name, value):
     with pytest.raises(ConfigError, match=name):
         load_settings({name: value})
+
+
+async def test_the_hourly_rate_mark_purge_keeps_what_it_deletes(
+    sessionmaker, session, stopped_clock
+):
+    """The periodic task runs in a session of its own that nobody commits after: its deletes
+    must outlive it (they were rolled back before)."""
+    now = clock.now()
+    session.add_all(
+        [
+            RateMark(kind="register", subject="203.0.113.7", at=now - MARKS_KEPT - DAY),
+            RateMark(kind="register", subject="203.0.113.7", at=now - timedelta(minutes=5)),
+        ]
+    )
+    await session.commit()
+    async with sessionmaker() as own:
+        await purge_marks(own)
+    assert await read_scalar(session, select(func.count()).select_from(RateMark)) == 1
