@@ -103,6 +103,17 @@ async def my_tokens(session: AsyncSession, user: User) -> list[ApiToken]:
     return list(rows)
 
 
+async def revoke_all(session: AsyncSession, user: User, *, now: datetime) -> None:
+    """Every live token of the account stops working (a password reset: whoever knew the
+    old password may have made some)."""
+    await session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def revoke_token(session: AsyncSession, user: User, token_id: str) -> None:
     """The token stops working at once. Another account's token, or one revoked already, is
     not found (404), and stays as it is."""

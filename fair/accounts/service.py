@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
 from fair import clock, outbox, ratelimit
-from fair.accounts import tokens
+from fair.accounts import api_tokens, tokens
 from fair.accounts.errors import (
     AlreadyVerified,
     EmailNotVerified,
@@ -466,8 +466,8 @@ async def reset_password(
 ) -> User:
     """Spend a reset link and set ``password`` (the policy holds; a refusal rolls the spent
     link back with everything else). Every session of the account ends but ``keep``'s, and
-    every other reset link and pending e-mail change dies; the address is confirmed, as the
-    link reached it."""
+    every other reset link and pending e-mail change dies, and every API token is revoked;
+    the address is confirmed, as the link reached it."""
     now = clock.now()
     user_id, email = await tokens.redeem(session, TokenPurpose.RESET, token, now=now)
     user = await session.get(User, user_id)
@@ -481,6 +481,8 @@ async def reset_password(
     # A pending e-mail change someone else asked for dies with the password they knew.
     await tokens.spend_all(session, TokenPurpose.EMAIL_CHANGE, user.id, now=now)
     await end_other_sessions(session, user, keep)
+    # A reset says the password may have been someone else's: so may the tokens they made.
+    await api_tokens.revoke_all(session, user, now=now)
     await session.flush()
     return user
 

@@ -36,7 +36,7 @@ from fair.accounts.tokens import token_of
 from fair.i18n import translations
 from fair.outbox import OutboxJob
 from fair.resources import of_app
-from fair.web import SESSION_COOKIE
+from fair.web import CSRF_COOKIE, SESSION_COOKIE
 
 HTML = {"accept": "text/html"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -238,6 +238,12 @@ async def test_reset_by_mail_sets_the_password_once_and_ends_every_session(
     await make_user(session, "buyer", "lan@saigon.example", locale="th")
     async with make_client(app) as phone:
         await login(phone, "lan@saigon.example")
+        made = await phone.post(
+            "/api/tokens",
+            json={"name": "CRM", "scopes": ["read"]},
+            headers={"x-csrf-token": phone.cookies[CSRF_COOKIE]},
+        )
+        secret = made.json()["token"]
         page = await press(client, "/password-reset", email="lan@saigon.example")
         assert page.status_code == 202
         await run_jobs(app, mail_context)
@@ -248,6 +254,10 @@ async def test_reset_by_mail_sets_the_password_once_and_ends_every_session(
         done = await press(client, f"/password-reset/{token}", password=NEW_PASSWORD)
         assert (done.status_code, done.headers["location"]) == (303, "/login?done=reset")
         assert (await me(phone)).status_code == 401  # the other session ended
+        # ... and so did the API token made with the old password.
+        async with make_client(app) as program:
+            read = await program.get("/api/me", headers={"authorization": f"Bearer {secret}"})
+        assert read.status_code == 401
         old = await client.post(
             "/api/auth/login", json={"email": "lan@saigon.example", "password": PASSWORD}
         )
