@@ -225,12 +225,46 @@ def exhibitor(
     return user, booth, items
 
 
+async def published_fair(session: Any, slug: str, title: dict[str, str], *, days_ahead: int) -> Any:
+    """A published fair of two days, ``days_ahead`` from today, taking bookings now."""
+    from fair import clock
+    from fair.fairs.models import Fair
+
+    start = clock.now().date() + timedelta(days=days_ahead)
+    fair = Fair(
+        slug=slug,
+        title=title,
+        starts_on=start,
+        ends_on=start + timedelta(days=2),
+        booking_opens_on=clock.now().date(),
+        timezone="Asia/Tokyo",
+        slot_minutes=30,
+        status="published",
+    )
+    session.add(fair)
+    await session.flush()
+    return fair
+
+
+async def add_exhibitors(session: Any, made: list[tuple[Any, Any, list[Any]]]) -> None:
+    """Store ``exhibitor()``'s users, booths and products, fill the booths' search columns
+    by the app's own code, commit."""
+    from booths.service import refresh_search
+
+    session.add_all([user for user, _, _ in made])
+    await session.flush()
+    session.add_all([booth for _, booth, _ in made])
+    session.add_all([item for _, _, items in made for item in items])
+    await session.flush()
+    for _, booth, _ in made:
+        await refresh_search(session, booth)
+    await session.commit()
+    session.expunge_all()
+
+
 async def seed(url: str, args: argparse.Namespace) -> None:
     """Migrate, then one published fair with its booths; search columns by the app's code."""
-    from booths.service import refresh_search
-    from fair import clock
     from fair.db import create_engine, create_sessionmaker
-    from fair.fairs.models import Fair
     from fair.migrate import upgrade
 
     engine = create_engine(url)
@@ -238,31 +272,14 @@ async def seed(url: str, args: argparse.Namespace) -> None:
         await upgrade(engine)
         rng = random.Random(2027)  # noqa: S311 (the same booths every run, not secrets)
         async with create_sessionmaker(engine)() as session:
-            start = clock.now().date() + timedelta(days=20)
-            fair = Fair(
-                slug=SLUG,
-                title={"en": "Bench fair", "ja": "ベンチマーク展示会"},
-                starts_on=start,
-                ends_on=start + timedelta(days=2),
-                booking_opens_on=clock.now().date(),
-                timezone="Asia/Tokyo",
-                slot_minutes=30,
-                status="published",
+            fair = await published_fair(
+                session, SLUG, {"en": "Bench fair", "ja": "ベンチマーク展示会"}, days_ahead=20
             )
-            session.add(fair)
-            await session.flush()
             for first in range(0, args.booths, SEED_CHUNK):
                 numbers = range(first, min(first + SEED_CHUNK, args.booths))
-                made = [exhibitor(n, fair, args.products, rng) for n in numbers]
-                session.add_all([user for user, _, _ in made])
-                await session.flush()
-                session.add_all([booth for _, booth, _ in made])
-                session.add_all([item for _, _, items in made for item in items])
-                await session.flush()
-                for _, booth, _ in made:
-                    await refresh_search(session, booth)
-                await session.commit()
-                session.expunge_all()
+                await add_exhibitors(
+                    session, [exhibitor(n, fair, args.products, rng) for n in numbers]
+                )
         # A freshly loaded table is not what production runs on: vacuum empties the GIN
         # indexes' pending lists and analyze gives the planner statistics.
         async with engine.connect() as conn:

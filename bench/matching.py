@@ -42,7 +42,6 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -332,13 +331,13 @@ def specialist(number: int, fair: Any, products: int, rng: random.Random) -> Any
 
 async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """The second fair with its booths, the buyers and their needs, an organizer, sessions."""
-    from booths.service import refresh_search
+    from directory import add_exhibitors, published_fair
+
     from fair import clock
     from fair.accounts.models import User
     from fair.accounts.service import start_session
     from fair.config import Settings
     from fair.db import create_engine, create_sessionmaker
-    from fair.fairs.models import Fair
     from matchmaking.schemas import NeedCreate
     from matchmaking.service import create_need
 
@@ -348,29 +347,11 @@ async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
     tokens: dict[str, Any] = {"buyers": []}
     try:
         async with create_sessionmaker(engine)() as session:
-            start = clock.now().date() + timedelta(days=50)
-            small = Fair(
-                slug=SMALL_FAIR,
-                title={"en": "Matching bench fair", "ja": "マッチングベンチ展示会"},
-                starts_on=start,
-                ends_on=start + timedelta(days=2),
-                booking_opens_on=clock.now().date(),
-                timezone="Asia/Tokyo",
-                slot_minutes=30,
-                status="published",
+            title = {"en": "Matching bench fair", "ja": "マッチングベンチ展示会"}
+            small = await published_fair(session, SMALL_FAIR, title, days_ahead=50)
+            await add_exhibitors(
+                session, [specialist(n, small, args.products, rng) for n in range(args.fair_booths)]
             )
-            session.add(small)
-            await session.flush()
-            made = [specialist(n, small, args.products, rng) for n in range(args.fair_booths)]
-            session.add_all([user for user, _, _ in made])
-            await session.flush()
-            session.add_all([booth for _, booth, _ in made])
-            session.add_all([item for _, _, items in made for item in items])
-            await session.flush()
-            for _, booth, _ in made:
-                await refresh_search(session, booth)
-            await session.commit()
-            session.expunge_all()
             verified = clock.now()
             for number in range(args.buyers):
                 country = rng.choice(sorted(COUNTRIES))
