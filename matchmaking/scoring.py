@@ -559,7 +559,8 @@ ROUNDING = 1e-4
 
 def _best(
     needs: Sequence[NeedFacts],
-    index: BoothIndex,
+    booths: Sequence[BoothFacts],
+    index: BoothIndex | None,
     *,
     weights: Weights,
     context: Context,
@@ -571,7 +572,7 @@ def _best(
     bounded: list[tuple[float, int, BoothFacts, tuple[Unit, ...]]] = []
     for number, need in enumerate(needs):
         units = text_units(need.text)
-        for booth in index.candidates(need, units):
+        for booth in booths if index is None else index.candidates(need, units):
             bound = ceiling(need, booth, units, weights, context)
             if bound is not None and bound + ROUNDING >= min_score:
                 bounded.append((bound, number, booth, units))
@@ -658,13 +659,14 @@ def rank(
 ) -> list[Match]:
     """Every pair's match, best first (ties: booth then need id, so the order is stable),
     or the first ``limit`` of them. With many needs, only the pairs a ``BoothIndex`` finds
-    are scored, and with a limit only those whose ``ceiling`` can still make the cut: the
-    same matches either way."""
+    are scored in full, and with a limit only those whose ``ceiling`` can still make the
+    cut: the same matches either way."""
     needs = list(needs)
     index = BoothIndex(booths) if len(needs) >= INDEX_FROM_NEEDS else None
-    if index is not None and limit is not None:
+    if limit is not None:
         return _best(
             needs,
+            booths,
             index,
             weights=weights,
             context=context or Context(),

@@ -441,7 +441,16 @@ async def recommendations(
         return []
     booths = await _candidate_booths(session, fair, needs)
     found = context(session, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths])
-    matches = rank(needs, booths, weights=weights, context=await found, min_score=MIN_SCORE)
+    # A booth appears at most once per need: the best MAX_ITEMS × needs pairs hold the best
+    # MAX_ITEMS booths, and pairs that cannot make that cut are never scored in full.
+    matches = rank(
+        needs,
+        booths,
+        weights=weights,
+        context=await found,
+        min_score=MIN_SCORE,
+        limit=MAX_ITEMS * len(needs),
+    )
     return best_per_booth(matches)[:MAX_ITEMS]
 
 

@@ -384,7 +384,7 @@ def test_the_index_finds_every_match_that_scoring_every_pair_finds(many, stands,
 
 
 @given(
-    st.lists(needs(), min_size=INDEX_FROM_NEEDS, max_size=INDEX_FROM_NEEDS + 4),
+    st.lists(needs(), min_size=1, max_size=INDEX_FROM_NEEDS + 4),
     st.lists(booths(), min_size=1, max_size=6),
     contexts,
     st.integers(1, 12),
