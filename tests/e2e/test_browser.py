@@ -192,6 +192,39 @@ def test_the_signed_in_header_keeps_its_shape_in_every_language(
         context.close()
 
 
+PHONE_PAGES = [
+    (ORGANIZER_EMAIL, ["/organizer/webhooks", "/proposals", "/account", "/account/tokens"]),
+    (BUYERS[0].email, ["/proposals", "/account", "/account/tokens", "/my/needs"]),
+    (EXHIBITORS[0].email, ["/proposals", "/account"]),
+]
+
+
+@pytest.mark.parametrize(("email", "paths"), PHONE_PAGES)
+def test_account_and_matchmaking_pages_fit_a_phone(
+    browser: Any, served: Any, email: str, paths: list[str], screenshot_dir: Path
+) -> None:
+    """The profile, tokens, webhooks, needs and proposals pages at 360 px, in Thai (long
+    words) and Japanese: nothing is wider than the window (the webhooks table once stretched
+    the page to 667 px through a hidden label positioned outside its scrolling frame)."""
+    context = new_context(browser, served, viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        sign_in(page, email)
+        for code in ("th", "ja"):
+            page.goto("/my/meetings")
+            page.locator("#lang-select").select_option(code)
+            page.locator("form.lang-switch button").click()
+            for path in paths:
+                page.goto(path)
+                expect(page.locator("h1")).to_be_visible()
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 360, (code, path, width)
+            name = email.split("@")[0].replace(".", "-")
+            page.screenshot(path=screenshot_dir / f"phone-{name}-{code}.png", full_page=True)
+    finally:
+        context.close()
+
+
 # ---------- b, c. registration ----------
 
 
