@@ -27,6 +27,13 @@ class Task:
     run: Periodic
     name: str
 
+    async def run_once(self, sessionmaker: Any) -> None:
+        """Run in a session of its own and commit what it did: a task need not commit (the
+        rate-mark purge's deletes were rolled back when nothing committed after it)."""
+        async with sessionmaker() as session:
+            await self.run(session)
+            await session.commit()
+
 
 @dataclass(frozen=True)
 class Feature:

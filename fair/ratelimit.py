@@ -83,5 +83,3 @@ async def count_act(
 async def purge_marks(session: AsyncSession) -> None:
     """Marks older than any window count for nothing (and name client addresses)."""
     await session.execute(delete(RateMark).where(RateMark.at < clock.now() - MARKS_KEPT))
-    # A periodic task's session is its own: nothing commits after it.
-    await session.commit()

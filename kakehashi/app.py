@@ -57,8 +57,7 @@ async def _relay_loop(app: Starlette) -> None:
                 continue
             next_run[task.name] = loop.time() + task.every_seconds
             try:
-                async with res.sessionmaker() as session:
-                    await task.run(session)
+                await task.run_once(res.sessionmaker)
             except Exception:
                 log.exception("%s failed; next time", task.name)
         try:
