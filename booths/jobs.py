@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.media import THUMB_SIZES, make_thumbnail, variant_key
 from booths.models import Booth, BoothRevision, BoothStatus, Media, MediaKind, RevisionStatus
-from booths.sandbox import sandbox_of
+from booths.sandbox import Sandbox, sandbox_of
 from fair import resources
 from fair.accounts.jobs import may_mail
 from fair.accounts.models import User
@@ -21,7 +22,7 @@ from fair.i18n import gettext as _
 from fair.i18n import pick_text, use_language
 from fair.mail import build_message
 from fair.outbox import run_once
-from fair.storage import discard
+from fair.storage import Storage, discard
 from fair.templating import render
 
 log = logging.getLogger(__name__)
@@ -30,40 +31,33 @@ log = logging.getLogger(__name__)
 async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
     """Thumbnails of an image, and its dimensions; the item becomes ready (or failed).
     Idempotent: variants are keyed by content hash and only made when missing. They are
-    made in a media worker with no transaction open."""
+    made in a media worker with no transaction open, from and into the storage (in a bucket,
+    the original is fetched to a staging file first, and only when a variant is missing)."""
     res = resources.of_job(ctx)
     storage, sandbox = res.storage, sandbox_of(res)
     async with res.sessionmaker() as session:
         media = await session.get(Media, media_id)
         if media is None or media.kind != MediaKind.IMAGE:
             return
-        source, sha256, content_type = (
-            storage.path(media.storage_key),
-            media.sha256,
-            media.content_type,
-        )
+        original, sha256, content_type = media.storage_key, media.sha256, media.content_type
         width, height = media.width, media.height
-    try:
-        for name, size in THUMB_SIZES.items():
-            key = variant_key(sha256, name)
-            if storage.path(key).exists():
-                continue
-            staged = storage.staging_path()
-            try:
-                width, height = await make_thumbnail(sandbox, source, content_type, staged, size)
-                await storage.commit(staged, key)
-            finally:
-                discard(staged)
-        if width is None:
-            probe = storage.staging_path()
-            try:
-                width, height = await make_thumbnail(sandbox, source, content_type, probe, 16)
-            finally:
-                discard(probe)
-        failed = False
-    except DomainError:  # what the worker refused: not a job to retry
-        log.warning("media %s could not be decoded; marked failed", media_id)
-        failed = True
+    missing = [
+        (variant_key(sha256, name), size)
+        for name, size in THUMB_SIZES.items()
+        if not await storage.exists(variant_key(sha256, name))
+    ]
+    failed = False
+    if missing or width is None:
+        async with storage.local_file(original) as source:
+            if source is None:  # removed meanwhile (the last item showing it was deleted)
+                log.warning("media %s has no stored file; marked failed", media_id)
+                failed = True
+            else:
+                try:
+                    width, height = await _variants(sandbox, source, content_type, missing, storage)
+                except DomainError:  # what the worker refused: not a job to retry
+                    log.warning("media %s could not be decoded; marked failed", media_id)
+                    failed = True
     async with res.sessionmaker() as session, session.begin():
         if failed:
             media = await session.get(Media, media_id)
@@ -78,6 +72,28 @@ async def make_media_variants(ctx: dict[str, Any], *, media_id: str) -> None:
             item.thumb_key = variant_key(sha256, "thumb")
             item.width, item.height = width, height
             item.status = "ready"
+
+
+async def _variants(
+    sandbox: Sandbox,
+    source: Path,
+    content_type: str,
+    missing: list[tuple[str, int]],
+    storage: Storage,
+) -> tuple[int, int]:
+    """Make and store the missing variants; the original's width and height (with no
+    variant missing, from a tiny thumbnail thrown away)."""
+    sizes: list[tuple[str | None, int]] = [*missing] or [(None, 16)]
+    width = height = 0
+    for key, size in sizes:
+        staged = storage.staging_path()
+        try:
+            width, height = await make_thumbnail(sandbox, source, content_type, staged, size)
+            if key is not None:
+                await storage.commit(staged, key)
+        finally:
+            discard(staged)
+    return width, height
 
 
 Compose = Callable[[Booth, BoothRevision | None, str], tuple[str, str, dict[str, Any]] | None]

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from booths import analytics, catalog, directory, gallery, quota, responses, revisions, service
@@ -443,15 +443,10 @@ async def serve_media(request: Request) -> Response:
         if variant not in {"thumb", "large"} or media.kind != MediaKind.IMAGE:
             raise MediaNotFound()
         candidate = variant_key(media.sha256, variant)
-        if storage.path(candidate).exists():
+        if await storage.exists(candidate):
             key, content_type = candidate, "image/webp"
         else:
             stand_in = True  # the original until the job has run: not to be cached as it
-    path = storage.path(key)
-    if not path.exists():
-        raise MediaNotFound()
-    if media.kind == MediaKind.PDF:
-        await count_visit(request, VisitKind.BROCHURE, booth, media.id)
     # A PDF is always saved, never shown in the site's origin (a PDF can be an HTML page
     # too); every file is named for its sniffed type and sandboxed if opened anyway.
     download = media.kind == MediaKind.PDF or bool(request.query_params.get("download"))
@@ -464,7 +459,14 @@ async def serve_media(request: Request) -> Response:
         "Content-Security-Policy": MEDIA_CSP,
         "X-Content-Type-Options": "nosniff",
     }
-    return FileResponse(path, media_type=content_type, headers=headers)
+    # The folder's file, the bucket's bytes streamed on, or a redirect to a signed URL of
+    # the bucket (FAIR_S3_PRESIGNED_DOWNLOADS); Range requests and HEAD in each case.
+    response = await storage.download(request, key, media_type=content_type, headers=headers)
+    if response is None:
+        raise MediaNotFound()
+    if media.kind == MediaKind.PDF:
+        await count_visit(request, VisitKind.BROCHURE, booth, media.id)
+    return response
 
 
 WRITE = (401, 403, 404)  # besides a JSON body's own (fair.api): not signed in, not yours

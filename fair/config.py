@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     https: bool = False
     base_url: str = "http://127.0.0.1:8000"
     media_dir: Path = Path("var/media")
+    # Where media live (docs/running-at-scale.md, "Media storage"): "local", under media_dir
+    # (one machine), or "s3", a bucket every app process and worker shares (AWS S3,
+    # Cloudflare R2, MinIO); media_dir then holds only the staging files of uploads and jobs
+    # in progress. Credentials: these two, else the standard AWS variables and files.
+    storage: str = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = ""
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    # MinIO and most self-hosted servers want http://host/bucket/key, not bucket.host.
+    s3_path_style: bool = False
+    # Downloads answer with a redirect to a signed URL of the bucket valid this long (the
+    # bucket serves the bytes), instead of streaming them through the app.
+    s3_presigned_downloads: bool = False
+    s3_presign_seconds: int = 300
     mail_dir: Path = Path("var/mail")
     max_image_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
@@ -181,6 +198,19 @@ class Settings(BaseSettings):
             raise ValueError("must be development, test or production")
         return value
 
+    @field_validator("storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        if value not in {"local", "s3"}:
+            raise ValueError("must be local or s3")
+        return value
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # "media" and "media/" name the same folder of the bucket.
+        return value.strip("/") + "/" if value.strip("/") else ""
+
     @field_validator("log_format")
     @classmethod
     def _known_log_format(cls, value: str) -> str:
@@ -227,6 +257,7 @@ class Settings(BaseSettings):
         "data_exports_per_day",
         "retain_account_tokens_days",
         "retain_webhook_deliveries_days",
+        "s3_presign_seconds",
     )
     @classmethod
     def _positive(cls, value: float) -> float:
@@ -318,6 +349,13 @@ def validate(settings: Settings) -> None:
         # A job's outbox row outliving its ``job_runs`` row could be queued again by its key
         # and run a second time.
         raise ConfigError("FAIR_RETAIN_JOB_RUNS_DAYS must be at least FAIR_RETAIN_OUTBOX_DAYS")
+    if settings.storage == "s3" and not settings.s3_bucket:
+        raise ConfigError("FAIR_S3_BUCKET is required when FAIR_STORAGE is s3")
+    if bool(settings.s3_access_key_id) != bool(settings.s3_secret_access_key):
+        raise ConfigError("FAIR_S3_ACCESS_KEY_ID and FAIR_S3_SECRET_ACCESS_KEY go together")
+    if settings.s3_presign_seconds > 7 * 24 * 3600:
+        # SigV4's limit: a longer URL is refused by the bucket.
+        raise ConfigError("FAIR_S3_PRESIGN_SECONDS must be at most 604800 (7 days)")
     if settings.signaling_stale_seconds <= settings.signaling_heartbeat_seconds:
         raise ConfigError(
             "FAIR_SIGNALING_STALE_SECONDS must be longer than FAIR_SIGNALING_HEARTBEAT_SECONDS"

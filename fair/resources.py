@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker, reading
 from fair.mail import Mailer
+from fair.s3 import S3Storage
 from fair.storage import LocalStorage, Storage
 
 # Where arq's job context (a dict by arq's design) carries them.
@@ -75,10 +76,19 @@ class Resources:
                 with contextlib.suppress(Exception):
                     await closer()
         self._parts.clear()
+        with contextlib.suppress(Exception):
+            await self.storage.aclose()
         if self.arq is not None:
             await self.arq.aclose()
         if self.owns_engine:
             await self.engine.dispose()
+
+
+def open_storage(settings: Settings) -> Storage:
+    """The media storage ``FAIR_STORAGE`` names (no I/O until first used)."""
+    if settings.storage == "s3":
+        return S3Storage(settings)
+    return LocalStorage(settings.media_dir)
 
 
 def open_resources(
@@ -101,7 +111,7 @@ def open_resources(
         engine=engine,
         sessionmaker=sessionmaker or create_sessionmaker(engine),
         mailer=Mailer(settings),
-        storage=LocalStorage(settings.media_dir),
+        storage=open_storage(settings),
         arq=ArqRedis.from_url(settings.redis_url) if with_redis and settings.redis_url else None,
         owns_engine=owns_engine,
     )

@@ -1,5 +1,5 @@
 """The ``fair`` command: serve, signaling, worker, migrate, demo, users create, fairs
-plan-year.
+plan-year, media migrate-to-s3.
 
 Each command imports what it needs when it runs: the app and the worker pull in aiortc,
 uvicorn and every package (about a second), which ``fair --help``, ``fair migrate`` and
@@ -114,19 +114,20 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from demo import loader as demo
-    from fair.storage import LocalStorage
+    from fair.resources import open_storage
 
     async def work(session: AsyncSession) -> dict[str, int] | None:
         # --if-empty: into an empty database, or one that holds the demo already (loading
         # again only adds what the later instant needs); never into other data.
         if args.if_empty and not (await demo.is_empty(session) or await demo.is_demo(session)):
             return None
-        return await demo.load(
-            session,
-            storage=LocalStorage(settings.media_dir),
-            settings=settings,
-            history=not args.without_history,
-        )
+        storage = open_storage(settings)  # the folder or the bucket, as the app's
+        try:
+            return await demo.load(
+                session, storage=storage, settings=settings, history=not args.without_history
+            )
+        finally:
+            await storage.aclose()
 
     # The instant the demo is loaded as of: taken before the load, which takes a while
     # (more on a busy machine) while the clock moves on.
@@ -190,6 +191,43 @@ def cmd_fairs_plan_year(settings: Settings, args: argparse.Namespace) -> int:
 
     created = _run_in_session(settings, work)
     print(f"{created} fairs created for {args.year} ({12 - created} already there)")
+    return 0
+
+
+def cmd_media_migrate_to_s3(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from fair.media_migration import migrate_to_s3
+    from fair.s3 import S3Storage
+    from fair.storage import LocalStorage
+
+    if not settings.s3_bucket:
+        print("fair media migrate-to-s3 needs FAIR_S3_BUCKET (and the bucket's settings)")
+        return 2
+    source = Path(args.source) if args.source else settings.media_dir
+    if not source.is_dir():
+        print(f"error: no media folder at {source.resolve()}", file=sys.stderr)
+        return 2
+
+    async def main() -> Any:
+        bucket = S3Storage(settings)
+        try:
+            return await migrate_to_s3(
+                LocalStorage(source),
+                bucket,
+                dry_run=args.dry_run,
+                progress=print if args.verbose else lambda line: None,
+            )
+        finally:
+            await bucket.aclose()
+
+    counts = asyncio.run(main())
+    copied = "would be copied" if args.dry_run else "copied"
+    print(
+        f"{counts.copied} files {copied} ({counts.copied_bytes / 1024 / 1024:.1f} MB), "
+        f"{counts.skipped} already in the bucket, to s3://{settings.s3_bucket}/"
+        f"{settings.s3_prefix}"
+    )
     return 0
 
 
@@ -293,6 +331,19 @@ def build_parser() -> argparse.ArgumentParser:
     plan = fairs.add_parser("plan-year", help="create the 12 monthly fairs of a year")
     plan.add_argument("year", type=int)
     plan.set_defaults(func=cmd_fairs_plan_year)
+
+    media = commands.add_parser("media", help="manage media files").add_subparsers(
+        dest="media_command", required=True
+    )
+    to_s3 = media.add_parser(
+        "migrate-to-s3",
+        help="copy the local media folder into the S3 bucket (FAIR_S3_*); files already "
+        "there with the same bytes are skipped, so it can run again",
+    )
+    to_s3.add_argument("--source", default="", help="the folder to copy (default: FAIR_MEDIA_DIR)")
+    to_s3.add_argument("--dry-run", action="store_true", help="count, copy nothing")
+    to_s3.add_argument("--verbose", action="store_true", help="print each file copied")
+    to_s3.set_defaults(func=cmd_media_migrate_to_s3)
     return parser
 
 

@@ -5,11 +5,13 @@ made from the secret key, so neither is guessed from the export's id)."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
+
+import anyio
 
 from fair.accounts.personal import DataPart, to_json
 from fair.accounts.tokens import token_of
+from fair.storage import Storage
 
 ACCOUNT_JSON = "account.json"
 README = "README.txt"
@@ -26,22 +28,26 @@ def link_token(export_id: str, secret: str) -> str:
     return token_of(export_id, "data-export", secret)
 
 
-def write_archive(
-    target: Path, part: DataPart, *, path_of: Callable[[str], Path], readme: str
+async def write_archive(
+    target: Path, part: DataPart, *, storage: Storage, readme: str
 ) -> list[str]:
     """Write the zip to ``target`` (a staging file): the JSON compressed, the uploads
-    stored as they are (images, videos and PDFs are compressed already). Returns the
-    archive names of files that were no longer in storage (left out, and listed in the
-    JSON's ``missing_files``)."""
+    stored as they are (images, videos and PDFs are compressed already), one at a time
+    (from a bucket, each is fetched for its turn only). Returns the archive names of files
+    that were no longer in storage (left out, and listed in the JSON's ``missing_files``)."""
     missing: list[str] = []
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(README, readme)
+    to_thread = anyio.to_thread.run_sync
+    archive = await to_thread(lambda: zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED))
+    try:
+        await to_thread(archive.writestr, README, readme)
         for item in part.files:
-            source = path_of(item.storage_key)
-            if not source.is_file():
-                missing.append(item.name)
-                continue
-            archive.write(source, item.name, compress_type=zipfile.ZIP_STORED)
+            async with storage.local_file(item.storage_key) as source:
+                if source is None:
+                    missing.append(item.name)
+                    continue
+                await to_thread(archive.write, source, item.name, zipfile.ZIP_STORED)
         sections = {**part.sections, "missing_files": missing} if missing else part.sections
-        archive.writestr(ACCOUNT_JSON, to_json(sections))
+        await to_thread(archive.writestr, ACCOUNT_JSON, to_json(sections))
+    finally:
+        await to_thread(archive.close)
     return missing

@@ -9,7 +9,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +78,7 @@ async def request_export(session: AsyncSession, user: User | None, *, settings: 
 
 @dataclass(frozen=True)
 class ExportDownload:
-    path: Path
+    storage_key: str
     filename: str
 
 
@@ -107,10 +106,10 @@ async def export_download(
         raise NotFound()
     if row.expires_at is not None and row.expires_at <= clock.now():
         raise ExportExpired()
-    if row.storage_key is None or not storage.path(row.storage_key).is_file():
+    if row.storage_key is None or not await storage.exists(row.storage_key):
         raise ExportNotReady()
     day = row.created_at.date().isoformat()
-    return ExportDownload(storage.path(row.storage_key), f"kakehashi-data-{day}.zip")
+    return ExportDownload(row.storage_key, f"kakehashi-data-{day}.zip")
 
 
 # Delete my account ---------------------------------------------------------------------------

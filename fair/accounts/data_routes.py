@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import resources
 from fair.accounts import data
+from fair.accounts.errors import ExportNotReady
 from fair.accounts.profile_routes import account_context, account_refused, errors_of
 from fair.accounts.schemas import AccountDeletion
 from fair.accounts.service import require_user
@@ -110,12 +111,16 @@ async def download_page(request: Request) -> Response:
         settings=settings_of(request),
         storage=resources.of_request(request).storage,
     )
-    return FileResponse(
-        found.path,
+    disposition = f'attachment; filename="{found.filename}"'
+    response = await resources.of_request(request).storage.download(
+        request,
+        found.storage_key,
         media_type="application/zip",
-        filename=found.filename,
-        headers=DOWNLOAD_HEADERS,
+        headers={**DOWNLOAD_HEADERS, "Content-Disposition": disposition},
     )
+    if response is None:  # removed since the check: the purge ran in between
+        raise ExportNotReady()
+    return response
 
 
 API = [

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock, resources
@@ -183,9 +182,7 @@ async def build_data_export(ctx: dict[str, Any], *, export_id: str) -> bool:
             )
         staged = storage.staging_path()
         try:
-            await anyio.to_thread.run_sync(
-                lambda: archive.write_archive(staged, part, path_of=storage.path, readme=readme)
-            )
+            await archive.write_archive(staged, part, storage=storage, readme=readme)
             size = staged.stat().st_size
             stored = archive.storage_key(row.id, settings.secret_key)
             await storage.commit(staged, stored)
