@@ -2,10 +2,9 @@
 fair/storage.py for app processes and workers on several machines.
 
 The client is aioboto3 (aiobotocore underneath): its signed URLs take the response headers
-a download needs (``response-content-disposition``, ``-type``, ``-cache-control``), and its
-managed upload sends a large file in parts. Memory stays bounded both ways: a staged file is
-uploaded in parts of ``PART_BYTES``, a few at a time, and a download is streamed on in
-chunks as the bucket sends them.
+a download needs (``response-content-disposition``, ``-type``, ``-cache-control``). Memory
+stays bounded both ways: a staged file is uploaded in parts of ``PART_BYTES``, one at a
+time, and a download is streamed on in chunks as the bucket sends them.
 
 The client holds an HTTP connection pool tied to the event loop that made it, so it is made
 on first use (in the loop of the app, the worker or the command) and closed by ``aclose``.
@@ -16,20 +15,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import io
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
 import aioboto3
 import anyio
 from aiobotocore.config import AioConfig
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -71,9 +70,10 @@ class S3Storage:
             signature_version="s3v4",
             s3={"addressing_style": "path" if settings.s3_path_style else "auto"},
             retries={"max_attempts": 3, "mode": "standard"},
-        )
-        self._transfer = TransferConfig(
-            multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES, max_concurrency=4
+            # Checksums only where S3 requires them: R2 and older MinIO refuse the extra
+            # checksum headers newer botocore sends by default.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
         self._client: Any = None
         self._stack: AsyncExitStack | None = None
@@ -128,15 +128,48 @@ class S3Storage:
             discard(staged)
 
     async def upload(self, source: Path, key: str) -> None:
-        """Send a file on this machine's disk, in parts when it is large."""
+        """Send a file on this machine's disk: in one request up to ``PART_BYTES``, else in
+        parts of that size, one held in memory at a time. A failed upload in parts is
+        aborted, so the bucket keeps no orphaned parts."""
+        client, name = await self.client(), self.name(key)
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-        await (await self.client()).upload_file(
-            str(source),
-            self.bucket,
-            self.name(key),
-            ExtraArgs={"ContentType": content_type},
-            Config=self._transfer,
-        )
+        async with await anyio.open_file(source, "rb") as file:
+            part = await file.read(PART_BYTES)
+            if len(part) < PART_BYTES:
+                # A file object, not bytes: aiohttp sends a large bytes body in one write.
+                await client.put_object(
+                    Bucket=self.bucket, Key=name, Body=io.BytesIO(part), ContentType=content_type
+                )
+                return
+            started = await client.create_multipart_upload(
+                Bucket=self.bucket, Key=name, ContentType=content_type
+            )
+            upload_id = started["UploadId"]
+            try:
+                sent = []
+                while part:
+                    number = len(sent) + 1
+                    answer = await client.upload_part(
+                        Bucket=self.bucket,
+                        Key=name,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        Body=io.BytesIO(part),
+                    )
+                    sent.append({"PartNumber": number, "ETag": answer["ETag"]})
+                    part = await file.read(PART_BYTES)
+                await client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=name,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": sent},
+                )
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    await client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=name, UploadId=upload_id
+                    )
+                raise
 
     async def read(self, key: str) -> bytes:
         found = await (await self.client()).get_object(Bucket=self.bucket, Key=self.name(key))
@@ -252,7 +285,7 @@ class S3Storage:
         }
         modified = found.get("LastModified")
         if isinstance(modified, datetime):
-            sent["Last-Modified"] = format_datetime(modified, usegmt=True)
+            sent["Last-Modified"] = formatdate(modified.timestamp(), usegmt=True)
         status = 200
         if found.get("ContentRange") and "Range" in params:
             sent["Content-Range"] = found["ContentRange"]

@@ -20,6 +20,7 @@ from helpers import (
     smtp_server,
     worker_redis,
 )
+from s3_server import S3Server, run_s3_server
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fair import clock
@@ -126,6 +127,12 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server, once for the run (each test makes its own bucket)."""
+    yield from run_s3_server()
+
+
 @pytest.fixture
 async def redis_url() -> AsyncIterator[str]:
     async with redis_database(REDIS_URL) as url:
@@ -141,10 +148,12 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def mail_context(app: Any, smtp: tuple[Inbox, int]) -> dict[str, Any]:
+async def mail_context(app: Any, smtp: tuple[Inbox, int]) -> AsyncIterator[dict[str, Any]]:
     """A job context that mails through the SMTP sink (``smtp``)."""
     _, port = smtp
     settings = of_app(app).settings.with_overrides(
         smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
     )
-    return job_context(open_resources(settings, sessionmaker=of_app(app).sessionmaker))
+    resources = open_resources(settings, sessionmaker=of_app(app).sessionmaker)
+    yield job_context(resources)
+    await resources.aclose()  # a bucket's client, say (the engine stays the app's)
