@@ -65,7 +65,7 @@ def test_settings_named_are_declared(page: Path) -> None:
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_fair_commands_and_make_targets_named_exist(page: Path) -> None:
     known = commands()
-    for command, sub in re.findall(r"`fair ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", text(page)):
+    for command, sub in re.findall(r"`fair ([a-z][a-z0-9-]*)(?: ([a-z][a-z0-9-]*))?", text(page)):
         assert command in known, command
         if known[command]:
             assert sub in known[command], (command, sub)

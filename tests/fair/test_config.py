@@ -61,7 +61,7 @@ CONFIGURATION = Path(__file__).resolve().parents[2] / "docs" / "configuration.md
 def test_the_configuration_page_lists_every_setting_and_no_other():
     """The configuration page's table and the declaration are the same list."""
     text = CONFIGURATION.read_text(encoding="utf-8")
-    listed = set(re.findall(r"^\| `(FAIR_[A-Z_]+)` \|", text, re.M))
+    listed = set(re.findall(r"^\| `(FAIR_[A-Z0-9_]+)` \|", text, re.M))
     declared = {env_name(name) for name in Settings.model_fields}
     assert listed == declared
 
@@ -102,11 +102,37 @@ def test_every_setting_is_reachable_from_the_environment():
         ({"FAIR_MEDIA_WORKERS": "0"}, "FAIR_MEDIA_WORKERS"),
         ({"FAIR_MEDIA_WORKER_SECONDS": "-1"}, "FAIR_MEDIA_WORKER_SECONDS"),
         ({"FAIR_MEDIA_WORKER_MEMORY_BYTES": "100000000"}, "FAIR_MEDIA_WORKER_MEMORY_BYTES"),
+        ({"FAIR_STORAGE": "gcs"}, "FAIR_STORAGE"),
+        ({"FAIR_STORAGE": "s3"}, "FAIR_S3_BUCKET"),
+        ({"FAIR_S3_BUCKET": "b", "FAIR_S3_ACCESS_KEY_ID": "k"}, "FAIR_S3_SECRET_ACCESS_KEY"),
+        ({"FAIR_S3_PRESIGN_SECONDS": "0"}, "FAIR_S3_PRESIGN_SECONDS"),
+        ({"FAIR_S3_PRESIGN_SECONDS": "700000"}, "FAIR_S3_PRESIGN_SECONDS"),
     ],
 )
 def test_a_wrong_value_names_its_variable(environ, named):
     with pytest.raises(ConfigError, match=named):
         load_settings(environ)
+
+
+def test_a_bucket_from_the_environment():
+    settings = load_settings(
+        {
+            "FAIR_STORAGE": "s3",
+            "FAIR_S3_BUCKET": "kakehashi-media",
+            "FAIR_S3_ENDPOINT_URL": "http://minio:9000",
+            "FAIR_S3_PREFIX": "/prod/media/",
+            "FAIR_S3_PATH_STYLE": "1",
+            "FAIR_S3_PRESIGNED_DOWNLOADS": "yes",
+        }
+    )
+    assert (settings.storage, settings.s3_bucket, settings.s3_prefix) == (
+        "s3",
+        "kakehashi-media",
+        "prod/media/",
+    )
+    assert settings.s3_path_style and settings.s3_presigned_downloads
+    assert settings.s3_presign_seconds == 300
+    assert Settings(s3_prefix="").s3_prefix == ""
 
 
 def test_an_empty_value_counts_as_unset_and_the_process_environment_is_read(monkeypatch):
