@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from booth_helpers import approve, create_booth, exhibitor, make_fair
-from helpers import make_client
+from helpers import login, make_client
 from media_files import jpeg_with_gps, mp4, pdf
 from PIL import Image
 
@@ -174,3 +174,28 @@ async def test_presigned_downloads_redirect_to_a_url_the_bucket_serves(
         # The app's download name and caching travel in the signed URL.
         assert fetched.headers["content-disposition"].startswith('attachment; filename="Katalog')
         assert "max-age=0" in fetched.headers["cache-control"]  # not approved: private
+
+
+async def test_a_copied_booth_shares_the_blob_in_the_bucket(
+    client, session, app, s3_server, bucket
+):
+    await make_fair(session, "2027-06")
+    await make_fair(session, "2027-07", days_from_now=50)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    client.cookies.set("kk_csrf", CSRF)
+    booth = await create_booth(client)
+    brochure = pdf()
+    (await upload(client, booth["id"], brochure, name="brochure.pdf")).json()
+    await approve(client, session, booth["id"])
+    await login(client, "kenji@tsubame.example")
+    client.cookies.set("kk_csrf", CSRF)
+    copy = await client.post(f"/api/booths/{booth['id']}/copy", json={"fair": "2027-07"})
+    assert copy.status_code == 201, copy.text
+    (copied,) = (await client.get(f"/api/booths/{copy.json()['id']}/media")).json()["media"]
+    assert (await client.get(copied["url"])).content == brochure
+    assert len(s3_server.keys(bucket)) == 1  # one blob for both booths
+    # Removed from the copy, the blob stays for the original booth.
+    assert (await client.delete(f"/api/media/{copied['id']}")).status_code == 204
+    assert len(s3_server.keys(bucket)) == 1
+    (original,) = (await client.get(f"/api/booths/{booth['id']}/media")).json()["media"]
+    assert (await client.get(original["url"])).content == brochure
