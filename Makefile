@@ -15,7 +15,7 @@ run: install catalogs
 	mkdir -p var
 	$(BIN)/fair migrate
 	$(BIN)/fair demo --if-empty
-	$(BIN)/fair serve --host 127.0.0.1 --port 8000
+	$(BIN)/fair serve --host 127.0.0.1 --port 8000 --workers 1
 
 test: install catalogs browser
 	$(BIN)/ruff check .

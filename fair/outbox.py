@@ -26,6 +26,9 @@ from fair.db import Base, insert_for
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# How long a row taken by ``run_inprocess`` is hidden from every other runner: longer than
+# any job runs; a process that dies meanwhile leaves it due again after that.
+CLAIM = timedelta(minutes=10)
 
 
 class OutboxJob(Base):
@@ -174,13 +177,18 @@ async def run_inprocess(
     *,
     batch: int = 20,
 ) -> int:
-    """Run due rows here, one by one; a failure is retried later with backoff."""
+    """Run due rows here, one by one; a failure is retried later with backoff.
+
+    The rows are claimed first: in the transaction that reads them (locked with SKIP LOCKED
+    on PostgreSQL; on SQLite a writer's transaction is BEGIN IMMEDIATE, one at a time) their
+    ``available_at`` moves ``CLAIM`` ahead, so no other runner (another process on the same
+    database) takes them while they run here."""
     now = clock.now()
     async with sessionmaker() as session, session.begin():
-        rows = [
-            (row.id, row.job, dict(row.args), row.key)
-            for row in (await session.scalars(_due(batch, now))).all()
-        ]
+        rows = []
+        for row in (await session.scalars(_due(batch, now))).all():
+            rows.append((row.id, row.job, dict(row.args), row.key))
+            row.available_at = now + CLAIM
     done = 0
     for row_id, job, args, key in rows:
         error: str | None = None

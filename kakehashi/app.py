@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -19,12 +21,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from fair import api, outbox, resources, scrape
+from fair import api, clock, logs, outbox, resources, scrape
 from fair.bodies import ReadBodyFirst
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
 from fair.errors import DomainError
+from fair.features import Task
 from fair.middleware import Identity, Observe, SameOrigin, SecurityHeaders, UnitOfWork
 from kakehashi import jobs
 from kakehashi.features import FEATURES
@@ -41,25 +44,59 @@ RELAY_INTERVAL_SECONDS = 1.0
 # How often the relay asks Redis whether it still has the jobs handed to it (see
 # outbox.redeliver_lost): a Redis that restarted without its data has lost them.
 REDELIVER_EVERY_SECONDS = 60.0
+# A periodic task's lease in Redis: the process that sets it runs the task, for its period.
+TASK_LEASE_PREFIX = "kakehashi:periodic:"
+
+
+async def claim_period(redis: Any, task: Task) -> bool:
+    """Whether this process runs ``task`` now. Every process of the app (``fair serve
+    --workers N``, replicas) runs the relay loop; with Redis, the first to set the task's
+    lease (``SET NX`` expiring after ``every_seconds``) runs it and the others skip it for
+    that period. Without Redis there is one process (``fair serve`` refuses more), so it
+    runs. If Redis is away the task runs anyway: each one is safe to repeat (the fold takes
+    an advisory lock and moves each delta once, the purges delete what is old, the retention
+    job is keyed by its hour), a repeat only costs its work."""
+    if redis is None:
+        return True
+    try:
+        return bool(
+            await redis.set(
+                TASK_LEASE_PREFIX + task.name,
+                str(os.getpid()),
+                nx=True,
+                px=max(1, int(task.every_seconds * 1000)),
+            )
+        )
+    except (RedisError, OSError) as exc:
+        log.warning("%s: Redis unavailable for its lease (%s); running it here", task.name, exc)
+        return True
 
 
 async def _relay_loop(app: Starlette) -> None:
     """Hands committed outbox rows to arq, or runs them here when there is no Redis; runs the
-    packages' periodic tasks (folding the report's deltas) when they are due."""
+    packages' periodic tasks (folding the report's deltas) when they are due, once a period
+    across the app's processes (``claim_period``)."""
     res = resources.of_app(app)
     job_context = resources.job_context(res)
     loop = asyncio.get_running_loop()
     next_check = loop.time() + REDELIVER_EVERY_SECONDS
     next_run = {task.name: loop.time() for task in TASKS}
+    started = False
     while True:
         for task in TASKS:
             if loop.time() < next_run[task.name]:
                 continue
             next_run[task.name] = loop.time() + task.every_seconds
             try:
-                await task.run_once(res.sessionmaker)
+                if await claim_period(res.arq, task):
+                    await task.run_once(res.sessionmaker)
+                    # Which process ran it (an operator's question with several).
+                    log.info("periodic task %r ran in process %d", task.name, os.getpid())
             except Exception:
                 log.exception("%s failed; next time", task.name)
+        if not started:
+            started = True
+            log.info("outbox relay running in process %d", os.getpid())
         try:
             if res.arq is not None:
                 await outbox.relay_to_arq(
@@ -120,6 +157,18 @@ def lifespan(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextMa
             await res.aclose()
 
     return run
+
+
+def app_from_env() -> Starlette:
+    """The app of each process of ``fair serve --workers N`` (uvicorn's ``factory=True``
+    imports it in every worker): the settings from the ``FAIR_*`` variables ``fair serve``
+    checked, and what ``fair``'s ``main`` does for its own process, the log format and the
+    clock's start (``FAIR_NOW``, which ``fair serve`` sets from ``--now``)."""
+    settings = load_settings()
+    logs.configure(settings.log_format, logging.INFO)
+    if settings.now is not None:
+        clock.start_at(settings.now)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

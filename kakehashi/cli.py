@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -46,11 +47,12 @@ def _ensure_sqlite_folder(settings: Settings) -> None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _serve(app: Any, args: argparse.Namespace) -> int:
+def _serve(app: Any, args: argparse.Namespace, **options: Any) -> int:
     import uvicorn
 
     uvicorn.run(
         app,
+        **options,
         host=args.host,
         port=args.port,
         ws="websockets-sansio",
@@ -65,12 +67,61 @@ def _serve(app: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from kakehashi.app import create_app
+WORKER_HEALTHCHECK_SECONDS = 60
+# What ties the app to one process without Redis, named when ``--workers`` asks for more.
+ONE_PROCESS_PARTS = (
+    "the video rooms (LocalHub: both sides of a meeting must reach the same process)",
+    "the signaling tokens' ledger (in memory)",
+    "the jobs, run in the app's process (the outbox relay without a queue)",
+)
 
+
+def serve_workers(settings: Settings, asked: int | None) -> int:
+    """How many worker processes ``fair serve`` runs: ``--workers``, else one per CPU. Several
+    share the video rooms, the tokens' ledger and the jobs through Redis: without
+    FAIR_REDIS_URL an explicit ``--workers N`` (N > 1) is refused (``ConfigError``) and the
+    default falls back to one."""
+    if asked is not None and asked < 1:
+        raise ConfigError("--workers must be at least 1")
+    wanted = asked if asked is not None else os.cpu_count() or 1
+    if wanted > 1 and not settings.redis_url:
+        if asked is not None:
+            raise ConfigError(
+                f"--workers {asked} needs FAIR_REDIS_URL: without Redis these live in one "
+                "process: " + "; ".join(ONE_PROCESS_PARTS) + ". Set FAIR_REDIS_URL (and run "
+                "`fair worker`) or use --workers 1"
+            )
+        return 1
+    return wanted
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        workers = serve_workers(settings, args.workers)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     if not settings.smtp_host:
         print(f"no SMTP configured: e-mails are written to {settings.mail_dir.resolve()}")
-    return _serve(create_app(settings), args)
+    if workers == 1:
+        from kakehashi.app import create_app
+
+        return _serve(create_app(settings), args)
+    # Each worker is a process of its own that builds the app from the environment
+    # (kakehashi.app.app_from_env); the clock's instant goes with it.
+    if args.now is not None or settings.now is not None:
+        os.environ["FAIR_NOW"] = clock.now().isoformat()
+    print(f"serving with {workers} worker processes")
+    # uvicorn restarts a worker that does not answer its supervisor's ping in time (5 s by
+    # default): on a busy machine importing the app takes longer, and the workers were
+    # killed and restarted before they ever served.
+    return _serve(
+        "kakehashi.app:app_from_env",
+        args,
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+    )
 
 
 def cmd_signaling(settings: Settings, args: argparse.Namespace) -> int:
@@ -254,6 +305,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web app", parents=[as_of])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per CPU; more than one needs FAIR_REDIS_URL, "
+        "without it the default is 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     signaling = commands.add_parser(
