@@ -23,13 +23,14 @@ def _default(value: str) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
 
 
-def test_compose_services_exactly_five() -> None:
-    assert set(SERVICES) == {"postgres", "redis", "coturn", "app", "worker"}
+def test_compose_services() -> None:
+    assert set(SERVICES) == {"postgres", "redis", "coturn", "migrate", "app", "worker", "proxy"}
 
 
-def test_compose_app_and_worker_share_environment() -> None:
-    assert SERVICES["worker"]["environment"] == APP_ENV
-    assert SERVICES["worker"].get("build") == SERVICES["app"].get("build")
+def test_compose_app_worker_and_migrate_share_environment() -> None:
+    for name in ("worker", "migrate"):
+        assert SERVICES[name]["environment"] == APP_ENV, name
+        assert SERVICES[name].get("build") == SERVICES["app"].get("build"), name
 
 
 def test_compose_database_url_points_at_postgres_service() -> None:
@@ -68,20 +69,66 @@ def test_compose_app_and_worker_wait_for_healthy_backends() -> None:
 
 
 def test_compose_healthchecks_present() -> None:
-    for name in ("postgres", "redis", "app"):
+    for name in ("postgres", "redis", "app", "proxy"):
         assert SERVICES[name]["healthcheck"]["test"], name
+    app_check = " ".join(_args(SERVICES["app"]["healthcheck"]["test"]))
+    assert "http://127.0.0.1:8000/healthz" in app_check
 
 
-def test_compose_app_command_migrates_before_serving() -> None:
-    command = " ".join(_args(SERVICES["app"]["command"]))
-    assert "fair migrate" in command
-    assert "fair serve" in command
-    assert command.index("fair migrate") < command.index("&&") < command.index("fair serve")
+def test_compose_migrations_run_once_in_a_one_shot_service() -> None:
+    migrate = SERVICES["migrate"]
+    assert _args(migrate["command"]) == ["fair", "migrate"]
+    assert migrate["restart"] == "no"
+    assert "ports" not in migrate
+    assert migrate["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    # The replicas serve and nothing else: no app or worker migrates.
+    for name in ("app", "worker"):
+        assert "migrate" not in " ".join(_args(SERVICES[name]["command"])), name
+
+
+def test_compose_app_and_worker_wait_for_the_migration() -> None:
+    for name in ("app", "worker"):
+        assert SERVICES[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+
+
+def test_compose_app_scales_behind_the_proxy() -> None:
+    """`--scale app=N`: no replica publishes a host port (they would collide); the proxy
+    does, and waits for a healthy app."""
+    app = SERVICES["app"]
+    assert "ports" not in app
+    assert "container_name" not in app
+    assert [str(port) for port in app["expose"]] == ["8000"]
+    command = _args(SERVICES["app"]["command"])
+    serve = " ".join(command)
+    assert "fair serve --host 0.0.0.0 --port 8000 --workers" in serve
+    # Several workers per replica: they share rooms and jobs through the compose Redis.
+    assert APP_ENV["FAIR_REDIS_URL"]
+    proxy = SERVICES["proxy"]
+    assert proxy["image"].startswith("caddy:")
+    assert {str(port).rsplit(":", 1)[0] for port in proxy["ports"]} == {"80", "443"}
+    assert proxy["depends_on"]["app"] == {"condition": "service_healthy"}
+    assert "./Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    # uvicorn trusts the proxy's X-Forwarded-For (the app is reachable only on the network).
+    assert APP_ENV["FORWARDED_ALLOW_IPS"] == "*"
+
+
+def test_caddyfile_proxies_every_replica_and_refuses_metrics() -> None:
+    caddyfile = (ROOT / "Caddyfile").read_text(encoding="utf-8")
+    lines = [line.split("#", 1)[0].strip() for line in caddyfile.splitlines()]
+    words = [line.split() for line in lines if line]
+    assert ["{$SITE_ADDRESS::80}", "{"] in words
+    assert ["respond", "/metrics", "404"] in words
+    assert ["reverse_proxy", "{"] in words
+    assert ["dynamic", "a", "{"] in words
+    assert ["name", "app"] in words and ["port", "8000"] in words
+    assert ["unhealthy_status", "502", "503"] in words
 
 
 def test_compose_build_dockerfiles_exist() -> None:
     built = {name: svc["build"] for name, svc in SERVICES.items() if "build" in svc}
-    assert set(built) == {"app", "worker"}
+    assert set(built) == {"migrate", "app", "worker"}
     for build in built.values():
         spec = {"context": build} if isinstance(build, str) else build
         dockerfile = ROOT / spec["context"] / spec.get("dockerfile", "Dockerfile")
