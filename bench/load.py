@@ -70,7 +70,7 @@ integrity check fails, or any request got a 5xx or no answer.
 
 A benchmark, not a test: it prints figures and never asserts on timings.
 
-    .venv/bin/python bench/load.py [--seconds 30] [--concurrency 32] [--quick]
+    .venv/bin/python bench/load.py [--seconds 30] [--concurrency 32] [--quick] [--workers 2]
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
         [--redis redis://127.0.0.1:6379/8] [--booths 300] [--buyers 400] [--keep-db]
 """
@@ -679,14 +679,14 @@ async def client_run(plan: dict[str, Any]) -> dict[str, Any]:
                 issued += 1
                 await ops[rng.choices(names, weights)[0]][0](rng)
 
-        server_before = process_cpu_seconds(plan["server_pid"])
+        server_before = tree_cpu_seconds(plan["server_pid"])
         worker_before = process_cpu_seconds(plan["worker_pid"]) if plan["worker_pid"] else None
         client_before = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(worker(n) for n in range(concurrency)))
         seconds = time.perf_counter() - started
         client_cpu = time.process_time() - client_before
-        server_after = process_cpu_seconds(plan["server_pid"])
+        server_after = tree_cpu_seconds(plan["server_pid"])
         worker_after = process_cpu_seconds(plan["worker_pid"]) if plan["worker_pid"] else None
 
     def spent(before: float | None, after: float | None) -> float | None:
@@ -702,6 +702,23 @@ async def client_run(plan: dict[str, Any]) -> dict[str, Any]:
         "bookings": load.bookings,
         "cancels": load.cancels,
     }
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process and its live descendants (``fair serve --workers N``: the
+    supervisor and its N worker processes); None where /proc isn't there."""
+    own = process_cpu_seconds(pid)
+    if own is None:
+        return None
+    try:
+        children = [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    except OSError:
+        children = []
+    return own + sum(tree_cpu_seconds(child) or 0.0 for child in children)
 
 
 def client_main(plan_file: str) -> None:
@@ -793,18 +810,20 @@ def app_env(database_url: str, redis_url: str, tmp: Path, port: int) -> dict[str
 
 @contextlib.asynccontextmanager
 async def fair_processes(
-    database_url: str, redis_url: str, tmp: Path
+    database_url: str, redis_url: str, tmp: Path, workers: int = 1
 ) -> AsyncIterator[tuple[str, int, int]]:
-    """``fair serve`` and ``fair worker`` (as ``python -m kakehashi.cli ...``), their output in
-    ``tmp``; yields (base URL, server pid, worker pid) once the worker has registered with
+    """``fair serve --workers N`` and ``fair worker`` (as ``python -m kakehashi.cli ...``),
+    their output in ``tmp`` (``serve.log``, ``serve-2w.log`` for 2 workers ...); yields
+    (base URL, server pid, worker pid) once the worker has registered with
     Redis and /healthz answers 200 (database and Redis up). The server's stdout (its access
     log) is kept out of the report."""
     port = free_port()
     env = app_env(database_url, redis_url, tmp, port)
     cli = [sys.executable, "-m", "kakehashi.cli"]
+    serve_workers = ["--workers", str(workers)]
     with (
         (tmp / "worker.log").open("wb") as worker_log,
-        (tmp / "serve.log").open("wb") as serve_log,
+        (tmp / serve_log_name(workers)).open("wb") as serve_log,
     ):
         worker = await asyncio.create_subprocess_exec(
             *cli, "worker", env=env, cwd=ROOT, stdout=worker_log, stderr=worker_log
@@ -812,7 +831,7 @@ async def fair_processes(
         async with stopping(worker, STOP_SECONDS):
             await worker_ready(redis_url, worker)
             async with child_server(
-                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), *serve_workers],
                 port,
                 ready_path="/healthz",
                 name="fair serve",
@@ -824,6 +843,10 @@ async def fair_processes(
                 stop_seconds=STOP_SECONDS,
             ) as (base_url, server_pid):
                 yield base_url, server_pid, worker.pid
+
+
+def serve_log_name(workers: int) -> str:
+    return "serve.log" if workers == 1 else f"serve-{workers}w.log"
 
 
 async def worker_ready(redis_url: str, worker: asyncio.subprocess.Process) -> None:
@@ -1289,6 +1312,8 @@ class Run:
     worker_log: list[str]
     redis_keys_before: int
     postgres_version: str = ""
+    # The same load on ``fair serve --workers N`` (``--workers``), after the one-process run.
+    more: Phase | None = None
 
 
 def log_problems(path: Path) -> list[str]:
@@ -1343,7 +1368,27 @@ async def run(args: argparse.Namespace) -> Run:
                 }
                 ours = await measured("ours", plan, tmp)
                 drained = await drain(url, args.drain_seconds)
-            checks = await integrity(url, args.redis, seeded, ours.raw, tmp / "mail")
+            more = None
+            raw = ours.raw
+            if args.workers > 1:
+                # The same load, data and database (what the first run booked stays booked:
+                # more 409s), on N worker processes.
+                async with fair_processes(url, args.redis, tmp, args.workers) as (
+                    base_url,
+                    pid,
+                    worker_pid,
+                ):
+                    plan = {**plan, "base_url": base_url, "server_pid": pid}
+                    plan["worker_pid"] = worker_pid
+                    more = await measured(f"ours, {args.workers} workers", plan, tmp)
+                    drained_more = await drain(url, args.drain_seconds)
+                    drained = drained_more if drained.done else drained
+                raw = {
+                    **raw,
+                    "bookings": raw["bookings"] + more.raw["bookings"],
+                    "cancels": raw["cancels"] + more.raw["cancels"],
+                }
+            checks = await integrity(url, args.redis, seeded, raw, tmp / "mail")
             if not drained.done:
                 checks.insert(
                     0,
@@ -1353,9 +1398,13 @@ async def run(args: argparse.Namespace) -> Run:
                         f"still pending after {args.drain_seconds:g} s",
                     ),
                 )
-            serve_log = log_problems(tmp / "serve.log")
+            serve_log = log_problems(tmp / "serve.log") + (
+                log_problems(tmp / serve_log_name(args.workers)) if args.workers > 1 else []
+            )
             worker_log = log_problems(tmp / "worker.log")
-    return Run(seeded, baseline, ours, drained, checks, serve_log, worker_log, keys_before, version)
+    return Run(
+        seeded, baseline, ours, drained, checks, serve_log, worker_log, keys_before, version, more
+    )
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -1419,6 +1468,19 @@ def cpu_line(phase: Phase) -> str:
     return "- " + "; ".join(parts)
 
 
+def workers_line(one: Phase, more: Phase) -> str:
+    """Throughput of N worker processes ÷ one (the issue's goal: at least 1.6 with 2)."""
+
+    def rps(phase: Phase) -> float:
+        count = sum(sum(t["outcomes"].values()) for t in phase.raw["tallies"].values())
+        return count / phase.raw["seconds"]
+
+    return (
+        f"- throughput, {more.label} ÷ one worker: {rps(more):,.1f} ÷ {rps(one):,.1f} req/s = "
+        f"{rps(more) / max(rps(one), 1e-9):.2f}× (server CPU counts every worker process)"
+    )
+
+
 def details(run: Run) -> str:
     lines = []
     for phase in (run.baseline, run.ours):
@@ -1448,7 +1510,9 @@ def report(run: Run, args: argparse.Namespace) -> str:
         "## Mixed load on fair serve + fair worker (PostgreSQL, Redis), then an integrity check\n",
         f"Command: `{shlex.join(sys.orig_argv)}`\n",
         f"Python {platform.python_version()}, starlette {starlette.__version__}, uvicorn "
-        f"{uvicorn.__version__} (one process, access log on), SQLAlchemy "
+        f"{uvicorn.__version__} (one process"
+        + (f", then {args.workers} worker processes" if run.more else "")
+        + "), SQLAlchemy "
         f"{sqlalchemy.__version__}, PostgreSQL {run.postgres_version}, httpx "
         f"{httpx.__version__}, websockets {websockets.__version__}; {os.cpu_count()} CPUs "
         "shared by the server, the worker, PostgreSQL, Redis and the load generator (a second "
@@ -1466,10 +1530,14 @@ def report(run: Run, args: argparse.Namespace) -> str:
         f"{sum(w for k, w in MIX.items() if k != 'join')} : {MIX['join']}. Latency percentiles "
         "are over answered requests (2xx and expected 409); a signaling row's latency is "
         "connect → joined → pong → closed.\n",
-        table([(run.baseline, BASELINE_KINDS), (run.ours, KINDS)]),
+        table(
+            [(run.baseline, BASELINE_KINDS), (run.ours, KINDS)]
+            + ([(run.more, KINDS)] if run.more else [])
+        ),
         "",
         cpu_line(run.baseline),
         cpu_line(run.ours),
+        *([cpu_line(run.more), workers_line(run.ours, run.more)] if run.more else []),
         "",
         details(run),
         "\n### Outbox drain\n",
@@ -1529,6 +1597,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--drain-seconds", type=float, default=180.0, help="wait this long for the outbox"
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="also run the same load on `fair serve --workers N` after the one-process run "
+        "(same data; printed beside it)",
+    )
+    parser.add_argument(
         "--keep-db", action="store_true", help=f"leave the {DATABASE} database behind"
     )
     parser.add_argument(
@@ -1551,6 +1627,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.client is None and not args.serve_baseline:
         if args.seconds <= 0 or args.concurrency < 1 or args.max_requests < 1:
             parser.error("--seconds, --concurrency and --max-requests must be positive")
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
         if args.booths < HOT_BOOTHS or args.buyers < 1 or args.products < 1:
             parser.error(f"--booths must be at least {HOT_BOOTHS}; --buyers, --products positive")
         if not args.redis.startswith("redis://127.0.0.1") and not args.redis.startswith(
@@ -1573,6 +1651,8 @@ def main() -> int:
         return 1
     print(report(outcome, args))
     ours = merged(outcome.ours.raw["tallies"])["outcomes"]
+    if outcome.more is not None:
+        ours += merged(outcome.more.raw["tallies"])["outcomes"]
     broken = not all(c.ok for c in outcome.checks if c.strict)
     failed = broken or ours.get("5xx") or ours.get("timeout")
     return 1 if failed else 0
