@@ -3,6 +3,7 @@ survive Redis being away, and have their effect once."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from email import message_from_string
 from email.policy import default
@@ -99,6 +100,38 @@ async def test_inprocess_failure_is_retried_later_with_backoff(session, sessionm
     assert (len(calls), row.attempts, row.dispatched_at) == (1, 1, None)
     assert row.last_error == "RuntimeError: smtp down"
     assert row.available_at > row.created_at
+
+
+async def test_a_row_taken_by_one_inprocess_runner_is_not_run_by_another(
+    session, sessionmaker, stopped_clock
+):
+    """Two runners on one database (two `fair serve` without Redis): while one runs a job,
+    the other finds its row claimed and runs nothing; a runner that died with the row
+    claimed leaves it due again after ``CLAIM``."""
+    calls, nested = [], []
+
+    async def mail(ctx, **kwargs):
+        calls.append(kwargs)
+        # The other process's relay ticks while this job runs.
+        nested.append(await outbox.run_inprocess(sessionmaker, {"mail": mail}, {}))
+
+    await outbox.enqueue(session, "mail", key="mail:1", n=1)
+    await session.commit()
+    assert await outbox.run_inprocess(sessionmaker, {"mail": mail}, {}) == 1
+    assert (calls, nested) == ([{"n": 1}], [0])
+
+    async def dies(ctx, **kwargs):
+        calls.append(kwargs)
+        raise asyncio.CancelledError  # the process stops mid-job: nothing is recorded
+
+    await outbox.enqueue(session, "dies", key="dies:1", n=2)
+    await session.commit()
+    with pytest.raises(asyncio.CancelledError):
+        await outbox.run_inprocess(sessionmaker, {"dies": dies}, {})
+    assert await outbox.run_inprocess(sessionmaker, {"dies": mail}, {}) == 0  # still claimed
+    stopped_clock.advance(outbox.CLAIM)
+    assert await outbox.run_inprocess(sessionmaker, {"dies": mail}, {}) == 1
+    assert calls == [{"n": 1}, {"n": 2}, {"n": 2}]
 
 
 async def test_relay_keeps_rows_while_redis_is_down_then_delivers(
