@@ -101,9 +101,19 @@ def demo_server(
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    one_process = ("--workers", "1")  # one process, whatever the environment's Redis
     with log.open("a", encoding="utf-8") as out:
         server = subprocess.Popen(
-            [str(FAIR_BIN), "serve", "--host", "127.0.0.1", "--port", str(port), *as_of()],
+            [
+                str(FAIR_BIN),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *one_process,
+                *as_of(),
+            ],
             env={**env, "FAIR_BASE_URL": base_url},
             cwd=REPO,
             stdout=out,

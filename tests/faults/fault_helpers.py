@@ -255,7 +255,11 @@ class Processes:
     async def serve(self, env: dict[str, str], port: int | None = None) -> FairProcess:
         """``fair serve`` on ``port`` (a free one by default); returns once it answers."""
         port = port or free_port()
-        handle = await self.start(env, "serve", "--host", "127.0.0.1", "--port", str(port))
+        # One process: a fault's SIGKILL must take the whole server down (under --workers N
+        # the supervisor's children would live on).
+        handle = await self.start(
+            env, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
+        )
         handle.base_url = f"http://127.0.0.1:{port}"
 
         async def up() -> bool:

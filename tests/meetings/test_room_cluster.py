@@ -56,6 +56,8 @@ async def app_process(
         "127.0.0.1",
         "--port",
         str(port),
+        # `fair serve` is one process here: the test places each side on a server of its own.
+        *(["--workers", "1"] if command == "serve" else []),
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -152,7 +152,9 @@ async def stack(
     running = Stack(env=env, workdir=tmp_path, base_url=base_url, port=port)
     assert "database at head" in await running.cli("migrate")
     try:
-        await running.start("serve", "serve", "--host", "127.0.0.1", "--port", str(port))
+        await running.start(
+            "serve", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"
+        )
         await running.start("worker", "worker")
 
         async def healthy() -> bool:
