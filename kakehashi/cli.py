@@ -76,6 +76,14 @@ ONE_PROCESS_PARTS = (
 )
 
 
+def _cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def serve_workers(settings: Settings, asked: int | None) -> int:
     """How many worker processes ``fair serve`` runs: ``--workers``, else one per CPU. Several
     share the video rooms, the tokens' ledger and the jobs through Redis: without
@@ -83,7 +91,7 @@ def serve_workers(settings: Settings, asked: int | None) -> int:
     default falls back to one."""
     if asked is not None and asked < 1:
         raise ConfigError("--workers must be at least 1")
-    wanted = asked if asked is not None else os.cpu_count() or 1
+    wanted = asked if asked is not None else _cpus()
     if wanted > 1 and not settings.redis_url:
         if asked is not None:
             raise ConfigError(

@@ -44,6 +44,7 @@ from meeting_helpers import WEEKDAYS_9_TO_17, at_tokyo, fair_between, meeting_at
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fair import clock
 from fair.config import load_settings
 from fair.db import create_engine, create_sessionmaker
 from fair.features import Task
@@ -368,6 +369,31 @@ def test_several_workers_without_redis_are_refused_naming_what_needs_one_process
     assert cli.serve_workers(settings.with_overrides(redis_url="redis://r"), 3) == 3
     with pytest.raises(cli.ConfigError):
         cli.serve_workers(settings, 0)
+
+
+def test_several_workers_are_served_from_the_factory_with_the_clock_s_instant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each worker process imports ``kakehashi.app:app_from_env`` and reads the environment:
+    ``--now`` reaches it as ``FAIR_NOW``."""
+    served: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(cli, "_serve", lambda app, args, **options: served.append((app, options)))
+    monkeypatch.delenv("FAIR_NOW", raising=False)
+    settings = load_settings({"FAIR_ENV": "test", "FAIR_REDIS_URL": "redis://127.0.0.1:1/0"})
+    args = cli.build_parser().parse_args(
+        ["serve", "--workers", "2", "--now", "2027-02-03T10:00:00+09:00"]
+    )
+    with clock.moved_to(args.now):
+        cli.cmd_serve(settings, args)
+        assert clock.parse_instant(os.environ["FAIR_NOW"]) <= clock.now()
+    [(app, options)] = served
+    assert app == "kakehashi.app:app_from_env"
+    assert (options["factory"], options["workers"]) == (True, 2)
+    assert clock.parse_instant(os.environ["FAIR_NOW"]) >= args.now
+    served.clear()
+    cli.cmd_serve(settings, cli.build_parser().parse_args(["serve", "--workers", "1"]))
+    [(app, options)] = served
+    assert not isinstance(app, str) and options == {}
 
 
 def test_the_worker_factory_builds_the_app_from_the_environment(
