@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PO := $(wildcard fair/locale/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 # The packages whose code and templates hold UI strings (tests/fair/test_catalogs.py reads it).
-I18N_SOURCES := fair booths meetings matchmaking reports
+I18N_SOURCES := fair booths meetings matchmaking conversations reports
 
 .PHONY: run test mutation screenshots install catalogs extract lint format browser clean
 

@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
+from conversations.nav import UnreadMarker
 from fair import api, clock, logs, outbox, resources, scrape
 from fair.bodies import ReadBodyFirst
 from fair.config import Settings, load_settings
@@ -198,6 +199,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(ReadBodyFirst),
             Middleware(UnitOfWork),
             Middleware(Identity),
+            Middleware(UnreadMarker),
         ],
         exception_handlers=exception_handlers,
         lifespan=lifespan(settings),

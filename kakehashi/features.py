@@ -6,6 +6,7 @@ person's data (what an export holds, what deleting an account erases)."""
 from __future__ import annotations
 
 from booths.feature import feature as booths
+from conversations.feature import FEATURE as CONVERSATIONS
 from fair import templating
 from fair.accounts import personal
 from fair.feature import FEATURE as CORE
@@ -20,6 +21,7 @@ FEATURES: tuple[Feature, ...] = (
     booths(next_free=next_free_slots),
     MEETINGS,
     MATCHMAKING,
+    CONVERSATIONS,
     REPORTS,
 )
 

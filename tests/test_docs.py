@@ -16,7 +16,17 @@ REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PACKAGES = (
     "|".join(
-        ("fair", "booths", "meetings", "matchmaking", "reports", "demo", "kakehashi", "signaling"),
+        (
+            "fair",
+            "booths",
+            "meetings",
+            "matchmaking",
+            "conversations",
+            "reports",
+            "demo",
+            "kakehashi",
+            "signaling",
+        ),
     )
     + "|tests|bench|scripts|static|migrations|docs"
 )

@@ -16,6 +16,7 @@ PACKAGES = (
     "booths",
     "meetings",
     "matchmaking",
+    "conversations",
     "reports",
     "signaling",
     "demo",

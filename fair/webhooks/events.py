@@ -16,4 +16,5 @@ EVENTS: dict[str, str] = {
     "meeting.no_show": lazy("Someone did not come to a meeting"),
     "outcome.recorded": lazy("An exhibitor records what came of a meeting"),
     "message.received": lazy("A chat message is sent in a meeting's room"),
+    "conversation.message": lazy("A buyer and an exhibitor write to each other in a conversation"),
 }

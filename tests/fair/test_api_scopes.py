@@ -64,6 +64,12 @@ def test_scopes_follow_what_a_route_is_about():
     assert needed[("POST", "/api/meetings")] == Scope.MEETINGS
     assert needed[("POST", "/api/meetings/{meeting_id}/outcome")] == Scope.MEETINGS
     assert needed[("PUT", "/api/exchange-rates")] == Scope.REPORTS
+    # Conversations go with meetings: talking before and after one.
+    assert needed[("GET", "/api/conversations")] == Scope.READ
+    assert needed[("POST", "/api/conversations")] == Scope.MEETINGS
+    assert needed[("POST", "/api/conversations/{conversation_id}/messages")] == Scope.MEETINGS
+    assert needed[("POST", "/api/conversations/{conversation_id}/block")] == Scope.MEETINGS
+    assert needed[("POST", "/api/conversation-reports/{report_id}/resolve")] == Scope.MEETINGS
 
 
 def test_the_document_names_the_scope_of_every_operation():

@@ -51,6 +51,7 @@ from starlette.routing import Route
 from booths import gallery, revisions
 from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import sandbox_of
+from conversations.models import Conversation, ConversationMessage, ConversationReport
 from fair import clock
 from fair.accounts import api_tokens
 from fair.accounts.models import ApiToken, Role, Session, User
@@ -172,6 +173,21 @@ def its_need(ok: int) -> dict[str, Status]:
 def booker(ok: int) -> dict[str, Status]:
     """Booking: buyers only, at any approved booth."""
     return who(401, ok, 403, 403, 403, 403)
+
+
+def in_thread(ok: int) -> dict[str, Status]:
+    """A conversation: its buyer, its booth's company, the interpreter of their meeting."""
+    return who(401, (ok, 404), (ok, 404), (ok, 404), 404, 404)
+
+
+def two_sides(ok: int) -> dict[str, Status]:
+    """Blocking: the buyer or the booth's company; the interpreter may read, not block."""
+    return who(401, (ok, 404), (ok, 404), (403, 404), 404, 404)
+
+
+def thread_start(world: World, side: str) -> dict[str, str]:
+    """A thread of side "a"'s buyer with the side's booth."""
+    return {"booth_id": world.sides[side]["booth"], "buyer_id": world.sides["a"]["buyer_id"]}
 
 
 # The world ----------------------------------------------------------------------------------
@@ -428,6 +444,30 @@ async def build_world(app: Any) -> World:
             session.add(proposal)
             await session.flush()
             ids["proposal"] = proposal.id
+            # The side's buyer and booth talk; the buyer reported the exhibitor's message.
+            thread = Conversation(
+                fair_id=open_fair.id, booth_id=ids["booth"], buyer_id=buyer.id, started_by=buyer.id
+            )
+            session.add(thread)
+            await session.flush()
+            said = ConversationMessage(
+                conversation_id=thread.id,
+                author_id=owner.id,
+                body=f"conversation-text-of-side-{side}",
+            )
+            session.add(said)
+            await session.flush()
+            reported = ConversationReport(
+                conversation_id=thread.id, message_id=said.id, reporter_id=buyer.id, reason="Rude"
+            )
+            session.add(reported)
+            await session.flush()
+            ids |= {
+                "conversation": thread.id,
+                "message": said.id,
+                "message_text": said.body,
+                "report": reported.id,
+            }
             outcome = await record_outcome(
                 session,
                 actor=owner,
@@ -618,6 +658,16 @@ HELD = {"meeting_id": "held_meeting"}
 REQUESTED = {"meeting_id": "requested_meeting"}
 NEED = {"need_id": "need"}
 PROPOSAL = {"proposal_id": "proposal"}
+THREAD = {"conversation_id": "conversation"}
+REPORTED = {"conversation_id": "conversation", "message_id": "message"}
+# Everyone's own threads only: organizers and staff read none (only reported messages).
+OTHER_THREAD = {
+    "buyer": ("other:conversation", "other:message_text"),
+    "exhibitor": ("other:conversation", "other:message_text"),
+    "interpreter": ("other:conversation", "other:message_text"),
+    "organizer": ("conversation", "message_text"),
+    "staff": ("conversation", "message_text"),
+}
 DRAFT = {"slug": "draft_fair"}
 FAIR = {"slug": "fair"}
 LATER = {"slug": "later_fair"}
@@ -748,6 +798,7 @@ SIDED_BODIES = (
     foreign_order,
     foreign_product,
     foreign_outcome,
+    thread_start,
 )
 # Another booth's product named in the body of one's own booth's request.
 FOREIGN = "another booth's product in the body"
@@ -1367,6 +1418,72 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/my/needs", booker(200), hides={"buyer": ("other:need",)}),
     E("POST", "/my/needs", booker(303), form={"text": "Enamel kettles", "hs_codes": "7323"}),
     E("POST", "/my/needs/{need_id}/delete", its_need(303), params=NEED, form={}),
+    # Conversations: the buyer, the booth's company and the interpreter of their meeting;
+    # for anyone else (organizers and staff too) a thread does not exist. A buyer opens one
+    # with any approved booth (their own side's exists: 200), a company only from its booth.
+    E("GET", "/api/conversations", signed_in(200), hides=OTHER_THREAD),
+    E(
+        "POST",
+        "/api/conversations",
+        who(401, (200, 201), (200, 403), 403, 403, 403),
+        json=thread_start,
+    ),
+    E("GET", "/api/conversations/{conversation_id}/messages", in_thread(200), params=THREAD),
+    E(
+        "POST",
+        "/api/conversations/{conversation_id}/messages",
+        in_thread(201),
+        params=THREAD,
+        json={"body": "Hello"},
+    ),
+    *(
+        E("POST", f"/api/conversations/{{conversation_id}}/{act}", two_sides(200), params=THREAD)
+        for act in ("block", "unblock")
+    ),
+    # The exhibitor wrote the message: reporting one's own is refused.
+    E(
+        "POST",
+        "/api/conversations/{conversation_id}/messages/{message_id}/report",
+        who(401, (201, 404), (400, 404), (201, 404), 404, 404),
+        params=REPORTED,
+        json={"reason": "Spam"},
+    ),
+    E("GET", "/api/conversation-reports", organizer_only(200)),
+    E(
+        "POST",
+        "/api/conversation-reports/{report_id}/resolve",
+        organizer_only(200),
+        params={"report_id": "report"},
+        json={"action": "dismiss"},
+    ),
+    E("GET", "/messages", signed_in(200), hides=OTHER_THREAD),
+    E(
+        "POST",
+        "/messages/start",
+        who(401, (303, 303), (303, 403), 403, 403, 403),
+        form=thread_start,
+    ),
+    E("GET", "/messages/{conversation_id}", in_thread(200), params=THREAD),
+    E("POST", "/messages/{conversation_id}", in_thread(303), params=THREAD, form={"body": "Hi"}),
+    *(
+        E("POST", f"/messages/{{conversation_id}}/{act}", two_sides(303), params=THREAD, form={})
+        for act in ("block", "unblock")
+    ),
+    E(
+        "POST",
+        "/messages/{conversation_id}/messages/{message_id}/report",
+        who(401, (303, 404), (400, 404), (303, 404), 404, 404),
+        params=REPORTED,
+        form={"reason": "Spam"},
+    ),
+    E("GET", "/organizer/conversation-reports", organizer_only(200)),
+    E(
+        "POST",
+        "/organizer/conversation-reports/{report_id}/resolve",
+        organizer_only(303),
+        params={"report_id": "report"},
+        form={"action": "remove"},
+    ),
     # Proposals: an organizer to both sides, an exhibitor from its own booth; the invited
     # sides answer (the buyer with a time); those who may see one but are not asked: 403.
     E("POST", "/api/proposals", who(401, 403, (201, 403), 403, 201, 403), json=invitation),
@@ -1651,7 +1768,7 @@ def is_sided(endpoint: Endpoint) -> bool:
     side_keys = {"booth", "pending_booth", "product", "media", "pending_media", "pending_product"}
     side_keys |= {"pending_new_media", "pending_new_product"}
     side_keys |= {"upcoming_meeting", "live_meeting", "held_meeting", "requested_meeting"}
-    side_keys |= {"need", "proposal"}
+    side_keys |= {"need", "proposal", "conversation"}
     by_params = any(spec.removeprefix("other:") in side_keys for spec in endpoint.params.values())
     by_body = any(body in SIDED_BODIES for body in (endpoint.json, endpoint.form, endpoint.upload))
     return by_params or by_body

@@ -106,6 +106,12 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/proposals": ("exhibitor", None),
     "/proposals/{proposal_id}/accept": ("buyer", None),
     "/proposals/{proposal_id}/decline": ("buyer", None),
+    "/messages/start": ("buyer", None),
+    "/messages/{conversation_id}": ("buyer", None),
+    "/messages/{conversation_id}/block": ("buyer", None),
+    "/messages/{conversation_id}/unblock": ("buyer", None),
+    "/messages/{conversation_id}/messages/{message_id}/report": ("buyer", None),
+    "/organizer/conversation-reports/{report_id}/resolve": ("organizer", None),
     "/meetings/{meeting_id}/{action:str}": ("buyer", sorted(MEETING_ACTIONS)),
     "/reports/rates": ("staff", None),
     "/verify/{token}": ("anon", None),
@@ -159,6 +165,9 @@ def _form_urls(world: World) -> list[tuple[str, str]]:
         # The forged post is refused before the need is looked up: any id will do.
         "need_id": "0" * 32,
         "proposal_id": "0" * 32,
+        "conversation_id": "0" * 32,
+        "message_id": "0" * 32,
+        "report_id": "0" * 32,
     }
     urls = []
     for template, (role, actions) in FORM_ROUTES.items():
@@ -300,6 +309,8 @@ API_ROLES = [  # first match wins
     (r"^/api/meetings|^/api/me/|^/api/me$|^/api/connection-test$|/booking-reminder$", "buyer"),
     (r"^/api/needs|^/api/tokens", "buyer"),
     (r"^/api/proposals", "exhibitor"),
+    (r"^/api/conversation-reports", "organizer"),
+    (r"^/api/conversations", "buyer"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
 # Endpoints that read no body at all: a form-encoded body is ignored, not refused. Cross-site
@@ -331,6 +342,8 @@ BODYLESS = {
     ("POST", "/api/fairs/{slug}/buyers/{user_id}/reject"),
     ("DELETE", "/api/webhooks/{id}"),
     ("POST", "/api/webhooks/{id}/deliveries/{delivery_id}/replay"),
+    ("POST", "/api/conversations/{conversation_id}/block"),
+    ("POST", "/api/conversations/{conversation_id}/unblock"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 
@@ -354,6 +367,9 @@ def _api_url(path: str, world: World) -> str:
         delivery_id="msg_of_nobody",
         user_id="0" * 32,  # refused for its origin before the buyer is looked up
         proposal_id="0" * 32,  # refused for its body or origin before it is looked up
+        conversation_id="0" * 32,  # likewise, or not found (block, unblock)
+        message_id="0" * 32,
+        report_id="0" * 32,
     )
 
 

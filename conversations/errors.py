@@ -1,0 +1,48 @@
+"""Errors of conversations."""
+
+from __future__ import annotations
+
+from fair.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from fair.i18n import lazy
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+    message = lazy("There is no such conversation among yours.")
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = lazy("There is no such message in this conversation.")
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    message = lazy("There is no such report.")
+
+
+class ConversationRefused(Conflict):
+    """A thread that cannot be opened; the message says why."""
+
+    code = "conversation_refused"
+    message = lazy("This conversation cannot be started.")
+
+
+class Blocked(Forbidden):
+    code = "blocked"
+    message = lazy("You cannot write in this conversation: the other side has blocked you.")
+
+
+class ReportHandled(Conflict):
+    code = "report_handled"
+    message = lazy("This report has been handled already.")
+
+
+class MessagesRateLimited(TooManyRequests):
+    code = "messages_rate_limited"
+    message = lazy("You are sending messages too fast. Please wait a little and try again.")
+
+
+class ThreadsRateLimited(TooManyRequests):
+    code = "conversations_rate_limited"
+    message = lazy("You have started many conversations today. Please try again tomorrow.")
