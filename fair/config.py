@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     # hold, and how many exports an account may ask for in a day.
     data_export_hours: int = 24
     data_exports_per_day: int = 3
+    # Organizers' invitations (fair/invitations): how long a mailed invitation holds, and
+    # the bounds of an uploaded list (its bytes, its rows): past them the upload is refused
+    # whole, before any row is looked at in the database.
+    invitation_days: int = 14
+    invitation_import_max_bytes: int = 2_000_000
+    invitation_import_max_rows: int = 2000
     # Data retention (fair/retention.py): rows older than this many days are purged every
     # hour. Expired sessions and export files go as soon as they expire.
     retain_login_attempts_days: int = 90
@@ -255,6 +261,9 @@ class Settings(BaseSettings):
         "proposals_per_account",
         "data_export_hours",
         "data_exports_per_day",
+        "invitation_days",
+        "invitation_import_max_bytes",
+        "invitation_import_max_rows",
         "retain_account_tokens_days",
         "retain_webhook_deliveries_days",
         "s3_presign_seconds",

@@ -1,5 +1,5 @@
 """What the core brings to the app as a feature of its own: health, metrics, accounts,
-fairs, webhooks."""
+fairs, invitations, webhooks."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from fair.fairs import jobs as fair_jobs
 from fair.fairs import models as fair_models
 from fair.fairs import routes as fair_routes
 from fair.features import Feature, Task
+from fair.invitations import jobs as invitation_jobs
+from fair.invitations import models as invitation_models
+from fair.invitations import pages as invitation_pages
+from fair.invitations import routes as invitation_routes
 from fair.webhooks import jobs as webhook_jobs
 from fair.webhooks import models as webhook_models
 from fair.webhooks import pages as webhook_pages
@@ -26,6 +30,7 @@ FEATURE = Feature(
         *api_token_routes.API,
         *fair_routes.API,
         *webhook_routes.API,
+        *invitation_routes.API,
     ],
     routes=[
         *health.routes,
@@ -36,9 +41,16 @@ FEATURE = Feature(
         *api_token_routes.routes,
         *fair_routes.routes,
         *webhook_pages.routes,
+        *invitation_pages.PAGES,
     ],
-    jobs=(*account_jobs.JOBS, *fair_jobs.JOBS, *webhook_jobs.JOBS, *retention.JOBS),
-    models=(account_models, fair_models, webhook_models, outbox, ratelimit),
+    jobs=(
+        *account_jobs.JOBS,
+        *fair_jobs.JOBS,
+        *webhook_jobs.JOBS,
+        *invitation_jobs.JOBS,
+        *retention.JOBS,
+    ),
+    models=(account_models, fair_models, webhook_models, invitation_models, outbox, ratelimit),
     templates=True,
     tasks=(
         Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),
