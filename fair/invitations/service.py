@@ -29,6 +29,7 @@ from fair.accounts.service import (
 )
 from fair.accounts.tokens import MAX_TOKEN_LENGTH, digest
 from fair.config import Settings
+from fair.db import new_id
 from fair.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from fair.fairs.models import Fair, FairBuyer
 from fair.fairs.service import get_fair
@@ -129,6 +130,7 @@ async def _apply(
         return invitation
     if invitation is None:
         invitation = FairInvitation(
+            id=new_id(),  # the link is made from it before the row is flushed
             fair_id=fair.id,
             email=normalize_email(candidate.email),
             created_at=now,
