@@ -38,6 +38,9 @@ WEBHOOK_KEYS = {
     ("POST", "/api/webhooks/{id}/deliveries/{delivery_id}/replay"),
 }
 
+# Accepting an invitation may make an account and sign it in: a browser's, like registering.
+INVITATION_KEYS = {("POST", "/api/invitations/{token}/accept")}
+
 
 def test_every_write_declares_what_a_token_needs():
     """A write that names no scope is closed to tokens by default; it must say so."""
@@ -51,7 +54,7 @@ def test_every_write_declares_what_a_token_needs():
 
 def test_the_accounts_own_keys_take_no_token():
     refused = {(e.method, e.path) for e in ENDPOINTS if e.token_scope is None}
-    assert refused == ACCOUNT_KEYS | WEBHOOK_KEYS
+    assert refused == ACCOUNT_KEYS | WEBHOOK_KEYS | INVITATION_KEYS
 
 
 def test_scopes_follow_what_a_route_is_about():
