@@ -43,6 +43,7 @@ def _errors_of(exc: DomainError) -> dict[str, str]:
 
 async def accept_page(request: Request) -> Response:
     token = request.path_params["token"]
+    form = await read_form(request) if request.method == "POST" else None
     try:
         invitation, fair = await service.describe(db(request), token)
     except InvalidLink as exc:
@@ -56,9 +57,8 @@ async def accept_page(request: Request) -> Response:
         "errors": {},
         "values": {"name": invitation.name},
     }
-    if request.method == "GET":
+    if form is None:
         return page(request, "invitations/accept.html", context)
-    form = await read_form(request)
     values = {"name": str(form.get("name", "")), "password": str(form.get("password", ""))}
     signed_in = user_of(request) is not None
     try:

@@ -111,8 +111,11 @@ async def receive_list(request: Request) -> tuple[Upload, bool]:
     """The organizer's upload, read outside any transaction (a slow sender holds no
     database connection), its CSRF checked."""
     require_role(user_of(request), Role.ORGANIZER)
-    if request.headers.get("x-csrf-token"):
-        check_upload_csrf(request)  # refused before the body is read
+    multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    if request.headers.get("x-csrf-token") or not multipart:
+        # Refused before the body is read; a body that is no upload cannot carry the form's
+        # token, so without the header it is a forgery (403), with it merely the wrong type.
+        check_upload_csrf(request)
     await db(request).commit()
     upload = await read_upload(
         request.stream(),

@@ -131,6 +131,11 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/organizer/webhooks": ("organizer", None),
     "/organizer/webhooks/{id}/delete": ("organizer", None),
     "/organizer/webhooks/{id}/deliveries/{delivery_id}/replay": ("organizer", None),
+    "/invitations/{token}": ("anon", None),
+    "/fairs/{slug}/invitations": ("organizer", None),
+    "/fairs/{slug}/invitations/import": ("organizer", None),
+    "/fairs/{slug}/invitations/{id}/revoke": ("organizer", None),
+    "/fairs/{slug}/invitations/{id}/resend": ("organizer", None),
 }
 
 
@@ -264,6 +269,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ("organizer", "/review/booths"),
         ("organizer", "/review/attendance"),
         ("organizer", "/organizer/webhooks"),
+        ("organizer", f"/fairs/{SLUG}/invitations"),
         ("staff", "/reports/rates"),
         *(
             (role, f"/meetings/{ids[m]}/room")
@@ -301,6 +307,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
 API_ROLES = [  # first match wins
     (r"^/api/auth/logout$", "buyer"),
     (r"^/api/webhooks", "organizer"),
+    (r"^/api/fairs/\{slug\}/invitations|^/api/invitations/import$", "organizer"),
     (r"^/api/auth/", "anon"),
     (r"^/api/fairs$|^/api/fairs/\{slug\}$|/publish$|/approve$|/reject$|/interpreter$", "organizer"),
     (r"^/api/fairs/\{slug\}/buyers$", "buyer"),
@@ -344,8 +351,10 @@ BODYLESS = {
     ("POST", "/api/webhooks/{id}/deliveries/{delivery_id}/replay"),
     ("POST", "/api/conversations/{conversation_id}/block"),
     ("POST", "/api/conversations/{conversation_id}/unblock"),
+    ("DELETE", "/api/fairs/{slug}/invitations/{id}"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
+IMPORT = ("POST", "/api/invitations/import")  # an upload too: multipart, the header token
 
 
 def _api_role(path: str) -> str:
@@ -370,6 +379,7 @@ def _api_url(path: str, world: World) -> str:
         conversation_id="0" * 32,  # likewise, or not found (block, unblock)
         message_id="0" * 32,
         report_id="0" * 32,
+        token="a-link-never-mailed",
     )
 
 
@@ -412,7 +422,8 @@ async def test_the_json_api_refuses_form_bodies_and_foreign_origins(app, world) 
         route for route, answer in answers.items() if answer == (415, "unsupported_media_type")
     }
     assert answers[UPLOAD] == (403, "csrf_failed")  # multipart needs the header token
-    assert set(routes) - refused - {UPLOAD} == BODYLESS
+    assert answers[IMPORT] == (403, "csrf_failed")
+    assert set(routes) - refused - {UPLOAD, IMPORT} == BODYLESS
     assert [r for r, (status, _) in answers.items() if status >= 500] == []
 
 
