@@ -60,6 +60,7 @@ from fair.api import Endpoint as Declared
 from fair.api import Scope
 from fair.config import Settings
 from fair.fairs.models import Fair
+from fair.invitations.models import FairInvitation
 from fair.resources import of_app
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
 from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -538,6 +539,17 @@ async def build_world(app: Any) -> World:
             last_status_code=204,
         )
         session.add(delivery)
+        # A pending invitation of the open fair (its link is never mailed here).
+        invitation = FairInvitation(
+            token_hash="0" * 64,
+            email="invitee@example.com",
+            role="buyer",
+            fair_id=open_fair.id,
+            locale="en",
+            invited_by=people["organizer"].id,
+            expires_at=now + timedelta(days=14),
+        )
+        session.add(invitation)
         await session.commit()
 
     common = {
@@ -549,6 +561,7 @@ async def build_world(app: Any) -> World:
         "foreign_token": foreign_token.id,
         "webhook": endpoint.id,
         "webhook_delivery": delivery.id,
+        "invitation": invitation.id,
     }
     world = World(sides, common, tokens, secrets, emails, fair_day)
     world.rows = await read_rows(app)
@@ -723,6 +736,15 @@ EXPORT_LINK = {"export_id": "=0123456789abcdef0123456789abcdef", "token": "=neve
 NEW_TOKEN = {"name": "City CRM", "scopes": ["read", "meetings"]}
 WEBHOOK = {"id": "webhook"}
 WEBHOOK_DELIVERY = {"id": "webhook", "delivery_id": "webhook_delivery"}
+INVITATION = {"slug": "fair", "id": "invitation"}
+NEW_INVITATION = {"email": "new.buyer@example.com", "role": "buyer"}
+# The matrix's upload is an image: the organizer gets past every check to "not a list".
+
+
+def invitation_list(world: World, side: str) -> dict[str, Any]:
+    return {"fair": world.common["fair"], "dry_run": "true"}
+
+
 # A public address written as one: no name to resolve (tests run without DNS).
 NEW_WEBHOOK = {"url": "https://93.184.216.34/new-hooks", "events": ["meeting.booked"]}
 
@@ -1749,6 +1771,40 @@ ENDPOINTS: list[Endpoint] = [
         organizer_only(303),
         params=WEBHOOK_DELIVERY,
         form={},
+    ),
+    # Invitations: organizers invite, list, revoke and import; the link's holder accepts
+    # (a link never mailed is refused to everyone alike).
+    E(
+        "POST",
+        "/api/fairs/{slug}/invitations",
+        organizer_only(201),
+        params=FAIR,
+        json=NEW_INVITATION,
+    ),
+    E("GET", "/api/fairs/{slug}/invitations", organizer_only(200), params=FAIR),
+    E("DELETE", "/api/fairs/{slug}/invitations/{id}", organizer_only(204), params=INVITATION),
+    E("POST", "/api/invitations/import", organizer_only(422), upload=invitation_list),
+    E("POST", "/api/invitations/{token}/accept", everyone(400), params=LINK, json={}),
+    E("GET", "/invitations/{token}", everyone(400), params=LINK),
+    E("POST", "/invitations/{token}", everyone(400), params=LINK, form={}),
+    E("GET", "/fairs/{slug}/invitations", organizer_only(200), params=FAIR),
+    E("POST", "/fairs/{slug}/invitations", organizer_only(303), params=FAIR, form=NEW_INVITATION),
+    E(
+        "POST",
+        "/fairs/{slug}/invitations/import",
+        organizer_only(422),
+        params=FAIR,
+        upload=invitation_list,
+    ),
+    *(
+        E(
+            "POST",
+            f"/fairs/{{slug}}/invitations/{{id}}/{action}",
+            organizer_only(303),
+            params=INVITATION,
+            form={},
+        )
+        for action in ("revoke", "resend")
     ),
 ]
 
