@@ -40,7 +40,9 @@ async def send_fair_invitation(ctx: dict[str, Any], *, invitation_id: str, sends
         fair = await session.get(Fair, invitation.fair_id)
         if fair is None:
             return
-        link = settings.base_url + PATH + link_token(invitation, settings.secret_key)
+        # The page opens in the invitee's language too (and remembers it).
+        token = link_token(invitation, settings.secret_key)
+        link = f"{settings.base_url}{PATH}{token}?lang={invitation.locale}"
         days = max(1, round((invitation.expires_at - invitation.sent_at).total_seconds() / 86400))
         with use_language(invitation.locale):
             title = pick_text(fair.title)[0]

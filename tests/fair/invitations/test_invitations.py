@@ -31,7 +31,7 @@ def text_of(message: Any) -> str:
 
 
 def token_in(message: Any) -> str:
-    found = re.search(r"http://\S+/invitations/(\S+)", text_of(message))
+    found = re.search(r"http://\S+/invitations/([^\s?]+)\?lang=", text_of(message))
     assert found, text_of(message)
     return found.group(1)
 
