@@ -13,6 +13,7 @@ from booths.sandbox import Limits, Sandbox
 from demo import data as demo_data
 from demo import meetings as meetings_demo
 from demo.booths import load_booths
+from demo.invitations import load_invitations
 from demo.meetings import LIVE
 from fair import clock
 from fair.accounts.models import Role, User
@@ -204,6 +205,13 @@ async def _load(
         )
         for name, added in past.items():
             counts[name] += added
+    await load_invitations(
+        session,
+        fair=await invited_fair(session, now),
+        organizer=organizer,
+        now=now,
+        settings=settings,
+    )
     # Last, so that loading the demo sends it nothing.
     await _webhook(session, organizer)
     return counts
@@ -244,6 +252,18 @@ async def season(session: AsyncSession, now: datetime) -> tuple[Fair, Fair]:
     ).all()
     monthly = [fair for fair in coming if is_monthly(fair)]
     return monthly[0], monthly[1]
+
+
+async def invited_fair(session: AsyncSession, now: datetime) -> Fair:
+    """The monthly fair after the following one: the demo's fair for admitted buyers only
+    (no demo meetings are booked in it, so admission changes none of them)."""
+    today = local_today(now, TOKYO)
+    coming = await session.scalars(
+        select(Fair)
+        .where(Fair.ends_on >= today, Fair.status == "published")
+        .order_by(Fair.starts_on)
+    )
+    return [fair for fair in coming if is_monthly(fair)][2]
 
 
 def open_day_slug(today: date) -> str:

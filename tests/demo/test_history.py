@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from booths.models import Booth, Visit, VisitKind
-from demo.loader import DEMO_WEBHOOK_URL, ORGANIZER_EMAIL, load
+from demo.loader import DEMO_WEBHOOK_URL, ORGANIZER_EMAIL, invited_fair, load
 from fair import clock
 from fair.accounts.models import User
 from fair.config import Settings
-from fair.fairs.models import Fair
+from fair.fairs.models import Fair, FairBuyer
+from fair.invitations.models import FairInvitation
 from fair.outbox import OutboxJob
 from fair.storage import LocalStorage
 from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -200,8 +201,21 @@ async def test_the_demo_has_a_year_of_fairs_that_happened(session, tmp_path):
     assert [(e.url, e.enabled) for e in endpoints] == [(DEMO_WEBHOOK_URL, True)]
     assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
 
+    # The fair two months ahead is for admitted buyers only: two invited buyers accepted
+    # (and are admitted), three invitations wait; nothing was mailed.
+    invited = await invited_fair(session, NOW)
+    assert invited.buyer_admission == "vetted"
+    invitations = (await session.scalars(select(FairInvitation))).all()
+    assert sorted(i.status(NOW) for i in invitations) == ["accepted"] * 2 + ["pending"] * 3
+    admitted = await session.scalar(
+        select(func.count()).select_from(FairBuyer).where(FairBuyer.fair_id == invited.id)
+    )
+    assert admitted == 2
+    assert not any(job.job == "send_fair_invitation" for job in waiting)
+
     # Loading again adds nothing.
     again = await load(session, storage=LocalStorage(tmp_path / "media"), now=NOW)
     assert set(again.values()) == {0}
     assert await session.scalar(select(func.count()).select_from(Meeting)) == len(rows)
     assert await session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 1
+    assert await session.scalar(select(func.count()).select_from(FairInvitation)) == 5
