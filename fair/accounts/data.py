@@ -35,6 +35,7 @@ from fair.accounts.personal import DataPart, PersonalData
 from fair.accounts.service import authenticate, require_user, require_verified
 from fair.config import Settings
 from fair.errors import NotFound
+from fair.invitations.models import FairInvitation
 from fair.storage import Storage
 from fair.webhooks.models import WebhookEndpoint
 
@@ -229,6 +230,8 @@ async def _erase_core(session: AsyncSession, user: User) -> None:
     await session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
     await session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.created_by == user.id))
+    # Organizers' invitations of this address hold the person's name and company.
+    await session.execute(delete(FairInvitation).where(FairInvitation.email == user.email))
 
 
 CORE_PART = PersonalData(export=_export_core, erase=_erase_core)

@@ -127,6 +127,11 @@ async def test_an_invited_buyer_accepts_from_the_mail_and_books_in_a_vetted_fair
     assert [i["status"] for i in listed.json()["invitations"]] == ["accepted"]
     assert (await invite(client, "lan@saigon.example")).status_code == 409
 
+    # Deleting the account deletes the invitation (its name and company are the person's).
+    deleted = await anonymous.request("DELETE", "/api/me", json={"password": NEW_PASSWORD})
+    assert deleted.status_code == 204, deleted.text
+    assert await count(session, FairInvitation) == 0
+
 
 async def test_a_vetted_fair_refuses_an_uninvited_buyer(app, client, session):
     world = await vetted_fair(client, session)
