@@ -266,3 +266,31 @@ async def test_only_organizers_invite_and_bad_input_is_refused(app, client, sess
     assert (await invite(client, "c@example.com")).status_code == 403
     assert (await client.get("/api/fairs/2027-06/invitations")).status_code == 403
     assert await count(session, FairInvitation) == 1
+
+
+async def test_accepting_through_the_api_makes_the_account_and_signs_it_in(
+    app, client, session, smtp, mail_context
+):
+    inbox, _ = smtp
+    await vetted_fair(client, session)
+    await invite(client, "maker@niigata.example", role="exhibitor", locale="ja", company="燕工房")
+    await run_jobs(app, mail_context)
+    token = link_for(inbox, "maker@niigata.example")
+    newcomer = make_client(app)
+    nameless = await newcomer.post(
+        f"/api/invitations/{token}/accept", json={"password": NEW_PASSWORD}
+    )
+    assert nameless.status_code == 422
+    accepted = await newcomer.post(
+        f"/api/invitations/{token}/accept", json={"name": "Ken", "password": NEW_PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    body = accepted.json()
+    assert (body["fair"], body["role"], body["created"]) == ("2027-06", "exhibitor", True)
+    me = (await newcomer.get("/api/auth/me")).json()
+    assert (me["email"], me["role"], me["company"], me["locale"]) == (
+        "maker@niigata.example",
+        "exhibitor",
+        "燕工房",
+        "ja",
+    )
