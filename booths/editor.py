@@ -39,13 +39,27 @@ def _codes(text: str) -> list[str]:
     return [part.strip() for part in text.replace("、", ",").split(",") if part.strip()]
 
 
+def _markets(form: FormData, name: str) -> list[str]:
+    markets = [str(v) for v in form.getlist(name)]
+    markets += [code.upper() for code in _codes(str(form.get(f"{name}_other", "")))]
+    return list(dict.fromkeys(markets))
+
+
+def _minimum_order(form: FormData) -> dict[str, str] | None:
+    """None (no minimum) when the amount is left empty."""
+    amount = str(form.get("minimum_order_amount", "")).strip().replace(",", "")
+    if not amount:
+        return None
+    return {"amount": amount, "unit": str(form.get("minimum_order_unit", "piece"))}
+
+
 def booth_values(form: FormData) -> dict[str, Any]:
-    markets = [str(v) for v in form.getlist("markets")]
-    markets += [code.upper() for code in _codes(str(form.get("markets_other", "")))]
     return {
         **{name: _translated(form, name) for name in TEXT_FIELDS},
         "categories": [str(v) for v in form.getlist("categories")],
-        "markets": list(dict.fromkeys(markets)),
+        "markets": _markets(form, "markets"),
+        "wanted_markets": _markets(form, "wanted_markets"),
+        "minimum_order": _minimum_order(form),
         "languages": [str(v) for v in form.getlist("languages")],
         "certifications": _codes(str(form.get("certifications", ""))),
         "website": str(form.get("website", "")).strip(),
@@ -86,6 +100,10 @@ def _booth_form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[
         "categories": list(CATEGORIES),
         "main_markets": [(code, i18n.territory_name(code)) for code in MAIN_MARKETS],
         "other_markets": ", ".join(c for c in values.get("markets", []) if c not in main),
+        "other_wanted_markets": ", ".join(
+            c for c in values.get("wanted_markets", []) if c not in main
+        ),
+        "units": [(code, i18n.gettext(label)) for code, label in MOQ_UNITS.items()],
         "certification_suggestions": COMMON_CERTIFICATIONS,
         **template_helpers(),
     }

@@ -33,6 +33,8 @@ class TagKind(enum.StrEnum):
     CATEGORY = "category"
     MARKET = "market"
     LANGUAGE = "language"
+    # Where the exhibitor wants buyers who sell ("buyers we want"), not where it sells.
+    WANTED_MARKET = "wanted_market"
 
 
 class MediaKind(enum.StrEnum):
@@ -60,6 +62,9 @@ class Booth(Base):
     certifications: Mapped[list[str]] = mapped_column(default=list)
     website: Mapped[str] = mapped_column(String(300), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
+    # "Buyers we want": the smallest order the company takes, for products that give none.
+    minimum_order_amount: Mapped[int | None] = mapped_column(default=None)
+    minimum_order_unit: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[str] = mapped_column(String(16), default=BoothStatus.PENDING)
     review_note: Mapped[str] = mapped_column(Text, default="")
     reviewed_by: Mapped[str | None] = mapped_column(
@@ -98,12 +103,24 @@ class Booth(Base):
         return self.codes(TagKind.LANGUAGE)
 
     @property
+    def wanted_markets(self) -> list[str]:
+        return self.codes(TagKind.WANTED_MARKET)
+
+    @property
+    def minimum_order(self) -> dict[str, Any] | None:
+        """``{"amount", "unit"}`` as the API reads and writes it, or None."""
+        if self.minimum_order_amount is None or not self.minimum_order_unit:
+            return None
+        return {"amount": self.minimum_order_amount, "unit": self.minimum_order_unit}
+
+    @property
     def is_public(self) -> bool:
         return self.status == BoothStatus.APPROVED
 
 
 class BoothTag(Base):
-    """A booth's categories, target markets and meeting languages, one row per code, so the
+    """A booth's categories, target markets, wanted markets and meeting languages, one row
+    per code, so the
     directory filters and the reports group by an indexed column."""
 
     __tablename__ = "booth_tags"

@@ -41,11 +41,15 @@ def format_price(product: Product) -> str:
     return i18n.format_currency(value, product.currency)  # type: ignore[arg-type]
 
 
-def format_moq(product: Product) -> str:
-    if not product.moq:
+def format_quantity(amount: int | None, unit: str | None) -> str:
+    if not amount:
         return ""
-    unit = i18n.gettext(MOQ_UNITS.get(product.moq_unit, MOQ_UNITS["piece"]))
-    return f"{i18n.format_number(product.moq)} {unit}"
+    label = i18n.gettext(MOQ_UNITS.get(unit or "piece", MOQ_UNITS["piece"]))
+    return f"{i18n.format_number(amount)} {label}"
+
+
+def format_moq(product: Product) -> str:
+    return format_quantity(product.moq, product.moq_unit)
 
 
 def template_helpers() -> dict[str, Any]:
@@ -53,6 +57,7 @@ def template_helpers() -> dict[str, Any]:
         "category_label": lambda code: category_label(code, i18n.current_language()),
         "format_price": format_price,
         "format_moq": format_moq,
+        "format_quantity": format_quantity,
     }
 
 

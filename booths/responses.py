@@ -150,6 +150,11 @@ class PendingChanges(BaseModel):
         )
 
 
+class MinimumOrder(BaseModel):
+    amount: int
+    unit: str  # piece, kg, ... (a product's moq_unit)
+
+
 class BoothCard(BaseModel):
     """A booth without its long company story (its description)."""
 
@@ -160,7 +165,9 @@ class BoothCard(BaseModel):
     title: Texts
     tagline: Texts
     categories: list[str]
-    markets: list[str]
+    markets: list[str]  # where the company sells
+    wanted_markets: list[str]  # "buyers we want": buyers who sell in these
+    minimum_order: MinimumOrder | None  # for products that give no minimum of their own
     languages: list[str]
     certifications: list[str]
     website: str
@@ -190,6 +197,8 @@ class BoothCard(BaseModel):
             "tagline": booth.tagline,
             "categories": booth.categories,
             "markets": booth.markets,
+            "wanted_markets": booth.wanted_markets,
+            "minimum_order": booth.minimum_order,
             "languages": booth.languages,
             "certifications": booth.certifications,
             "website": booth.website,

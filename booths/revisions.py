@@ -9,8 +9,9 @@ nothing new. So on an approved booth
 - a product added or a file uploaded is a row marked ``awaiting_review``, shown to nobody
   but the booth's exhibitor and the programme's insiders (``/media/{id}`` answers 404 to
   everyone else);
-- categories, markets, meeting languages, HS codes, quantities, prices, lead times, the
-  order of things, a file's product and every removal apply at once.
+- categories, markets, the markets buyers are wanted from, meeting languages, HS codes,
+  quantities (a product's or the booth's minimum order), prices, lead times, the order of
+  things, a file's product and every removal apply at once.
 An organizer approves the revision (everything in it is published, the marks are cleared)
 or sends it back with a reason: the approved version stays public, the exhibitor is told
 why and edits on; the next change sends it back to review. A booth that is not approved is

@@ -74,12 +74,24 @@ Money = Annotated[Decimal, Field(ge=0, le=Decimal("999999999999"), decimal_place
 MoqUnit = Literal[tuple(MOQ_UNITS)]  # type: ignore[valid-type]
 
 
+class MinimumOrder(Schema):
+    """The smallest order the company takes, for products that give no minimum of their own
+    (the match engine compares it with a buyer's wanted quantity in the same unit)."""
+
+    amount: int = Field(ge=1, le=1_000_000_000)
+    unit: MoqUnit
+
+
 class BoothCreate(Schema):
     company: NameText
     tagline: ShortText = Field(default_factory=dict)
     description: LongText = Field(default_factory=dict)
     categories: Categories = Field(default_factory=list)
     markets: Markets = Field(default_factory=list)
+    # "Buyers we want": the markets the exhibitor wants buyers who sell there, and its
+    # minimum order.
+    wanted_markets: Markets = Field(default_factory=list)
+    minimum_order: MinimumOrder | None = None
     languages: Languages = Field(default_factory=lambda: ["ja"])
     certifications: Certifications = Field(default_factory=list)
     website: Website = ""
@@ -87,13 +99,15 @@ class BoothCreate(Schema):
 
 
 class BoothUpdate(Schema):
-    """PATCH: only the fields sent change."""
+    """PATCH: only the fields sent change (``minimum_order`` null removes it)."""
 
     company: NameText | None = None
     tagline: ShortText | None = None
     description: LongText | None = None
     categories: Categories | None = None
     markets: Markets | None = None
+    wanted_markets: Markets | None = None
+    minimum_order: MinimumOrder | None = None
     languages: Languages | None = None
     certifications: Certifications | None = None
     website: Website | None = None

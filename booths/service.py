@@ -50,6 +50,7 @@ INSIDERS = (Role.ORGANIZER, Role.STAFF)
 TAG_FIELDS = {
     "categories": TagKind.CATEGORY,
     "markets": TagKind.MARKET,
+    "wanted_markets": TagKind.WANTED_MARKET,
     "languages": TagKind.LANGUAGE,
 }
 
@@ -189,6 +190,7 @@ async def build_booth(
         status=BoothStatus.PENDING,
         tags=[],
     )
+    _set_minimum_order(booth, data.minimum_order.model_dump() if data.minimum_order else None)
     for name, kind in TAG_FIELDS.items():
         _set_tags(booth, kind, getattr(data, name))
     session.add(booth)
@@ -196,6 +198,11 @@ async def build_booth(
     await refresh_search(session, booth)
     await session.flush()
     return booth
+
+
+def _set_minimum_order(booth: Booth, value: dict[str, Any] | None) -> None:
+    booth.minimum_order_amount = value["amount"] if value else None
+    booth.minimum_order_unit = value["unit"] if value else None
 
 
 async def update_booth(
@@ -206,6 +213,10 @@ async def update_booth(
     (booths.revisions)."""
     booth = await load_managed_booth(session, booth_id, actor=actor)
     changes = data.model_dump(exclude_unset=True)
+    # The one field that null clears: a number, so it applies at once (booths.revisions).
+    clear_minimum = "minimum_order" in changes and changes["minimum_order"] is None
+    if clear_minimum:
+        changes["minimum_order"] = {}
     empty = [name for name, value in changes.items() if value is None]
     if empty:
         raise ValidationFailed({name: lazy("This field cannot be empty.") for name in empty})
@@ -215,6 +226,8 @@ async def update_booth(
     for name, value in changes.items():
         if name in TAG_FIELDS:
             _set_tags(booth, TAG_FIELDS[name], value)
+        elif name == "minimum_order":
+            _set_minimum_order(booth, value or None)
         else:
             setattr(booth, name, value)
     resubmitted = booth.status == BoothStatus.REJECTED
@@ -362,6 +375,8 @@ async def copy_booth(
         certifications=list(source.certifications),
         website=source.website,
         city=source.city,
+        minimum_order_amount=source.minimum_order_amount,
+        minimum_order_unit=source.minimum_order_unit,
         status=BoothStatus.PENDING,
         copied_from_id=source.id,
         tags=[BoothTag(kind=t.kind, code=t.code, position=t.position) for t in source.tags],

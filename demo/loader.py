@@ -23,10 +23,10 @@ from fair.fairs.models import Fair
 from fair.fairs.phase import Phase, local_today
 from fair.fairs.service import is_monthly, phase_of, plan_year
 from fair.fairs.themes import FAIR_THEMES
+from fair.money import ExchangeRate
 from fair.storage import Storage
 from fair.webhooks.models import WebhookEndpoint
 from fair.webhooks.service import new_secret
-from reports.models import ExchangeRate
 
 DEMO_PASSWORD = "kakehashi-demo-2026"  # noqa: S105 (documented in the README for the demo)
 ORGANIZER_EMAIL = demo_data.PEOPLE.organizer.email

@@ -3,7 +3,7 @@ fairs, invitations, webhooks."""
 
 from __future__ import annotations
 
-from fair import health, outbox, ratelimit, retention, scrape
+from fair import health, money, outbox, ratelimit, retention, scrape
 from fair.accounts import api_token_routes, data, data_routes, profile_routes
 from fair.accounts import jobs as account_jobs
 from fair.accounts import models as account_models
@@ -50,7 +50,7 @@ FEATURE = Feature(
         *invitation_jobs.JOBS,
         *retention.JOBS,
     ),
-    models=(account_models, fair_models, webhook_models, invitation_models, outbox, ratelimit),
+    models=(account_models, fair_models, webhook_models, invitation_models, outbox, ratelimit, money),
     templates=True,
     tasks=(
         Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),

@@ -4,7 +4,7 @@ proposals: meetings proposed to a buyer and a booth."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
@@ -37,6 +37,10 @@ class Need(Base):
     quantity_unit: Mapped[str | None] = mapped_column(String(16), default=None)
     price_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
     price_currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    # When the buyer buys (either end may be open): a need whose time frame has passed is
+    # no longer matched.
+    time_from: Mapped[date | None] = mapped_column(default=None)
+    time_until: Mapped[date | None] = mapped_column(default=None)
     certifications: Mapped[list[str]] = mapped_column(default=list)
     markets: Mapped[list[str]] = mapped_column(default=list)
     languages: Mapped[list[str]] = mapped_column(default=list)

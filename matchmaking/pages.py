@@ -29,6 +29,8 @@ from matchmaking.schemas import NeedCreate
 # The coming fairs whose recommendations the page shows.
 FAIRS_SHOWN = 2
 RECOMMENDATIONS_SHOWN = 6
+# Offered in the target price's list (any ISO 4217 code may be typed).
+CURRENCIES = ("JPY", "USD", "CNY", "TWD", "VND", "THB", "EUR", "HKD", "SGD")
 _LIST = re.compile(r"[,、，\s]+")
 
 
@@ -53,6 +55,13 @@ def need_values(form: FormData) -> dict[str, Any]:
     amount = str(form.get("quantity_amount", "")).replace(",", "").strip()
     if amount:
         values["quantity"] = {"amount": amount, "unit": str(form.get("quantity_unit", ""))}
+    price = str(form.get("price_amount", "")).replace(",", "").strip()
+    if price:
+        currency = str(form.get("price_currency", "")).strip().upper()
+        values["target_price"] = {"amount": price, "currency": currency}
+    start, end = (str(form.get(name, "")).strip() for name in ("time_from", "time_until"))
+    if start or end:
+        values["time_frame"] = {"from": start or None, "until": end or None}
     return values
 
 
@@ -108,6 +117,7 @@ async def needs_page(
         "recommended": await _recommended(request, fairs),
         "categories": [(code, category_label(code, language)) for code in CATEGORIES],
         "units": [(code, i18n.gettext(label)) for code, label in MOQ_UNITS.items()],
+        "currencies": CURRENCIES,
         "values": values or {"visible_to_exhibitors": True, "languages": []},
         "errors": errors or {},
         "category_label": lambda code: category_label(code, language),

@@ -176,7 +176,9 @@ async def _check_pair(session: AsyncSession, fair: Fair, booth: Booth, buyer: Us
             raise ProposalRefused(lazy("The organizers have not admitted this buyer to this fair."))
     if buyer.company and company_key(buyer.company) == booth.company_key:
         raise ProposalRefused(lazy("This buyer belongs to the booth's own company."))
-    found = await match_context(session, buyer_ids=[buyer.id], owner_ids=[booth.owner_id])
+    found = await match_context(
+        session, fair=fair, buyer_ids=[buyer.id], owner_ids=[booth.owner_id]
+    )
     if (buyer.id, booth.owner_id) in found.closed_pairs:
         raise ProposalRefused(lazy("This buyer and this exhibitor have closed as no deal."))
 

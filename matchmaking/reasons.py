@@ -5,10 +5,20 @@ and the organizers read them about the buyer."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from booths.taxonomy import MOQ_UNITS, category_label
-from fair.i18n import current_language, format_number, gettext, language_name, lazy, territory_name
+from fair.i18n import (
+    current_language,
+    format_date,
+    format_number,
+    gettext,
+    language_name,
+    lazy,
+    ngettext,
+    territory_name,
+)
 from matchmaking.scoring import Reason
 
 Audience = Literal["buyer", "others"]
@@ -31,12 +41,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
         lazy("minimum order %(moq)s ≤ the buyer's %(amount)s %(unit)s"),
     ),
     "market": (lazy("sells to %(markets)s"), lazy("sells to %(markets)s")),
+    "wanted_market": (
+        lazy("wants buyers for %(markets)s, where you sell"),
+        lazy("wants buyers for %(markets)s, where the buyer sells"),
+    ),
+    "price": (
+        lazy("price %(low)s–%(high)s %(currency)s fits your %(target)s %(target_currency)s"),
+        lazy("price %(low)s–%(high)s %(currency)s fits the buyer's %(target)s %(target_currency)s"),
+    ),
+    "time_frame": (
+        lazy("the fair comes in time for you: buying %(frame)s"),
+        lazy("the fair comes in time for the buyer: buying %(frame)s"),
+    ),
     "language": (lazy("meets in %(language)s"), lazy("meets in %(language)s")),
     "interpreter": (
         lazy("an interpreter between %(language)s and %(other)s is available"),
         lazy("an interpreter between %(language)s and %(other)s is available"),
     ),
 }
+
+
+def _good_times(count: int) -> str:
+    # Written out here (not in MESSAGES) so that extraction finds a plural entry.
+    return ngettext("%(count)s good time for both", "%(count)s good times for both", count)
+
+
+# Codes whose wording depends on a count: the same to every audience.
+PLURALS = {"good_times": _good_times}
+# How a time frame reads with one end or both.
+FRAME_FROM = lazy("from %(from)s")
+FRAME_UNTIL = lazy("until %(until)s")
+FRAME_BOTH = lazy("%(from)s – %(until)s")
+
+
+def _frame(start: date | None, end: date | None) -> str:
+    dates = {"from": format_date(start) if start else "", "until": format_date(end) if end else ""}
+    if start and end:
+        return gettext(FRAME_BOTH) % dates
+    return gettext(FRAME_FROM if start else FRAME_UNTIL) % dates
 
 
 def _listed(items: list[str]) -> str:
@@ -55,6 +97,11 @@ def _values(reason: Reason) -> dict[str, str]:
         values["certifications"] = _listed(list(params["certifications"]))
     if "markets" in params:
         values["markets"] = _listed([territory_name(code) for code in params["markets"]])
+    if "from" in params or "until" in params:
+        values["frame"] = _frame(params.get("from"), params.get("until"))
+    for key in ("low", "high", "target", "count"):
+        if key in params:
+            values[key] = format_number(params[key])
     for key in ("moq", "amount"):
         if key in params:
             values[key] = format_number(params[key])
@@ -68,6 +115,9 @@ def _values(reason: Reason) -> dict[str, str]:
 
 def render(reason: Reason, audience: Audience) -> dict[str, str]:
     """``{"code", "text"}`` in the current request's language."""
+    if reason.code in PLURALS:
+        message = PLURALS[reason.code](int(reason.params["count"]))
+        return {"code": reason.code, "text": message % _values(reason)}
     to_buyer, to_others = MESSAGES[reason.code]
     message = to_buyer if audience == "buyer" else to_others
     return {"code": reason.code, "text": gettext(message) % _values(reason)}

@@ -3,11 +3,11 @@ them in ``/api/openapi.json``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from booths.responses import Money
 from fair.api import Instant, Texts
@@ -28,6 +28,11 @@ class Price(BaseModel):
     currency: str
 
 
+class TimeFrame(BaseModel):
+    from_: date | None = Field(serialization_alias="from")  # null: open
+    until: date | None  # null: open
+
+
 class Need(BaseModel):
     id: str
     fair: str | None  # the fair's slug; null: a standing need
@@ -36,6 +41,7 @@ class Need(BaseModel):
     hs_codes: list[str]
     quantity: Quantity | None
     target_price: Price | None
+    time_frame: TimeFrame | None  # when the buyer buys
     certifications: list[str]
     markets: list[str]
     languages: list[str]
@@ -51,6 +57,9 @@ class Need(BaseModel):
         price = None
         if need.price_amount is not None and need.price_currency:
             price = Price(amount=Decimal(need.price_amount), currency=need.price_currency)
+        time_frame = None
+        if need.time_from is not None or need.time_until is not None:
+            time_frame = TimeFrame(from_=need.time_from, until=need.time_until)
         return cls(
             id=need.id,
             fair=fair_slug,
@@ -59,6 +68,7 @@ class Need(BaseModel):
             hs_codes=list(need.hs_codes),
             quantity=quantity,
             target_price=price,
+            time_frame=time_frame,
             certifications=list(need.certifications),
             markets=list(need.markets),
             languages=list(need.languages),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
@@ -47,6 +47,32 @@ class PriceIn(Schema):
     currency: CurrencyCode
 
 
+def _plausible_day(value: date) -> date:
+    if not date(2000, 1, 1) <= value <= date(2100, 12, 31):
+        raise ValueError(lazy("Give a date between 2000 and 2100."))
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+
+
+class TimeFrameIn(Schema):
+    """When the buyer buys: ``from`` and ``until`` are days (ISO 8601), either may be left
+    open, not both. A buyer says "until the end of June" or "from next spring": dates, not
+    a choice of durations, so the need keeps its meaning however long it stands."""
+
+    from_: Day | None = Field(default=None, alias="from")
+    until: Day | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> TimeFrameIn:
+        if self.from_ is None and self.until is None:
+            raise ValueError(lazy("Give the first day, the last day or both."))
+        if self.from_ is not None and self.until is not None and self.from_ > self.until:
+            raise ValueError(lazy("The first day must not be after the last."))
+        return self
+
+
 class NeedCreate(Schema):
     """A need: ``fair`` a fair's slug, or null for a standing need (every fair)."""
 
@@ -56,6 +82,7 @@ class NeedCreate(Schema):
     hs_codes: HsCodes = Field(default_factory=list)
     quantity: QuantityIn | None = None
     target_price: PriceIn | None = None
+    time_frame: TimeFrameIn | None = None
     certifications: Certifications = Field(default_factory=list)
     markets: Markets = Field(default_factory=list)
     languages: Languages = Field(default_factory=list)
@@ -71,8 +98,9 @@ class NeedCreate(Schema):
 
 
 class NeedUpdate(Schema):
-    """PATCH: only the fields sent change (null clears ``fair``, ``quantity`` and
-    ``target_price``); the need as changed must still say what is looked for."""
+    """PATCH: only the fields sent change (null clears ``fair``, ``quantity``,
+    ``target_price`` and ``time_frame``); the need as changed must still say what is looked
+    for."""
 
     fair: FairSlug | None = None
     text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
@@ -80,6 +108,7 @@ class NeedUpdate(Schema):
     hs_codes: HsCodes | None = None
     quantity: QuantityIn | None = None
     target_price: PriceIn | None = None
+    time_frame: TimeFrameIn | None = None
     certifications: Certifications | None = None
     markets: Markets | None = None
     languages: Languages | None = None

@@ -8,18 +8,26 @@ so one need's booths are ranked on the same scale. The weights are a data object
 
 A pair is a match only when the booth makes something asked for (an HS prefix, a category
 or words of the need's text): sharing a market or a language alone is not a match.
+
+Facts from outside the pair come in the ``Context``: the exchange rates a price is compared
+with, today and the fair's dates for a need's time frame, and the good-for-both times of the
+pairs the caller worked them out for (``matchmaking.service`` does, for the best pairs only:
+a part the context says nothing of is left out of the score, not counted as a misfit).
 """
 
 from __future__ import annotations
 
 import heapq
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from typing import Any
 
 from booths.text import fold
+from fair.money import convert
 
 # What an HS match is worth by the digits the two codes share: a 6-digit subheading is the
 # product asked for, a 4-digit heading a near one, a 2-digit chapter the same trade.
@@ -34,6 +42,11 @@ UNKNOWN = 0.5
 WITH_INTERPRETER = 0.5
 # The programme's working language: a booth that lists no meeting language meets in it.
 DEFAULT_BOOTH_LANGUAGES = ("ja",)
+# Three good times for both in the fair are choice enough; fewer count in proportion.
+GOOD_TIMES_ENOUGH = 3
+# A time frame starting this long after the fair's last day is far off: half a fit.
+FAR_OFF = timedelta(days=365)
+FAR_OFF_VALUE = 0.5
 MAX_TEXT_UNITS = 32
 MAX_PRODUCT_IDS = 5
 MAX_REASON_WORDS = 3
@@ -60,6 +73,9 @@ class Weights:
     minimum_order: float = 0.05
     market: float = 0.10
     language: float = 0.05
+    price: float = 0.10
+    time_frame: float = 0.05
+    hours: float = 0.05
 
     def __post_init__(self) -> None:
         values = [getattr(self, f.name) for f in fields(self)]
@@ -80,6 +96,12 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class Price:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
 class NeedFacts:
     id: str
     buyer_id: str
@@ -87,6 +109,9 @@ class NeedFacts:
     categories: tuple[str, ...] = ()
     hs_codes: tuple[str, ...] = ()  # 2, 4 or 6 digits
     quantity: Quantity | None = None
+    price: Price | None = None  # the target price of one unit
+    time_from: date | None = None  # when the buyer buys: from, until (either may be open)
+    time_until: date | None = None
     certifications: tuple[str, ...] = ()
     markets: tuple[str, ...] = ()  # where the buyer sells (their country when none given)
     languages: tuple[str, ...] = ()  # meeting languages (the buyer's when none given)
@@ -100,6 +125,9 @@ class ProductFacts:
     hs_code: str = ""
     moq: int | None = None
     moq_unit: str = "piece"
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    currency: str = "JPY"
     text: str = ""  # folded, every language
 
 
@@ -109,7 +137,9 @@ class BoothFacts:
     owner_id: str
     company: str = ""  # folded company key
     categories: tuple[str, ...] = ()
-    markets: tuple[str, ...] = ()
+    markets: tuple[str, ...] = ()  # where it sells
+    wanted_markets: tuple[str, ...] = ()  # where it wants buyers who sell ("buyers we want")
+    minimum_order: Quantity | None = None  # the booth's, for products that give none
     languages: tuple[str, ...] = ()
     certifications: tuple[str, ...] = ()
     text: str = ""  # folded, every language, the products' texts included
@@ -137,11 +167,18 @@ class BoothFacts:
 class Context:
     """What the score needs beyond the pair: pairs closed as no deal, as (buyer id, booth
     owner id); the language pairs an interpreter of the programme covers; whether the
-    viewer is the exhibitor side (then needs hidden from exhibitors are left out)."""
+    viewer is the exhibitor side (then needs hidden from exhibitors are left out); the
+    exchange rates (yen per unit, by currency: ``fair.money``); today and the fair's first
+    and last days (a need whose time frame has passed is no match); and the good-for-both
+    times in the fair by (buyer id, booth id), for the pairs they were counted for."""
 
     closed_pairs: frozenset[tuple[str, str]] = frozenset()
     interpreter_pairs: frozenset[frozenset[str]] = frozenset()
     for_exhibitors: bool = False
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
+    today: date | None = None
+    fair_days: tuple[date, date] | None = None
+    good_times: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -185,6 +222,9 @@ def exclusion(need: NeedFacts, booth: BoothFacts, context: Context) -> str | Non
         return "hidden"
     if (need.buyer_id, booth.owner_id) in context.closed_pairs:
         return "no_deal"
+    today = context.today
+    if need.time_until is not None and today is not None and need.time_until < today:
+        return "time_frame_passed"
     return None
 
 
@@ -398,10 +438,16 @@ def _certifications(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: W
 
 def _lowest_order(booth: BoothFacts, hs_matched: Sequence[ProductFacts], unit: str) -> int | None:
     """The lowest minimum order in ``unit`` of the products asked for by HS code, when there
-    are some, else of any of the booth's; None when none says."""
+    are some, else of any of the booth's; when no product gives one, the booth's own minimum
+    ("buyers we want"); None when nothing says."""
     products = hs_matched or booth.products
     minimums = [p.moq for p in products if p.moq is not None and p.moq_unit == unit]
-    return min(minimums) if minimums else None
+    if minimums:
+        return min(minimums)
+    booth_minimum = booth.minimum_order
+    if booth_minimum is not None and booth_minimum.unit == unit:
+        return booth_minimum.amount
+    return None
 
 
 def _minimum_order(
@@ -424,14 +470,96 @@ def _minimum_order(
         out.reasons.append(Reason("minimum_order", params))
 
 
+def _market_fit(need: NeedFacts, booth: BoothFacts) -> tuple[float, Reason | None]:
+    """The markets the buyer sells to against those the exhibitor wants buyers for, or,
+    when it names none, those it sells to; unknown when it says neither."""
+    wanted = booth.wanted_markets
+    theirs = wanted or booth.markets
+    if not theirs:
+        return UNKNOWN, None
+    shared = [code for code in need.markets if code in theirs]
+    if not shared:
+        return 0.0, None
+    return 1.0, Reason("wanted_market" if wanted else "market", {"markets": shared})
+
+
 def _market(need: NeedFacts, booth: BoothFacts, out: _Scored, weights: Weights) -> None:
-    if not booth.markets:
-        out.add("market", UNKNOWN, weights)
+    value, reason = _market_fit(need, booth)
+    out.add("market", value, weights)
+    if reason is not None:
+        out.reasons.append(reason)
+
+
+def _price_fit(
+    need: NeedFacts, booth: BoothFacts, hs_matched: Sequence[ProductFacts], context: Context
+) -> tuple[float, Reason | None]:
+    """The buyer's target price against the price ranges of the products asked for by HS
+    code (else all the booth's), each converted into the need's currency with the staff's
+    rates: a fit when a product's lowest price is at most the target. Unknown when no
+    product gives a price, or none can be converted (a rate is missing)."""
+    assert need.price is not None
+    target = need.price
+    known = False
+    for product in hs_matched or booth.products:
+        low = product.price_min if product.price_min is not None else product.price_max
+        if low is None:
+            continue
+        converted = convert(low, product.currency, target.currency, context.rates)
+        if converted is None:
+            continue
+        known = True
+        if converted <= target.amount:
+            high = product.price_max if product.price_max is not None else low
+            params = {
+                "low": low,
+                "high": high,
+                "currency": product.currency,
+                "target": target.amount,
+                "target_currency": target.currency,
+            }
+            return 1.0, Reason("price", params)
+    return (0.0 if known else UNKNOWN), None
+
+
+def _price(
+    need: NeedFacts,
+    booth: BoothFacts,
+    hs_matched: Sequence[ProductFacts],
+    context: Context,
+    out: _Scored,
+    weights: Weights,
+) -> None:
+    value, reason = _price_fit(need, booth, hs_matched, context)
+    out.add("price", value, weights)
+    if reason is not None:
+        out.reasons.append(reason)
+
+
+def _time_frame_fit(need: NeedFacts, context: Context) -> tuple[float, Reason | None] | None:
+    """When the buyer buys against the fair's days: the fair comes in time unless the time
+    frame ends before the fair begins; a time frame starting long after the fair is far
+    off. None (no part) when the need gives no time frame or the fair's days are unknown."""
+    if (need.time_from is None and need.time_until is None) or context.fair_days is None:
+        return None
+    first, last = context.fair_days
+    if need.time_until is not None and need.time_until < first:
+        return 0.0, None
+    if need.time_from is not None and need.time_from > last + FAR_OFF:
+        return FAR_OFF_VALUE, None
+    return 1.0, Reason("time_frame", {"from": need.time_from, "until": need.time_until})
+
+
+def _good_times(need: NeedFacts, booth: BoothFacts, context: Context) -> int | None:
+    return context.good_times.get((need.buyer_id, booth.id))
+
+
+def _hours(need: NeedFacts, booth: BoothFacts, context: Context, out: _Scored, w: Weights) -> None:
+    count = _good_times(need, booth, context)
+    if count is None:
         return
-    shared = [code for code in need.markets if code in booth.markets]
-    out.add("market", 1.0 if shared else 0.0, weights)
-    if shared:
-        out.reasons.append(Reason("market", {"markets": shared}))
+    out.add("hours", min(1.0, count / GOOD_TIMES_ENOUGH), w)
+    if count:
+        out.reasons.append(Reason("good_times", {"count": count}))
 
 
 def _spoken(need: NeedFacts, booth: BoothFacts, context: Context) -> tuple[float, Reason | None]:
@@ -490,6 +618,14 @@ def score(
         _market(need, booth, out, weights)
     if need.languages:
         _language(need, booth, context, out, weights)
+    if need.price is not None:
+        _price(need, booth, hs_matched, context, out, weights)
+    time_frame = _time_frame_fit(need, context)
+    if time_frame is not None:
+        out.add("time_frame", time_frame[0], weights)
+        if time_frame[1] is not None:
+            out.reasons.append(time_frame[1])
+    _hours(need, booth, context, out, weights)
     total = sum(part.weight for part in out.parts)
     value = sum(part.weight * part.value for part in out.parts) / total if total else 0.0
     return Match(
@@ -543,13 +679,21 @@ def ceiling(
             reached += weights.minimum_order
     if need.markets:
         total += weights.market
-        if not booth.markets:
-            reached += weights.market * UNKNOWN
-        elif any(code in booth.markets for code in need.markets):
-            reached += weights.market
+        reached += weights.market * _market_fit(need, booth)[0]
     if need.languages:
         total += weights.language
         reached += weights.language * _spoken(need, booth, context)[0]
+    if need.price is not None:
+        total += weights.price
+        reached += weights.price * _price_fit(need, booth, hs_matched, context)[0]
+    time_frame = _time_frame_fit(need, context)
+    if time_frame is not None:
+        total += weights.time_frame
+        reached += weights.time_frame * time_frame[0]
+    count = _good_times(need, booth, context)
+    if count is not None:
+        total += weights.hours
+        reached += weights.hours * min(1.0, count / GOOD_TIMES_ENOUGH)
     return reached / total if total else 0.0
 
 

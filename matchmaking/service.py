@@ -12,7 +12,9 @@ at most ``MAX_ITEMS`` matches are returned (``MAX_FAIR_MATCHES`` for a fair's).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, false, or_, select
@@ -21,14 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths.models import Booth, BoothStatus, BoothTag, Product, TagKind
 from booths.service import load_managed_booth
 from booths.text import fold
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
 from fair.i18n import lazy
+from fair.money import current_rates
 from fair.schemas import parse
 from matchmaking.errors import NeedNotFound, TooManyNeeds
+from matchmaking.goodtimes import good_times
 from matchmaking.models import Need, NeedTag, NeedTagKind
 from matchmaking.schemas import NeedCreate, NeedUpdate
 from matchmaking.scoring import (
@@ -37,11 +42,13 @@ from matchmaking.scoring import (
     Context,
     Match,
     NeedFacts,
+    Price,
     ProductFacts,
     Quantity,
     Weights,
     best_per_booth,
     rank,
+    score,
     text_units,
 )
 from meetings.models import Meeting, Stage
@@ -93,6 +100,8 @@ def _apply(need: Need, data: NeedCreate, fair: Fair | None) -> None:
     need.quantity_unit = data.quantity.unit if data.quantity else None
     need.price_amount = data.target_price.amount if data.target_price else None
     need.price_currency = data.target_price.currency if data.target_price else None
+    need.time_from = data.time_frame.from_ if data.time_frame else None
+    need.time_until = data.time_frame.until if data.time_frame else None
     need.certifications = list(data.certifications)
     need.markets = list(data.markets)
     need.languages = list(data.languages)
@@ -119,11 +128,24 @@ async def list_needs(session: AsyncSession, *, actor: User | None) -> list[tuple
     return [(need, slugs.get(need.fair_id or "")) for need in needs]
 
 
+def _check_time_frame(data: NeedCreate) -> None:
+    """A time frame given now must not have ended already (one that ends later simply stops
+    being matched then)."""
+    frame = data.time_frame
+    if frame is not None and frame.until is not None and frame.until < _today():
+        raise ValidationFailed({"time_frame": lazy("This time frame has already ended.")})
+
+
+def _today() -> date:
+    return clock.now().date()
+
+
 async def create_need(
     session: AsyncSession, *, actor: User | None, data: NeedCreate
 ) -> tuple[Need, str | None]:
     buyer = require_role(actor, Role.BUYER)
     fair = await _fair_by_slug(session, data.fair)
+    _check_time_frame(data)
     count = len(list(await session.scalars(select(Need.id).where(Need.buyer_id == buyer.id))))
     if count >= MAX_NEEDS_PER_BUYER:
         raise TooManyNeeds(limit=MAX_NEEDS_PER_BUYER)
@@ -149,6 +171,12 @@ def _as_input(need: Need, fair_slug: str | None) -> dict[str, Any]:
         quantity = {"amount": need.quantity_amount, "unit": need.quantity_unit}
     if need.price_amount is not None:
         price = {"amount": str(need.price_amount), "currency": need.price_currency}
+    time_frame = None
+    if need.time_from is not None or need.time_until is not None:
+        time_frame = {
+            "from": need.time_from.isoformat() if need.time_from else None,
+            "until": need.time_until.isoformat() if need.time_until else None,
+        }
     return {
         "fair": fair_slug,
         "text": need.text,
@@ -156,6 +184,7 @@ def _as_input(need: Need, fair_slug: str | None) -> dict[str, Any]:
         "hs_codes": need.hs_codes,
         "quantity": quantity,
         "target_price": price,
+        "time_frame": time_frame,
         "certifications": need.certifications,
         "markets": need.markets,
         "languages": need.languages,
@@ -178,6 +207,8 @@ async def update_need(
         changes.pop("visible_to_exhibitors")
     data = parse(NeedCreate, current | changes)
     fair = await _fair_by_slug(session, data.fair)
+    if "time_frame" in changes:
+        _check_time_frame(data)
     _apply(need, data, fair)
     await session.flush()
     return need, data.fair
@@ -199,6 +230,9 @@ def need_facts(need: Need, buyer: User) -> NeedFacts:
     if need.quantity_amount is not None and need.quantity_unit:
         quantity = Quantity(need.quantity_amount, need.quantity_unit)
     markets = need.markets or ([buyer.country] if buyer.country else [])
+    price = None
+    if need.price_amount is not None and need.price_currency:
+        price = Price(Decimal(need.price_amount), need.price_currency)
     return NeedFacts(
         id=need.id,
         buyer_id=need.buyer_id,
@@ -206,6 +240,9 @@ def need_facts(need: Need, buyer: User) -> NeedFacts:
         categories=tuple(need.categories),
         hs_codes=tuple(need.hs_codes),
         quantity=quantity,
+        price=price,
+        time_from=need.time_from,
+        time_until=need.time_until,
         certifications=tuple(need.certifications),
         markets=tuple(markets),
         languages=tuple(need.languages or buyer.languages),
@@ -228,6 +265,8 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
                 Booth.certifications,
                 Booth.search_text,
                 Booth.status,
+                Booth.minimum_order_amount,
+                Booth.minimum_order_unit,
             )
             .where(Booth.fair_id == fair.id, *where)
             .order_by(Booth.id)
@@ -244,20 +283,32 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
             .order_by(BoothTag.booth_id, BoothTag.position)
         ):
             tags[booth_id].setdefault(kind, []).append(code)
-        for booth_id, product_id, hs_code, moq, moq_unit, text in await session.execute(
+        for row in await session.execute(
             select(
                 Product.booth_id,
                 Product.id,
                 Product.hs_code,
                 Product.moq,
                 Product.moq_unit,
+                Product.price_min,
+                Product.price_max,
+                Product.currency,
                 Product.search_text,
             )
             .where(Product.booth_id.in_(ids))
             .order_by(Product.booth_id, Product.position)
         ):
-            products[booth_id].append(
-                ProductFacts(id=product_id, hs_code=hs_code, moq=moq, moq_unit=moq_unit, text=text)
+            products[row.booth_id].append(
+                ProductFacts(
+                    id=row.id,
+                    hs_code=row.hs_code,
+                    moq=row.moq,
+                    moq_unit=row.moq_unit,
+                    price_min=row.price_min,
+                    price_max=row.price_max,
+                    currency=row.currency,
+                    text=row.search_text,
+                )
             )
     return [
         BoothFacts(
@@ -266,6 +317,10 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
             company=row.company_key,
             categories=tuple(tags[row.id].get(TagKind.CATEGORY, ())),
             markets=tuple(tags[row.id].get(TagKind.MARKET, ())),
+            wanted_markets=tuple(tags[row.id].get(TagKind.WANTED_MARKET, ())),
+            minimum_order=Quantity(row.minimum_order_amount, row.minimum_order_unit)
+            if row.minimum_order_amount is not None and row.minimum_order_unit
+            else None,
             languages=tuple(tags[row.id].get(TagKind.LANGUAGE, ())),
             certifications=tuple(row.certifications),
             text=row.search_text,
@@ -280,11 +335,13 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
 async def context(
     session: AsyncSession,
     *,
+    fair: Fair,
     buyer_ids: Iterable[str],
     owner_ids: Iterable[str],
     for_exhibitors: bool = False,
 ) -> Context:
-    """Pairs whose latest outcome is no deal, and the languages interpreters bridge."""
+    """Pairs whose latest outcome is no deal, the languages interpreters bridge, today's
+    exchange rates (read once for the request), today and the fair's days."""
     buyer_ids, owner_ids = list(set(buyer_ids)), list(set(owner_ids))
     closed: set[tuple[str, str]] = set()
     if buyer_ids and owner_ids:
@@ -306,10 +363,14 @@ async def context(
     )
     for languages in spoken:
         pairs |= {frozenset((a, b)) for a in languages for b in languages if a != b}
+    today = _today()
     return Context(
         closed_pairs=frozenset(closed),
         interpreter_pairs=frozenset(pairs),
         for_exhibitors=for_exhibitors,
+        rates=await current_rates(session, today),
+        today=today,
+        fair_days=(fair.starts_on, fair.ends_on),
     )
 
 
@@ -415,6 +476,40 @@ class Lead:
     buyer: User
 
 
+def _best_first(matches: Iterable[Match]) -> list[Match]:
+    return sorted(matches, key=lambda m: (-m.score, m.booth_id, m.need_id))
+
+
+async def _with_good_times(
+    session: AsyncSession,
+    fair: Fair,
+    matches: Sequence[Match],
+    *,
+    needs: Sequence[NeedFacts],
+    booths: Sequence[BoothFacts],
+    buyers: Mapping[str, User],
+    found: Context,
+    weights: Weights,
+    min_score: float,
+) -> list[Match]:
+    """The ranked matches scored again with their good-for-both times in the fair, best
+    first. Counted for these pairs only (the best a request returns), not for every
+    candidate: the times refine the order of the best, they do not pick them."""
+    times = await good_times(
+        session, fair, ((buyers[m.buyer_id], m.booth_id) for m in matches), clock.now()
+    )
+    if not times:
+        return list(matches)
+    timed = replace(found, good_times=times)
+    need_by_id = {need.id: need for need in needs}
+    booth_by_id = {booth.id: booth for booth in booths}
+    again = (
+        score(need_by_id[m.need_id], booth_by_id[m.booth_id], weights=weights, context=timed)
+        for m in matches
+    )
+    return _best_first(m for m in again if m is not None and m.score >= min_score)
+
+
 async def recommendations(
     session: AsyncSession,
     *,
@@ -440,18 +535,31 @@ async def recommendations(
     if not needs:
         return []
     booths = await _candidate_booths(session, fair, needs)
-    found = context(session, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths])
+    found = context(
+        session, fair=fair, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths]
+    )
     # A booth appears at most once per need: the best MAX_ITEMS × needs pairs hold the best
     # MAX_ITEMS booths, and pairs that cannot make that cut are never scored in full.
+    known = await found
     matches = rank(
         needs,
         booths,
         weights=weights,
-        context=await found,
+        context=known,
         min_score=MIN_SCORE,
         limit=MAX_ITEMS * len(needs),
     )
-    return best_per_booth(matches)[:MAX_ITEMS]
+    return await _with_good_times(
+        session,
+        fair,
+        best_per_booth(matches)[:MAX_ITEMS],
+        needs=needs,
+        booths=booths,
+        buyers={buyer.id: buyer},
+        found=known,
+        weights=weights,
+        min_score=MIN_SCORE,
+    )
 
 
 async def leads(
@@ -470,10 +578,21 @@ async def leads(
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
     found = await context(
-        session, buyer_ids=buyers, owner_ids=[booth.owner_id], for_exhibitors=True
+        session, fair=fair, buyer_ids=buyers, owner_ids=[booth.owner_id], for_exhibitors=True
     )
     matches = rank(needs, [facts], weights=weights, context=found, min_score=MIN_SCORE)
-    return [Lead(match, buyers[match.buyer_id]) for match in matches[:MAX_ITEMS]]
+    timed = await _with_good_times(
+        session,
+        fair,
+        matches[:MAX_ITEMS],
+        needs=needs,
+        booths=[facts],
+        buyers=buyers,
+        found=found,
+        weights=weights,
+        min_score=MIN_SCORE,
+    )
+    return [Lead(match, buyers[match.buyer_id]) for match in timed]
 
 
 async def fair_matches(
@@ -500,7 +619,20 @@ async def fair_matches(
     )
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
-    found = await context(session, buyer_ids=buyers, owner_ids=[b.owner_id for b in facts])
-    return rank(
+    found = await context(
+        session, fair=fair, buyer_ids=buyers, owner_ids=[b.owner_id for b in facts]
+    )
+    matches = rank(
         needs, facts, weights=weights, context=found, min_score=min_score, limit=MAX_FAIR_MATCHES
+    )
+    return await _with_good_times(
+        session,
+        fair,
+        matches,
+        needs=needs,
+        booths=facts,
+        buyers=buyers,
+        found=found,
+        weights=weights,
+        min_score=min_score,
     )

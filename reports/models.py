@@ -1,15 +1,13 @@
-"""Exchange rates that staff maintain: contract values are reported in JPY at the rate of
-the meeting's date, from this table only (no network look-ups)."""
+"""The report's cells: meetings' figures summed per key (the exchange rates they convert
+contract values with live in ``fair.money``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
-    ForeignKey,
     Index,
     Integer,
     Numeric,
@@ -19,25 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fair import clock
 from fair.db import Base
-
-
-class ExchangeRate(Base):
-    """``jpy_per_unit`` yen for one unit of ``currency`` from ``valid_from`` until the next
-    row of the same currency."""
-
-    __tablename__ = "exchange_rates"
-    __table_args__ = (CheckConstraint("jpy_per_unit > 0", name="rate_positive"),)
-
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    valid_from: Mapped[date] = mapped_column(primary_key=True)
-    jpy_per_unit: Mapped[Decimal] = mapped_column(Numeric(18, 6))
-    set_by: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), default=None
-    )
-    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
-
 
 # A cell that counts no meeting (its other counts and value follow from these four).
 EMPTY_CELL = "booked = 0 AND cancelled = 0 AND held = 0 AND no_show = 0"

@@ -12,7 +12,7 @@ from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
 from fair.errors import NotFound
 from fair.i18n import lazy
-from reports.models import ExchangeRate
+from fair.money import ExchangeRate
 
 KEEPERS = (Role.STAFF, Role.ORGANIZER)
 

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.dataclasses import dataclass
 
-from reports import models
+from fair import money
 from reports.figures import Figures, MatchingSuccess, Targets, counted
 from reports.schemas import Grouping
 from reports.service import Report
@@ -116,7 +116,7 @@ class ExchangeRate(BaseModel):
     ]
 
     @classmethod
-    def of(cls, rate: models.ExchangeRate) -> ExchangeRate:
+    def of(cls, rate: money.ExchangeRate) -> ExchangeRate:
         return cls.model_validate(rate)
 
 
@@ -124,5 +124,5 @@ class ExchangeRates(BaseModel):
     rates: list[ExchangeRate]
 
     @classmethod
-    def of(cls, rows: list[models.ExchangeRate]) -> ExchangeRates:
+    def of(cls, rows: list[money.ExchangeRate]) -> ExchangeRates:
         return cls(rates=[ExchangeRate.of(rate) for rate in rows])

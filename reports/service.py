@@ -85,10 +85,11 @@ from fair.i18n import (
     pick_text,
     territory_name,
 )
+from fair.money import ExchangeRate
 from meetings.models import Attendance, Meeting, MeetingSource, Stage
 from reports.cells import KEY, SUMS
 from reports.figures import MEETING_COUNTS, Figures, MatchingSuccess, Targets, ratio
-from reports.models import ExchangeRate, ReportCell, ReportDelta
+from reports.models import ReportCell, ReportDelta
 
 GROUPINGS = (
     "fair",

@@ -74,9 +74,9 @@ from booths.models import Booth, BoothStatus, BoothTag, TagKind, Visit, VisitKin
 from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password
 from fair.fairs.models import Fair
+from fair.money import ExchangeRate
 from meetings.models import Attendance, Meeting, MeetingStatus, Outcome, Stage
 from meetings.outcomes import make_current
-from reports.models import ExchangeRate
 
 # The `now` the tests pass: the targets' year is 2026.
 NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)

@@ -18,6 +18,7 @@ from fair.accounts.models import User
 from fair.config import Settings
 from fair.fairs.models import Fair, FairBuyer
 from fair.invitations.models import FairInvitation
+from fair.money import ExchangeRate
 from fair.outbox import OutboxJob
 from fair.storage import LocalStorage
 from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -34,7 +35,6 @@ from meetings.models import (
     RoomVisit,
     Stage,
 )
-from reports.models import ExchangeRate
 from reports.service import conversion_report
 
 # A moment of the current month after its fair (the third week), so that the history holds

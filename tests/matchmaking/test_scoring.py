@@ -4,9 +4,11 @@ properties that hold for any pair."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from booths.text import fold
@@ -18,6 +20,7 @@ from matchmaking.scoring import (
     BoothFacts,
     Context,
     NeedFacts,
+    Price,
     ProductFacts,
     Quantity,
     Weights,
@@ -254,6 +257,12 @@ prefixes = st.tuples(digits, st.sampled_from([2, 4, 6])).map(lambda pair: pair[0
 words = st.lists(st.sampled_from(["tumbler", "kettle", "保温杯", "กระติก", "ナイフ"]), max_size=3)
 
 
+# Few values each, drawn cheaply: prices far apart and close, a year of days.
+amounts = st.sampled_from([Decimal(v) for v in ("1", "9.5", "10", "150", "1200", "1500")])
+currencies = st.sampled_from(["JPY", "USD", "THB", "EUR"])  # no rate for EUR
+days = st.sampled_from([date(2026, 1, 1) + timedelta(days=n) for n in range(0, 730, 30)])
+
+
 @st.composite
 def needs(draw):
     return NeedFacts(
@@ -263,6 +272,9 @@ def needs(draw):
         categories=tuple(dict.fromkeys(draw(codes))),
         hs_codes=tuple(draw(st.lists(prefixes, max_size=2))),
         quantity=draw(st.none() | st.builds(Quantity, st.integers(1, 5000), st.just("piece"))),
+        price=draw(st.none() | st.builds(Price, amounts, currencies)),
+        time_from=draw(st.none() | days),
+        time_until=draw(st.none() | days),
         certifications=tuple(draw(st.lists(st.sampled_from(["ISO 9001", "HACCP"]), max_size=2))),
         markets=tuple(draw(markets)),
         languages=tuple(draw(languages)),
@@ -277,6 +289,9 @@ def booths(draw):
             id=f"p{i}",
             hs_code=draw(digits),
             moq=draw(st.none() | st.integers(1, 5000)),
+            price_min=draw(st.none() | amounts),
+            price_max=draw(st.none() | amounts),
+            currency=draw(currencies),
             text=" ".join(draw(words)),
         )
         for i in range(draw(st.integers(0, 3)))
@@ -286,6 +301,8 @@ def booths(draw):
         owner_id=draw(st.sampled_from(["u-ex", "u-other"])),
         categories=tuple(draw(codes)),
         markets=tuple(draw(markets)),
+        wanted_markets=tuple(draw(markets)),
+        minimum_order=draw(st.none() | st.builds(Quantity, st.integers(1, 5000), st.just("piece"))),
         languages=tuple(draw(languages)),
         certifications=tuple(draw(st.lists(st.sampled_from(["ISO9001", "Halal"]), max_size=2))),
         text=fold(" ".join([*draw(words), *(p.text for p in products)])),
@@ -299,6 +316,16 @@ contexts = st.builds(
     Context,
     closed_pairs=st.sampled_from([frozenset(), frozenset({("u-buyer", "u-other")})]),
     for_exhibitors=st.booleans(),
+    rates=st.sampled_from([{}, {"USD": Decimal(150), "THB": Decimal("4.2")}]),
+    today=st.none() | days,
+    fair_days=st.none()
+    | st.tuples(days, st.integers(0, 3)).map(
+        lambda pair: (pair[0], pair[0] + timedelta(days=pair[1]))
+    ),
+    good_times=st.dictionaries(
+        st.tuples(st.sampled_from(["u-buyer", "u-ex"]), st.sampled_from(["b", "b0", "b1"])),
+        st.integers(0, 5),
+    ),
 )
 
 
@@ -349,6 +376,8 @@ def test_a_syllable_in_common_is_no_text_match():
     assert match.reasons[0].params["words"] == [fold("กระติกน้ำสแตนเลส")]
 
 
+# Many needs and booths a case: slow to draw on a busy machine, not a fault.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(needs(), min_size=INDEX_FROM_NEEDS, max_size=INDEX_FROM_NEEDS + 4),
     st.lists(booths(), min_size=1, max_size=6),
@@ -383,6 +412,8 @@ def test_the_index_finds_every_match_that_scoring_every_pair_finds(many, stands,
     assert rank(many, stands, context=context) == every_pair
 
 
+# Many needs and booths a case: slow to draw on a busy machine, not a fault.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(needs(), min_size=1, max_size=INDEX_FROM_NEEDS + 4),
     st.lists(booths(), min_size=1, max_size=6),
@@ -403,3 +434,172 @@ def test_the_best_few_are_the_first_few_of_every_match(many, stands, context, li
                 assert match.score <= ceiling(need, booth, units, PRIOR_WEIGHTS, context) + 1e-4
     every = rank(many, stands, context=context, min_score=floor)
     assert rank(many, stands, context=context, min_score=floor, limit=limit) == every[:limit]
+
+
+# The parts of "buyers we want", the price, the time frame and the good times ---------------
+
+TODAY = date(2027, 2, 1)
+FAIR_DAYS = (date(2027, 3, 10), date(2027, 3, 12))
+RATES = {"USD": Decimal(150), "THB": Decimal("4.2")}
+PRICED = ProductFacts(
+    id="p-kettle",
+    hs_code="732393",
+    price_min=Decimal(1200),
+    price_max=Decimal(1500),
+    currency="JPY",
+    text=fold("kettle"),
+)
+PRICED_BOOTH = BoothFacts(
+    id="b-kettle", owner_id="u-ex", text=fold("kettle"), products=(PRICED,), languages=("ja",)
+)
+
+
+def kettle_need(**changes):
+    return replace(NeedFacts(id="n", buyer_id="u-buyer", hs_codes=("732393",)), **changes)
+
+
+def parts_of(match):
+    return {part.name: part.value for part in match.parts}
+
+
+def test_a_price_range_fits_a_target_in_another_currency():
+    """10 USD is 1,500 JPY at 150 yen a dollar: a kettle from 1,200 JPY fits."""
+    need = kettle_need(price=Price(Decimal(10), "USD"))
+    match = score(need, PRICED_BOOTH, context=Context(rates=RATES))
+    assert parts_of(match) == {"hs": 1.0, "price": 1.0}
+    # (0.35 × 1 + 0.10 × 1) / 0.45
+    assert match.score == pytest.approx(1.0)
+    assert texts_of(match)[-1] == "price 1,200–1,500 JPY fits your 10 USD"
+    assert texts_of(match, "others", "ja")[-1].startswith("価格 1,200–1,500 JPY")
+
+
+def test_a_target_below_the_price_range_is_a_misfit():
+    """7 USD is 1,050 JPY: below the lowest price (0.35 / 0.45 of the score)."""
+    need = kettle_need(price=Price(Decimal(7), "USD"))
+    match = score(need, PRICED_BOOTH, context=Context(rates=RATES))
+    assert parts_of(match)["price"] == 0.0
+    assert match.score == pytest.approx(0.35 / 0.45, abs=1e-4)
+    assert [r.code for r in match.reasons] == ["hs"]
+
+
+def test_two_foreign_currencies_meet_through_the_yen():
+    """A price in baht against a target in dollars: 300 THB is 1,260 JPY, 9 USD 1,350 JPY."""
+    thai = replace(PRICED, price_min=Decimal(300), price_max=None, currency="THB")
+    booth = replace(PRICED_BOOTH, products=(thai,))
+    fits = score(kettle_need(price=Price(Decimal(9), "USD")), booth, context=Context(rates=RATES))
+    assert parts_of(fits)["price"] == 1.0
+    assert fits.reasons[-1].params == {
+        "low": Decimal(300),
+        "high": Decimal(300),
+        "currency": "THB",
+        "target": Decimal(9),
+        "target_currency": "USD",
+    }
+    short = score(kettle_need(price=Price(Decimal(8), "USD")), booth, context=Context(rates=RATES))
+    assert parts_of(short)["price"] == 0.0
+
+
+def test_a_missing_rate_leaves_the_price_unknown_not_an_error():
+    need = kettle_need(price=Price(Decimal(10), "EUR"))
+    match = score(need, PRICED_BOOTH, context=Context(rates=RATES))
+    assert parts_of(match)["price"] == 0.5
+    # (0.35 + 0.10 × 0.5) / 0.45
+    assert match.score == pytest.approx(0.4 / 0.45, abs=1e-4)
+    unpriced = replace(PRICED_BOOTH, products=(replace(PRICED, price_min=None, price_max=None),))
+    assert parts_of(score(need, unpriced, context=Context(rates=RATES)))["price"] == 0.5
+
+
+def test_a_passed_time_frame_is_no_match():
+    need = kettle_need(time_until=date(2027, 1, 31))
+    context = Context(today=TODAY, fair_days=FAIR_DAYS)
+    assert exclusion(need, PRICED_BOOTH, context) == "time_frame_passed"
+    assert score(need, PRICED_BOOTH, context=context) is None
+    assert ceiling(need, PRICED_BOOTH, (), PRIOR_WEIGHTS, context) is None
+
+
+def test_the_time_frame_against_the_fairs_days():
+    context = Context(today=TODAY, fair_days=FAIR_DAYS)
+    in_time = score(kettle_need(time_until=date(2027, 6, 30)), PRICED_BOOTH, context=context)
+    assert parts_of(in_time) == {"hs": 1.0, "time_frame": 1.0}
+    assert texts_of(in_time)[-1] == "the fair comes in time for you: buying until Jun 30, 2027"
+    both = score(
+        kettle_need(time_from=date(2027, 4, 1), time_until=date(2027, 6, 30)),
+        PRICED_BOOTH,
+        context=context,
+    )
+    assert texts_of(both, "others")[-1] == (
+        "the fair comes in time for the buyer: buying Apr 1, 2027 – Jun 30, 2027"
+    )
+    # Ends before the fair begins: the fair comes too late (0.35 / 0.40).
+    late = score(kettle_need(time_until=date(2027, 3, 1)), PRICED_BOOTH, context=context)
+    assert parts_of(late)["time_frame"] == 0.0
+    assert late.score == pytest.approx(0.875)
+    # Starts more than a year after the fair: far off, half a fit.
+    far = score(kettle_need(time_from=date(2028, 6, 1)), PRICED_BOOTH, context=context)
+    assert parts_of(far)["time_frame"] == 0.5
+    # Without the fair's days the time frame is no part.
+    assert "time_frame" not in parts_of(score(kettle_need(time_from=TODAY), PRICED_BOOTH))
+
+
+def test_the_booths_wanted_markets_decide_the_market_fit():
+    """Buyers we want: the exhibitor wants buyers who sell in Thailand; where it sells
+    itself (Japan) no longer decides."""
+    booth = replace(PRICED_BOOTH, markets=("JP",), wanted_markets=("TH", "VN"))
+    thai = score(kettle_need(markets=("TH",)), booth)
+    assert parts_of(thai)["market"] == 1.0
+    assert texts_of(thai)[-1] == "wants buyers for Thailand, where you sell"
+    assert texts_of(thai, "others")[-1] == "wants buyers for Thailand, where the buyer sells"
+    japanese = score(kettle_need(markets=("JP",)), booth)
+    assert parts_of(japanese)["market"] == 0.0
+    # (0.35) / (0.35 + 0.10)
+    assert japanese.score == pytest.approx(0.35 / 0.45, abs=1e-4)
+    # Without wanted markets, where the booth sells counts as before.
+    assert score(kettle_need(markets=("JP",)), replace(booth, wanted_markets=())).reasons[
+        -1
+    ].code == ("market")
+
+
+def test_the_booths_minimum_order_stands_for_products_without_one():
+    booth = replace(PRICED_BOOTH, minimum_order=Quantity(500, "piece"))
+    enough = score(kettle_need(quantity=Quantity(1000, "piece")), booth)
+    assert parts_of(enough)["minimum_order"] == 1.0
+    assert texts_of(enough)[-1] == "minimum order 500 ≤ your 1,000 pieces"
+    too_few = score(kettle_need(quantity=Quantity(100, "piece")), booth)
+    assert parts_of(too_few)["minimum_order"] == 0.0
+    # In another unit the booth's minimum says nothing: unknown.
+    in_kg = score(kettle_need(quantity=Quantity(100, "kg")), booth)
+    assert parts_of(in_kg)["minimum_order"] == 0.5
+    # A product's own minimum wins over the booth's.
+    own = replace(booth, products=(replace(PRICED, moq=50, moq_unit="piece"),))
+    own_match = score(kettle_need(quantity=Quantity(100, "piece")), own)
+    assert parts_of(own_match)["minimum_order"] == 1.0
+
+
+def test_good_times_for_both_count_when_the_caller_gives_them():
+    need = kettle_need()
+    three = Context(good_times={("u-buyer", "b-kettle"): 3})
+    match = score(need, PRICED_BOOTH, context=three)
+    assert parts_of(match) == {"hs": 1.0, "hours": 1.0}
+    assert texts_of(match)[-1] == "3 good times for both"
+    with use_language("ja"):
+        assert render(match.reasons[-1], "buyer")["text"] != "3 good times for both"
+    one = score(need, PRICED_BOOTH, context=Context(good_times={("u-buyer", "b-kettle"): 1}))
+    assert texts_of(one)[-1] == "1 good time for both"
+    # (0.35 + 0.05 / 3) / 0.40
+    assert one.score == pytest.approx((0.35 + 0.05 / 3) / 0.40, abs=1e-4)
+    none = score(need, PRICED_BOOTH, context=Context(good_times={("u-buyer", "b-kettle"): 0}))
+    assert parts_of(none)["hours"] == 0.0
+    assert [r.code for r in none.reasons] == ["hs"]
+    # A pair the caller did not count has no such part.
+    assert "hours" not in parts_of(score(need, PRICED_BOOTH))
+
+
+def test_every_new_part_is_a_weight_with_a_prior():
+    assert (PRIOR_WEIGHTS.price, PRIOR_WEIGHTS.time_frame, PRIOR_WEIGHTS.hours) == (
+        0.10,
+        0.05,
+        0.05,
+    )
+    only_price = Weights(**{f: 0.0 for f in ("hs", "category", "text")}, price=1.0)
+    match = score(kettle_need(price=Price(Decimal(10), "USD")), PRICED_BOOTH, weights=only_price)
+    assert match is not None

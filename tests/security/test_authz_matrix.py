@@ -61,6 +61,7 @@ from fair.api import Scope
 from fair.config import Settings
 from fair.fairs.models import Fair
 from fair.invitations.models import FairInvitation
+from fair.money import ExchangeRate
 from fair.resources import of_app
 from fair.web import CSRF_COOKIE, SESSION_COOKIE
 from fair.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -71,7 +72,6 @@ from matchmaking.models import Need, Proposal
 from meetings import feeds
 from meetings.models import Attendance, BoothHours, CalendarFeed, Meeting, MeetingStatus, Stage
 from meetings.outcomes import record_outcome
-from reports.models import ExchangeRate
 
 ROLES = ("anonymous", "buyer", "exhibitor", "interpreter", "organizer", "staff")
 SIDED_ROLES = ("buyer", "exhibitor", "interpreter")
