@@ -329,10 +329,15 @@ def specialist(number: int, fair: Any, products: int, rng: random.Random) -> Any
     return user, booth, items
 
 
+WEEKDAY_HOURS = [{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(1, 6)]
+
+
 async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """The second fair with its booths, the buyers and their needs, an organizer, sessions."""
     from directory import add_exhibitors, published_fair
+    from sqlalchemy import select
 
+    from booths.models import Booth
     from fair import clock
     from fair.accounts.models import User
     from fair.accounts.service import start_session
@@ -340,6 +345,7 @@ async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
     from fair.db import create_engine, create_sessionmaker
     from matchmaking.schemas import NeedCreate
     from matchmaking.service import create_need
+    from meetings.models import BoothHours
 
     engine = create_engine(url)
     settings = Settings()
@@ -387,6 +393,13 @@ async def seed_matching(url: str, args: argparse.Namespace) -> dict[str, Any]:
             session.add(organizer)
             await session.flush()
             tokens["organizer"] = await start_session(session, organizer, settings=settings)
+            # Every booth meets on Tokyo weekdays 9:00-17:00: the good-for-both times of
+            # the best matches are then worked out as in a real fair.
+            booth_ids = (await session.scalars(select(Booth.id))).all()
+            session.add_all(
+                BoothHours(booth_id=booth_id, timezone="Asia/Tokyo", weekly=WEEKDAY_HOURS)
+                for booth_id in booth_ids
+            )
             await session.commit()
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
