@@ -19,7 +19,7 @@ from meetings.booking import fair_window
 from meetings.goodhours import Party, works
 from meetings.hours import availability_of
 from meetings.models import BoothHours, Meeting, MeetingStatus
-from meetings.slots import Busy, Slot, free_slots
+from meetings.slots import Availability, Busy, Slot, free_slots
 
 # The exhibitor's country when its account names none (as the booking page reads it).
 DEFAULT_COUNTRY = "JP"
@@ -51,8 +51,47 @@ async def _busy(
     return busy
 
 
+class _Marks:
+    """What one request has worked out already: most booths of a fair share its grid and
+    their zone, and a buyer meets every booth, so the same slots are checked again and
+    again otherwise."""
+
+    def __init__(self) -> None:
+        self.free: dict[Availability, list[Slot]] = {}
+        self.works: dict[tuple[Slot, Party], bool] = {}
+
+    def free_slots(
+        self,
+        availability: Availability,
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        busy: list[Busy],
+    ) -> list[Slot]:
+        if busy:  # a booth's own meetings: its own list
+            return free_slots(availability, start=start, end=end, now=now, busy=busy)
+        if availability not in self.free:
+            self.free[availability] = free_slots(availability, start=start, end=end, now=now)
+        return self.free[availability]
+
+    def good(self, slots: Iterable[Slot], party: Party) -> list[Slot]:
+        found = []
+        for slot in slots:
+            key = (slot, party)
+            mark = self.works.get(key)
+            if mark is None:
+                mark = self.works[key] = works(slot, party)
+            if mark:
+                found.append(slot)
+        return found
+
+
 async def booth_good_slots(
-    session: AsyncSession, fair: Fair, booth_ids: Iterable[str], now: datetime
+    session: AsyncSession,
+    fair: Fair,
+    booth_ids: Iterable[str],
+    now: datetime,
+    marks: _Marks | None = None,
 ) -> dict[str, list[Slot]]:
     """Each booth's free slots in the fair from now on that fall in its own business day
     (weekdays, not a holiday in its country). Booths without hours are left out: nothing is
@@ -79,12 +118,12 @@ async def booth_good_slots(
         ).all()
     )
     busy = await _busy(session, list(hours), start, end, now)
+    marks = marks or _Marks()
     found: dict[str, list[Slot]] = {}
     for booth_id, row in hours.items():
-        availability = availability_of(row, fair)
-        free = free_slots(availability, start=start, end=end, now=now, busy=busy[booth_id])
+        free = marks.free_slots(availability_of(row, fair), start, end, now, busy[booth_id])
         party = Party(row.timezone, countries.get(booth_id) or DEFAULT_COUNTRY)
-        found[booth_id] = [slot for slot in free if works(slot, party)]
+        found[booth_id] = marks.good(free, party)
     return found
 
 
@@ -94,7 +133,9 @@ async def good_times(
     """How many good-for-both times each (buyer, booth id) pair has in the fair, by
     (buyer id, booth id); pairs whose booth has no hours are left out."""
     pairs = list(pairs)
-    slots = await booth_good_slots(session, fair, (booth_id for _, booth_id in pairs), now)
+    marks = _Marks()
+    booth_ids = (booth_id for _, booth_id in pairs)
+    slots = await booth_good_slots(session, fair, booth_ids, now, marks)
     counted: dict[tuple[str, Party], int] = {}
     found: dict[tuple[str, str], int] = {}
     for buyer, booth_id in pairs:
@@ -103,6 +144,6 @@ async def good_times(
         party = buyer_party(buyer)
         key = (booth_id, party)
         if key not in counted:
-            counted[key] = sum(1 for slot in slots[booth_id] if works(slot, party))
+            counted[key] = len(marks.good(slots[booth_id], party))
         found[(buyer.id, booth_id)] = counted[key]
     return found

@@ -79,3 +79,34 @@ async def test_another_buyers_need_cannot_be_removed(client, session):
     response = await client.post(f"/my/needs/{need_id}/delete", data={"csrf_token": CSRF})
     assert response.status_code == 303
     assert await count(session) == 0
+
+
+async def test_a_buyer_enters_a_time_frame_and_a_target_price_on_the_form(client, session):
+    await make_user(session, "buyer", "yui@osaka.example", locale="ja")
+    await login(client, "yui@osaka.example")
+    client.cookies.set("kk_csrf", CSRF)
+    page = await client.get("/my/needs")
+    assert 'name="time_from"' in page.text and 'name="time_until"' in page.text
+    assert 'name="price_amount"' in page.text
+    refused = await client.post(
+        "/my/needs",
+        data=form(text="green tea", time_from="2099-06-30", time_until="2099-01-01"),
+    )
+    assert refused.status_code == 422
+    assert "開始日は終了日より後にできません。" in refused.text
+    assert await count(session) == 0
+    sent = await client.post(
+        "/my/needs",
+        data=form(
+            text="green tea",
+            time_until="2099-06-30",
+            price_amount="12.50",
+            price_currency="usd",
+        ),
+    )
+    assert sent.status_code == 303, sent.text
+    (need,) = (await client.get("/api/needs")).json()["items"]
+    assert need["time_frame"] == {"from": None, "until": "2099-06-30"}
+    assert need["target_price"] == {"amount": "12.50", "currency": "USD"}
+    shown = await client.get("/my/needs")
+    assert "購入時期 2099/06/30まで" in shown.text
