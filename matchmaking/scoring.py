@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -553,13 +553,19 @@ def _good_times(need: NeedFacts, booth: BoothFacts, context: Context) -> int | N
     return context.good_times.get((need.buyer_id, booth.id))
 
 
+def _hours_part(count: int, weights: Weights) -> tuple[Part, Reason | None]:
+    part = Part("hours", min(1.0, count / GOOD_TIMES_ENOUGH), weights.of("hours"))
+    return part, Reason("good_times", {"count": count}) if count else None
+
+
 def _hours(need: NeedFacts, booth: BoothFacts, context: Context, out: _Scored, w: Weights) -> None:
     count = _good_times(need, booth, context)
     if count is None:
         return
-    out.add("hours", min(1.0, count / GOOD_TIMES_ENOUGH), w)
-    if count:
-        out.reasons.append(Reason("good_times", {"count": count}))
+    part, reason = _hours_part(count, w)
+    out.parts.append(part)
+    if reason is not None:
+        out.reasons.append(reason)
 
 
 def _spoken(need: NeedFacts, booth: BoothFacts, context: Context) -> tuple[float, Reason | None]:
@@ -626,17 +632,33 @@ def score(
         if time_frame[1] is not None:
             out.reasons.append(time_frame[1])
     _hours(need, booth, context, out, weights)
-    total = sum(part.weight for part in out.parts)
-    value = sum(part.weight * part.value for part in out.parts) / total if total else 0.0
     return Match(
         need_id=need.id,
         buyer_id=need.buyer_id,
         booth_id=booth.id,
-        score=round(min(1.0, max(0.0, value)), 4),
+        score=_weighted(out.parts),
         parts=tuple(out.parts),
         reasons=tuple(out.reasons),
         product_ids=tuple(out.products[:MAX_PRODUCT_IDS]),
     )
+
+
+def _weighted(parts: Sequence[Part]) -> float:
+    total = sum(part.weight for part in parts)
+    value = sum(part.weight * part.value for part in parts) / total if total else 0.0
+    return round(min(1.0, max(0.0, value)), 4)
+
+
+def with_good_times(match: Match, count: int, weights: Weights = PRIOR_WEIGHTS) -> Match:
+    """The match as ``score`` makes it when the context gives the pair ``count`` good times
+    (``match`` scored without them): the part added to the parts already worked out, so the
+    best matches of a request get it without their costly parts (the text) again."""
+    if any(part.name == "hours" for part in match.parts):
+        return match
+    part, reason = _hours_part(count, weights)
+    parts = (*match.parts, part)
+    reasons = match.reasons if reason is None else (*match.reasons, reason)
+    return replace(match, score=_weighted(parts), parts=parts, reasons=reasons)
 
 
 def ceiling(

@@ -12,7 +12,7 @@ at most ``MAX_ITEMS`` matches are returned (``MAX_FAIR_MATCHES`` for a fair's).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -48,8 +48,8 @@ from matchmaking.scoring import (
     Weights,
     best_per_booth,
     rank,
-    score,
     text_units,
+    with_good_times,
 )
 from meetings.models import Meeting, Stage
 
@@ -485,29 +485,27 @@ async def _with_good_times(
     fair: Fair,
     matches: Sequence[Match],
     *,
-    needs: Sequence[NeedFacts],
-    booths: Sequence[BoothFacts],
     buyers: Mapping[str, User],
-    found: Context,
     weights: Weights,
     min_score: float,
 ) -> list[Match]:
-    """The ranked matches scored again with their good-for-both times in the fair, best
-    first. Counted for these pairs only (the best a request returns), not for every
-    candidate: the times refine the order of the best, they do not pick them."""
+    """The ranked matches with their good-for-both times in the fair as a part, best first.
+    Counted for these pairs only (the best a request returns), not for every candidate: the
+    times refine the order of the best, they do not pick them. The part is added to the
+    parts already worked out (``scoring.with_good_times``: the same as scoring the pair
+    again with the times in the context)."""
     times = await good_times(
         session, fair, ((buyers[m.buyer_id], m.booth_id) for m in matches), clock.now()
     )
     if not times:
         return list(matches)
-    timed = replace(found, good_times=times)
-    need_by_id = {need.id: need for need in needs}
-    booth_by_id = {booth.id: booth for booth in booths}
-    again = (
-        score(need_by_id[m.need_id], booth_by_id[m.booth_id], weights=weights, context=timed)
+    timed = (
+        with_good_times(m, times[(m.buyer_id, m.booth_id)], weights)
+        if (m.buyer_id, m.booth_id) in times
+        else m
         for m in matches
     )
-    return _best_first(m for m in again if m is not None and m.score >= min_score)
+    return _best_first(m for m in timed if m.score >= min_score)
 
 
 async def recommendations(
@@ -553,10 +551,7 @@ async def recommendations(
         session,
         fair,
         best_per_booth(matches)[:MAX_ITEMS],
-        needs=needs,
-        booths=booths,
         buyers={buyer.id: buyer},
-        found=known,
         weights=weights,
         min_score=MIN_SCORE,
     )
@@ -585,10 +580,7 @@ async def leads(
         session,
         fair,
         matches[:MAX_ITEMS],
-        needs=needs,
-        booths=[facts],
         buyers=buyers,
-        found=found,
         weights=weights,
         min_score=MIN_SCORE,
     )
@@ -629,10 +621,7 @@ async def fair_matches(
         session,
         fair,
         matches,
-        needs=needs,
-        booths=facts,
         buyers=buyers,
-        found=found,
         weights=weights,
         min_score=min_score,
     )

@@ -30,6 +30,7 @@ from matchmaking.scoring import (
     rank,
     score,
     text_units,
+    with_good_times,
 )
 
 TUMBLER_JA = ProductFacts(
@@ -603,3 +604,20 @@ def test_every_new_part_is_a_weight_with_a_prior():
     only_price = Weights(**{f: 0.0 for f in ("hs", "category", "text")}, price=1.0)
     match = score(kettle_need(price=Price(Decimal(10), "USD")), PRICED_BOOTH, weights=only_price)
     assert match is not None
+
+
+@given(needs(), booths(), contexts, st.integers(0, 6))
+def test_good_times_added_to_a_match_are_the_same_as_scoring_with_them(need, booth, context, count):
+    """The service adds the good times to the best matches afterwards: the same match as
+    scoring the pair with the times in the context, score, parts and reasons."""
+    untimed = replace(context, good_times={})
+    timed = replace(context, good_times={(need.buyer_id, booth.id): count})
+    match = score(need, booth, context=untimed)
+    if match is None:
+        assert score(need, booth, context=timed) is None
+        return
+    assert with_good_times(match, count) == score(need, booth, context=timed)
+    units = text_units(need.text)
+    assert with_good_times(match, count).score <= (
+        ceiling(need, booth, units, PRIOR_WEIGHTS, timed) + 1e-4
+    )
