@@ -150,7 +150,7 @@ class PendingChanges(BaseModel):
         )
 
 
-class MinimumOrder(BaseModel):
+class BoothMinimumOrder(BaseModel):
     amount: int
     unit: str  # piece, kg, ... (a product's moq_unit)
 
@@ -167,7 +167,7 @@ class BoothCard(BaseModel):
     categories: list[str]
     markets: list[str]  # where the company sells
     wanted_markets: list[str]  # "buyers we want": buyers who sell in these
-    minimum_order: MinimumOrder | None  # for products that give no minimum of their own
+    minimum_order: BoothMinimumOrder | None  # for products that give no minimum of their own
     languages: list[str]
     certifications: list[str]
     website: str
