@@ -139,6 +139,10 @@ class Settings(BaseSettings):
     proposal_days: int = 7
     # Proposals (invitations) an exhibitor or organizer may send in the abuse window.
     proposals_per_account: int = 60
+    # The match engine's weights are learned from outcomes only once this many (need, booth)
+    # pairs have a known outcome, of both kinds; before that the priors are used
+    # (matchmaking/learning.py).
+    match_min_outcomes: int = 50
     arq_queue: str = "kakehashi:queue"
     # Without Redis the app runs jobs itself; tests turn that off and drive the relay directly.
     inprocess_jobs: bool = True
@@ -259,6 +263,7 @@ class Settings(BaseSettings):
         "webhook_disable_after_hours",
         "proposal_days",
         "proposals_per_account",
+        "match_min_outcomes",
         "data_export_hours",
         "data_exports_per_day",
         "invitation_days",

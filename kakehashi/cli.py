@@ -1,5 +1,5 @@
 """The ``fair`` command: serve, signaling, worker, migrate, demo, users create, fairs
-plan-year, media migrate-to-s3.
+plan-year, media migrate-to-s3, match refit.
 
 Each command imports what it needs when it runs: the app and the worker pull in aiortc,
 uvicorn and every package (about a second), which ``fair --help``, ``fair migrate`` and
@@ -290,6 +290,22 @@ def cmd_media_migrate_to_s3(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
+def cmd_match_refit(settings: Settings, args: argparse.Namespace) -> int:
+    from matchmaking.learning import Trigger, refit
+
+    async def work(session: AsyncSession) -> Any:
+        fit = await refit(
+            session, min_outcomes=settings.match_min_outcomes, trigger=Trigger.COMMAND
+        )
+        return fit.status, fit.n_samples, fit.n_positive, dict(fit.weights)
+
+    status, samples, positive, weights = _run_in_session(settings, work)
+    print(f"{status}: {samples} outcomes ({positive} good), at least {settings.match_min_outcomes}")
+    for part, weight in weights.items():
+        print(f"  {part}: {weight}")
+    return 0
+
+
 def _instant(text: str) -> Any:
     try:
         return clock.parse_instant(text)
@@ -411,6 +427,17 @@ def build_parser() -> argparse.ArgumentParser:
     to_s3.add_argument("--dry-run", action="store_true", help="count, copy nothing")
     to_s3.add_argument("--verbose", action="store_true", help="print each file copied")
     to_s3.set_defaults(func=cmd_media_migrate_to_s3)
+
+    match = commands.add_parser("match", help="the match engine").add_subparsers(
+        dest="match_command", required=True
+    )
+    refit = match.add_parser(
+        "refit",
+        help="refit the match weights to the outcomes so far (used once there are "
+        "FAIR_MATCH_MIN_OUTCOMES of both kinds)",
+        parents=[as_of],
+    )
+    refit.set_defaults(func=cmd_match_refit)
     return parser
 
 

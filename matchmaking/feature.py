@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from fair.features import Feature
-from matchmaking import jobs, models, pages, personal, proposal_pages, routes
+from fair.features import Feature, Task
+from matchmaking import (
+    jobs,
+    learning,
+    models,
+    pages,
+    personal,
+    proposal_pages,
+    routes,
+    weight_pages,
+)
 
 FEATURE = Feature(
     name="matchmaking",
-    api=routes.API,
-    routes=[*pages.routes, *proposal_pages.routes],
-    jobs=jobs.JOBS,
+    api=[*routes.API, *weight_pages.API],
+    routes=[*pages.routes, *proposal_pages.routes, *weight_pages.routes],
+    jobs=(*jobs.JOBS, *learning.JOBS),
     models=(models,),
     templates=True,
+    # Asked every hour, queued once a day (keyed by the day): the weights refitted daily.
+    tasks=(Task(every_seconds=3600, run=learning.queue_refit, name="refit match weights"),),
     personal_data=personal.PART,
 )

@@ -1,11 +1,13 @@
-"""Sourcing needs: what a buyer is looking for, for one fair or standing (every fair); and
-proposals: meetings proposed to a buyer and a booth."""
+"""Sourcing needs: what a buyer is looking for, for one fair or standing (every fair);
+proposals: meetings proposed to a buyer and a booth; and the fits of the match engine's
+weights to the programme's outcomes."""
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -145,3 +147,35 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class FitStatus(enum.StrEnum):
+    USED = "used"  # the engine's weights from then on
+    TOO_FEW = "too_few"  # fewer labelled outcomes than FAIR_MATCH_MIN_OUTCOMES
+    ONE_CLASS = "one_class"  # every outcome went the same way: nothing to learn from
+
+
+class MatchWeightFit(Base):
+    """One refit of the match engine's weights to the programme's outcomes
+    (``matchmaking.learning``). Kept, never updated: the latest ``used`` one is the engine's
+    weights, and the history shows organizers what each came from."""
+
+    __tablename__ = "match_weight_fits"
+    __table_args__ = (
+        CheckConstraint("status IN ('used', 'too_few', 'one_class')", name="status_known"),
+        Index("ix_match_weight_fits_status_fitted_at", "status", "fitted_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    fitted_at: Mapped[datetime] = mapped_column(default=clock.now)
+    status: Mapped[str] = mapped_column(String(12))
+    # Part name -> weight, on the priors' scale; empty when nothing was fitted.
+    weights: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The parts the outcomes taught (the others kept their prior: no variation seen).
+    learned_parts: Mapped[list[str]] = mapped_column(default=list)
+    n_samples: Mapped[int] = mapped_column(default=0)
+    n_positive: Mapped[int] = mapped_column(default=0)
+    # auc_learned / auc_prior on the held-out quarter, log_loss of the fit, test_samples.
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What asked for it: the daily schedule, the command line, an organizer.
+    trigger: Mapped[str] = mapped_column(String(12), default="schedule")

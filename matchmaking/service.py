@@ -37,7 +37,6 @@ from matchmaking.goodtimes import good_times
 from matchmaking.models import Need, NeedTag, NeedTagKind
 from matchmaking.schemas import NeedCreate, NeedUpdate
 from matchmaking.scoring import (
-    PRIOR_WEIGHTS,
     BoothFacts,
     Context,
     Match,
@@ -51,6 +50,7 @@ from matchmaking.scoring import (
     text_units,
     with_good_times,
 )
+from matchmaking.weights import current_weights
 from meetings.models import Meeting, Stage
 
 MAX_NEEDS_PER_BUYER = 20
@@ -332,6 +332,12 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
     ]
 
 
+async def booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[BoothFacts]:
+    """The fair's booths that meet ``where`` as the engine reads them (at most
+    ``MAX_CANDIDATES``): the learning of the weights reads the booths outcomes came from."""
+    return await _booth_facts(session, fair, *where)
+
+
 async def context(
     session: AsyncSession,
     *,
@@ -513,10 +519,10 @@ async def recommendations(
     *,
     actor: User | None,
     fair_slug: str,
-    weights: Weights = PRIOR_WEIGHTS,
+    weights: Weights | None = None,
 ) -> list[Match]:
     """The booths of a fair for the buyer's needs of that fair and standing ones, each once
-    (by its best need), best first."""
+    (by its best need), best first. ``weights``: the engine's current ones unless given."""
     buyer = require_role(actor, Role.BUYER)
     fair = await get_fair(session, fair_slug, viewer=buyer)
     needs = [
@@ -532,6 +538,7 @@ async def recommendations(
     ]
     if not needs:
         return []
+    weights = weights or await current_weights(session)
     booths = await _candidate_booths(session, fair, needs)
     found = context(
         session, fair=fair, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths]
@@ -562,7 +569,7 @@ async def leads(
     *,
     actor: User | None,
     booth_id: str,
-    weights: Weights = PRIOR_WEIGHTS,
+    weights: Weights | None = None,
 ) -> list[Lead]:
     """The needs a booth answers, best first: only needs their buyers show to exhibitors."""
     booth = await load_managed_booth(session, booth_id, actor=actor)
@@ -575,6 +582,7 @@ async def leads(
     found = await context(
         session, fair=fair, buyer_ids=buyers, owner_ids=[booth.owner_id], for_exhibitors=True
     )
+    weights = weights or await current_weights(session)
     matches = rank(needs, [facts], weights=weights, context=found, min_score=MIN_SCORE)
     timed = await _with_good_times(
         session,
@@ -595,7 +603,7 @@ async def fair_matches(
     buyer_id: str | None = None,
     booth_id: str | None = None,
     min_score: float = MIN_SCORE,
-    weights: Weights = PRIOR_WEIGHTS,
+    weights: Weights | None = None,
 ) -> list[Match]:
     """Every match of a fair (organizers and staff), best first, filtered."""
     viewer = require_role(actor, *MATCHERS)
@@ -614,6 +622,7 @@ async def fair_matches(
     found = await context(
         session, fair=fair, buyer_ids=buyers, owner_ids=[b.owner_id for b in facts]
     )
+    weights = weights or await current_weights(session)
     matches = rank(
         needs, facts, weights=weights, context=found, min_score=min_score, limit=MAX_FAIR_MATCHES
     )

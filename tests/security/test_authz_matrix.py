@@ -1437,6 +1437,10 @@ ENDPOINTS: list[Endpoint] = [
     E("GET", "/api/booths/{booth_id}/leads", owner_only(200), params=BOOTH),
     E("GET", "/api/fairs/{slug}/matches", keepers(200), params=FAIR),
     E("GET", "/api/fairs/{slug}/matches", keepers(200), params=DRAFT, variant="draft fair"),
+    # The match engine's weights: organizers and staff see them, organizers refit them.
+    E("GET", "/api/matchmaking/weights", keepers(200)),
+    E("GET", "/organizer/matchmaking/weights", keepers(200)),
+    E("POST", "/organizer/matchmaking/weights/refit", organizer_only(303), form={}),
     E("GET", "/my/needs", booker(200), hides={"buyer": ("other:need",)}),
     E("POST", "/my/needs", booker(303), form={"text": "Enamel kettles", "hs_codes": "7323"}),
     E("POST", "/my/needs/{need_id}/delete", its_need(303), params=NEED, form={}),

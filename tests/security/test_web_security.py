@@ -136,6 +136,7 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/fairs/{slug}/invitations/import": ("organizer", None),
     "/fairs/{slug}/invitations/{id}/revoke": ("organizer", None),
     "/fairs/{slug}/invitations/{id}/resend": ("organizer", None),
+    "/organizer/matchmaking/weights/refit": ("organizer", None),
 }
 
 
@@ -270,6 +271,7 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ("organizer", "/review/attendance"),
         ("organizer", "/organizer/webhooks"),
         ("organizer", f"/fairs/{SLUG}/invitations"),
+        ("organizer", "/organizer/matchmaking/weights"),
         ("staff", "/reports/rates"),
         *(
             (role, f"/meetings/{ids[m]}/room")
