@@ -73,6 +73,7 @@ def test_scopes_follow_what_a_route_is_about():
     assert needed[("POST", "/api/conversations/{conversation_id}/messages")] == Scope.MEETINGS
     assert needed[("POST", "/api/conversations/{conversation_id}/block")] == Scope.MEETINGS
     assert needed[("POST", "/api/conversation-reports/{report_id}/resolve")] == Scope.MEETINGS
+    assert needed[("GET", "/api/matchmaking/weights")] == Scope.READ
 
 
 def test_the_document_names_the_scope_of_every_operation():

@@ -145,20 +145,30 @@ async def _world(client, session):
     return {"wordy": wordy["id"], "market": market["id"], "fair_id": fair_id}
 
 
-async def _buyer(session, number: int, fair_id: str):
-    buyer = await make_user(
-        session, "buyer", f"buyer{number}@bangkok.example", name=f"Buyer {number}", country="TH"
+async def _buyer(session, number: int, fair_id: str) -> User:
+    """A buyer in Thailand with the need, added to ``session`` (no password: they never
+    sign in, and hashing one per buyer would be most of the test's time)."""
+    buyer = User(
+        id=f"buyer{number:027d}",
+        email=f"buyer{number}@bangkok.example",
+        password_hash="-",
+        name=f"Buyer {number}",
+        role="buyer",
+        country="TH",
     )
-    need = Need(
-        buyer_id=buyer.id,
-        fair_id=fair_id,
-        text=NEED_TEXT,
-        categories=["ceramics"],
-        markets=["TH"],
-        tags=[],
+    session.add(buyer)
+    await session.flush()
+    session.add(
+        Need(
+            buyer_id=buyer.id,
+            fair_id=fair_id,
+            text=NEED_TEXT,
+            categories=["ceramics"],
+            markets=["TH"],
+            tags=[],
+        )
     )
-    session.add(need)
-    await session.commit()
+    await session.flush()
     return buyer
 
 
