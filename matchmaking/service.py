@@ -6,7 +6,9 @@ The work of a request is bounded: the candidates come from the database through 
 need; the needs that share a booth's codes), at most ``MAX_CANDIDATES`` of them (a fair's
 matches read up to ``MAX_FAIR_NEEDS`` needs), and are then scored in Python
 (``matchmaking.scoring``: a booth index and score ceilings keep a fair's pairs scored few);
-at most ``MAX_ITEMS`` matches are returned (``MAX_FAIR_MATCHES`` for a fair's).
+at most ``MAX_ITEMS`` matches are returned (``MAX_FAIR_MATCHES`` for a fair's). The weights
+are those in use (``matchmaking.weights``: the latest learned fit used, else the priors),
+read once per request unless the caller gives them.
 """
 
 from __future__ import annotations
