@@ -28,6 +28,9 @@ PART_LABELS = {
     "minimum_order": lazy("Minimum order"),
     "market": lazy("Market"),
     "language": lazy("Meeting language"),
+    "price": lazy("Price"),
+    "time_frame": lazy("Time frame"),
+    "hours": lazy("Good times for both"),
 }
 
 
