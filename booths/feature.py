@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from booths import editor, jobs, models, pages, personal, routes
+from fair.fairs.panels import FairPanel, no_panel
 from fair.features import Feature
 
 
-def feature(next_free: pages.NextFree = pages.no_times) -> Feature:
-    """The booths; the directory's cards show the ``next_free`` meeting times."""
+def feature(next_free: pages.NextFree = pages.no_times, panel: FairPanel = no_panel) -> Feature:
+    """The booths; the directory's cards show the ``next_free`` meeting times, and
+    ``panel`` above them."""
     return Feature(
         name="booths",
         api=routes.API,
-        routes=[*routes.routes, *pages.page_routes(next_free), *editor.routes],
+        routes=[*routes.routes, *pages.page_routes(next_free, panel), *editor.routes],
         jobs=jobs.JOBS,
         models=(models,),
         templates=True,

@@ -19,6 +19,7 @@ from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
 from fair import i18n
 from fair.accounts.models import Role
 from fair.fairs.models import Fair
+from fair.fairs.panels import FairPanel, no_panel
 from fair.fairs.phase import Phase
 from fair.fairs.service import get_fair, phase_of
 from fair.web import db, page, user_of, viewer_zone
@@ -70,7 +71,9 @@ async def no_times(session: AsyncSession, fair: Fair, booth_ids: Sequence[str]) 
     return {}
 
 
-async def directory_page(request: Request, next_free: NextFree = no_times) -> Response:
+async def directory_page(
+    request: Request, next_free: NextFree = no_times, panel: FairPanel = no_panel
+) -> Response:
     session, viewer = db(request), user_of(request)
     fair = await get_fair(session, request.path_params["slug"], viewer=viewer)
     filters = query_filters(request)
@@ -86,6 +89,7 @@ async def directory_page(request: Request, next_free: NextFree = no_times) -> Re
         "booths/directory.html",
         {
             "next_free": await next_free(session, fair, [h.booth.id for h in result.hits]),
+            "panel": await panel(request, fair),
             "zone": viewer_zone(request, fair.timezone),
             "fair": fair,
             "phase": phase_of(fair),
@@ -163,11 +167,12 @@ async def product_page(request: Request) -> Response:
     return page(request, "booths/product.html", context)
 
 
-def page_routes(next_free: NextFree = no_times) -> list[Route]:
-    """The public pages; the directory's cards show ``next_free`` times."""
+def page_routes(next_free: NextFree = no_times, panel: FairPanel = no_panel) -> list[Route]:
+    """The public pages; the directory's cards show ``next_free`` times, and the directory
+    ``panel`` (a feature's, e.g. recommendations) above them."""
 
     async def directory(request: Request) -> Response:
-        return await directory_page(request, next_free)
+        return await directory_page(request, next_free, panel)
 
     return [
         Route("/fairs/{slug}/booths", directory, methods=["GET"]),

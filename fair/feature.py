@@ -11,6 +11,7 @@ from fair.accounts import routes as account_routes
 from fair.fairs import jobs as fair_jobs
 from fair.fairs import models as fair_models
 from fair.fairs import routes as fair_routes
+from fair.fairs.panels import FairPanel, no_panel
 from fair.features import Feature, Task
 from fair.invitations import jobs as invitation_jobs
 from fair.invitations import models as invitation_models
@@ -21,40 +22,54 @@ from fair.webhooks import models as webhook_models
 from fair.webhooks import pages as webhook_pages
 from fair.webhooks import routes as webhook_routes
 
-FEATURE = Feature(
-    name="fair",
-    api=[
-        *account_routes.API,
-        *profile_routes.API,
-        *data_routes.API,
-        *api_token_routes.API,
-        *fair_routes.API,
-        *webhook_routes.API,
-        *invitation_routes.API,
-    ],
-    routes=[
-        *health.routes,
-        *scrape.routes,
-        *account_routes.routes,
-        *profile_routes.routes,
-        *data_routes.routes,
-        *api_token_routes.routes,
-        *fair_routes.routes,
-        *webhook_pages.routes,
-        *invitation_pages.PAGES,
-    ],
-    jobs=(
-        *account_jobs.JOBS,
-        *fair_jobs.JOBS,
-        *webhook_jobs.JOBS,
-        *invitation_jobs.JOBS,
-        *retention.JOBS,
-    ),
-    models=(account_models, fair_models, webhook_models, invitation_models, outbox, ratelimit, money),
-    templates=True,
-    tasks=(
-        Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),
-        Task(every_seconds=3600, run=retention.queue_purge, name="data retention"),
-    ),
-    personal_data=data.CORE_PART,
-)
+
+def feature(fair_panel: FairPanel = no_panel) -> Feature:
+    """The core; a fair's page shows ``fair_panel`` (given by a feature above it)."""
+    return Feature(
+        name="fair",
+        api=[
+            *account_routes.API,
+            *profile_routes.API,
+            *data_routes.API,
+            *api_token_routes.API,
+            *fair_routes.API,
+            *webhook_routes.API,
+            *invitation_routes.API,
+        ],
+        routes=[
+            *health.routes,
+            *scrape.routes,
+            *account_routes.routes,
+            *profile_routes.routes,
+            *data_routes.routes,
+            *api_token_routes.routes,
+            *fair_routes.page_routes(fair_panel),
+            *webhook_pages.routes,
+            *invitation_pages.PAGES,
+        ],
+        jobs=(
+            *account_jobs.JOBS,
+            *fair_jobs.JOBS,
+            *webhook_jobs.JOBS,
+            *invitation_jobs.JOBS,
+            *retention.JOBS,
+        ),
+        models=(
+            account_models,
+            fair_models,
+            webhook_models,
+            invitation_models,
+            outbox,
+            ratelimit,
+            money,
+        ),
+        templates=True,
+        tasks=(
+            Task(every_seconds=3600, run=ratelimit.purge_marks, name="purge rate marks"),
+            Task(every_seconds=3600, run=retention.queue_purge, name="data retention"),
+        ),
+        personal_data=data.CORE_PART,
+    )
+
+
+FEATURE = feature()

@@ -9,16 +9,17 @@ from booths.feature import feature as booths
 from conversations.feature import FEATURE as CONVERSATIONS
 from fair import templating
 from fair.accounts import personal
-from fair.feature import FEATURE as CORE
+from fair.feature import feature as core
 from fair.features import Feature
 from matchmaking.feature import FEATURE as MATCHMAKING
+from matchmaking.surfaces import recommended_panel
 from meetings.booking import next_free_slots
 from meetings.feature import FEATURE as MEETINGS
 from reports.feature import FEATURE as REPORTS
 
 FEATURES: tuple[Feature, ...] = (
-    CORE,
-    booths(next_free=next_free_slots),
+    core(fair_panel=recommended_panel),
+    booths(next_free=next_free_slots, panel=recommended_panel),
     MEETINGS,
     MATCHMAKING,
     CONVERSATIONS,

@@ -11,13 +11,14 @@ from matchmaking import (
     personal,
     proposal_pages,
     routes,
+    surfaces,
     weight_pages,
 )
 
 FEATURE = Feature(
     name="matchmaking",
     api=[*routes.API, *weight_pages.API],
-    routes=[*pages.routes, *proposal_pages.routes, *weight_pages.routes],
+    routes=[*pages.routes, *proposal_pages.routes, *surfaces.routes, *weight_pages.routes],
     jobs=(*jobs.JOBS, *learning.JOBS),
     models=(models,),
     templates=True,

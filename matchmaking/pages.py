@@ -120,6 +120,7 @@ async def needs_page(
         "currencies": CURRENCIES,
         "values": values or {"visible_to_exhibitors": True, "languages": []},
         "errors": errors or {},
+        "welcome": request.query_params.get("welcome") == "1" and not needs,
         "category_label": lambda code: category_label(code, language),
     }
     return page(request, "matchmaking/needs.html", context, 422 if errors else 200)

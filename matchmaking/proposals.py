@@ -30,7 +30,7 @@ from fair.accounts.service import require_role, require_user, require_verified
 from fair.config import Settings
 from fair.errors import DomainError, Forbidden, ValidationFailed
 from fair.fairs.admission import my_request
-from fair.fairs.models import Fair
+from fair.fairs.models import Fair, FairBuyer
 from fair.fairs.phase import Phase
 from fair.fairs.service import phase_of
 from fair.i18n import lazy
@@ -46,11 +46,13 @@ from matchmaking.errors import (
 )
 from matchmaking.models import Answer, Need, Proposal, ProposalKind, ProposalStatus
 from matchmaking.schemas import ProposalAccept, ProposalCreate
+from matchmaking.scoring import Match
 from matchmaking.service import context as match_context
+from matchmaking.service import fair_matches
 from meetings import booking
 from meetings.errors import BadTime, NotBookable, SlotTaken
 from meetings.goodhours import Party, best_first, viewer_party_of
-from meetings.models import Meeting, MeetingSource
+from meetings.models import ACTIVE, Meeting, MeetingSource
 from meetings.slots import Slot
 
 # Organizers and staff see every proposal of the programme (the console's tracking).
@@ -58,6 +60,8 @@ INSIDERS = (Role.ORGANIZER, Role.STAFF)
 MAX_LISTED = 500
 # The slots a buyer is offered to pick from, good-for-both first.
 SLOTS_OFFERED = 12
+# "Propose the top N to every buyer": N at most.
+MAX_TOP = 10
 
 Side = Literal["buyer", "booth"]
 
@@ -232,6 +236,23 @@ async def propose(
     limit = settings.proposals_per_account
     await count_act(session, "propose", user.id, limit=limit, window=window, now=now)
     await expire_due(session, now)  # a stale open proposal does not block a new one
+    return await _create(session, user, kind, fair, booth, buyer, need_id, data.note, settings, now)
+
+
+async def _create(
+    session: AsyncSession,
+    user: User,
+    kind: ProposalKind,
+    fair: Fair,
+    booth: Booth,
+    buyer: User,
+    need_id: str | None,
+    note: str,
+    settings: Settings,
+    now: datetime,
+) -> Proposal:
+    """The proposal of a pair already checked: stored (409 when the pair has an open one),
+    the invited sides mailed, the expiry scheduled."""
     proposal = Proposal(
         fair_id=fair.id,
         buyer_id=buyer.id,
@@ -239,7 +260,7 @@ async def propose(
         need_id=need_id,
         proposed_by=user.id,
         kind=kind,
-        note=data.note,
+        note=note,
         status=ProposalStatus.OPEN,
         buyer_answer=Answer.PENDING,
         booth_answer=Answer.PENDING if kind == ProposalKind.ORGANIZER else None,
@@ -257,6 +278,102 @@ async def propose(
         await jobs.queue_mail(session, proposal, user_id, "received", now)
     await jobs.queue_expiry(session, proposal)
     return proposal
+
+
+@dataclass(frozen=True)
+class TopProposed:
+    created: list[Proposal]
+    skipped: int  # pairs among the top ones already proposed, met, or that cannot meet
+
+
+async def _taken_pairs(session: AsyncSession, fair: Fair) -> set[tuple[str, str]]:
+    """(buyer, booth) pairs of the fair that were proposed already (whatever came of it) or
+    that have a meeting booked or held: "top N" does not ask them again."""
+    proposed = await session.execute(
+        select(Proposal.buyer_id, Proposal.booth_id).where(Proposal.fair_id == fair.id)
+    )
+    met = await session.execute(
+        select(Meeting.buyer_id, Meeting.booth_id)
+        .join(Booth, Booth.id == Meeting.booth_id)
+        .where(Booth.fair_id == fair.id, Meeting.status.in_(ACTIVE))
+    )
+    return {(buyer, booth) for buyer, booth in [*proposed.all(), *met.all()]}
+
+
+async def _admitted(session: AsyncSession, fair: Fair) -> set[str] | None:
+    """The buyers admitted to a vetted fair; None: every buyer may meet in an open one."""
+    if fair.buyer_admission != "vetted":
+        return None
+    rows = await session.scalars(
+        select(FairBuyer.user_id).where(
+            FairBuyer.fair_id == fair.id, FairBuyer.status == "approved"
+        )
+    )
+    return set(rows)
+
+
+async def propose_top(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    fair_slug: str,
+    n: int,
+    settings: Settings,
+    now: datetime | None = None,
+) -> TopProposed:
+    """An organizer proposes each admitted buyer's ``n`` best booths of the fair (each booth
+    once per buyer, by the buyer's best need), skipping the pairs already proposed, met or
+    that cannot meet. One unit of work: all of them or, on an error, none."""
+    now = now or clock.now()
+    user = require_verified(require_role(actor, Role.ORGANIZER))
+    if not 1 <= n <= MAX_TOP:
+        raise ValidationFailed({"n": lazy("Give a number from 1 to 10.")})
+    fair = await _fair_of(session, user, fair_slug)
+    if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
+        raise ProposalRefused(lazy("Booking for this fair is not open."))
+    window = timedelta(minutes=settings.abuse_window_minutes)
+    limit = settings.proposals_per_account
+    await count_act(session, "propose", user.id, limit=limit, window=window, now=now)
+    await expire_due(session, now)
+    matches = await fair_matches(session, actor=user, fair_slug=fair.slug)
+    admitted = await _admitted(session, fair)
+    chosen: dict[str, list[Match]] = {}
+    for match in matches:  # best first
+        if admitted is not None and match.buyer_id not in admitted:
+            continue
+        picked = chosen.setdefault(match.buyer_id, [])
+        if len(picked) < n and all(m.booth_id != match.booth_id for m in picked):
+            picked.append(match)
+    taken = await _taken_pairs(session, fair)
+    created: list[Proposal] = []
+    skipped = 0
+    for buyer_id, picked in chosen.items():
+        buyer = await _buyer_of(session, buyer_id)
+        for match in picked:
+            booth = await session.get(Booth, match.booth_id)
+            assert booth is not None
+            if (buyer_id, booth.id) in taken:
+                skipped += 1
+                continue
+            try:
+                await _check_pair(session, fair, booth, buyer)
+                created.append(
+                    await _create(
+                        session,
+                        user,
+                        ProposalKind.ORGANIZER,
+                        fair,
+                        booth,
+                        buyer,
+                        match.need_id,
+                        "",
+                        settings,
+                        now,
+                    )
+                )
+            except (ProposalRefused, ProposalExists):
+                skipped += 1
+    return TopProposed(created=created, skipped=skipped)
 
 
 # Reading --------------------------------------------------------------------------------------

@@ -136,6 +136,14 @@ class ProposalAnswer(BaseModel):
     meeting_id: str | None = None
 
 
+class TopProposals(BaseModel):
+    """What "propose the top N to every buyer" made."""
+
+    created: int
+    skipped: int  # pairs already proposed, met, or that cannot meet
+    ids: list[str]  # the new proposals
+
+
 class ProposalBooth(BaseModel):
     id: str
     company: Texts

@@ -23,6 +23,7 @@ from matchmaking.schemas import (
     ProposalAccept,
     ProposalCreate,
     ProposalDecline,
+    ProposeTop,
 )
 from matchmaking.scoring import Match
 
@@ -152,6 +153,21 @@ async def api_propose(request: Request) -> Response:
     return json_response(responses.ProposalAnswer(id=made.id, status=made.status), 201)
 
 
+async def api_propose_top(request: Request) -> Response:
+    data = parse(ProposeTop, await read_json(request))
+    made = await proposals.propose_top(
+        db(request),
+        actor=user_of(request),
+        fair_slug=request.path_params["slug"],
+        n=data.n,
+        settings=settings_of(request),
+    )
+    body = responses.TopProposals(
+        created=len(made.created), skipped=made.skipped, ids=[p.id for p in made.created]
+    )
+    return json_response(body, 201)
+
+
 async def api_proposals(request: Request) -> Response:
     zone = viewer_zone(request, "UTC")
     views = await proposals.my_proposals(
@@ -269,6 +285,18 @@ API = [
         status=201,
         body=ProposalCreate,
         errors=(401, 403, 409, 429),
+        scope=Scope.MEETINGS,
+    ),
+    Endpoint(
+        "POST",
+        "/api/fairs/{slug}/proposals/top",
+        api_propose_top,
+        "Propose each admitted buyer's N best booths of the fair (organizer), skipping pairs "
+        "already proposed, met or closed",
+        responses.TopProposals,
+        status=201,
+        body=ProposeTop,
+        errors=(401, 403, 404, 409, 429),
         scope=Scope.MEETINGS,
     ),
     Endpoint(

@@ -126,6 +126,12 @@ class ProposalCreate(Schema):
     note: str = Field(default="", max_length=1000)
 
 
+class ProposeTop(Schema):
+    """Propose each admitted buyer's ``n`` best booths of the fair."""
+
+    n: int = Field(ge=1, le=10)
+
+
 class ProposalAccept(Schema):
     """The buyer gives ``start`` (ISO 8601; without an offset it is read in ``timezone``)
     and may ask for an interpreter; the booth's side sends ``{}``."""

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from fair import clock, i18n, ratelimit
 from fair.accounts import responses, service
-from fair.accounts.models import User
+from fair.accounts.models import Role, User
 from fair.accounts.profile_routes import account_context
 from fair.accounts.schemas import (
     LocaleChoice,
@@ -150,7 +150,9 @@ async def register_page(request: Request) -> Response:
         return page(
             request, "accounts/register.html", _register_context(values, errors), exc.status
         )
-    response = redirect("/?welcome=1")
+    # A new buyer is asked first what they look for (a step they may skip): the
+    # recommendations and the exhibitors' invitations come from it.
+    response = redirect("/my/needs?welcome=1" if user.role == Role.BUYER else "/?welcome=1")
     await _sign_in(request, user, response)
     return response
 

@@ -15,6 +15,7 @@ from fair.api import Endpoint, Scope
 from fair.errors import BadRequest
 from fair.fairs import admission, responses, service
 from fair.fairs.models import Fair, FairBuyer
+from fair.fairs.panels import FairPanel, no_panel
 from fair.fairs.phase import PHASE_LABELS, Phase
 from fair.fairs.schemas import AdmissionAsk, FairCreate, FairUpdate
 from fair.i18n import gettext, lazy
@@ -136,11 +137,12 @@ async def home(request: Request) -> Response:
     return page(request, "fairs/home.html", {"groups": groups, "phase_label": phase_label})
 
 
-async def fair_page(request: Request) -> Response:
+async def fair_page(request: Request, panel: FairPanel = no_panel) -> Response:
     user = user_of(request)
     fair = await service.get_fair(db(request), request.path_params["slug"], viewer=user)
     context = {
         "fair": fair,
+        "panel": await panel(request, fair),
         "phase": service.phase_of(fair),
         "phase_label": phase_label,
         "admission": await admission.my_request(db(request), fair, user),
@@ -251,9 +253,19 @@ API = [
     ),
 ]
 
-routes = [
-    Route("/", home, methods=["GET"]),
-    Route("/fairs/{slug}", fair_page, methods=["GET"]),
-    Route("/fairs/{slug}/admission", ask_page, methods=["POST"]),
-    Route("/fairs/{slug}/buyers", buyers_page, methods=["GET", "POST"]),
-]
+
+def page_routes(panel: FairPanel = no_panel) -> list[Route]:
+    """The fairs' pages; a fair's page shows ``panel`` (a feature's, e.g. recommendations)."""
+
+    async def fair(request: Request) -> Response:
+        return await fair_page(request, panel)
+
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/fairs/{slug}", fair, methods=["GET"]),
+        Route("/fairs/{slug}/admission", ask_page, methods=["POST"]),
+        Route("/fairs/{slug}/buyers", buyers_page, methods=["GET", "POST"]),
+    ]
+
+
+routes = page_routes()

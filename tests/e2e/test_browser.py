@@ -237,7 +237,7 @@ def test_register_a_buyer_then_sign_out(page: Page, live_server: str, screenshot
     form = fill_registration(page, email=email, timezone="Asia/Ho_Chi_Minh")
     form.get_by_role("button", name="Create an account").click()
 
-    expect(page).to_have_url(f"{live_server}/?welcome=1")
+    expect(page).to_have_url(f"{live_server}/my/needs?welcome=1")
     expect(page.get_by_role("status")).to_have_text(
         f"Welcome, {BUYER_NAME}. Your account is ready."
     )
