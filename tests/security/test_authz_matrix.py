@@ -1578,6 +1578,26 @@ ENDPOINTS: list[Endpoint] = [
         params=PROPOSAL,
         form={"reason": "Not this month."},
     ),
+    # Where matches are acted on: the organizers' console of a fair (staff read it; only
+    # organizers propose), a booth's leads (its exhibitor, who invites from them).
+    E("POST", "/api/fairs/{slug}/proposals/top", organizer_only(201), params=FAIR, json={"n": 1}),
+    E("GET", "/organizer/fairs/{slug}/matchmaking", keepers(200), params=FAIR),
+    E(
+        "POST",
+        "/organizer/fairs/{slug}/matchmaking/propose",
+        who(401, 403, (303, 403), 403, 303, 403),
+        params=FAIR,
+        form=invitation,
+    ),
+    E(
+        "POST",
+        "/organizer/fairs/{slug}/matchmaking/top",
+        organizer_only(303),
+        params=FAIR,
+        form={"n": "1"},
+    ),
+    E("GET", "/booths/{booth_id}/manage/leads", owner_only(200), params=BOOTH),
+    E("POST", "/booths/{booth_id}/manage/leads", owner_only(303), params=BOOTH, form=invitation),
     # Meetings: the API
     E("POST", "/api/meetings", booker(201), json=booking),
     E(

@@ -100,6 +100,9 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/booths/{booth_id}/book": ("buyer", None),
     "/booths/{booth_id}/remind": ("buyer", None),
     "/booths/{booth_id}/manage/hours": ("exhibitor", None),
+    "/booths/{booth_id}/manage/leads": ("exhibitor", None),
+    "/organizer/fairs/{slug}/matchmaking/propose": ("organizer", None),
+    "/organizer/fairs/{slug}/matchmaking/top": ("organizer", None),
     "/my/meetings/calendar": ("buyer", None),
     "/my/needs": ("buyer", None),
     "/my/needs/{need_id}/delete": ("buyer", None),
@@ -263,6 +266,9 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ("exhibitor", f"/booths/{ids['booth']}/manage/products/{ids['product']}"),
         ("exhibitor", f"/booths/{ids['booth']}/manage/media"),
         ("exhibitor", f"/booths/{ids['booth']}/manage/hours"),
+        ("exhibitor", f"/booths/{ids['booth']}/manage/leads"),
+        ("organizer", f"/organizer/fairs/{SLUG}/matchmaking"),
+        ("buyer", f"/fairs/{SLUG}"),
         ("exhibitor", f"/fairs/{SLUG}/booths/new"),
         ("buyer", f"/booths/{ids['booth']}/book"),
         ("buyer", "/my/meetings"),
@@ -320,6 +326,7 @@ API_ROLES = [  # first match wins
     (r"^/api/proposals", "exhibitor"),
     (r"^/api/conversation-reports", "organizer"),
     (r"^/api/conversations", "buyer"),
+    (r"/proposals/top$", "organizer"),
     (r"^/api/(fairs|booths|media)/", "exhibitor"),
 ]
 # Endpoints that read no body at all: a form-encoded body is ignored, not refused. Cross-site
