@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.sandbox import Limits, Sandbox
 from demo import data as demo_data
+from demo import matchmaking as matchmaking_demo
 from demo import meetings as meetings_demo
 from demo.booths import load_booths
 from demo.invitations import load_invitations
@@ -94,6 +95,8 @@ async def _load(
         "contracts": 0,
         "visits": 0,
         "rates": 0,
+        "needs": 0,
+        "proposals": 0,
     }
 
     shared_hash: list[str] = []  # every demo account has the one published password
@@ -198,6 +201,10 @@ async def _load(
         )
     counts["live"] = await meetings_demo.load_live(
         session, fair=open_day, organizer=organizer, now=now, settings=settings
+    )
+    counts["needs"] = await matchmaking_demo.load_needs(session)
+    counts["proposals"] = await matchmaking_demo.load_proposals(
+        session, fair=open_day, organizer=organizer, settings=settings, now=now
     )
     if history:
         past = await meetings_demo.load_history(

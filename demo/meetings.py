@@ -51,6 +51,7 @@ from meetings.models import (
     BoothHours,
     BuyerView,
     Meeting,
+    MeetingSource,
     MeetingStatus,
     Side,
     Stage,
@@ -372,6 +373,16 @@ def past_fair_window(now: datetime) -> tuple[date, date]:
     return date(today.year - 1, today.month, 1), today
 
 
+# How the past year's bookings came about (meetings.source), by share: booked by the buyer
+# alone, from a recommendation, on an exhibitor's invitation, on the organizers' proposal.
+HISTORY_SOURCES = (
+    (MeetingSource.SELF, 0.45),
+    (MeetingSource.RECOMMENDED, 0.3),
+    (MeetingSource.INVITED, 0.1),
+    (MeetingSource.PROPOSED, 0.15),
+)
+
+
 def _rng(*parts: object) -> random.Random:
     # Demo data, not secrets: the same seed gives the same programme on every run.
     return random.Random("/".join(str(p) for p in parts))  # noqa: S311
@@ -605,6 +616,9 @@ class _History:
         """The fair's bookings and what became of them before the fair; returns the
         meetings that were still on at its time."""
         rng = _rng("meetings", fair.slug)
+        # How each booking came about, from a random of its own: the rest of the script
+        # stays as it was.
+        sources = _rng("sources", fair.slug)
         low, high = HISTORY.bookings_per_fair
         wanted = low + round((high - low) * order / HISTORY.months) + rng.randint(-4, 5)
         busy: dict[str, set[datetime]] = {buyer.id: set() for _, buyer in self.buyers}
@@ -644,6 +658,7 @@ class _History:
                 booked_at,
                 interpreter_language=language if wants_interpreter else None,
                 note=rng.choice(HISTORY.booking_notes) if rng.random() < 0.3 else "",
+                source=_weighted(sources, HISTORY_SOURCES),
             )
             if meeting is None:
                 continue

@@ -199,7 +199,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         f"demo loaded as of {as_of:%Y-%m-%d %H:%M} UTC: {counts['users']} people, "
         f"{counts['fairs']} fairs, {counts['booths']} booths, {counts['meetings']} meetings "
         f"({counts['held']} held, {counts['contracts']} contracts), "
-        f"{counts['live']} meetings live now"
+        f"{counts['live']} meetings live now, {counts['needs']} sourcing needs, "
+        f"{counts['proposals']} meeting proposals"
     )
     print(f"sign in as {demo.ORGANIZER_EMAIL} / {demo.DEMO_PASSWORD}")
     for line in demo.live_accounts():

@@ -2,11 +2,12 @@
 
 ``people.toml`` (organizer, staff, buyers, interpreters), ``exhibitors/*.toml`` (one company
 each, with its texts, products and picture colours, in file-name order), ``programme.toml``
-(the fairs ahead: rates, the open day, reviews, bookings, the live meetings),
-``history.toml`` (the past year's script) and ``pictures.toml`` (which drawing pictures a
-product). A file that does not fit its model stops the import with the file, the key and
-what is wrong, so a typo never loads a half-right demo. People are referred to by e-mail;
-an address that names nobody fails the same way.
+(the fairs ahead: rates, the open day, reviews, bookings, the live meetings), ``history.toml``
+(the past year's script), ``pictures.toml`` (which drawing pictures a product) and
+``matchmaking.toml`` (the buyers' sourcing needs, the open day's proposals). A file that does
+not fit its model stops the import with the file, the key and what is wrong, so a typo never
+loads a half-right demo. People are referred to by e-mail; an address that names nobody fails
+the same way.
 """
 
 from __future__ import annotations
@@ -269,6 +270,40 @@ class Pictures(Model):
     drawings: list[Drawing]
 
 
+# Matchmaking ---------------------------------------------------------------------------------
+
+
+class DemoNeed(Model):
+    """A buyer's standing sourcing need (``quantity`` in pieces)."""
+
+    buyer: BuyerEmail
+    text: str
+    hs_codes: list[str] = []
+    categories: list[str] = []
+    quantity: int | None = None
+    certifications: list[str] = []
+    markets: list[str] = []
+    visible_to_exhibitors: bool = True
+
+
+class DemoProposal(Model):
+    """A proposal of the open day, by the organizers or by the exhibitor, and what became of
+    it: still open, accepted by every side (booked), declined by the buyer, or expired."""
+
+    by: Literal["organizer", "exhibitor"]
+    buyer: BuyerEmail
+    exhibitor: ExhibitorEmail
+    note: str = ""
+    state: Literal["open", "accepted", "declined", "expired"]
+    reason: str = ""
+    days_ago: int = Field(default=0, ge=0, le=13)
+
+
+class Matchmaking(Model):
+    needs: list[DemoNeed]
+    proposals: list[DemoProposal]
+
+
 # Loading -----------------------------------------------------------------------------------
 
 M = TypeVar("M", bound=Model)
@@ -313,6 +348,7 @@ _KNOWN = {
 PROGRAMME = read(FOLDER / "programme.toml", Programme, _KNOWN)
 HISTORY = read(FOLDER / "history.toml", History, _KNOWN)
 PICTURES = read(FOLDER / "pictures.toml", Pictures)
+MATCHMAKING = read(FOLDER / "matchmaking.toml", Matchmaking, _KNOWN)
 OPEN_DAY_TITLE: Text = PROGRAMME.open_day.title
 OPEN_DAY_DESCRIPTION: Text = PROGRAMME.open_day.description
 
