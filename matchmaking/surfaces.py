@@ -29,8 +29,9 @@ from fair.schemas import parse
 from fair.web import db, page, read_form, redirect, settings_of, user_of, viewer_zone
 from matchmaking import proposals, service
 from matchmaking.models import Need, ProposalStatus
-from matchmaking.reasons import render
+from matchmaking.reasons import Audience, render
 from matchmaking.schemas import ProposalCreate
+from matchmaking.scoring import Match
 
 T = TypeVar("T")
 
@@ -43,7 +44,7 @@ MIN_SCORES = (10, 20, 40, 60, 80)
 TOP_DEFAULT = 3
 
 
-def _reasons(match: Any, audience: Any) -> list[str]:
+def _reasons(match: Match, audience: Audience) -> list[str]:
     return [render(reason, audience)["text"] for reason in match.reasons]
 
 
@@ -230,7 +231,7 @@ async def console_page(request: Request, message: str = "", status: int = 200) -
         }
         for m in shown[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
     ]
-    query = {k: v for k, v in chosen.items()}
+    query = dict(chosen)
     categories = sorted({c for b in booths.values() for c in b.categories})
     context = {
         "fair": fair,
