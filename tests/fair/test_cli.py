@@ -81,7 +81,9 @@ async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
         demo_data.EXHIBITORS
     )
     assert await count_in(url, Meeting, "2027-02") == len(meetings_demo.BOOKINGS)
-    assert await count_in(url, Meeting, open_day) == len(meetings_demo.LIVE)
+    # The live meetings, and those that the open day's accepted proposals booked.
+    accepted = [p for p in demo_data.MATCHMAKING.proposals if p.state == "accepted"]
+    assert await count_in(url, Meeting, open_day) == len(meetings_demo.LIVE) + len(accepted)
     for line in demo.live_accounts():
         assert line in first.stdout
     stored = [p async for p in anyio.Path(cli_env["FAIR_MEDIA_DIR"]).glob("originals/*/*")]
@@ -96,7 +98,8 @@ async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     later = fair(cli_env, "demo", "--if-empty", "--now", "2027-02-04T10:00:00+09:00")
     assert "0 people, 1 fairs, 12 booths" in later.stdout
     assert f"{len(meetings_demo.LIVE)} meetings live now" in later.stdout
-    assert await count_in(url, Meeting, "open-day-2027-02-04") == len(meetings_demo.LIVE)
+    booked = len(meetings_demo.LIVE) + len(accepted)
+    assert await count_in(url, Meeting, "open-day-2027-02-04") == booked
 
     plan = fair(cli_env, "fairs", "plan-year", "2030")
     assert plan.stdout.strip() == "12 fairs created for 2030 (0 already there)"
