@@ -2,7 +2,7 @@
 blocks between people, and messages reported to the organizers
 
 Revision ID: 0026conversations
-Revises: 0023datarights
+Revises: 0025fairinvitations
 Create Date: 2026-12-07 04:21:02
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fair.db
 
 revision: str = "0026conversations"
-down_revision: str | None = "0023datarights"
+down_revision: str | None = "0025fairinvitations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

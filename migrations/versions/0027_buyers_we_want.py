@@ -2,7 +2,7 @@
 need's time frame
 
 Revision ID: 0027buyerswewant
-Revises: 0023datarights
+Revises: 0026conversations
 Create Date: 2026-12-07 04:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0027buyerswewant'
-down_revision: str | None = '0023datarights'
+down_revision: str | None = '0026conversations'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """match weight fits: the match engine's weights refitted to the programme's outcomes
 
 Revision ID: 0028matchweights
-Revises: 0023datarights
+Revises: 0027buyerswewant
 Create Date: 2026-12-07 04:40:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import fair.db
 
 revision: str = '0028matchweights'
-down_revision: str | None = '0023datarights'
+down_revision: str | None = '0027buyerswewant'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
