@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,8 +47,18 @@ class MediaKind(enum.StrEnum):
 class Booth(Base):
     __tablename__ = "booths"
     __table_args__ = (
-        # One booth per company per fair; the key is the company name, normalised.
+        # The key of the old one-booth-per-name rule: since 0024 each booth's own id, so
+        # this constraint (which SQLite cannot drop in place) never blocks anyone.
         UniqueConstraint("fair_id", "company_key"),
+        # One booth per company per fair; a rejected one frees the place (issue 16.5).
+        Index(
+            "uq_booths_fair_id_company_id_live",
+            "fair_id",
+            "company_id",
+            unique=True,
+            postgresql_where=text("status <> 'rejected'"),
+            sqlite_where=text("status <> 'rejected'"),
+        ),
         Index("ix_booths_fair_id_status", "fair_id", "status"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
     )
@@ -55,7 +66,13 @@ class Booth(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     fair_id: Mapped[str] = mapped_column(ForeignKey("fairs.id", ondelete="CASCADE"))
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    company_key: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200), default=new_id)
+    # The company whose booth it is: every member manages it (booths.service.can_manage).
+    # Nullable, and with no ON DELETE, only because SQLite adds a referencing column in
+    # place only so (and reflects no action of it); always set, and companies are kept.
+    company_id: Mapped[str | None] = mapped_column(
+        ForeignKey("companies.id"), default=None, index=True
+    )
     company: Mapped[dict[str, Any]]
     tagline: Mapped[dict[str, Any]] = mapped_column(default=dict)
     description: Mapped[dict[str, Any]] = mapped_column(default=dict)

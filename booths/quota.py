@@ -43,7 +43,7 @@ def record_attempt(session: AsyncSession, user: User) -> None:
 
 
 def _company(booth: Booth) -> ColumnElement[bool]:
-    return or_(Booth.owner_id == booth.owner_id, Booth.company_key == booth.company_key)
+    return or_(Booth.owner_id == booth.owner_id, Booth.company_id == booth.company_id)
 
 
 def _blobs(where: ColumnElement[bool]) -> Any:
@@ -104,7 +104,7 @@ async def check_room(
     files, held = await _total(
         session,
         and_(
-            Booth.owner_id == booth.owner_id,
+            _company(booth),
             Booth.status != BoothStatus.APPROVED,
             Media.sha256.not_in(reviewed),
         ),

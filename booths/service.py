@@ -1,7 +1,8 @@
 """Booths: creating one, editing it, review by an organizer, copying it into the next fair.
 
-Who may do what is decided here, not only in the routes: the owner edits, an organizer
-reviews, everyone sees approved booths of published fairs.
+Who may do what is decided here, not only in the routes: a booth belongs to a company and
+any of its members edits it, an organizer reviews, everyone sees approved booths of
+published fairs.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from booths.models import (
 )
 from booths.schemas import BoothCreate, BoothUpdate
 from booths.taxonomy import CATEGORIES
-from booths.text import fold, texts
+from booths.text import texts
 from fair import clock, outbox
+from fair.accounts import companies
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user
 from fair.errors import Forbidden, ValidationFailed
@@ -55,12 +57,9 @@ TAG_FIELDS = {
 }
 
 
-def company_key(name: str) -> str:
-    return fold(name)[:200]
-
-
 def can_manage(user: User | None, booth: Booth) -> bool:
-    return user is not None and user.id == booth.owner_id
+    """Any member of the booth's company manages it (edits, uploads, hours, leads, hosts)."""
+    return companies.is_member(user, booth.company_id)
 
 
 def sees_unreviewed(user: User | None, booth: Booth) -> bool:
@@ -133,11 +132,18 @@ async def _ensure_open(fair: Fair) -> None:
         raise FairClosed()
 
 
-async def _ensure_no_booth(session: AsyncSession, fair: Fair, key: str) -> None:
-    taken = await session.scalar(
-        select(Booth.id).where(Booth.fair_id == fair.id, Booth.company_key == key)
+async def _ensure_no_booth(
+    session: AsyncSession, fair: Fair, company_id: str | None, *, other_than: str | None = None
+) -> None:
+    """One booth per company per fair; a rejected one does not count (its place is free)."""
+    query = select(Booth.id).where(
+        Booth.fair_id == fair.id,
+        Booth.company_id == company_id,
+        Booth.status != BoothStatus.REJECTED,
     )
-    if taken:
+    if other_than is not None:
+        query = query.where(Booth.id != other_than)
+    if await session.scalar(query):
         raise BoothExists()
 
 
@@ -152,6 +158,7 @@ async def publish_event(session: AsyncSession, event: str, booth: Booth) -> None
             "booth_id": booth.id,
             "fair": fair.slug if fair else None,
             "exhibitor_id": booth.owner_id,
+            "company_id": booth.company_id,
             "company": dict(booth.company),
             "status": booth.status,
             "at": clock.now().isoformat(),
@@ -166,7 +173,8 @@ async def create_booth(
     user = require_role(actor, Role.EXHIBITOR)
     fair = await get_fair(session, fair_slug, viewer=user)
     await _ensure_open(fair)
-    await _ensure_no_booth(session, fair, company_key(user.company or user.email))
+    company = await companies.ensure_company(session, user)
+    await _ensure_no_booth(session, fair, company.id if company else None)
     booth = await build_booth(session, fair=fair, owner=user, data=data)
     await publish_event(session, "booth.submitted", booth)
     return booth
@@ -175,12 +183,13 @@ async def create_booth(
 async def build_booth(
     session: AsyncSession, *, fair: Fair, owner: User, data: BoothCreate
 ) -> Booth:
-    """The booth row itself, without the checks of ``create_booth`` (the demo uses it for
-    fairs that have already ended)."""
+    """The booth row itself, of the owner's company, without the checks of
+    ``create_booth`` (the demo uses it for fairs that have already ended)."""
+    company = await companies.ensure_company(session, owner)
     booth = Booth(
         fair_id=fair.id,
         owner_id=owner.id,
-        company_key=company_key(owner.company or owner.email),
+        company_id=company.id if company else None,
         company=data.company,
         tagline=data.tagline,
         description=data.description,
@@ -232,6 +241,10 @@ async def update_booth(
             setattr(booth, name, value)
     resubmitted = booth.status == BoothStatus.REJECTED
     if resubmitted:
+        # Its place was freed when it was rejected: the company may have another booth now.
+        fair = await session.get(Fair, booth.fair_id)
+        assert fair is not None
+        await _ensure_no_booth(session, fair, booth.company_id, other_than=booth.id)
         booth.status = BoothStatus.PENDING
     booth.updated_at = clock.now()
     await refresh_search(session, booth)
@@ -358,7 +371,7 @@ async def copy_booth(
         raise NotApproved()
     fair = await get_fair(session, fair_slug, viewer=actor)
     await _ensure_open(fair)
-    await _ensure_no_booth(session, fair, booth_row.company_key)
+    await _ensure_no_booth(session, fair, booth_row.company_id)
     revision = await revisions.revision_of(session, booth_row.id)
 
     def latest(item: Any, subject: str) -> Any:
@@ -368,7 +381,7 @@ async def copy_booth(
     booth = Booth(
         fair_id=fair.id,
         owner_id=source.owner_id,
-        company_key=source.company_key,
+        company_id=source.company_id,
         company=dict(source.company),
         tagline=dict(source.tagline),
         description=dict(source.description),
@@ -461,7 +474,7 @@ async def my_booths(session: AsyncSession, *, actor: User | None) -> list[tuple[
     query = (
         select(Booth, Fair)
         .join(Fair, Fair.id == Booth.fair_id)
-        .where(Booth.owner_id == user.id)
+        .where(Booth.company_id == user.company_id, Booth.company_id.is_not(None))
         .order_by(Fair.starts_on.desc())
     )
     return [(booth, fair) for booth, fair in (await session.execute(query)).all()]

@@ -167,11 +167,12 @@ async def load_booths(
         owner = await session.scalar(select(User).where(User.email == exhibitor.email))
         if owner is None or owner.role != Role.EXHIBITOR:
             continue
-        key = service.company_key(owner.company)
         existing = {
             fair_id: booth
             for booth, fair_id in (
-                await session.execute(select(Booth, Booth.fair_id).where(Booth.company_key == key))
+                await session.execute(
+                    select(Booth, Booth.fair_id).where(Booth.company_id == owner.company_id)
+                )
             ).all()
         }
         first = existing.get(current.id)

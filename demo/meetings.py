@@ -474,7 +474,7 @@ class _History:
                 booth = await self._past_booth(fair, index, owner, current.get(index), rng)
             if booth is not None and booth.status == BoothStatus.APPROVED:
                 chosen.append((index, booth))
-                self.previous_booth[booth.company_key] = booth.id
+                self.previous_booth[booth.company_id or booth.owner_id] = booth.id
         await self.session.flush()
         stalls = []
         for number, (index, booth) in enumerate(chosen):
@@ -502,7 +502,7 @@ class _History:
         booth = await booth_service.build_booth(
             self.session, fair=fair, owner=owner, data=booth_content(exhibitor)
         )
-        booth.copied_from_id = self.previous_booth.get(booth.company_key)
+        booth.copied_from_id = self.previous_booth.get(booth.company_id or booth.owner_id)
         products: dict[int, str] = {}
         for number, item in enumerate(exhibitor.products):
             product = Product(

@@ -4,7 +4,7 @@ fairs, invitations, webhooks."""
 from __future__ import annotations
 
 from fair import health, money, outbox, ratelimit, retention, scrape
-from fair.accounts import api_token_routes, data, data_routes, profile_routes
+from fair.accounts import api_token_routes, company_routes, data, data_routes, profile_routes
 from fair.accounts import jobs as account_jobs
 from fair.accounts import models as account_models
 from fair.accounts import routes as account_routes
@@ -32,6 +32,7 @@ def feature(fair_panel: FairPanel = no_panel) -> Feature:
             *profile_routes.API,
             *data_routes.API,
             *api_token_routes.API,
+            *company_routes.API,
             *fair_routes.API,
             *webhook_routes.API,
             *invitation_routes.API,
@@ -43,6 +44,7 @@ def feature(fair_panel: FairPanel = no_panel) -> Feature:
             *profile_routes.routes,
             *data_routes.routes,
             *api_token_routes.routes,
+            *company_routes.routes,
             *fair_routes.page_routes(fair_panel),
             *webhook_pages.routes,
             *invitation_pages.PAGES,

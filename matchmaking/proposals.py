@@ -23,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, BoothStatus
-from booths.service import can_manage, company_key
+from booths.service import can_manage
 from fair import clock
-from fair.accounts.models import Role, User
+from fair.accounts.companies import name_key
+from fair.accounts.models import Company, Role, User
 from fair.accounts.service import require_role, require_user, require_verified
 from fair.config import Settings
 from fair.errors import DomainError, Forbidden, ValidationFailed
@@ -178,7 +179,8 @@ async def _check_pair(session: AsyncSession, fair: Fair, booth: Booth, buyer: Us
         request = await my_request(session, fair, buyer)
         if request is None or request.status != "approved":
             raise ProposalRefused(lazy("The organizers have not admitted this buyer to this fair."))
-    if buyer.company and company_key(buyer.company) == booth.company_key:
+    company = await session.get(Company, booth.company_id) if booth.company_id else None
+    if buyer.company and company is not None and name_key(buyer.company) == company.name_key:
         raise ProposalRefused(lazy("This buyer belongs to the booth's own company."))
     found = await match_context(
         session, fair=fair, buyer_ids=[buyer.id], owner_ids=[booth.owner_id]

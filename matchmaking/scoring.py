@@ -115,7 +115,7 @@ class NeedFacts:
     certifications: tuple[str, ...] = ()
     markets: tuple[str, ...] = ()  # where the buyer sells (their country when none given)
     languages: tuple[str, ...] = ()  # meeting languages (the buyer's when none given)
-    buyer_company: str = ""  # folded (booths.text.fold), as a booth's company key
+    buyer_company: str = ""  # folded (fair.accounts.companies.name_key), as a booth's company
     visible_to_exhibitors: bool = True
 
 

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, BoothStatus, BoothTag, Product, TagKind
 from booths.service import load_managed_booth
-from booths.text import fold
 from fair import clock
-from fair.accounts.models import Role, User
+from fair.accounts.companies import name_key
+from fair.accounts.models import Company, Role, User
 from fair.accounts.service import require_role
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
@@ -248,7 +248,7 @@ def need_facts(need: Need, buyer: User) -> NeedFacts:
         certifications=tuple(need.certifications),
         markets=tuple(markets),
         languages=tuple(need.languages or buyer.languages),
-        buyer_company=fold(buyer.company)[:200] if buyer.company else "",
+        buyer_company=name_key(buyer.company) if buyer.company else "",
         visible_to_exhibitors=need.visible_to_exhibitors,
     )
 
@@ -263,13 +263,14 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
             select(
                 Booth.id,
                 Booth.owner_id,
-                Booth.company_key,
+                Company.name_key,
                 Booth.certifications,
                 Booth.search_text,
                 Booth.status,
                 Booth.minimum_order_amount,
                 Booth.minimum_order_unit,
             )
+            .outerjoin(Company, Company.id == Booth.company_id)
             .where(Booth.fair_id == fair.id, *where)
             .order_by(Booth.id)
             .limit(MAX_CANDIDATES)
@@ -316,7 +317,7 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
         BoothFacts(
             id=row.id,
             owner_id=row.owner_id,
-            company=row.company_key,
+            company=row.name_key or "",
             categories=tuple(tags[row.id].get(TagKind.CATEGORY, ())),
             markets=tuple(tags[row.id].get(TagKind.MARKET, ())),
             wanted_markets=tuple(tags[row.id].get(TagKind.WANTED_MARKET, ())),

@@ -267,3 +267,29 @@ async def confirm_email(client: httpx.AsyncClient, app: Any, email: str) -> http
     response = await client.post("/api/auth/verify", json={"token": token})
     assert response.status_code == 200, response.text
     return response
+
+
+async def make_colleague(
+    session: AsyncSession, of: Any, email: str, *, role: str = "member", **extra: Any
+) -> Any:
+    """An account of ``of``'s role in ``of``'s company (as an accepted invitation makes
+    one), its address confirmed."""
+    from fair.accounts.models import CompanyMember, Role
+    from fair.accounts.service import create_user
+
+    user = await create_user(
+        session,
+        email=email,
+        password=PASSWORD,
+        name=extra.pop("name", "A Colleague"),
+        role=Role(of.role),
+        company=of.company,
+        verified=True,
+        with_company=False,
+        **extra,
+    )
+    user.membership = CompanyMember(
+        company=of.membership.company, company_id=of.company_id, user_id=user.id, role=role
+    )
+    await session.commit()
+    return user

@@ -71,3 +71,60 @@ async def test_each_migration_keeps_the_rows_it_does_not_change(engine, session,
         await upgrade(engine, revision)
         assert await counts() == before, f"upgrading to {revision} lost rows"
     await upgrade(engine)
+
+
+async def test_companies_migration_gives_each_exhibitor_and_buyer_a_company(
+    engine, session, client
+):
+    """0024: every exhibitor and buyer becomes the owner of a one-member company named from
+    their profile's company (or their address), and each booth belongs to its owner's."""
+    from booth_helpers import create_booth, exhibitor, make_fair
+    from helpers import make_user
+    from sqlalchemy import text
+
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame  Migaki Co., Ltd.")
+    booth = await create_booth(client)
+    await make_user(session, "buyer", "lan@saigon.example", company="")
+    await make_user(session, "organizer", "org@city.example")
+    await session.commit()
+    await session.close()
+    await downgrade(engine, "0023datarights")
+    async with engine.connect() as connection:
+        key = (
+            await connection.execute(
+                text("SELECT company_key FROM booths WHERE id = :id"), {"id": booth["id"]}
+            )
+        ).scalar_one()
+    assert key == "tsubame migaki co ltd"  # the folded name again, as before 0024
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT u.email, c.name, c.name_key, c.kind, m.role FROM users u "
+                    "JOIN company_members m ON m.user_id = u.id "
+                    "JOIN companies c ON c.id = m.company_id ORDER BY u.email"
+                )
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            (
+                "kenji@tsubame.example",
+                "Tsubame Migaki Co., Ltd.",
+                "tsubame migaki co ltd",
+                "exhibitor",
+                "owner",
+            ),
+            ("lan@saigon.example", "lan@saigon.example", "lan saigon example", "buyer", "owner"),
+        ]
+        owned = (
+            await connection.execute(
+                text(
+                    "SELECT b.company_key, c.name FROM booths b "
+                    "JOIN companies c ON c.id = b.company_id WHERE b.id = :id"
+                ),
+                {"id": booth["id"]},
+            )
+        ).one()
+    assert tuple(owned) == (booth["id"], "Tsubame Migaki Co., Ltd.")

@@ -7,11 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock, resources
 from fair.accounts import archive, personal
-from fair.accounts.models import AccountToken, DataExport, TokenPurpose, User
+from fair.accounts.models import (
+    AccountToken,
+    Company,
+    CompanyInvitation,
+    DataExport,
+    TokenPurpose,
+    User,
+)
 from fair.accounts.tokens import token_of
 from fair.i18n import gettext as _
 from fair.i18n import use_language
@@ -207,7 +215,54 @@ async def build_data_export(ctx: dict[str, Any], *, export_id: str) -> bool:
     return await run_once(res.sessionmaker, key, "build_data_export", effect)
 
 
+# Where a company invitation's link leads: ``<path><token>``.
+INVITATION_PATH = "/invitations/"
+# The purpose a company invitation's token is signed for (tokens.token_of).
+INVITATION_PURPOSE = "company-invitation"
+
+
+async def send_company_invitation(ctx: dict[str, Any], *, invitation_id: str) -> bool:
+    """Mail a company invitation's link to the invited address, in the invitee's language
+    when they have an account, else in the inviter's. Nothing when it was used or has
+    expired meanwhile, or the inviter may no longer be mailed for (closed, unconfirmed)."""
+    res = resources.of_job(ctx)
+    settings, mailer = res.settings, res.mailer
+    key = f"company-invitation:{invitation_id}"
+
+    async def effect(session: AsyncSession) -> None:
+        row = await session.get(CompanyInvitation, invitation_id)
+        if row is None or row.used_at is not None or row.expires_at <= clock.now():
+            return
+        inviter = await session.get(User, row.invited_by) if row.invited_by else None
+        company = await session.get(Company, row.company_id)
+        if company is None or not may_mail(inviter):
+            return
+        assert inviter is not None
+        invitee = await session.scalar(select(User).where(User.email == row.email))
+        link = (
+            settings.base_url
+            + INVITATION_PATH
+            + token_of(row.id, INVITATION_PURPOSE, settings.secret_key)
+        )
+        days = max(1, round((row.expires_at - row.created_at).total_seconds() / 86400))
+        with use_language(invitee.locale if invitee else inviter.locale):
+            subject = _("%(company)s invites you to Kakehashi") % {"company": company.name}
+            text = render(
+                "mail/company_invitation.txt",
+                inviter=inviter.name,
+                company=company.name,
+                link=link,
+                days=days,
+            )
+        await mailer.send(
+            build_message(settings, key=key, to=row.email, subject=subject, text=text), key=key
+        )
+
+    return await run_once(res.sessionmaker, key, "send_company_invitation", effect)
+
+
 JOBS = (
+    send_company_invitation,
     send_welcome_mail,
     send_account_link,
     send_email_change_link,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fair import clock
 from fair.db import Base, new_id
@@ -55,10 +55,19 @@ class User(Base):
     # When the person deleted the account: the row stays as an anonymous tombstone, so that
     # the meetings and booths that name it still count (fair/accounts/data.py).
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The company the person works for, loaded with the account: who may manage a booth is
+    # decided from it on every request (booths.service.can_manage), without another await.
+    membership: Mapped[CompanyMember | None] = relationship(
+        lazy="selectin", uselist=False, passive_deletes=True
+    )
 
     @property
     def verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def company_id(self) -> str | None:
+        return self.membership.company_id if self.membership is not None else None
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
@@ -169,3 +178,86 @@ class DataExport(Base):
     size: Mapped[int] = mapped_column(default=0)
     ready_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class CompanyKind(enum.StrEnum):
+    EXHIBITOR = "exhibitor"
+    BUYER = "buyer"
+
+
+class CompanyRole(enum.StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class Company(Base):
+    """An exhibiting or buying organization. Its members share its booths and meetings; an
+    organizer confirming its identity is what makes its name trusted (``confirmed_at``).
+    ``name_key`` is the name folded, so the organizer sees two companies claiming one name."""
+
+    __tablename__ = "companies"
+    __table_args__ = (
+        CheckConstraint("kind IN ('exhibitor', 'buyer')", name="kind_known"),
+        Index("ix_companies_name_key", "name_key"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2), default="")
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    confirmed_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class CompanyMember(Base):
+    """A person's place in a company: one company per person (``user_id`` is the key)."""
+
+    __tablename__ = "company_members"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'member')", name="role_known"),
+        Index("ix_company_members_company_id", "company_id", "joined_at"),
+    )
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=CompanyRole.MEMBER)
+    joined_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Loaded with the account (``User.membership``): its name and mark go on every page.
+    company: Mapped[Company] = relationship(lazy="selectin")
+
+
+class CompanyInvitation(Base):
+    """A colleague invited into a company by e-mail. As with ``AccountToken``, the link's
+    token is the HMAC of the row's id and only its SHA-256 is kept; ``used_at`` makes it
+    single-use in one UPDATE."""
+
+    __tablename__ = "company_invitations"
+    __table_args__ = (
+        Index("ix_company_invitations_company_at", "company_id", "created_at"),
+        Index("ix_company_invitations_inviter_at", "invited_by", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), default=CompanyRole.MEMBER)
+    invited_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fair import i18n
-from fair.accounts import profile, responses, zones
+from fair.accounts import companies, profile, responses, zones
 from fair.accounts.models import User
 from fair.accounts.schemas import EmailChange, EmailChangeConfirm, ProfileUpdate
 from fair.accounts.service import require_user
@@ -96,7 +96,14 @@ async def account_context(
     """What the account page shows: its notice, the profile form (``values`` as sent back
     when refused, else the account's), the choices it offers and a pending e-mail change."""
     user = require_user(user_of(request))
+    membership = user.membership
     return {
+        "membership": membership,
+        "company_members": (
+            await companies.list_members(db(request), membership.company_id, actor=user)
+            if membership is not None
+            else []
+        ),
         "errors": {},
         "notice": request.query_params.get("done", ""),
         "values": values if values is not None else profile_values(user),

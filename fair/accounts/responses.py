@@ -18,6 +18,29 @@ class WorkingDay(BaseModel):
     end: str
 
 
+class MyCompany(BaseModel):
+    """The company a person works for, and their role in it."""
+
+    id: str
+    name: str
+    kind: str  # exhibitor or buyer
+    country: str
+    role: str  # owner or member
+    confirmed: bool  # an organizer has confirmed who the company is
+
+    @classmethod
+    def of(cls, member: models.CompanyMember) -> MyCompany:
+        company = member.company
+        return cls(
+            id=company.id,
+            name=company.name,
+            kind=company.kind,
+            country=company.country,
+            role=member.role,
+            confirmed=company.confirmed,
+        )
+
+
 class User(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -148,3 +171,49 @@ class NewApiToken(ApiToken):
     """A token just made: ``token`` is its secret, shown this once."""
 
     token: str
+
+
+class CompanyMember(BaseModel):
+    user_id: str
+    name: str
+    email: str
+    position: str
+    role: str  # owner or member
+    joined_at: Instant
+
+
+class CompanyMembers(BaseModel):
+    company: MyCompany
+    members: list[CompanyMember]
+
+    @classmethod
+    def of(
+        cls, me: models.CompanyMember, rows: list[tuple[models.CompanyMember, models.User]]
+    ) -> CompanyMembers:
+        return cls(
+            company=MyCompany.of(me),
+            members=[
+                CompanyMember(
+                    user_id=user.id,
+                    name=user.name,
+                    email=user.email,
+                    position=user.position,
+                    role=member.role,
+                    joined_at=member.joined_at,
+                )
+                for member, user in rows
+            ],
+        )
+
+
+class CompanyInvitation(BaseModel):
+    id: str
+    email: str
+    role: str
+    expires_at: Instant
+
+
+class AcceptedInvitation(BaseModel):
+    user: User
+    company: MyCompany
+    created: bool  # a new account was made (and is now signed in)

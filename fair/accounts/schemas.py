@@ -149,3 +149,15 @@ class AccountDeletion(Schema):
     enough to erase someone."""
 
     password: str = Field(min_length=1, max_length=256)
+
+
+class CompanyInvitationRequest(Schema):
+    email: EmailStr
+    role: Literal["owner", "member"] = "member"
+
+
+class InvitationAcceptance(Schema):
+    """Empty when signed in (the account joins); a new person's name and password."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    password: str | None = Field(default=None, min_length=1, max_length=256)

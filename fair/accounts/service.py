@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
 from fair import clock, outbox, ratelimit
-from fair.accounts import api_tokens, tokens
+from fair.accounts import api_tokens, companies, tokens
 from fair.accounts.errors import (
     AlreadyVerified,
     EmailNotVerified,
@@ -97,8 +97,11 @@ async def create_user(
     languages: list[str] | None = None,
     password_hash: str | None = None,
     verified: bool = False,
+    with_company: bool = True,
 ) -> User:
-    """Create an account of any role (the CLI and the demo use this directly).
+    """Create an account of any role (the CLI and the demo use this directly). An exhibitor
+    or buyer gets a company of their own, named from ``company`` (or the address), as its
+    owner, unless ``with_company`` is False (they are joining one).
     ``password_hash``: the password's hash made already (the demo's accounts share one
     password, and argon2 takes a tenth of a second each time).
 
@@ -120,9 +123,12 @@ async def create_user(
         locale=locale,
         languages=languages or [],
         email_verified_at=clock.now() if verified else None,
+        membership=None,  # known: a new account belongs to no company yet
     )
     session.add(user)
     await session.flush()
+    if with_company:
+        await companies.ensure_company(session, user)
     return user
 
 

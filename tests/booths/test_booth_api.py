@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from booth_helpers import TSUBAME, approve, create_booth, exhibitor, make_fair, past_fair
-from helpers import login, make_user, read_scalar
+from helpers import login, make_colleague, make_user, read_scalar
 from sqlalchemy import func, select
 
 from booths.models import Booth
@@ -63,13 +63,54 @@ async def test_rejection_reason_reaches_exhibitor_and_edit_resubmits(client, ses
 
 async def test_second_booth_of_same_company_in_same_fair_is_409(client, session):
     await make_fair(session)
-    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    kenji = await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
     await create_booth(client)
-    # A colleague's account, same company written differently.
-    await exhibitor(client, session, "sales@tsubame.example", "  TSUBAME   migaki ")
+    await make_colleague(session, kenji, "sales@tsubame.example")
+    await login(client, "sales@tsubame.example")
     again = await client.post("/api/fairs/2027-06/booths", json=TSUBAME)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "booth_exists")
     assert await count_booths(session) == 1
+
+
+async def test_a_squatters_company_name_does_not_block_the_real_company(client, session):
+    """Issue 16.5: the key is the company (an organization), not a name typed first."""
+    await make_fair(session)
+    await exhibitor(client, session, "squat@example.net", "  SECTEST   delta co., ltd ")
+    await create_booth(client)
+    await exhibitor(client, session, "info@sectest-delta.example", "Sectest Delta Co., Ltd.")
+    real = await client.post("/api/fairs/2027-06/booths", json=TSUBAME)
+    assert real.status_code == 201, real.text
+    assert await count_booths(session) == 2
+
+
+async def test_a_rejected_booth_frees_its_companys_place(client, session):
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    first = await create_booth(client)
+    await make_user(session, "organizer", "org@example.com")
+    await login(client, "org@example.com")
+    await client.post(f"/api/booths/{first['id']}/reject", json={"reason": "Wrong fair."})
+    await login(client, "kenji@tsubame.example")
+    second = await client.post("/api/fairs/2027-06/booths", json=TSUBAME)
+    assert second.status_code == 201, second.text
+    # The rejected one edited would be a second live booth: refused, nothing changes.
+    edited = await client.patch(f"/api/booths/{first['id']}", json={"city": "Sanjo"})
+    assert (edited.status_code, edited.json()["error"]["code"]) == (409, "booth_exists")
+    async with session.begin():
+        statuses = sorted((await session.scalars(select(Booth.status))).all())
+    assert statuses == ["pending", "rejected"]
+
+
+async def test_a_colleague_edits_the_companys_booth(client, session):
+    await make_fair(session)
+    kenji = await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth = await create_booth(client)
+    await make_colleague(session, kenji, "sales@tsubame.example")
+    await login(client, "sales@tsubame.example")
+    edited = await client.patch(f"/api/booths/{booth['id']}", json={"city": "Sanjo, Niigata"})
+    assert (edited.status_code, edited.json()["city"]) == (200, "Sanjo, Niigata")
+    mine = (await client.get("/api/me/booths")).json()["booths"]
+    assert [b["id"] for b in mine] == [booth["id"]]
 
 
 async def test_other_exhibitor_cannot_edit_and_nothing_changes(client, session):
