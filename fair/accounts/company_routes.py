@@ -114,13 +114,13 @@ async def invitation_page(request: Request) -> Response:
     """The link's landing: who invites whom to which company, and the form to accept (a
     name and password for a new person; one button when signed in)."""
     session, token = db(request), request.path_params["token"]
+    form = await read_form(request) if request.method == "POST" else None  # CSRF first
     row = await find_invitation(session, token)
     invalid = row is None or row.used_at is not None or row.expires_at <= clock.now()
     errors: dict[str, str] = {}
     values = {"name": ""}
     status = 200
-    if not invalid and request.method == "POST":
-        form = await read_form(request)
+    if not invalid and form is not None:
         values = {"name": str(form.get("name", ""))}
         user = user_of(request)
         try:

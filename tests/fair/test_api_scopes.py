@@ -30,6 +30,10 @@ ACCOUNT_KEYS = {
     ("POST", "/api/me/email/confirm"),
     ("POST", "/api/me/export"),
     ("DELETE", "/api/me"),
+    # Who is in one's company: a leaked token must not let anyone in.
+    ("POST", "/api/companies/{id}/invitations"),
+    ("DELETE", "/api/companies/{id}/members/{user_id}"),
+    ("POST", "/api/invitations/{token}/accept"),
 }
 # An organizer's webhook endpoints: where events go and the secret that signs them.
 WEBHOOK_KEYS = {

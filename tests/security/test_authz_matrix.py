@@ -53,8 +53,8 @@ from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import sandbox_of
 from conversations.models import Conversation, ConversationMessage, ConversationReport
 from fair import clock
-from fair.accounts import api_tokens
-from fair.accounts.models import ApiToken, Role, Session, User
+from fair.accounts import api_tokens, companies
+from fair.accounts.models import ApiToken, CompanyKind, Role, Session, User
 from fair.accounts.service import hash_password, start_session
 from fair.api import Endpoint as Declared
 from fair.api import Scope
@@ -169,6 +169,12 @@ def attendance(ok: int) -> dict[str, Status]:
 def its_need(ok: int) -> dict[str, Status]:
     """A sourcing need: its buyer; another buyer's is not found."""
     return who(401, (ok, 404), 403, 403, 403, 403)
+
+
+def its_company(ok: int) -> dict[str, Status]:
+    """A company: its members (side "a"'s exhibitor owns its one); for anyone else it does
+    not exist."""
+    return who(401, 404, (ok, 404), 404, 404, 404)
 
 
 def booker(ok: int) -> dict[str, Status]:
@@ -342,7 +348,18 @@ async def build_world(app: Any) -> World:
         for side in ("a", "b"):
             owner = people[f"exhibitor_{side}"]
             buyer, interpreter = people[f"buyer_{side}"], people[f"interpreter_{side}"]
-            ids: dict[str, str] = {"interpreter_id": interpreter.id}
+            # Each exhibitor and buyer owns a one-member company, as registration makes.
+            company = await companies.create_company(
+                session, owner=owner, name=owner.company, kind=CompanyKind.EXHIBITOR
+            )
+            await companies.create_company(
+                session, owner=buyer, name=buyer.company, kind=CompanyKind.BUYER
+            )
+            ids: dict[str, str] = {
+                "interpreter_id": interpreter.id,
+                "company": company.id,
+                "exhibitor_id": owner.id,
+            }
             for key, in_fair, status in (
                 ("booth", open_fair, BoothStatus.APPROVED),
                 ("pending_booth", later_fair, BoothStatus.PENDING),
@@ -350,7 +367,7 @@ async def build_world(app: Any) -> World:
                 booth = Booth(
                     fair_id=in_fair.id,
                     owner_id=owner.id,
-                    company_key=owner.company.lower(),
+                    company_id=company.id,
                     company={"en": owner.company},
                     status=status,
                     tags=[],
@@ -670,6 +687,8 @@ LIVE = {"meeting_id": "live_meeting"}
 HELD = {"meeting_id": "held_meeting"}
 REQUESTED = {"meeting_id": "requested_meeting"}
 NEED = {"need_id": "need"}
+COMPANY = {"id": "company"}
+INVITE = {"email": "new.colleague@example.jp"}
 PROPOSAL = {"proposal_id": "proposal"}
 THREAD = {"conversation_id": "conversation"}
 REPORTED = {"conversation_id": "conversation", "message_id": "message"}
@@ -922,6 +941,35 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/account/email", signed_in(303), form=EMAIL_CHANGE),
     E("GET", "/account/email/{token}", everyone(200), params=LINK),
     E("POST", "/account/email/{token}", signed_in(400), params=LINK, form={}),
+    # Companies: the exhibitor's own (side "a"'s exhibitor is its one member and owner);
+    # for anyone else it does not exist. Removing the last owner is refused (409).
+    E("GET", "/api/companies/mine", who(401, 200, 200, 404, 404, 404)),
+    E("GET", "/api/companies/{id}/members", its_company(200), params=COMPANY),
+    E("POST", "/api/companies/{id}/invitations", its_company(201), params=COMPANY, json=INVITE),
+    E(
+        "DELETE",
+        "/api/companies/{id}/members/{user_id}",
+        its_company(409),
+        params={**COMPANY, "user_id": "exhibitor_id"},
+    ),
+    E(
+        "POST",
+        "/account/company/{id}/invitations",
+        its_company(303),
+        params=COMPANY,
+        form={**INVITE, "role": "member"},
+    ),
+    E(
+        "POST",
+        "/account/company/{id}/members/{user_id}/remove",
+        its_company(409),
+        params={**COMPANY, "user_id": "exhibitor_id"},
+        form={},
+    ),
+    # Accepting: only the link's holder; a token that is no invitation is an invalid link.
+    E("POST", "/api/invitations/{token}/accept", everyone(400), params=LINK, json={}),
+    E("GET", "/invitations/{token}", everyone(404), params=LINK),
+    E("POST", "/invitations/{token}", everyone(404), params=LINK, form={}),
     # API tokens: one's own; another account's is not found.
     E("GET", "/api/tokens", signed_in(200)),
     E("POST", "/api/tokens", signed_in(201), json=NEW_TOKEN),

@@ -131,6 +131,9 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/account/tokens/{id}/revoke": ("buyer", None),
     "/account/export": ("buyer", None),
     "/account/delete": ("buyer", None),
+    "/account/company/{id}/invitations": ("exhibitor", None),
+    "/account/company/{id}/members/{user_id}/remove": ("exhibitor", None),
+    "/invitations/{token}": ("anon", None),
     "/organizer/webhooks": ("organizer", None),
     "/organizer/webhooks/{id}/delete": ("organizer", None),
     "/organizer/webhooks/{id}/deliveries/{delivery_id}/replay": ("organizer", None),
@@ -177,6 +180,7 @@ def _form_urls(world: World) -> list[tuple[str, str]]:
         "conversation_id": "0" * 32,
         "message_id": "0" * 32,
         "report_id": "0" * 32,
+        "user_id": "0" * 32,
     }
     urls = []
     for template, (role, actions) in FORM_ROUTES.items():
@@ -316,6 +320,8 @@ API_ROLES = [  # first match wins
     (r"^/api/auth/logout$", "buyer"),
     (r"^/api/webhooks", "organizer"),
     (r"^/api/fairs/\{slug\}/invitations|^/api/invitations/import$", "organizer"),
+    (r"^/api/companies", "exhibitor"),
+    (r"^/api/invitations", "anon"),
     (r"^/api/auth/", "anon"),
     (r"^/api/fairs$|^/api/fairs/\{slug\}$|/publish$|/approve$|/reject$|/interpreter$", "organizer"),
     (r"^/api/fairs/\{slug\}/buyers$", "buyer"),
@@ -361,6 +367,7 @@ BODYLESS = {
     ("POST", "/api/conversations/{conversation_id}/block"),
     ("POST", "/api/conversations/{conversation_id}/unblock"),
     ("DELETE", "/api/fairs/{slug}/invitations/{id}"),
+    ("DELETE", "/api/companies/{id}/members/{user_id}"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 IMPORT = ("POST", "/api/invitations/import")  # an upload too: multipart, the header token
