@@ -17,7 +17,6 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -111,14 +110,13 @@ def _backfill() -> None:
         sa.select(users.c.id, users.c.email, users.c.role, users.c.company, users.c.country, users.c.created_at)
         .where(users.c.role.in_(('exhibitor', 'buyer')))
     ).all()
-    now = datetime.now(UTC)
     made = []
     joined = []
     for row in rows:
         company_id = uuid.uuid4().hex
         name = ' '.join((row.company or '').split())[:200] or row.email
-        made.append({'id': company_id, 'name': name, 'name_key': _name_key(name), 'kind': row.role, 'country': row.country or '', 'created_at': row.created_at or now})
-        joined.append({'user_id': row.id, 'company_id': company_id, 'role': 'owner', 'joined_at': row.created_at or now})
+        made.append({'id': company_id, 'name': name, 'name_key': _name_key(name), 'kind': row.role, 'country': row.country or '', 'created_at': row.created_at})
+        joined.append({'user_id': row.id, 'company_id': company_id, 'role': 'owner', 'joined_at': row.created_at})
     if made:
         bind.execute(companies.insert(), made)
         bind.execute(members.insert(), joined)
