@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths import revisions
@@ -60,6 +60,13 @@ TAG_FIELDS = {
 def can_manage(user: User | None, booth: Booth) -> bool:
     """Any member of the booth's company manages it (edits, uploads, hours, leads, hosts)."""
     return companies.is_member(user, booth.company_id)
+
+
+def of_company(user: User) -> ColumnElement[bool]:
+    """The booths of ``user``'s company (none when they have no company)."""
+    if user.company_id is None:
+        return false()
+    return Booth.company_id == user.company_id
 
 
 def sees_unreviewed(user: User | None, booth: Booth) -> bool:
@@ -474,7 +481,7 @@ async def my_booths(session: AsyncSession, *, actor: User | None) -> list[tuple[
     query = (
         select(Booth, Fair)
         .join(Fair, Fair.id == Booth.fair_id)
-        .where(Booth.company_id == user.company_id, Booth.company_id.is_not(None))
+        .where(of_company(user))
         .order_by(Fair.starts_on.desc())
     )
     return [(booth, fair) for booth, fair in (await session.execute(query)).all()]

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from booths.models import Booth, BoothStatus
+from booths.service import of_company
 from fair import clock, i18n
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
@@ -70,7 +71,7 @@ async def _leads(request: Request, user: User, fairs: list[Fair]) -> list[dict[s
     booths = await db(request).scalars(
         select(Booth)
         .where(
-            Booth.owner_id == user.id,
+            of_company(user),
             Booth.status == BoothStatus.APPROVED,
             Booth.fair_id.in_([f.id for f in fairs]),
         )

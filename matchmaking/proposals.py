@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, BoothStatus
-from booths.service import can_manage
+from booths.service import can_manage, of_company
 from fair import clock
 from fair.accounts.companies import name_key
 from fair.accounts.models import Company, Role, User
@@ -420,7 +420,7 @@ async def my_proposals(
     user = require_user(actor)
     query = select(Proposal)
     if not user.has_role(*INSIDERS):
-        owned = select(Booth.id).where(Booth.owner_id == user.id)
+        owned = select(Booth.id).where(of_company(user))
         query = query.where(
             or_(
                 Proposal.buyer_id == user.id,

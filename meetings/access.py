@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
+from booths.service import can_manage
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
 from meetings.errors import MeetingNotFound
@@ -15,8 +16,15 @@ from meetings.models import Meeting
 INSIDERS = (Role.ORGANIZER, Role.STAFF)
 
 
+def host_of(meeting: Meeting, booth: Booth) -> str:
+    """Who meets the buyer for the booth's company: the meeting's host, else the booth's
+    owner (who hosted every meeting before companies had members)."""
+    return meeting.host_id or booth.owner_id
+
+
 def is_participant(user: User, meeting: Meeting, booth: Booth) -> bool:
-    return user.id in {meeting.buyer_id, meeting.interpreter_id, booth.owner_id}
+    """Its buyer, its interpreter, and the booth's company: any member may host it."""
+    return user.id in {meeting.buyer_id, meeting.interpreter_id} or can_manage(user, booth)
 
 
 async def load_meeting(

@@ -445,6 +445,7 @@ async def book(
         by_request=requested,
         confirmed_at=None if requested else now,
         source=source,
+        host_id=booth.owner_id,  # until a member hands it to a colleague (meetings.hosting)
     )
     session.add(meeting)
     await session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booths.models import Booth
 from fair.accounts.models import User
 from fair.i18n import gettext, pick_text
+from meetings.access import host_of
 from meetings.invites import InviteEvent, Person
 from meetings.models import ACTIVE, BoothHours, Meeting
 
@@ -25,7 +26,7 @@ async def invite_event(session: AsyncSession, meeting: Meeting, base_url: str) -
     """The meeting as an invite, its texts in the current request's (or mail's) language."""
     booth = await session.get(Booth, meeting.booth_id)
     assert booth is not None
-    owner = await session.get(User, booth.owner_id)
+    owner = await session.get(User, host_of(meeting, booth))  # the meeting's organizer
     buyer = await session.get(User, meeting.buyer_id)
     assert owner is not None and buyer is not None
     attendees = [Person(buyer.name, buyer.email)]

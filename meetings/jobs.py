@@ -25,6 +25,7 @@ from fair.mail import build_message
 from fair.outbox import run_once
 from fair.templating import render
 from meetings import reminders, video_room
+from meetings.access import host_of
 from meetings.calendars import invite_event, join_url
 from meetings.invites import invite, method_of
 from meetings.models import ACTIVE, Meeting, MeetingStatus, Outcome, Side
@@ -38,6 +39,7 @@ EVENTS = (
     "cancelled",
     "declined",
     "released",
+    "host",
 )
 REMINDERS = {"day": timedelta(hours=24), "soon": timedelta(minutes=15)}
 # After the 24-hour reminder the buyer has this long to reconfirm a requested meeting.
@@ -45,7 +47,7 @@ RECONFIRM_HOURS = 12
 
 
 def recipients(meeting: Meeting, booth: Booth) -> list[str]:
-    people = [meeting.buyer_id, booth.owner_id]
+    people = [meeting.buyer_id, host_of(meeting, booth)]
     if meeting.interpreter_id:
         people.append(meeting.interpreter_id)
     return people
@@ -107,6 +109,7 @@ def _subject(event: str, other: str, when: str) -> str:
         "cancelled": _("Meeting cancelled: %(other)s, %(when)s"),
         "declined": _("Meeting request declined: %(other)s, %(when)s"),
         "released": _("Meeting released: %(other)s, %(when)s"),
+        "host": _("New host for your meeting: %(other)s, %(when)s"),
         "day": _("Tomorrow: your meeting with %(other)s, %(when)s"),
         "soon": _("In 15 minutes: your meeting with %(other)s"),
     }
@@ -126,6 +129,9 @@ def _lead(event: str, meeting: Meeting, other: str, side: Side) -> str:
             "A meeting between %(other)s has been requested; the exhibitor has not answered yet."
         ),
         ("declined", Side.EXHIBITOR): _("You declined the meeting request of %(other)s."),
+        ("host", Side.EXHIBITOR): _(
+            "A colleague has handed you the meeting with %(other)s: you are now its host."
+        ),
         ("released", Side.EXHIBITOR): _(
             "%(other)s did not confirm that they are coming, so you released the time for "
             "other buyers."
@@ -146,6 +152,10 @@ def _lead(event: str, meeting: Meeting, other: str, side: Side) -> str:
         "released": _(
             "You did not confirm that you are coming, so %(other)s has released the time "
             "for other buyers."
+        ),
+        "host": _(
+            "Your meeting with %(other)s will be hosted by another member of the team; "
+            "the time stays the same."
         ),
         "day": _("Reminder: your video meeting with %(other)s is tomorrow."),
         "soon": _("Your video meeting with %(other)s starts in 15 minutes."),
@@ -213,7 +223,7 @@ async def _send(
             Side.BUYER
             if user.id == meeting.buyer_id
             else Side.EXHIBITOR
-            if user.id == booth.owner_id
+            if user.id == host_of(meeting, booth)
             else Side.INTERPRETER
         )
         with use_language(user.locale):
@@ -336,7 +346,7 @@ async def ask_for_outcome(ctx: dict[str, Any], *, meeting_id: str, days: int) ->
             if meeting.current_outcome_id
             else None
         )
-        exhibitor = await session.get(User, booth.owner_id)
+        exhibitor = await session.get(User, host_of(meeting, booth))
         buyer = await session.get(User, meeting.buyer_id)
         if not may_mail(exhibitor) or buyer is None or not still_open(meeting, current):
             return

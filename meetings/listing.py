@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
+from booths.service import of_company
 from fair import clock
 from fair.accounts.models import User
 from fair.accounts.service import require_user
@@ -24,7 +25,7 @@ def _theirs(user: User) -> object:
     return or_(
         Meeting.buyer_id == user.id,
         Meeting.interpreter_id == user.id,
-        Booth.owner_id == user.id,
+        of_company(user),
     )
 
 

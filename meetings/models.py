@@ -158,6 +158,10 @@ class Meeting(Base):
     interpreter_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
     )
+    # The member of the booth's company who meets the buyer: mailed, invited, reminded.
+    # None means the booth's owner (meetings.access.host_of). No ON DELETE: SQLite adds a
+    # referencing column in place only so; a deleted account stays as a tombstone anyway.
+    host_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(
         String(12), default=MeetingSource.SELF, server_default=MeetingSource.SELF.value

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from booths.models import Booth
-from booths.service import list_products, load_booth, load_managed_booth
+from booths.service import can_manage, list_products, load_booth, load_managed_booth
 from fair import clock, i18n
 from fair.accounts.models import Role, User
 from fair.accounts.routes import COMMON_TIMEZONES
@@ -35,8 +35,8 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from meetings import booking, changes, feeds, outcomes, reminders, video_room
-from meetings.access import load_meeting
+from meetings import booking, changes, feeds, hosting, outcomes, reminders, video_room
+from meetings.access import host_of, load_meeting
 from meetings.goodhours import Party, good_for_both, viewer_party_of
 from meetings.hours import NUMBER_SETTINGS, set_hours
 from meetings.listing import my_meetings
@@ -53,7 +53,7 @@ from meetings.models import (
     Stage,
 )
 from meetings.responses import Hours
-from meetings.schemas import AttendanceClaim, FeedbackEntry, HoursUpdate, OutcomeEntry
+from meetings.schemas import AttendanceClaim, FeedbackEntry, HostChoice, HoursUpdate, OutcomeEntry
 from meetings.slots import Slot
 
 BEST_SHOWN = 6
@@ -282,7 +282,11 @@ async def meeting_page(request: Request) -> Response:
             "other": other,
             "zone": user.timezone,
             "booth_zone": zones.get(booth.id, "Asia/Tokyo"),
-            "is_owner": user.id == booth.owner_id,
+            "is_owner": can_manage(user, booth),
+            "host_id": host_of(meeting, booth),
+            "colleagues": await hosting.colleagues(db(request), booth)
+            if can_manage(user, booth)
+            else [],
             "is_buyer": user.id == meeting.buyer_id,
             "active": meeting.status in ACTIVE and meeting.ends_at > clock.now(),
             "releasable": changes.releasable(meeting, clock.now()),
@@ -414,7 +418,13 @@ async def _decline(session: Any, user: User | None, meeting_id: str, form: Any) 
     await changes.answer_request(session, actor=user, meeting_id=meeting_id, accept=False)
 
 
+async def _host(session: Any, user: User | None, meeting_id: str, form: Any) -> None:
+    choice = parse(HostChoice, {"user_id": form.get("user_id", "")})
+    await hosting.hand_over(session, actor=user, meeting_id=meeting_id, user_id=choice.user_id)
+
+
 ACTIONS = {
+    "host": _host,
     "cancel": _cancel,
     "attendance": _attendance,
     "outcome": _outcome,
@@ -426,7 +436,12 @@ ACTIONS = {
     "decline": _decline,
 }
 # Where the page scrolls back to after a form, so the answer is in view.
-ANCHORS = {"attendance": "#attendance", "outcome": "#outcome", "feedback": "#outcome"}
+ANCHORS = {
+    "host": "#host",
+    "attendance": "#attendance",
+    "outcome": "#outcome",
+    "feedback": "#outcome",
+}
 
 
 async def meeting_action(request: Request) -> Response:

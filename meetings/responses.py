@@ -53,6 +53,7 @@ class Meeting(BaseModel):
     join_url: str
     interpreter_language: str | None
     interpreter_id: str | None
+    host_id: str | None  # the booth company's member who meets the buyer (None: its owner)
     sequence: int
     cancel_reason: str
     attendance_confirmed_at: Instant | None
@@ -75,6 +76,7 @@ class Meeting(BaseModel):
             join_url=join_url(meeting, base_url),
             interpreter_language=meeting.interpreter_language,
             interpreter_id=meeting.interpreter_id,
+            host_id=meeting.host_id,
             sequence=meeting.sequence,
             cancel_reason=meeting.cancel_reason,
             attendance_confirmed_at=meeting.attendance_confirmed_at,

@@ -26,6 +26,7 @@ from meetings import (
     booking,
     changes,
     feeds,
+    hosting,
     listing,
     outcomes,
     reminders,
@@ -51,6 +52,7 @@ from meetings.schemas import (
     Cancellation,
     ChatPost,
     FeedbackEntry,
+    HostChoice,
     HoursUpdate,
     InterpreterChoice,
     OutcomeEntry,
@@ -315,6 +317,11 @@ async def api_interpreter(request: Request) -> Response:
     require_role(user_of(request), Role.ORGANIZER)
     data = parse(InterpreterChoice, await read_json(request))
     return await _change(request, changes.assign_interpreter, interpreter_id=data.user_id)
+
+
+async def api_host(request: Request) -> Response:
+    data = parse(HostChoice, await read_json(request))
+    return await _change(request, hosting.hand_over, user_id=data.user_id)
 
 
 async def api_invite(request: Request) -> Response:
@@ -685,6 +692,16 @@ API = [
         "The buyer's own view of a held meeting (useful, not useful, wants follow-up)",
         responses.BuyerFeedback,
         body=FeedbackEntry,
+        errors=WRITE,
+        scope=Scope.MEETINGS,
+    ),
+    Endpoint(
+        "POST",
+        "/api/meetings/{meeting_id}/host",
+        api_host,
+        "Hand the meeting to another member of the booth's company (any member)",
+        responses.Meeting,
+        body=HostChoice,
         errors=WRITE,
         scope=Scope.MEETINGS,
     ),

@@ -95,6 +95,10 @@ class InterpreterChoice(Schema):
     user_id: str | None = Field(default=None, max_length=32)
 
 
+class HostChoice(Schema):
+    user_id: str = Field(min_length=1, max_length=32)
+
+
 class AttendanceClaim(Schema):
     status: Literal["held", "no_show_buyer", "no_show_exhibitor", "no_show_both", "too_short"]
     reason: str = Field(default="", max_length=1000)

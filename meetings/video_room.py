@@ -21,7 +21,7 @@ from fair.errors import BadRequest, Forbidden, TooManyRequests
 from fair.i18n import lazy
 from meetings import attendance as rules
 from meetings import events
-from meetings.access import load_meeting
+from meetings.access import host_of, load_meeting
 from meetings.errors import WrongState
 from meetings.models import (
     Attendance,
@@ -68,7 +68,7 @@ def join_window(meeting: Meeting, settings: Settings) -> Window:
 
 
 def side_of(user: User, meeting: Meeting, booth: Booth) -> Side | None:
-    if user.id == booth.owner_id:
+    if user.id == host_of(meeting, booth):  # the company's member who meets the buyer
         return Side.EXHIBITOR
     if user.id == meeting.buyer_id:
         return Side.BUYER

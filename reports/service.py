@@ -301,7 +301,8 @@ async def _booths(
 ) -> tuple[str, ...]:
     query = select(Booth.id)
     if owner is not None:
-        query = query.where(Booth.owner_id == owner.id)
+        # An exhibitor's figures are their company's booths' (every member sees them).
+        query = query.where(Booth.company_id == owner.company_id, Booth.company_id.is_not(None))
     if fair is not None:
         query = query.where(Booth.fair_id == fair.id)
     return tuple((await session.scalars(query.order_by(Booth.id))).all())

@@ -273,9 +273,12 @@ async def make_colleague(
     session: AsyncSession, of: Any, email: str, *, role: str = "member", **extra: Any
 ) -> Any:
     """An account of ``of``'s role in ``of``'s company (as an accepted invitation makes
-    one), its address confirmed."""
-    from fair.accounts.models import CompanyMember, Role
+    one), its address confirmed. ``of``: a user, or a user's id."""
+    from fair.accounts.models import CompanyMember, Role, User
     from fair.accounts.service import create_user
+
+    if isinstance(of, str):
+        of = await session.get(User, of)
 
     user = await create_user(
         session,

@@ -71,6 +71,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.analytics import tally_booth_visits
 from booths.models import Booth, BoothStatus, BoothTag, TagKind, Visit, VisitKind
+from fair.accounts import companies
 from fair.accounts.models import Role, User
 from fair.accounts.service import hash_password
 from fair.fairs.models import Fair
@@ -160,10 +161,12 @@ async def person(session: AsyncSession, role: Role, email: str, **fields: Any) -
         password_hash=_password_hash(),
         name=fields.pop("name", email.split("@")[0].title()),
         role=role.value,
+        membership=None,
         **fields,
     )
     session.add(user)
     await session.flush()
+    await companies.ensure_company(session, user)  # a company of one, as registering makes
     return user
 
 
@@ -189,7 +192,7 @@ def _booth(fair: Fair, owner: User, company: dict[str, str], categories: list[st
     return Booth(
         fair_id=fair.id,
         owner_id=owner.id,
-        company_key=company["en"].lower(),
+        company_id=owner.company_id,
         company=company,
         status=BoothStatus.APPROVED,
         tags=[

@@ -93,6 +93,14 @@ def upgrade() -> None:
     else:
         op.add_column('booths', sa.Column('company_id', sa.String(length=32), nullable=True))
         op.create_foreign_key(op.f('fk_booths_company_id_companies'), 'booths', 'companies', ['company_id'], ['id'])
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute(
+            "ALTER TABLE meetings ADD COLUMN host_id VARCHAR(32) "
+            "CONSTRAINT fk_meetings_host_id_users REFERENCES users (id)"
+        )
+    else:
+        op.add_column('meetings', sa.Column('host_id', sa.String(length=32), nullable=True))
+        op.create_foreign_key(op.f('fk_meetings_host_id_users'), 'meetings', 'users', ['host_id'], ['id'])
     _backfill()
     op.create_index(op.f('ix_booths_company_id'), 'booths', ['company_id'], unique=False)
     op.create_index('uq_booths_fair_id_company_id_live', 'booths', ['fair_id', 'company_id'], unique=True, postgresql_where=sa.text(LIVE), sqlite_where=sa.text(LIVE))
@@ -124,6 +132,10 @@ def _backfill() -> None:
         sa.select(members.c.company_id).where(members.c.user_id == booths.c.owner_id).scalar_subquery()
     )
     bind.execute(booths.update().values(company_id=owners_company, company_key=booths.c.id))
+    # Every meeting is hosted by its booth's owner, who was its one exhibitor until now.
+    meetings = sa.table('meetings', sa.column('booth_id'), sa.column('host_id'))
+    owner = sa.select(booths.c.owner_id).where(booths.c.id == meetings.c.booth_id).scalar_subquery()
+    bind.execute(meetings.update().values(host_id=owner))
 
 
 def downgrade() -> None:
@@ -146,8 +158,11 @@ def downgrade() -> None:
         seen.add((row.fair_id, key))
         bind.execute(booths.update().where(booths.c.id == row.id).values(company_key=key))
     if bind.dialect.name == 'sqlite':
+        op.execute("ALTER TABLE meetings DROP COLUMN host_id")
         op.execute("ALTER TABLE booths DROP COLUMN company_id")
     else:
+        op.drop_constraint(op.f('fk_meetings_host_id_users'), 'meetings', type_='foreignkey')
+        op.drop_column('meetings', 'host_id')
         op.drop_constraint(op.f('fk_booths_company_id_companies'), 'booths', type_='foreignkey')
         op.drop_column('booths', 'company_id')
     op.drop_index('ix_company_invitations_inviter_at', table_name='company_invitations')

@@ -129,7 +129,13 @@ async def test_holds_refuse_overlapping_meetings_of_different_lengths(session):
         )
         for n in range(2)
     ]
-    booth = Booth(fair_id=fair.id, owner_id=owner.id, company_key="o", company={"ja": "O"}, tags=[])
+    booth = Booth(
+        fair_id=fair.id,
+        owner_id=owner.id,
+        company_id=owner.company_id,
+        company={"ja": "O"},
+        tags=[],
+    )
     session.add(booth)
     await session.flush()
     nine_thirty = datetime(2027, 6, 8, 0, 30, tzinfo=UTC)

@@ -796,6 +796,11 @@ def interpreter_choice(world: World, side: str) -> dict[str, Any]:
     return {"user_id": world.sides[side]["interpreter_id"]}
 
 
+def host_choice(world: World, side: str) -> dict[str, Any]:
+    """The booth's exhibitor, its host already: handing it to them changes nothing."""
+    return {"user_id": world.sides[side]["exhibitor_id"]}
+
+
 def product_order(world: World, side: str) -> dict[str, Any]:
     return {"ids": [world.sides[side]["product"], world.sides[side]["pending_new_product"]]}
 
@@ -861,6 +866,8 @@ MEETING_ACTIONS: dict[str, tuple[dict[str, str], Body, dict[str, Status]]] = {
     "attendance": (HELD, CLAIM, attendance(303)),
     "outcome": (HELD, OUTCOME, its_exhibitor(303)),
     "feedback": (HELD, {"view": "useful"}, its_buyer(303)),
+    # Handing over is for the booth's company; a meeting's other people may not.
+    "host": (MEETING, host_choice, its_exhibitor(303)),
 }
 
 ENDPOINTS: list[Endpoint] = [
@@ -1719,6 +1726,13 @@ ENDPOINTS: list[Endpoint] = [
         organizer_only(200),
         params=MEETING,
         json=interpreter_choice,
+    ),
+    E(
+        "POST",
+        "/api/meetings/{meeting_id}/host",
+        its_exhibitor(200),
+        params=MEETING,
+        json=host_choice,
     ),
     E("POST", "/api/me/calendar-feed", signed_in(201), json={}),
     E("DELETE", "/api/me/calendar-feed", signed_in(204)),
