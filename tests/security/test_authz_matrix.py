@@ -839,6 +839,7 @@ SIDED_BODIES = (
     booking,
     pending_booking,
     interpreter_choice,
+    host_choice,
     product_order,
     media_order,
     foreign_order,
@@ -1910,7 +1911,7 @@ def is_sided(endpoint: Endpoint) -> bool:
     side_keys = {"booth", "pending_booth", "product", "media", "pending_media", "pending_product"}
     side_keys |= {"pending_new_media", "pending_new_product"}
     side_keys |= {"upcoming_meeting", "live_meeting", "held_meeting", "requested_meeting"}
-    side_keys |= {"need", "proposal", "conversation"}
+    side_keys |= {"need", "proposal", "conversation", "company", "exhibitor_id"}
     by_params = any(spec.removeprefix("other:") in side_keys for spec in endpoint.params.values())
     by_body = any(body in SIDED_BODIES for body in (endpoint.json, endpoint.form, endpoint.upload))
     return by_params or by_body
