@@ -31,7 +31,7 @@ from fair.accounts.models import (
     User,
 )
 from fair.db import new_id
-from fair.errors import Conflict, Forbidden, NotFound
+from fair.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from fair.i18n import lazy
 
 # How long an invitation link works, and how many one company may send in a day.
@@ -272,3 +272,20 @@ async def invitation_parties(
     company = await session.get(Company, row.company_id)
     inviter = await session.get(User, row.invited_by) if row.invited_by else None
     return company, inviter
+
+
+async def confirm_company(session: AsyncSession, company_id: str, *, actor: User | None) -> Company:
+    """An organizer confirms who a company is (its name is then shown as confirmed). Saying
+    it twice changes nothing."""
+    if actor is None:
+        raise NotAuthenticated()
+    if not actor.has_role(Role.ORGANIZER):
+        raise Forbidden()
+    company = await session.get(Company, company_id) if len(company_id) <= 32 else None
+    if company is None:
+        raise NotFound()
+    if company.confirmed_at is None:
+        company.confirmed_at = clock.now()
+        company.confirmed_by = actor.id
+        await session.flush()
+    return company

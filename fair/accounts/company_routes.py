@@ -17,7 +17,7 @@ from fair.accounts.errors import InvalidLink
 from fair.accounts.models import CompanyRole
 from fair.accounts.routes import _sign_in
 from fair.accounts.schemas import CompanyInvitationRequest, InvitationAcceptance
-from fair.api import Endpoint
+from fair.api import Endpoint, Scope
 from fair.errors import DomainError, ValidationFailed
 from fair.schemas import parse
 from fair.web import (
@@ -105,6 +105,21 @@ async def api_accept(request: Request) -> Response:
     if accepted.created:
         await _sign_in(request, user, response)
     return response
+
+
+async def api_confirm(request: Request) -> Response:
+    company = await companies.confirm_company(
+        db(request), request.path_params["id"], actor=user_of(request)
+    )
+    shown = responses.Company(
+        id=company.id,
+        name=company.name,
+        kind=company.kind,
+        country=company.country,
+        confirmed=company.confirmed,
+        confirmed_at=company.confirmed_at,
+    )
+    return json_response(shown)
 
 
 # The page ---------------------------------------------------------------------------------
@@ -217,6 +232,15 @@ API = [
         status=204,
         errors=(401, 403, 404, 409),
         cookie_only=True,
+    ),
+    Endpoint(
+        "POST",
+        "/api/companies/{id}/confirm",
+        api_confirm,
+        "Confirm who a company is (organizer): its members see it marked confirmed",
+        responses.Company,
+        errors=(401, 403, 404),
+        scope=Scope.BOOTHS,
     ),
     Endpoint(
         "POST",

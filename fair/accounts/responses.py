@@ -173,6 +173,17 @@ class NewApiToken(ApiToken):
     token: str
 
 
+class Company(BaseModel):
+    """A company as the organizers see it."""
+
+    id: str
+    name: str
+    kind: str
+    country: str
+    confirmed: bool
+    confirmed_at: Instant | None
+
+
 class CompanyMember(BaseModel):
     user_id: str
     name: str

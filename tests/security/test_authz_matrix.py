@@ -974,6 +974,7 @@ ENDPOINTS: list[Endpoint] = [
         params={**COMPANY, "user_id": "exhibitor_id"},
         form={},
     ),
+    E("POST", "/api/companies/{id}/confirm", organizer_only(200), params=COMPANY),
     # Accepting: only the link's holder; a token that is no invitation is an invalid link.
     E("POST", "/api/invitations/{token}/accept", everyone(400), params=LINK, json={}),
     E("GET", "/invitations/{token}", everyone(404), params=LINK),

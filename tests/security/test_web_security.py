@@ -368,6 +368,7 @@ BODYLESS = {
     ("POST", "/api/conversations/{conversation_id}/unblock"),
     ("DELETE", "/api/fairs/{slug}/invitations/{id}"),
     ("DELETE", "/api/companies/{id}/members/{user_id}"),
+    ("POST", "/api/companies/{id}/confirm"),
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 IMPORT = ("POST", "/api/invitations/import")  # an upload too: multipart, the header token

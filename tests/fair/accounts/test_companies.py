@@ -294,3 +294,19 @@ async def _newest_token(app: Any) -> str:
             select(CompanyInvitation.id).order_by(CompanyInvitation.created_at.desc()).limit(1),
         )
     return token_of(row_id, "company-invitation", of_app(app).settings.secret_key)
+
+
+async def test_an_organizer_confirms_who_a_company_is(client, session):
+    _, company_id = await owner_with_company(client, session)
+    refused = await client.post(f"/api/companies/{company_id}/confirm")
+    assert refused.status_code == 403
+    assert (await mine(client)).json()["company"]["confirmed"] is False
+    await make_user(session, "organizer", "org@city.example")
+    await login(client, "org@city.example")
+    confirmed = await client.post(f"/api/companies/{company_id}/confirm")
+    assert (confirmed.status_code, confirmed.json()["confirmed"]) == (200, True)
+    assert (await client.post("/api/companies/nothing/confirm")).status_code == 404
+    await login(client, "kenji@tsubame.example")
+    assert (await mine(client)).json()["company"]["confirmed"] is True
+    page = await client.get("/account", headers=HTML)
+    assert "Confirmed by the organizers" in page.text
