@@ -1,6 +1,10 @@
 """Companies over HTTP: ``/api/companies/...`` (members, invitations, leaving), accepting
 an invitation (``/api/invitations/{token}/accept`` and the page ``/invitations/{token}``).
-Who may do what is decided in ``fair.accounts.companies``."""
+Who may do what is decided in ``fair.accounts.companies``.
+
+An invitation link is either a colleague's (to a company, here) or an organizer's (to a
+fair, ``fair.invitations``); both are mailed as ``/invitations/{token}``, so one path takes
+both: a token that is no company invitation is handed to the fair invitations."""
 
 from __future__ import annotations
 
@@ -19,6 +23,8 @@ from fair.accounts.routes import _sign_in
 from fair.accounts.schemas import CompanyInvitationRequest, InvitationAcceptance
 from fair.api import Endpoint, Scope
 from fair.errors import DomainError, ValidationFailed
+from fair.invitations import pages as fair_invitation_pages
+from fair.invitations import routes as fair_invitation_routes
 from fair.schemas import parse
 from fair.web import (
     db,
@@ -92,6 +98,8 @@ async def _accept(request: Request, name: str | None, password: str | None) -> A
 
 
 async def api_accept(request: Request) -> Response:
+    if await find_invitation(db(request), request.path_params["token"]) is None:
+        return await fair_invitation_routes.api_accept(request)
     data = parse(InvitationAcceptance, await read_json(request))
     accepted = await _accept(request, data.name, data.password)
     user = accepted.user
@@ -129,8 +137,10 @@ async def invitation_page(request: Request) -> Response:
     """The link's landing: who invites whom to which company, and the form to accept (a
     name and password for a new person; one button when signed in)."""
     session, token = db(request), request.path_params["token"]
-    form = await read_form(request) if request.method == "POST" else None  # CSRF first
     row = await find_invitation(session, token)
+    if row is None:
+        return await fair_invitation_pages.accept_page(request)
+    form = await read_form(request) if request.method == "POST" else None  # CSRF first
     invalid = row is None or row.used_at is not None or row.expires_at <= clock.now()
     errors: dict[str, str] = {}
     values = {"name": ""}
@@ -246,7 +256,8 @@ API = [
         "POST",
         "/api/invitations/{token}/accept",
         api_accept,
-        "Accept an invitation: signed in, {} joins; a new person sends name and password",
+        "Accept an invitation to a company (or, with a fair invitation's link, to a fair): "
+        "signed in, {} joins; a new person sends name and password",
         responses.AcceptedInvitation,
         also={201: "A new account was made and signed in"},
         body=InvitationAcceptance,

@@ -162,7 +162,6 @@ async def resend_page(request: Request) -> Response:
 
 
 PAGES = [
-    Route("/invitations/{token}", accept_page, methods=["GET", "POST"]),
     Route("/fairs/{slug}/invitations", fair_page, methods=["GET", "POST"]),
     Route("/fairs/{slug}/invitations/import", import_page, methods=["POST"]),
     Route("/fairs/{slug}/invitations/{id}/revoke", revoke_page, methods=["POST"]),

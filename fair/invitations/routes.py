@@ -257,14 +257,4 @@ API = [
         errors=(401, 403, 404),
         scope=Scope.BOOTHS,
     ),
-    Endpoint(
-        "POST",
-        "/api/invitations/{token}/accept",
-        api_accept,
-        "Accept an invitation: {name, password} for a new account, {} signed in",
-        responses.Acceptance,
-        body=InvitationAccept,
-        errors=(403, 409),
-        cookie_only=True,
-    ),
 ]

@@ -1,7 +1,7 @@
 """fair invitations: organizers invite exhibitors and buyers by e-mail
 
 Revision ID: 0025fairinvitations
-Revises: 0023datarights
+Revises: 0024companies
 Create Date: 2026-12-07 04:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import fair.db
 
 revision: str = '0025fairinvitations'
-down_revision: str | None = '0023datarights'
+down_revision: str | None = '0024companies'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

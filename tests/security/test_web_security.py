@@ -137,7 +137,6 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/organizer/webhooks": ("organizer", None),
     "/organizer/webhooks/{id}/delete": ("organizer", None),
     "/organizer/webhooks/{id}/deliveries/{delivery_id}/replay": ("organizer", None),
-    "/invitations/{token}": ("anon", None),
     "/fairs/{slug}/invitations": ("organizer", None),
     "/fairs/{slug}/invitations/import": ("organizer", None),
     "/fairs/{slug}/invitations/{id}/revoke": ("organizer", None),
