@@ -244,8 +244,10 @@ async def training_samples(session: AsyncSession) -> list[Sample]:
     needs = await _needs(session, (pair.buyer_id for pair in pairs))
     booths = await _booths(session, pairs)
     # Pairs already closed as no deal are samples here, not exclusions: no closed pairs.
-    found = await service.context(session, buyer_ids=(), owner_ids=())
-    context = Context(interpreter_pairs=found.interpreter_pairs)
+    # The price part is compared at today's rates; a time frame, which is judged against
+    # one fair's days and today, is no part of what the outcomes teach.
+    found = await service.context(session, fair=None, buyer_ids=(), owner_ids=())
+    context = Context(interpreter_pairs=found.interpreter_pairs, rates=found.rates)
     samples = []
     for pair in pairs:
         booth = booths.get(pair.booth_id)

@@ -344,13 +344,14 @@ async def booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[Bo
 async def context(
     session: AsyncSession,
     *,
-    fair: Fair,
+    fair: Fair | None,
     buyer_ids: Iterable[str],
     owner_ids: Iterable[str],
     for_exhibitors: bool = False,
 ) -> Context:
     """Pairs whose latest outcome is no deal, the languages interpreters bridge, today's
-    exchange rates (read once for the request), today and the fair's days."""
+    exchange rates (read once for the request), today and the fair's days (none when the
+    pairs are of several fairs, as the learned weights' samples are)."""
     buyer_ids, owner_ids = list(set(buyer_ids)), list(set(owner_ids))
     closed: set[tuple[str, str]] = set()
     if buyer_ids and owner_ids:
@@ -379,7 +380,7 @@ async def context(
         for_exhibitors=for_exhibitors,
         rates=await current_rates(session, today),
         today=today,
-        fair_days=(fair.starts_on, fair.ends_on),
+        fair_days=None if fair is None else (fair.starts_on, fair.ends_on),
     )
 
 
