@@ -378,7 +378,10 @@ def test_several_workers_are_served_from_the_factory_with_the_clock_s_instant(
     ``--now`` reaches it as ``FAIR_NOW``."""
     served: list[tuple[Any, dict[str, Any]]] = []
     monkeypatch.setattr(cli, "_serve", lambda app, args, **options: served.append((app, options)))
-    monkeypatch.delenv("FAIR_NOW", raising=False)
+    # cmd_serve hands the instant to its worker processes through os.environ: set it through
+    # monkeypatch first, so that it is undone and no later test's server runs as of 2027.
+    monkeypatch.setenv("FAIR_NOW", "")
+    monkeypatch.delenv("FAIR_NOW")
     settings = load_settings({"FAIR_ENV": "test", "FAIR_REDIS_URL": "redis://127.0.0.1:1/0"})
     args = cli.build_parser().parse_args(
         ["serve", "--workers", "2", "--now", "2027-02-03T10:00:00+09:00"]

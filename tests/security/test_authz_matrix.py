@@ -977,8 +977,8 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/api/companies/{id}/confirm", organizer_only(200), params=COMPANY),
     # Accepting: only the link's holder; a token that is no invitation is an invalid link.
     E("POST", "/api/invitations/{token}/accept", everyone(400), params=LINK, json={}),
-    E("GET", "/invitations/{token}", everyone(404), params=LINK),
-    E("POST", "/invitations/{token}", everyone(404), params=LINK, form={}),
+    # The link's page (/invitations/{token}) is one for both kinds of invitation: its rows
+    # stand with the fair invitations' below (a token that is neither is a 400).
     # API tokens: one's own; another account's is not found.
     E("GET", "/api/tokens", signed_in(200)),
     E("POST", "/api/tokens", signed_in(201), json=NEW_TOKEN),
