@@ -17,7 +17,7 @@ from booths.models import Booth, Media, MediaKind, Product, VisitKind
 from booths.routes import count_visit, query_filters
 from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
 from fair import i18n
-from fair.accounts.models import Role
+from fair.accounts.models import Company, Role
 from fair.fairs.models import Fair
 from fair.fairs.panels import FairPanel, no_panel
 from fair.fairs.phase import Phase
@@ -125,8 +125,11 @@ async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
         if item.product_id and item.kind == MediaKind.IMAGE and item.status != "failed":
             photos.setdefault(item.product_id, item)
     gallery = _gallery([m for m in media if not m.product_id or m.kind != MediaKind.IMAGE])
+    company = await session.get(Company, booth.company_id) if booth.company_id else None
     return {
         "booth": booth,
+        # An organizer has confirmed who the company behind the booth is.
+        "company_confirmed": company is not None and company.confirmed,
         "fair": fair,
         "phase": phase_of(fair),
         "Phase": Phase,

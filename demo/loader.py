@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from demo.booths import load_booths
 from demo.invitations import load_invitations
 from demo.meetings import LIVE
 from fair import clock
-from fair.accounts.models import Role, User
+from fair.accounts.models import Company, CompanyMember, CompanyRole, Role, User
 from fair.accounts.service import create_user, hash_password
 from fair.config import Settings
 from fair.fairs.models import Fair
@@ -45,6 +46,56 @@ async def is_empty(session: AsyncSession) -> bool:
 async def is_demo(session: AsyncSession) -> bool:
     """The database holds the demo (its organizer's account), so loading again only adds."""
     return bool(await session.scalar(select(User.id).where(User.email == ORGANIZER_EMAIL)))
+
+
+# The first exhibitor's overseas-sales person, a second member of its company: she edits the
+# booth and hosts meetings as much as its president does.
+COLLEAGUE_EMAIL = "sales@tsubame-migaki.example"
+COLLEAGUE_NAME = "Aya Nakamura"
+
+
+async def _colleague_and_confirmations(
+    session: AsyncSession, person: Any, counts: dict[str, int]
+) -> None:
+    """A second member in the first demo exhibitor's company, and the organizers' confirmation
+    of every demo exhibitor's company but the last (which waits in their list)."""
+    first = demo_data.EXHIBITORS[0]
+    owner = await session.scalar(select(User).where(User.email == first.email))
+    assert owner is not None and owner.membership is not None
+    if not await session.scalar(select(User.id).where(User.email == COLLEAGUE_EMAIL)):
+        await person(
+            COLLEAGUE_EMAIL,
+            COLLEAGUE_NAME,
+            Role.EXHIBITOR,
+            company=first.company["en"],
+            country=first.country,
+            timezone=first.timezone,
+            locale="en",
+            languages=["ja", "en", "zh-Hans"],
+            with_company=False,
+        )
+        colleague = await session.scalar(select(User).where(User.email == COLLEAGUE_EMAIL))
+        assert colleague is not None
+        colleague.membership = CompanyMember(
+            company=owner.membership.company,
+            company_id=owner.membership.company_id,
+            user_id=colleague.id,
+            role=CompanyRole.MEMBER,
+        )
+    organizer = await session.scalar(
+        select(User).where(User.email == demo_data.PEOPLE.organizer.email)
+    )
+    emails = [exhibitor.email for exhibitor in demo_data.EXHIBITORS[:-1]]
+    companies = await session.scalars(
+        select(Company)
+        .join(CompanyMember, CompanyMember.company_id == Company.id)
+        .join(User, User.id == CompanyMember.user_id)
+        .where(User.email.in_(emails), Company.confirmed_at.is_(None))
+    )
+    for company in companies.unique():
+        company.confirmed_at = clock.now()
+        company.confirmed_by = organizer.id if organizer else None
+    await session.flush()
 
 
 async def load(
@@ -141,6 +192,7 @@ async def _load(
             locale=exhibitor.locale,
             languages=list(exhibitor.languages),
         )
+    await _colleague_and_confirmations(session, person, counts)
     for buyer in demo_data.BUYERS:
         await person(
             buyer.email,

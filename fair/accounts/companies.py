@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -31,12 +32,16 @@ from fair.accounts.models import (
     User,
 )
 from fair.db import new_id
-from fair.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from fair.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from fair.i18n import lazy
 
 # How long an invitation link works, and how many one company may send in a day.
 INVITATION_LIFETIME = timedelta(days=7)
 INVITATIONS_PER_DAY = 20
+# The organizers' list of companies shows at most this many (pending ones first).
+MAX_LISTED = 500
+# Which companies the organizers' list shows.
+LISTS = ("all", "pending", "confirmed", "clashing")
 
 _PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -289,3 +294,78 @@ async def confirm_company(session: AsyncSession, company_id: str, *, actor: User
         company.confirmed_by = actor.id
         await session.flush()
     return company
+
+
+# The organizers' list ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A company as the organizers' list shows it: how many people work in it, and the other
+    companies whose name folds to the same (a name two companies claim: which is real is
+    for the organizers to confirm)."""
+
+    company: Company
+    members: int
+    clashes_with: tuple[str, ...]
+
+
+async def list_companies(
+    session: AsyncSession, *, actor: User | None, show: str = "all", kind: str | None = None
+) -> list[Listed]:
+    """The companies for organizers and staff: those waiting for confirmation first, then
+    by name; ``show`` narrows to pending, confirmed or clashing names."""
+    if actor is None:
+        raise NotAuthenticated()
+    if not actor.has_role(Role.ORGANIZER, Role.STAFF):
+        raise Forbidden()
+    if show not in LISTS:
+        raise ValidationFailed({"show": lazy("Choose one of: all, pending, confirmed, clashing.")})
+    if kind is not None and kind not in (CompanyKind.EXHIBITOR, CompanyKind.BUYER):
+        raise ValidationFailed({"kind": lazy("Choose exhibitor or buyer.")})
+    shared = (
+        select(Company.name_key).group_by(Company.name_key).having(func.count() > 1)
+    ).scalar_subquery()
+    members = (
+        select(CompanyMember.company_id, func.count().label("members"))
+        .group_by(CompanyMember.company_id)
+        .subquery()
+    )
+    query = select(Company, func.coalesce(members.c.members, 0)).outerjoin(
+        members, members.c.company_id == Company.id
+    )
+    if kind is not None:
+        query = query.where(Company.kind == kind)
+    if show == "pending":
+        query = query.where(Company.confirmed_at.is_(None))
+    elif show == "confirmed":
+        query = query.where(Company.confirmed_at.is_not(None))
+    elif show == "clashing":
+        query = query.where(Company.name_key.in_(shared))
+    rows = (
+        await session.execute(
+            query.order_by(Company.confirmed_at.is_not(None), Company.name_key, Company.id).limit(
+                MAX_LISTED
+            )
+        )
+    ).all()
+    keys = {company.name_key for company, _ in rows}
+    twins: dict[str, list[str]] = {}
+    if keys:
+        found = await session.execute(
+            select(Company.name_key, Company.id).where(
+                Company.name_key.in_(keys), Company.name_key.in_(shared)
+            )
+        )
+        for key, company_id in found.all():
+            twins.setdefault(key, []).append(company_id)
+    return [
+        Listed(
+            company=company,
+            members=int(count),
+            clashes_with=tuple(
+                sorted(i for i in twins.get(company.name_key, ()) if i != company.id)
+            ),
+        )
+        for company, count in rows
+    ]

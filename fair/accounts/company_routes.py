@@ -21,7 +21,7 @@ from fair.accounts.errors import InvalidLink
 from fair.accounts.models import CompanyRole
 from fair.accounts.routes import _sign_in
 from fair.accounts.schemas import CompanyInvitationRequest, InvitationAcceptance
-from fair.api import Endpoint, Scope
+from fair.api import Endpoint, Param, Scope
 from fair.errors import DomainError, ValidationFailed
 from fair.invitations import pages as fair_invitation_pages
 from fair.invitations import routes as fair_invitation_routes
@@ -115,6 +115,34 @@ async def api_accept(request: Request) -> Response:
     return response
 
 
+def _listed(row: companies.Listed) -> responses.ListedCompany:
+    company = row.company
+    return responses.ListedCompany(
+        id=company.id,
+        name=company.name,
+        kind=company.kind,
+        country=company.country,
+        confirmed=company.confirmed,
+        confirmed_at=company.confirmed_at,
+        members=row.members,
+        clashes_with=list(row.clashes_with),
+    )
+
+
+async def _list(request: Request) -> list[companies.Listed]:
+    return await companies.list_companies(
+        db(request),
+        actor=user_of(request),
+        show=request.query_params.get("show") or "all",
+        kind=request.query_params.get("kind") or None,
+    )
+
+
+async def api_list(request: Request) -> Response:
+    rows = await _list(request)
+    return json_response(responses.Companies(items=[_listed(row) for row in rows]))
+
+
 async def api_confirm(request: Request) -> Response:
     company = await companies.confirm_company(
         db(request), request.path_params["id"], actor=user_of(request)
@@ -180,6 +208,28 @@ async def invitation_page(request: Request) -> Response:
     return page(request, "accounts/invitation.html", context, 404 if invalid else status)
 
 
+async def companies_page(request: Request) -> Response:
+    """The organizers' list of companies: confirm who each is; a name two companies claim is
+    marked, so the real one is confirmed and the other is not."""
+    rows = await _list(request)
+    context = {
+        "rows": rows,
+        "show": request.query_params.get("show") or "all",
+        "kind": request.query_params.get("kind") or "",
+        "lists": companies.LISTS,
+        "done": request.query_params.get("done") == "confirmed",
+    }
+    return page(request, "accounts/companies.html", context)
+
+
+async def confirm_page(request: Request) -> Response:
+    form = await read_form(request)
+    await companies.confirm_company(db(request), request.path_params["id"], actor=user_of(request))
+    show = str(form.get("show", "all"))
+    back = show if show in companies.LISTS else "all"
+    return redirect(f"/organizer/companies?show={back}&done=confirmed")
+
+
 async def remove_page(request: Request) -> Response:
     """The account page's "remove" and "leave" buttons."""
     await read_form(request)
@@ -207,6 +257,23 @@ async def invite_page(request: Request) -> Response:
 
 
 API = [
+    Endpoint(
+        "GET",
+        "/api/companies",
+        api_list,
+        "The companies, those waiting for confirmation first, each with its member count and "
+        "the companies whose name folds to the same (organizers, staff)",
+        responses.Companies,
+        query=(
+            Param(
+                "show",
+                {"type": "string", "enum": list(companies.LISTS)},
+                "all, pending, confirmed or clashing (a name two companies claim)",
+            ),
+            Param("kind", {"type": "string", "enum": ["exhibitor", "buyer"]}, "one kind only"),
+        ),
+        errors=(401, 403, 422),
+    ),
     Endpoint(
         "GET",
         "/api/companies/mine",
@@ -267,6 +334,8 @@ API = [
 ]
 
 routes = [
+    Route("/organizer/companies", companies_page, methods=["GET"]),
+    Route("/organizer/companies/{id}/confirm", confirm_page, methods=["POST"]),
     Route("/invitations/{token}", invitation_page, methods=["GET", "POST"]),
     Route("/account/company/{id}/invitations", invite_page, methods=["POST"]),
     Route("/account/company/{id}/members/{user_id}/remove", remove_page, methods=["POST"]),

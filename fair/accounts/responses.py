@@ -184,6 +184,17 @@ class Company(BaseModel):
     confirmed_at: Instant | None
 
 
+class ListedCompany(Company):
+    """A company in the organizers' list: its size and the companies claiming its name."""
+
+    members: int
+    clashes_with: list[str]  # ids of other companies whose name folds to the same
+
+
+class Companies(BaseModel):
+    items: list[ListedCompany]
+
+
 class CompanyMember(BaseModel):
     user_id: str
     name: str

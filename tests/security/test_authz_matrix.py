@@ -975,6 +975,9 @@ ENDPOINTS: list[Endpoint] = [
         form={},
     ),
     E("POST", "/api/companies/{id}/confirm", organizer_only(200), params=COMPANY),
+    E("GET", "/api/companies", keepers(200)),
+    E("GET", "/organizer/companies", keepers(200)),
+    E("POST", "/organizer/companies/{id}/confirm", organizer_only(303), params=COMPANY, form={}),
     # Accepting: only the link's holder; a token that is no invitation is an invalid link.
     E("POST", "/api/invitations/{token}/accept", everyone(400), params=LINK, json={}),
     # The link's page (/invitations/{token}) is one for both kinds of invitation: its rows

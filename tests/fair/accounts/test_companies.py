@@ -310,3 +310,55 @@ async def test_an_organizer_confirms_who_a_company_is(client, session):
     assert (await mine(client)).json()["company"]["confirmed"] is True
     page = await client.get("/account", headers=HTML)
     assert "Confirmed by the organizers" in page.text
+
+
+async def test_organizers_see_a_name_two_companies_claim_and_confirm_the_real_one(client, session):
+    """A squatter registered the real company's name first, spelled oddly: the organizers'
+    list marks the clash, an organizer confirms the real one from the page (CSRF), and its
+    booth then shows it; staff read the list but confirm nothing; others see none of it."""
+    await make_fair(session)
+    await exhibitor(client, session, "squat@elsewhere.example", "TSUBAME   migaki")
+    squatter_id = (await mine(client)).json()["company"]["id"]
+    _, real_id = await owner_with_company(client, session)  # "Tsubame Migaki"
+    booth = await create_booth(client)
+    assert (await client.get("/api/companies")).status_code == 403
+    await make_user(session, "buyer", "lan@saigon.example", company="Saigon Home")
+    await make_user(session, "organizer", "org@city.example")
+    await make_user(session, "staff", "staff@city.example")
+    await login(client, "org@city.example")
+
+    clashing = await client.get("/api/companies", params={"show": "clashing"})
+    assert clashing.status_code == 200
+    found = {item["id"]: item for item in clashing.json()["items"]}
+    assert set(found) == {squatter_id, real_id}  # the buyer's company claims no other's name
+    assert found[real_id]["clashes_with"] == [squatter_id]
+    assert (found[real_id]["members"], found[real_id]["confirmed"]) == (1, False)
+    bad = await client.get("/api/companies", params={"show": "everything"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "validation_failed")
+
+    shown = await client.get("/organizer/companies?show=clashing", headers=HTML)
+    assert shown.status_code == 200
+    assert "The same name as 1 other company" in shown.text
+    csrf = CSRF_RE.search(shown.text)
+    assert csrf
+    url = f"/organizer/companies/{real_id}/confirm"
+    forged = await client.post(url, data={"show": "clashing"}, headers=HTML)
+    assert forged.status_code == 403  # no CSRF token: nothing confirmed
+    sent = await client.post(
+        url, data={"csrf_token": csrf.group(1), "show": "clashing"}, headers=HTML
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/organizer/companies?show=clashing&done=confirmed"
+    confirmed = (await client.get("/api/companies", params={"show": "confirmed"})).json()
+    assert [item["id"] for item in confirmed["items"]] == [real_id]
+    pending = (await client.get("/api/companies", params={"show": "pending"})).json()
+    assert real_id not in {item["id"] for item in pending["items"]}
+    assert squatter_id in {item["id"] for item in pending["items"]}
+
+    await login(client, "staff@city.example")
+    assert (await client.get("/api/companies")).status_code == 200
+    refused = await client.post(f"/api/companies/{squatter_id}/confirm")
+    assert refused.status_code == 403
+    await login(client, "kenji@tsubame.example")
+    page = await client.get(f"/booths/{booth['id']}", headers=HTML)
+    assert "Confirmed by the organizers" in page.text
