@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
@@ -15,6 +15,7 @@ from fair import clock
 from fair.accounts.models import User
 from fair.accounts.personal import DataPart, PersonalData, columns
 from meetings import changes
+from meetings.hosting import colleagues, hand_over
 from meetings.models import (
     ACTIVE,
     BookingReminder,
@@ -109,24 +110,37 @@ async def export(session: AsyncSession, user: User) -> DataPart:
 
 async def erase(session: AsyncSession, user: User) -> None:
     """Future meetings cancelled (``changes.cancel``: holds freed, both sides mailed — the
-    person's own mail goes nowhere once the account is closed); an interpreter leaves the
-    meetings to come; their booths' meeting hours go (nobody is left to meet there); the
+    person's own mail goes nowhere once the account is closed), except those they hosted for
+    a company with other people, which a colleague takes over (``hosting.hand_over``); an
+    interpreter leaves the meetings to come; the meeting hours of their booths with nobody
+    else in the company go (nobody is left to meet there); the
     text of their chat lines, their notes, reasons and feedback, their calendar feed and
     booking reminders go. The meetings themselves, their attendance and
     outcomes stay: the report counts them."""
     now = clock.now()
-    future = await session.scalars(
-        select(Meeting.id)
+    future = await session.execute(
+        select(Meeting.id, Meeting.buyer_id, Booth)
         .join(Booth, Booth.id == Meeting.booth_id)
         .where(
-            or_(Meeting.buyer_id == user.id, Booth.owner_id == user.id),
+            or_(
+                Meeting.buyer_id == user.id,
+                func.coalesce(Meeting.host_id, Booth.owner_id) == user.id,
+            ),
             Meeting.status.in_(ACTIVE),
             Meeting.ends_at > now,
         )
         .order_by(Meeting.starts_at)
     )
-    for meeting_id in future.all():
-        await changes.cancel(session, actor=user, meeting_id=meeting_id, reason="", now=now)
+    for meeting_id, buyer_id, booth in future.all():
+        # A meeting the person hosted for a company with other people goes to a colleague
+        # (mailed as any handover); with no one left to meet the buyer, it is cancelled.
+        stand_ins = [c for c in await colleagues(session, booth) if c.id != user.id]
+        if buyer_id != user.id and stand_ins:
+            await hand_over(
+                session, actor=user, meeting_id=meeting_id, user_id=stand_ins[0].id, now=now
+            )
+        else:
+            await changes.cancel(session, actor=user, meeting_id=meeting_id, reason="", now=now)
     await session.execute(
         update(Meeting)
         .where(
@@ -151,12 +165,15 @@ async def erase(session: AsyncSession, user: User) -> None:
             BuyerFeedback.meeting_id.in_(select(Meeting.id).where(Meeting.buyer_id == user.id))
         )
     )
-    # Their booths stay as the fair's history, but nobody is there to meet: no new bookings.
-    await session.execute(
-        delete(BoothHours).where(
-            BoothHours.booth_id.in_(select(Booth.id).where(Booth.owner_id == user.id))
-        )
-    )
+    # Booths of a company with nobody else stay as the fair's history, but nobody is there
+    # to meet: no new bookings. A company with other people keeps its booths' hours.
+    alone = [
+        booth.id
+        for booth in await session.scalars(select(Booth).where(Booth.owner_id == user.id))
+        if not [c for c in await colleagues(session, booth) if c.id != user.id]
+    ]
+    if alone:
+        await session.execute(delete(BoothHours).where(BoothHours.booth_id.in_(alone)))
     await session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     await session.execute(delete(BookingReminder).where(BookingReminder.user_id == user.id))
 

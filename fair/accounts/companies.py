@@ -270,6 +270,39 @@ async def remove_member(
     await session.flush()
 
 
+async def leave_for_good(session: AsyncSession, user: User) -> None:
+    """A member deletes their account: the company goes on with its other people. An owner
+    who was the last one hands the role to the longest-standing member, so someone can still
+    invite and remove; the account leaves the company. A member alone stays in it, so the
+    company's booths and meetings keep the history they had."""
+    member = user.membership
+    if member is None:
+        return
+    others = list(
+        (
+            await session.scalars(
+                select(CompanyMember)
+                .join(User, User.id == CompanyMember.user_id)
+                .where(
+                    CompanyMember.company_id == member.company_id,
+                    CompanyMember.user_id != user.id,
+                    User.is_active.is_(True),
+                )
+                .order_by(CompanyMember.joined_at, CompanyMember.user_id)
+            )
+        ).all()
+    )
+    if not others:
+        return
+    if member.role == CompanyRole.OWNER and not any(
+        other.role == CompanyRole.OWNER for other in others
+    ):
+        others[0].role = CompanyRole.OWNER
+    user.membership = None
+    await session.delete(member)
+    await session.flush()
+
+
 async def invitation_parties(
     session: AsyncSession, row: CompanyInvitation
 ) -> tuple[Company | None, User | None]:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock, outbox, ratelimit
-from fair.accounts import archive, personal, responses
+from fair.accounts import archive, companies, personal, responses
 from fair.accounts.errors import (
     ExportExpired,
     ExportNotReady,
@@ -144,6 +144,7 @@ async def delete_account(
     except InvalidCredentials:
         raise WrongPassword(field="password") from None
     await personal.erase(session, user)
+    await companies.leave_for_good(session, user)
     old_email = user.email
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}@{DELETED_DOMAIN}"

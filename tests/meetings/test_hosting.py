@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from booth_helpers import exhibitor
-from helpers import login, make_colleague, make_user, read_scalar
+from helpers import PASSWORD, login, make_colleague, make_user, read_scalar
 from icalendar import Calendar
 from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday, run_jobs
 from sqlalchemy import select
@@ -111,3 +111,26 @@ async def test_the_meeting_page_offers_to_hand_it_to_a_colleague(
 
 async def _id(session: Any, email: str) -> str:
     return await read_scalar(session, select(User.id).where(User.email == email))
+
+
+async def test_a_host_who_deletes_their_account_leaves_the_meeting_to_a_colleague(
+    client, session, app, smtp, mail_context
+):
+    """Kenji, the company's only owner, deletes his account: his meeting is not cancelled
+    but handed to Aiko (she and the buyer are mailed), she becomes the owner, the booth keeps
+    its hours, and the tombstone is in the company no more."""
+    inbox, _ = smtp
+    meeting, aiko = await booked(client, session, app, mail_context)
+    inbox.messages.clear()
+    gone = await client.request("DELETE", "/api/me", json={"password": PASSWORD})
+    assert gone.status_code == 204, gone.text
+    await run_jobs(app, mail_context)
+    assert {m["To"] for m in inbox.messages} == {AIKO, LAN}
+    await login(client, AIKO)
+    kept = (await client.get(f"/api/meetings/{meeting['id']}")).json()
+    assert (kept["status"], kept["host_id"]) == ("confirmed", aiko.id)
+    company = (await client.get("/api/companies/mine")).json()
+    assert company["company"]["role"] == "owner"
+    assert [m["user_id"] for m in company["members"]] == [aiko.id]
+    hours = await client.get(f"/api/booths/{meeting['booth_id']}/availability")
+    assert hours.status_code == 200 and hours.json()["weekly"], hours.text
