@@ -66,6 +66,8 @@ class Served:
     url: str
     # How far the server's clock is moved from the real time (``--now``); None: not moved.
     offset: timedelta | None = None
+    # Where the server writes the mail it sends (``FAIR_MAIL_DIR``: one .eml a message).
+    mail_dir: Path | None = None
 
     def now(self) -> datetime:
         return clock.real_now() + (self.offset or timedelta(0))
@@ -129,7 +131,7 @@ def demo_server(
                     f"fair serve not healthy after {READY_TIMEOUT_SECONDS:.0f} s:\n{_tail(log)}"
                 )
             time.sleep(0.1)  # polling readiness of a subprocess, not waiting for the UI
-        yield Served(base_url, served.offset)
+        yield Served(base_url, served.offset, tmp / "mail")
     finally:
         server.terminate()
         try:
