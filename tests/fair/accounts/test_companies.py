@@ -334,7 +334,7 @@ async def test_organizers_see_a_name_two_companies_claim_and_confirm_the_real_on
     assert found[real_id]["clashes_with"] == [squatter_id]
     assert (found[real_id]["members"], found[real_id]["confirmed"]) == (1, False)
     bad = await client.get("/api/companies", params={"show": "everything"})
-    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "validation_failed")
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid")
 
     shown = await client.get("/organizer/companies?show=clashing", headers=HTML)
     assert shown.status_code == 200
