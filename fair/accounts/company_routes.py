@@ -133,8 +133,8 @@ async def _list(request: Request) -> list[companies.Listed]:
     return await companies.list_companies(
         db(request),
         actor=user_of(request),
-        show=request.query_params.get("show") or "all",
-        kind=request.query_params.get("kind") or None,
+        show=request.query_params.get("show", "all"),
+        kind=request.query_params.get("kind"),
     )
 
 
@@ -214,8 +214,8 @@ async def companies_page(request: Request) -> Response:
     rows = await _list(request)
     context = {
         "rows": rows,
-        "show": request.query_params.get("show") or "all",
-        "kind": request.query_params.get("kind") or "",
+        "show": request.query_params.get("show", "all"),
+        "kind": request.query_params.get("kind", ""),
         "lists": companies.LISTS,
         "done": request.query_params.get("done") == "confirmed",
     }

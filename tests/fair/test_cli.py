@@ -70,7 +70,9 @@ async def test_migrate_demo_and_plan_year_are_idempotent(cli_env):
     first = fair(cli_env, "demo", "--if-empty", "--now", "2027-02-03T10:00:00+09:00")
     assert first.returncode == 0, first.stderr
     assert "demo loaded as of 2027-02-03 01:00 UTC" in first.stdout
-    people = 2 + len(demo_data.EXHIBITORS) + len(demo_data.BUYERS) + len(demo_data.INTERPRETERS)
+    people = (
+        3 + len(demo_data.EXHIBITORS) + len(demo_data.BUYERS) + len(demo_data.INTERPRETERS)
+    )  # + the colleague
     assert await count(url, User) == people
     fairs = await count(url, Fair)
     assert fairs == 37  # 2026, 2027 and 2028, one a month, and the open day
