@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from booths import editor, jobs, models, pages, personal, routes
+from booths import editor, jobs, models, pages, personal, routes, service
+from fair.desk import DeskItem
 from fair.fairs.panels import FairPanel, no_panel
 from fair.features import Feature
+from fair.i18n import lazy
+
+DESK = (
+    DeskItem(
+        "/review/booths",
+        lazy("Booth review"),
+        lazy("Approve or return the booths exhibitors send, and their later changes."),
+        waiting=service.waiting_review,
+    ),
+)
 
 
 def feature(next_free: pages.NextFree = pages.no_times, panel: FairPanel = no_panel) -> Feature:
@@ -18,4 +29,5 @@ def feature(next_free: pages.NextFree = pages.no_times, panel: FairPanel = no_pa
         models=(models,),
         templates=True,
         personal_data=personal.PART,
+        desk=DESK,
     )

@@ -502,6 +502,15 @@ async def review_queue(
     return [(booth, fair) for booth, fair in (await session.execute(query)).all()]
 
 
+async def waiting_review(session: AsyncSession, actor: User) -> int:
+    """How many booths wait for a reviewer's decision (the organizers' desk)."""
+    require_role(actor, *REVIEWERS)
+    found = await session.scalar(
+        select(func.count()).select_from(Booth).where(Booth.status == BoothStatus.PENDING)
+    )
+    return int(found or 0)
+
+
 async def counts_by_status(session: AsyncSession, fair_id: str) -> dict[str, int]:
     rows = await session.execute(
         select(Booth.status, func.count()).where(Booth.fair_id == fair_id).group_by(Booth.status)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from conversations import digest, models, pages, personal, routes
+from conversations import digest, models, pages, personal, routes, service
+from fair.desk import DeskItem
 from fair.features import Feature, Task
+from fair.i18n import lazy
 
 FEATURE = Feature(
     name="conversations",
@@ -14,4 +16,12 @@ FEATURE = Feature(
     templates=True,
     tasks=(Task(digest.EVERY_SECONDS, digest.queue_digests, "mail conversation digests"),),
     personal_data=personal.PART,
+    desk=(
+        DeskItem(
+            "/organizer/conversation-reports",
+            lazy("Reported messages"),
+            lazy("Read the messages people reported, then dismiss or remove them."),
+            waiting=service.open_report_count,
+        ),
+    ),
 )

@@ -527,6 +527,17 @@ async def open_reports(session: AsyncSession, *, actor: User | None) -> list[Rep
     return [Reported(row, message, a or "", r or "") for row, message, a, r in rows.all()]
 
 
+async def open_report_count(session: AsyncSession, actor: User) -> int:
+    """How many reported messages wait for an organizer (the desk)."""
+    require_role(actor, Role.ORGANIZER)
+    found = await session.scalar(
+        select(func.count())
+        .select_from(ConversationReport)
+        .where(ConversationReport.status == ReportStatus.OPEN)
+    )
+    return int(found or 0)
+
+
 async def resolve(
     session: AsyncSession,
     *,

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 
 from fair.accounts.personal import PersonalData
 from fair.api import Endpoint
+from fair.desk import DeskItem
 
 # An arq-style job: ``async def job(ctx, **ids) -> bool``.
 Job = Callable[..., Awaitable[Any]]
@@ -46,3 +47,5 @@ class Feature:
     tasks: Sequence[Task] = ()
     # Its part of a person's data: what "download my data" exports, what deletion erases.
     personal_data: PersonalData | None = None
+    # Its tools on the organizers' desk (``/organizer``), handed to the core by the root.
+    desk: Sequence[DeskItem] = ()

@@ -17,13 +17,19 @@ from meetings.booking import next_free_slots
 from meetings.feature import FEATURE as MEETINGS
 from reports.feature import FEATURE as REPORTS
 
-FEATURES: tuple[Feature, ...] = (
-    core(fair_panel=recommended_panel),
+ABOVE_THE_CORE: tuple[Feature, ...] = (
     booths(next_free=next_free_slots, panel=recommended_panel),
     MEETINGS,
     MATCHMAKING,
     CONVERSATIONS,
     REPORTS,
+)
+FEATURES: tuple[Feature, ...] = (
+    core(
+        fair_panel=recommended_panel,
+        desk_items=tuple(item for feature in ABOVE_THE_CORE for item in feature.desk),
+    ),
+    *ABOVE_THE_CORE,
 )
 
 templating.use_packages(*(feature.name for feature in FEATURES if feature.templates))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from fair.accounts.models import Role
+from fair.desk import DeskItem
 from fair.features import Feature, Task
+from fair.i18n import lazy
 from matchmaking import (
     jobs,
     learning,
@@ -25,4 +28,12 @@ FEATURE = Feature(
     # Asked every hour, queued once a day (keyed by the day): the weights refitted daily.
     tasks=(Task(every_seconds=3600, run=learning.queue_refit, name="refit match weights"),),
     personal_data=personal.PART,
+    desk=(
+        DeskItem(
+            weight_pages.BASE,
+            lazy("Match weights"),
+            lazy("See what the match engine learned from the meetings' outcomes."),
+            roles=(Role.ORGANIZER, Role.STAFF),
+        ),
+    ),
 )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from fair.desk import DeskItem
 from fair.features import Feature
-from meetings import connection_test, jobs, models, pages, personal, routes
+from fair.i18n import lazy
+from meetings import connection_test, jobs, models, pages, personal, routes, video_room
 
 FEATURE = Feature(
     name="meetings",
@@ -13,4 +15,12 @@ FEATURE = Feature(
     models=(models,),
     templates=True,
     personal_data=personal.PART,
+    desk=(
+        DeskItem(
+            "/review/attendance",
+            lazy("Attendance disputes"),
+            lazy("Settle who really came to a meeting when a participant disputes it."),
+            waiting=video_room.open_disputes,
+        ),
+    ),
 )

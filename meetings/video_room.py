@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booths.models import Booth
@@ -334,3 +334,14 @@ async def disputes(
         .order_by(Meeting.starts_at)
     )
     return [(meeting, booth, name or "") for meeting, booth, name in rows.all()]
+
+
+async def open_disputes(session: AsyncSession, actor: User) -> int:
+    """How many disputed attendance records wait for an organizer (the desk)."""
+    require_role(actor, Role.ORGANIZER)
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Meeting)
+        .where(Meeting.attendance_claim.is_not(None), Meeting.attendance_settled_by.is_(None))
+    )
+    return int(found or 0)

@@ -402,3 +402,13 @@ async def list_companies(
         )
         for company, count in rows
     ]
+
+
+async def waiting_confirmation(session: AsyncSession, actor: User) -> int:
+    """How many companies wait for the organizers to confirm them (the desk)."""
+    if not actor.has_role(Role.ORGANIZER, Role.STAFF):
+        raise Forbidden()
+    found = await session.scalar(
+        select(func.count()).select_from(Company).where(Company.confirmed_at.is_(None))
+    )
+    return int(found or 0)

@@ -193,7 +193,10 @@ def test_the_signed_in_header_keeps_its_shape_in_every_language(
 
 
 PHONE_PAGES = [
-    (ORGANIZER_EMAIL, ["/organizer/webhooks", "/proposals", "/account", "/account/tokens"]),
+    (
+        ORGANIZER_EMAIL,
+        ["/organizer", "/organizer/webhooks", "/proposals", "/account", "/account/tokens"],
+    ),
     (BUYERS[0].email, ["/proposals", "/account", "/account/tokens", "/my/needs"]),
     (EXHIBITORS[0].email, ["/proposals", "/account"]),
 ]

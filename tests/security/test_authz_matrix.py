@@ -977,6 +977,8 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/api/companies/{id}/confirm", organizer_only(200), params=COMPANY),
     E("GET", "/api/companies", keepers(200)),
     E("GET", "/organizer/companies", keepers(200)),
+    # The organizers' desk: organizers and staff, each seeing the tools their role may use.
+    E("GET", "/organizer", keepers(200)),
     E("POST", "/organizer/companies/{id}/confirm", organizer_only(303), params=COMPANY, form={}),
     # Accepting: only the link's holder; a token that is no invitation is an invalid link.
     E("POST", "/api/invitations/{token}/accept", everyone(400), params=LINK, json={}),

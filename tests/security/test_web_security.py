@@ -281,6 +281,8 @@ async def test_every_post_form_on_the_pages_carries_the_csrf_token(world) -> Non
         ("organizer", "/review/attendance"),
         ("organizer", "/organizer/webhooks"),
         ("organizer", "/organizer/companies"),
+        ("organizer", "/organizer"),
+        ("staff", "/organizer"),
         ("organizer", f"/fairs/{SLUG}/invitations"),
         ("organizer", "/organizer/matchmaking/weights"),
         ("staff", "/reports/rates"),
