@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.sandbox import Limits, Sandbox
+from demo import conversations as conversations_demo
 from demo import data as demo_data
 from demo import matchmaking as matchmaking_demo
 from demo import meetings as meetings_demo
@@ -257,6 +258,9 @@ async def _load(
     counts["needs"] = await matchmaking_demo.load_needs(session)
     counts["proposals"] = await matchmaking_demo.load_proposals(
         session, fair=open_day, organizer=organizer, settings=settings, now=now
+    )
+    counts["messages"] = await conversations_demo.load_conversations(
+        session, fair=open_day, now=now
     )
     if history:
         past = await meetings_demo.load_history(

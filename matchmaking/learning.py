@@ -246,7 +246,7 @@ async def training_samples(session: AsyncSession) -> list[Sample]:
     # Pairs already closed as no deal are samples here, not exclusions: no closed pairs.
     # The price part is compared at today's rates; a time frame, which is judged against
     # one fair's days and today, is no part of what the outcomes teach.
-    found = await service.context(session, fair=None, buyer_ids=(), owner_ids=())
+    found = await service.context(session, fair=None, buyer_ids=(), seller_ids=())
     context = Context(interpreter_pairs=found.interpreter_pairs, rates=found.rates)
     samples = []
     for pair in pairs:

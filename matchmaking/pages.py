@@ -1,5 +1,6 @@
-"""The buyer's page of sourcing needs: what they look for (entered and removed here) and the
-booths recommended for it in the coming fairs, each with its reasons and a booking link."""
+"""The buyer's page of sourcing needs: what they look for (entered, changed and removed
+here) and the booths recommended for it in the coming fairs, each with its reasons and a
+booking link."""
 
 from __future__ import annotations
 
@@ -121,6 +122,7 @@ async def needs_page(
         "values": values or {"visible_to_exhibitors": True, "languages": []},
         "errors": errors or {},
         "welcome": request.query_params.get("welcome") == "1" and not needs,
+        "changed": request.query_params.get("done") == "changed",
         "category_label": lambda code: category_label(code, language),
     }
     return page(request, "matchmaking/needs.html", context, 422 if errors else 200)
@@ -140,6 +142,54 @@ async def add_need(request: Request) -> Response:
     return redirect("/my/needs")
 
 
+# The fields the page always sends; one left empty clears the need's value.
+_CLEARED_WHEN_EMPTY = ("fair", "quantity", "target_price", "time_frame")
+
+
+async def _edit_page(
+    request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
+    language = i18n.current_language()
+    fairs = await _coming_fairs(request)
+    if values.get("fair") and values["fair"] not in {fair.slug for fair in fairs}:
+        # A need kept for a fair that is not among the coming ones keeps it on offer.
+        fairs += list(await db(request).scalars(select(Fair).where(Fair.slug == values["fair"])))
+    context = {
+        "need_id": request.path_params["need_id"],
+        "fairs": fairs,
+        "categories": [(code, category_label(code, language)) for code in CATEGORIES],
+        "units": [(code, i18n.gettext(label)) for code, label in MOQ_UNITS.items()],
+        "currencies": CURRENCIES,
+        "values": values,
+        "errors": errors,
+    }
+    return page(request, "matchmaking/need_edit.html", context, status)
+
+
+async def edit_need_page(request: Request) -> Response:
+    current = await service.need_as_input(
+        db(request), actor=user_of(request), need_id=request.path_params["need_id"]
+    )
+    return await _edit_page(request, current, {})
+
+
+async def change_need(request: Request) -> Response:
+    """The page's form sends every field: only those that differ from the need change (so a
+    need whose buying days have passed can still be reworded)."""
+    need_id = request.path_params["need_id"]
+    values = need_values(await read_form(request))  # the CSRF check comes first
+    current = await service.need_as_input(db(request), actor=user_of(request), need_id=need_id)
+    sent = {name: values.get(name) for name in _CLEARED_WHEN_EMPTY} | values
+    changes = {name: value for name, value in sent.items() if value != current.get(name)}
+    try:
+        await service.update_need(
+            db(request), actor=user_of(request), need_id=need_id, body=changes
+        )
+    except DomainError as exc:
+        return await _edit_page(request, values, field_errors(exc), exc.status)
+    return redirect("/my/needs?done=changed")
+
+
 async def remove_need(request: Request) -> Response:
     await read_form(request)
     await service.delete_need(
@@ -151,5 +201,7 @@ async def remove_need(request: Request) -> Response:
 routes = [
     Route("/my/needs", needs_page, methods=["GET"]),
     Route("/my/needs", add_need, methods=["POST"]),
+    Route("/my/needs/{need_id}/edit", edit_need_page, methods=["GET"]),
+    Route("/my/needs/{need_id}", change_need, methods=["POST"]),
     Route("/my/needs/{need_id}/delete", remove_need, methods=["POST"]),
 ]

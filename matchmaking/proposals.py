@@ -49,7 +49,7 @@ from matchmaking.models import Answer, Need, Proposal, ProposalKind, ProposalSta
 from matchmaking.schemas import ProposalAccept, ProposalCreate
 from matchmaking.scoring import Match
 from matchmaking.service import context as match_context
-from matchmaking.service import fair_matches
+from matchmaking.service import fair_matches, seller_of
 from meetings import booking
 from meetings.errors import BadTime, NotBookable, SlotTaken
 from meetings.goodhours import Party, best_first, viewer_party_of
@@ -182,10 +182,9 @@ async def _check_pair(session: AsyncSession, fair: Fair, booth: Booth, buyer: Us
     company = await session.get(Company, booth.company_id) if booth.company_id else None
     if buyer.company and company is not None and name_key(buyer.company) == company.name_key:
         raise ProposalRefused(lazy("This buyer belongs to the booth's own company."))
-    found = await match_context(
-        session, fair=fair, buyer_ids=[buyer.id], owner_ids=[booth.owner_id]
-    )
-    if (buyer.id, booth.owner_id) in found.closed_pairs:
+    seller = seller_of(booth)
+    found = await match_context(session, fair=fair, buyer_ids=[buyer.id], seller_ids=[seller])
+    if (buyer.id, seller) in found.closed_pairs:
         raise ProposalRefused(lazy("This buyer and this exhibitor have closed as no deal."))
 
 

@@ -146,6 +146,13 @@ class BoothFacts:
     products: tuple[ProductFacts, ...] = ()
     approved: bool = True
     fair_published: bool = True
+    company_id: str | None = None  # the exhibitor company (fair.accounts.companies)
+
+    @property
+    def seller(self) -> str:
+        """Who sells at the booth: its company, or its owner where it has none. A no deal
+        closes the pair for every booth of that company, whoever of it hosted the meeting."""
+        return self.company_id or self.owner_id
 
     # Worked out once per booth, not once per need it is scored against.
     @cached_property
@@ -166,11 +173,11 @@ class BoothFacts:
 @dataclass(frozen=True)
 class Context:
     """What the score needs beyond the pair: pairs closed as no deal, as (buyer id, booth
-    owner id); the language pairs an interpreter of the programme covers; whether the
-    viewer is the exhibitor side (then needs hidden from exhibitors are left out); the
-    exchange rates (yen per unit, by currency: ``fair.money``); today and the fair's first
-    and last days (a need whose time frame has passed is no match); and the good-for-both
-    times in the fair by (buyer id, booth id), for the pairs they were counted for."""
+    seller: ``BoothFacts.seller``); the language pairs an interpreter of the programme
+    covers; whether the viewer is the exhibitor side (then needs hidden from exhibitors are
+    left out); the exchange rates (yen per unit, by currency: ``fair.money``); today and the
+    fair's first and last days (a need whose time frame has passed is no match); and the
+    good-for-both times in the fair by (buyer id, booth id), for the pairs they were counted for."""
 
     closed_pairs: frozenset[tuple[str, str]] = frozenset()
     interpreter_pairs: frozenset[frozenset[str]] = frozenset()
@@ -220,7 +227,7 @@ def exclusion(need: NeedFacts, booth: BoothFacts, context: Context) -> str | Non
         return "unpublished"
     if context.for_exhibitors and not need.visible_to_exhibitors:
         return "hidden"
-    if (need.buyer_id, booth.owner_id) in context.closed_pairs:
+    if (need.buyer_id, booth.seller) in context.closed_pairs:
         return "no_deal"
     today = context.today
     if need.time_until is not None and today is not None and need.time_until < today:

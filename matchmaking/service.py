@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, BoothStatus, BoothTag, Product, TagKind
@@ -194,6 +194,14 @@ def _as_input(need: Need, fair_slug: str | None) -> dict[str, Any]:
     }
 
 
+async def need_as_input(
+    session: AsyncSession, *, actor: User | None, need_id: str
+) -> dict[str, Any]:
+    """One of the buyer's needs as the API's body (``NeedCreate``), to change it on a page."""
+    need = await _own_need(session, actor, need_id)
+    return _as_input(need, (await _slugs(session, [need])).get(need.fair_id or ""))
+
+
 async def update_need(
     session: AsyncSession, *, actor: User | None, need_id: str, body: Mapping[str, Any]
 ) -> tuple[Need, str | None]:
@@ -263,6 +271,7 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
             select(
                 Booth.id,
                 Booth.owner_id,
+                Booth.company_id,
                 Company.name_key,
                 Booth.certifications,
                 Booth.search_text,
@@ -330,6 +339,7 @@ async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[B
             products=tuple(products[row.id]),
             approved=row.status == BoothStatus.APPROVED,
             fair_published=fair.status == "published",
+            company_id=row.company_id,
         )
         for row in booths
     ]
@@ -341,31 +351,38 @@ async def booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[Bo
     return await _booth_facts(session, fair, *where)
 
 
+def seller_of(booth: Booth) -> str:
+    """The booth's seller as ``BoothFacts.seller`` reads it: its company, else its owner."""
+    return booth.company_id or booth.owner_id
+
+
 async def context(
     session: AsyncSession,
     *,
     fair: Fair | None,
     buyer_ids: Iterable[str],
-    owner_ids: Iterable[str],
+    seller_ids: Iterable[str],
     for_exhibitors: bool = False,
 ) -> Context:
-    """Pairs whose latest outcome is no deal, the languages interpreters bridge, today's
+    """Pairs of buyer and seller (a booth's company, or its owner) whose latest outcome, at
+    any of the seller's booths, is no deal; the languages interpreters bridge, today's
     exchange rates (read once for the request), today and the fair's days (none when the
     pairs are of several fairs, as the learned weights' samples are)."""
-    buyer_ids, owner_ids = list(set(buyer_ids)), list(set(owner_ids))
+    buyer_ids, seller_ids = list(set(buyer_ids)), list(set(seller_ids))
     closed: set[tuple[str, str]] = set()
-    if buyer_ids and owner_ids:
+    if buyer_ids and seller_ids:
+        seller = func.coalesce(Booth.company_id, Booth.owner_id)
         rows = await session.execute(
-            select(Meeting.buyer_id, Booth.owner_id, Meeting.stage)
+            select(Meeting.buyer_id, seller, Meeting.stage)
             .join(Booth, Booth.id == Meeting.booth_id)
             .where(
                 Meeting.buyer_id.in_(buyer_ids),
-                Booth.owner_id.in_(owner_ids),
+                seller.in_(seller_ids),
                 Meeting.stage.is_not(None),
             )
             .order_by(Meeting.starts_at, Meeting.id)
         )
-        latest = {(buyer, owner): stage for buyer, owner, stage in rows.all()}
+        latest = {(buyer, sold_by): stage for buyer, sold_by, stage in rows.all()}
         closed = {pair for pair, stage in latest.items() if stage == Stage.NO_DEAL}
     pairs: set[frozenset[str]] = set()
     spoken = await session.scalars(
@@ -544,9 +561,7 @@ async def recommendations(
         return []
     weights = weights or await current_weights(session)
     booths = await _candidate_booths(session, fair, needs)
-    found = context(
-        session, fair=fair, buyer_ids=[buyer.id], owner_ids=[b.owner_id for b in booths]
-    )
+    found = context(session, fair=fair, buyer_ids=[buyer.id], seller_ids=[b.seller for b in booths])
     # A booth appears at most once per need: the best MAX_ITEMS × needs pairs hold the best
     # MAX_ITEMS booths, and pairs that cannot make that cut are never scored in full.
     known = await found
@@ -584,7 +599,7 @@ async def leads(
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
     found = await context(
-        session, fair=fair, buyer_ids=buyers, owner_ids=[booth.owner_id], for_exhibitors=True
+        session, fair=fair, buyer_ids=buyers, seller_ids=[seller_of(booth)], for_exhibitors=True
     )
     weights = weights or await current_weights(session)
     matches = rank(needs, [facts], weights=weights, context=found, min_score=MIN_SCORE)
@@ -624,7 +639,7 @@ async def fair_matches(
     buyers = {user.id: user for _, user in rows}
     needs = [need_facts(need, buyers[need.buyer_id]) for need, _ in rows]
     found = await context(
-        session, fair=fair, buyer_ids=buyers, owner_ids=[b.owner_id for b in facts]
+        session, fair=fair, buyer_ids=buyers, seller_ids=[b.seller for b in facts]
     )
     weights = weights or await current_weights(session)
     matches = rank(

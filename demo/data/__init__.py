@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    model_validator,
 )
 
 from meetings.models import Attendance, Stage
@@ -299,9 +300,35 @@ class DemoProposal(Model):
     days_ago: int = Field(default=0, ge=0, le=13)
 
 
+class DemoMessage(Model):
+    """One message of a demo thread: by the buyer or the booth's company, so many hours
+    before the demo is loaded."""
+
+    by: Literal["buyer", "booth"]
+    hours_ago: int = Field(ge=1, le=24 * 13)
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class DemoConversation(Model):
+    """A thread of the open day between a buyer and an exhibitor's booth, oldest message
+    first; the last one is unread by the other side."""
+
+    buyer: BuyerEmail
+    exhibitor: ExhibitorEmail
+    messages: list[DemoMessage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _oldest_first(self) -> DemoConversation:
+        hours = [message.hours_ago for message in self.messages]
+        if hours != sorted(hours, reverse=True) or len(set(hours)) != len(hours):
+            raise ValueError("messages go oldest first, each at its own hour")
+        return self
+
+
 class Matchmaking(Model):
     needs: list[DemoNeed]
     proposals: list[DemoProposal]
+    conversations: list[DemoConversation] = []
 
 
 # Loading -----------------------------------------------------------------------------------

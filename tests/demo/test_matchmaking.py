@@ -12,6 +12,8 @@ from helpers import login
 from sqlalchemy import select
 
 from booths.models import Booth
+from conversations.models import ConversationMessage
+from conversations.service import threads, unread_total
 from demo.data import MATCHMAKING
 from demo.loader import DEMO_PASSWORD, ORGANIZER_EMAIL, load, open_day_slug
 from fair import clock
@@ -40,6 +42,7 @@ async def test_the_demo_has_needs_proposals_in_every_state_and_console_matches(
         await session.commit()
         assert counts["needs"] == len(MATCHMAKING.needs)
         assert counts["proposals"] == len(MATCHMAKING.proposals)
+        assert counts["messages"] == sum(len(c.messages) for c in MATCHMAKING.conversations)
 
         # Needs in Thai, Chinese (both scripts), Vietnamese, Japanese and English.
         texts = list(await session.scalars(select(Need.text)))
@@ -74,6 +77,16 @@ async def test_the_demo_has_needs_proposals_in_every_state_and_console_matches(
         sources = set(await session.scalars(select(Meeting.source).where(Meeting.id.in_(booked))))
         assert sources == {MeetingSource.PROPOSED, MeetingSource.INVITED}
 
+        # Threads in the people's languages; each one's last message waits for the other side.
+        thai_threads = await threads(session, actor=thai)
+        assert [t.unread for t in thai_threads] == [1]
+        exhibitor = await _user(session, MATCHMAKING.conversations[0].exhibitor)
+        assert await unread_total(session, exhibitor) == 0  # he wrote last
+        tea_house = await _user(session, MATCHMAKING.conversations[-1].exhibitor)
+        assert await unread_total(session, tea_house) == 1  # the Vietnamese buyer asked
+        bodies = list(await session.scalars(select(ConversationMessage.body)))
+        assert any("ขอบคุณ" in b for b in bodies) and any("您好" in b for b in bodies)
+
         # The organizers' console lists the fair's matches.
         matches = await service.fair_matches(session, actor=organizer, fair_slug=slug)
         assert len({m.buyer_id for m in matches}) >= 8
@@ -87,7 +100,7 @@ async def test_the_demo_has_needs_proposals_in_every_state_and_console_matches(
 
         # Loading again adds none of it twice.
         again = await load(session, storage=LocalStorage(tmp_path / "media"), history=False)
-        assert (again["needs"], again["proposals"]) == (0, 0)
+        assert (again["needs"], again["proposals"], again["messages"]) == (0, 0, 0)
         assert len(list(await session.scalars(select(Proposal.id)))) == len(ids)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import login, make_user, read_scalar
+from booth_helpers import make_fair
+from helpers import login, make_colleague, make_user, read_scalar
 from match_helpers import THAI_NEED, new_need, world
 from sqlalchemy import func, select
 
+from booths.models import Booth
 from fair import clock
+from fair.accounts.models import User
 from matchmaking.models import Need
 from meetings.models import Attendance, Meeting, MeetingStatus
 
@@ -65,6 +68,43 @@ async def test_a_pair_closed_as_no_deal_is_not_recommended_again(client, session
     await session.commit()
     items = (await client.get("/api/fairs/2027-06/recommendations")).json()["items"]
     assert items == []
+
+
+async def test_a_no_deal_at_another_booth_of_the_company_closes_the_pair(client, session):
+    """The no deal was reached in last spring's fair at the company's booth, hosted by a
+    colleague who owned it: the company, not the one member, closed with the buyer."""
+    ids = await world(client, session)
+    booth = await session.get(Booth, ids["tsubame"])
+    owner = await session.get(User, booth.owner_id)
+    colleague = await make_colleague(session, owner, "aiko@tsubame.example")
+    spring = await make_fair(session, "2026-04", days_from_now=-240)
+    earlier = Booth(
+        fair_id=spring.id,
+        owner_id=colleague.id,
+        company_id=booth.company_id,
+        company=booth.company,
+        status="approved",
+    )
+    session.add(earlier)
+    await session.flush()
+    now = clock.now()
+    session.add(
+        Meeting(
+            booth_id=earlier.id,
+            buyer_id=ids["thai"].id,
+            starts_at=now - timedelta(days=230),
+            ends_at=now - timedelta(days=230) + timedelta(minutes=30),
+            status=MeetingStatus.CONFIRMED,
+            buyer_timezone="Asia/Bangkok",
+            attendance=Attendance.HELD,
+            stage="no_deal",
+        )
+    )
+    await session.commit()
+    await login(client, "somchai@bangkok.example")
+    await new_need(client, THAI_NEED)
+    items = (await client.get("/api/fairs/2027-06/recommendations")).json()["items"]
+    assert ids["tsubame"] not in [item["booth_id"] for item in items]
 
 
 async def test_recommendations_are_for_buyers(client, session):

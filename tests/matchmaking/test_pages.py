@@ -110,3 +110,49 @@ async def test_a_buyer_enters_a_time_frame_and_a_target_price_on_the_form(client
     assert need["target_price"] == {"amount": "12.50", "currency": "USD"}
     shown = await client.get("/my/needs")
     assert "購入時期 2099/06/30まで" in shown.text
+
+
+async def test_a_buyer_changes_a_need_on_its_page(client, session):
+    await make_user(session, "buyer", "lan@saigon.example", locale="vi")
+    await login(client, "lan@saigon.example")
+    created = await client.post(
+        "/api/needs",
+        json={"text": "green tea", "hs_codes": ["0902"], "quantity": {"amount": 500, "unit": "kg"}},
+    )
+    need_id = created.json()["id"]
+    client.cookies.set("kk_csrf", CSRF)
+    edit = await client.get(f"/my/needs/{need_id}/edit")
+    assert edit.status_code == 200
+    assert ">green tea</textarea>" in edit.text and 'value="0902"' in edit.text
+    assert f'action="/my/needs/{need_id}"' in edit.text
+
+    # The quantity left empty is cleared; the words and codes take the new values.
+    sent = await client.post(
+        f"/my/needs/{need_id}", data=form(text="matcha powder", hs_codes="090210")
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == "/my/needs?done=changed"
+    need = (await client.get("/api/needs")).json()["items"][0]
+    assert need["text"] == "matcha powder" and need["hs_codes"] == ["090210"]
+    assert need["quantity"] is None
+    assert need["visible_to_exhibitors"] is True
+    listed = await client.get("/my/needs?done=changed")
+    assert 'role="status"' in listed.text and "matcha powder" in listed.text
+
+
+async def test_a_bad_change_keeps_the_need_and_another_buyer_cannot_change_it(client, session):
+    await make_user(session, "buyer", "lan@saigon.example")
+    await make_user(session, "buyer", "wei@shanghai.example")
+    await login(client, "lan@saigon.example")
+    need_id = (await client.post("/api/needs", json={"text": "green tea"})).json()["id"]
+    client.cookies.set("kk_csrf", CSRF)
+    refused = await client.post(f"/my/needs/{need_id}", data=form(text="", hs_codes="12345"))
+    assert refused.status_code == 422 and 'class="form-errors"' in refused.text
+    assert (await client.get("/api/needs")).json()["items"][0]["text"] == "green tea"
+
+    await login(client, "wei@shanghai.example")
+    client.cookies.set("kk_csrf", CSRF)
+    assert (await client.get(f"/my/needs/{need_id}/edit")).status_code == 404
+    taken = await client.post(f"/my/needs/{need_id}", data=form(text="stolen"))
+    assert taken.status_code == 404
+    await login(client, "lan@saigon.example")
+    assert (await client.get("/api/needs")).json()["items"][0]["text"] == "green tea"

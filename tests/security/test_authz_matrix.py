@@ -1505,6 +1505,8 @@ ENDPOINTS: list[Endpoint] = [
     E("POST", "/organizer/matchmaking/weights/refit", organizer_only(303), form={}),
     E("GET", "/my/needs", booker(200), hides={"buyer": ("other:need",)}),
     E("POST", "/my/needs", booker(303), form={"text": "Enamel kettles", "hs_codes": "7323"}),
+    E("GET", "/my/needs/{need_id}/edit", its_need(200), params=NEED),
+    E("POST", "/my/needs/{need_id}", its_need(303), params=NEED, form={"text": "Enamel pots"}),
     E("POST", "/my/needs/{need_id}/delete", its_need(303), params=NEED, form={}),
     # Conversations: the buyer, the booth's company and the interpreter of their meeting;
     # for anyone else (organizers and staff too) a thread does not exist. A buyer opens one

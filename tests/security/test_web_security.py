@@ -106,6 +106,7 @@ FORM_ROUTES: dict[str, tuple[str, list[str] | None]] = {
     "/my/meetings/calendar": ("buyer", None),
     "/my/needs": ("buyer", None),
     "/my/needs/{need_id}/delete": ("buyer", None),
+    "/my/needs/{need_id}": ("buyer", None),
     "/proposals": ("exhibitor", None),
     "/proposals/{proposal_id}/accept": ("buyer", None),
     "/proposals/{proposal_id}/decline": ("buyer", None),
