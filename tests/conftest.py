@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from helpers import (
     Inbox,
     empty_tables,
@@ -24,11 +25,50 @@ from s3_server import S3Server, run_s3_server
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fair import clock
+from fair.accounts import service as account_service
 from fair.config import Settings
 from fair.db import create_engine, create_sessionmaker
 from fair.migrate import upgrade
 from fair.resources import job_context, of_app, open_resources
 from kakehashi.app import create_app
+
+# The files that take longest (measured with `--durations`), run first: `--dist loadfile`
+# hands out whole files in collection order, so a long file collected last left one worker
+# running it alone at the end of `make test` while the other had nothing to do.
+LONGEST_FIRST = (
+    "tests/security/test_authz_matrix.py",
+    "tests/demo/test_any_day.py",
+    "tests/security/test_openapi_fuzz.py",
+    "tests/fair/test_cli.py",
+    "tests/demo/test_history.py",
+    "tests/demo/test_matchmaking.py",
+    "tests/security/test_web_security.py",
+    "tests/meetings/test_room_cluster.py",
+    "tests/faults/test_app_restart.py",
+    "tests/faults/test_worker_killed.py",
+    "tests/faults/test_redis_outage.py",
+    "tests/test_workers.py",
+    "tests/scenario/test_fair_scenario.py",
+    "tests/meetings/test_meeting_list.py",
+    "tests/meetings/test_booking_api.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first; the order within a file, and of the rest, stays."""
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+# argon2 at its real cost (a tenth of a second a hash, as much again a check) was most of
+# the suite's time: nearly every test makes accounts and signs them in. In the test process
+# the app hashes with argon2-cffi's own profile for tests; the code path is the same, and
+# what is tested of passwords (stored as argon2id, checked, rehashed when the parameters
+# change) holds with any parameters. Servers the tests start as subprocesses (the browser
+# tests, the CLI, the worker and cluster tests) keep the real cost.
+_CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)
+account_service._hasher = _CHEAP
+account_service._DUMMY_HASH = _CHEAP.hash("an address nobody has")
 
 REDIS_URL = worker_redis(os.environ.get("KK_TEST_REDIS", "redis://127.0.0.1:6379/15"))
 

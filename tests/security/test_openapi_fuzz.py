@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from argon2 import PasswordHasher
 from booth_helpers import TUMBLER, create_booth, exhibitor
 from helpers import PASSWORD, make_client
 from hypothesis import HealthCheck, given, settings
@@ -234,19 +233,7 @@ def _as_request(case: Any, token: str | None) -> requests.PreparedRequest:
     ).prepare()
 
 
-@pytest.fixture
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its real cost is most of a sign-in or registration (a third of a second on
-    a busy 2-core machine), and the fuzzer sends many; its cost is not what is tested here."""
-    from fair.accounts import service
-
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(service, "_hasher", fast)
-    monkeypatch.setattr(service, "_DUMMY_HASH", fast.hash("unknown e-mail"))
-
-
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.usefixtures("cheap_passwords")
 async def test_api_matches_its_document(
     app: Any, role: str, database_url: str, fuzz_cases: list[tuple[Any, list[Any], list[Any]]]
 ) -> None:

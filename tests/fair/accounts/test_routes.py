@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from http.cookies import SimpleCookie
 
 import pytest
@@ -54,6 +56,19 @@ async def test_register_stores_argon2_hash_not_password(client, session):
     user = await session.scalar(select(User))
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
+
+
+def test_the_app_hashes_at_argon2s_full_cost_outside_the_tests():
+    """The suite hashes cheaply in its own process (tests/conftest.py); the app as it is
+    run hashes with argon2-cffi's default, RFC 9106's low-memory profile (64 MiB, 3 passes)."""
+    script = (
+        "from fair.accounts import service; h = service._hasher; "
+        "print(h.memory_cost, h.time_cost, service._DUMMY_HASH.split('$')[3])"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown == ["65536", "3", "m=65536,t=3,p=4"]
 
 
 @pytest.mark.parametrize(
