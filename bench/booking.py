@@ -118,7 +118,6 @@ def weekly_hours() -> list[dict[str, Any]]:
 def exhibitor_booth(fair: Any, number: int, password_hash: str) -> tuple[Any, Any, Any]:
     """An exhibitor, its approved booth and the booth's meeting hours."""
     from booths.models import Booth, BoothStatus
-    from booths.service import company_key
     from fair import clock
     from fair.accounts.models import User
     from fair.db import new_id
@@ -140,7 +139,6 @@ def exhibitor_booth(fair: Any, number: int, password_hash: str) -> tuple[Any, An
         id=new_id(),
         fair_id=fair.id,
         owner_id=user.id,
-        company_key=company_key(company),
         company={"ja": f"ベンチ製作所 {number}", "en": company},
         status=BoothStatus.APPROVED,
         reviewed_at=clock.now(),

@@ -180,7 +180,6 @@ def exhibitor(
 ) -> tuple[Any, Any, list[Any]]:
     """One exhibitor user, its approved booth and the booth's products (not yet added)."""
     from booths.models import Booth, BoothStatus
-    from booths.service import company_key
     from demo.data import EXHIBITORS
     from fair import clock
     from fair.accounts.models import User
@@ -204,7 +203,6 @@ def exhibitor(
         id=new_id(),
         fair_id=fair.id,
         owner_id=user.id,
-        company_key=company_key(user.company),
         company=company,
         tagline=some_languages(base.tagline, rng),
         description=description(base, rng),
