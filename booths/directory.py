@@ -15,12 +15,14 @@ from typing import Any, Literal
 
 from sqlalchemy import case, column, func, literal, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booths.models import Booth, BoothStatus, BoothTag, Media, MediaKind, Product, TagKind
 from booths.text import search_terms
 from fair.fairs.models import Fair
 
 PER_PAGE = 24
+MATCHED_SHOWN = 3  # the products a search hit lists under its booth
 MAX_PAGE = 1000
 Sort = Literal["relevance", "newest", "products"]
 
@@ -83,24 +85,49 @@ def _has_tag(kind: TagKind, code: str) -> Any:
     )
 
 
-def _sort_key(sort: Sort, terms: list[str]) -> Any:
-    def key(row: Any) -> tuple[Any, ...]:
-        reviewed = row.reviewed_at.timestamp() if row.reviewed_at else 0.0
-        tail = (-row.products, row.created_at, row.id)
-        if sort == "newest":
-            return (-reviewed, *tail)
-        if sort == "products" or not terms:
-            return tail
-        return (-row.in_name, *tail)
-
-    return key
+def _order(sort: Sort, terms: list[str], products: Any, in_name: Any) -> list[Any]:
+    """The page's order: most products, then the oldest booth first (ties by id), behind
+    the newest review or, for a search, the most terms found in the booth's name."""
+    tail = [products.desc(), Booth.created_at, Booth.id]
+    if sort == "newest":
+        return [Booth.reviewed_at.desc().nulls_last(), *tail]
+    if sort == "products" or not terms:
+        return tail
+    return [in_name.desc(), *tail]
 
 
 async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
-    """One pass over the matching booths (ids and sort keys only), then the page's booths.
-    The text filter runs once per request, however many figures the page shows."""
+    """Ranking, paging and facets in SQL: the database finds the matching booths (the text
+    filter written once, as a subquery every figure reads) and returns only the page's
+    rows, so a request costs the same whether 20 booths match or 2,000."""
     dialect = session.get_bind().dialect.name
     terms = search_terms(filters.q)
+    matching = select(Booth.id).where(
+        Booth.fair_id == fair.id, Booth.status == BoothStatus.APPROVED
+    )
+    for condition in _contains(dialect, terms):
+        matching = matching.where(condition)
+    if filters.market:
+        matching = matching.where(_has_tag(TagKind.MARKET, filters.market))
+    if filters.language:
+        matching = matching.where(_has_tag(TagKind.LANGUAGE, filters.language))
+    matching_ids = matching.scalar_subquery()
+
+    # Facets count every match, ignoring the category filter itself.
+    counts = await session.execute(
+        select(BoothTag.code, func.count())
+        .where(BoothTag.kind == TagKind.CATEGORY, BoothTag.booth_id.in_(matching_ids))
+        .group_by(BoothTag.code)
+    )
+    category_counts = {code: count for code, count in counts.all()}
+
+    chosen = Booth.id.in_(matching_ids)
+    if filters.category:
+        chosen = chosen & _has_tag(TagKind.CATEGORY, filters.category)
+    total = int(await session.scalar(select(func.count()).where(chosen)) or 0)
+    pages = max(1, math.ceil(total / filters.per_page))
+    page = min(max(1, filters.page), pages)
+
     products = (
         select(func.count())
         .select_from(Product)
@@ -111,45 +138,14 @@ async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
     in_name: Any = literal(0)
     for term in terms:
         in_name = in_name + case((_like(Booth.search_name, term), 1), else_=0)
-    in_category: Any = (
-        _has_tag(TagKind.CATEGORY, filters.category) if filters.category else literal(True)
+    rows = await session.execute(
+        select(Booth, products)
+        .where(chosen)
+        .order_by(*_order(filters.sort, terms, products, in_name))
+        .limit(filters.per_page)
+        .offset((page - 1) * filters.per_page)
     )
-    query = select(
-        Booth.id,
-        Booth.reviewed_at,
-        Booth.created_at,
-        products.label("products"),
-        in_name.label("in_name"),
-        in_category.label("in_category"),
-    ).where(Booth.fair_id == fair.id, Booth.status == BoothStatus.APPROVED)
-    for condition in _contains(dialect, terms):
-        query = query.where(condition)
-    if filters.market:
-        query = query.where(_has_tag(TagKind.MARKET, filters.market))
-    if filters.language:
-        query = query.where(_has_tag(TagKind.LANGUAGE, filters.language))
-    rows = (await session.execute(query)).all()
-
-    # Facets count every match, ignoring the category filter itself.
-    category_counts: dict[str, int] = {}
-    if rows:
-        counts = await session.execute(
-            select(BoothTag.code, func.count())
-            .where(BoothTag.kind == TagKind.CATEGORY, BoothTag.booth_id.in_([r.id for r in rows]))
-            .group_by(BoothTag.code)
-        )
-        category_counts = {code: count for code, count in counts.all()}
-
-    matching = sorted((r for r in rows if r.in_category), key=_sort_key(filters.sort, terms))
-    total = len(matching)
-    pages = max(1, math.ceil(total / filters.per_page))
-    page = min(max(1, filters.page), pages)
-    chosen = matching[(page - 1) * filters.per_page : page * filters.per_page]
-    booths = {
-        b.id: b
-        for b in await session.scalars(select(Booth).where(Booth.id.in_([r.id for r in chosen])))
-    }
-    hits = [Hit(booth=booths[r.id], product_count=r.products) for r in chosen]
+    hits = [Hit(booth=booth, product_count=count) for booth, count in rows.all()]
     await _decorate(session, hits, terms)
     return Page(
         hits=hits,
@@ -161,31 +157,37 @@ async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
     )
 
 
+def _first_of_each_booth(query: Any, entity: Any, keep: int) -> Any:
+    """``query``'s rows of ``entity``, only the first ``keep`` of each booth by position:
+    the page needs one cover and three products per booth, not every row of them."""
+    place = (
+        func.row_number()
+        .over(partition_by=entity.booth_id, order_by=(entity.position, entity.id))
+        .label("place")
+    )
+    ranked = query.add_columns(place).subquery()
+    kept = aliased(entity, ranked)
+    return select(kept).where(ranked.c.place <= keep).order_by(kept.booth_id, kept.position)
+
+
 async def _decorate(session: AsyncSession, hits: list[Hit], terms: list[str]) -> None:
     """Each hit's cover picture and, for a search, the products that matched it."""
     if not hits:
         return
     by_id = {hit.booth.id: hit for hit in hits}
-    images = await session.scalars(
-        select(Media)
-        .where(
-            Media.booth_id.in_(by_id),
-            Media.kind == MediaKind.IMAGE,
-            Media.product_id.is_(None),
-            Media.status == "ready",
-            Media.awaiting_review.is_(False),
-        )
-        .order_by(Media.booth_id, Media.position)
+    images = select(Media).where(
+        Media.booth_id.in_(by_id),
+        Media.kind == MediaKind.IMAGE,
+        Media.product_id.is_(None),
+        Media.status == "ready",
+        Media.awaiting_review.is_(False),
     )
-    for image in images:
-        hit = by_id[image.booth_id]
-        hit.cover = hit.cover or image
+    for image in await session.scalars(_first_of_each_booth(images, Media, 1)):
+        by_id[image.booth_id].cover = image
     if not terms:
         return
     query = select(Product).where(Product.booth_id.in_(by_id), Product.awaiting_review.is_(False))
     for term in terms:
         query = query.where(_like(Product.search_text, term))
-    for product in await session.scalars(query.order_by(Product.booth_id, Product.position)):
-        matched = by_id[product.booth_id].matched_products
-        if len(matched) < 3:
-            matched.append(product)
+    for product in await session.scalars(_first_of_each_booth(query, Product, MATCHED_SHOWN)):
+        by_id[product.booth_id].matched_products.append(product)
