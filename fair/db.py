@@ -8,9 +8,8 @@ from typing import Any, ClassVar
 
 import asyncpg
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.visitors import InternalTraversal
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -127,10 +127,69 @@ def _asyncpg_connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> An
         raise dialect.loaded_dbapi.OperationalError(f"{type(exc).__name__}: {exc}") from exc
 
 
+# SQLAlchemy never caches the dialects' INSERT … ON CONFLICT (their conflict clause has no
+# cache key), so each one was compiled anew on every call: the outbox's insert on every
+# booking, mail and webhook. These conflict clauses say what their key is made of (the
+# target: index columns and their WHERE, or on PostgreSQL a constraint's name), and these
+# inserts let the cache use it. ON CONFLICT DO UPDATE (its SET has values) stays uncached,
+# said outright (``inherit_cache = False``), never wrongly cached.
+_TARGET_KEY = [
+    ("inferred_target_elements", InternalTraversal.dp_multi_list),
+    ("inferred_target_whereclause", InternalTraversal.dp_clauseelement),
+]
+
+
+class _PostgresDoNothing(postgresql.dml.OnConflictDoNothing):
+    _traverse_internals: ClassVar[list[Any]] = [
+        ("constraint_target", InternalTraversal.dp_string),
+        *_TARGET_KEY,
+    ]
+
+
+class _SqliteDoNothing(sqlite.dml.OnConflictDoNothing):
+    _traverse_internals: ClassVar[list[Any]] = _TARGET_KEY
+
+
+class _PostgresDoUpdate(postgresql.dml.OnConflictDoUpdate):
+    inherit_cache = False
+
+
+class _SqliteDoUpdate(sqlite.dml.OnConflictDoUpdate):
+    inherit_cache = False
+
+
+class _PostgresInsert(postgresql.Insert):
+    inherit_cache = True
+
+    def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> _PostgresInsert:
+        statement = super().on_conflict_do_nothing(*args, **kwargs)  # a new statement
+        statement._post_values_clause = _PostgresDoNothing(*args, **kwargs)
+        return statement
+
+    def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> _PostgresInsert:
+        statement = super().on_conflict_do_update(*args, **kwargs)
+        statement._post_values_clause = _PostgresDoUpdate(*args, **kwargs)
+        return statement
+
+
+class _SqliteInsert(sqlite.Insert):
+    inherit_cache = True
+
+    def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> _SqliteInsert:
+        statement = super().on_conflict_do_nothing(*args, **kwargs)  # a new statement
+        statement._post_values_clause = _SqliteDoNothing(*args, **kwargs)
+        return statement
+
+    def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> _SqliteInsert:
+        statement = super().on_conflict_do_update(*args, **kwargs)
+        statement._post_values_clause = _SqliteDoUpdate(*args, **kwargs)
+        return statement
+
+
 def insert_for(session: AsyncSession) -> Any:
     """The dialect's ``insert`` (PostgreSQL's or SQLite's), for ON CONFLICT DO NOTHING: one
     statement where a look-up and an insert would take two and could race."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return _PostgresInsert if session.get_bind().dialect.name == "postgresql" else _SqliteInsert
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

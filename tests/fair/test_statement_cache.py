@@ -1,0 +1,65 @@
+"""INSERT … ON CONFLICT DO NOTHING is compiled once and then served from SQLAlchemy's
+statement cache (SQLAlchemy's own dialect inserts never are: each outbox insert, on every
+booking, mail and webhook, was compiled anew); a different conflict target is never served
+another's SQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import CacheStats
+
+from fair import outbox
+from fair.db import insert_for
+from fair.outbox import OutboxJob
+
+
+async def test_the_outbox_insert_is_compiled_once_then_cached(session):
+    seen: list[tuple[str, object]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO outbox"):
+            seen.append((statement, context.cache_hit))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for number in range(3):
+            await outbox.enqueue(session, "send_mail", key=f"cached-{number}", n=number)
+        again = await outbox.enqueue(session, "send_mail", key="cached-0", n=0)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert again is None  # the conflict clause is there: a known key adds nothing
+    assert "ON CONFLICT" in seen[0][0]
+    hits = [hit for _, hit in seen]
+    assert len(hits) == 4 and CacheStats.NO_CACHE_KEY not in hits
+    assert hits[1:] == [CacheStats.CACHE_HIT] * 3
+
+
+async def test_different_conflict_targets_get_different_statements(session):
+    insert = insert_for(session)
+    by_key = (
+        insert(OutboxJob)
+        .values(key="a", job="j", args={})
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    by_id = (
+        insert(OutboxJob)
+        .values(key="a", job="j", args={})
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    plain = insert(OutboxJob).values(key="a", job="j", args={})
+    keys = [s._generate_cache_key() for s in (by_key, by_id, plain)]
+    assert all(key is not None for key in keys)
+    assert keys[0] != keys[1] and keys[0] != keys[2] and keys[1] != keys[2]
+    dialect = session.get_bind().dialect
+    compiled = [str(s.compile(dialect=dialect)).replace('"', "") for s in (by_key, by_id)]
+    assert "ON CONFLICT (key) DO NOTHING" in compiled[0]
+    assert "ON CONFLICT (id) DO NOTHING" in compiled[1]
+
+
+async def test_an_upsert_is_left_uncached_not_cached_wrongly(session):
+    insert = insert_for(session)
+    first = insert(OutboxJob).values(key="a", job="j", args={})
+    upsert = first.on_conflict_do_update(index_elements=["key"], set_={"job": "k"})
+    assert upsert._generate_cache_key() is None  # its SET's values are in no key
+    assert "DO UPDATE SET job" in str(upsert.compile(dialect=session.get_bind().dialect))
