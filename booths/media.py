@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -37,6 +37,12 @@ SNIFF_BYTES = 262  # what filetype needs to tell every type we accept
 MAX_FIELDS = 8
 MAX_FIELD_BYTES = 2000
 THUMB_SIZES = {"thumb": 480, "large": 1600}
+# A file opened on its own runs nothing and loads nothing (sandbox, no sources but the
+# file itself); an image or a video still shows.
+MEDIA_CSP = (
+    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -95,30 +101,68 @@ def clean_filename(name: str) -> str:
 
 
 @dataclass
-class ReceivedUpload:
+class ReceivedFile:
+    """One file of an upload, streamed into its staging file on this machine's disk."""
+
     path: Path
     media_type: MediaType
     size: int
     sha256: str
     filename: str
+
+
+@dataclass
+class ReceivedUpload(ReceivedFile):
     fields: dict[str, str] = field(default_factory=dict)
 
 
-class _Receiver:
-    """Callbacks for python-multipart's streaming parser: one file part, a few text fields."""
+@dataclass
+class ReceivedFiles:
+    files: list[ReceivedFile]
+    fields: dict[str, str]
 
-    def __init__(self, settings: Settings, staging: Path) -> None:
-        self.settings = settings
+
+def _one_at_a_time() -> DomainError:
+    return BadRequest(lazy("Upload one file at a time."))
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """What an upload may hold: the types accepted (from what ``sniff`` tells), each one's
+    size limit, how many files, how long a text field; and the errors that refuse the rest."""
+
+    limit: Callable[[MediaType], int]
+    accepted: Collection[str] = tuple(ACCEPTED)
+    max_files: int = 1
+    field_bytes: int = MAX_FIELD_BYTES
+    unsupported: Callable[[], DomainError] = UnsupportedFile
+    too_large: str = FileTooLarge.message
+    too_many: Callable[[], DomainError] = _one_at_a_time
+
+
+def booth_rules(settings: Settings) -> UploadRules:
+    return UploadRules(limit=lambda media_type: limit_for(media_type.kind, settings))
+
+
+class _Receiver:
+    """Callbacks for python-multipart's streaming parser: up to ``rules.max_files`` file
+    parts, each into a staging file of its own, and a few text fields."""
+
+    def __init__(self, rules: UploadRules, staging: Callable[[], Path]) -> None:
+        self.rules = rules
         self.staging = staging
         self.fields: dict[str, str] = {}
         self.headers: dict[bytes, bytes] = {}
         self._header_field = b""
         self._header_value = b""
         self.part_name = ""
-        self.part_filename: str | None = None
         self.part_buffer = bytearray()
+        self.received: list[ReceivedFile] = []
         self.file: IO[bytes] | None = None
-        self.file_done = False
+        self._new_file(None)
+
+    def _new_file(self, path: Path | None) -> None:
+        self.path = path
         self.filename = ""
         self.head = bytearray()
         self.media_type: MediaType | None = None
@@ -139,7 +183,6 @@ class _Receiver:
     def on_part_begin(self) -> None:
         self.headers = {}
         self.part_buffer = bytearray()
-        self.part_filename = None
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
@@ -155,12 +198,14 @@ class _Receiver:
         _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
         self.part_name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
-        self.part_filename = None if filename is None else filename.decode("utf-8", "replace")
-        if self.part_filename is not None:
-            if self.file is not None or self.file_done:
-                raise BadRequest(lazy("Upload one file at a time."))
-            self.filename = clean_filename(self.part_filename)
-            self.file = self.staging.open("wb")
+        # ``filename=""`` is a form's file input left empty: no file, read as a short field.
+        if filename:
+            if len(self.received) >= self.rules.max_files:
+                raise self.rules.too_many()
+            self._new_file(self.staging())
+            self.filename = clean_filename(filename.decode("utf-8", "replace"))
+            assert self.path is not None
+            self.file = self.path.open("wb")
         elif len(self.fields) >= MAX_FIELDS:
             raise BadRequest(lazy("The upload has too many fields."))
 
@@ -168,7 +213,7 @@ class _Receiver:
         chunk = data[start:end]
         if self.file is None:
             self.part_buffer += chunk
-            if len(self.part_buffer) > MAX_FIELD_BYTES:
+            if len(self.part_buffer) > self.rules.field_bytes:
                 raise BadRequest(lazy("A form field of the upload is too long."))
             return
         if self.media_type is None:
@@ -177,37 +222,46 @@ class _Receiver:
                 self._decide_type()
         self.size += len(chunk)
         if self.media_type is not None:
-            limit = limit_for(self.media_type.kind, self.settings)
-            if self.size > limit:
-                raise FileTooLarge(limit=limit // (1024 * 1024))
+            self._check_size()
         self.hash.update(chunk)
         self.file.write(chunk)
 
     def _decide_type(self) -> None:
         self.media_type = sniff(bytes(self.head[:SNIFF_BYTES]))
-        if self.media_type is None:
-            raise UnsupportedFile()
+        if self.media_type is None or self.media_type.content_type not in self.rules.accepted:
+            raise self.rules.unsupported()
+
+    def _check_size(self) -> None:
+        assert self.media_type is not None
+        limit = self.rules.limit(self.media_type)
+        if self.size > limit:
+            raise FileTooLarge(self.rules.too_large, limit=limit // (1024 * 1024))
 
     def on_part_end(self) -> None:
         if self.file is not None:
             if self.media_type is None:  # a file shorter than the sniffing window
                 self._decide_type()
-                assert self.media_type is not None
-                if self.size > limit_for(self.media_type.kind, self.settings):
-                    raise FileTooLarge(
-                        limit=limit_for(self.media_type.kind, self.settings) // (1024 * 1024)
-                    )
+                self._check_size()
             self.file.close()
             self.file = None
-            self.file_done = True
+            assert self.path is not None and self.media_type is not None
+            self.received.append(
+                ReceivedFile(
+                    self.path, self.media_type, self.size, self.hash.hexdigest(), self.filename
+                )
+            )
+            self.path = None
         elif self.part_name:
             text = self.part_buffer.decode("utf-8", "replace").replace("\x00", "")  # PostgreSQL
             self.fields[self.part_name] = text.strip()
 
-    def close(self) -> None:
+    def discard_all(self) -> None:
         if self.file is not None:
             self.file.close()
             self.file = None
+        discard(self.path)
+        for received in self.received:
+            discard(received.path)
 
 
 def boundary_of(content_type: str) -> bytes:
@@ -218,33 +272,45 @@ def boundary_of(content_type: str) -> bytes:
     return boundary
 
 
-async def receive_upload(
-    body: AsyncIterable[bytes], *, content_type: str, settings: Settings, staging: Path
-) -> ReceivedUpload:
-    """Stream a multipart body into ``staging``; on any failure the staging file is gone."""
-    receiver = _Receiver(settings, staging)
+async def receive_files(
+    body: AsyncIterable[bytes],
+    *,
+    content_type: str,
+    rules: UploadRules,
+    staging: Callable[[], Path],
+) -> ReceivedFiles:
+    """Stream a multipart body's files into staging files (``staging`` names each), by
+    ``rules``; on any failure every staging file is gone. No file at all is no error here."""
+    receiver = _Receiver(rules, staging)
     parser = MultipartParser(boundary_of(content_type), receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in body:
             parser.write(chunk)
         parser.finalize()
-        if not receiver.file_done or receiver.media_type is None:
-            raise BadRequest(lazy("Choose a file to upload."), field="file")
+        if receiver.file is not None:  # the body ended inside a file part
+            raise MultipartParseError("unfinished file part")
     except MultipartParseError:
-        receiver.close()
-        discard(staging)
+        receiver.discard_all()
         raise BadRequest(lazy("The upload could not be read.")) from None
     except BaseException:
-        receiver.close()
-        discard(staging)
+        receiver.discard_all()
         raise
+    return ReceivedFiles(receiver.received, receiver.fields)
+
+
+async def receive_upload(
+    body: AsyncIterable[bytes], *, content_type: str, settings: Settings, staging: Path
+) -> ReceivedUpload:
+    """Stream a booth's one-file multipart body into ``staging``; on any failure the staging
+    file is gone."""
+    received = await receive_files(
+        body, content_type=content_type, rules=booth_rules(settings), staging=lambda: staging
+    )
+    if not received.files:
+        raise BadRequest(lazy("Choose a file to upload."), field="file")
+    (one,) = received.files
     return ReceivedUpload(
-        path=staging,
-        media_type=receiver.media_type,
-        size=receiver.size,
-        sha256=receiver.hash.hexdigest(),
-        filename=receiver.filename,
-        fields=receiver.fields,
+        one.path, one.media_type, one.size, one.sha256, one.filename, received.fields
     )
 
 

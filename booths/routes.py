@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -15,6 +14,7 @@ from booths.bots import is_bot
 from booths.errors import MediaNotFound
 from booths.media import (
     ACCEPTED,
+    MEDIA_CSP,
     content_disposition,
     download_name,
     largest_limit,
@@ -38,7 +38,7 @@ from booths.taxonomy import CATEGORIES
 from fair import resources
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint, Scope, token_scopes
+from fair.api import Endpoint, Scope
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
@@ -46,9 +46,8 @@ from fair.i18n import lazy
 from fair.schemas import check_country, check_language, parse
 from fair.storage import discard
 from fair.web import (
-    CSRF_COOKIE,
-    CsrfFailed,
     PayloadTooLarge,
+    check_upload_csrf,
     client_address,
     db,
     json_response,
@@ -59,12 +58,6 @@ from fair.web import (
 )
 
 UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and small fields around the file
-# A file opened on its own runs nothing and loads nothing (sandbox, no sources but the
-# file itself); an image or a video still shows.
-MEDIA_CSP = (
-    "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 async def _fair_of(request: Request, booth: Booth) -> Fair | None:
@@ -313,22 +306,11 @@ async def api_order_products(request: Request) -> Response:
     return json_response(responses.Products(products=[items.product(p) for p in products]))
 
 
-def _check_upload_csrf(request: Request) -> None:
-    # A multipart POST can be sent by any site's form, unlike a JSON one: the page's script
-    # must echo the CSRF cookie in a header. An API token is no cookie: no site sends it.
-    if token_scopes(request) is not None:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get("x-csrf-token", "")
-    if not cookie or not secrets.compare_digest(cookie, sent):
-        raise CsrfFailed()
-
-
 async def api_upload(request: Request) -> Response:
     session, settings, user = db(request), settings_of(request), user_of(request)
     booth = await service.load_managed_booth(session, _booth_id(request), actor=user)
     assert user is not None  # the owner, by load_managed_booth
-    _check_upload_csrf(request)
+    check_upload_csrf(request)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > largest_limit(settings) + UPLOAD_OVERHEAD:
         raise PayloadTooLarge()

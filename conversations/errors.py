@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fair.errors import Conflict, Forbidden, NotFound, TooManyRequests
+from booths.media import UnsupportedFile
+from fair.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests
 from fair.i18n import lazy
 
 
@@ -46,3 +47,23 @@ class MessagesRateLimited(TooManyRequests):
 class ThreadsRateLimited(TooManyRequests):
     code = "conversations_rate_limited"
     message = lazy("You have started many conversations today. Please try again tomorrow.")
+
+
+class AttachmentNotFound(NotFound):
+    code = "attachment_not_found"
+    message = lazy("There is no such file in this conversation.")
+
+
+class TooManyAttachments(BadRequest):
+    code = "too_many_attachments"
+    message = lazy("Attach at most %(count)s files to a message.")
+
+    def __init__(self, count: int) -> None:
+        super().__init__(field="file", count=count)
+
+
+class AttachmentRefused(UnsupportedFile):
+    message = lazy("This file type cannot be attached. Attach PDF, JPEG, PNG or WebP files.")
+
+    def __init__(self) -> None:
+        super().__init__(field="file")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conversations import digest, models, pages, personal, routes, service
+from conversations import digest, files, models, pages, personal, routes, service
 from fair.desk import DeskItem
 from fair.features import Feature, Task
 from fair.i18n import lazy
@@ -11,7 +11,7 @@ FEATURE = Feature(
     name="conversations",
     api=routes.API,
     routes=pages.routes,
-    jobs=digest.JOBS,
+    jobs=(*digest.JOBS, *files.JOBS),
     models=(models,),
     templates=True,
     tasks=(Task(digest.EVERY_SECONDS, digest.queue_digests, "mail conversation digests"),),

@@ -66,6 +66,28 @@ class ConversationMessage(Base):
     removed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ConversationAttachment(Base):
+    """A file sent with a message: checked as booth media are (``booths.media``), kept in the
+    storage under a key of its own (never shared, so erasing it touches nobody else's)."""
+
+    __tablename__ = "conversation_attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("conversation_messages.id", ondelete="CASCADE"), index=True
+    )
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)  # the order it was sent in
+    filename: Mapped[str] = mapped_column(String(200))  # ``clean_filename``'s: display only
+    media_type: Mapped[str] = mapped_column(String(100))  # sniffed from the content
+    size: Mapped[int]  # of the stored file
+    sha256: Mapped[str] = mapped_column(String(64))  # of the file as sent
+    storage_key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 class ConversationRead(Base):
     """How far a person has read a thread, and how far the mail digest has told them."""
 

@@ -11,11 +11,21 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from booths.editor import field_errors
-from conversations import service
+from conversations import files, service
 from conversations.schemas import ConversationStart, MessageCreate, MessageReport, ReportResolve
 from fair.errors import DomainError
 from fair.schemas import parse
-from fair.web import db, page, read_form, redirect, user_of, writing
+from fair.web import (
+    check_upload_csrf,
+    db,
+    is_multipart,
+    page,
+    read_form,
+    redirect,
+    settings_of,
+    user_of,
+    writing,
+)
 
 
 def _id(request: Request) -> str:
@@ -42,6 +52,8 @@ async def thread_page(
         request.state.unread_messages = await service.unread_total(session, user)
     context = {
         "thread": found,
+        "max_file_mb": settings_of(request).conversation_file_max_bytes // (1024 * 1024),
+        "max_files": files.MAX_FILES,
         "messages": messages,
         "blocks": blocks,
         "values": values or {},
@@ -53,6 +65,10 @@ async def thread_page(
 
 
 async def write(request: Request) -> Response:
+    """The message form: multipart with its files (the page's own), or text alone as a
+    plain form (as before files, and as scripts post it)."""
+    if is_multipart(request):
+        return await _write_with_files(request)
     form = await read_form(request)
     values = {"body": str(form.get("body", ""))}
     try:
@@ -65,6 +81,26 @@ async def write(request: Request) -> Response:
             raise
         # The error status rolls the unit of work back: nothing is stored.
         return await thread_page(request, values, field_errors(exc), exc.status)
+    return redirect(f"/messages/{_id(request)}#latest")
+
+
+async def _write_with_files(request: Request) -> Response:
+    # The CSRF token is in the body: who may write is asked, and the files received, before
+    # it can be read. A refusal up to the token's check is the plain error page (nothing
+    # stored, nothing marked read); after it, the thread again with the form's error.
+    upload = await files.receive(request, _id(request))
+    try:
+        check_upload_csrf(request, upload.fields)
+        values = {"body": upload.fields.get("body", "")}
+        try:
+            body = files.text_of(upload, files_required=False)
+            await files.send(request, _id(request), body, upload)
+        except DomainError as exc:
+            if exc.status == 404:
+                raise
+            return await thread_page(request, values, field_errors(exc), exc.status)
+    finally:
+        files.discard_upload(upload)
     return redirect(f"/messages/{_id(request)}#latest")
 
 

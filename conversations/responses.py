@@ -4,11 +4,13 @@ their e-mail address."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel
 
-from conversations.models import ConversationMessage, ConversationReport
+from conversations.files import url_of
+from conversations.models import ConversationAttachment, ConversationMessage, ConversationReport
 from conversations.service import Reported, Thread
 from fair.api import Instant
 from fair.i18n import pick_text
@@ -60,6 +62,24 @@ class Conversations(BaseModel):
     unread: int  # across them all
 
 
+class Attachment(BaseModel):
+    id: str
+    filename: str  # as the sender named it, cleaned: a display name only
+    media_type: str  # sniffed from the content
+    size: int  # bytes
+    url: str  # the download, for the thread's people only
+
+    @classmethod
+    def of(cls, attachment: ConversationAttachment) -> Attachment:
+        return cls(
+            id=attachment.id,
+            filename=attachment.filename,
+            media_type=attachment.media_type,
+            size=attachment.size,
+            url=url_of(attachment),
+        )
+
+
 class Message(BaseModel):
     id: str
     author_id: str | None
@@ -67,9 +87,15 @@ class Message(BaseModel):
     body: str  # empty once removed by the organizers
     removed: bool
     created_at: Instant
+    attachments: list[Attachment]  # none once removed
 
     @classmethod
-    def of(cls, message: ConversationMessage, author: str) -> Message:
+    def of(
+        cls,
+        message: ConversationMessage,
+        author: str,
+        files: Sequence[ConversationAttachment] = (),
+    ) -> Message:
         removed = message.removed_at is not None
         return cls(
             id=message.id,
@@ -78,6 +104,7 @@ class Message(BaseModel):
             body=REMOVED if removed else message.body,
             removed=removed,
             created_at=message.created_at,
+            attachments=[] if removed else [Attachment.of(file) for file in files],
         )
 
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from conversations import responses, service
-from conversations.schemas import ConversationStart, MessageCreate, MessageReport, ReportResolve
+from conversations import files, responses, service
+from conversations.schemas import (
+    ConversationStart,
+    MessageCreate,
+    MessageReport,
+    MessageWithFiles,
+    ReportResolve,
+)
 from fair.api import Endpoint, Scope
 from fair.schemas import parse
-from fair.web import db, json_response, read_json, user_of, writing
+from fair.web import check_upload_csrf, db, json_response, read_json, user_of, writing
 
 
 def _id(request: Request) -> str:
@@ -43,7 +49,7 @@ async def api_messages(request: Request) -> Response:
     return json_response(
         responses.Messages(
             conversation=responses.Conversation.of(thread),
-            items=[responses.Message.of(message, name) for message, name in messages],
+            items=[responses.Message.of(*said) for said in messages],
             blocked=blocked,
         )
     )
@@ -56,6 +62,32 @@ async def api_post_message(request: Request) -> Response:
     )
     user = user_of(request)
     return json_response(responses.Message.of(message, user.name if user else ""), 201)
+
+
+async def api_attach(request: Request) -> Response:
+    # The header token, checked before anything is read: the API's form is no page's.
+    check_upload_csrf(request)
+    upload = await files.receive(request, _id(request))
+    try:
+        body = files.text_of(upload, files_required=True)
+        message = await files.send(request, _id(request), body, upload)
+    finally:
+        files.discard_upload(upload)
+    sent = await service.attachments_of(db(request), [message])
+    user = user_of(request)
+    return json_response(
+        responses.Message.of(message, user.name if user else "", sent.get(message.id, [])), 201
+    )
+
+
+async def api_attachment(request: Request) -> Response:
+    found = await service.attachment(
+        db(request),
+        actor=user_of(request),
+        conversation_id=_id(request),
+        attachment_id=request.path_params["attachment_id"],
+    )
+    return await files.download(request, found)
 
 
 async def api_block(request: Request) -> Response:
@@ -137,6 +169,28 @@ API = [
         body=MessageCreate,
         errors=(401, 403, 404, 429),
         scope=Scope.MEETINGS,
+    ),
+    Endpoint(
+        "POST",
+        f"{THREAD}/attachments",
+        api_attach,
+        "Write in a conversation with files (multipart: `body`, up to 3 `file` parts of PDF, "
+        "JPEG, PNG or WebP; header X-CSRF-Token)",
+        responses.Message,
+        status=201,
+        form=MessageWithFiles,
+        # 415: a file of another type (by its content); 503: no media worker could start.
+        errors=(401, 403, 404, 429, 503),
+        scope=Scope.MEETINGS,
+    ),
+    Endpoint(
+        "GET",
+        f"{THREAD}/attachments/{{attachment_id}}",
+        api_attachment,
+        "Download a file of a conversation (its people only)",
+        bytes,
+        media_type="application/octet-stream",
+        errors=(401, 404),
     ),
     Endpoint(
         "POST",

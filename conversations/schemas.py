@@ -32,6 +32,15 @@ class MessageCreate(Schema):
     body: Annotated[str, Field(max_length=MAX_BODY_CHARS), AfterValidator(_not_blank)]
 
 
+class MessageWithFiles(Schema):
+    """A message with files (multipart/form-data, read as it streams in by
+    ``conversations.files``): its text may be left out, the files speak for themselves."""
+
+    body: Annotated[str, Field(max_length=MAX_BODY_CHARS)] = ""
+    # One part per file, up to ``files.MAX_FILES``: PDF, JPEG, PNG or WebP.
+    file: list[bytes] = Field(default_factory=list)
+
+
 class MessageReport(Schema):
     reason: Annotated[str, Field(max_length=1000), AfterValidator(_not_blank)]
 

@@ -10,17 +10,21 @@ reads a private thread only through the messages reported to it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from booths.errors import BoothNotFound
+from booths.media import MediaType, ReceivedFile
 from booths.models import Booth
 from booths.service import can_manage
 from conversations.errors import (
+    AttachmentNotFound,
     Blocked,
     ConversationNotFound,
     ConversationRefused,
@@ -32,6 +36,7 @@ from conversations.errors import (
 )
 from conversations.models import (
     Conversation,
+    ConversationAttachment,
     ConversationMessage,
     ConversationRead,
     ConversationReport,
@@ -46,6 +51,7 @@ from fair.db import insert_for, new_id
 from fair.errors import BadRequest, Forbidden, ValidationFailed
 from fair.fairs.models import Fair
 from fair.i18n import lazy
+from fair.storage import Storage
 from fair.webhooks.service import publish
 from matchmaking.models import Need
 from meetings.models import ACTIVE, Meeting
@@ -315,10 +321,37 @@ async def unread_total(session: AsyncSession, user: User) -> int:
     return int(count or 0)
 
 
+class Said(NamedTuple):
+    """A message as its thread shows it: its author's name and the files sent with it (none
+    once the organizers removed it)."""
+
+    message: ConversationMessage
+    author: str
+    files: list[ConversationAttachment]
+
+
+async def attachments_of(
+    session: AsyncSession, messages: Sequence[ConversationMessage]
+) -> dict[str, list[ConversationAttachment]]:
+    """The files of ``messages`` by message, in the order they were sent."""
+    ids = [message.id for message in messages if message.removed_at is None]
+    found: dict[str, list[ConversationAttachment]] = {}
+    if not ids:
+        return found
+    rows = await session.scalars(
+        select(ConversationAttachment)
+        .where(ConversationAttachment.message_id.in_(ids))
+        .order_by(ConversationAttachment.message_id, ConversationAttachment.position)
+    )
+    for row in rows:
+        found.setdefault(row.message_id, []).append(row)
+    return found
+
+
 async def thread(
     session: AsyncSession, *, actor: User | None, conversation_id: str
-) -> tuple[Thread, list[tuple[ConversationMessage, str]]]:
-    """A thread and its messages (oldest first, with their authors' names)."""
+) -> tuple[Thread, list[Said]]:
+    """A thread and its messages (oldest first, with their authors' names and files)."""
     conversation, booth, user, side = await load(session, conversation_id, actor)
     buyer = await session.get(User, conversation.buyer_id)
     assert buyer is not None
@@ -330,9 +363,10 @@ async def thread(
         .limit(MESSAGES_SHOWN)
     )
     rows = list(reversed((await session.execute(newest)).all()))
+    files = await attachments_of(session, [message for message, _name in rows])
     unread = await _unread_counts(session, user.id, [conversation.id])
     return Thread(conversation, booth, buyer, side, unread.get(conversation.id, 0)), [
-        (message, name or "") for message, name in rows
+        Said(message, name or "", files.get(message.id, [])) for message, name in rows
     ]
 
 
@@ -354,7 +388,7 @@ async def mark_read(
 
 async def read_thread(
     session: AsyncSession, *, actor: User | None, conversation_id: str
-) -> tuple[Thread, list[tuple[ConversationMessage, str]], bool]:
+) -> tuple[Thread, list[Said], bool]:
     """A thread as its reader opens it: its messages, marked read; whether the reader
     blocks the other side."""
     found, messages = await thread(session, actor=actor, conversation_id=conversation_id)
@@ -378,16 +412,16 @@ async def blocked(
     return await session.get(UserBlock, (blocker, blocked_id)) is not None
 
 
-async def post_message(
+async def may_write(
     session: AsyncSession,
     *,
     actor: User | None,
     conversation_id: str,
-    body: str,
     now: datetime | None = None,
-) -> ConversationMessage:
-    """A message in the thread from one of its people: a confirmed address, not blocked by
-    the other side (403), within the rate limits (429, nothing stored)."""
+) -> tuple[Conversation, Booth, User, Side]:
+    """The thread the actor may write in now: one of its people (404 for anyone else), a
+    confirmed address, not blocked by the other side (403), within the rate limits (429).
+    Asked before a message is stored, and before an upload's body is read."""
     conversation, booth, user, side = await load(session, conversation_id, actor)
     require_verified(user)
     if await blocked(session, conversation, booth, side):
@@ -407,12 +441,80 @@ async def post_message(
         )
         if until is not None:
             raise MessagesRateLimited(retry_after=ratelimit.seconds_until(until, now))
+    return conversation, booth, user, side
+
+
+def attachment_key(attachment_id: str, media_type: MediaType) -> str:
+    """Where a file is stored: by its own id, not its content, so that two people sending
+    the same file share no blob and one's erasure leaves the other's file."""
+    return f"conversations/{attachment_id[:2]}/{attachment_id}.{media_type.extension}"
+
+
+async def _attach(
+    session: AsyncSession,
+    storage: Storage,
+    message: ConversationMessage,
+    files: Sequence[ReceivedFile],
+) -> list[ConversationAttachment]:
+    """The rows of a message's checked files, then the files committed to the storage (the
+    staging files are consumed); a storage failure takes back what it had stored."""
+    rows = []
+    for position, file in enumerate(files):
+        attachment_id = new_id()
+        rows.append(
+            ConversationAttachment(
+                id=attachment_id,
+                message_id=message.id,
+                conversation_id=message.conversation_id,
+                position=position,
+                filename=file.filename,
+                media_type=file.media_type.content_type,
+                size=file.size,
+                sha256=file.sha256,
+                storage_key=attachment_key(attachment_id, file.media_type),
+                created_at=message.created_at,
+            )
+        )
+    session.add_all(rows)
+    await session.flush()
+    stored: list[str] = []
+    try:
+        for row, file in zip(rows, files, strict=True):
+            await storage.commit(file.path, row.storage_key)
+            stored.append(row.storage_key)
+    except BaseException:
+        for key in stored:
+            await storage.delete(key)
+        raise
+    return rows
+
+
+async def post_message(
+    session: AsyncSession,
+    *,
+    actor: User | None,
+    conversation_id: str,
+    body: str,
+    files: Sequence[ReceivedFile] = (),
+    storage: Storage | None = None,
+    now: datetime | None = None,
+) -> ConversationMessage:
+    """A message in the thread from one of its people, with the files already checked
+    (``conversations.files``) kept in ``storage``: whoever may write (``may_write``; refused,
+    nothing is stored). Text alone and text with files take this one path."""
+    now = now or clock.now()
+    conversation, booth, user, side = await may_write(
+        session, actor=actor, conversation_id=conversation_id, now=now
+    )
     message = ConversationMessage(
         conversation_id=conversation.id, author_id=user.id, body=body, created_at=now
     )
     session.add(message)
     conversation.last_message_at = now
     await session.flush()
+    if files:
+        assert storage is not None, "files need the storage to keep them"
+        await _attach(session, storage, message, files)
     # One's own message is read: it never counts as unread for its author.
     await mark_read(session, actor=user, conversation_id=conversation.id, now=now)
     fair = await session.get(Fair, booth.fair_id)
@@ -433,6 +535,28 @@ async def post_message(
         now=now,
     )
     return message
+
+
+async def attachment(
+    session: AsyncSession, *, actor: User | None, conversation_id: str, attachment_id: str
+) -> ConversationAttachment:
+    """A file of the thread, for its people only (404 for anyone else, as the thread is);
+    a removed message's files are gone with its text."""
+    conversation, _booth, _user, _side = await load(session, conversation_id, actor)
+    found = (
+        await session.get(ConversationAttachment, attachment_id)
+        if len(attachment_id) <= 32
+        else None
+    )
+    message = await session.get(ConversationMessage, found.message_id) if found else None
+    if (
+        found is None
+        or message is None
+        or found.conversation_id != conversation.id
+        or message.removed_at is not None
+    ):
+        raise AttachmentNotFound()
+    return found
 
 
 def _other(conversation: Conversation, booth: Booth, side: Side) -> str:

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     unapproved_max_bytes: int = 100 * 1024 * 1024
     upload_max_per_account: int = 100
     upload_window_minutes: int = 60
+    # A file attached to a conversation's message (PDF, JPEG, PNG or WebP), each of up to three.
+    conversation_file_max_bytes: int = 10 * 1024 * 1024
     # A request body (JSON, a form) must arrive whole within this many seconds; an upload's
     # pieces each within this many of the one before (fair/bodies.py). 408 after.
     body_timeout_seconds: float = 30.0
@@ -256,6 +258,7 @@ class Settings(BaseSettings):
         "media_worker_memory_bytes",
         "media_worker_seconds",
         "upload_window_minutes",
+        "conversation_file_max_bytes",
         "body_timeout_seconds",
         "verification_hours",
         "password_reset_minutes",

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from fair import i18n, resources
 from fair.accounts.models import User
-from fair.api import Error, ErrorDetail, dump
+from fair.api import Error, ErrorDetail, dump, token_scopes
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError, Forbidden
 from fair.i18n import lazy
@@ -167,6 +167,25 @@ async def read_form(request: Request) -> FormData:
     if any("\x00" in name or "\x00" in value for name, value in pairs):
         raise BadRequest(lazy("The form could not be read."))  # no NUL into PostgreSQL text
     return form
+
+
+def check_upload_csrf(request: Request, fields: Mapping[str, str] | None = None) -> None:
+    """A multipart POST can come from any site's form, unlike a JSON one: a cookie's request
+    must echo the CSRF cookie in the X-CSRF-Token header (a page's script, the API) or, once
+    the body is read, in a ``csrf_token`` field (a page's plain form). An API token is no
+    cookie: no other site sends it."""
+    if token_scopes(request) is not None:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get("x-csrf-token", "")
+    if not sent and fields is not None:
+        sent = fields.get("csrf_token", "")
+    if not cookie or not secrets.compare_digest(cookie, sent):
+        raise CsrfFailed()
+
+
+def is_multipart(request: Request) -> bool:
+    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
 def csrf_token(request: Request) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -13,7 +11,7 @@ from fair.accounts import service as accounts
 from fair.accounts.errors import InvalidLink
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint, Scope, token_scopes
+from fair.api import Endpoint, Scope
 from fair.errors import BadRequest
 from fair.i18n import lazy
 from fair.invitations import responses, service
@@ -22,11 +20,11 @@ from fair.invitations.sheets import Candidate, read_sheet
 from fair.invitations.upload import Upload, read_upload
 from fair.schemas import parse
 from fair.web import (
-    CSRF_COOKIE,
     SESSION_COOKIE,
-    CsrfFailed,
+    check_upload_csrf,
     client_address,
     db,
+    is_multipart,
     json_response,
     read_json,
     rotate_csrf_cookie,
@@ -86,20 +84,6 @@ async def api_revoke(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def check_upload_csrf(request: Request, upload: Upload | None = None) -> None:
-    """A multipart POST can come from any site's form: a cookie's request must echo the
-    CSRF cookie in the X-CSRF-Token header (the API) or a ``csrf_token`` field (the page's
-    form). An API token is no cookie: no other site sends it."""
-    if token_scopes(request) is not None:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get("x-csrf-token", "")
-    if not sent and upload is not None:
-        sent = upload.fields.get("csrf_token", "")
-    if not cookie or not secrets.compare_digest(cookie, sent):
-        raise CsrfFailed()
-
-
 def _dry_run(upload: Upload) -> bool:
     raw = upload.fields.get("dry_run", "true").lower()
     if raw not in ("true", "false", "1", "0", "yes", "no", "on", "off", ""):
@@ -111,8 +95,7 @@ async def receive_list(request: Request) -> tuple[Upload, bool]:
     """The organizer's upload, read outside any transaction (a slow sender holds no
     database connection), its CSRF checked."""
     require_role(user_of(request), Role.ORGANIZER)
-    multipart = request.headers.get("content-type", "").lower().startswith("multipart/form-data")
-    if request.headers.get("x-csrf-token") or not multipart:
+    if request.headers.get("x-csrf-token") or not is_multipart(request):
         # Refused before the body is read; a body that is no upload cannot carry the form's
         # token, so without the header it is a forgery (403), with it merely the wrong type.
         check_upload_csrf(request)
@@ -123,7 +106,7 @@ async def receive_list(request: Request) -> tuple[Upload, bool]:
         declared=request.headers.get("content-length", ""),
         limit=settings_of(request).invitation_import_max_bytes,
     )
-    check_upload_csrf(request, upload)
+    check_upload_csrf(request, upload.fields)
     return upload, _dry_run(upload)
 
 

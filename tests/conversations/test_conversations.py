@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from booth_helpers import approve, create_booth, exhibitor
+from booth_helpers import approve
+from conversation_helpers import BUYER, EXHIBITOR, ORGANIZER
+from conversation_helpers import world as _world
 from helpers import PASSWORD, login, make_user, read_scalar
-from meeting_helpers import booth_with_hours, meeting_at, run_jobs
+from meeting_helpers import run_jobs
 from sqlalchemy import func, select
 
 from conversations import digest, service
@@ -18,42 +20,8 @@ from fair.accounts import personal
 from fair.accounts.models import User
 from fair.fairs.models import Fair
 from fair.resources import of_app
-from meetings.models import Meeting
 
-EXHIBITOR = "kenji@tsubame.example"
-BUYER = "lan@saigon.example"
-ORGANIZER = "organizer@example.com"
 CSRF = "csrf-of-the-messages-pages"
-
-
-async def _world(client, session):
-    """Kenji's approved booth; Lan, a Vietnamese buyer who reads Vietnamese; a rival
-    exhibitor with a booth of its own, another buyer, staff, and two interpreters: Mai of a
-    meeting between Lan and Kenji's booth, Hoa of a meeting between the other buyer and it."""
-    booth = await booth_with_hours(client, session)
-    lan = await make_user(
-        session,
-        "buyer",
-        BUYER,
-        name="Nguyễn Thị Lan",
-        company="Saigon Trading",
-        country="VN",
-        locale="vi",
-    )
-    other = await make_user(session, "buyer", "wei@shanghai.example", name="Wei", country="CN")
-    await exhibitor(client, session, "rival@hasami.example", "Hasami Rival")
-    rival = await create_booth(client, company={"ja": "波佐見", "en": "Hasami Rival"})
-    await make_user(session, "staff", "staff@example.com")
-    mai = await make_user(session, "interpreter", "mai@interpreters.example", name="Mai")
-    hoa = await make_user(session, "interpreter", "hoa@interpreters.example", name="Hoa")
-    ours = await meeting_at(session, booth["id"], lan.id, timedelta(days=3))
-    theirs = await meeting_at(session, booth["id"], other.id, timedelta(days=4))
-    ours = await session.get(Meeting, ours.id)
-    ours.interpreter_id, ours.interpreter_language = mai.id, "vi"
-    theirs = await session.get(Meeting, theirs.id)
-    theirs.interpreter_id, theirs.interpreter_language = hoa.id, "zh"
-    await session.commit()
-    return {"booth": booth["id"], "rival": rival["id"], "lan": lan.id, "meeting": ours.id}
 
 
 async def _start(client, email, **body):

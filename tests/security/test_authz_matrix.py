@@ -32,6 +32,7 @@ without its row here: add an ``E(...)`` row to ENDPOINTS with the status for eve
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -51,7 +52,12 @@ from starlette.routing import Route
 from booths import gallery, revisions
 from booths.models import Booth, BoothStatus, Product
 from booths.sandbox import sandbox_of
-from conversations.models import Conversation, ConversationMessage, ConversationReport
+from conversations.models import (
+    Conversation,
+    ConversationAttachment,
+    ConversationMessage,
+    ConversationReport,
+)
 from fair import clock
 from fair.accounts import api_tokens, companies
 from fair.accounts.models import ApiToken, CompanyKind, Role, Session, User
@@ -256,6 +262,7 @@ def image(size: tuple[int, int]) -> bytes:
 
 PHOTO = image((120, 80))  # every booth shows the same photo: one blob, never orphaned
 UPLOAD = image((90, 60))
+SENT_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 NEW_PHOTO = image((100, 70))  # added to the approved booths since: waiting for review
 
 
@@ -480,8 +487,27 @@ async def build_world(app: Any) -> World:
             )
             session.add(reported)
             await session.flush()
+            # The buyer sent a file with a message of their own.
+            with_file = ConversationMessage(
+                conversation_id=thread.id, author_id=buyer.id, body="Our needs"
+            )
+            session.add(with_file)
+            await session.flush()
+            sent = ConversationAttachment(
+                message_id=with_file.id,
+                conversation_id=thread.id,
+                filename="needs.pdf",
+                media_type="application/pdf",
+                size=len(SENT_PDF),
+                sha256=hashlib.sha256(SENT_PDF).hexdigest(),
+                storage_key=f"conversations/matrix/{side}.pdf",
+            )
+            session.add(sent)
+            await of_app(app).storage.write(sent.storage_key, SENT_PDF)
+            await session.flush()
             ids |= {
                 "conversation": thread.id,
+                "attachment": sent.id,
                 "message": said.id,
                 "message_text": said.body,
                 "report": reported.id,
@@ -691,6 +717,7 @@ COMPANY = {"id": "company"}
 INVITE = {"email": "new.colleague@example.jp"}
 PROPOSAL = {"proposal_id": "proposal"}
 THREAD = {"conversation_id": "conversation"}
+SENT_FILE = {"conversation_id": "conversation", "attachment_id": "attachment"}
 REPORTED = {"conversation_id": "conversation", "message_id": "message"}
 # Everyone's own threads only: organizers and staff read none (only reported messages).
 OTHER_THREAD = {
@@ -1525,6 +1552,19 @@ ENDPOINTS: list[Endpoint] = [
         in_thread(201),
         params=THREAD,
         json={"body": "Hello"},
+    ),
+    E(
+        "POST",
+        "/api/conversations/{conversation_id}/attachments",
+        in_thread(201),
+        params=THREAD,
+        upload={"body": "Our catalogue"},
+    ),
+    E(
+        "GET",
+        "/api/conversations/{conversation_id}/attachments/{attachment_id}",
+        in_thread(200),
+        params=SENT_FILE,
     ),
     *(
         E("POST", f"/api/conversations/{{conversation_id}}/{act}", two_sides(200), params=THREAD)

@@ -376,6 +376,7 @@ BODYLESS = {
 }
 UPLOAD = ("POST", "/api/booths/{booth_id}/media")
 IMPORT = ("POST", "/api/invitations/import")  # an upload too: multipart, the header token
+ATTACH = ("POST", "/api/conversations/{conversation_id}/attachments")  # files in a thread
 
 
 def _api_role(path: str) -> str:
@@ -444,7 +445,8 @@ async def test_the_json_api_refuses_form_bodies_and_foreign_origins(app, world) 
     }
     assert answers[UPLOAD] == (403, "csrf_failed")  # multipart needs the header token
     assert answers[IMPORT] == (403, "csrf_failed")
-    assert set(routes) - refused - {UPLOAD, IMPORT} == BODYLESS
+    assert answers[ATTACH] == (403, "csrf_failed")
+    assert set(routes) - refused - {UPLOAD, IMPORT, ATTACH} == BODYLESS
     assert [r for r, (status, _) in answers.items() if status >= 500] == []
 
 
