@@ -181,10 +181,7 @@ async def test_refused_files_store_nothing(small_files_client, session, settings
         content=body,
         headers={"content-type": kind, "x-csrf-token": CSRF},
     )
-    assert (alone.status_code, alone.json()["error"]["fields"]) == (
-        422,
-        {"file": "Choose a file to attach."},
-    )
+    assert alone.status_code == 422 and list(alone.json()["error"]["fields"]) == ["file"]
     # Not in the thread, or no thread: nothing is read.
     unknown = await _attach(client, BUYER, "f" * 32, [("a.pdf", pdf(), "application/pdf")])
     assert unknown.status_code == 404
