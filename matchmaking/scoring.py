@@ -730,6 +730,116 @@ def ceiling(
 ROUNDING = 1e-4
 
 
+class OutlineBound:
+    """The cheapest bound of one need's pairs, from their substance alone: the HS level and
+    the share of categories as ``score`` works them out, the text by how many of the need's
+    units the booth's text holds (``None``: as if all), every other part as a full fit. It
+    needs no products' minimums or prices and no exclusion, so it can be worked out from a
+    few figures per booth (``matchmaking.service`` reads them from the database before any
+    booth's facts) or before ``ceiling`` (a fair's pairs: most never need more).
+
+    Never below ``ceiling``: the parts and their weights are the same, and each part left
+    out is counted at its most (1)."""
+
+    def __init__(
+        self, need: NeedFacts, units: Sequence[Unit], weights: Weights, context: Context
+    ) -> None:
+        self.need, self.units, self.weights, self.context = need, units, weights, context
+        # The parts that do not depend on the booth, worked out once for the need's pairs.
+        full = [
+            weights.certifications if need.certifications else 0.0,
+            weights.minimum_order if need.quantity is not None else 0.0,
+            weights.market if need.markets else 0.0,
+            weights.language if need.languages else 0.0,
+            weights.price if need.price is not None else 0.0,
+        ]
+        self.total = self.reached = sum(full)
+        time_frame = _time_frame_fit(need, context)
+        if time_frame is not None:
+            self.total += weights.time_frame
+            self.reached += weights.time_frame * time_frame[0]
+        if need.hs_codes:
+            self.total += weights.hs
+        if need.categories:
+            self.total += weights.category
+        if units:
+            self.total += weights.text
+        # Asked twice, a category counts twice in ``score``: then no share is assumed.
+        self.categories_distinct = len(set(need.categories)) == len(need.categories)
+
+    def of(
+        self,
+        booth_id: str,
+        *,
+        hs_level: int,
+        categories_shared: int,
+        units_found: int | None = None,
+    ) -> float | None:
+        """The bound of the pair with booth ``booth_id``: ``hs_level`` as ``hs_level`` gives
+        it for the need's best code, ``categories_shared`` the need's categories the booth
+        is in. None when the pair has no substance (no match)."""
+        need, weights = self.need, self.weights
+        text = bool(self.units) and (units_found is None or units_found > 0)
+        if not (hs_level or categories_shared or text):
+            return None
+        total, reached = self.total, self.reached
+        if need.hs_codes:
+            reached += weights.hs * HS_LEVEL_VALUE.get(hs_level, 0.0)
+        if need.categories:
+            share = categories_shared / len(need.categories) if self.categories_distinct else 1.0
+            reached += weights.category * min(1.0, share)
+        if self.units:
+            found = len(self.units) if units_found is None else units_found
+            reached += weights.text * min(1.0, found / len(self.units) / TEXT_SATURATION)
+        if self.context.good_times and _good_times_of(need, booth_id, self.context) is not None:
+            total += weights.hours
+            reached += weights.hours
+        return reached / total if total else 0.0
+
+
+def _good_times_of(need: NeedFacts, booth_id: str, context: Context) -> int | None:
+    return context.good_times.get((need.buyer_id, booth_id))
+
+
+def best_hs_level(need: NeedFacts, booth: BoothFacts) -> int:
+    """The level ``_hs_fit`` finds, without collecting the products that reach it."""
+    by_prefix = booth.products_by_prefix
+    best = 0
+    for asked in need.hs_codes:
+        for level in (6, 4, 2):
+            if level > best and len(asked) >= level and asked[:level] in by_prefix:
+                best = level
+                break
+    return best
+
+
+class Shortlist:
+    """The best ``limit`` matches of pairs offered in the order of a bound of their score:
+    once ``closed`` for a bound, no pair left can make the cut (its score stays below the
+    ``limit``-th found), and the pairs are never scored."""
+
+    def __init__(self, limit: int, min_score: float) -> None:
+        self.limit, self.min_score = limit, min_score
+        self.kept: list[float] = []  # a min-heap of the best ``limit`` scores so far
+        self.found: list[Match] = []
+
+    def closed(self, bound: float) -> bool:
+        return len(self.kept) >= self.limit and bound + ROUNDING < self.kept[0]
+
+    def offer(self, match: Match | None) -> None:
+        if match is None or match.score < self.min_score:
+            return
+        self.found.append(match)
+        if len(self.kept) < self.limit:
+            heapq.heappush(self.kept, match.score)
+        elif match.score > self.kept[0]:
+            heapq.heapreplace(self.kept, match.score)
+
+    def best(self) -> list[Match]:
+        """The matches best first (ties: booth then need id), the first ``limit``."""
+        return sorted(self.found, key=lambda m: (-m.score, m.booth_id, m.need_id))[: self.limit]
+
+
 def _best(
     needs: Sequence[NeedFacts],
     booths: Sequence[BoothFacts],
@@ -740,30 +850,35 @@ def _best(
     min_score: float,
     limit: int,
 ) -> list[Match]:
-    """The best ``limit`` matches, scoring pairs in the order of their ceilings and stopping
-    once no ceiling left can reach the ``limit``-th score found."""
-    bounded: list[tuple[float, int, BoothFacts, tuple[Unit, ...]]] = []
+    """The best ``limit`` matches, best-first by bounds that are refined as they come up:
+    every pair gets its cheap ``OutlineBound``, the pairs that come up get their
+    ``ceiling``, and the pairs whose ceiling comes up are scored; it stops once no bound
+    left can reach the ``limit``-th score found. A fair's matches reach few pairs' ceilings
+    (each costs the products' minimums and prices), fewer scores (each costs the text)."""
+    pending: list[tuple[float, int, int, int, BoothFacts, tuple[Unit, ...]]] = []
     for number, need in enumerate(needs):
         units = text_units(need.text)
+        outline = OutlineBound(need, units, weights, context)
         for booth in booths if index is None else index.candidates(need, units):
-            bound = ceiling(need, booth, units, weights, context)
+            shared = sum(1 for code in need.categories if code in booth.categories)
+            hs = best_hs_level(need, booth) if need.hs_codes else 0
+            bound = outline.of(booth.id, hs_level=hs, categories_shared=shared)
             if bound is not None and bound + ROUNDING >= min_score:
-                bounded.append((bound, number, booth, units))
-    bounded.sort(key=lambda item: -item[0])
-    kept: list[float] = []  # a min-heap of the best ``limit`` scores so far
-    found = []
-    for bound, number, booth, units in bounded:
-        if len(kept) >= limit and bound + ROUNDING < kept[0]:
+                pending.append((-bound, 0, len(pending), number, booth, units))
+    heapq.heapify(pending)
+    shortlist = Shortlist(limit, min_score)
+    while pending:
+        bound, refined, order, number, booth, units = heapq.heappop(pending)
+        if shortlist.closed(-bound):
             break
-        match = score(needs[number], booth, weights=weights, context=context, units=units)
-        if match is None or match.score < min_score:
+        need = needs[number]
+        if not refined:
+            fine = ceiling(need, booth, units, weights, context)
+            if fine is not None and fine + ROUNDING >= min_score:
+                heapq.heappush(pending, (-fine, 1, order, number, booth, units))
             continue
-        found.append(match)
-        if len(kept) < limit:
-            heapq.heappush(kept, match.score)
-        elif match.score > kept[0]:
-            heapq.heapreplace(kept, match.score)
-    return sorted(found, key=lambda m: (-m.score, m.booth_id, m.need_id))[:limit]
+        shortlist.offer(score(need, booth, weights=weights, context=context, units=units))
+    return shortlist.best()
 
 
 # Below this many needs, looking each need's words up in every booth's text costs less than

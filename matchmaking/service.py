@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy import and_, case, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth, BoothStatus, BoothTag, Product, TagKind
@@ -39,16 +39,21 @@ from matchmaking.goodtimes import good_times
 from matchmaking.models import Need, NeedTag, NeedTagKind
 from matchmaking.schemas import NeedCreate, NeedUpdate
 from matchmaking.scoring import (
+    ROUNDING,
     BoothFacts,
     Context,
     Match,
     NeedFacts,
+    OutlineBound,
     Price,
     ProductFacts,
     Quantity,
+    Shortlist,
+    Unit,
     Weights,
     best_per_booth,
     rank,
+    score,
     text_units,
     with_good_times,
 )
@@ -410,16 +415,21 @@ def _like(column: Any, piece: str) -> Any:
     return column.like(f"%{escaped}%", escape="\\")
 
 
+def _pieces(needs: Sequence[NeedFacts]) -> list[str]:
+    """The pieces of the needs' texts a candidate booth is looked up by."""
+    # The longest pieces say the most; their number bounds the statement.
+    return sorted(
+        {unit.text for need in needs for unit in text_units(need.text)},
+        key=lambda piece: (-len(piece), piece),
+    )[:MAX_TEXT_PIECES]
+
+
 def _booth_conditions(needs: Sequence[NeedFacts]) -> list[Any]:
     """A fair's booth is a candidate when it makes an HS prefix asked for, shares a category
     or contains a piece of a need's text (a market or a language alone is no match)."""
     chapters = sorted({code[:2] for need in needs for code in need.hs_codes})
     categories = sorted({code for need in needs for code in need.categories})
-    # The longest pieces say the most; their number bounds the statement.
-    pieces = sorted(
-        {unit.text for need in needs for unit in text_units(need.text)},
-        key=lambda piece: (-len(piece), piece),
-    )[:MAX_TEXT_PIECES]
+    pieces = _pieces(needs)
     conditions: list[Any] = []
     if chapters:
         conditions.append(
@@ -440,13 +450,127 @@ def _booth_conditions(needs: Sequence[NeedFacts]) -> list[Any]:
     return conditions
 
 
-async def _candidate_booths(
-    session: AsyncSession, fair: Fair, needs: Sequence[NeedFacts]
-) -> list[BoothFacts]:
+def _hs_level(codes: Sequence[str]) -> Any:
+    """A product's level for the asked codes, as ``scoring.hs_level`` counts the best."""
+    whens = [
+        (func.substr(Product.hs_code, 1, level).in_(asked), level)
+        for level in (6, 4, 2)
+        if (asked := sorted({code[:level] for code in codes if len(code) >= level}))
+    ]
+    return case(*whens, else_=0)
+
+
+async def _outlines(
+    session: AsyncSession,
+    fair: Fair,
+    needs: Sequence[NeedFacts],
+    units: Sequence[Sequence[Unit]],
+) -> list[Any]:
+    """The candidate booths (those ``_booth_facts`` would read, in the same order and
+    number) with what ``scoring.OutlineBound`` needs of them and nothing else: per need,
+    the best HS level of a product and the categories shared; per unit of the needs' texts,
+    whether the booth's text holds it. Figures worked out by the database: the texts (a
+    booth's is kilobytes, every language) and the products stay there."""
     conditions = _booth_conditions(needs)
     if not conditions:
         return []
-    return await _booth_facts(session, fair, Booth.status == BoothStatus.APPROVED, or_(*conditions))
+    columns: list[Any] = [Booth.id, func.coalesce(Booth.company_id, Booth.owner_id)]
+    for number, need in enumerate(needs):
+        level = (
+            select(func.max(_hs_level(need.hs_codes)))
+            .where(Product.booth_id == Booth.id)
+            .scalar_subquery()
+            if need.hs_codes
+            else false()
+        )
+        shared = (
+            select(func.count())
+            .where(
+                BoothTag.booth_id == Booth.id,
+                BoothTag.kind == TagKind.CATEGORY,
+                BoothTag.code.in_(sorted(set(need.categories))),
+            )
+            .scalar_subquery()
+            if need.categories
+            else false()
+        )
+        columns += [level.label(f"hs{number}"), shared.label(f"category{number}")]
+    # The pieces the candidates are found by (at most MAX_TEXT_PIECES, the longest): a unit
+    # not among them counts as held, which only loosens its pair's bound.
+    pieces = _pieces(needs)
+    columns += [
+        case((_like(Booth.search_text, piece), 1), else_=0).label(f"unit{position}")
+        for position, piece in enumerate(pieces)
+    ]
+    rows = await session.execute(
+        select(*columns)
+        .where(
+            Booth.fair_id == fair.id,
+            Booth.status == BoothStatus.APPROVED,
+            or_(*conditions),
+        )
+        .order_by(Booth.id)
+        .limit(MAX_CANDIDATES)
+    )
+    return [(tuple(row), pieces) for row in rows.all()]
+
+
+# Booths whose facts are read in one go as the best-first pairs reach them: few enough that
+# the pairs never reached cost nothing, many enough that few round trips are made.
+FACTS_BATCH = 100
+
+
+async def _best_candidates(
+    session: AsyncSession,
+    fair: Fair,
+    needs: Sequence[NeedFacts],
+    *,
+    weights: Weights,
+    found: Context,
+    outlines: Sequence[Any],
+    units: Sequence[tuple[Unit, ...]],
+    limit: int,
+) -> list[Match]:
+    """``scoring.rank``'s best ``limit`` matches of the needs and the outlined booths, the
+    same matches, with the booths' facts read only for the pairs the bounds reach: every
+    pair is bounded by ``OutlineBound`` from the database's figures, taken best-first, and
+    scored until no bound left can make the cut."""
+    bounds = [
+        OutlineBound(need, units[number], weights, found) for number, need in enumerate(needs)
+    ]
+    pairs: list[tuple[float, int, str]] = []
+    for row, pieces in outlines:
+        booth_id = row[0]
+        hits = dict(zip(pieces, row[2 + 2 * len(needs) :], strict=True))
+        for number, need in enumerate(needs):
+            bound = bounds[number].of(
+                booth_id,
+                hs_level=int(row[2 + 2 * number] or 0) if need.hs_codes else 0,
+                categories_shared=int(row[3 + 2 * number] or 0) if need.categories else 0,
+                units_found=sum(1 for unit in units[number] if hits.get(unit.text, 1)),
+            )
+            if bound is not None and bound + ROUNDING >= MIN_SCORE:
+                pairs.append((bound, number, booth_id))
+    pairs.sort(key=lambda pair: -pair[0])
+    shortlist = Shortlist(limit, MIN_SCORE)
+    facts: dict[str, BoothFacts | None] = {}
+    for position, (bound, number, booth_id) in enumerate(pairs):
+        if shortlist.closed(bound):
+            break
+        if booth_id not in facts:
+            batch: dict[str, None] = {}
+            for _, _, later in pairs[position:]:
+                if later not in facts:
+                    batch[later] = None
+                    if len(batch) >= FACTS_BATCH:
+                        break
+            facts |= dict.fromkeys(batch)
+            facts |= {b.id: b for b in await _booth_facts(session, fair, Booth.id.in_(batch))}
+        booth = facts[booth_id]
+        if booth is not None:  # None: gone since it was outlined
+            need = needs[number]
+            shortlist.offer(score(need, booth, weights=weights, context=found, units=units[number]))
+    return shortlist.best()
 
 
 def _prefixes(hs_codes: Iterable[str]) -> set[str]:
@@ -560,17 +684,21 @@ async def recommendations(
     if not needs:
         return []
     weights = weights or await current_weights(session)
-    booths = await _candidate_booths(session, fair, needs)
-    found = context(session, fair=fair, buyer_ids=[buyer.id], seller_ids=[b.seller for b in booths])
+    units = [text_units(need.text) for need in needs]
+    outlines = await _outlines(session, fair, needs, units)
+    known = await context(
+        session, fair=fair, buyer_ids=[buyer.id], seller_ids=[row[1] for row, _ in outlines]
+    )
     # A booth appears at most once per need: the best MAX_ITEMS × needs pairs hold the best
     # MAX_ITEMS booths, and pairs that cannot make that cut are never scored in full.
-    known = await found
-    matches = rank(
+    matches = await _best_candidates(
+        session,
+        fair,
         needs,
-        booths,
         weights=weights,
-        context=known,
-        min_score=MIN_SCORE,
+        found=known,
+        outlines=outlines,
+        units=units,
         limit=MAX_ITEMS * len(needs),
     )
     return await _with_good_times(
