@@ -98,8 +98,8 @@ def _order(sort: Sort, terms: list[str], products: Any, in_name: Any) -> list[An
 
 async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
     """Ranking, paging and facets in SQL: the database finds the matching booths (the text
-    filter written once, as a subquery every figure reads) and returns only the page's
-    rows, so a request costs the same whether 20 booths match or 2,000."""
+    filter written once, as a subquery the facets and the page read) and returns only the
+    page's rows with the total, so a request reads 24 booths whether 20 match or 2,000."""
     dialect = session.get_bind().dialect.name
     terms = search_terms(filters.q)
     matching = select(Booth.id).where(
@@ -124,10 +124,6 @@ async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
     chosen = Booth.id.in_(matching_ids)
     if filters.category:
         chosen = chosen & _has_tag(TagKind.CATEGORY, filters.category)
-    total = int(await session.scalar(select(func.count()).where(chosen)) or 0)
-    pages = max(1, math.ceil(total / filters.per_page))
-    page = min(max(1, filters.page), pages)
-
     products = (
         select(func.count())
         .select_from(Product)
@@ -138,14 +134,31 @@ async def search(session: AsyncSession, fair: Fair, filters: Filters) -> Page:
     in_name: Any = literal(0)
     for term in terms:
         in_name = in_name + case((_like(Booth.search_name, term), 1), else_=0)
-    rows = await session.execute(
-        select(Booth, products)
+    # The total comes with the page's rows (a window over every match, counted before the
+    # LIMIT): the text filter runs once for both.
+    ordered = (
+        select(Booth, products, func.count().over())
         .where(chosen)
         .order_by(*_order(filters.sort, terms, products, in_name))
         .limit(filters.per_page)
-        .offset((page - 1) * filters.per_page)
     )
-    hits = [Hit(booth=booth, product_count=count) for booth, count in rows.all()]
+
+    async def rows_of(page: int) -> list[Any]:
+        found = await session.execute(ordered.offset((page - 1) * filters.per_page))
+        return list(found.all())
+
+    page = max(1, filters.page)
+    rows = await rows_of(page)
+    if rows:
+        total = int(rows[0][2])
+    elif page == 1:
+        total = 0
+    else:  # past the last page: the last page is shown, as the links promise
+        total = int(await session.scalar(select(func.count()).where(chosen)) or 0)
+        page = max(1, math.ceil(total / filters.per_page))
+        rows = await rows_of(page) if total else []
+    pages = max(1, math.ceil(total / filters.per_page))
+    hits = [Hit(booth=booth, product_count=count) for booth, count, _ in rows]
     await _decorate(session, hits, terms)
     return Page(
         hits=hits,

@@ -122,6 +122,14 @@ async def test_relevance_puts_name_matches_first_and_pages_split(client, session
     assert not set(names(first)) & set(names(second))
     beyond = await found(client, per_page=2, page=9)
     assert beyond["page"] == 2  # clamped to the last page
+    assert (beyond["total"], names(beyond)) == (3, names(second))  # and shows its booth
+    nothing = await found(client, q="no-such-maker", page=3)
+    assert (nothing["total"], nothing["page"], nothing["pages"], nothing["booths"]) == (
+        0,
+        1,
+        1,
+        [],
+    )
 
 
 async def test_bad_directory_parameters_are_422(client, session):
