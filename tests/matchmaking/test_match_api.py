@@ -48,17 +48,15 @@ async def test_a_chinese_need_meets_a_chinese_product_text(client, session):
     assert items[0]["product_ids"] == [ids["bowl"]]
 
 
-async def test_a_pair_closed_as_no_deal_is_not_recommended_again(client, session):
-    ids = await world(client, session)
-    await login(client, "somchai@bangkok.example")
-    await new_need(client, THAI_NEED)
-    now = clock.now()
+async def closed_as_no_deal(session, booth_id: str, buyer_id: str, *, days_ago: int) -> None:
+    """A held meeting of the Thai buyer at the booth, ``days_ago``, closed as no deal."""
+    start = clock.now() - timedelta(days=days_ago)
     session.add(
         Meeting(
-            booth_id=ids["tsubame"],
-            buyer_id=ids["thai"].id,
-            starts_at=now - timedelta(days=30),
-            ends_at=now - timedelta(days=30) + timedelta(minutes=30),
+            booth_id=booth_id,
+            buyer_id=buyer_id,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
             status=MeetingStatus.CONFIRMED,
             buyer_timezone="Asia/Bangkok",
             attendance=Attendance.HELD,
@@ -66,6 +64,13 @@ async def test_a_pair_closed_as_no_deal_is_not_recommended_again(client, session
         )
     )
     await session.commit()
+
+
+async def test_a_pair_closed_as_no_deal_is_not_recommended_again(client, session):
+    ids = await world(client, session)
+    await login(client, "somchai@bangkok.example")
+    await new_need(client, THAI_NEED)
+    await closed_as_no_deal(session, ids["tsubame"], ids["thai"].id, days_ago=30)
     items = (await client.get("/api/fairs/2027-06/recommendations")).json()["items"]
     assert items == []
 
@@ -87,20 +92,7 @@ async def test_a_no_deal_at_another_booth_of_the_company_closes_the_pair(client,
     )
     session.add(earlier)
     await session.flush()
-    now = clock.now()
-    session.add(
-        Meeting(
-            booth_id=earlier.id,
-            buyer_id=ids["thai"].id,
-            starts_at=now - timedelta(days=230),
-            ends_at=now - timedelta(days=230) + timedelta(minutes=30),
-            status=MeetingStatus.CONFIRMED,
-            buyer_timezone="Asia/Bangkok",
-            attendance=Attendance.HELD,
-            stage="no_deal",
-        )
-    )
-    await session.commit()
+    await closed_as_no_deal(session, earlier.id, ids["thai"].id, days_ago=230)
     await login(client, "somchai@bangkok.example")
     await new_need(client, THAI_NEED)
     items = (await client.get("/api/fairs/2027-06/recommendations")).json()["items"]
