@@ -153,6 +153,16 @@ async def reports_page(request: Request) -> Response:
     return page(request, "conversations/reports.html", {"reports": found})
 
 
+async def reported_file(request: Request) -> Response:
+    found = await service.reported_attachment(
+        db(request),
+        actor=user_of(request),
+        report_id=request.path_params["report_id"],
+        attachment_id=request.path_params["attachment_id"],
+    )
+    return await files.download(request, found)
+
+
 async def resolve(request: Request) -> Response:
     form = await read_form(request)
     data = parse(ReportResolve, {"action": str(form.get("action", ""))})
@@ -175,4 +185,9 @@ routes = [
     Route("/messages/{conversation_id}/messages/{message_id}/report", report, methods=["POST"]),
     Route("/organizer/conversation-reports", reports_page, methods=["GET"]),
     Route("/organizer/conversation-reports/{report_id}/resolve", resolve, methods=["POST"]),
+    Route(
+        "/organizer/conversation-reports/{report_id}/files/{attachment_id}",
+        reported_file,
+        methods=["GET"],
+    ),
 ]

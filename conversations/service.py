@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -634,6 +634,7 @@ class Reported:
     message: ConversationMessage
     author: str
     reporter: str
+    files: list[ConversationAttachment] = field(default_factory=list)
 
 
 async def open_reports(session: AsyncSession, *, actor: User | None) -> list[Reported]:
@@ -648,7 +649,38 @@ async def open_reports(session: AsyncSession, *, actor: User | None) -> list[Rep
         .where(ConversationReport.status == ReportStatus.OPEN)
         .order_by(ConversationReport.created_at, ConversationReport.id)
     )
-    return [Reported(row, message, a or "", r or "") for row, message, a, r in rows.all()]
+    found = rows.all()
+    files = await attachments_of(session, [message for _, message, _, _ in found])
+    return [
+        Reported(row, message, a or "", r or "", files.get(message.id, []))
+        for row, message, a, r in found
+    ]
+
+
+async def reported_attachment(
+    session: AsyncSession, *, actor: User | None, report_id: str, attachment_id: str
+) -> ConversationAttachment:
+    """A file of a reported message, for the organizers deciding the report: only while it
+    is open, and only the reported message's files (the rest of the thread stays its
+    people's own)."""
+    require_role(actor, Role.ORGANIZER)
+    report = await session.get(ConversationReport, report_id) if len(report_id) <= 32 else None
+    found = (
+        await session.get(ConversationAttachment, attachment_id)
+        if len(attachment_id) <= 32
+        else None
+    )
+    message = await session.get(ConversationMessage, found.message_id) if found else None
+    if (
+        report is None
+        or report.status != ReportStatus.OPEN
+        or found is None
+        or message is None
+        or found.message_id != report.message_id
+        or message.removed_at is not None
+    ):
+        raise AttachmentNotFound()
+    return found
 
 
 async def open_report_count(session: AsyncSession, actor: User) -> int:

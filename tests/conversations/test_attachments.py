@@ -321,3 +321,49 @@ async def test_my_files_are_exported_and_erased_with_my_account(client, session,
     await login(client, EXHIBITOR)
     offer = theirs.json()["attachments"][0]["url"]
     assert (await client.get(offer)).status_code == 200
+
+
+async def test_organizers_open_the_files_of_a_reported_message_only_while_they_decide(
+    client, session
+):
+    thread = await _thread(client, session)
+    reported = await _attach(
+        client, BUYER, thread, [("offer.pdf", pdf(), "application/pdf")], "See the offer"
+    )
+    other = await _attach(client, BUYER, thread, [("kettle.png", png(), "image/png")], "Photo")
+    assert reported.status_code == other.status_code == 201
+    message_id = reported.json()["id"]
+    other_file = other.json()["attachments"][0]["id"]
+    await login(client, EXHIBITOR)
+    made = await client.post(
+        f"/api/conversations/{thread}/messages/{message_id}/report", json={"reason": "Spam"}
+    )
+    assert made.status_code == 201, made.text
+    report_id = made.json()["id"]
+
+    await login(client, ORGANIZER)
+    queue = await client.get("/organizer/conversation-reports")
+    file_id = reported.json()["attachments"][0]["id"]
+    link = f"/organizer/conversation-reports/{report_id}/files/{file_id}"
+    assert f'href="{link}"' in queue.text and "offer.pdf" in queue.text
+    got = await client.get(link)
+    assert got.status_code == 200 and got.content == pdf()
+    assert got.headers["content-disposition"].startswith("attachment")
+    assert got.headers["content-security-policy"].startswith("sandbox")
+    # A file of another message of the thread is not the organizers' to open.
+    beside = f"/organizer/conversation-reports/{report_id}/files/{other_file}"
+    assert (await client.get(beside)).status_code == 404
+
+    for email, status in ((BUYER, 403), (EXHIBITOR, 403), ("staff@example.com", 403)):
+        await login(client, email)
+        assert (await client.get(link)).status_code == status, email
+
+    await login(client, ORGANIZER)
+    client.cookies.set("kk_csrf", CSRF)
+    dismissed = await client.post(
+        f"/api/conversation-reports/{report_id}/resolve",
+        json={"action": "dismiss"},
+        headers={"x-csrf-token": CSRF},
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    assert (await client.get(link)).status_code == 404  # decided: the file is theirs again

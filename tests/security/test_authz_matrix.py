@@ -504,10 +504,23 @@ async def build_world(app: Any) -> World:
             )
             session.add(sent)
             await of_app(app).storage.write(sent.storage_key, SENT_PDF)
+            # The reported message carries a file too: the organizers open it to decide.
+            evidence = ConversationAttachment(
+                message_id=said.id,
+                conversation_id=thread.id,
+                filename="offer.pdf",
+                media_type="application/pdf",
+                size=len(SENT_PDF),
+                sha256=hashlib.sha256(SENT_PDF).hexdigest(),
+                storage_key=f"conversations/matrix/{side}-reported.pdf",
+            )
+            session.add(evidence)
+            await of_app(app).storage.write(evidence.storage_key, SENT_PDF)
             await session.flush()
             ids |= {
                 "conversation": thread.id,
                 "attachment": sent.id,
+                "reported_file": evidence.id,
                 "message": said.id,
                 "message_text": said.body,
                 "report": reported.id,
@@ -1607,6 +1620,12 @@ ENDPOINTS: list[Endpoint] = [
         form={"reason": "Spam"},
     ),
     E("GET", "/organizer/conversation-reports", organizer_only(200)),
+    E(
+        "GET",
+        "/organizer/conversation-reports/{report_id}/files/{attachment_id}",
+        organizer_only(200),
+        params={"report_id": "report", "attachment_id": "reported_file"},
+    ),
     E(
         "POST",
         "/organizer/conversation-reports/{report_id}/resolve",
