@@ -537,24 +537,27 @@ async def post_message(
     return message
 
 
-async def attachment(
-    session: AsyncSession, *, actor: User | None, conversation_id: str, attachment_id: str
-) -> ConversationAttachment:
-    """A file of the thread, for its people only (404 for anyone else, as the thread is);
-    a removed message's files are gone with its text."""
-    conversation, _booth, _user, _side = await load(session, conversation_id, actor)
+async def _shown_file(session: AsyncSession, attachment_id: str) -> ConversationAttachment:
+    """A stored file whose message is still shown (a removed message's files are gone with
+    its text); who may have it is the caller's question."""
     found = (
         await session.get(ConversationAttachment, attachment_id)
         if len(attachment_id) <= 32
         else None
     )
     message = await session.get(ConversationMessage, found.message_id) if found else None
-    if (
-        found is None
-        or message is None
-        or found.conversation_id != conversation.id
-        or message.removed_at is not None
-    ):
+    if found is None or message is None or message.removed_at is not None:
+        raise AttachmentNotFound()
+    return found
+
+
+async def attachment(
+    session: AsyncSession, *, actor: User | None, conversation_id: str, attachment_id: str
+) -> ConversationAttachment:
+    """A file of the thread, for its people only (404 for anyone else, as the thread is)."""
+    conversation, _booth, _user, _side = await load(session, conversation_id, actor)
+    found = await _shown_file(session, attachment_id)
+    if found.conversation_id != conversation.id:
         raise AttachmentNotFound()
     return found
 
@@ -665,20 +668,10 @@ async def reported_attachment(
     people's own)."""
     require_role(actor, Role.ORGANIZER)
     report = await session.get(ConversationReport, report_id) if len(report_id) <= 32 else None
-    found = (
-        await session.get(ConversationAttachment, attachment_id)
-        if len(attachment_id) <= 32
-        else None
-    )
-    message = await session.get(ConversationMessage, found.message_id) if found else None
-    if (
-        report is None
-        or report.status != ReportStatus.OPEN
-        or found is None
-        or message is None
-        or found.message_id != report.message_id
-        or message.removed_at is not None
-    ):
+    if report is None or report.status != ReportStatus.OPEN:
+        raise AttachmentNotFound()
+    found = await _shown_file(session, attachment_id)
+    if found.message_id != report.message_id:
         raise AttachmentNotFound()
     return found
 

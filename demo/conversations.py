@@ -31,14 +31,16 @@ async def load_conversations(session: AsyncSession, *, fair: Fair, now: datetime
     for item in MATCHMAKING.conversations:
         buyer = await _person(session, item.buyer)
         owner = await _person(session, item.exhibitor)
+        if buyer is None or owner is None:
+            continue
         booth = await session.scalar(
             select(Booth).where(
                 Booth.fair_id == fair.id,
-                Booth.owner_id == (owner.id if owner else None),
+                Booth.owner_id == owner.id,
                 Booth.status == BoothStatus.APPROVED,
             )
         )
-        if buyer is None or owner is None or booth is None:
+        if booth is None:
             continue
         first = now - timedelta(hours=item.messages[0].hours_ago)
         conversation, _ = await service.start(

@@ -158,32 +158,34 @@ class _SqliteDoUpdate(sqlite.dml.OnConflictDoUpdate):
     inherit_cache = False
 
 
-class _PostgresInsert(postgresql.Insert):
+class _CacheableConflicts:
+    """An insert whose ON CONFLICT clauses are the classes above (each dialect names its
+    own): DO NOTHING cached by its target, DO UPDATE uncached."""
+
+    _do_nothing: ClassVar[type[Any]]
+    _do_update: ClassVar[type[Any]]
+
+    def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> Any:
+        statement = super().on_conflict_do_nothing(*args, **kwargs)  # type: ignore[misc]
+        statement._post_values_clause = self._do_nothing(*args, **kwargs)  # a new statement
+        return statement
+
+    def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> Any:
+        statement = super().on_conflict_do_update(*args, **kwargs)  # type: ignore[misc]
+        statement._post_values_clause = self._do_update(*args, **kwargs)
+        return statement
+
+
+class _PostgresInsert(_CacheableConflicts, postgresql.Insert):
     inherit_cache = True
-
-    def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> _PostgresInsert:
-        statement = super().on_conflict_do_nothing(*args, **kwargs)  # a new statement
-        statement._post_values_clause = _PostgresDoNothing(*args, **kwargs)
-        return statement
-
-    def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> _PostgresInsert:
-        statement = super().on_conflict_do_update(*args, **kwargs)
-        statement._post_values_clause = _PostgresDoUpdate(*args, **kwargs)
-        return statement
+    _do_nothing = _PostgresDoNothing
+    _do_update = _PostgresDoUpdate
 
 
-class _SqliteInsert(sqlite.Insert):
+class _SqliteInsert(_CacheableConflicts, sqlite.Insert):
     inherit_cache = True
-
-    def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> _SqliteInsert:
-        statement = super().on_conflict_do_nothing(*args, **kwargs)  # a new statement
-        statement._post_values_clause = _SqliteDoNothing(*args, **kwargs)
-        return statement
-
-    def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> _SqliteInsert:
-        statement = super().on_conflict_do_update(*args, **kwargs)
-        statement._post_values_clause = _SqliteDoUpdate(*args, **kwargs)
-        return statement
+    _do_nothing = _SqliteDoNothing
+    _do_update = _SqliteDoUpdate
 
 
 def insert_for(session: AsyncSession) -> Any:

@@ -293,6 +293,24 @@ def first_weekday(after_days: int) -> date:
     return day
 
 
+async def stored_pdf(
+    app: Any, session: Any, message: Any, filename: str, key: str
+) -> ConversationAttachment:
+    """``SENT_PDF`` as a file of ``message``, its bytes in the app's storage."""
+    file = ConversationAttachment(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        filename=filename,
+        media_type="application/pdf",
+        size=len(SENT_PDF),
+        sha256=hashlib.sha256(SENT_PDF).hexdigest(),
+        storage_key=f"conversations/matrix/{key}",
+    )
+    session.add(file)
+    await of_app(app).storage.write(file.storage_key, SENT_PDF)
+    return file
+
+
 async def build_world(app: Any) -> World:
     now = clock.now().replace(microsecond=0)
     fair_day = first_weekday(20)
@@ -493,29 +511,9 @@ async def build_world(app: Any) -> World:
             )
             session.add(with_file)
             await session.flush()
-            sent = ConversationAttachment(
-                message_id=with_file.id,
-                conversation_id=thread.id,
-                filename="needs.pdf",
-                media_type="application/pdf",
-                size=len(SENT_PDF),
-                sha256=hashlib.sha256(SENT_PDF).hexdigest(),
-                storage_key=f"conversations/matrix/{side}.pdf",
-            )
-            session.add(sent)
-            await of_app(app).storage.write(sent.storage_key, SENT_PDF)
+            sent = await stored_pdf(app, session, with_file, "needs.pdf", f"{side}.pdf")
             # The reported message carries a file too: the organizers open it to decide.
-            evidence = ConversationAttachment(
-                message_id=said.id,
-                conversation_id=thread.id,
-                filename="offer.pdf",
-                media_type="application/pdf",
-                size=len(SENT_PDF),
-                sha256=hashlib.sha256(SENT_PDF).hexdigest(),
-                storage_key=f"conversations/matrix/{side}-reported.pdf",
-            )
-            session.add(evidence)
-            await of_app(app).storage.write(evidence.storage_key, SENT_PDF)
+            evidence = await stored_pdf(app, session, said, "offer.pdf", f"{side}-reported.pdf")
             await session.flush()
             ids |= {
                 "conversation": thread.id,
