@@ -7,7 +7,8 @@ products each (texts recombined from the demo exhibitors, search columns filled 
 own ``refresh_search``) and meeting hours (Mon-Fri 09:00-17:00 Tokyo, 30-minute slots, a
 10-minute buffer, the app's defaults otherwise: 12 hours' notice, 2 meetings per buyer per
 booth); ``--buyers`` buyers (400) from the programme's buyer countries in their own zones and
-languages; a session for every buyer and exhibitor (made by ``start_session``, no logins); and
+languages; every account's address confirmed (an unconfirmed one is mailed nothing); a
+session for every buyer and exhibitor (made by ``start_session``, no logins); and
 ``--live-meetings`` confirmed meetings (40) starting in five minutes, so their video rooms are
 open. Redis is used on one database number (``--redis``, default db 8), flushed before and
 after (that db only); mail goes to a folder in a temporary directory. The app runs as
@@ -51,13 +52,16 @@ Then the outbox is drained (every due row handed to arq, every mail job recorded
 - the holds: 14 cells per active meeting (8 for the booth, 6 for the buyer), none for others;
 - the outbox holds exactly the rows the mail rules of meetings/jobs.py make: per booking two
   ``booked`` mails (buyer, exhibitor) at SEQUENCE 0, four reminders and one attendance
-  decision; per cancel two ``cancelled`` mails at the new SEQUENCE; nothing else;
+  decision; per cancel two ``cancelled`` mails at the new SEQUENCE; and the jobs the app's
+  periodic tasks queue when its relay starts, one per task and period (``PERIODIC_JOBS``: the
+  hourly retention purge, the match weights' refit keyed by the day); nothing else;
 - every mail row has run exactly once: one ``job_runs`` row per key, one arq result per key
   that ran on the first try and returned ``True``, no job left queued or in progress; one
   ``.eml`` file per key of the meeting's current SEQUENCE (Message-ID made from the key, To the
   recipient's address), and one or none for an older SEQUENCE (meetings/jobs.py skips a mail
   that a later change of its meeting superseded before the job ran: a ``booked`` mail of a
-  meeting cancelled meanwhile), no other file.
+  meeting cancelled meanwhile), none for a recipient the app may not mail
+  (``fair.accounts.jobs.may_mail``: the job runs and writes nothing), no other file.
 
 How to read the output: the table gives requests per second overall and per operation, p50 and
 p99 latency of answered requests (200/201 and the expected 409), and the failures by kind: 5xx,
@@ -302,6 +306,11 @@ async def seed(url: str, args: argparse.Namespace) -> Seeded:
             for first in range(0, args.booths, SEED_CHUNK):
                 numbers = range(first, min(first + SEED_CHUNK, args.booths))
                 made = [exhibitor(n, fair, args.products, rng) for n in numbers]
+                for user, _, _ in made:
+                    # Confirmed, as the buyers: an unconfirmed address is mailed nothing
+                    # (fair.accounts.jobs.may_mail), so the exhibitors' meeting mails would
+                    # be skipped and the mail check would see half of them.
+                    user.email_verified_at = VERIFIED_AT
                 session.add_all([user for user, _, _ in made])
                 await session.flush()
                 session.add_all([booth for _, booth, _ in made])
@@ -937,6 +946,26 @@ class Check:
     strict: bool = True  # False: a rule the database does not enforce; reported, not failed
 
 
+# The jobs the app's periodic tasks queue through the outbox, keyed by their period (the
+# key's strftime format, the period): one a period whichever process asks first.
+PERIODIC_JOBS: dict[str, tuple[str, timedelta]] = {
+    # fair/retention.py queue_purge, every hour
+    "purge_old_data": ("retention:%Y-%m-%dT%H", timedelta(hours=1)),
+    # matchmaking/learning.py queue_refit, every hour, keyed by the day
+    "refit_weights": ("match-refit:%Y-%m-%d", timedelta(days=1)),
+}
+
+
+def period_keys(job: str, started: datetime, stopped: datetime) -> set[str]:
+    """The keys ``job``'s periodic task may have used while the app ran."""
+    fmt, step = PERIODIC_JOBS[job]
+    keys, moment = {stopped.strftime(fmt)}, started
+    while moment < stopped:
+        keys.add(moment.strftime(fmt))
+        moment += step
+    return keys
+
+
 def mail_key(meeting_id: str, sequence: int, event: str, user_id: str) -> str:
     return f"meeting-mail:{meeting_id}:{sequence}:{event}:{user_id}"
 
@@ -1037,9 +1066,19 @@ def missing_by_event(keys: list[str]) -> str:
 
 
 async def integrity(
-    url: str, redis_url: str, seeded: Seeded, raw: dict[str, Any], mail_dir: Path
+    url: str,
+    redis_url: str,
+    seeded: Seeded,
+    raw: dict[str, Any],
+    mail_dir: Path,
+    app_ran: tuple[datetime, datetime],
 ) -> list[Check]:
+    """The checks, ``app_ran`` the span from the first start of ``fair serve`` to its
+    last stop (the periodic tasks' keys fall in it)."""
     import asyncpg
+
+    from fair.accounts.jobs import may_mail
+    from fair.accounts.models import User
 
     conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
     try:
@@ -1069,7 +1108,14 @@ async def integrity(
         )
         outbox = {r["key"]: r["job"] for r in await conn.fetch("SELECT key, job FROM outbox")}
         runs = {r["key"] for r in await conn.fetch("SELECT key FROM job_runs")}
-        emails = {r["id"]: r["email"] for r in await conn.fetch("SELECT id, email FROM users")}
+        users = await conn.fetch("SELECT id, email, is_active, email_verified_at FROM users")
+        emails = {r["id"]: r["email"] for r in users}
+        # Whom meetings/jobs.py mails at all, by its own rule (the rest: the job runs, no file).
+        mailable = {
+            r["id"]
+            for r in users
+            if may_mail(User(is_active=r["is_active"], email_verified_at=r["email_verified_at"]))
+        }
         owners = {
             r["id"]: r["owner_id"] for r in await conn.fetch("SELECT id, owner_id FROM booths")
         }
@@ -1190,22 +1236,31 @@ async def integrity(
         )
     )
 
-    # The outbox: exactly the rows the mail rules make.
+    # The outbox: exactly the rows the mail rules make, and the periodic tasks' jobs.
     expected: dict[str, str] = {}
     for m in meetings:
         expected |= outbox_keys(m, owners[m["booth_id"]])
+    # Each periodic task ran when the app's relay started (then its Redis lease kept the
+    # other processes and the second run from repeating it within its period).
+    periodic = {k: j for k, j in outbox.items() if j in PERIODIC_JOBS}
+    periodic_ok = all(
+        {k for k, j in periodic.items() if j == job} & period_keys(job, *app_ran)
+        for job in PERIODIC_JOBS
+    ) and all(k in period_keys(j, *app_ran) for k, j in periodic.items())
     missing_rows = set(expected) - set(outbox)
-    extra_rows = set(outbox) - set(expected)
+    extra_rows = set(outbox) - set(expected) - set(periodic)
     wrong_job = [k for k in set(expected) & set(outbox) if expected[k] != outbox[k]]
-    jobs = Counter(expected.values())
+    jobs = Counter(expected.values()) + Counter(periodic.values())
     checks.append(
         Check(
             "outbox: per booking 2 booked mails + 4 reminders + 1 attendance decision, per "
-            "cancel 2 cancelled mails, nothing else",
-            not missing_rows and not extra_rows and not wrong_job,
+            "cancel 2 cancelled mails; one job per periodic task and period "
+            f"({', '.join(sorted(PERIODIC_JOBS))}); nothing else",
+            not missing_rows and not extra_rows and not wrong_job and periodic_ok,
             f"{len(outbox):,} rows ({', '.join(f'{j} {n:,}' for j, n in sorted(jobs.items()))});"
             f" missing {len(missing_rows)}, unexpected {len(extra_rows)}, wrong job "
-            f"{len(wrong_job)}",
+            f"{len(wrong_job)}; periodic {', '.join(sorted(periodic)) or 'none'}"
+            + ("" if periodic_ok else " (**not one per task, in the run's periods**)"),
         )
     )
 
@@ -1214,8 +1269,9 @@ async def integrity(
     not_run = [k for k in mail_keys if k not in runs]
     other_runs = runs - set(mail_keys)
     sequences = {m["id"]: m["sequence"] for m in meetings}
-    current = [k for k in mail_keys if int(k.split(":")[2]) == sequences[k.split(":")[1]]]
-    superseded = sorted(set(mail_keys) - set(current))
+    to_mail = [k for k in mail_keys if k.rsplit(":", 1)[1] in mailable]
+    current = [k for k in to_mail if int(k.split(":")[2]) == sequences[k.split(":")[1]]]
+    superseded = sorted(set(to_mail) - set(current))
     mails = read_mail_dir(mail_dir, current, superseded, emails)
     checks.append(
         Check(
@@ -1228,11 +1284,13 @@ async def integrity(
     checks.append(
         Check(
             "one .eml per mail key of a meeting's current SEQUENCE (Message-ID from the key, "
-            "To the recipient); for an older SEQUENCE one or none; no other file",
+            "To the recipient); for an older SEQUENCE one or none; none to a recipient who "
+            "may not be mailed (fair.accounts.jobs.may_mail); no other file",
             not any(mails[k] for k in ("missing", "unexpected", "wrong headers", "half-written")),
             f"{mails['files']:,} files for {len(current):,} current keys and "
             f"{len(superseded):,} superseded ones ({mails['superseded sent']:,} of these sent "
             "before the meeting changed, the others skipped); "
+            f"{len(mail_keys) - len(to_mail):,} keys to recipients who may not be mailed; "
             + ", ".join(f"{k} {mails[k]}" for k in ("missing", "unexpected", "wrong headers"))
             + f", half-written {mails['half-written']}"
             + missing_by_event(mails["missing keys"]),
@@ -1329,6 +1387,8 @@ def log_problems(path: Path) -> list[str]:
 async def run(args: argparse.Namespace) -> Run:
     from booking import postgres_version
 
+    from fair import clock
+
     with tempfile.TemporaryDirectory(prefix="kk_bench_load_") as tmp_name:
         tmp = Path(tmp_name)
         async with (
@@ -1353,6 +1413,7 @@ async def run(args: argparse.Namespace) -> Run:
             ):
                 plan = {"baseline": True, "base_url": base_url, "server_pid": pid}
                 baseline = await measured("baseline", {**plan, "worker_pid": None, **common}, tmp)
+            app_started = clock.now()
             async with fair_processes(url, args.redis, tmp) as (base_url, pid, worker_pid):
                 plan = {
                     "baseline": False,
@@ -1388,7 +1449,8 @@ async def run(args: argparse.Namespace) -> Run:
                     "bookings": raw["bookings"] + more.raw["bookings"],
                     "cancels": raw["cancels"] + more.raw["cancels"],
                 }
-            checks = await integrity(url, args.redis, seeded, raw, tmp / "mail")
+            app_ran = (app_started, clock.now())
+            checks = await integrity(url, args.redis, seeded, raw, tmp / "mail", app_ran)
             if not drained.done:
                 checks.insert(
                     0,
