@@ -178,11 +178,13 @@ def tags(base: Exhibitor, rng: random.Random) -> list[Any]:
 def exhibitor(
     number: int, fair: Any, products: int, rng: random.Random
 ) -> tuple[Any, Any, list[Any]]:
-    """One exhibitor user, its approved booth and the booth's products (not yet added)."""
+    """One exhibitor user (the owner of its company, added with it), its approved booth and
+    the booth's products (not yet added)."""
     from booths.models import Booth, BoothStatus
     from demo.data import EXHIBITORS
     from fair import clock
-    from fair.accounts.models import User
+    from fair.accounts.companies import name_key
+    from fair.accounts.models import Company, CompanyKind, CompanyMember, CompanyRole, User
     from fair.db import new_id
 
     base = EXHIBITORS[number % len(EXHIBITORS)]
@@ -198,11 +200,23 @@ def exhibitor(
         locale="ja",
         languages=base.languages,
     )
+    # Who manages a booth (and so sees, cancels and joins its meetings) is decided by
+    # company membership (booths.service.can_manage), not by the booth's owner_id.
+    firm = Company(
+        id=new_id(),
+        name=company["en"],
+        name_key=name_key(company["en"]),
+        kind=CompanyKind.EXHIBITOR.value,
+    )
+    user.membership = CompanyMember(
+        company=firm, company_id=firm.id, user_id=user.id, role=CompanyRole.OWNER.value
+    )
     created = clock.now() - timedelta(days=30, minutes=number)
     booth = Booth(
         id=new_id(),
         fair_id=fair.id,
         owner_id=user.id,
+        company_id=firm.id,
         company=company,
         tagline=some_languages(base.tagline, rng),
         description=description(base, rng),
