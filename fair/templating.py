@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from fair import i18n
+from fair.static import static_url
 
 # The packages whose templates/ folders are searched, in order: the core's own, then those
 # the composition root names (``use_packages``) before the first page or mail is rendered.
@@ -55,6 +56,7 @@ def environment() -> Environment:
         pick_text=i18n.pick_text,
         territory_name=i18n.territory_name,
         timezone_label=i18n.timezone_label,
+        static_url=static_url,
     )
     env.filters.update(
         datetime=i18n.format_datetime,

@@ -10,7 +10,6 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -19,7 +18,6 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from conversations.nav import UnreadMarker
 from fair import api, clock, logs, outbox, resources, scrape
@@ -29,7 +27,9 @@ from fair.db import create_engine, create_sessionmaker
 from fair.error_pages import on_database_down, on_domain_error, on_http_error, on_integrity_error
 from fair.errors import DomainError
 from fair.features import Task
+from fair.http_cache import Compress, ConditionalGet
 from fair.middleware import Identity, Observe, SameOrigin, SecurityHeaders, UnitOfWork
+from fair.static import STATIC_DIR, VersionedStatic
 from kakehashi import jobs
 from kakehashi.features import FEATURES
 from kakehashi.openapi import routes as openapi_routes
@@ -39,7 +39,6 @@ from signaling.server import SignalingState, create_signaling_app, signaling_rou
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 TASKS = tuple(task for feature in FEATURES for task in feature.tasks)
 RELAY_INTERVAL_SECONDS = 1.0
 # How often the relay asks Redis whether it still has the jobs handed to it (see
@@ -190,10 +189,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 for route in (*api.routes(feature.api), *feature.routes)
             ),
             *signaling_routes(),
-            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            Mount("/static", VersionedStatic(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(Observe),
+            Middleware(Compress),
+            Middleware(ConditionalGet),
             Middleware(SecurityHeaders, https=settings.https),
             Middleware(SameOrigin),
             Middleware(ReadBodyFirst),
