@@ -130,6 +130,11 @@ def url_of(attachment: ConversationAttachment) -> str:
     return f"/api/conversations/{attachment.conversation_id}/attachments/{attachment.id}"
 
 
+def reported_url(report_id: str, attachment: ConversationAttachment) -> str:
+    """Where the organizers deciding a report download a file of the reported message."""
+    return f"/organizer/conversation-reports/{report_id}/files/{attachment.id}"
+
+
 async def download(request: Request, found: ConversationAttachment) -> Response:
     """The file as stored: always saved, never shown in the site's origin (a PDF can be a
     web page too), named for its sniffed type; the name the sender gave only ever reaches

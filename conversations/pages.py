@@ -150,7 +150,9 @@ async def report(request: Request) -> Response:
 
 async def reports_page(request: Request) -> Response:
     found = await service.open_reports(db(request), actor=user_of(request))
-    return page(request, "conversations/reports.html", {"reports": found})
+    return page(
+        request, "conversations/reports.html", {"reports": found, "file_url": files.reported_url}
+    )
 
 
 async def reported_file(request: Request) -> Response:

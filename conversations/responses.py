@@ -4,12 +4,12 @@ their e-mail address."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel
 
-from conversations.files import url_of
+from conversations.files import reported_url, url_of
 from conversations.models import ConversationAttachment, ConversationMessage, ConversationReport
 from conversations.service import Reported, Thread
 from fair.api import Instant
@@ -67,16 +67,22 @@ class Attachment(BaseModel):
     filename: str  # as the sender named it, cleaned: a display name only
     media_type: str  # sniffed from the content
     size: int  # bytes
-    url: str  # the download, for the thread's people only
+    # The download the viewer may use: the thread's people's, or in a report of the
+    # message the organizers' (while the report is open).
+    url: str
 
     @classmethod
-    def of(cls, attachment: ConversationAttachment) -> Attachment:
+    def of(
+        cls,
+        attachment: ConversationAttachment,
+        url: Callable[[ConversationAttachment], str] = url_of,
+    ) -> Attachment:
         return cls(
             id=attachment.id,
             filename=attachment.filename,
             media_type=attachment.media_type,
             size=attachment.size,
-            url=url_of(attachment),
+            url=url(attachment),
         )
 
 
@@ -95,6 +101,7 @@ class Message(BaseModel):
         message: ConversationMessage,
         author: str,
         files: Sequence[ConversationAttachment] = (),
+        url: Callable[[ConversationAttachment], str] = url_of,
     ) -> Message:
         removed = message.removed_at is not None
         return cls(
@@ -104,7 +111,7 @@ class Message(BaseModel):
             body=REMOVED if removed else message.body,
             removed=removed,
             created_at=message.created_at,
-            attachments=[] if removed else [Attachment.of(file) for file in files],
+            attachments=[] if removed else [Attachment.of(file, url) for file in files],
         )
 
 
@@ -121,7 +128,7 @@ class BlockState(BaseModel):
 class Report(BaseModel):
     id: str
     conversation_id: str
-    message: Message
+    message: Message  # its attachments' urls are the organizers' downloads
     reporter: str
     reason: str
     status: str
@@ -132,7 +139,12 @@ class Report(BaseModel):
         return cls(
             id=found.report.id,
             conversation_id=found.report.conversation_id,
-            message=Message.of(found.message, found.author),
+            message=Message.of(
+                found.message,
+                found.author,
+                found.files,
+                url=lambda file: reported_url(found.report.id, file),
+            ),
             reporter=found.reporter,
             reason=found.report.reason,
             status=found.report.status,

@@ -316,11 +316,44 @@ async def test_my_files_are_exported_and_erased_with_my_account(client, session,
     names = set((await session.scalars(select(ConversationAttachment.filename))).all())
     await session.rollback()
     assert names == {"offer.png"}  # the other side's file stays theirs
-    await run_jobs(app, job_context(of_app(app)))
-    assert not await storage.exists(key)
     await login(client, EXHIBITOR)
+    erased = mine.json()["attachments"][0]["url"]
+    assert (await client.get(erased)).status_code == 404  # the row is gone with the commit
+    await run_jobs(app, job_context(of_app(app)))
+    assert not await storage.exists(key)  # and the stored file once the job ran
+    assert (await client.get(erased)).status_code == 404
     offer = theirs.json()["attachments"][0]["url"]
     assert (await client.get(offer)).status_code == 200
+
+
+@pytest.fixture
+async def s3_app(settings, engine, s3_server):
+    bucket = s3_server.new_bucket()
+    application = create_app(s3_server.settings(settings, bucket))
+    async with application.router.lifespan_context(application):
+        yield application, bucket
+
+
+async def test_erased_files_leave_the_bucket_too(s3_app, session, s3_server):
+    app, bucket = s3_app
+    async with make_client(app) as client:
+        thread = await _thread(client, session)
+        mine = await _attach(client, BUYER, thread, [("needs.pdf", pdf(), "application/pdf")])
+        theirs = await _attach(client, EXHIBITOR, thread, [("offer.png", png(), "image/png")])
+        assert mine.status_code == theirs.status_code == 201
+        assert len(s3_server.keys(bucket)) == 2
+        await login(client, BUYER)
+        deleted = await client.request("DELETE", "/api/me", json={"password": PASSWORD})
+        assert deleted.status_code == 204, deleted.text
+        await run_jobs(app, job_context(of_app(app)))
+        (kept,) = s3_server.keys(bucket)
+        # The bucket's keys carry the storage's prefix before the row's key.
+        assert kept.endswith(
+            "/" + await read_scalar(session, select(ConversationAttachment.storage_key))
+        )
+        await login(client, EXHIBITOR)
+        assert (await client.get(mine.json()["attachments"][0]["url"])).status_code == 404
+        assert (await client.get(theirs.json()["attachments"][0]["url"])).status_code == 200
 
 
 async def test_organizers_open_the_files_of_a_reported_message_only_while_they_decide(
@@ -346,6 +379,17 @@ async def test_organizers_open_the_files_of_a_reported_message_only_while_they_d
     file_id = reported.json()["attachments"][0]["id"]
     link = f"/organizer/conversation-reports/{report_id}/files/{file_id}"
     assert f'href="{link}"' in queue.text and "offer.pdf" in queue.text
+    # The API's queue lists the same files, each with the organizers' download.
+    (listed,) = (await client.get("/api/conversation-reports")).json()["items"]
+    assert listed["message"]["attachments"] == [
+        {
+            "id": file_id,
+            "filename": "offer.pdf",
+            "media_type": "application/pdf",
+            "size": len(pdf()),
+            "url": link,
+        }
+    ]
     got = await client.get(link)
     assert got.status_code == 200 and got.content == pdf()
     assert got.headers["content-disposition"].startswith("attachment")
