@@ -20,13 +20,11 @@ from typing import IO
 from urllib.parse import quote
 
 import filetype
-from python_multipart import MultipartParser
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import parse_options_header
 
 from booths.errors import FileTooDemanding, ImageTooLarge, MetadataTooLarge, VideoTooLong
 from booths.models import MediaKind
 from booths.sandbox import Sandbox, SandboxRefused
+from fair import uploads
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError, ServiceUnavailable
 from fair.i18n import lazy
@@ -34,8 +32,6 @@ from fair.storage import discard
 from fair.web import PayloadTooLarge
 
 SNIFF_BYTES = 262  # what filetype needs to tell every type we accept
-MAX_FIELDS = 8
-MAX_FIELD_BYTES = 2000
 THUMB_SIZES = {"thumb": 480, "large": 1600}
 # A file opened on its own runs nothing and loads nothing (sandbox, no sources but the
 # file itself); an image or a video still shows.
@@ -122,10 +118,6 @@ class ReceivedFiles:
     fields: dict[str, str]
 
 
-def _one_at_a_time() -> DomainError:
-    return BadRequest(lazy("Upload one file at a time."))
-
-
 @dataclass(frozen=True)
 class UploadRules:
     """What an upload may hold: the types accepted (from what ``sniff`` tells), each one's
@@ -134,88 +126,32 @@ class UploadRules:
     limit: Callable[[MediaType], int]
     accepted: Collection[str] = tuple(ACCEPTED)
     max_files: int = 1
-    field_bytes: int = MAX_FIELD_BYTES
+    field_bytes: int = uploads.MAX_FIELD_BYTES
     unsupported: Callable[[], DomainError] = UnsupportedFile
     too_large: str = FileTooLarge.message
-    too_many: Callable[[], DomainError] = _one_at_a_time
+    too_many: Callable[[], DomainError] = uploads.one_at_a_time
 
 
 def booth_rules(settings: Settings) -> UploadRules:
     return UploadRules(limit=lambda media_type: limit_for(media_type.kind, settings))
 
 
-class _Receiver:
-    """Callbacks for python-multipart's streaming parser: up to ``rules.max_files`` file
-    parts, each into a staging file of its own, and a few text fields."""
+class _StagedFile:
+    """One file part streamed into its staging file: its type sniffed from the first bytes
+    (refused unless ``rules`` accept it), its size held to that type's limit, its SHA-256
+    taken on the way."""
 
-    def __init__(self, rules: UploadRules, staging: Callable[[], Path]) -> None:
+    def __init__(self, path: Path, filename: str, rules: UploadRules) -> None:
         self.rules = rules
-        self.staging = staging
-        self.fields: dict[str, str] = {}
-        self.headers: dict[bytes, bytes] = {}
-        self._header_field = b""
-        self._header_value = b""
-        self.part_name = ""
-        self.part_buffer = bytearray()
-        self.received: list[ReceivedFile] = []
-        self.file: IO[bytes] | None = None
-        self._new_file(None)
-
-    def _new_file(self, path: Path | None) -> None:
         self.path = path
-        self.filename = ""
+        self.filename = clean_filename(filename)
         self.head = bytearray()
         self.media_type: MediaType | None = None
         self.size = 0
         self.hash = hashlib.sha256()
+        self.file: IO[bytes] = path.open("wb")
 
-    def callbacks(self) -> dict[str, object]:
-        return {
-            "on_part_begin": self.on_part_begin,
-            "on_header_field": self.on_header_field,
-            "on_header_value": self.on_header_value,
-            "on_header_end": self.on_header_end,
-            "on_headers_finished": self.on_headers_finished,
-            "on_part_data": self.on_part_data,
-            "on_part_end": self.on_part_end,
-        }
-
-    def on_part_begin(self) -> None:
-        self.headers = {}
-        self.part_buffer = bytearray()
-
-    def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._header_field += data[start:end]
-
-    def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._header_value += data[start:end]
-
-    def on_header_end(self) -> None:
-        self.headers[self._header_field.lower()] = self._header_value
-        self._header_field = self._header_value = b""
-
-    def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.headers.get(b"content-disposition", b""))
-        self.part_name = options.get(b"name", b"").decode("utf-8", "replace")
-        filename = options.get(b"filename")
-        # ``filename=""`` is a form's file input left empty: no file, read as a short field.
-        if filename:
-            if len(self.received) >= self.rules.max_files:
-                raise self.rules.too_many()
-            self._new_file(self.staging())
-            self.filename = clean_filename(filename.decode("utf-8", "replace"))
-            assert self.path is not None
-            self.file = self.path.open("wb")
-        elif len(self.fields) >= MAX_FIELDS:
-            raise BadRequest(lazy("The upload has too many fields."))
-
-    def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        chunk = data[start:end]
-        if self.file is None:
-            self.part_buffer += chunk
-            if len(self.part_buffer) > self.rules.field_bytes:
-                raise BadRequest(lazy("A form field of the upload is too long."))
-            return
+    def write(self, chunk: bytes) -> None:
         if self.media_type is None:
             self.head += chunk
             if len(self.head) >= SNIFF_BYTES:
@@ -237,39 +173,21 @@ class _Receiver:
         if self.size > limit:
             raise FileTooLarge(self.rules.too_large, limit=limit // (1024 * 1024))
 
-    def on_part_end(self) -> None:
-        if self.file is not None:
-            if self.media_type is None:  # a file shorter than the sniffing window
-                self._decide_type()
-                self._check_size()
-            self.file.close()
-            self.file = None
-            assert self.path is not None and self.media_type is not None
-            self.received.append(
-                ReceivedFile(
-                    self.path, self.media_type, self.size, self.hash.hexdigest(), self.filename
-                )
-            )
-            self.path = None
-        elif self.part_name:
-            text = self.part_buffer.decode("utf-8", "replace").replace("\x00", "")  # PostgreSQL
-            self.fields[self.part_name] = text.strip()
+    def close(self) -> None:
+        if self.media_type is None:  # a file shorter than the sniffing window
+            self._decide_type()
+            self._check_size()
+        self.file.close()
 
-    def discard_all(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+    def discard(self) -> None:
+        self.file.close()
         discard(self.path)
-        for received in self.received:
-            discard(received.path)
 
-
-def boundary_of(content_type: str) -> bytes:
-    kind, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if kind != b"multipart/form-data" or not boundary:
-        raise UnsupportedFile(lazy("Send the file as multipart/form-data."))
-    return boundary
+    def received(self) -> ReceivedFile:
+        assert self.media_type is not None
+        return ReceivedFile(
+            self.path, self.media_type, self.size, self.hash.hexdigest(), self.filename
+        )
 
 
 async def receive_files(
@@ -281,21 +199,16 @@ async def receive_files(
 ) -> ReceivedFiles:
     """Stream a multipart body's files into staging files (``staging`` names each), by
     ``rules``; on any failure every staging file is gone. No file at all is no error here."""
-    receiver = _Receiver(rules, staging)
-    parser = MultipartParser(boundary_of(content_type), receiver.callbacks())  # type: ignore[arg-type]
-    try:
-        async for chunk in body:
-            parser.write(chunk)
-        parser.finalize()
-        if receiver.file is not None:  # the body ended inside a file part
-            raise MultipartParseError("unfinished file part")
-    except MultipartParseError:
-        receiver.discard_all()
-        raise BadRequest(lazy("The upload could not be read.")) from None
-    except BaseException:
-        receiver.discard_all()
-        raise
-    return ReceivedFiles(receiver.received, receiver.fields)
+    received = await uploads.receive(
+        body,
+        content_type=content_type,
+        open_file=lambda filename: _StagedFile(staging(), filename, rules),
+        not_multipart=UnsupportedFile,
+        max_files=rules.max_files,
+        field_bytes=rules.field_bytes,
+        too_many=rules.too_many,
+    )
+    return ReceivedFiles([part.received() for part in received.files], received.fields)
 
 
 async def receive_upload(

@@ -35,7 +35,7 @@ from booths.schemas import (
     Rejection,
 )
 from booths.taxonomy import CATEGORIES
-from fair import resources
+from fair import resources, uploads
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
 from fair.api import Endpoint, Scope
@@ -56,8 +56,6 @@ from fair.web import (
     user_of,
     writing,
 )
-
-UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and small fields around the file
 
 
 async def _fair_of(request: Request, booth: Booth) -> Fair | None:
@@ -312,7 +310,7 @@ async def api_upload(request: Request) -> Response:
     assert user is not None  # the owner, by load_managed_booth
     check_upload_csrf(request)
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > largest_limit(settings) + UPLOAD_OVERHEAD:
+    if uploads.declared_over(declared, largest_limit(settings) + uploads.OVERHEAD):
         raise PayloadTooLarge()
     await quota.check_rate(session, user, settings)
     await quota.check_room(session, booth, settings)

@@ -35,7 +35,7 @@ from conversations import service
 from conversations.errors import AttachmentNotFound, AttachmentRefused, TooManyAttachments
 from conversations.models import ConversationAttachment, ConversationMessage
 from conversations.schemas import MessageWithFiles
-from fair import resources
+from fair import resources, uploads
 from fair.config import Settings
 from fair.errors import ValidationFailed
 from fair.i18n import lazy
@@ -46,7 +46,6 @@ from fair.web import PayloadTooLarge, db, settings_of, user_of
 MAX_FILES = 3
 # Documents and pictures, as a booth's brochures and photos: never a video in a chat.
 ATTACHABLE = ("application/pdf", "image/jpeg", "image/png", "image/webp")
-UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and the text around the files
 # The text of a message in UTF-8 (up to 4 bytes a character), and the form's CSRF token.
 FIELD_BYTES = 4 * 4000 + 1000
 
@@ -70,8 +69,9 @@ async def receive(request: Request, conversation_id: str) -> ReceivedFiles:
     session, settings = db(request), settings_of(request)
     await service.may_write(session, actor=user_of(request), conversation_id=conversation_id)
     declared = request.headers.get("content-length", "")
-    most = MAX_FILES * settings.conversation_file_max_bytes + UPLOAD_OVERHEAD
-    if declared.isdigit() and int(declared) > most:
+    if uploads.declared_over(
+        declared, MAX_FILES * settings.conversation_file_max_bytes + uploads.OVERHEAD
+    ):
         raise PayloadTooLarge()
     await session.commit()  # a slow sender holds no transaction
     return await receive_files(
