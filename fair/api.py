@@ -69,6 +69,15 @@ def dump(value: Any) -> Any:
     return _adapter(type(value)).dump_python(value, mode="json", by_alias=True)
 
 
+def dump_json(value: Any) -> bytes:
+    """A response body as JSON text, through its declared shape: pydantic-core writes the
+    bytes itself, as compact as Starlette's ``JSONResponse`` and with the same characters
+    (UTF-8, nothing escaped to ``\\u``), without building the Python data first and handing
+    it to ``json.dumps`` (a directory page's 24 booths in six languages: measured in
+    bench/directory.py)."""
+    return _adapter(type(value)).dump_json(value, by_alias=True)
+
+
 class Scope(enum.StrEnum):
     """What an API token may do; a token holds one or more."""
 

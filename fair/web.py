@@ -12,11 +12,11 @@ from pydantic import MISSING
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from fair import i18n, resources
 from fair.accounts.models import User
-from fair.api import Error, ErrorDetail, dump, token_scopes
+from fair.api import Error, ErrorDetail, dump_json, token_scopes
 from fair.config import Settings
 from fair.errors import BadRequest, DomainError, Forbidden
 from fair.i18n import lazy
@@ -266,13 +266,15 @@ def wants_json(request: Request) -> bool:
 
 def json_response(
     body: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
+) -> Response:
     """``body`` (a response shape of the API: a pydantic model or dataclass) as JSON."""
-    return JSONResponse(dump(body), status_code=status_code, headers=headers)
+    return Response(
+        dump_json(body), status_code=status_code, headers=headers, media_type="application/json"
+    )
 
 
 def error_json(
     status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> JSONResponse:
+) -> Response:
     detail = ErrorDetail(code=code, message=message, fields=dict(fields) if fields else MISSING)
     return json_response(Error(error=detail), status)

@@ -232,4 +232,5 @@ async def test_the_page_needs_a_user_and_carries_the_test_settings(client, sessi
     assert config["api"] == "/api/connection-test"
     assert config["iceServers"] == ice_servers(settings, user.id)
     assert config["texts"]["ready"] == "Your connection is ready for video meetings"
-    assert re.search(r'<script src="/static/js/connection-test\.js\?v=\w+" defer></script>', response.text)
+    script = r'<script src="/static/js/connection-test\.js\?v=\w+" defer></script>'
+    assert re.search(script, response.text)
