@@ -9,7 +9,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booths import analytics, catalog, directory, gallery, quota, responses, revisions, service
+from booths import (
+    analytics,
+    catalog,
+    directory,
+    directory_cache,
+    gallery,
+    quota,
+    responses,
+    revisions,
+    service,
+)
 from booths.bots import is_bot
 from booths.errors import MediaNotFound
 from booths.media import (
@@ -38,7 +48,7 @@ from booths.taxonomy import CATEGORIES
 from fair import resources, uploads
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint, Scope
+from fair.api import Endpoint, Scope, dump_json
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
@@ -158,8 +168,13 @@ def query_filters(request: Request) -> directory.Filters:
 async def api_directory(request: Request) -> Response:
     filters = query_filters(request)
     fair = await get_fair(db(request), request.path_params["slug"], viewer=user_of(request))
-    page = await directory.search(db(request), fair, filters)
-    return json_response(responses.Directory.of(fair, page))
+
+    async def search() -> bytes:
+        page = await directory.search(db(request), fair, filters)
+        return dump_json(responses.Directory.of(fair, page))
+
+    body = await directory_cache.answer(fair, filters, search)
+    return Response(body, media_type="application/json")
 
 
 def visitor_of(request: Request) -> str:

@@ -33,6 +33,10 @@ class Fair(Base):
     status: Mapped[str] = mapped_column(String(16), default="published")
     # "open": any buyer may book; "vetted": only buyers an organizer admitted (FairBuyer).
     buyer_admission: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    # Counted by the database (triggers of migration 0030) on every change to a booth of the
+    # fair or to its products, pictures or tags: the directory's answers are kept per
+    # version (booths/directory_cache.py). Never written by the app.
+    directory_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -1,0 +1,149 @@
+"""The directory API's kept answers (booths/directory_cache.py): a search asked again is
+answered without searching, and every change to what the directory shows (a booth, its
+products, pictures or tags, by whatever path, even plain SQL) gives the fair a new version,
+so nobody is shown a directory that was."""
+
+from __future__ import annotations
+
+import pytest
+from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
+from helpers import login
+from sqlalchemy import event, select, text
+
+from fair.fairs.models import Fair
+from fair.resources import of_app
+
+CHANGE = {
+    "booths": "UPDATE booths SET city = 'Sanjo' WHERE id = :id",
+    "products": "UPDATE products SET moq = 500 WHERE booth_id = :id",
+    "media": "UPDATE media SET position = 3 WHERE booth_id = :id",
+    "booth_tags": "UPDATE booth_tags SET position = 3 WHERE booth_id = :id",
+}
+REMOVE = {
+    "products": "DELETE FROM products WHERE booth_id = :id",
+    "media": "DELETE FROM media WHERE booth_id = :id",
+    "booth_tags": "DELETE FROM booth_tags WHERE booth_id = :id",
+}
+
+
+async def version(session, slug: str = "2027-06") -> int:
+    session.expire_all()
+    return await session.scalar(select(Fair.directory_version).where(Fair.slug == slug))
+
+
+async def listed(client, **params) -> dict:
+    response = await client.get("/api/fairs/2027-06/booths", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def tsubame(client, session) -> str:
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth_id = (await create_booth(client))["id"]
+    await approve(client, session, booth_id)
+    client.cookies.clear()
+    return booth_id
+
+
+class Statements:
+    """The statements the app sends while it is on."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine.sync_engine
+        self.seen: list[str] = []
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self.note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self.note)
+
+    def note(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.seen.append(statement)
+
+    def reading(self, table: str) -> list[str]:
+        return [s for s in self.seen if f"FROM {table}" in s or f"JOIN {table}" in s]
+
+
+async def test_a_search_asked_again_is_not_searched_again(client, session, app):
+    engine = of_app(app).engine
+    await tsubame(client, session)
+    first = await listed(client, q="Tsubame")
+    with Statements(engine) as sent:
+        again = await listed(client, q="Tsubame")
+    assert again == first
+    assert [b["company"]["en"] for b in again["booths"]] == ["Tsubame Migaki Kogyo Co., Ltd."]
+    assert sent.reading("booths") == []  # the fair only
+    assert sent.reading("fairs")
+    # Another search, another page or another order is searched.
+    with Statements(engine) as sent:
+        assert (await listed(client, q="Tsubame", sort="newest"))["total"] == 1
+    assert sent.reading("booths")
+
+
+async def test_every_change_to_what_the_directory_shows_is_seen(client, session):
+    booth_id = await tsubame(client, session)
+    shown = (await listed(client))["booths"][0]
+    assert shown["product_count"] == 0
+    assert shown["cover"] is None
+
+    await login(client, "kenji@tsubame.example")
+    made = await client.post(f"/api/booths/{booth_id}/products", json=TUMBLER)
+    assert made.status_code == 201, made.text
+    client.cookies.clear()
+    # A new product of a booth on show waits for review: not shown yet, rightly.
+    assert (await listed(client))["booths"][0]["product_count"] == 0
+    await login(client, "organizer@example.com")
+    assert (await client.post(f"/api/booths/{booth_id}/changes/approve")).status_code == 200
+    client.cookies.clear()
+    assert (await listed(client))["booths"][0]["product_count"] == 1
+    assert (await listed(client, q="タンブラー"))["total"] == 1
+
+    await login(client, "kenji@tsubame.example")
+    gone = await client.delete(f"/api/booths/{booth_id}/products/{made.json()['id']}")
+    assert gone.status_code in (200, 204), gone.text
+    client.cookies.clear()
+    assert (await listed(client))["booths"][0]["product_count"] == 0
+    assert (await listed(client, q="タンブラー"))["total"] == 0
+
+    # An operator's SQL counts too: the database keeps the version, not the app.
+    await session.execute(
+        text("UPDATE booths SET status = 'rejected' WHERE id = :id"), {"id": booth_id}
+    )
+    await session.commit()
+    assert (await listed(client))["total"] == 0
+
+
+@pytest.mark.parametrize("table", ["booths", "products", "media", "booth_tags"])
+async def test_the_database_counts_changes_of_each_table(client, session, table):
+    booth_id = await tsubame(client, session)
+    await login(client, "kenji@tsubame.example")
+    product = await client.post(f"/api/booths/{booth_id}/products", json=TUMBLER)
+    assert product.status_code == 201, product.text
+    before = await version(session)
+    if table == "media":
+        await session.execute(
+            text(
+                "INSERT INTO media (id, booth_id, kind, content_type, size, sha256, "
+                "storage_key, filename, title, status, position, awaiting_review, created_at) "
+                "VALUES ('m1', :booth, 'image', 'image/png', 1, 's', 'k', 'a.png', '{}', "
+                "'ready', 0, false, CURRENT_TIMESTAMP)"
+            ),
+            {"booth": booth_id},
+        )
+        await session.commit()
+        assert await version(session) == before + 1
+        before += 1
+    await session.execute(text(CHANGE[table]), {"id": booth_id})
+    await session.commit()
+    assert await version(session) > before
+    if table in REMOVE:
+        changed = await version(session)
+        await session.execute(text(REMOVE[table]), {"id": booth_id})
+        await session.commit()
+        assert await version(session) > changed
+    # Another fair's version is its own.
+    await make_fair(session, "2027-07")
+    assert await version(session, "2027-07") == 0
