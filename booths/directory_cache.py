@@ -21,11 +21,14 @@ from cachetools import LRUCache
 from booths.directory import Filters
 from fair.fairs.models import Fair
 
-# The memory one process gives to kept answers (a page of 24 booths is about 27 kB, 60 at
-# most is about 70 kB): some 600 pages, every filter of a busy fair's directory.
-MAX_BYTES = 16 * 1024 * 1024
+MIB = 1024 * 1024
+# No one answer may take more than this share of the memory, so one big page of 60 booths
+# cannot push out the many small ones.
+LARGEST_SHARE = 64
 
-_kept: LRUCache[tuple[Any, ...], bytes] = LRUCache(maxsize=MAX_BYTES, getsizeof=len)
+# Per size (FAIR_DIRECTORY_CACHE_MB, 16 by default: a page of 24 booths is about 27 kB,
+# so some 600 pages, every filter of a busy fair's directory); one size in practice.
+_kept: dict[int, LRUCache[tuple[Any, ...], bytes]] = {}
 
 
 def _key(fair: Fair, filters: Filters) -> tuple[Any, ...]:
@@ -33,17 +36,20 @@ def _key(fair: Fair, filters: Filters) -> tuple[Any, ...]:
     return (fair.id, fair.slug, fair.directory_version, *astuple(filters))
 
 
-async def answer(fair: Fair, filters: Filters, build: Callable[[], Awaitable[bytes]]) -> bytes:
-    """The kept answer of this search at the fair's version, or ``build``'s, kept."""
+async def answer(
+    fair: Fair, filters: Filters, build: Callable[[], Awaitable[bytes]], *, megabytes: int
+) -> bytes:
+    """The kept answer of this search at the fair's version, or ``build``'s, kept in
+    ``megabytes`` of memory at most (0: always ``build``'s)."""
+    if megabytes <= 0:
+        return await build()
+    kept = _kept.get(megabytes)
+    if kept is None:
+        kept = _kept[megabytes] = LRUCache(maxsize=megabytes * MIB, getsizeof=len)
     key = _key(fair, filters)
-    body = _kept.get(key)
+    body = kept.get(key)
     if body is None:
         body = await build()
-        if len(body) <= MAX_BYTES // 64:  # no one answer crowds out the others
-            _kept[key] = body
+        if len(body) <= megabytes * MIB // LARGEST_SHARE:
+            kept[key] = body
     return body
-
-
-def forget_all() -> None:
-    """Drop every kept answer (tests that compare a kept answer with a fresh one)."""
-    _kept.clear()

@@ -173,7 +173,8 @@ async def api_directory(request: Request) -> Response:
         page = await directory.search(db(request), fair, filters)
         return dump_json(responses.Directory.of(fair, page))
 
-    body = await directory_cache.answer(fair, filters, search)
+    megabytes = settings_of(request).directory_cache_mb
+    body = await directory_cache.answer(fair, filters, search, megabytes=megabytes)
     return Response(body, media_type="application/json")
 
 

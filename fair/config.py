@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     # Where browsers open the signaling WebSocket; empty: this app's own /ws/signaling.
     signaling_url: str | None = None
     session_days: int = 14
+    # The directory API's answers kept in each app process (booths/directory_cache.py), in
+    # MiB; 0 computes every answer.
+    directory_cache_mb: int = 16
     # Sign-in failures in the window: per (account, address) pair; per address across
     # accounts; per account across addresses (strangers only, see fair/accounts/service.py).
     login_max_failures_per_account_and_address: int = 5
@@ -280,6 +283,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be more than 0")
+        return value
+
+    @field_validator("directory_cache_mb")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if not 0 <= value <= 4096:
+            raise ValueError("must be between 0 and 4096")
         return value
 
     @field_validator("retain_login_attempts_days")

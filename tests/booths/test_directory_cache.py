@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pytest
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
-from helpers import login
+from helpers import login, make_client
 from sqlalchemy import event, select, text
 
 from fair.fairs.models import Fair
 from fair.resources import of_app
+from kakehashi.app import create_app
 
 CHANGE = {
     "booths": "UPDATE booths SET city = 'Sanjo' WHERE id = :id",
@@ -147,3 +148,15 @@ async def test_the_database_counts_changes_of_each_table(client, session, table)
     # Another fair's version is its own.
     await make_fair(session, "2027-07")
     assert await version(session, "2027-07") == 0
+
+
+async def test_with_no_memory_for_it_every_search_is_searched(client, session, settings):
+    await tsubame(client, session)
+    app = create_app(settings.with_overrides(directory_cache_mb=0))
+    async with app.router.lifespan_context(app), make_client(app) as computing:
+        first = (await computing.get("/api/fairs/2027-06/booths")).json()
+        with Statements(of_app(app).engine) as sent:
+            again = (await computing.get("/api/fairs/2027-06/booths")).json()
+    assert again == first
+    assert first["total"] == 1
+    assert sent.reading("booths")
