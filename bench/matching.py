@@ -28,7 +28,8 @@ A benchmark, not a test: it prints figures and never asserts on timings.
 
     .venv/bin/python bench/matching.py [--booths 2000] [--products 10] [--buyers 5000]
         [--fair-booths 300] [--fair-buyers 500] [--requests 30] [--quality-only]
-        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--keep-db]
+        [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test] [--database NAME]
+        [--keep-db]
 """
 
 from __future__ import annotations
@@ -437,7 +438,7 @@ async def server_time(args: argparse.Namespace) -> str:
     import httpx
     from directory import seed
 
-    async with throwaway_database(args.postgres, DATABASE, args.keep_db) as url:
+    async with throwaway_database(args.postgres, args.database, args.keep_db) as url:
         started = time.perf_counter()
         await seed(url, argparse.Namespace(booths=args.booths, products=args.products))
         tokens = await seed_matching(url, args)
@@ -514,9 +515,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--postgres",
         metavar="ADMIN_URL",
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/test",
-        help=f"where to create (and drop) the {DATABASE} database",
+        help="where to create (and drop) the bench's database",
     )
-    parser.add_argument("--keep-db", action="store_true", help=f"leave {DATABASE} behind")
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help=f"the bench's database ({DATABASE}): another name lets two runs share a server",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="leave the database behind")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this")
     args = parser.parse_args(argv)
     if min(args.booths, args.products, args.buyers, args.requests) < 1:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -96,6 +97,11 @@ class Booth(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+    # Moved by the database's triggers on every write to the booth, its products, its tags
+    # or its company's name (migration 0030): the match engine's cache of a fair's booths
+    # reads again only the booths whose number moved (matchmaking.boothcache). Never set
+    # by the app; the value an object holds may be behind the row's.
+    facts_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     tags: Mapped[list[BoothTag]] = relationship(
         lazy="selectin",

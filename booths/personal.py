@@ -12,8 +12,8 @@ from fair.accounts.models import User
 from fair.accounts.personal import DataPart, ExportFile, PersonalData, columns
 from fair.fairs.models import Fair
 
-# Derived for search, or the reviewer's: not what the person gave.
-_LEFT_OUT = ("search_name", "search_text", "reviewed_by", "copied_from_id")
+# Derived for search or the match engine, or the reviewer's: not what the person gave.
+_LEFT_OUT = ("search_name", "search_text", "facts_version", "reviewed_by", "copied_from_id")
 
 
 def _archive_name(media: Media) -> str:

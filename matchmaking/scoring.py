@@ -674,9 +674,12 @@ def ceiling(
     units: Sequence[Unit],
     weights: Weights,
     context: Context,
+    *,
+    units_found: int | None = None,
 ) -> float | None:
     """A bound the pair's score never exceeds, without its costly part: every part as
-    ``score`` works it out but the text, counted as if it fitted fully. None when the pair
+    ``score`` works it out but the text, counted as if it fitted fully, or as if every unit
+    the booth's text holds (``units_found``, when known) made a word. None when the pair
     is excluded."""
     if exclusion(need, booth, context) is not None:
         return None
@@ -693,7 +696,8 @@ def ceiling(
         reached += weights.category * shared / len(need.categories)
     if units:
         total += weights.text
-        reached += weights.text
+        found = len(units) if units_found is None else units_found
+        reached += weights.text * min(1.0, found / len(units) / TEXT_SATURATION)
     if need.certifications:
         held = booth.certification_keys
         met = sum(1 for name in need.certifications if _certification_key(name) in held)
@@ -778,6 +782,21 @@ class OutlineBound:
         """The bound of the pair with booth ``booth_id``: ``hs_level`` as ``hs_level`` gives
         it for the need's best code, ``categories_shared`` the need's categories the booth
         is in. None when the pair has no substance (no match)."""
+        timed = bool(self.context.good_times) and (
+            _good_times_of(self.need, booth_id, self.context) is not None
+        )
+        return self._bound(hs_level, categories_shared, units_found, timed=timed)
+
+    def of_group(self, *, hs_level: int, categories_shared: int, units_found: int) -> float | None:
+        """The bound of every pair whose booth shares this much with the need, whichever
+        booth it is: the good times count as a full fit when the context has any (a part at
+        its most never lowers a bound: (r + h) / (t + h) >= r / t)."""
+        timed = bool(self.context.good_times)
+        return self._bound(hs_level, categories_shared, units_found, timed=timed)
+
+    def _bound(
+        self, hs_level: int, categories_shared: int, units_found: int | None, *, timed: bool
+    ) -> float | None:
         need, weights = self.need, self.weights
         text = bool(self.units) and (units_found is None or units_found > 0)
         if not (hs_level or categories_shared or text):
@@ -791,7 +810,7 @@ class OutlineBound:
         if self.units:
             found = len(self.units) if units_found is None else units_found
             reached += weights.text * min(1.0, found / len(self.units) / TEXT_SATURATION)
-        if self.context.good_times and _good_times_of(need, booth_id, self.context) is not None:
+        if timed:
             total += weights.hours
             reached += weights.hours
         return reached / total if total else 0.0
@@ -799,18 +818,6 @@ class OutlineBound:
 
 def _good_times_of(need: NeedFacts, booth_id: str, context: Context) -> int | None:
     return context.good_times.get((need.buyer_id, booth_id))
-
-
-def best_hs_level(need: NeedFacts, booth: BoothFacts) -> int:
-    """The level ``_hs_fit`` finds, without collecting the products that reach it."""
-    by_prefix = booth.products_by_prefix
-    best = 0
-    for asked in need.hs_codes:
-        for level in (6, 4, 2):
-            if level > best and len(asked) >= level and asked[:level] in by_prefix:
-                best = level
-                break
-    return best
 
 
 class Shortlist:
@@ -840,100 +847,270 @@ class Shortlist:
         return sorted(self.found, key=lambda m: (-m.score, m.booth_id, m.need_id))[: self.limit]
 
 
-def _best(
+def _mask(positions: Iterable[int]) -> int:
+    """The positions as the bits of an int (a set of booths that ``&`` and ``|`` combine in
+    one step however many booths a fair has)."""
+    bits = bytearray()
+    for position in positions:
+        byte = position >> 3
+        if byte >= len(bits):
+            bits.extend(bytes(byte + 1 - len(bits)))
+        bits[byte] |= 1 << (position & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _positions(mask: int) -> list[int]:
+    """The set bits of ``mask``, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return found
+
+
+def _split(groups: dict[int, int], mask: int) -> dict[int, int]:
+    """Groups of booths by a count, each split by ``mask``: those in it count one more."""
+    split: dict[int, int] = {}
+    for count, members in groups.items():
+        if inside := members & mask:
+            split[count + 1] = split.get(count + 1, 0) | inside
+        if outside := members & ~mask:
+            split[count] = split.get(count, 0) | outside
+    return split
+
+
+# The units whose booths an index remembers (a fair's needs repeat their words).
+MAX_REMEMBERED_UNITS = 4096
+
+
+class BoothIndex:
+    """Which booths share what with a need, as sets of booths (bits of an int by the booth's
+    position): the HS prefixes (2, 4 and 6 digits) their products make, their categories,
+    and which units of a need's text their texts hold. A unit holds no space (``_runs`` splits
+    on every separator), so a text holds it exactly when one of the text's space-separated
+    words does: the index keeps the booths of each word, and a unit's booths are those of the
+    words that contain it (worked out once, then remembered). No pair needs its booth's text
+    read to know which units it holds, or its products to know its HS level.
+
+    ``changed`` makes the index of the booths after some changed, from this one: the
+    booths' positions stay, and only the changed booths' words are looked at (a fair's
+    booths are kept in memory by ``matchmaking.boothcache``, and an edit costs little)."""
+
+    def __init__(self, booths: Sequence[BoothFacts] = ()) -> None:
+        self.booths: list[BoothFacts | None] = list(booths)
+        self.positions = {booth.id: position for position, booth in enumerate(self.booths)}
+        prefixes: dict[str, list[int]] = {}
+        categories: dict[str, list[int]] = {}
+        words: dict[str, list[int]] = {}
+        for position, booth in enumerate(booths):
+            made, kinds, written = self._keys(booth)
+            for key in made:
+                prefixes.setdefault(key, []).append(position)
+            for key in kinds:
+                categories.setdefault(key, []).append(position)
+            for key in written:
+                words.setdefault(key, []).append(position)
+        self._prefix = {key: _mask(found) for key, found in prefixes.items()}
+        self._category = {key: _mask(found) for key, found in categories.items()}
+        self._word = {key: _mask(found) for key, found in words.items()}
+        self._units: dict[str, int] = {}
+        self.all = _mask(range(len(self.booths)))
+
+    @staticmethod
+    def _keys(booth: BoothFacts) -> tuple[set[str], set[str], set[str]]:
+        made = {
+            product.hs_code[:level]
+            for product in booth.products
+            for level in (2, 4, 6)
+            if len(product.hs_code) >= level
+        }
+        return made, set(booth.categories), set(booth.text.split())
+
+    def changed(self, booths: Iterable[BoothFacts], removed: Iterable[str] = ()) -> BoothIndex:
+        """A new index with ``booths`` in (added, or in place of those of their ids) and the
+        booths of ``removed`` out; this one stays as it was (a request may be reading it)."""
+        new = BoothIndex()
+        new.booths, new.positions = list(self.booths), dict(self.positions)
+        new._prefix, new._category = dict(self._prefix), dict(self._category)
+        new._word, new._units, new.all = dict(self._word), dict(self._units), self.all
+        touched: list[int] = []
+        for booth_id in removed:
+            if (position := new.positions.pop(booth_id, None)) is not None:
+                new._move(position, None)
+                touched.append(position)
+        for booth in booths:
+            position = new.positions.setdefault(booth.id, len(new.booths))
+            if position == len(new.booths):
+                new.booths.append(None)
+            new._move(position, booth)
+            touched.append(position)
+        for unit, mask in new._units.items():
+            for position in touched:
+                booth = new.booths[position]
+                if booth is not None and unit in booth.text:
+                    mask |= 1 << position
+                else:
+                    mask &= ~(1 << position)
+            new._units[unit] = mask
+        return new
+
+    def _move(self, position: int, booth: BoothFacts | None) -> None:
+        """The booth at ``position`` replaced by ``booth`` (None: gone) in every set."""
+        bit = 1 << position
+        old = self.booths[position]
+        if old is not None:
+            for keys, sets in zip(self._keys(old), self._sets(), strict=True):
+                for key in keys:
+                    if left := sets[key] & ~bit:
+                        sets[key] = left
+                    else:
+                        del sets[key]
+        if booth is not None:
+            for keys, sets in zip(self._keys(booth), self._sets(), strict=True):
+                for key in keys:
+                    sets[key] = sets.get(key, 0) | bit
+        self.booths[position] = booth
+        self.all = self.all | bit if booth is not None else self.all & ~bit
+
+    def _sets(self) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+        return self._prefix, self._category, self._word
+
+    def holding(self, unit: str) -> int:
+        """The booths whose text holds ``unit`` (a need's text unit: no space in it)."""
+        found = self._units.get(unit)
+        if found is None:
+            found = 0
+            for word, booths in self._word.items():
+                if unit in word:
+                    found |= booths
+            if len(self._units) >= MAX_REMEMBERED_UNITS:
+                self._units.clear()
+            self._units[unit] = found
+        return found
+
+    def making(self, codes: Iterable[str], level: int) -> int:
+        """The booths with a product that shares ``level`` digits with one of ``codes``."""
+        found = 0
+        for code in codes:
+            if len(code) >= level:
+                found |= self._prefix.get(code[:level], 0)
+        return found
+
+    def in_category(self, code: str) -> int:
+        return self._category.get(code, 0)
+
+    def substance(self, need: NeedFacts, units: Sequence[Unit]) -> int:
+        """The booths that share something with the need: a chapter, a category, a unit."""
+        found = self.making(need.hs_codes, 2)
+        for code in need.categories:
+            found |= self.in_category(code)
+        for unit in units:
+            found |= self.holding(unit.text)
+        return found & self.all
+
+    def mask(self, booths: Iterable[BoothFacts]) -> int:
+        """The set of ``booths`` (booths of the index)."""
+        return _mask(self.positions[booth.id] for booth in booths)
+
+    def of(self, mask: int) -> list[BoothFacts]:
+        """The booths of ``mask``, by position."""
+        return [booth for p in _positions(mask) if (booth := self.booths[p]) is not None]
+
+    def candidates(self, need: NeedFacts, units: Sequence[Unit]) -> list[BoothFacts]:
+        """The booths that share something with the need, in the order they were given."""
+        return self.of(self.substance(need, units))
+
+    def outlines(
+        self, need: NeedFacts, units: Sequence[Unit], within: int
+    ) -> list[tuple[int, int, int, int]]:
+        """The booths of ``within`` that share something with the need, in groups that share
+        it alike: (HS level, categories shared, units held, the group's booths)."""
+        within &= self.substance(need, units)
+        if not within:
+            return []
+        levels: dict[int, int] = {}
+        rest = within
+        for level in (6, 4, 2):
+            if need.hs_codes and (members := rest & self.making(need.hs_codes, level)):
+                levels[level] = members
+                rest &= ~members
+        if rest:
+            levels[0] = rest
+        shared = {0: within}
+        for code in need.categories:  # a code asked twice counts twice, as in ``score``
+            shared = _split(shared, self.in_category(code))
+        held = {0: within}
+        for unit in units:
+            held = _split(held, self.holding(unit.text))
+        groups = []
+        for level, by_level in levels.items():
+            for count, by_category in shared.items():
+                if not (both := by_level & by_category):
+                    continue
+                for found, by_text in held.items():
+                    if members := both & by_text:
+                        groups.append((level, count, found, members))
+        return groups
+
+
+def best_matches(
     needs: Sequence[NeedFacts],
-    booths: Sequence[BoothFacts],
-    index: BoothIndex | None,
+    index: BoothIndex,
     *,
-    weights: Weights,
-    context: Context,
-    min_score: float,
+    within: int | None = None,
+    weights: Weights = PRIOR_WEIGHTS,
+    context: Context | None = None,
+    min_score: float = 0.0,
     limit: int,
 ) -> list[Match]:
-    """The best ``limit`` matches, best-first by bounds that are refined as they come up:
-    every pair gets its cheap ``OutlineBound``, the pairs that come up get their
-    ``ceiling``, and the pairs whose ceiling comes up are scored; it stops once no bound
-    left can reach the ``limit``-th score found. A fair's matches reach few pairs' ceilings
-    (each costs the products' minimums and prices), fewer scores (each costs the text)."""
-    pending: list[tuple[float, int, int, int, BoothFacts, tuple[Unit, ...]]] = []
+    """The best ``limit`` matches of the needs and the index's booths (those of ``within``
+    only, when given), best first (ties: booth then need id): the first ``limit`` of
+    ``rank``'s, found by bounds refined as they come up. The index gives every need's booths
+    in groups that share alike (the same HS level, categories and units of the text held),
+    and each group its ``OutlineBound``; a group that comes up gives its pairs, a pair that
+    comes up gets its ``ceiling`` (products' minimums and prices), a pair whose ceiling comes
+    up is scored (the text); it stops once no bound left can reach the ``limit``-th score
+    found. Most groups never come up, and most pairs are never scored."""
+    context = context or Context()
+    within = index.all if within is None else within & index.all
+    # (-bound, stage, order, need number, units held, the group or a booth's position);
+    # stage 0: a group of booths by their outline, 1: a pair by its ceiling.
+    pending: list[tuple[float, int, int, int, int, int]] = []
+    units = [text_units(need.text) for need in needs]
     for number, need in enumerate(needs):
-        units = text_units(need.text)
-        outline = OutlineBound(need, units, weights, context)
-        for booth in booths if index is None else index.candidates(need, units):
-            shared = sum(1 for code in need.categories if code in booth.categories)
-            hs = best_hs_level(need, booth) if need.hs_codes else 0
-            bound = outline.of(booth.id, hs_level=hs, categories_shared=shared)
+        outline = OutlineBound(need, units[number], weights, context)
+        for level, shared, found, members in index.outlines(need, units[number], within):
+            bound = outline.of_group(hs_level=level, categories_shared=shared, units_found=found)
             if bound is not None and bound + ROUNDING >= min_score:
-                pending.append((-bound, 0, len(pending), number, booth, units))
+                pending.append((-bound, 0, len(pending), number, found, members))
     heapq.heapify(pending)
+    order = len(pending)
     shortlist = Shortlist(limit, min_score)
     while pending:
-        bound, refined, order, number, booth, units = heapq.heappop(pending)
+        bound, stage, _, number, found, item = heapq.heappop(pending)
         if shortlist.closed(-bound):
             break
         need = needs[number]
-        if not refined:
-            fine = ceiling(need, booth, units, weights, context)
-            if fine is not None and fine + ROUNDING >= min_score:
-                heapq.heappush(pending, (-fine, 1, order, number, booth, units))
+        if stage == 0:
+            # Every pair of the group at once: each would come up next, at the same bound.
+            for position in _positions(item):
+                booth = index.booths[position]
+                assert booth is not None
+                fine = ceiling(need, booth, units[number], weights, context, units_found=found)
+                if fine is not None and fine + ROUNDING >= min_score:
+                    heapq.heappush(pending, (-fine, 1, order, number, found, position))
+                    order += 1
             continue
-        shortlist.offer(score(need, booth, weights=weights, context=context, units=units))
+        booth = index.booths[item]
+        assert booth is not None
+        shortlist.offer(score(need, booth, weights=weights, context=context, units=units[number]))
     return shortlist.best()
 
 
 # Below this many needs, looking each need's words up in every booth's text costs less than
 # indexing the booths' texts first (one buyer's recommendations).
 INDEX_FROM_NEEDS = 8
-
-
-def _pairs(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-class BoothIndex:
-    """Which booths could be a match for a need, found without scoring every pair: a pair
-    has substance only when a product shares an HS chapter with a code asked for, a category
-    is shared, or a unit of the need's text occurs in the booth's text, and then every two
-    characters in a row of that unit occur there too. ``candidates`` is a superset of the
-    booths with substance; ``score`` decides. A fair's matches (hundreds of booths, many
-    needs) score only the pairs that share something instead of every pair."""
-
-    def __init__(self, booths: Sequence[BoothFacts]) -> None:
-        self.booths = booths
-        self._chapter: dict[str, set[int]] = {}
-        self._category: dict[str, set[int]] = {}
-        self._pair: dict[str, set[int]] = {}
-        for position, booth in enumerate(booths):
-            for product in booth.products:
-                if len(product.hs_code) >= 2:
-                    self._chapter.setdefault(product.hs_code[:2], set()).add(position)
-            for code in booth.categories:
-                self._category.setdefault(code, set()).add(position)
-            for pair in _pairs(booth.text):
-                self._pair.setdefault(pair, set()).add(position)
-
-    def _holding(self, unit: str) -> set[int]:
-        found: set[int] | None = None
-        for pair in _pairs(unit):
-            holding = self._pair.get(pair)
-            if not holding:
-                return set()
-            found = set(holding) if found is None else found & holding
-            if not found:
-                return set()
-        return found or set()
-
-    def candidates(self, need: NeedFacts, units: Sequence[Unit]) -> list[BoothFacts]:
-        """The booths that share something with the need, in the order they were given."""
-        positions: set[int] = set()
-        for asked in need.hs_codes:
-            if len(asked) >= 2:
-                positions |= self._chapter.get(asked[:2], set())
-        for code in need.categories:
-            positions |= self._category.get(code, set())
-        for unit in units:
-            positions |= self._holding(unit.text)
-        return [self.booths[position] for position in sorted(positions)]
 
 
 def rank(
@@ -947,20 +1124,19 @@ def rank(
 ) -> list[Match]:
     """Every pair's match, best first (ties: booth then need id, so the order is stable),
     or the first ``limit`` of them. With many needs, only the pairs a ``BoothIndex`` finds
-    are scored in full, and with a limit only those whose ``ceiling`` can still make the
-    cut: the same matches either way."""
+    are scored in full, and with a limit only those whose bounds can still make the cut
+    (``best_matches``): the same matches either way."""
     needs = list(needs)
-    index = BoothIndex(booths) if len(needs) >= INDEX_FROM_NEEDS else None
     if limit is not None:
-        return _best(
+        return best_matches(
             needs,
-            booths,
-            index,
+            BoothIndex(booths),
             weights=weights,
-            context=context or Context(),
+            context=context,
             min_score=min_score,
             limit=limit,
         )
+    index = BoothIndex(booths) if len(needs) >= INDEX_FROM_NEEDS else None
     found = []
     for need in needs:
         units = text_units(need.text)

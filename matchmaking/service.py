@@ -1,14 +1,16 @@
 """Sourcing needs (a buyer's own), and the matches read from them: a buyer's
 recommendations in a fair, a booth's leads, a fair's matches for its organizers.
 
-The work of a request is bounded: the candidates come from the database through indexes
-(a fair's approved booths that make an HS prefix, share a category or contain a word of the
-need; the needs that share a booth's codes), at most ``MAX_CANDIDATES`` of them (a fair's
-matches read up to ``MAX_FAIR_NEEDS`` needs), and are then scored in Python
-(``matchmaking.scoring``: a booth index and score ceilings keep a fair's pairs scored few);
-at most ``MAX_ITEMS`` matches are returned (``MAX_FAIR_MATCHES`` for a fair's). The weights
-are those in use (``matchmaking.weights``: the latest learned fit used, else the priors),
-read once per request unless the caller gives them.
+The work of a request is bounded: a fair's approved booths are kept in memory with their
+index (``matchmaking.boothcache``: read again only where the database says they changed),
+the candidates are found through that index (the booths that make an HS prefix, share a
+category or whose text holds a word of the need; the needs that share a booth's codes come
+from the database), at most ``MAX_CANDIDATES`` of them (a fair's matches read up to
+``MAX_FAIR_NEEDS`` needs), and are then matched best-first by bounds
+(``scoring.best_matches``: most pairs are never scored); at most ``MAX_ITEMS`` matches are
+returned (``MAX_FAIR_MATCHES`` for a fair's). The weights are those in use
+(``matchmaking.weights``: the latest learned fit used, else the priors), read once per
+request unless the caller gives them.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths.models import Booth, BoothStatus, BoothTag, Product, TagKind
+from booths.models import Booth
 from booths.service import load_managed_booth
 from fair import clock
 from fair.accounts.companies import name_key
-from fair.accounts.models import Company, Role, User
+from fair.accounts.models import Role, User
 from fair.accounts.service import require_role
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
@@ -34,26 +36,22 @@ from fair.fairs.service import get_fair
 from fair.i18n import lazy
 from fair.money import current_rates
 from fair.schemas import parse
+from matchmaking.boothcache import FairBooths, fair_booths, read_booth_facts
 from matchmaking.errors import NeedNotFound, TooManyNeeds
 from matchmaking.goodtimes import good_times
 from matchmaking.models import Need, NeedTag, NeedTagKind
 from matchmaking.schemas import NeedCreate, NeedUpdate
 from matchmaking.scoring import (
-    ROUNDING,
     BoothFacts,
     Context,
     Match,
     NeedFacts,
-    OutlineBound,
     Price,
-    ProductFacts,
     Quantity,
-    Shortlist,
-    Unit,
     Weights,
+    best_matches,
     best_per_booth,
     rank,
-    score,
     text_units,
     with_good_times,
 )
@@ -65,7 +63,7 @@ MAX_CANDIDATES = 1000
 MAX_ITEMS = 50
 MAX_FAIR_MATCHES = 500
 # A fair's every need (500 buyers with up to 3 each, and room to spare): the booth index and
-# the score ceilings keep the pairs scored few (bench/matching.py).
+# the bounds keep the pairs scored few (bench/matching.py).
 MAX_FAIR_NEEDS = 5000
 MAX_TEXT_PIECES = 40
 # The score below which a pair is not worth showing.
@@ -268,85 +266,9 @@ def need_facts(need: Need, buyer: User) -> NeedFacts:
 
 async def _booth_facts(session: AsyncSession, fair: Fair, *where: Any) -> list[BoothFacts]:
     """The fair's booths that meet ``where``, as the engine reads them (at most
-    ``MAX_CANDIDATES``, by id). Columns, not ORM objects: a booth's and its products' names
-    and descriptions are JSON in every language, and decoding them for a thousand booths
-    cost more than scoring them."""
-    booths = (
-        await session.execute(
-            select(
-                Booth.id,
-                Booth.owner_id,
-                Booth.company_id,
-                Company.name_key,
-                Booth.certifications,
-                Booth.search_text,
-                Booth.status,
-                Booth.minimum_order_amount,
-                Booth.minimum_order_unit,
-            )
-            .outerjoin(Company, Company.id == Booth.company_id)
-            .where(Booth.fair_id == fair.id, *where)
-            .order_by(Booth.id)
-            .limit(MAX_CANDIDATES)
-        )
-    ).all()
-    ids = [row.id for row in booths]
-    tags: dict[str, dict[str, list[str]]] = {booth_id: {} for booth_id in ids}
-    products: dict[str, list[ProductFacts]] = {booth_id: [] for booth_id in ids}
-    if ids:
-        for booth_id, kind, code in await session.execute(
-            select(BoothTag.booth_id, BoothTag.kind, BoothTag.code)
-            .where(BoothTag.booth_id.in_(ids))
-            .order_by(BoothTag.booth_id, BoothTag.position)
-        ):
-            tags[booth_id].setdefault(kind, []).append(code)
-        for row in await session.execute(
-            select(
-                Product.booth_id,
-                Product.id,
-                Product.hs_code,
-                Product.moq,
-                Product.moq_unit,
-                Product.price_min,
-                Product.price_max,
-                Product.currency,
-                Product.search_text,
-            )
-            .where(Product.booth_id.in_(ids))
-            .order_by(Product.booth_id, Product.position)
-        ):
-            products[row.booth_id].append(
-                ProductFacts(
-                    id=row.id,
-                    hs_code=row.hs_code,
-                    moq=row.moq,
-                    moq_unit=row.moq_unit,
-                    price_min=row.price_min,
-                    price_max=row.price_max,
-                    currency=row.currency,
-                    text=row.search_text,
-                )
-            )
+    ``MAX_CANDIDATES``, by id), from the database."""
     return [
-        BoothFacts(
-            id=row.id,
-            owner_id=row.owner_id,
-            company=row.name_key or "",
-            categories=tuple(tags[row.id].get(TagKind.CATEGORY, ())),
-            markets=tuple(tags[row.id].get(TagKind.MARKET, ())),
-            wanted_markets=tuple(tags[row.id].get(TagKind.WANTED_MARKET, ())),
-            minimum_order=Quantity(row.minimum_order_amount, row.minimum_order_unit)
-            if row.minimum_order_amount is not None and row.minimum_order_unit
-            else None,
-            languages=tuple(tags[row.id].get(TagKind.LANGUAGE, ())),
-            certifications=tuple(row.certifications),
-            text=row.search_text,
-            products=tuple(products[row.id]),
-            approved=row.status == BoothStatus.APPROVED,
-            fair_published=fair.status == "published",
-            company_id=row.company_id,
-        )
-        for row in booths
+        facts for facts, _ in await read_booth_facts(session, fair, *where, limit=MAX_CANDIDATES)
     ]
 
 
@@ -409,168 +331,26 @@ async def context(
 # Candidates ---------------------------------------------------------------------------------
 
 
-def _like(column: Any, piece: str) -> Any:
-    # Pieces come from a need, not a search box: LIKE's wildcards are escaped.
-    escaped = piece.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.like(f"%{escaped}%", escape="\\")
-
-
 def _pieces(needs: Sequence[NeedFacts]) -> list[str]:
-    """The pieces of the needs' texts a candidate booth is looked up by."""
-    # The longest pieces say the most; their number bounds the statement.
+    """The pieces of the needs' texts a candidate booth is found by."""
+    # The longest pieces say the most; their number bounds the work.
     return sorted(
         {unit.text for need in needs for unit in text_units(need.text)},
         key=lambda piece: (-len(piece), piece),
     )[:MAX_TEXT_PIECES]
 
 
-def _booth_conditions(needs: Sequence[NeedFacts]) -> list[Any]:
-    """A fair's booth is a candidate when it makes an HS prefix asked for, shares a category
-    or contains a piece of a need's text (a market or a language alone is no match)."""
-    chapters = sorted({code[:2] for need in needs for code in need.hs_codes})
-    categories = sorted({code for need in needs for code in need.categories})
-    pieces = _pieces(needs)
-    conditions: list[Any] = []
-    if chapters:
-        conditions.append(
-            exists().where(
-                Product.booth_id == Booth.id,
-                or_(*(Product.hs_code.like(f"{chapter}%") for chapter in chapters)),
-            )
-        )
-    if categories:
-        conditions.append(
-            exists().where(
-                BoothTag.booth_id == Booth.id,
-                BoothTag.kind == TagKind.CATEGORY,
-                BoothTag.code.in_(categories),
-            )
-        )
-    conditions.extend(_like(Booth.search_text, piece) for piece in pieces)
-    return conditions
-
-
-def _hs_level(codes: Sequence[str]) -> Any:
-    """A product's level for the asked codes, as ``scoring.hs_level`` counts the best."""
-    whens = [
-        (func.substr(Product.hs_code, 1, level).in_(asked), level)
-        for level in (6, 4, 2)
-        if (asked := sorted({code[:level] for code in codes if len(code) >= level}))
-    ]
-    return case(*whens, else_=0)
-
-
-async def _outlines(
-    session: AsyncSession,
-    fair: Fair,
-    needs: Sequence[NeedFacts],
-    units: Sequence[Sequence[Unit]],
-) -> list[Any]:
-    """The candidate booths (those ``_booth_facts`` would read, in the same order and
-    number) with what ``scoring.OutlineBound`` needs of them and nothing else: per need,
-    the best HS level of a product and the categories shared; per unit of the needs' texts,
-    whether the booth's text holds it. Figures worked out by the database: the texts (a
-    booth's is kilobytes, every language) and the products stay there."""
-    conditions = _booth_conditions(needs)
-    if not conditions:
-        return []
-    columns: list[Any] = [Booth.id, func.coalesce(Booth.company_id, Booth.owner_id)]
-    for number, need in enumerate(needs):
-        level = (
-            select(func.max(_hs_level(need.hs_codes)))
-            .where(Product.booth_id == Booth.id)
-            .scalar_subquery()
-            if need.hs_codes
-            else false()
-        )
-        shared = (
-            select(func.count())
-            .where(
-                BoothTag.booth_id == Booth.id,
-                BoothTag.kind == TagKind.CATEGORY,
-                BoothTag.code.in_(sorted(set(need.categories))),
-            )
-            .scalar_subquery()
-            if need.categories
-            else false()
-        )
-        columns += [level.label(f"hs{number}"), shared.label(f"category{number}")]
-    # The pieces the candidates are found by (at most MAX_TEXT_PIECES, the longest): a unit
-    # not among them counts as held, which only loosens its pair's bound.
-    pieces = _pieces(needs)
-    columns += [
-        case((_like(Booth.search_text, piece), 1), else_=0).label(f"unit{position}")
-        for position, piece in enumerate(pieces)
-    ]
-    rows = await session.execute(
-        select(*columns)
-        .where(
-            Booth.fair_id == fair.id,
-            Booth.status == BoothStatus.APPROVED,
-            or_(*conditions),
-        )
-        .order_by(Booth.id)
-        .limit(MAX_CANDIDATES)
-    )
-    return [(tuple(row), pieces) for row in rows.all()]
-
-
-# Booths whose facts are read in one go as the best-first pairs reach them: few enough that
-# the pairs never reached cost nothing, many enough that few round trips are made.
-FACTS_BATCH = 100
-
-
-async def _best_candidates(
-    session: AsyncSession,
-    fair: Fair,
-    needs: Sequence[NeedFacts],
-    *,
-    weights: Weights,
-    found: Context,
-    outlines: Sequence[Any],
-    units: Sequence[tuple[Unit, ...]],
-    limit: int,
-) -> list[Match]:
-    """``scoring.rank``'s best ``limit`` matches of the needs and the outlined booths, the
-    same matches, with the booths' facts read only for the pairs the bounds reach: every
-    pair is bounded by ``OutlineBound`` from the database's figures, taken best-first, and
-    scored until no bound left can make the cut."""
-    bounds = [
-        OutlineBound(need, units[number], weights, found) for number, need in enumerate(needs)
-    ]
-    pairs: list[tuple[float, int, str]] = []
-    for row, pieces in outlines:
-        booth_id = row[0]
-        hits = dict(zip(pieces, row[2 + 2 * len(needs) :], strict=True))
-        for number, need in enumerate(needs):
-            bound = bounds[number].of(
-                booth_id,
-                hs_level=int(row[2 + 2 * number] or 0) if need.hs_codes else 0,
-                categories_shared=int(row[3 + 2 * number] or 0) if need.categories else 0,
-                units_found=sum(1 for unit in units[number] if hits.get(unit.text, 1)),
-            )
-            if bound is not None and bound + ROUNDING >= MIN_SCORE:
-                pairs.append((bound, number, booth_id))
-    pairs.sort(key=lambda pair: -pair[0])
-    shortlist = Shortlist(limit, MIN_SCORE)
-    facts: dict[str, BoothFacts | None] = {}
-    for position, (bound, number, booth_id) in enumerate(pairs):
-        if shortlist.closed(bound):
-            break
-        if booth_id not in facts:
-            batch: dict[str, None] = {}
-            for _, _, later in pairs[position:]:
-                if later not in facts:
-                    batch[later] = None
-                    if len(batch) >= FACTS_BATCH:
-                        break
-            facts |= dict.fromkeys(batch)
-            facts |= {b.id: b for b in await _booth_facts(session, fair, Booth.id.in_(batch))}
-        booth = facts[booth_id]
-        if booth is not None:  # None: gone since it was outlined
-            need = needs[number]
-            shortlist.offer(score(need, booth, weights=weights, context=found, units=units[number]))
-    return shortlist.best()
+def _candidates(booths: FairBooths, needs: Sequence[NeedFacts]) -> list[BoothFacts]:
+    """The fair's approved booths that make an HS prefix asked for (its chapter), share a
+    category or whose text holds a piece of a need's text (a market or a language alone is
+    no match): the first ``MAX_CANDIDATES`` of them by id."""
+    index = booths.index
+    found = index.making({code[:2] for need in needs for code in need.hs_codes}, 2)
+    for code in {code for need in needs for code in need.categories}:
+        found |= index.in_category(code)
+    for piece in _pieces(needs):
+        found |= index.holding(piece)
+    return booths.by_id(index.of(found & index.all))[:MAX_CANDIDATES]
 
 
 def _prefixes(hs_codes: Iterable[str]) -> set[str]:
@@ -684,21 +464,20 @@ async def recommendations(
     if not needs:
         return []
     weights = weights or await current_weights(session)
-    units = [text_units(need.text) for need in needs]
-    outlines = await _outlines(session, fair, needs, units)
+    booths = await fair_booths(session, fair)
+    candidates = _candidates(booths, needs)
     known = await context(
-        session, fair=fair, buyer_ids=[buyer.id], seller_ids=[row[1] for row, _ in outlines]
+        session, fair=fair, buyer_ids=[buyer.id], seller_ids=[b.seller for b in candidates]
     )
     # A booth appears at most once per need: the best MAX_ITEMS × needs pairs hold the best
     # MAX_ITEMS booths, and pairs that cannot make that cut are never scored in full.
-    matches = await _best_candidates(
-        session,
-        fair,
+    matches = best_matches(
         needs,
+        booths.index,
+        within=booths.index.mask(candidates),
         weights=weights,
-        found=known,
-        outlines=outlines,
-        units=units,
+        context=known,
+        min_score=MIN_SCORE,
         limit=MAX_ITEMS * len(needs),
     )
     return await _with_good_times(
@@ -755,10 +534,11 @@ async def fair_matches(
     """Every match of a fair (organizers and staff), best first, filtered."""
     viewer = require_role(actor, *MATCHERS)
     fair = await get_fair(session, fair_slug, viewer=viewer)
-    where = [Booth.status == BoothStatus.APPROVED]
-    if booth_id is not None:
-        where.append(Booth.id == booth_id)
-    facts = await _booth_facts(session, fair, *where)
+    booths = await fair_booths(session, fair)
+    if booth_id is None:
+        facts = booths.first(MAX_CANDIDATES)
+    else:
+        facts = [one] if (one := booths.get(booth_id)) is not None else []
     if not facts:
         return []
     rows = await _candidate_needs(
@@ -770,8 +550,14 @@ async def fair_matches(
         session, fair=fair, buyer_ids=buyers, seller_ids=[b.seller for b in facts]
     )
     weights = weights or await current_weights(session)
-    matches = rank(
-        needs, facts, weights=weights, context=found, min_score=min_score, limit=MAX_FAIR_MATCHES
+    matches = best_matches(
+        needs,
+        booths.index,
+        within=booths.index.mask(facts),
+        weights=weights,
+        context=found,
+        min_score=min_score,
+        limit=MAX_FAIR_MATCHES,
     )
     return await _with_good_times(
         session,
