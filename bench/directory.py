@@ -6,8 +6,11 @@ zh_Hant, vi and th where the demo has them) and their search columns filled by t
 ``refresh_search``. One uvicorn worker serves ``kakehashi.app:create_app`` on that database; a
 second process (this script with ``--client``) sends a fixed number of requests, 50 in flight,
 first to ``/static/css/app.css`` (the baseline: same server, no database) and then to the
-directory, cycling through a fixed mix of searches and filters. The figures are read as
-ratios to the baseline, measured in the same run on the same machine.
+directory, cycling through a fixed mix of searches and filters; then the same searches
+against a second server that keeps no answer (``FAIR_DIRECTORY_CACHE_MB=0``): what a search
+costs the first time it is asked, or after its fair changed. Bodies are asked for without
+gzip. The figures are read as ratios to the baseline, measured in the same run on the same
+machine.
 
 A benchmark, not a test: it prints figures and never asserts on timings.
 
@@ -465,7 +468,11 @@ async def client_run(plan: dict[str, Any]) -> list[dict[str, Any]]:
     concurrency = plan["concurrency"]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     results = []
-    async with httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_SECONDS) as client:
+    # Bodies as they are (no gzip): the rows compare the work of answering, as in earlier
+    # runs; compression is measured on its own (docs/performance.md).
+    async with httpx.AsyncClient(
+        limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, headers={"accept-encoding": "identity"}
+    ) as client:
         for scenario in plan["scenarios"]:
             paths = scenario["paths"]
             warmup = max(plan["warmup"], len(paths))
@@ -516,9 +523,11 @@ async def run_client(plan: dict[str, Any], tmp: Path) -> list[dict[str, Any]]:
 
 
 @contextlib.asynccontextmanager
-async def uvicorn_server(database_url: str, tmp: Path) -> AsyncIterator[tuple[str, int]]:
-    """``uvicorn --factory kakehashi.app:create_app``, one worker; yields (base URL, pid) once
-    ``/healthz`` answers 200."""
+async def uvicorn_server(
+    database_url: str, tmp: Path, **settings: str
+) -> AsyncIterator[tuple[str, int]]:
+    """``uvicorn --factory kakehashi.app:create_app``, one worker, with these ``FAIR_*``
+    settings besides; yields (base URL, pid) once ``/healthz`` answers 200."""
     port = free_port()
     env = {
         **os.environ,
@@ -527,6 +536,7 @@ async def uvicorn_server(database_url: str, tmp: Path) -> AsyncIterator[tuple[st
         "FAIR_INPROCESS_JOBS": "0",
         "FAIR_MEDIA_DIR": str(tmp / "media"),
         "FAIR_MAIL_DIR": str(tmp / "mail"),
+        **{f"FAIR_{name.upper()}": value for name, value in settings.items()},
     }
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "kakehashi.app:create_app",
@@ -582,8 +592,20 @@ async def run(args: argparse.Namespace) -> Run:
                 }
                 load_before = os.getloadavg()[0]
                 raw = await run_client(plan, tmp)
-                load_after = os.getloadavg()[0]
                 totals = await matching_booths(base_url)
+            # The same searches on a server that keeps no answer: what each one costs when
+            # it is asked first, or after its fair changed (booths/directory_cache.py).
+            async with uvicorn_server(url, tmp, directory_cache_mb="0") as (base_url, pid):
+                plan = {
+                    **plan,
+                    "base_url": base_url,
+                    "server_pid": pid,
+                    "scenarios": [
+                        {"label": "directory search, no kept answers", "paths": directory_paths()}
+                    ],
+                }
+                raw += await run_client(plan, tmp)
+                load_after = os.getloadavg()[0]
             plans = {q: await explain(url, q) for q in EXPLAIN_QUERIES}
     results = [
         Result(

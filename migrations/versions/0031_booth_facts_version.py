@@ -2,8 +2,8 @@
 company's name changes, so the match engine keeps a fair's booths in memory and reads again
 only the booths whose number moved (matchmaking.boothcache)
 
-Revision ID: 0030boothfactsversion
-Revises: 0029conversationfiles
+Revision ID: 0031boothfactsversion
+Revises: 0030directoryversion
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030boothfactsversion"
-down_revision: str | None = "0029conversationfiles"
+revision: str = "0031boothfactsversion"
+down_revision: str | None = "0030directoryversion"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
