@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock
 from fair.accounts.errors import TooManyApiTokens
-from fair.accounts.models import ApiToken, User
+from fair.accounts.models import WITH_COMPANY, ApiToken, User
 from fair.accounts.schemas import ApiTokenRequest
 from fair.errors import NotFound, ValidationFailed
 from fair.i18n import lazy
@@ -142,6 +142,7 @@ async def user_for_api_token(
             select(User, ApiToken)
             .join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == digest(secret), *_live(now))
+            .options(*WITH_COMPANY)
         )
     ).first()
     if found is None or not found[0].is_active:

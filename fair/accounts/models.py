@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from fair import clock
 from fair.db import Base, new_id
@@ -234,6 +234,12 @@ class CompanyMember(Base):
     joined_at: Mapped[datetime] = mapped_column(default=clock.now)
     # Loaded with the account (``User.membership``): its name and mark go on every page.
     company: Mapped[Company] = relationship(lazy="selectin")
+
+
+# The options of a signed-in account's look-up (a session or an API token, on every
+# request): its membership and company joined in, one statement where the relationships'
+# own "selectin" loading would take three.
+WITH_COMPANY = (joinedload(User.membership).joinedload(CompanyMember.company),)
 
 
 class CompanyInvitation(Base):

@@ -27,7 +27,15 @@ from fair.accounts.errors import (
     WrongPassword,
 )
 from fair.accounts.jobs import send_account_link, send_welcome_mail
-from fair.accounts.models import AccountToken, LoginAttempt, Role, Session, TokenPurpose, User
+from fair.accounts.models import (
+    WITH_COMPANY,
+    AccountToken,
+    LoginAttempt,
+    Role,
+    Session,
+    TokenPurpose,
+    User,
+)
 from fair.accounts.schemas import Registration
 from fair.config import Settings
 from fair.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
@@ -303,6 +311,7 @@ async def user_for_token(
             select(User, Session)
             .join(Session, Session.user_id == User.id)
             .where(Session.id == _token_hash(token), Session.expires_at > now)
+            .options(*WITH_COMPANY)
         )
     ).first()
     if found is None or not found[0].is_active:
