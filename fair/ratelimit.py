@@ -9,7 +9,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, delete, select
+from sqlalchemy import Index, String, delete, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,6 +78,45 @@ async def count_act(
     if until is not None:
         raise error(retry_after=seconds_until(until, now))
     session.add(RateMark(kind=kind, subject=subject, at=now))
+
+
+async def count_acts(
+    session: AsyncSession,
+    acts: list[tuple[str, str, int]],
+    *,
+    window: timedelta,
+    now: datetime,
+    error: type[TooManyRequests] = TooManyRequests,
+) -> None:
+    """``count_act`` for several ``(kind, subject, limit)`` at once, in two statements
+    whatever their number: one read of every act's ``limit``-th newest mark, then, when
+    none is over its limit, one insert of all their marks. The first act over its limit,
+    in the given order, is refused."""
+    acts = [(kind, subject[:64], limit) for kind, subject, limit in acts]
+    reads = [
+        select(literal(number).label("act"), RateMark.at)
+        .where(RateMark.kind == kind, RateMark.subject == subject, RateMark.at > now - window)
+        .order_by(RateMark.at.desc())
+        .offset(limit - 1)
+        .limit(1)
+        .subquery()
+        for number, (kind, subject, limit) in enumerate(acts)
+        if limit > 0
+    ]
+    found: dict[int, datetime] = {}
+    if reads:
+        # Each read in a subquery: SQLite takes no LIMIT on a compound select's own members.
+        each = [select(*read.c) for read in reads]
+        query = each[0] if len(each) == 1 else union_all(*each)
+        found = dict((await session.execute(query)).all())  # type: ignore[arg-type]
+    for number, (_, _, limit) in enumerate(acts):
+        if limit <= 0:
+            raise error(retry_after=seconds_until(now + window, now))
+        if number in found:
+            raise error(retry_after=seconds_until(found[number] + window, now))
+    if acts:
+        marks = [{"kind": kind, "subject": subject, "at": now} for kind, subject, _ in acts]
+        await session.execute(insert(RateMark).values(marks))
 
 
 async def purge_marks(session: AsyncSession) -> None:
