@@ -75,6 +75,46 @@ async def enqueue(
     return await session.scalar(statement)
 
 
+@dataclass(frozen=True)
+class Queued:
+    """A job to queue with others in one statement (``enqueue_all``)."""
+
+    job: str
+    key: str
+    args: dict[str, Any]
+    run_at: datetime | None = None
+
+
+def queued(
+    job: str | Callable[..., Awaitable[Any]],
+    *,
+    key: str,
+    run_at: datetime | None = None,
+    **args: Any,
+) -> Queued:
+    """``enqueue``'s arguments, kept for ``enqueue_all``."""
+    return Queued(job if isinstance(job, str) else job.__name__, key, args, run_at)
+
+
+async def enqueue_all(session: AsyncSession, jobs: list[Queued]) -> None:
+    """Queue ``jobs`` in the caller's transaction in one multi-row insert (a change's mails,
+    reminders and follow-ups), each as ``enqueue`` would: a key already queued, or given
+    twice here, adds nothing and fails nothing."""
+    first: dict[str, Queued] = {}
+    for item in jobs:
+        first.setdefault(item.key, item)
+    rows = [
+        {"key": q.key, "job": q.job, "args": q.args, "available_at": q.run_at or clock.now()}
+        for q in first.values()
+    ]
+    if not rows:
+        return
+    statement = (
+        insert_for(session)(OutboxJob).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    )
+    await session.execute(statement)
+
+
 def _due(batch: int, now: datetime) -> Any:
     return (
         select(OutboxJob)

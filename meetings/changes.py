@@ -22,12 +22,12 @@ from meetings import slots as slot_maths
 from meetings.access import is_participant, load_meeting
 from meetings.booking import (
     announce,
-    busy_at_booth,
     check_buyer,
-    expire_requests,
+    expire,
     refuse,
     rehold,
     resolve_start,
+    taken,
 )
 from meetings.errors import NotBookable, SlotTaken, WrongState
 from meetings.hours import availability_of, get_hours
@@ -101,15 +101,21 @@ async def reschedule(
     hours = await get_hours(session, booth)
     availability = availability_of(hours, fair)
     starts_at = resolve_start(start, timezone)
-    await expire_requests(session, now)  # everywhere: stale holds of this buyer too
-    busy = await busy_at_booth(session, booth.id, starts_at, starts_at, now, ignore=meeting.id)
-    reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=busy)
+    ends_at = starts_at + availability.slot
+    found = await taken(
+        session,
+        booth_id=booth.id,
+        buyer_id=meeting.buyer_id,
+        start=starts_at,
+        end=ends_at,
+        now=now,
+        ignore=meeting.id,
+    )
+    await expire(session, found.stale, now)  # everywhere: stale holds of this buyer too
+    reason = slot_maths.refusal(availability, slot_start=starts_at, now=now, busy=found.at_booth)
     if reason is not None:
         refuse(reason, hours)
-    buyer = await session.get(User, meeting.buyer_id)
-    assert buyer is not None
-    ends_at = starts_at + availability.slot
-    await check_buyer(session, buyer, booth, hours, starts_at, ends_at, now, ignore=meeting.id)
+    check_buyer(found, hours)
     meeting.starts_at, meeting.ends_at = starts_at, ends_at
     # A "yes, I'm coming" was for the old time; the new time's reminder asks again.
     meeting.attendance_asked_at = meeting.attendance_confirmed_at = None

@@ -18,8 +18,8 @@ from fair.errors import Forbidden, ValidationFailed
 from fair.i18n import lazy
 from meetings.access import host_of, load_meeting
 from meetings.errors import WrongState
-from meetings.jobs import queue_attendance_decision, queue_mails, queue_reminders
-from meetings.models import ACTIVE, Meeting, MeetingStatus
+from meetings.jobs import queue_announcement
+from meetings.models import ACTIVE, Meeting
 
 
 async def colleagues(session: AsyncSession, booth: Booth) -> list[User]:
@@ -66,8 +66,5 @@ async def hand_over(
     meeting.sequence += 1  # the invite changes: its organizer is the new host
     meeting.updated_at = now
     await session.flush()
-    await queue_mails(session, meeting, booth, "host")
-    if meeting.status == MeetingStatus.CONFIRMED:
-        await queue_reminders(session, meeting, booth, now)
-        await queue_attendance_decision(session, meeting)
+    await queue_announcement(session, meeting, booth, "host", now)
     return meeting

@@ -91,7 +91,11 @@ async def set_hours(
 
 
 async def get_hours(session: AsyncSession, booth: Booth) -> BoothHours:
-    hours = await session.get(BoothHours, booth.id)
+    return published(await session.get(BoothHours, booth.id))
+
+
+def published(hours: BoothHours | None) -> BoothHours:
+    """A booth's hours, unless it has none to book by yet (NoHours)."""
     if hours is None or (not hours.weekly and not hours.exceptions):
         raise NoHours()
     return hours

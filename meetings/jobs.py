@@ -53,11 +53,10 @@ def recipients(meeting: Meeting, booth: Booth) -> list[str]:
     return people
 
 
-async def queue_mails(session: AsyncSession, meeting: Meeting, booth: Booth, event: str) -> None:
-    """One mail per participant about ``event``; in the caller's transaction."""
-    for user_id in recipients(meeting, booth):
-        await outbox.enqueue(
-            session,
+def mail_jobs(meeting: Meeting, booth: Booth, event: str) -> list[outbox.Queued]:
+    """One mail per participant about ``event``."""
+    return [
+        outbox.queued(
             send_meeting_mail,
             key=f"meeting-mail:{meeting.id}:{meeting.sequence}:{event}:{user_id}",
             meeting_id=meeting.id,
@@ -65,38 +64,53 @@ async def queue_mails(session: AsyncSession, meeting: Meeting, booth: Booth, eve
             event=event,
             sequence=meeting.sequence,
         )
+        for user_id in recipients(meeting, booth)
+    ]
 
 
-async def queue_reminders(
-    session: AsyncSession, meeting: Meeting, booth: Booth, now: datetime
-) -> None:
-    for kind, before in REMINDERS.items():
-        when = meeting.starts_at - before
-        if when <= now:
-            continue
-        for user_id in recipients(meeting, booth):
-            await outbox.enqueue(
-                session,
-                send_meeting_reminder,
-                key=f"meeting-reminder:{meeting.id}:{meeting.sequence}:{kind}:{user_id}",
-                run_at=when,
-                meeting_id=meeting.id,
-                user_id=user_id,
-                kind=kind,
-                sequence=meeting.sequence,
-            )
+def reminder_jobs(meeting: Meeting, booth: Booth, now: datetime) -> list[outbox.Queued]:
+    """Each participant's reminders 24 hours and 15 minutes before, those still ahead."""
+    return [
+        outbox.queued(
+            send_meeting_reminder,
+            key=f"meeting-reminder:{meeting.id}:{meeting.sequence}:{kind}:{user_id}",
+            run_at=meeting.starts_at - before,
+            meeting_id=meeting.id,
+            user_id=user_id,
+            kind=kind,
+            sequence=meeting.sequence,
+        )
+        for kind, before in REMINDERS.items()
+        if meeting.starts_at - before > now
+        for user_id in recipients(meeting, booth)
+    ]
 
 
-async def queue_attendance_decision(session: AsyncSession, meeting: Meeting) -> None:
+def attendance_job(meeting: Meeting) -> outbox.Queued:
     """Decide held or no-show when the slot ends (the job waits out the grace period)."""
-    await outbox.enqueue(
-        session,
+    return outbox.queued(
         decide_attendance,
         key=f"attendance:{meeting.id}:{meeting.sequence}",
         run_at=meeting.ends_at,
         meeting_id=meeting.id,
         sequence=meeting.sequence,
     )
+
+
+async def queue_mails(session: AsyncSession, meeting: Meeting, booth: Booth, event: str) -> None:
+    """One mail per participant about ``event``; in the caller's transaction."""
+    await outbox.enqueue_all(session, mail_jobs(meeting, booth, event))
+
+
+async def queue_announcement(
+    session: AsyncSession, meeting: Meeting, booth: Booth, event: str, now: datetime
+) -> None:
+    """Mail everyone about ``event``; a confirmed meeting also gets its reminders and its
+    attendance decision for its time. One insert for them all."""
+    jobs = mail_jobs(meeting, booth, event)
+    if meeting.status == MeetingStatus.CONFIRMED:
+        jobs += [*reminder_jobs(meeting, booth, now), attendance_job(meeting)]
+    await outbox.enqueue_all(session, jobs)
 
 
 def _subject(event: str, other: str, when: str) -> str:

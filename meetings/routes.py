@@ -149,16 +149,22 @@ async def _zones(request: Request, booth_ids: list[str]) -> dict[str, str]:
 
 
 async def _one(
-    request: Request, meeting: Meeting, viewer_tz: str, status_code: int = 200
+    request: Request,
+    meeting: Meeting,
+    viewer_tz: str,
+    status_code: int = 200,
+    zone: str | None = None,
 ) -> Response:
-    zone = (await _zones(request, [meeting.booth_id])).get(meeting.booth_id, "Asia/Tokyo")
+    """The meeting in JSON; ``zone``: the booth's, when the caller has it already."""
+    if zone is None:
+        zone = (await _zones(request, [meeting.booth_id])).get(meeting.booth_id, "Asia/Tokyo")
     base_url = settings_of(request).base_url
     return json_response(responses.Meeting.of(meeting, viewer_tz, zone, base_url), status_code)
 
 
 async def api_book(request: Request) -> Response:
     data = parse(BookingRequest, await read_json(request))
-    meeting = await booking.book(
+    made = await booking.booked(
         db(request),
         actor=user_of(request),
         booth_id=data.booth_id,
@@ -170,7 +176,8 @@ async def api_book(request: Request) -> Response:
         address=client_address(request),
         source=MeetingSource(data.source) if data.source else MeetingSource.SELF,
     )
-    return await _one(request, meeting, meeting.buyer_timezone, 201)
+    meeting = made.meeting
+    return await _one(request, meeting, meeting.buyer_timezone, 201, made.hours.timezone)
 
 
 def _viewer_tz(request: Request) -> str:

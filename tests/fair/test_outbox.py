@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime
 from email import message_from_string
 from email.policy import default
 from pathlib import Path
@@ -55,6 +56,26 @@ async def test_enqueue_same_key_twice_keeps_one_row(session):
     assert await outbox.enqueue(session, "send_welcome_mail", key="welcome:x", user_id="x") is None
     await session.commit()
     assert len((await session.scalars(select(OutboxJob))).all()) == 1
+
+
+async def test_enqueue_all_skips_known_and_repeated_keys_and_queues_the_rest(session):
+    await outbox.enqueue(session, "send_welcome_mail", key="welcome:x", user_id="x")
+    later = datetime(2031, 1, 1, tzinfo=UTC)
+    await outbox.enqueue_all(
+        session,
+        [
+            outbox.queued("send_welcome_mail", key="welcome:x", user_id="other"),
+            outbox.queued("send_welcome_mail", key="welcome:y", user_id="y"),
+            outbox.queued("send_welcome_mail", key="welcome:y", user_id="again"),
+            outbox.queued("remind", key="remind:z", run_at=later, user_id="z"),
+        ],
+    )
+    await session.commit()
+    rows = {row.key: row for row in (await session.scalars(select(OutboxJob))).all()}
+    assert sorted(rows) == ["remind:z", "welcome:x", "welcome:y"]
+    assert rows["welcome:x"].args == {"user_id": "x"}  # the row already queued stays
+    assert rows["welcome:y"].args == {"user_id": "y"}  # the first of a repeated key wins
+    assert (rows["remind:z"].job, rows["remind:z"].available_at) == ("remind", later)
 
 
 async def test_inprocess_runner_sends_the_verification_mail_once(client, sessionmaker, settings):

@@ -4,6 +4,7 @@ concurrency, refusals with their reason, cancel, reschedule, requests."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import date, timedelta
 
 from helpers import login, make_client, make_user, read_scalar
@@ -127,10 +128,12 @@ async def test_the_holds_refuse_what_the_availability_check_let_through(
     day = next_weekday()
     booth = await booth_with_hours(client, session, first=day, buffer_minutes=10)
 
-    async def nothing_taken(*args: object, **kwargs: object) -> list[object]:
-        return []
+    seen = booking.taken
 
-    monkeypatch.setattr(booking, "busy_at_booth", nothing_taken)
+    async def nothing_taken(*args: object, **kwargs: object) -> booking.Taken:
+        return dataclasses.replace(await seen(*args, **kwargs), at_booth=[])
+
+    monkeypatch.setattr(booking, "taken", nothing_taken)
     await buyer(client, session, "lan@saigon.example")
     assert (await book(client, booth["id"], at_tokyo(day, 10))).status_code == 201
     await buyer(client, session, "wang@hengtai.example")
