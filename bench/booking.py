@@ -21,6 +21,10 @@ Every booth is open Monday to Friday 09:00-17:00 Tokyo with 30-minute slots and 
 buffer; (a) and (b) book only the on-the-hour slots, which never fall in each other's buffer,
 so every slot raced or booked can be won exactly once.
 
+Beside the figures, the SQL statements each booking sent, counted on the server's side
+(``bench/statement_count.py``: the app with a ``before_cursor_execute`` event, the
+middleware's identity look-up included), by answer, with the statements of one booking.
+
 A benchmark, not a test: it prints figures and never asserts on timings.
 
     .venv/bin/python bench/booking.py [--clients 500] [--slots 20] [--bookings 1000]
@@ -401,7 +405,8 @@ async def run_client(plan: dict[str, Any], tmp: Path) -> Any:
 
 @contextlib.asynccontextmanager
 async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterator[tuple[str, int]]:
-    """``uvicorn --factory kakehashi.app:create_app``, one worker, its stderr written to ``log``;
+    """``uvicorn --factory bench.statement_count:create_app`` (the app, counting each booking's
+    SQL statements), one worker, its stderr written to ``log``;
     yields (base URL, pid) once ``/healthz`` answers 200. Like directory.py's, plus the log
     and a keep-alive long enough for 500 opened connections to wait at the barrier."""
     port = free_port()
@@ -419,7 +424,7 @@ async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterat
         "FAIR_MAIL_DIR": str(tmp / "mail"),
     }
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "kakehashi.app:create_app",
+        sys.executable, "-m", "uvicorn", "--factory", "bench.statement_count:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
         "--timeout-keep-alive", "120",
     ]  # fmt: skip
@@ -428,6 +433,14 @@ async def uvicorn_server(database_url: str, tmp: Path, log: Path) -> AsyncIterat
             command, port, ready_path="/healthz", name="uvicorn", env=env, cwd=ROOT, stderr=stderr
         ) as server:
             yield server
+
+
+async def counted_statements(base_url: str) -> dict[str, Any]:
+    """What the server counted since it was last asked (``bench/statement_count.py``)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
+        response = await client.get("/__bench/statements")
+        response.raise_for_status()
+        return dict(response.json())
 
 
 async def create_scratch_table(url: str) -> None:
@@ -539,6 +552,7 @@ class Race:
     log: list[str]
     # PostgreSQL: losers that had inserted their meeting row and lost on a hold's key.
     lost_on_key: int | None = None
+    statements: dict[str, Any] = field(default_factory=dict)  # counted_statements
 
     def count(self, test: Callable[[Any], bool]) -> int:
         return sum(1 for a in self.answers if test(a["status"]))
@@ -627,10 +641,13 @@ async def race_on(
     log = tmp / f"uvicorn-{database}.log"
     async with uvicorn_server(url, tmp, log) as (base_url, pid):
         answers, slots = await race(seeded, base_url, tmp, args)
+        statements = await counted_statements(base_url)
         after = await then(base_url, pid) if then else None
     won = {a["id"] for a in answers if a["status"] == 201}
     check = await check_race(url, seeded.race_booth, slots, won)
-    return Race(database, args.clients, args.slots, answers, check, read_log(log)), after
+    result = Race(database, args.clients, args.slots, answers, check, read_log(log))
+    result.statements = statements
+    return result, after
 
 
 # --- (b) bookings per second -------------------------------------------------------------------
@@ -642,6 +659,7 @@ class Throughput:
     statuses: dict[str, int]
     failures: list[str] = field(default_factory=list)
     in_database: int | None = None
+    statements: dict[str, Any] = field(default_factory=dict)  # counted_statements
 
 
 async def booked_meetings(url: str, booth_ids: list[str]) -> int:
@@ -669,7 +687,8 @@ def throughput(label: str, raw: dict[str, Any], requests: int, ok: str) -> Throu
         label, "PostgreSQL", 0, requests, errors, raw["seconds"], raw["latencies"],
         raw.get("server_cpu"), 0.0,
     )  # fmt: skip
-    return Throughput(result, raw["statuses"], raw.get("failures", []))
+    return Throughput(result, raw["statuses"], raw.get("failures", []), None,
+                      raw.get("statements", {}))  # fmt: skip
 
 
 # --- (c) slot maths ----------------------------------------------------------------------------
@@ -861,7 +880,9 @@ async def postgres_part(args: argparse.Namespace, run: Run, tmp: Path) -> None:
 
         async def measure_bookings(base_url: str, pid: int) -> Any:
             plan = {"mode": "bookings", "base_url": base_url, "server_pid": pid, **common}
-            return await run_client(plan, tmp)
+            raw = await run_client(plan, tmp)
+            raw["statements"] = await counted_statements(base_url)
+            return raw
 
         result, raw = await race_on(url, "PostgreSQL", seeded, tmp, args, then=measure_bookings)
         run.races.append(result)
@@ -987,6 +1008,36 @@ def throughput_details(rows: list[Throughput]) -> str:
     return "\n".join(lines)
 
 
+def statement_counts(counted: dict[str, Any]) -> str:
+    """``counted_statements`` as "201: 9 × 1,000; 409: 5 × 380, 7 × 100" (statements ×
+    bookings, by answer)."""
+    parts = []
+    for status, counts in sorted(counted.get("counts", {}).items()):
+        each = ", ".join(f"{n} × {k:,}" for n, k in sorted(counts.items(), key=lambda i: int(i[0])))
+        parts.append(f"{status}: {each}")
+    return "; ".join(parts) or "none counted"
+
+
+def statements_section(run: Run) -> str:
+    lines = [
+        "Counted in the server process for every POST /api/meetings (a "
+        "`before_cursor_execute` event: the middleware's identity look-up and the flushes "
+        "included; asyncpg's BEGIN and COMMIT are not cursor statements, SQLite's BEGIN "
+        "IMMEDIATE is), as statements × bookings, by answer:\n",
+    ]
+    for r in run.races:
+        lines.append(f"- (a) race, {r.database}: {statement_counts(r.statements)}")
+    for row in run.rows:
+        if row.statements:
+            lines.append(f"- (b) {row.result.label}: {statement_counts(row.statements)}")
+    example = next((row.statements for row in run.rows if row.statements), {})
+    listing = example.get("examples", {}).get("201")
+    if listing:
+        lines.append("\nThe statements of one booking of (b), PostgreSQL (first lines):\n")
+        lines += [f"{n}. `{statement}`" for n, statement in enumerate(listing, 1)]
+    return "\n".join(lines)
+
+
 def maths_table(rows: list[MathRow], unit: str, per: int = 1) -> str:
     baseline = rows[0].seconds
     lines = [
@@ -1047,6 +1098,8 @@ def report(run: Run, args: argparse.Namespace) -> str:
         throughput_table(run.rows),
         "",
         throughput_details(run.rows),
+        "\n### SQL statements per booking\n",
+        statements_section(run),
         "\n### (c) Slot maths (pure, in this process)\n",
         f"One booth over a five-day fair ({first:%a %Y-%m-%d} to {last:%a %Y-%m-%d}), the "
         f"window from now to the fair's end; best of {REPEAT} timeit runs.\n",
