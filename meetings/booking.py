@@ -5,7 +5,8 @@ booth's over the meeting and its buffer, the buyer's and the interpreter's over 
 whose primary key the database enforces. The availability check runs first so that the
 usual refusal has a reason; the holds decide a race. On SQLite every transaction is BEGIN
 IMMEDIATE, so a booking's check and insert run alone; on PostgreSQL the second of two
-racing inserts waits for the first and then fails on the key.
+racing inserts waits for the first and then writes nothing for a cell it holds (ON
+CONFLICT DO NOTHING), which refuses the second booking.
 """
 
 from __future__ import annotations

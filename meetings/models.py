@@ -292,8 +292,9 @@ class ChatMessage(Base):
 
 class MeetingHold(Base):
     """One cell of time held by an active meeting, for the booth (the meeting and the buffer
-    after it) or for a person (the buyer, the interpreter). The primary key makes a second
-    hold on the same cell fail in the database, whatever the concurrency."""
+    after it) or for a person (the buyer, the interpreter). The primary key lets one hold
+    a cell in the database, whatever the concurrency: a second is not written, and the
+    booking that wanted it is refused (``meetings.booking._hold``)."""
 
     __tablename__ = "meeting_holds"
 
