@@ -16,10 +16,9 @@ from starlette.routing import Route
 
 from booths.models import Booth, BoothStatus
 from booths.service import of_company
-from fair import clock, i18n
+from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
-from fair.errors import DomainError, ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
 from fair.fairs.service import phase_of
@@ -34,10 +33,10 @@ from fair.web import (
     user_of,
     viewer_zone,
 )
-from matchmaking import proposals, service
+from matchmaking import page_actions, proposals, service
 from matchmaking.models import ProposalStatus
 from matchmaking.reasons import render
-from matchmaking.schemas import ProposalAccept, ProposalCreate, ProposalDecline
+from matchmaking.schemas import ProposalAccept, ProposalDecline
 from meetings.models import Meeting
 
 T = TypeVar("T")
@@ -152,41 +151,23 @@ async def proposals_page(
     return page(request, "matchmaking/proposals.html", context, status)
 
 
+def _again(request: Request) -> page_actions.Again:
+    """Brings the proposals page back with a refusal's message."""
+
+    async def again(message: str, status: int) -> Response:
+        return await proposals_page(request, {"form": message}, status)
+
+    return again
+
+
 async def _attempt(request: Request, action: Callable[[], Awaitable[T]]) -> T | Response:
-    """``action`` in a savepoint of the request's session: on a refusal, its changes are
-    undone (unless the error keeps them) and the page comes back with the message."""
-    nested = await db(request).begin_nested()
-    try:
-        result = await action()
-    except DomainError as exc:
-        if exc.persist_changes:
-            await nested.commit()
-            request.state.persist_changes = True
-        else:
-            await nested.rollback()
-        message = exc.translated()
-        if isinstance(exc, ValidationFailed):
-            message = " ".join([message, *(i18n.gettext(e) for e in exc.errors.values())])
-        return await proposals_page(request, {"form": message}, exc.status)
-    await nested.commit()
-    return result
+    return await page_actions.attempt(request, action, _again(request))
 
 
 async def propose_page(request: Request) -> Response:
     form = await read_form(request)
     values = {name: str(form.get(name, "")) for name in ("fair", "buyer_id", "booth_id", "note")}
-    if form.get("need_id"):
-        values["need_id"] = str(form.get("need_id"))
-
-    async def act() -> object:
-        return await proposals.propose(
-            db(request),
-            actor=user_of(request),
-            data=parse(ProposalCreate, values),
-            settings=settings_of(request),
-        )
-
-    answer = await _attempt(request, act)
+    answer = await page_actions.propose(request, form, values, _again(request))
     return answer if isinstance(answer, Response) else redirect("/proposals?sent=1")
 
 

@@ -6,8 +6,7 @@ pair, "propose the top N to every admitted buyer", and the proposals' answers)."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -21,19 +20,14 @@ from booths.service import load_managed_booth
 from booths.taxonomy import category_label
 from fair import i18n, templating
 from fair.accounts.models import Role, User
-from fair.errors import DomainError, ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.phase import Phase
 from fair.fairs.service import get_fair, phase_of
-from fair.schemas import parse
 from fair.web import db, page, read_form, redirect, settings_of, user_of, viewer_zone
-from matchmaking import proposals, service
+from matchmaking import page_actions, proposals, service
 from matchmaking.models import Need, ProposalStatus
 from matchmaking.reasons import Audience, render
-from matchmaking.schemas import ProposalCreate
 from matchmaking.scoring import Match
-
-T = TypeVar("T")
 
 # The booths a fair's page and directory recommend; a console page's pairs.
 PANEL_SHOWN = 3
@@ -46,30 +40,6 @@ TOP_DEFAULT = 3
 
 def _reasons(match: Match, audience: Audience) -> list[str]:
     return [render(reason, audience)["text"] for reason in match.reasons]
-
-
-async def _attempt(
-    request: Request,
-    action: Callable[[], Awaitable[T]],
-    again: Callable[[str, int], Awaitable[Response]],
-) -> T | Response:
-    """``action`` in a savepoint: on a refusal its changes are undone and the page comes back
-    (``again``) with the message and the error's status."""
-    nested = await db(request).begin_nested()
-    try:
-        result = await action()
-    except DomainError as exc:
-        if exc.persist_changes:  # a rate limit's mark is kept
-            await nested.commit()
-            request.state.persist_changes = True
-        else:
-            await nested.rollback()
-        message = exc.translated()
-        if isinstance(exc, ValidationFailed):
-            message = " ".join([message, *(i18n.gettext(e) for e in exc.errors.values())])
-        return await again(message, exc.status)
-    await nested.commit()
-    return result
 
 
 # Recommended for you (the fair's page and its directory) -----------------------------------
@@ -153,18 +123,11 @@ async def invite_page(request: Request) -> Response:
         "buyer_id": str(form.get("buyer_id", "")),
         "note": str(form.get("note", "")),
     }
-    if form.get("need_id"):
-        values["need_id"] = str(form.get("need_id"))
-
-    async def act() -> object:
-        return await proposals.propose(
-            session, actor=user, data=parse(ProposalCreate, values), settings=settings_of(request)
-        )
 
     async def again(message: str, status: int) -> Response:
         return await leads_page(request, message, status)
 
-    answer = await _attempt(request, act, again)
+    answer = await page_actions.propose(request, form, values, again)
     if isinstance(answer, Response):
         return answer
     return redirect(f"/booths/{booth.id}/manage/leads?sent=1")
@@ -267,21 +230,11 @@ async def console_propose(request: Request) -> Response:
     form = await read_form(request)
     slug = request.path_params["slug"]
     values = {"fair": slug, **{n: str(form.get(n, "")) for n in ("buyer_id", "booth_id", "note")}}
-    if form.get("need_id"):
-        values["need_id"] = str(form.get("need_id"))
-
-    async def act() -> object:
-        return await proposals.propose(
-            db(request),
-            actor=user_of(request),
-            data=parse(ProposalCreate, values),
-            settings=settings_of(request),
-        )
 
     async def again(message: str, status: int) -> Response:
         return await console_page(request, message, status)
 
-    answer = await _attempt(request, act, again)
+    answer = await page_actions.propose(request, form, values, again)
     return answer if isinstance(answer, Response) else redirect(f"{_console(slug)}?sent=1")
 
 
@@ -298,7 +251,7 @@ async def console_top(request: Request) -> Response:
     async def again(message: str, status: int) -> Response:
         return await console_page(request, message, status)
 
-    answer = await _attempt(request, act, again)
+    answer = await page_actions.attempt(request, act, again)
     if isinstance(answer, Response):
         return answer
     summary = urlencode({"created": len(answer.created), "skipped": answer.skipped})
