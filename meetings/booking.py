@@ -192,15 +192,15 @@ async def next_free_slots(
     for row in hours:
         if not row.weekly and not row.exceptions:
             continue
-        free = slot_maths.free_slots(
+        first = slot_maths.first_free_slot(
             availability_of(row, fair),
             start=start,
             end=end,
             now=now,
             busy=busy.get(row.booth_id, []),
         )
-        if free:
-            found[row.booth_id] = free[0]
+        if first is not None:
+            found[row.booth_id] = first
     return found
 
 

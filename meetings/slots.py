@@ -238,6 +238,40 @@ def free_slots(
     ]
 
 
+def first_free_slot(
+    availability: Availability,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    busy: Sequence[Busy] = (),
+) -> Slot | None:
+    """The first of ``free_slots`` (the directory's "next free time"), without making the
+    whole fair's grid: the booth's days in order, stopping after the first day that has a
+    free slot. The next day is looked at too: where a zone's clock change moves a late
+    opening past midnight, a day's slot may start after the next day's first one."""
+    zone = availability.zone
+    rules = _Rules.make(availability, now, busy)
+    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    if availability.first_day:
+        day = max(day, availability.first_day)
+    if availability.last_day:
+        last = min(last, availability.last_day)
+    if rules.latest_day is not None:
+        last = min(last, rules.latest_day + timedelta(days=1))
+    found: Slot | None = None
+    while day <= last:
+        for slot in grid(availability, day, day):  # a day's grid is in order
+            if start <= slot.start < end and rules.refusal(slot) is None:
+                if found is None or slot.start < found.start:
+                    found = slot
+                break
+        if found is not None:
+            last = min(last, day + timedelta(days=1))
+        day += timedelta(days=1)
+    return found
+
+
 def refusal(
     availability: Availability,
     *,

@@ -5,6 +5,7 @@ hours, and survive a round trip through any zone."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -20,6 +21,7 @@ from meetings.slots import (
     Hours,
     LocalTimeError,
     bookable,
+    first_free_slot,
     free_slots,
     grid,
     local_iso,
@@ -459,3 +461,49 @@ def test_a_fair_across_the_us_switch_keeps_tokyo_hours_and_moves_new_york_labels
         len([s for s in slots if s.start.astimezone(ZoneInfo("Asia/Tokyo")).date() == d]) == 16
         for d in firsts
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    availabilities(),
+    moments,
+    st.lists(st.integers(0, 14 * 24 * 4), max_size=12),
+    st.integers(min_value=0, max_value=20 * 24 * 4),
+    st.integers(min_value=1, max_value=21),
+    st.sampled_from([None, 0, 1, 5]),
+    st.sampled_from([None, 1, 2]),
+    st.sampled_from([None, -1, 0, 2]),
+    st.sampled_from([None, 0, 3, 30]),
+)
+@example(
+    booth=Availability("America/New_York", SUNDAY_MORNINGS, min_notice_minutes=0),
+    start=datetime(2027, 3, 14, tzinfo=UTC),
+    busy_quarters=[],
+    now_quarters=0,
+    days=7,
+    horizon=None,
+    per_day=None,
+    opens=None,
+    lasts=None,
+)
+def test_the_first_free_slot_is_the_first_of_the_free_slots(
+    booth, start, busy_quarters, now_quarters, days, horizon, per_day, opens, lasts
+):
+    """The directory's "next free time" (worked out day by day, stopping early) is always
+    the first slot the booking page would list, whatever is taken, the notice, the horizon
+    or the daily limit."""
+    start = start.replace(second=0, microsecond=0)
+    end = start + timedelta(days=days)
+    now = start - timedelta(days=3) + timedelta(minutes=15 * now_quarters)
+    fair_start = None if opens is None else start.date() + timedelta(days=opens)
+    fair_end = None if lasts is None or fair_start is None else fair_start + timedelta(days=lasts)
+    booth = replace(
+        booth, horizon_days=horizon, max_per_day=per_day, first_day=fair_start, last_day=fair_end
+    )
+    busy = [
+        Busy(start + timedelta(minutes=15 * q), start + timedelta(minutes=15 * q + 45))
+        for q in busy_quarters
+    ]
+    listed = free_slots(booth, start=start, end=end, now=now, busy=busy)
+    first = first_free_slot(booth, start=start, end=end, now=now, busy=busy)
+    assert first == (listed[0] if listed else None)
