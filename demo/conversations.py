@@ -10,17 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booths.models import Booth, BoothStatus
 from conversations import service
 from conversations.models import Conversation
 from conversations.schemas import ConversationStart
 from demo.data import MATCHMAKING
-from fair.accounts.models import User
+from demo.matchmaking import pair_at_fair
 from fair.fairs.models import Fair
-
-
-async def _person(session: AsyncSession, email: str) -> User | None:
-    return await session.scalar(select(User).where(User.email == email))
 
 
 async def load_conversations(session: AsyncSession, *, fair: Fair, now: datetime) -> int:
@@ -29,19 +24,10 @@ async def load_conversations(session: AsyncSession, *, fair: Fair, now: datetime
         return 0
     sent = 0
     for item in MATCHMAKING.conversations:
-        buyer = await _person(session, item.buyer)
-        owner = await _person(session, item.exhibitor)
-        if buyer is None or owner is None:
+        found = await pair_at_fair(session, fair, item.buyer, item.exhibitor)
+        if found is None:
             continue
-        booth = await session.scalar(
-            select(Booth).where(
-                Booth.fair_id == fair.id,
-                Booth.owner_id == owner.id,
-                Booth.status == BoothStatus.APPROVED,
-            )
-        )
-        if booth is None:
-            continue
+        buyer, owner, booth = found
         first = now - timedelta(hours=item.messages[0].hours_ago)
         conversation, _ = await service.start(
             session, actor=buyer, data=ConversationStart(booth_id=booth.id), now=first

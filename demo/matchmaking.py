@@ -30,6 +30,25 @@ async def _person(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email))
 
 
+async def pair_at_fair(
+    session: AsyncSession, fair: Fair, buyer_email: str, exhibitor_email: str
+) -> tuple[User, User, Booth] | None:
+    """A demo buyer, a demo exhibitor and the exhibitor's approved booth at ``fair``; None
+    when one of them is not in the database (a demo loaded before they were added)."""
+    buyer = await _person(session, buyer_email)
+    owner = await _person(session, exhibitor_email)
+    if buyer is None or owner is None:
+        return None
+    booth = await session.scalar(
+        select(Booth).where(
+            Booth.fair_id == fair.id,
+            Booth.owner_id == owner.id,
+            Booth.status == BoothStatus.APPROVED,
+        )
+    )
+    return None if booth is None else (buyer, owner, booth)
+
+
 async def load_needs(session: AsyncSession) -> int:
     """The demo buyers' needs, for a buyer who has none yet; returns how many were added."""
     added = 0
@@ -54,19 +73,10 @@ async def _propose(
     settings: Settings,
     now: datetime,
 ) -> Proposal | None:
-    buyer = await _person(session, item.buyer)
-    owner = await _person(session, item.exhibitor)
-    if buyer is None or owner is None:
+    found = await pair_at_fair(session, fair, item.buyer, item.exhibitor)
+    if found is None:
         return None
-    booth = await session.scalar(
-        select(Booth).where(
-            Booth.fair_id == fair.id,
-            Booth.owner_id == owner.id,
-            Booth.status == BoothStatus.APPROVED,
-        )
-    )
-    if booth is None:
-        return None
+    buyer, owner, booth = found
     proposer = organizer if item.by == "organizer" else owner
     data = ProposalCreate(fair=fair.slug, buyer_id=buyer.id, booth_id=booth.id, note=item.note)
     made = now - timedelta(days=item.days_ago)
