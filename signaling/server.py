@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,13 +66,15 @@ class SendGuard:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._ids = itertools.count()
-        self._inflight: dict[int, tuple[float, asyncio.Task[Any]]] = {}
-        self._expired: set[int] = set()
+        # Keyed by the sending task: a task awaits one send at a time.
+        self._inflight: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._time: Callable[[], float] | None = None  # the loop's clock, once started
 
     def start(self) -> None:
         if self._task is None:
+            self._time = asyncio.get_running_loop().time
             self._task = asyncio.create_task(self._watch(), name="signaling-send-guard")
 
     async def close(self) -> None:
@@ -83,29 +84,27 @@ class SendGuard:
                 await self._task
             self._task = None
 
-    def enter(self) -> int:
-        key = next(self._ids)
+    def enter(self) -> asyncio.Task[Any] | None:
         task = asyncio.current_task()
-        if task is not None:
-            self._inflight[key] = (asyncio.get_running_loop().time() + self.timeout, task)
-        return key
+        if task is not None and self._time is not None:
+            self._inflight[task] = self._time() + self.timeout
+        return task
 
-    def leave(self, key: int) -> bool:
+    def leave(self, key: asyncio.Task[Any] | None) -> bool:
         """Forget a send; True when it had run out of time (its task was cancelled for it)."""
-        self._inflight.pop(key, None)
-        if key in self._expired:
-            self._expired.discard(key)
+        self._inflight.pop(key, None)  # type: ignore[arg-type]
+        if self._expired and key in self._expired:
+            self._expired.discard(key)  # type: ignore[arg-type]
             return True
         return False
 
     async def _watch(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(min(1.0, self.timeout / 2))
-            now = loop.time()
-            for key, (deadline, task) in list(self._inflight.items()):
-                if deadline <= now and key not in self._expired:
-                    self._expired.add(key)
+            now = asyncio.get_running_loop().time()
+            for task, deadline in list(self._inflight.items()):
+                if deadline <= now and task not in self._expired:
+                    self._expired.add(task)
                     task.cancel()
 
 
@@ -343,6 +342,9 @@ class _Session:
         bucket = _Bucket(state.rate_per_second, state.rate_burst, now())
         limit = state.max_frame_bytes
         parse = protocol.parse
+        plain_sdp = protocol.plain_sdp
+        relay_sdp = protocol.relay_sdp
+        hub_relay = state.hub.relay
         relay_types = {"offer", "answer", "candidate"}
         while True:
             message = await receive()
@@ -365,6 +367,21 @@ class _Session:
                 return
             if binary is not None:
                 await self.send(protocol.error("bad_frame", "frames are JSON text"))
+                continue
+            sdp = plain_sdp(text)
+            if sdp is not None and sdp[1] != me:
+                # The common frame, checked without a model: straight to the peer.
+                kind, to, sdp_json = sdp
+                try:
+                    delivered = await hub_relay(meeting_id, me, to, relay_sdp(kind, me, sdp_json))
+                except HubError:
+                    log.exception("signaling: relay failed")
+                    await self.send(protocol.error("unavailable", "could not relay, try again"))
+                    continue
+                if delivered:
+                    state.relayed += 1
+                else:
+                    await self.send(protocol.error("unknown_peer", "no such peer in this meeting"))
                 continue
             try:
                 frame = parse(text)
