@@ -13,11 +13,11 @@ from starlette.routing import Route
 
 from booths import catalog, directory, revisions, service
 from booths.errors import ProductNotFound
-from booths.models import Booth, Media, MediaKind, Product, VisitKind
+from booths.models import MediaKind, Product, VisitKind
 from booths.routes import count_visit, query_filters
 from booths.taxonomy import CATEGORIES, MOQ_UNITS, category_label
 from fair import i18n
-from fair.accounts.models import Company, Role
+from fair.accounts.models import Role
 from fair.fairs.models import Fair
 from fair.fairs.panels import FairPanel, no_panel
 from fair.fairs.phase import Phase
@@ -106,7 +106,7 @@ async def directory_page(
     )
 
 
-def _gallery(media: list[Media]) -> dict[str, list[Media]]:
+def _gallery(media: Sequence[Any]) -> dict[str, list[Any]]:
     return {
         "images": [m for m in media if m.kind == MediaKind.IMAGE and m.status != "failed"],
         "videos": [m for m in media if m.kind == MediaKind.VIDEO],
@@ -114,32 +114,30 @@ def _gallery(media: list[Media]) -> dict[str, list[Media]]:
     }
 
 
-async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
+async def _booth_context(request: Request, shown: service.Shown) -> dict[str, Any]:
     session, viewer = db(request), user_of(request)
-    fair = await session.get(Fair, booth.fair_id)
-    assert fair is not None
-    products = await service.list_products(session, booth.id)
-    media = await service.list_media(session, booth.id)
-    photos: dict[str, Media] = {}
+    booth, fair = shown.booth, shown.fair
+    # Products and files as plain rows (the template reads their columns only).
+    products = await service.product_rows(session, booth.id)
+    media = await service.media_rows(session, booth.id)
+    photos: dict[str, Any] = {}
     for item in media:
         if item.product_id and item.kind == MediaKind.IMAGE and item.status != "failed":
             photos.setdefault(item.product_id, item)
     gallery = _gallery([m for m in media if not m.product_id or m.kind != MediaKind.IMAGE])
-    company = await session.get(Company, booth.company_id) if booth.company_id else None
+    manages = service.can_manage(viewer, booth)
     return {
         "booth": booth,
         # An organizer has confirmed who the company behind the booth is.
-        "company_confirmed": company is not None and company.confirmed,
+        "company_confirmed": shown.company_confirmed,
         "fair": fair,
         "phase": phase_of(fair),
         "Phase": Phase,
         "products": products,
         "product_photos": photos,
-        "is_owner": service.can_manage(viewer, booth),
+        "is_owner": manages,
         # Its exhibitor is told that buyers see the approved version while changes wait.
-        "revision": await revisions.revision_of(session, booth.id)
-        if service.can_manage(viewer, booth)
-        else None,
+        "revision": await revisions.revision_of(session, booth.id) if manages else None,
         **gallery,
         **template_helpers(),
     }
@@ -147,20 +145,21 @@ async def _booth_context(request: Request, booth: Booth) -> dict[str, Any]:
 
 async def booth_page(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
-    booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
-    await count_visit(request, VisitKind.BOOTH, booth, booth.id)
-    return page(request, "booths/booth.html", await _booth_context(request, booth))
+    shown = await service.load_shown(session, request.path_params["booth_id"], viewer=viewer)
+    await count_visit(request, VisitKind.BOOTH, shown.booth, shown.booth.id)
+    return page(request, "booths/booth.html", await _booth_context(request, shown))
 
 
 async def product_page(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
-    booth = await service.load_booth(session, request.path_params["booth_id"], viewer=viewer)
+    shown = await service.load_shown(session, request.path_params["booth_id"], viewer=viewer)
+    booth = shown.booth
     product = await catalog.get_product(session, booth, request.path_params["product_id"])
     if product.awaiting_review and not service.sees_unreviewed(viewer, booth):
         raise ProductNotFound()
     await count_visit(request, VisitKind.PRODUCT, booth, product.id)
-    context = await _booth_context(request, booth)
-    media = await service.list_media(session, booth.id, unreviewed=product.awaiting_review)
+    context = await _booth_context(request, shown)
+    media = await service.media_rows(session, booth.id, unreviewed=product.awaiting_review)
     context["product"] = product
     context["photos"] = [
         m

@@ -115,11 +115,11 @@ class _Items:
         return responses.Media.of(media, self._pending("media", media.id))
 
     async def products(self, request: Request) -> list[responses.Product]:
-        found = await service.list_products(db(request), self.booth.id, unreviewed=self.insider)
+        found = await service.product_rows(db(request), self.booth.id, unreviewed=self.insider)
         return [self.product(p) for p in found]
 
     async def files(self, request: Request) -> list[responses.Media]:
-        found = await service.list_media(db(request), self.booth.id, unreviewed=self.insider)
+        found = await service.media_rows(db(request), self.booth.id, unreviewed=self.insider)
         return [self.media(m) for m in found]
 
 
@@ -200,13 +200,18 @@ async def count_visit(request: Request, kind: VisitKind, booth: Booth, subject_i
 
 async def api_get(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
-    booth = await service.load_booth(session, _booth_id(request), viewer=viewer)
+    # ``shown`` holds the fair for the whole request: the visit's count finds it in the
+    # session instead of reading it again.
+    shown = await service.load_shown(session, _booth_id(request), viewer=viewer)
+    booth = shown.booth
     await count_visit(request, VisitKind.BOOTH, booth, booth.id)
     items = await _Items.of(request, booth)
-    detail = await _booth_shape(
-        request,
+    pending = await revisions.pending_of(session, booth) if items.insider else None
+    detail = responses.BoothDetail.of(
         booth,
-        responses.BoothDetail,
+        shown.fair,
+        viewer,
+        pending,
         products=await items.products(request),
         media=await items.files(request),
     )

@@ -8,10 +8,11 @@ published fairs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import ColumnElement, Row, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from booths import revisions
 from booths.errors import (
@@ -38,7 +39,7 @@ from booths.taxonomy import CATEGORIES
 from booths.text import texts
 from fair import clock, outbox
 from fair.accounts import companies
-from fair.accounts.models import Role, User
+from fair.accounts.models import Company, Role, User
 from fair.accounts.service import require_role, require_user
 from fair.errors import Forbidden, ValidationFailed
 from fair.fairs.models import Fair
@@ -78,6 +79,36 @@ def can_see(user: User | None, booth: Booth, fair: Fair) -> bool:
     if sees_unreviewed(user, booth):
         return True
     return booth.is_public and fair.status == "published"
+
+
+class Shown(NamedTuple):
+    """A booth the viewer may see, its fair, and whether an organizer has confirmed the
+    company behind it."""
+
+    booth: Booth
+    fair: Fair
+    company_confirmed: bool
+
+
+async def load_shown(session: AsyncSession, booth_id: str, *, viewer: User | None) -> Shown:
+    """As ``load_booth``, in one statement: the booth with its tags, its fair and its
+    company's confirmation (the booth's page and API read them all; three statements and
+    two more fetches of the same fair before, issue 19). Whoever holds the fair keeps it
+    in the session, so a later ``session.get(Fair, ...)`` reads no row again."""
+    if len(booth_id) > 32:
+        raise BoothNotFound()
+    query = (
+        select(Booth, Fair, Company.confirmed_at)
+        .join(Fair, Fair.id == Booth.fair_id)
+        .outerjoin(Company, Company.id == Booth.company_id)
+        .where(Booth.id == booth_id)
+        .options(joinedload(Booth.tags))
+    )
+    found = (await session.execute(query)).unique().first()
+    if found is None or not can_see(viewer, found[0], found[1]):
+        raise BoothNotFound()
+    booth, fair, confirmed_at = found
+    return Shown(booth, fair, confirmed_at is not None)
 
 
 async def load_booth(session: AsyncSession, booth_id: str, *, viewer: User | None) -> Booth:
@@ -474,6 +505,29 @@ async def list_media(
     if not unreviewed:
         query = query.where(Media.awaiting_review.is_(False))
     return list((await session.scalars(query.order_by(Media.position, Media.created_at))).all())
+
+
+# The columns the booth's page and API show of its products and files: read as plain rows
+# (attribute access as on the models), not as objects of the session: building, identity-
+# mapping and tracking those was most of these views' CPU (issue 19). Read only.
+async def product_rows(
+    session: AsyncSession, booth_id: str, *, unreviewed: bool = False
+) -> list[Row[Any]]:
+    """As ``list_products``, as rows."""
+    query = select(*Product.__table__.columns).where(Product.booth_id == booth_id)
+    if not unreviewed:
+        query = query.where(Product.awaiting_review.is_(False))
+    return list((await session.execute(query.order_by(Product.position, Product.created_at))).all())
+
+
+async def media_rows(
+    session: AsyncSession, booth_id: str, *, unreviewed: bool = False
+) -> list[Row[Any]]:
+    """As ``list_media``, as rows."""
+    query = select(*Media.__table__.columns).where(Media.booth_id == booth_id)
+    if not unreviewed:
+        query = query.where(Media.awaiting_review.is_(False))
+    return list((await session.execute(query.order_by(Media.position, Media.created_at))).all())
 
 
 async def my_booths(session: AsyncSession, *, actor: User | None) -> list[tuple[Booth, Fair]]:
