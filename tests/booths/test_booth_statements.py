@@ -1,0 +1,59 @@
+"""How many SQL statements a booth's API answer sends to a visitor not signed in (issue 19:
+it was 9 on PostgreSQL for a first view, the fair read three times).
+
+A count of statements is behaviour of the code, not a timing: each one is a round trip to
+the database. A statement more fails here with the list shown."""
+
+from __future__ import annotations
+
+from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
+from sqlalchemy import event
+
+from fair.resources import of_app
+
+# A first view of the day: the booth with its tags, fair and company's confirmation; the
+# visit and the day's tally; its products; its files. SQLite adds its BEGINs and the
+# read-only pragma's two switches (asyncpg's BEGIN and COMMIT are not cursor statements).
+STATEMENTS = {"postgresql": 5, "sqlite": 9}
+
+
+async def test_an_anonymous_booth_answer_takes_at_most_its_statements(client, session, app):
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth = await create_booth(client)
+    for n in range(3):
+        product = {**TUMBLER, "name": {"ja": f"タンブラー {n}", "en": f"Tumbler {n}"}}
+        added = await client.post(f"/api/booths/{booth['id']}/products", json=product)
+        assert added.status_code == 201, added.text
+    await approve(client, session, booth["id"])
+    client.cookies.clear()
+    engine = of_app(app).engine
+    sent: list[str] = []
+
+    def count(conn, cursor, statement, *_):
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        response = await client.get(f"/api/booths/{booth['id']}")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    listing = "\n".join(f"{n}. {s.split(chr(10))[0][:120]}" for n, s in enumerate(sent, 1))
+    assert len(sent) <= STATEMENTS[engine.dialect.name], listing
+    # Fewer statements, the same answer: the booth, its tags and products, and the visit.
+    shown = response.json()
+    assert shown["fair"] == "2027-06"
+    assert shown["categories"] == ["metal_parts", "cutlery_tools"]
+    assert [p["name"]["en"] for p in shown["products"]] == [f"Tumbler {n}" for n in range(3)]
+    assert "pending_changes" not in shown
+    assert len([s for s in sent if s.startswith("INSERT INTO visits")]) == 1
+    # A second view the same day writes no tally (the visit is counted once).
+    sent.clear()
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        again = await client.get(f"/api/booths/{booth['id']}")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert again.content == response.content
+    assert len(sent) <= STATEMENTS[engine.dialect.name] - 1, "\n".join(sent)
