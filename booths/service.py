@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, false, func, select
+from sqlalchemy import ColumnElement, Row, bindparam, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -81,6 +81,31 @@ def can_see(user: User | None, booth: Booth, fair: Fair) -> bool:
     return booth.is_public and fair.status == "published"
 
 
+# The statements of the booth's page and API, built once: SQLAlchemy keeps a statement's
+# cache key on the statement, so a prebuilt one skips building and hashing it per request.
+_SHOWN = (
+    select(Booth, Fair, Company.confirmed_at)
+    .join(Fair, Fair.id == Booth.fair_id)
+    .outerjoin(Company, Company.id == Booth.company_id)
+    .where(Booth.id == bindparam("booth_id"))
+    .options(joinedload(Booth.tags))
+)
+
+
+def _rows_of(model: Any, unreviewed: bool) -> Any:
+    query = select(*model.__table__.columns).where(model.booth_id == bindparam("booth_id"))
+    if not unreviewed:
+        query = query.where(model.awaiting_review.is_(False))
+    return query.order_by(model.position, model.created_at)
+
+
+_ROWS = {
+    (model, unreviewed): _rows_of(model, unreviewed)
+    for model in (Product, Media)
+    for unreviewed in (False, True)
+}
+
+
 class Shown(NamedTuple):
     """A booth the viewer may see, its fair, and whether an organizer has confirmed the
     company behind it."""
@@ -97,14 +122,7 @@ async def load_shown(session: AsyncSession, booth_id: str, *, viewer: User | Non
     in the session, so a later ``session.get(Fair, ...)`` reads no row again."""
     if len(booth_id) > 32:
         raise BoothNotFound()
-    query = (
-        select(Booth, Fair, Company.confirmed_at)
-        .join(Fair, Fair.id == Booth.fair_id)
-        .outerjoin(Company, Company.id == Booth.company_id)
-        .where(Booth.id == booth_id)
-        .options(joinedload(Booth.tags))
-    )
-    found = (await session.execute(query)).unique().first()
+    found = (await session.execute(_SHOWN, {"booth_id": booth_id})).unique().first()
     if found is None or not can_see(viewer, found[0], found[1]):
         raise BoothNotFound()
     booth, fair, confirmed_at = found
@@ -514,20 +532,16 @@ async def product_rows(
     session: AsyncSession, booth_id: str, *, unreviewed: bool = False
 ) -> list[Row[Any]]:
     """As ``list_products``, as rows."""
-    query = select(*Product.__table__.columns).where(Product.booth_id == booth_id)
-    if not unreviewed:
-        query = query.where(Product.awaiting_review.is_(False))
-    return list((await session.execute(query.order_by(Product.position, Product.created_at))).all())
+    query = _ROWS[Product, unreviewed]
+    return list((await session.execute(query, {"booth_id": booth_id})).all())
 
 
 async def media_rows(
     session: AsyncSession, booth_id: str, *, unreviewed: bool = False
 ) -> list[Row[Any]]:
     """As ``list_media``, as rows."""
-    query = select(*Media.__table__.columns).where(Media.booth_id == booth_id)
-    if not unreviewed:
-        query = query.where(Media.awaiting_review.is_(False))
-    return list((await session.execute(query.order_by(Media.position, Media.created_at))).all())
+    query = _ROWS[Media, unreviewed]
+    return list((await session.execute(query, {"booth_id": booth_id})).all())
 
 
 async def my_booths(session: AsyncSession, *, actor: User | None) -> list[tuple[Booth, Fair]]:
