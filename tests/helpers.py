@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kakehashi.models import metadata
@@ -296,3 +296,33 @@ async def make_colleague(
     )
     await session.commit()
     return user
+
+
+class Statements(list[str]):
+    """The SQL statements an engine sends while the block runs (``with Statements(engine)
+    as sent``), for tests that pin how many a request takes; ``listing()`` numbers them for
+    a failure's message."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__()
+        self.engine = engine.sync_engine
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._note)
+
+    def _note(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        self.append(statement)
+
+    def reading(self, table: str) -> list[str]:
+        """The statements that read ``table``."""
+        return [s for s in self if f"FROM {table}" in s or f"JOIN {table}" in s]
+
+    def starting(self, prefix: str) -> list[str]:
+        return [s for s in self if s.startswith(prefix)]
+
+    def listing(self) -> str:
+        return "\n".join(f"{n}. {s.split(chr(10))[0][:120]}" for n, s in enumerate(self, 1))

@@ -7,7 +7,7 @@ the database. A statement more fails here with the list shown."""
 from __future__ import annotations
 
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
-from sqlalchemy import event
+from helpers import Statements
 
 from fair.resources import of_app
 
@@ -28,32 +28,19 @@ async def test_an_anonymous_booth_answer_takes_at_most_its_statements(client, se
     await approve(client, session, booth["id"])
     client.cookies.clear()
     engine = of_app(app).engine
-    sent: list[str] = []
-
-    def count(conn, cursor, statement, *_):
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with Statements(engine) as sent:
         response = await client.get(f"/api/booths/{booth['id']}")
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.text
-    listing = "\n".join(f"{n}. {s.split(chr(10))[0][:120]}" for n, s in enumerate(sent, 1))
-    assert len(sent) <= STATEMENTS[engine.dialect.name], listing
+    assert len(sent) <= STATEMENTS[engine.dialect.name], sent.listing()
     # Fewer statements, the same answer: the booth, its tags and products, and the visit.
     shown = response.json()
     assert shown["fair"] == "2027-06"
     assert shown["categories"] == ["metal_parts", "cutlery_tools"]
     assert [p["name"]["en"] for p in shown["products"]] == [f"Tumbler {n}" for n in range(3)]
     assert "pending_changes" not in shown
-    assert len([s for s in sent if s.startswith("INSERT INTO visits")]) == 1
+    assert len(sent.starting("INSERT INTO visits")) == 1
     # A second view the same day writes no tally (the visit is counted once).
-    sent.clear()
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with Statements(engine) as sent:
         again = await client.get(f"/api/booths/{booth['id']}")
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
     assert again.content == response.content
-    assert len(sent) <= STATEMENTS[engine.dialect.name] - 1, "\n".join(sent)
+    assert len(sent) <= STATEMENTS[engine.dialect.name] - 1, sent.listing()

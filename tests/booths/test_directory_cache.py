@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
-from helpers import login, make_client
-from sqlalchemy import event, select, text
+from helpers import Statements, login, make_client
+from sqlalchemy import select, text
 
 from fair.fairs.models import Fair
 from fair.resources import of_app
@@ -45,27 +45,6 @@ async def tsubame(client, session) -> str:
     await approve(client, session, booth_id)
     client.cookies.clear()
     return booth_id
-
-
-class Statements:
-    """The statements the app sends while it is on."""
-
-    def __init__(self, engine) -> None:
-        self.engine = engine.sync_engine
-        self.seen: list[str] = []
-
-    def __enter__(self) -> Statements:
-        event.listen(self.engine, "before_cursor_execute", self.note)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self.note)
-
-    def note(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.seen.append(statement)
-
-    def reading(self, table: str) -> list[str]:
-        return [s for s in self.seen if f"FROM {table}" in s or f"JOIN {table}" in s]
 
 
 async def test_a_search_asked_again_is_not_searched_again(client, session, app):

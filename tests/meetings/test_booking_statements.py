@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from helpers import Statements
 from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from fair.outbox import OutboxJob
 from fair.resources import of_app
@@ -27,26 +28,17 @@ async def test_a_booking_takes_at_most_its_statements(client, session, app):
     booth = await booth_with_hours(client, session, first=day, buffer_minutes=10)
     await buyer(client, session)
     engine = of_app(app).engine
-    sent: list[str] = []
-
-    def count(conn, cursor, statement, *_):
-        sent.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with Statements(engine) as sent:
         response = await book(client, booth["id"], at_tokyo(day, 10))
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", count)
     assert response.status_code == 201, response.text
-    listing = "\n".join(f"{n}. {s.split(chr(10))[0][:120]}" for n, s in enumerate(sent, 1))
-    assert len(sent) <= STATEMENTS[engine.dialect.name], listing
+    assert len(sent) <= STATEMENTS[engine.dialect.name], sent.listing()
     # Fewer statements, the same effect: the meeting, every hold, all seven jobs.
     meeting_id = response.json()["id"]
     holds = select(func.count()).select_from(MeetingHold)
     assert await session.scalar(holds.where(MeetingHold.meeting_id == meeting_id)) == 8 + 6
     jobs = (await session.scalars(select(OutboxJob.key).order_by(OutboxJob.key))).all()
     assert len([key for key in jobs if meeting_id in key]) == 7
-    assert len([s for s in sent if s.startswith("INSERT INTO outbox")]) == 1
+    assert len(sent.starting("INSERT INTO outbox")) == 1
 
 
 async def test_an_expired_request_in_the_way_is_expired_by_the_booking(client, session, app):
