@@ -61,8 +61,8 @@ class ConditionalGet:
     ``Cache-Control`` when the endpoint set none (``no-cache``, and ``private`` when the
     request carried our cookies or credentials or the answer sets a cookie, so no shared
     cache keeps it), ``Vary``; and 304 with no body when the browser sent that tag in
-    ``If-None-Match``. Streamed bodies (exports), files (which bring their own validators)
-    and ``no-store`` answers pass untouched."""
+    ``If-None-Match``, unless the answer sets a cookie. Streamed bodies (exports), files
+    (which bring their own validators) and ``no-store`` answers pass untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -115,12 +115,16 @@ class ConditionalGet:
                 headers["Cache-Control"] = f"private, {REVALIDATE}" if private else REVALIDATE
             for name in VARY:
                 headers.add_vary_header(name)
-            if _matches(request_headers.get("if-none-match", ""), etag):
-                # RFC 9110 15.4.5: the validators and cache headers, no body, no cookie.
+            # An answer that sets a cookie (a language picked by link, a new CSRF token) is
+            # sent whole: the browser's copy may be the same page, but not the cookie.
+            if "set-cookie" not in headers and _matches(
+                request_headers.get("if-none-match", ""), etag
+            ):
+                # RFC 9110 15.4.5: the validators and cache headers, no body.
                 kept = [
                     (name, value)
                     for name, value in headers.raw
-                    if name not in (b"content-length", b"content-type", b"set-cookie")
+                    if name not in (b"content-length", b"content-type")
                 ]
                 await send({**start, "status": 304, "headers": kept})
                 await send({"type": "http.response.body", "body": b""})

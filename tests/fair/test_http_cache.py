@@ -201,3 +201,22 @@ async def test_files_and_byte_ranges_are_sent_as_stored(client, session):
     assert part.status_code == 206
     assert "content-encoding" not in part.headers
     assert part.content == video[100:200]
+
+
+async def test_an_answer_that_sets_a_cookie_is_sent_whole(client, session):
+    """A language picked by link is remembered in a cookie: a browser that already has the
+    page in that language still gets the cookie, so the choice sticks."""
+    await make_fair(session)
+    client.cookies.set("kk_lang", "en")
+    japanese = await client.get("/fairs/2027-06?lang=ja", headers=HTML)
+    assert "kk_lang=ja" in japanese.headers["set-cookie"]
+    token = client.cookies.get("kk_csrf")
+    client.cookies.clear()  # switched back to English meanwhile, the same browser
+    client.cookies.set("kk_csrf", token)
+    client.cookies.set("kk_lang", "en")
+    again = await client.get(
+        "/fairs/2027-06?lang=ja", headers={**HTML, "if-none-match": japanese.headers["etag"]}
+    )
+    assert again.status_code == 200
+    assert "kk_lang=ja" in again.headers["set-cookie"]
+    assert again.text == japanese.text
