@@ -8,6 +8,7 @@ from typing import Any
 from booth_helpers import create_booth, exhibitor
 from helpers import make_user
 from meeting_helpers import booth_with_hours, meeting_at
+from meeting_helpers import lan as make_lan
 
 from meetings.models import Meeting
 
@@ -21,15 +22,7 @@ async def world(client: Any, session: Any) -> dict[str, str]:
     exhibitor with a booth of its own, another buyer, staff, and two interpreters: Mai of a
     meeting between Lan and Kenji's booth, Hoa of a meeting between the other buyer and it."""
     booth = await booth_with_hours(client, session)
-    lan = await make_user(
-        session,
-        "buyer",
-        BUYER,
-        name="Nguyễn Thị Lan",
-        company="Saigon Trading",
-        country="VN",
-        locale="vi",
-    )
+    lan = await make_lan(session)
     other = await make_user(session, "buyer", "wei@shanghai.example", name="Wei", country="CN")
     await exhibitor(client, session, "rival@hasami.example", "Hasami Rival")
     rival = await create_booth(client, company={"ja": "波佐見", "en": "Hasami Rival"})

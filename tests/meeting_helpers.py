@@ -70,6 +70,16 @@ async def buyer(client: Any, session: Any, email: str = "lan@saigon.example", **
     return user
 
 
+async def lan(session: Any, **extra: Any) -> Any:
+    """Lan, a Vietnamese buyer of Saigon Trading who reads Vietnamese (not signed in)."""
+    for key, value in LAN.items():
+        extra.setdefault(key, value)
+    return await make_user(session, "buyer", "lan@saigon.example", **extra)
+
+
+LAN = {"name": "Nguyễn Thị Lan", "company": "Saigon Trading", "country": "VN", "locale": "vi"}
+
+
 def at_tokyo(day: date, hour: int, minute: int = 0) -> str:
     """An ISO start with Tokyo's offset, as a client sends it."""
     moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo("Asia/Tokyo"))

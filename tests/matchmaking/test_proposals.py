@@ -10,6 +10,7 @@ from datetime import timedelta
 from booth_helpers import create_booth, exhibitor
 from helpers import login, make_user, read_scalar
 from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday, run_jobs
+from meeting_helpers import lan as make_lan
 from sqlalchemy import func, select
 
 from fair import clock
@@ -26,16 +27,7 @@ async def _setup(client, session, **fair):
     Vietnamese; the organizer."""
     day = fair.pop("first", None) or next_weekday()
     booth = await booth_with_hours(client, session, first=day, **fair)
-    lan = await make_user(
-        session,
-        "buyer",
-        BUYER,
-        name="Nguyễn Thị Lan",
-        company="Saigon Trading",
-        country="VN",
-        timezone="Asia/Ho_Chi_Minh",
-        locale="vi",
-    )
+    lan = await make_lan(session, timezone="Asia/Ho_Chi_Minh")
     return day, booth, lan.id
 
 

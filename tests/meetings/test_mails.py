@@ -9,7 +9,7 @@ from typing import Any
 
 from helpers import login, make_user, read_scalar
 from icalendar import Calendar
-from meeting_helpers import at_tokyo, book, booth_with_hours, next_weekday, run_jobs
+from meeting_helpers import at_tokyo, book, booth_with_hours, lan, next_weekday, run_jobs
 from sqlalchemy import select, update
 
 from fair.outbox import OutboxJob
@@ -210,16 +210,7 @@ async def test_each_side_is_told_about_the_other_side(client, session, app, smtp
     inbox, _ = smtp
     day = next_weekday()
     booth = await booth_with_hours(client, session, first=day, mode="request")
-    await make_user(
-        session,
-        "buyer",
-        "lan@saigon.example",
-        name="Nguyễn Thị Lan",
-        company="Saigon Trading JSC",
-        country="VN",
-        timezone="Asia/Ho_Chi_Minh",
-        locale="en",
-    )
+    await lan(session, company="Saigon Trading JSC", timezone="Asia/Ho_Chi_Minh", locale="en")
     interpreter = await make_user(
         session, "interpreter", "mai@interpreters.example", languages=["ja", "vi"], locale="ja"
     )
