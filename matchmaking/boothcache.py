@@ -83,7 +83,9 @@ async def read_booth_facts(
                 Product.currency,
                 Product.search_text,
             )
-            .where(Product.booth_id.in_(ids))
+            # A product added to an approved booth is shown to nobody until an organizer
+            # approves it, so it may not win the booth a match either.
+            .where(Product.booth_id.in_(ids), Product.awaiting_review.is_(False))
             .order_by(Product.booth_id, Product.position)
         ):
             products[row.booth_id].append(

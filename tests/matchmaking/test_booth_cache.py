@@ -16,6 +16,8 @@ from match_helpers import THAI_NEED, TUMBLER_JA, add_product, new_need, world
 from booths.text import fold
 from matchmaking.scoring import BoothFacts, BoothIndex, NeedFacts, ProductFacts, text_units
 
+CSRF = "test-csrf-token-of-the-booth-cache"
+
 
 async def recommended(client) -> list[str]:
     await login(client, "somchai@bangkok.example")
@@ -43,6 +45,31 @@ async def test_a_product_changed_after_a_recommendation_is_matched_as_it_is_now(
     await login(client, "kenji@tsubame.example")
     assert (await client.delete(path)).status_code == 204
     assert await recommended(client) == []
+
+
+async def test_a_product_awaiting_review_is_not_matched_until_approved(client, session):
+    """A product added to an approved booth is shown to nobody until an organizer approves
+    it, so it may not win the booth a recommendation either."""
+    ids = await world(client, session)
+    await login(client, "somchai@bangkok.example")
+    await new_need(client, THAI_NEED)
+    await login(client, "kenji@tsubame.example")
+    path = f"/api/booths/{ids['tsubame']}/products/{ids['tumbler']}"
+    response = await client.patch(path, json={"hs_code": "732393"})
+    assert response.status_code == 200, response.text
+    assert await recommended(client) == []
+    await login(client, "kenji@tsubame.example")
+    added = await add_product(client, ids["tsubame"], TUMBLER_JA)
+    assert added["awaiting_review"] is True
+    assert await recommended(client) == []
+    await login(client, "organizer@example.com")
+    client.cookies.set("kk_csrf", CSRF)
+    approved = await client.post(
+        f"/review/booths/{ids['tsubame']}/approve-changes",
+        data={"csrf_token": CSRF, "tab": "changes"},
+    )
+    assert approved.status_code == 303
+    assert await recommended(client) == [ids["tsubame"]]
 
 
 async def test_a_booth_approved_after_a_recommendation_is_recommended_next(client, session):
