@@ -9,6 +9,9 @@ from helpers import login, make_client, make_user
 from icalendar import Calendar
 from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
 
+from meetings import invites
+from meetings.invites import InviteEvent, Person
+
 
 def parse(response):
     assert response.status_code == 200, response.text
@@ -118,3 +121,63 @@ async def test_calendar_feed_lists_my_meetings_until_revoked(client, session):
     assert (await client.delete("/api/me/calendar-feed")).status_code == 204
     assert (await client.get(newer.removeprefix("http://127.0.0.1:8000"))).status_code == 404
     assert (await client.get("/calendar/not-a-token.ics")).status_code == 404
+
+
+# The zones' VTIMEZONE, built once per zone (meetings.invites._vtimezone) -------------------
+
+ZONES = ("Asia/Tokyo", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Bangkok")
+
+
+def an_invite(zone: str, when: datetime, *, cancelled: bool = False) -> InviteEvent:
+    organizer = Person("Kenji", "kenji@tsubame.example")
+    return InviteEvent(
+        uid=f"meeting-{zone}@kakehashi.example",
+        sequence=1 if cancelled else 0,
+        cancelled=cancelled,
+        start=when,
+        end=when + timedelta(minutes=30),
+        timezone=zone,
+        summary="Tumblers",
+        description="",
+        join_url="https://fair.example/join/1",
+        organizer=organizer,
+        attendees=(Person("Lan", "lan@saigon.example"),),
+        stamp=when - timedelta(days=3),
+    )
+
+
+def as_icalendar_adds_them(item: InviteEvent) -> bytes:
+    """The invite as icalendar's own ``add_missing_timezones`` makes it, every time anew."""
+    calendar = invites._calendar(invites.method_of(item))
+    calendar.add_component(invites._event(item))
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def test_each_zone_is_described_as_icalendar_describes_it():
+    when = datetime(2027, 7, 14, 1, 0, tzinfo=UTC)
+    for zone in ZONES:
+        for cancelled in (False, True):
+            item = an_invite(zone, when, cancelled=cancelled)
+            assert invites.invite(item) == as_icalendar_adds_them(item)
+            # Asked again, the kept component gives the same bytes.
+            assert invites.invite(item) == as_icalendar_adds_them(item)
+
+
+def test_a_summer_meeting_in_new_york_reads_back_at_its_instant():
+    when = datetime(2027, 7, 14, 14, 0, tzinfo=UTC)  # 10:00 EDT
+    calendar = Calendar.from_ical(invites.invite(an_invite("America/New_York", when)))
+    [zone] = calendar.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "America/New_York"
+    [event] = calendar.walk("VEVENT")
+    start = event.decoded("DTSTART")
+    assert (start.hour, start.astimezone(UTC)) == (10, when)
+
+
+def test_a_feed_describes_every_zone_once_before_its_events():
+    when = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)
+    items = [an_invite(zone, when + timedelta(days=i)) for i, zone in enumerate(ZONES * 2)]
+    calendar = Calendar.from_ical(invites.feed(items, "My meetings"))
+    kinds = [component.name for component in calendar.subcomponents]
+    assert kinds == ["VTIMEZONE"] * len(ZONES) + ["VEVENT"] * len(items)
+    assert sorted(str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")) == sorted(ZONES)
