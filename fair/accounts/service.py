@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from zxcvbn import zxcvbn
 
@@ -295,41 +295,55 @@ async def end_session(session: AsyncSession, token: str) -> None:
 # always a write.
 SEEN_EVERY = timedelta(minutes=5)
 
+# The statements of every signed-in request, built once: SQLAlchemy keeps a statement's
+# cache key on the statement, so a prebuilt one is neither built nor hashed per request.
+# The account comes with its membership and company (every page shows them, and who may
+# manage a booth is decided from them); of the session only its "last seen" is needed.
+_SIGNED_IN = (
+    select(User, Session.last_seen_at)
+    .join(Session, Session.user_id == User.id)
+    .where(
+        Session.id == bindparam("session_id"),
+        Session.expires_at > bindparam("now"),
+        User.is_active.is_(True),
+    )
+    .options(*WITH_COMPANY)
+)
+_SEEN = (
+    update(Session)
+    .where(Session.id == bindparam("session_id"))
+    .values(last_seen_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
 
 async def user_for_token(
     session: AsyncSession, token: str | None, *, reading: bool = False
 ) -> tuple[User, str | None] | None:
     """The signed-in account of a session cookie and, when its "last seen" is stale, the
-    session's id to note it by; or None. A writing request notes it with its own unit of
-    work (and returns no id); a ``reading`` one may not write, so its caller notes it
-    (``note_seen``) once the response is out."""
+    session's id to note it by; or None (no such session, expired, or the account made
+    inactive). A writing request notes it in its own unit of work (and returns no id); a
+    ``reading`` one may not write, so its caller notes it (``note_seen``) once the response
+    is out."""
     if not token or len(token) > 128:
         return None
     now = clock.now()
-    found = (
-        await session.execute(
-            select(User, Session)
-            .join(Session, Session.user_id == User.id)
-            .where(Session.id == _token_hash(token), Session.expires_at > now)
-            .options(*WITH_COMPANY)
-        )
-    ).first()
-    if found is None or not found[0].is_active:
+    session_id = _token_hash(token)
+    found = (await session.execute(_SIGNED_IN, {"session_id": session_id, "now": now})).first()
+    if found is None:
         return None
-    user, row = found
-    if now - row.last_seen_at < SEEN_EVERY:
+    user, last_seen_at = found
+    if now - last_seen_at < SEEN_EVERY:
         return user, None
     if reading:
-        return user, row.id
-    row.last_seen_at = now
+        return user, session_id
+    await session.execute(_SEEN, {"session_id": session_id, "now": now})
     return user, None
 
 
 async def note_seen(session: AsyncSession, session_id: str) -> None:
     """Note that a session was seen now (for a reading request, after its response)."""
-    await session.execute(
-        update(Session).where(Session.id == session_id).values(last_seen_at=clock.now())
-    )
+    await session.execute(_SEEN, {"session_id": session_id, "now": clock.now()})
 
 
 async def signed_in_devices(
