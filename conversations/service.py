@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -80,7 +80,7 @@ class Thread:
     unread: int = 0
 
 
-def _interpreting(user_id: str) -> object:
+def _interpreting(user_id: object) -> ColumnElement[bool]:
     """A live meeting between the thread's buyer and booth that ``user_id`` interprets."""
     return exists().where(
         Meeting.booth_id == Conversation.booth_id,
@@ -290,10 +290,9 @@ async def threads(session: AsyncSession, *, actor: User | None) -> list[Thread]:
     return found
 
 
-async def unread_total(session: AsyncSession, user: User) -> int:
-    """Unread messages across the person's threads (the menu's marker): one count."""
+def _unread_of(user_id: object) -> Select[tuple[int]]:
     message = ConversationMessage
-    count = await session.scalar(
+    return (
         select(func.count(message.id))
         .join(Conversation, Conversation.id == message.conversation_id)
         .join(Booth, Booth.id == Conversation.booth_id)
@@ -301,16 +300,16 @@ async def unread_total(session: AsyncSession, user: User) -> int:
             ConversationRead,
             and_(
                 ConversationRead.conversation_id == message.conversation_id,
-                ConversationRead.user_id == user.id,
+                ConversationRead.user_id == user_id,
             ),
         )
         .where(
             or_(
-                Conversation.buyer_id == user.id,
-                Booth.owner_id == user.id,
-                _interpreting(user.id),
+                Conversation.buyer_id == user_id,
+                Booth.owner_id == user_id,
+                _interpreting(user_id),
             ),
-            or_(message.author_id.is_(None), message.author_id != user.id),
+            or_(message.author_id.is_(None), message.author_id != user_id),
             message.removed_at.is_(None),
             or_(
                 ConversationRead.last_read_at.is_(None),
@@ -318,6 +317,17 @@ async def unread_total(session: AsyncSession, user: User) -> int:
             ),
         )
     )
+
+
+# Counted on every page a signed-in buyer, exhibitor or interpreter opens: built once, as
+# SQLAlchemy keeps a statement's cache key on the statement (not built nor hashed again).
+_UNREAD = _unread_of(bindparam("user_id"))
+
+
+async def unread_total(session: AsyncSession, user: User) -> int:
+    """Unread messages across the person's threads (the menu's marker): one count, asked of
+    the database each time, so every process and machine shows the same."""
+    count = await session.scalar(_UNREAD, {"user_id": user.id})
     return int(count or 0)
 
 
