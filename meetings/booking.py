@@ -16,13 +16,23 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, delete, literal, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    delete,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload
+from sqlalchemy.orm import joinedload, raiseload
 
 from booths.errors import BoothNotFound
 from booths.models import Booth
-from booths.service import can_manage, can_see, load_booth
+from booths.service import can_manage, can_see
 from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user, require_verified
@@ -38,7 +48,7 @@ from fair.ratelimit import count_acts
 from meetings import events
 from meetings import slots as slot_maths
 from meetings.errors import BadTime, NotBookable, SlotTaken
-from meetings.hours import availability_of, get_hours, published
+from meetings.hours import availability_of, published
 from meetings.jobs import queue_announcement
 from meetings.models import (
     CELL_MINUTES,
@@ -73,50 +83,6 @@ def _active(now: datetime) -> object:
     )
 
 
-async def busy_at_booth(
-    session: AsyncSession,
-    booth_id: str,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    *,
-    ignore: str | None = None,
-) -> list[Busy]:
-    wider = timedelta(days=2)
-    whose = Meeting.booth_id == booth_id
-    return await _busy(session, whose, start - wider, end + wider, now, ignore=ignore)
-
-
-async def _busy_person(
-    session: AsyncSession,
-    user_id: str,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    *,
-    ignore: str | None = None,
-) -> list[Busy]:
-    whose = or_(Meeting.buyer_id == user_id, Meeting.interpreter_id == user_id)
-    return await _busy(session, whose, start, end, now, ignore=ignore)
-
-
-async def _busy(
-    session: AsyncSession,
-    whose: ColumnElement[bool],
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    *,
-    ignore: str | None,
-) -> list[Busy]:
-    """The active meetings matching ``whose`` that overlap start–end, but ``ignore``."""
-    query = select(Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
-        whose, _active(now), Meeting.starts_at < end, Meeting.ends_at > start
-    )
-    rows = (await session.execute(query)).all()
-    return [Busy(s, e) for meeting_id, s, e in rows if meeting_id != ignore]
-
-
 @dataclass(frozen=True)
 class Offer:
     booth: Booth
@@ -125,6 +91,49 @@ class Offer:
     availability: Availability
     slots: list[slot_maths.Slot]
     exhibitor_country: str  # for the exhibitor's public holidays
+
+
+def _offered(*, tags: bool) -> Select[Any]:
+    """The booth with its fair, its hours and its exhibitor's country, in one statement;
+    its tags joined in (the booking page names its languages) or never loaded."""
+    return (
+        select(Booth, Fair, BoothHours, User.country)
+        .join(Fair, Fair.id == Booth.fair_id)
+        .outerjoin(BoothHours, BoothHours.booth_id == Booth.id)
+        .outerjoin(User, User.id == Booth.owner_id)
+        .where(Booth.id == bindparam("booth_id"))
+        .options(joinedload(Booth.tags) if tags else raiseload(Booth.tags))
+    )
+
+
+def _busy_part(name: str, whose: ColumnElement[bool], start: str, end: str) -> Select[Any]:
+    return select(
+        literal(name).label("part"), Meeting.id, Meeting.starts_at, Meeting.ends_at
+    ).where(
+        whose,
+        _active(bindparam("now")),
+        Meeting.starts_at < bindparam(end),
+        Meeting.ends_at > bindparam(start),
+    )
+
+
+_BOOTH_BUSY = _busy_part(
+    "booth", Meeting.booth_id == bindparam("booth_id"), "wide_start", "wide_end"
+)
+_PERSON_BUSY = _busy_part(
+    "person",
+    or_(Meeting.buyer_id == bindparam("user_id"), Meeting.interpreter_id == bindparam("user_id")),
+    "start",
+    "end",
+)
+
+# The slots API's statements, built once: SQLAlchemy keeps a statement's cache key on the
+# statement, so a prebuilt one is neither built nor hashed again per request.
+_OFFERED = {tags: _offered(tags=tags) for tags in (False, True)}
+# The booth's busy times (two days wider: a day's meeting limit counts the booth's whole
+# day, in its zone) and, for a signed-in viewer, their own meetings anywhere (as buyer or
+# interpreter).
+_BUSY = {False: _BOOTH_BUSY, True: union_all(_BOOTH_BUSY, _PERSON_BUSY)}
 
 
 async def offer(
@@ -136,26 +145,39 @@ async def offer(
     end: datetime,
     now: datetime | None = None,
     ignore: str | None = None,
+    tags: bool = False,
 ) -> Offer:
     """The free slots of a booth between two instants, less the times the viewer is
-    already taken (``ignore``: the meeting being moved)."""
+    already taken (``ignore``: the meeting being moved). Two statements: the booth with
+    its fair, hours and exhibitor's country; then, while its fair books, the meetings in
+    the way. ``tags``: load the booth's tags too (a page that shows them)."""
     now = now or clock.now()
-    booth = await load_booth(session, booth_id, viewer=viewer)
-    fair = await session.get(Fair, booth.fair_id)
-    assert fair is not None
-    hours = await get_hours(session, booth)
+    if len(booth_id) > 32:
+        raise BoothNotFound()
+    found = (await session.execute(_OFFERED[tags], {"booth_id": booth_id})).unique().first()
+    if found is None or not can_see(viewer, found[0], found[1]):
+        raise BoothNotFound()
+    booth, fair, hours, country = found
+    hours = published(hours)
     availability = availability_of(hours, fair)
-    busy = await busy_at_booth(session, booth.id, start, end, now)
-    free = slot_maths.free_slots(availability, start=start, end=end, now=now, busy=busy)
-    if phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
-        free = []
-    if viewer is not None:
+    free: list[slot_maths.Slot] = []
+    if phase_of(fair, now) in {Phase.BOOKING, Phase.LIVE}:
+        wider = timedelta(days=2)
+        values = {"booth_id": booth.id, "now": now, "wide_start": start - wider}
+        values |= {"wide_end": end + wider, "start": start, "end": end}
+        if viewer is not None:
+            values["user_id"] = viewer.id
+        rows = (await session.execute(_BUSY[viewer is not None], values)).all()
+        busy = [Busy(s, e) for part, _, s, e in rows if part == "booth"]
         # Times the viewer is already in a meeting (anywhere) would only be refused.
-        own = await _busy_person(session, viewer.id, start, end, now, ignore=ignore)
+        own = [
+            Busy(s, e)
+            for part, meeting_id, s, e in rows
+            if part == "person" and meeting_id != ignore
+        ]
+        free = slot_maths.free_slots(availability, start=start, end=end, now=now, busy=busy)
         free = [s for s in free if not any(s.start < b.end and b.start < s.end for b in own)]
-    owner = await session.get(User, booth.owner_id)
-    country = owner.country if owner and owner.country else "JP"
-    return Offer(booth, fair, hours, availability, free, country)
+    return Offer(booth, fair, hours, availability, free, country or "JP")
 
 
 def fair_window(fair: Fair) -> tuple[datetime, datetime]:

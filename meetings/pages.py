@@ -90,6 +90,7 @@ async def _picker_context(
             end=end,
             now=now,
             ignore=reschedule.id if reschedule else None,
+            tags=True,  # the page names the booth's meeting languages
         )
     except DomainError as exc:
         booth = await load_booth(db(request), booth_id, viewer=user)
