@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import holidays
 
-from meetings.slots import Slot
+from meetings.slots import Slot, zone_of
 
 if TYPE_CHECKING:
     from fair.accounts.models import User
@@ -57,9 +56,8 @@ def holiday(party: Party, day: date) -> str | None:
     return _holidays(party.country.upper(), day.year).get(day)
 
 
-def _within_hours(slot: Slot, party: Party) -> bool:
-    zone = ZoneInfo(party.timezone)
-    start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+def _within_hours(start: datetime, end: datetime, party: Party) -> bool:
+    """Whether a slot, its start and end on the party's wall clock, is inside their day."""
     if start.date() != end.date() and end.time() != time(0):
         return False  # runs over midnight: not business hours
     finish = end.time() if end.time() != time(0) else time(23, 59, 59)
@@ -68,11 +66,12 @@ def _within_hours(slot: Slot, party: Party) -> bool:
 
 def works(slot: Slot, party: Party) -> bool:
     """Inside the party's hours on a weekday that is not a holiday where they are."""
-    local: datetime = slot.start.astimezone(ZoneInfo(party.timezone))
+    zone = zone_of(party.timezone)
+    local = slot.start.astimezone(zone)
     return (
         local.isoweekday() <= 5
         and holiday(party, local.date()) is None
-        and _within_hours(slot, party)
+        and _within_hours(local, slot.end.astimezone(zone), party)
     )
 
 

@@ -20,10 +20,18 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 SLOT_LENGTHS = (15, 30, 45, 60)
+
+
+@lru_cache(maxsize=1024)
+def zone_of(name: str) -> ZoneInfo:
+    """The zone of a name, looked up once per process (the slot maths asks for a handful of
+    zones hundreds of times a request). A name that is no zone raises, and is not kept."""
+    return ZoneInfo(name)
 
 
 class LocalTimeError(ValueError):
@@ -62,15 +70,18 @@ class Availability:
     last_day: date | None = None
     horizon_days: int | None = None  # how far ahead, counted in the booth's days
 
-    @property
+    # Worked out once per availability (the grid and the rules ask for them per slot); a
+    # frozen dataclass's cached_property writes past its __setattr__, and equality and
+    # hashing go by the fields alone.
+    @cached_property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone_of(self.timezone)
 
-    @property
+    @cached_property
     def slot(self) -> timedelta:
         return timedelta(minutes=self.slot_minutes)
 
-    @property
+    @cached_property
     def buffer(self) -> timedelta:
         return timedelta(minutes=self.buffer_minutes)
 
@@ -118,7 +129,7 @@ def to_utc(day: date, moment: time, zone: ZoneInfo) -> datetime:
 def resolve_local(naive: datetime, timezone: str) -> datetime:
     """The one UTC instant a wall-clock time names in ``timezone``; LocalTimeError when it
     names none (a DST gap) or two (the repeated hour)."""
-    zone = ZoneInfo(timezone)
+    zone = zone_of(timezone)
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
     if first.utcoffset() != second.utcoffset():
@@ -140,12 +151,12 @@ def _intervals_on(day: date, availability: Availability) -> list[tuple[time, tim
 def grid(availability: Availability, first: date, last: date) -> list[Slot]:
     """Every slot the opening hours make on the booth's days ``first`` to ``last``,
     before anything is taken away."""
-    zone = availability.zone
+    zone, length = availability.zone, availability.slot
     if availability.first_day:
         first = max(first, availability.first_day)
     if availability.last_day:
         last = min(last, availability.last_day)
-    slots: list[Slot] = []
+    starts: set[datetime] = set()  # one slot however many intervals make it
     day = first
     while day <= last:
         for start, end in _intervals_on(day, availability):
@@ -153,11 +164,11 @@ def grid(availability: Availability, first: date, last: date) -> list[Slot]:
             if end == time(0):  # "until midnight"
                 finish = to_utc(day + timedelta(days=1), end, zone)
             moment = begin
-            while moment + availability.slot <= finish:
-                slots.append(Slot(moment, moment + availability.slot))
-                moment += availability.slot
+            while moment + length <= finish:
+                starts.add(moment)
+                moment += length
         day += timedelta(days=1)
-    return sorted(set(slots))
+    return [Slot(moment, moment + length) for moment in sorted(starts)]
 
 
 def booth_day(instant: datetime, availability: Availability) -> date:
@@ -305,4 +316,13 @@ def bookable(
 
 def local_iso(instant: datetime, timezone: str) -> str:
     """An instant as ISO 8601 with the zone's offset, to the minute."""
-    return instant.astimezone(ZoneInfo(timezone)).isoformat(timespec="minutes")
+    if instant.tzinfo is UTC:  # the slots' own instants: the same labels asked again and again
+        return _local_iso_of_utc(instant, timezone)
+    return instant.astimezone(zone_of(timezone)).isoformat(timespec="minutes")
+
+
+# Keyed by UTC instants only: two aware datetimes of one zone compare by their wall clock,
+# so a repeated hour's two instants would share a key.
+@lru_cache(maxsize=16384)
+def _local_iso_of_utc(instant: datetime, timezone: str) -> str:
+    return instant.astimezone(zone_of(timezone)).isoformat(timespec="minutes")

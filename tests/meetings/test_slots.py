@@ -507,3 +507,45 @@ def test_the_first_free_slot_is_the_first_of_the_free_slots(
     listed = free_slots(booth, start=start, end=end, now=now, busy=busy)
     first = first_free_slot(booth, start=start, end=end, now=now, busy=busy)
     assert first == (listed[0] if listed else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(moments, zones)
+def test_a_label_is_the_same_asked_once_or_again(instant, zone_name):
+    """Labels of UTC instants are kept per process (the same slots are listed to every
+    buyer): a kept label is the one worked out afresh, for any zone."""
+    fresh = instant.astimezone(ZoneInfo(zone_name)).isoformat(timespec="minutes")
+    assert local_iso(instant, zone_name) == fresh
+    assert local_iso(instant, zone_name) == fresh
+
+
+def test_the_two_instants_of_a_repeated_hour_keep_their_own_labels():
+    """Two wall-clock datetimes of one zone compare equal in a repeated hour although they
+    are an hour apart: each still gets its own offset, whichever was labelled first."""
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2027, 11, 7, 1, 30, tzinfo=new_york, fold=0)
+    second = datetime(2027, 11, 7, 1, 30, tzinfo=new_york, fold=1)
+    assert first == second  # Python's rule for one tzinfo: the wall clocks are compared
+    for _ in range(2):
+        assert local_iso(second.astimezone(UTC), "America/New_York") == "2027-11-07T01:30-05:00"
+        assert local_iso(first, "America/New_York") == "2027-11-07T01:30-04:00"
+        assert local_iso(second, "America/New_York") == "2027-11-07T01:30-05:00"
+        assert local_iso(first, "UTC") == "2027-11-07T05:30+00:00"
+        assert local_iso(second, "UTC") == "2027-11-07T06:30+00:00"
+
+
+def test_an_availability_works_out_its_zone_and_lengths_once_and_a_copy_its_own():
+    berlin = replace(TOKYO, timezone="Europe/Berlin", slot_minutes=45, buffer_minutes=10)
+    assert (TOKYO.zone, TOKYO.slot, TOKYO.buffer) == (
+        ZoneInfo("Asia/Tokyo"),
+        timedelta(minutes=30),
+        timedelta(0),
+    )
+    assert (berlin.zone, berlin.slot, berlin.buffer) == (
+        ZoneInfo("Europe/Berlin"),
+        timedelta(minutes=45),
+        timedelta(minutes=10),
+    )
+    again = replace(berlin, timezone="Asia/Tokyo", slot_minutes=30, buffer_minutes=0)
+    assert again == TOKYO and hash(again) == hash(TOKYO)  # by the fields alone
+    assert again.zone == ZoneInfo("Asia/Tokyo") and again.slot == timedelta(minutes=30)
