@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from cachetools import LRUCache
+from sqlalchemy import distinct, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from booths.errors import BoothNotFound
 from booths.models import Booth, Media, Product, Visit, VisitDay, VisitKind
@@ -47,6 +49,42 @@ def counts_for(viewer: User | None, booth: Booth) -> bool:
     return not can_manage(viewer, booth) and not (viewer is not None and viewer.has_role(*INSIDERS))
 
 
+# The views this process has seen recorded, as (kind, subject, visitor key, day): the
+# table's unique key. A view whose key is here would insert nothing, so it writes nothing
+# (and a page view need not take a writer's transaction). Only keys whose row a committed
+# transaction wrote or found are kept, and the table's rows are deleted only with their
+# booth, whose id is never given again: a key here is always a row there. The table's
+# constraint decides every other view. Bounded: about 8 MB at most, the least recently
+# seen out first. After restoring a backup, restart the app processes.
+VISITS_KEPT = 20_000
+_recorded: LRUCache[tuple[str, str, str, date], bool] = LRUCache(maxsize=VISITS_KEPT)
+_PENDING = "booths.analytics.visits"  # the session's keys, until its transaction ends
+
+
+def visit_day(now: datetime, fair: Fair | None) -> date:
+    """The day a view counts on: the fair's own date."""
+    return local_today(now, fair.timezone if fair else "Asia/Tokyo")
+
+
+def recorded(kind: VisitKind, subject_id: str, key: str, day: date) -> bool:
+    """Whether this visitor's view of the subject on that day is in the table already, as
+    far as this process knows (False: perhaps not)."""
+    return (kind, subject_id, key, day) in _recorded
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint's release is no commit yet
+        for visit in session.info.pop(_PENDING, ()):
+            _recorded[visit] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back, or closed without a commit
+        session.info.pop(_PENDING, None)
+
+
 async def record_visit(
     session: AsyncSession,
     *,
@@ -56,13 +94,18 @@ async def record_visit(
     viewer: User | None,
     key: str,
     now: datetime | None = None,
+    fair: Fair | None = None,
 ) -> None:
-    """Count a view (a second one the same day by the same visitor adds nothing)."""
+    """Count a view (a second one the same day by the same visitor adds nothing).
+    ``fair``: the booth's fair, when the caller holds it (else read)."""
     if not counts_for(viewer, booth):
         return
     now = now or clock.now()
-    fair = await session.get(Fair, booth.fair_id)
-    day = local_today(now, fair.timezone if fair else "Asia/Tokyo")
+    if fair is None:
+        fair = await session.get(Fair, booth.fair_id)
+    day = visit_day(now, fair)
+    if recorded(kind, subject_id, key, day):
+        return
     statement = (
         insert_for(session)(Visit)
         .values(
@@ -78,6 +121,8 @@ async def record_visit(
         .returning(Visit.id)
     )
     first_today = (await session.execute(statement)).scalar() is not None
+    # Inserted or found: the row is there once this transaction commits.
+    session.info.setdefault(_PENDING, []).append((kind, subject_id, key, day))
     if not first_today or kind != VisitKind.BOOTH:
         return
     if viewer is None:

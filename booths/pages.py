@@ -146,7 +146,7 @@ async def _booth_context(request: Request, shown: service.Shown) -> dict[str, An
 async def booth_page(request: Request) -> Response:
     session, viewer = db(request), user_of(request)
     shown = await service.load_shown(session, request.path_params["booth_id"], viewer=viewer)
-    await count_visit(request, VisitKind.BOOTH, shown.booth, shown.booth.id)
+    await count_visit(request, VisitKind.BOOTH, shown.booth, shown.booth.id, shown.fair)
     return page(request, "booths/booth.html", await _booth_context(request, shown))
 
 
@@ -157,7 +157,7 @@ async def product_page(request: Request) -> Response:
     product = await catalog.get_product(session, booth, request.path_params["product_id"])
     if product.awaiting_review and not service.sees_unreviewed(viewer, booth):
         raise ProductNotFound()
-    await count_visit(request, VisitKind.PRODUCT, booth, product.id)
+    await count_visit(request, VisitKind.PRODUCT, booth, product.id, shown.fair)
     context = await _booth_context(request, shown)
     media = await service.media_rows(session, booth.id, unreviewed=product.awaiting_review)
     context["product"] = product

@@ -45,7 +45,7 @@ from booths.schemas import (
     Rejection,
 )
 from booths.taxonomy import CATEGORIES
-from fair import resources, uploads
+from fair import clock, resources, uploads
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
 from fair.api import Endpoint, Scope, dump_json
@@ -184,17 +184,31 @@ def visitor_of(request: Request) -> str:
     )
 
 
-async def count_visit(request: Request, kind: VisitKind, booth: Booth, subject_id: str) -> None:
+async def count_visit(
+    request: Request, kind: VisitKind, booth: Booth, subject_id: str, fair: Fair | None = None
+) -> None:
+    """Count the view (``fair``: the booth's, when the caller holds it). A view this
+    process has seen recorded today writes nothing, and its GET stays a reader's."""
     viewer = user_of(request)
     if viewer is None and is_bot(request.headers.get("user-agent", "")):
         return  # crawlers and tools are nobody's visit (an account counts once whatever)
+    if not analytics.counts_for(viewer, booth):
+        return
+    now = clock.now()
+    if fair is None:
+        fair = await db(request).get(Fair, booth.fair_id)
+    key = visitor_of(request)
+    if analytics.recorded(kind, subject_id, key, analytics.visit_day(now, fair)):
+        return
     await analytics.record_visit(
         await writing(request),  # a GET's transaction only reads
         kind=kind,
         booth=booth,
         subject_id=subject_id,
         viewer=viewer,
-        key=visitor_of(request),
+        key=key,
+        now=now,
+        fair=fair,
     )
 
 
@@ -204,7 +218,7 @@ async def api_get(request: Request) -> Response:
     # session instead of reading it again.
     shown = await service.load_shown(session, _booth_id(request), viewer=viewer)
     booth = shown.booth
-    await count_visit(request, VisitKind.BOOTH, booth, booth.id)
+    await count_visit(request, VisitKind.BOOTH, booth, booth.id, shown.fair)
     items = await _Items.of(request, booth)
     pending = await revisions.pending_of(session, booth) if items.insider else None
     detail = responses.BoothDetail.of(
