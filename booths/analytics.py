@@ -69,7 +69,7 @@ def visit_day(now: datetime, fair: Fair | None) -> date:
 def recorded(kind: VisitKind, subject_id: str, key: str, day: date) -> bool:
     """Whether this visitor's view of the subject on that day is in the table already, as
     far as this process knows (False: perhaps not)."""
-    return (kind, subject_id, key, day) in _recorded
+    return _recorded.get((kind, subject_id, key, day), False)  # a look-up keeps it recent
 
 
 @event.listens_for(Session, "after_commit")
