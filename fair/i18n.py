@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,14 @@ def pick_text(texts: Mapping[str, str] | None, language: str | None = None) -> t
 
 
 def babel_locale(language: str | None = None) -> Locale:
-    return Locale.parse(language or current_language())
+    return _locale(language or current_language())
+
+
+# Babel's locales and formatting are pure but slow (a page of prices asked babel hundreds
+# of times for the same few answers): kept per process, keyed by everything they depend on.
+@lru_cache(maxsize=64)
+def _locale(identifier: str) -> Locale:
+    return Locale.parse(identifier)
 
 
 def format_datetime(value: datetime, tz: str, fmt: str = "medium") -> str:
@@ -177,12 +184,43 @@ def format_time(value: datetime, tz: str, fmt: str = "short") -> str:
     return babel_dates.format_time(value, fmt, tzinfo=ZoneInfo(tz), locale=babel_locale())
 
 
-def format_number(value: int | float | Decimal) -> str:
+# The key of a number that babel's formatting depends on: an int itself, a float or Decimal
+# by its text (Decimal("-0") == Decimal("0") and 0.0 == -0.0, and babel writes the sign);
+# other kinds (a bool, a subclass) are not kept.
+_KINDS = frozenset({int, float, Decimal})
+Number = int | float | Decimal
+
+
+def _key(value: Number) -> int | str:
+    return value if type(value) is int else str(value)
+
+
+def _value(kind: type[Number], key: int | str) -> Number:
+    return key if kind is int else kind(key)  # type: ignore[return-value]
+
+
+def format_number(value: Number) -> str:
+    kind = type(value)
+    if kind in _KINDS:
+        return _number(kind, _key(value), current_language())
     return babel_numbers.format_decimal(value, locale=babel_locale())
 
 
-def format_currency(value: int | float | Decimal, currency: str) -> str:
+@lru_cache(maxsize=4096)
+def _number(kind: type[Number], key: int | str, language: str) -> str:
+    return babel_numbers.format_decimal(_value(kind, key), locale=_locale(language))
+
+
+def format_currency(value: Number, currency: str) -> str:
+    kind = type(value)
+    if kind in _KINDS:
+        return _currency(kind, _key(value), currency, current_language())
     return babel_numbers.format_currency(value, currency, locale=babel_locale())
+
+
+@lru_cache(maxsize=4096)
+def _currency(kind: type[Number], key: int | str, currency: str, language: str) -> str:
+    return babel_numbers.format_currency(_value(kind, key), currency, locale=_locale(language))
 
 
 def format_percent(value: float | Decimal) -> str:
@@ -207,8 +245,13 @@ def format_size(size: int) -> str:
 def language_in_viewer(language: str) -> str:
     """A language's name in the viewer's language ("tiếng Anh" for a Vietnamese reader),
     where ``language_name`` gives each language's own name for the switcher."""
+    return _language_in(language, current_language())
+
+
+@lru_cache(maxsize=256)
+def _language_in(language: str, viewer: str) -> str:
     try:
-        name = Locale.parse(language).get_display_name(babel_locale())
+        name = Locale.parse(language).get_display_name(_locale(viewer))
     except (ValueError, TypeError):
         name = None
     return name or language_name(language)

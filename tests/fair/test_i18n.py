@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
+from babel import Locale
+from babel import numbers as babel_numbers
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -78,3 +81,46 @@ def test_html_lang_uses_bcp47_script_subtags():
         "vi",
         "th",
     ]
+
+
+PRICES = st.one_of(
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False),
+    st.decimals(min_value=-(10**9), max_value=10**9, allow_nan=False, allow_infinity=False),
+    st.floats(min_value=-(10**9), max_value=10**9, allow_nan=False),
+)
+
+
+@given(
+    PRICES,
+    st.sampled_from(["JPY", "USD", "VND", "CNY", "THB", "EUR"]),
+    st.sampled_from(i18n.LANGUAGES),
+)
+def test_kept_numbers_and_prices_are_babels_own(value, currency, language):
+    """Prices and numbers are kept per process by value, currency and language: each is
+    what babel writes for exactly that value (the sign of a zero, a Decimal's digits)."""
+    locale = Locale.parse(language)
+    with i18n.use_language(language):
+        for _ in range(2):
+            assert i18n.format_currency(value, currency) == babel_numbers.format_currency(
+                value, currency, locale=locale
+            )
+            assert i18n.format_number(value) == babel_numbers.format_decimal(value, locale=locale)
+
+
+def test_a_zero_keeps_its_sign_and_a_language_name_follows_the_viewer():
+    with i18n.use_language("en"):
+        assert i18n.format_currency(Decimal("0"), "USD") == "$0.00"
+        assert i18n.format_currency(Decimal("-0"), "USD") == "-$0.00"
+        assert i18n.format_currency(Decimal("0"), "USD") == "$0.00"
+        assert i18n.language_in_viewer("vi") == "Vietnamese"
+        assert i18n.babel_locale() == Locale.parse("en")
+    with i18n.use_language("vi"):
+        assert i18n.language_in_viewer("en") == "Tiếng Anh"
+        assert i18n.language_in_viewer("vi") == "Tiếng Việt"
+        assert i18n.format_currency(1800, "JPY") == "1.800\xa0¥"
+    with i18n.use_language("ja"):
+        assert i18n.language_in_viewer("vi") == "ベトナム語"
+        assert i18n.language_in_viewer("1x") == "1x"  # no locale identifier: itself
+        assert i18n.format_currency(1800, "JPY") == "￥1,800"
+        assert i18n.babel_locale("th") == Locale.parse("th")
