@@ -219,6 +219,12 @@ def checked_status(response: Any) -> None:
 async def run(args: argparse.Namespace) -> None:
     from fair.db import create_engine
     from fair.migrate import upgrade
+    from kakehashi.app import create_app
+
+    # The whole app is imported before migrating: Alembic puts the working directory first
+    # on sys.path (alembic.ini's prepend_sys_path), which would otherwise load the rest of
+    # the code of the checkout the script runs in, not of --checkout.
+    assert create_app is not None
 
     async with common.throwaway_database(args.postgres, args.database, args.keep_db) as url:
         engine = create_engine(url)
@@ -254,6 +260,8 @@ async def measure_app(args: argparse.Namespace, url: str, folder: Path) -> None:
             ids = await seed(app, client)
             res = of_app(app)
             counting = Counting(res.engine)
+            code = Path(sys.modules[create_app.__module__].__file__ or "").parent.parent
+            print(f"code: {code}")
             if args.answers:
                 await answers(client, ids, Path(args.answers))
                 return
@@ -264,7 +272,6 @@ async def measure_app(args: argparse.Namespace, url: str, folder: Path) -> None:
                 ("booth API, anonymous", f"/api/booths/{booth}", None),
                 ("booth page, anonymous", f"/booths/{booth}", None),
             ]
-            print(f"code: {args.checkout or common.ROOT}")
             best = f"CPU ms per request (best of {args.repeat})"
             print(f"| request | statements | body bytes | {best} |")
             print("| --- | ---: | ---: | ---: |")
