@@ -1,10 +1,13 @@
-"""The directory API's answers, kept per fair and version in each app process.
+"""The directory's answers, kept per fair and version in each app process: the API sends
+them as they are, the directory page shows the same booths from them.
 
 A search's answer is the same for every reader (all six languages, no viewer's fields) until
 a booth of the fair, or one of its products, pictures or tags, changes; the database counts
 those changes in ``fairs.directory_version`` (triggers of migration 0030, so no write path
 can forget). A request reads the fair anyway; with the version in hand, a search asked
-before is answered from memory: no search statement, no serializing.
+before is answered from memory: no search statement, no serializing. What differs by viewer
+(the page's language, times in the viewer's zone, recommendations, one's own booth) is never
+in the answer.
 
 Why it is right under concurrent writes: the version is read before the booths. An answer is
 therefore never older than the version it is kept under (at worst newer, when a change
@@ -12,13 +15,15 @@ commits in between, and then it is kept under a version nobody reads again)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import astuple
 from typing import Any
 
 from cachetools import LRUCache
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from booths import directory, responses
 from booths.directory import Filters
+from fair.api import dump_json
 from fair.fairs.models import Fair
 
 MIB = 1024 * 1024
@@ -36,20 +41,22 @@ def _key(fair: Fair, filters: Filters) -> tuple[Any, ...]:
     return (fair.id, fair.slug, fair.directory_version, *astuple(filters))
 
 
-async def answer(
-    fair: Fair, filters: Filters, build: Callable[[], Awaitable[bytes]], *, megabytes: int
-) -> bytes:
-    """The kept answer of this search at the fair's version, or ``build``'s, kept in
-    ``megabytes`` of memory at most (0: always ``build``'s)."""
+async def answer(session: AsyncSession, fair: Fair, filters: Filters, *, megabytes: int) -> bytes:
+    """The search's answer (``responses.Directory`` as JSON) at the fair's version: the one
+    kept, or searched now and kept in ``megabytes`` of memory at most (0: always searched)."""
     if megabytes <= 0:
-        return await build()
+        return await _search(session, fair, filters)
     kept = _kept.get(megabytes)
     if kept is None:
         kept = _kept[megabytes] = LRUCache(maxsize=megabytes * MIB, getsizeof=len)
     key = _key(fair, filters)
     body = kept.get(key)
     if body is None:
-        body = await build()
+        body = await _search(session, fair, filters)
         if len(body) <= megabytes * MIB // LARGEST_SHARE:
             kept[key] = body
     return body
+
+
+async def _search(session: AsyncSession, fair: Fair, filters: Filters) -> bytes:
+    return dump_json(responses.Directory.of(fair, await directory.search(session, fair, filters)))

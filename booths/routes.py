@@ -48,7 +48,7 @@ from booths.taxonomy import CATEGORIES
 from fair import clock, resources, uploads
 from fair.accounts.models import Role
 from fair.accounts.service import require_role
-from fair.api import Endpoint, Scope, dump_json
+from fair.api import Endpoint, Scope
 from fair.errors import ValidationFailed
 from fair.fairs.models import Fair
 from fair.fairs.service import get_fair
@@ -168,13 +168,8 @@ def query_filters(request: Request) -> directory.Filters:
 async def api_directory(request: Request) -> Response:
     filters = query_filters(request)
     fair = await get_fair(db(request), request.path_params["slug"], viewer=user_of(request))
-
-    async def search() -> bytes:
-        page = await directory.search(db(request), fair, filters)
-        return dump_json(responses.Directory.of(fair, page))
-
     megabytes = settings_of(request).directory_cache_mb
-    body = await directory_cache.answer(fair, filters, search, megabytes=megabytes)
+    body = await directory_cache.answer(db(request), fair, filters, megabytes=megabytes)
     return Response(body, media_type="application/json")
 
 
