@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     bindparam,
@@ -77,7 +79,7 @@ REFUSALS = {
 # Slots ------------------------------------------------------------------------------------
 
 
-def _active(now: datetime) -> object:
+def _active(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     return (Meeting.status == MeetingStatus.CONFIRMED) | (
         (Meeting.status == MeetingStatus.REQUESTED) & (Meeting.expires_at > now)
     )
@@ -188,6 +190,19 @@ def fair_window(fair: Fair) -> tuple[datetime, datetime]:
     return first.astimezone(UTC), last.astimezone(UTC)
 
 
+@cache
+def _next_free_statements() -> tuple[Select[Any], Select[Any]]:
+    """The hours (as rows: only read) and the active meetings still to end of the booths
+    ``:booths`` at ``:now``; built once (see booths.directory on statements built per
+    request)."""
+    booths, now = bindparam("booths", expanding=True), bindparam("now")
+    hours = select(*BoothHours.__table__.c).where(BoothHours.booth_id.in_(booths))
+    taken = select(Meeting.booth_id, Meeting.starts_at, Meeting.ends_at).where(
+        Meeting.booth_id.in_(booths), _active(now), Meeting.ends_at > now
+    )
+    return hours, taken
+
+
 async def next_free_slots(
     session: AsyncSession, fair: Fair, booth_ids: list[str], now: datetime | None = None
 ) -> dict[str, slot_maths.Slot]:
@@ -199,16 +214,11 @@ async def next_free_slots(
     start = max(start, now)
     if start >= end:
         return {}
-    hours = (
-        await session.scalars(select(BoothHours).where(BoothHours.booth_id.in_(booth_ids)))
-    ).all()
-    taken = await session.execute(
-        select(Meeting.booth_id, Meeting.starts_at, Meeting.ends_at).where(
-            Meeting.booth_id.in_(booth_ids), _active(now), Meeting.ends_at > now
-        )
-    )
+    hours_of, taken_at = _next_free_statements()
+    values = {"booths": list(booth_ids), "now": now}
+    hours = (await session.execute(hours_of, values)).all()
     busy: dict[str, list[Busy]] = {}
-    for booth_id, starts_at, ends_at in taken.all():
+    for booth_id, starts_at, ends_at in (await session.execute(taken_at, values)).all():
         busy.setdefault(booth_id, []).append(Busy(starts_at, ends_at))
     found = {}
     for row in hours:

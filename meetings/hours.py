@@ -4,7 +4,9 @@ slot maths."""
 from __future__ import annotations
 
 from datetime import date, time
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
@@ -22,7 +24,8 @@ from meetings.schemas import HoursUpdate
 from meetings.slots import Availability, DayChange, Hours
 
 
-def availability_of(hours: BoothHours, fair: Fair) -> Availability:
+def availability_of(hours: BoothHours | Row[Any], fair: Fair) -> Availability:
+    """The slot maths' view of a booth's hours (the row or a row of its columns)."""
     return Availability(
         timezone=hours.timezone,
         weekly=tuple(

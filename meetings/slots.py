@@ -17,6 +17,7 @@ Rules that keep it right on every daylight-saving day:
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -151,24 +152,43 @@ def _intervals_on(day: date, availability: Availability) -> list[tuple[time, tim
 def grid(availability: Availability, first: date, last: date) -> list[Slot]:
     """Every slot the opening hours make on the booth's days ``first`` to ``last``,
     before anything is taken away."""
-    zone, length = availability.zone, availability.slot
     if availability.first_day:
         first = max(first, availability.first_day)
     if availability.last_day:
         last = min(last, availability.last_day)
-    starts: set[datetime] = set()  # one slot however many intervals make it
+    slots: list[Slot] = []
     day = first
     while day <= last:
-        for start, end in _intervals_on(day, availability):
-            begin, finish = to_utc(day, start, zone), to_utc(day, end, zone)
-            if end == time(0):  # "until midnight"
-                finish = to_utc(day + timedelta(days=1), end, zone)
-            moment = begin
-            while moment + length <= finish:
-                starts.add(moment)
-                moment += length
+        slots.extend(_day_grid(availability, day))
         day += timedelta(days=1)
-    return [Slot(moment, moment + length) for moment in sorted(starts)]
+    # Days follow each other in order but for a late opening that a clock change pushes
+    # past midnight: only then is there anything to sort.
+    if all(a.start < b.start for a, b in pairwise(slots)):
+        return slots
+    return sorted(set(slots))
+
+
+@lru_cache(maxsize=2048)
+def _day_grid(availability: Availability, day: date) -> tuple[Slot, ...]:
+    """The slots the hours make on one of the booth's days, in order. Kept: the same days of
+    the same hours are asked for by every directory page (the next free times), slot list
+    and booking, and making them was most of the slot maths (issue 19). An entry is about
+    16 slots; the key is the hours themselves, so a change of hours is a new key."""
+    zone, step = availability.zone, availability.slot
+    slots: list[Slot] = []
+    for start, end in _intervals_on(day, availability):
+        begin, finish = to_utc(day, start, zone), to_utc(day, end, zone)
+        if end == time(0):  # "until midnight"
+            finish = to_utc(day + timedelta(days=1), end, zone)
+        moment = begin
+        while moment + step <= finish:
+            slots.append(Slot(moment, moment + step))
+            moment += step
+    return tuple(sorted(set(slots)))
+
+
+def _start(slot: Slot) -> datetime:
+    return slot.start
 
 
 def booth_day(instant: datetime, availability: Availability) -> date:
@@ -214,11 +234,11 @@ class _Rules:
         return cls(availability, now, busy, earliest, latest_day, full)
 
     def refusal(self, slot: Slot) -> Refusal | None:
-        day = booth_day(slot.start, self.availability)
         if slot.start <= self.now:
             return Refusal.PAST
         if slot.start < self.earliest:
             return Refusal.NOTICE
+        day = booth_day(slot.start, self.availability)
         if self.latest_day is not None and day > self.latest_day:
             return Refusal.HORIZON
         if day in self.full_days:
@@ -270,9 +290,13 @@ def first_free_slot(
         last = min(last, availability.last_day)
     if rules.latest_day is not None:
         last = min(last, rules.latest_day + timedelta(days=1))
+    # Slots before this are refused anyway (past, or short of the notice) or before
+    # ``start``: each day's walk begins after them.
+    floor = max(start, rules.earliest)
     found: Slot | None = None
     while day <= last:
-        for slot in grid(availability, day, day):  # a day's grid is in order
+        slots = _day_grid(availability, day)  # in order
+        for slot in slots[bisect_left(slots, floor, key=_start) :]:
             if start <= slot.start < end and rules.refusal(slot) is None:
                 if found is None or slot.start < found.start:
                     found = slot
