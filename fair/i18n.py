@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -168,8 +168,17 @@ def format_datetime(value: datetime, tz: str, fmt: str = "medium") -> str:
 def format_when(value: datetime, tz: str, date_fmt: str = "full") -> str:
     """A meeting time as people write it: the date in ``date_fmt``, the time to the minute
     (babel's own date-time formats carry seconds), joined the locale's way."""
+    # Kept: pages show the same few times again and again (the directory's next free
+    # times, a booth's slots) and babel takes some 0.1 ms for each. Keyed by the UTC
+    # instant: two local times that differ only in their fold (the hour a clock change
+    # repeats) compare equal.
+    return _format_when(value.astimezone(UTC), tz, date_fmt, current_language())
+
+
+@lru_cache(maxsize=4096)
+def _format_when(value: datetime, tz: str, date_fmt: str, language: str) -> str:
     local = value.astimezone(ZoneInfo(tz))
-    locale = babel_locale()
+    locale = babel_locale(language)
     day = babel_dates.format_date(local.date(), date_fmt, locale=locale)
     clock = babel_dates.format_time(local, "short", tzinfo=ZoneInfo(tz), locale=locale)
     pattern = str(locale.datetime_formats.get(date_fmt, "{1} {0}"))
@@ -262,7 +271,12 @@ def territory_name(code: str) -> str:
 
 
 def timezone_label(tz: str) -> str:
-    return babel_dates.get_timezone_location(ZoneInfo(tz), locale=babel_locale())
+    return _timezone_label(tz, current_language())
+
+
+@lru_cache(maxsize=1024)
+def _timezone_label(tz: str, language: str) -> str:
+    return babel_dates.get_timezone_location(ZoneInfo(tz), locale=babel_locale(language))
 
 
 def all_territories() -> list[tuple[str, str]]:

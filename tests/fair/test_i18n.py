@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale
@@ -124,3 +125,26 @@ def test_a_zero_keeps_its_sign_and_a_language_name_follows_the_viewer():
         assert i18n.language_in_viewer("1x") == "1x"  # no locale identifier: itself
         assert i18n.format_currency(1800, "JPY") == "￥1,800"
         assert i18n.babel_locale("th") == Locale.parse("th")
+
+
+def test_a_time_shown_again_is_the_same_in_each_language_and_the_repeated_hour_twice():
+    # format_when keeps what it wrote; what it keeps must not leak across languages, zones,
+    # nor between the two 1:30s of the night New York's clocks go back.
+    first = datetime(2027, 11, 7, 5, 30, tzinfo=UTC)  # 1:30 EDT
+    second = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)  # 1:30 EST, an hour later
+    zone = "America/New_York"
+    with i18n.use_language("en"):
+        english = i18n.format_when(first, zone)
+        assert english == i18n.format_when(first, zone) == "Sunday, November 7, 2027, 1:30\u202fAM"
+        assert i18n.format_when(second, zone) == english  # the same wall clock...
+        assert i18n.timezone_label(zone) == "United States (New York) Time"
+    # ...and the same local objects, which compare equal, are still two instants.
+    early = first.astimezone(ZoneInfo(zone))
+    late = early.replace(fold=1)
+    assert early == late.replace(fold=0) and late.astimezone(UTC) == second
+    with i18n.use_language("ja"):
+        assert i18n.format_when(early, "Asia/Tokyo") == "2027年11月7日日曜日 14:30"
+        assert i18n.format_when(late, "Asia/Tokyo") == "2027年11月7日日曜日 15:30"
+        assert i18n.timezone_label(zone) != "United States (New York) Time"
+    with i18n.use_language("en"):
+        assert i18n.format_when(late, "Asia/Tokyo") == "Sunday, November 7, 2027, 3:30\u202fPM"
