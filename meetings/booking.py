@@ -206,7 +206,10 @@ def _next_free_statements() -> tuple[Select[Any], Select[Any]]:
 async def next_free_slots(
     session: AsyncSession, fair: Fair, booth_ids: list[str], now: datetime | None = None
 ) -> dict[str, slot_maths.Slot]:
-    """The first bookable slot of each booth (for the directory's cards), in two queries."""
+    """The first bookable slot of each booth (for the directory's cards), in two queries
+    (one when no booth has hours). Read afresh for every page, so a booking, a cancel or
+    new hours show on the next one; what makes it cheap is the slot maths (each day's grid
+    is kept, see ``slots._day_grid``)."""
     now = now or clock.now()
     if not booth_ids or phase_of(fair, now) not in {Phase.BOOKING, Phase.LIVE}:
         return {}
@@ -215,15 +218,16 @@ async def next_free_slots(
     if start >= end:
         return {}
     hours_of, taken_at = _next_free_statements()
-    values = {"booths": list(booth_ids), "now": now}
-    hours = (await session.execute(hours_of, values)).all()
+    values: dict[str, Any] = {"booths": list(booth_ids), "now": now}
+    hours = [row for row in await session.execute(hours_of, values) if row.weekly or row.exceptions]
+    if not hours:
+        return {}
+    values["booths"] = [row.booth_id for row in hours]
     busy: dict[str, list[Busy]] = {}
     for booth_id, starts_at, ends_at in (await session.execute(taken_at, values)).all():
         busy.setdefault(booth_id, []).append(Busy(starts_at, ends_at))
     found = {}
     for row in hours:
-        if not row.weekly and not row.exceptions:
-            continue
         first = slot_maths.first_free_slot(
             availability_of(row, fair),
             start=start,
