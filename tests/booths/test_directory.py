@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from html import escape
+
 from booth_helpers import TSUBAME, TUMBLER, approve, create_booth, exhibitor, make_fair
-from helpers import login
+from helpers import login, make_user
+
+from fair import i18n
 
 SEKI = {
     "company": {"ja": "関鍛冶刃物株式会社", "en": "Seki Kaji Cutlery Co."},
@@ -166,3 +171,51 @@ async def test_editing_a_booth_updates_what_search_finds_once_approved(client, s
     client.cookies.clear()
     assert names(await found(client, q="gyokuro")) == ["Uji Ryokkoen Tea"]
     assert names(await found(client, q="matcha for the world")) == []
+
+
+def shown_language(html: str) -> str:
+    return i18n.from_tag(re.search(r'<html lang="([^"]+)"', html).group(1))
+
+
+async def test_the_page_shows_what_the_api_answers_in_every_language(client, session):
+    """The page and the API show one kept answer (booths.directory_cache): the same booths
+    in the same order, the same facets and matched products, in the page's language."""
+    await three_booths(client, session)
+    searches = [
+        {},
+        {"q": "タンブラー"},
+        {"q": "knife"},
+        {"category": "cutlery_tools"},
+        {"market": "VN", "sort": "newest"},
+        {"language": "en", "sort": "products"},
+        {"per_page": "1", "page": "2"},
+        {"q": "nothing-like-this"},
+    ]
+    for signed_in in (False, True):
+        if signed_in:  # a buyer reads in their own language, whatever the link says
+            await make_user(session, "buyer", "lan@saigon.example", locale="vi")
+            await login(client, "lan@saigon.example")
+        for params in searches:
+            answer = await found(client, **params)
+            for language in ("ja", "en", "zh_Hant", "th"):
+                page = await client.get(
+                    "/fairs/2027-06/booths", params={**params, "lang": language}
+                )
+                assert page.status_code == 200, page.text
+                html = page.text
+                shown = shown_language(html)
+                assert shown == ("vi" if signed_in else language)
+                linked = re.findall(r'class="card-link" href="/booths/(\w+)"', html)
+                assert linked == [b["id"] for b in answer["booths"]], params
+                for booth in answer["booths"]:
+                    assert escape(i18n.pick_text(booth["company"], shown)[0]) in html
+                    for product in booth["matched_products"]:
+                        assert escape(i18n.pick_text(product["name"], shown)[0]) in html
+                counts = re.findall(r'<option value="(\w+)"[^>]*>[^<]*\((\d+)\)</option>', html)
+                facets = {code: int(n) for code, n in counts if n != "0"}
+                assert facets == answer["facets"]["category"], params
+                with i18n.use_language(shown):
+                    total = i18n.ngettext(
+                        "%(num)d exhibitor", "%(num)d exhibitors", answer["total"]
+                    )
+                assert total % {"num": answer["total"]} in html

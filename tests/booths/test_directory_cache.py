@@ -139,3 +139,42 @@ async def test_with_no_memory_for_it_every_search_is_searched(client, session, s
     assert again == first
     assert first["total"] == 1
     assert sent.reading("booths")
+
+
+MEDIA = (
+    "INSERT INTO media (id, booth_id, kind, content_type, size, sha256, storage_key, "
+    "filename, title, status, position, awaiting_review, created_at) VALUES ('m1', :id, "
+    "'image', 'image/png', 1, 's', 'k', 'a.png', '{}', 'ready', 0, false, CURRENT_TIMESTAMP)"
+)
+# Per table, a change made in SQL and what the page shows after it.
+SEEN_ON_THE_PAGE = {
+    "booths": ("UPDATE booths SET status = 'rejected' WHERE id = :id", "0 exhibitors"),
+    "products": ("DELETE FROM products WHERE booth_id = :id", "0 products"),
+    "media": (MEDIA, '<img class="cover" src="/media/m1/thumb"'),
+    "booth_tags": (
+        "DELETE FROM booth_tags WHERE booth_id = :id AND code = 'cutlery_tools'",
+        '<option value="cutlery_tools">Cutlery &amp; Hand Tools (0)</option>',
+    ),
+}
+
+
+@pytest.mark.parametrize("table", list(SEEN_ON_THE_PAGE))
+async def test_the_page_shows_every_change_even_one_made_in_sql(client, session, table):
+    """The page shows the API's kept answer: the fair's version drops it for the page too."""
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth_id = (await create_booth(client))["id"]
+    made = await client.post(f"/api/booths/{booth_id}/products", json=TUMBLER)
+    assert made.status_code == 201, made.text
+    await approve(client, session, booth_id)
+    client.cookies.clear()
+    page = "/fairs/2027-06/booths?lang=en"
+    before = (await client.get(page)).text
+    assert "1 exhibitor" in before and "1 product" in before and 'class="cover"' not in before
+    assert "Cutlery &amp; Hand Tools (1)" in before
+    assert (await client.get(page)).text == before  # kept
+    change, seen = SEEN_ON_THE_PAGE[table]
+    await session.execute(text(change), {"id": booth_id})
+    await session.commit()
+    after = (await client.get(page)).text
+    assert seen in after and seen not in before
