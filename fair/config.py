@@ -116,8 +116,8 @@ class Settings(BaseSettings):
     # Where browsers open the signaling WebSocket; empty: this app's own /ws/signaling.
     signaling_url: str | None = None
     session_days: int = 14
-    # The directory API's answers kept in each app process (booths/directory_cache.py), in
-    # MiB; 0 computes every answer.
+    # The directory's answers (the API sends them, the page shows them) kept in each app
+    # process (booths/directory_cache.py), in MiB; 0 computes every answer.
     directory_cache_mb: int = 16
     # Sign-in failures in the window: per (account, address) pair; per address across
     # accounts; per account across addresses (strangers only, see fair/accounts/service.py).

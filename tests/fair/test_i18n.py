@@ -148,3 +148,13 @@ def test_a_time_shown_again_is_the_same_in_each_language_and_the_repeated_hour_t
         assert i18n.timezone_label(zone) != "United States (New York) Time"
     with i18n.use_language("en"):
         assert i18n.format_when(late, "Asia/Tokyo") == "Sunday, November 7, 2027, 3:30\u202fPM"
+
+
+def test_a_languages_name_is_given_in_each_readers_language():
+    names = {}
+    for reader in ("vi", "th", "vi", "en"):
+        with i18n.use_language(reader):
+            names.setdefault(reader, i18n.language_in_viewer("en"))
+            assert i18n.language_in_viewer("en") == names[reader]
+    assert names["vi"] == "Tiếng Anh" and names["en"] == "English"
+    assert names["th"] not in (names["vi"], names["en"])
