@@ -139,6 +139,11 @@ def signaling_families(state: Any) -> list[Metric]:
     ]
 
 
+def exposition(families: Sequence[Metric]) -> bytes:
+    """The process's counters and ``families`` read now, in the Prometheus text format."""
+    return generate_latest(REGISTRY) + generate_latest(_Snapshot(families))  # type: ignore[arg-type]
+
+
 async def metrics(request: Request) -> Response:
     """The exposition, or 404 for a request neither local nor carrying the token."""
     app_state = request.app.state
@@ -156,8 +161,9 @@ async def metrics(request: Request) -> Response:
     signaling = getattr(app_state, "signaling", None)
     if signaling is not None:
         families += signaling_families(signaling)
-    body = generate_latest(REGISTRY) + generate_latest(_Snapshot(families))  # type: ignore[arg-type]
-    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"cache-control": "no-store"})
+    return Response(
+        exposition(families), media_type=CONTENT_TYPE_LATEST, headers={"cache-control": "no-store"}
+    )
 
 
 routes = [Route("/metrics", metrics, methods=["GET"])]

@@ -8,10 +8,11 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
@@ -33,9 +34,11 @@ from fair.static import STATIC_DIR, VersionedStatic
 from kakehashi import jobs
 from kakehashi.features import FEATURES
 from kakehashi.openapi import routes as openapi_routes
-from kakehashi.relay import relay_state
+from kakehashi.relay import PATH, relay_state, trusted_proxies
 from meetings.video_room import attendance_recorder
-from signaling.server import SignalingState, create_signaling_app, signaling_routes
+from signaling.asgi import signaling_routes
+from signaling.server import SignalingState
+from signaling.standalone import NOT_FOUND, HttpAnswer, HttpRequest, HttpRoute, serving
 
 log = logging.getLogger(__name__)
 
@@ -119,17 +122,48 @@ def signaling_state(settings: Settings, sessionmaker: Any) -> SignalingState:
     return relay_state(settings, on_event=attendance_recorder(sessionmaker, settings))
 
 
-def create_relay_app(settings: Settings) -> Starlette:
+def relay_metrics(state: SignalingState, token: str | None) -> HttpRoute:
+    """``GET /metrics`` of a relay process: its rooms and frames, under the app's rule (this
+    machine, or ``Bearer <FAIR_METRICS_TOKEN>``; 404 for anyone else)."""
+
+    async def metrics(request: HttpRequest) -> HttpAnswer:
+        if not scrape.allowed(request.client, request.headers.get("authorization"), token):
+            return NOT_FOUND
+        body = scrape.exposition(scrape.signaling_families(state))
+        return HttpAnswer(200, body, CONTENT_TYPE_LATEST, (("Cache-Control", "no-store"),))
+
+    return metrics
+
+
+@contextlib.asynccontextmanager
+async def relay_server(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    sock: Any = None,
+    environ: Mapping[str, str] | None = None,
+) -> AsyncIterator[SignalingState]:
     """The signaling relay as a process of its own (``fair signaling``, browsers sent there
-    by ``FAIR_SIGNALING_URL``): the same rooms, limits and attendance records as the relay
-    inside ``fair serve``, on the same database and Redis."""
+    by ``FAIR_SIGNALING_URL``), serving until the block ends: the same rooms, limits and
+    attendance records as the relay inside ``fair serve``, on the same database and Redis,
+    on websockets' server rather than uvicorn (``signaling.standalone``). ``environ``:
+    where ``FORWARDED_ALLOW_IPS`` is read (the process's environment by default)."""
     engine = create_engine(settings.database_url)
-    state = signaling_state(settings, create_sessionmaker(engine))
-    app = create_signaling_app(state, cleanup=engine.dispose)
-    # Its rooms and relayed frames on GET /metrics, under the app's access rule.
-    app.state.metrics_token = settings.metrics_token
-    app.router.routes.extend(scrape.routes)
-    return app
+    try:
+        state = signaling_state(settings, create_sessionmaker(engine))
+        async with serving(
+            state,
+            host=host,
+            port=port,
+            sock=sock,
+            path=PATH,
+            routes={"/metrics": relay_metrics(state, settings.metrics_token)},
+            proxies=trusted_proxies(environ),
+        ):
+            yield state
+    finally:
+        await engine.dispose()
 
 
 def lifespan(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:

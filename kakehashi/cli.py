@@ -133,9 +133,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_signaling(settings: Settings, args: argparse.Namespace) -> int:
-    from kakehashi.app import create_relay_app
+    # Not uvicorn: the relay's own process runs on websockets' server (signaling.standalone),
+    # without the ASGI stack's cost per frame.
+    from kakehashi.app import relay_server
+    from kakehashi.relay import PATH, serve_until_signalled
 
-    return _serve(create_relay_app(settings), args)
+    where = f"ws://{args.host}:{args.port}{PATH}"
+    return serve_until_signalled(relay_server(settings, host=args.host, port=args.port), where)
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,10 +1,13 @@
-"""The signaling WebSocket endpoint (Starlette): admit by token, then relay within the room.
+"""The signaling relay's connection loop: admit by token, then relay within the room.
 
-Mount ``signaling_routes()`` in an app whose ``app.state.signaling`` is a ``SignalingState`` and
-whose lifespan calls ``state.start()`` / ``state.close()``; or run the relay as its own process
-with ``create_signaling_app(state)`` (``kakehashi.relay`` builds both from the settings):
+The loop runs against a ``Transport``, the little it needs of an accepted WebSocket (receive
+a frame, send text, close with a code, drop). Two adapters serve it:
 
-    uvicorn kakehashi.relay:app_from_env --factory --ws websockets-sansio
+- ``signaling.asgi``: a Starlette endpoint, mounted in the app (``fair serve``'s
+  ``/ws/signaling``) with ``signaling_routes()``;
+- ``signaling.standalone``: the ``websockets`` library's own asyncio server, for the relay as
+  a process of its own (``fair signaling``, ``python -m kakehashi.relay``), without the ASGI
+  stack's cost per frame.
 
 Per connection: the first frame must be ``join`` with a valid, unspent token within
 ``join_timeout``; then frames are size-checked, rate-limited, parsed and relayed. The server
@@ -17,16 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
+from typing import Any, Protocol
 
 from signaling import protocol
 from signaling.hubs import Hub, HubError, LocalHub, Member, RoomFull
@@ -52,6 +49,28 @@ async def no_event(kind: str, grant: Grant, peer_id: str, at: datetime) -> None:
 def utc_now() -> datetime:
     """The relay's clock when its host gives none (the app gives its one clock)."""
     return datetime.now(UTC)  # clock-ok: the library's default when its host gives no clock
+
+
+class Transport(Protocol):
+    """One accepted WebSocket as the connection loop sees it (an adapter per server)."""
+
+    client: str | None  # the peer's address, the trusted proxy's X-Forwarded-For applied
+    origin: str | None  # the Origin header of the opening handshake, if any
+
+    async def receive(self) -> str | bytes | None:
+        """The next frame: text, or bytes for a binary frame; None once the peer is gone."""
+
+    async def send(self, text: str) -> None:
+        """Send a text frame; raises when the connection is gone. Waits only while the
+        peer's buffers are full (the send guard bounds that)."""
+
+    async def close(self, code: int, reason: str) -> None:
+        """Send a close frame with ``code``; returns without waiting for the peer's answer
+        (closes come from other connections' tasks too, which must not wait on this one)."""
+
+    def abort(self) -> None:
+        """Drop the connection without a close handshake, when the server can (a socket that
+        stopped reading cannot even take a close frame)."""
 
 
 class SendGuard:
@@ -137,7 +156,7 @@ class SignalingState:
         self.guard = SendGuard(self.send_timeout)
 
     async def start(self) -> None:
-        """Call from the app's lifespan startup (create_signaling_app does)."""
+        """Call before serving (the app's lifespan, or the standalone server, does)."""
         self.guard.start()
         await self.hub.start()
 
@@ -187,12 +206,12 @@ class _Session:
         "member",
         "state",
         "task",
+        "transport",
         "watcher",
-        "ws",
     )
 
-    def __init__(self, ws: WebSocket, state: SignalingState) -> None:
-        self.ws = ws
+    def __init__(self, transport: Transport, state: SignalingState) -> None:
+        self.transport = transport
         self.state = state
         self.grant: Grant | None = None
         self.member: Member | None = None
@@ -210,7 +229,7 @@ class _Session:
         guard = self.state.guard
         key = guard.enter()
         try:
-            await self.ws.send_text(text)
+            await self.transport.send(text)
         except asyncio.CancelledError:
             if not guard.leave(key):
                 raise
@@ -232,7 +251,7 @@ class _Session:
         self.closing = True
         try:
             async with asyncio.timeout(self.state.send_timeout):
-                await self.ws.close(code, reason)
+                await self.transport.close(code, reason)
         except TimeoutError:
             self._abandon()
         except Exception:
@@ -243,6 +262,7 @@ class _Session:
         clean-up then tells the room."""
         self.closing = True
         self.abandoned = True
+        self.transport.abort()
         # Also when this is the connection's own task: the cancellation lands at its next
         # await, which may otherwise be a receive that never returns.
         if self.task is not None:
@@ -264,14 +284,13 @@ class _Session:
         state = self.state
         try:
             async with asyncio.timeout(state.join_timeout):
-                message = await self.ws.receive()
+                text = await self.transport.receive()
         except TimeoutError:
             await self.close(protocol.CLOSE_TIMEOUT, "no join frame in time")
             return False
-        if message["type"] == "websocket.disconnect":
-            return False
-        text = message.get("text")
         if text is None:
+            return False
+        if type(text) is not str:
             await self.close(protocol.CLOSE_UNAUTHORIZED, "the first frame must be a join frame")
             return False
         if _too_large(text, state.max_frame_bytes):
@@ -337,7 +356,7 @@ class _Session:
         assert self.grant is not None and self.member is not None
         meeting_id = self.grant.meeting_id
         me = self.member.peer_id
-        receive = self.ws.receive
+        receive = self.transport.receive
         now = asyncio.get_running_loop().time
         bucket = _Bucket(state.rate_per_second, state.rate_burst, now())
         limit = state.max_frame_bytes
@@ -347,25 +366,22 @@ class _Session:
         hub_relay = state.hub.relay
         relay_types = {"offer", "answer", "candidate"}
         while True:
-            message = await receive()
-            if message["type"] == "websocket.disconnect" or self.closing:
+            frame = await receive()
+            if frame is None or self.closing:
                 return
             self.last_seen = stamp = now()
-            text = message.get("text")
-            if text is None:
-                text = ""
-                binary = message.get("bytes") or b""
-                too_large = len(binary) > limit
+            binary = type(frame) is not str
+            if binary:
+                text, too_large = "", len(frame) > limit
             else:
-                binary = None
-                too_large = _too_large(text, limit)
+                text, too_large = frame, _too_large(frame, limit)
             if too_large:
                 await self.close(protocol.CLOSE_TOO_LARGE, "frame too large")
                 return
             if not bucket.take(stamp):
                 await self.close(protocol.CLOSE_RATE_LIMITED, "too many frames")
                 return
-            if binary is not None:
+            if binary:
                 await self.send(protocol.error("bad_frame", "frames are JSON text"))
                 continue
             sdp = plain_sdp(text)
@@ -465,10 +481,9 @@ class _Session:
             log.exception("signaling: recording attendance (%s) failed", kind)
 
 
-async def signaling_endpoint(websocket: WebSocket) -> None:
-    state: SignalingState = websocket.app.state.signaling
-    await websocket.accept()
-    session = _Session(websocket, state)
+async def serve_connection(transport: Transport, state: SignalingState) -> None:
+    """Serve one accepted WebSocket until it ends; the adapters' handlers call this."""
+    session = _Session(transport, state)
     try:
         await session.run()
     except asyncio.CancelledError:
@@ -482,39 +497,3 @@ async def signaling_endpoint(websocket: WebSocket) -> None:
         # A bug, never bad input (that is answered above): say so and close cleanly.
         log.exception("signaling: unexpected error")
         await session.close(protocol.CLOSE_INTERNAL, "internal error")
-
-
-def signaling_routes(path: str = "/ws/signaling") -> list[BaseRoute]:
-    """The signaling WebSocket route, reading its collaborators from app.state.signaling."""
-    return [WebSocketRoute(path, signaling_endpoint, name="signaling")]
-
-
-async def _healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
-def create_signaling_app(
-    state: SignalingState,
-    path: str = "/ws/signaling",
-    *,
-    cleanup: Callable[[], Awaitable[None]] | None = None,
-) -> Starlette:
-    """An app serving only the relay (plus GET /healthz): for running it as its own process.
-    ``cleanup`` runs at shutdown after the relay closed (the owner's database engine, say)."""
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await state.start()
-        try:
-            yield
-        finally:
-            await state.close()
-            if cleanup is not None:
-                await cleanup()
-
-    app = Starlette(
-        routes=[*signaling_routes(path), Route("/healthz", _healthz, methods=["GET"])],
-        lifespan=lifespan,
-    )
-    app.state.signaling = state
-    return app

@@ -4,12 +4,14 @@ it is not public; every request has an id, echoed and in its JSON log line."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +26,7 @@ from fair import clock, logs, outbox
 from fair.config import ConfigError, load_settings
 from fair.outbox import MAX_ATTEMPTS, OutboxJob
 from fair.scrape import allowed, serve_in_thread
-from kakehashi.app import create_app, create_relay_app
+from kakehashi.app import create_app, relay_server
 from kakehashi.jobs import retrying
 
 TOKEN = "metrics-token-" + "m" * 24
@@ -220,19 +222,50 @@ async def test_without_a_token_only_this_machine_scrapes(app, client) -> None:
     assert (await scrape(app)) != {}
 
 
+@contextlib.asynccontextmanager
+async def relay_http(settings, environ: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """`fair signaling`'s server (websockets', not the app's) on 127.0.0.1; an HTTP client."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    try:
+        async with (
+            relay_server(settings.with_overrides(metrics_token=TOKEN), sock=sock, environ=environ),
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
+        ):
+            yield http
+    finally:
+        sock.close()
+
+
 async def test_a_separate_relay_serves_its_rooms_under_the_same_rule(settings, engine) -> None:
-    relay = create_relay_app(settings.with_overrides(metrics_token=TOKEN))
-    async with relay.router.lifespan_context(relay):
-        async with make_client(relay, LOOPBACK) as local:
-            scraped = await local.get("/metrics")
-        async with make_client(relay) as remote:
-            refused = await remote.get("/metrics")
-            with_token = await remote.get("/metrics", headers={"authorization": f"Bearer {TOKEN}"})
+    """From this machine, or with the token. Behind a proxy on this machine (trusted by
+    default, as uvicorn does), the request is the forwarded client's."""
+    forwarded = {"x-forwarded-for": "203.0.113.7"}
+    async with relay_http(settings, environ={}) as http:
+        scraped = await http.get("/metrics")
+        refused = await http.get("/metrics", headers=forwarded)
+        with_token = await http.get(
+            "/metrics", headers={**forwarded, "authorization": f"Bearer {TOKEN}"}
+        )
+        health = await http.get("/healthz")
     assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
     samples = parse(scraped.text)
     assert ("kakehashi_signaling_rooms", frozenset()) in samples
     assert ("kakehashi_signaling_messages_relayed_total", frozenset()) in samples
     assert (refused.status_code, with_token.status_code) == (404, 200)
+    assert "kakehashi_" not in refused.text
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+
+
+async def test_a_separate_relay_believes_forwarded_for_from_trusted_proxies_only(
+    settings, engine
+) -> None:
+    """The proxy's address is FORWARDED_ALLOW_IPS (elsewhere here): a header sent from this
+    machine, which is no trusted proxy, is ignored, so the request is this machine's."""
+    async with relay_http(settings, environ={"FORWARDED_ALLOW_IPS": "10.0.0.1"}) as http:
+        scraped = await http.get("/metrics", headers={"x-forwarded-for": "203.0.113.7"})
+    assert scraped.status_code == 200
 
 
 def test_the_access_rule() -> None:

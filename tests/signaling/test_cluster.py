@@ -1,7 +1,7 @@
 """Rooms shared through Redis: two relay processes, one meeting.
 
-The process tests start ``uvicorn kakehashi.relay:app_from_env --factory`` twice against the
-test Redis; the in-process tests drive two ``RedisHub`` objects directly."""
+The process tests start the bare relay (``python -m kakehashi.relay``, on websockets' server)
+twice against the test Redis; the in-process tests drive two ``RedisHub`` objects directly."""
 
 from __future__ import annotations
 
@@ -105,21 +105,7 @@ async def relay_process(redis_url: str) -> AsyncIterator[Node]:
         "FAIR_SIGNALING_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
         "FAIR_SIGNALING_STALE_SECONDS": str(STALE_SECONDS),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "kakehashi.relay:app_from_env",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ws",
-        "websockets-sansio",
-        "--log-level",
-        "warning",
-    ]
+    command = [sys.executable, "-m", "kakehashi.relay", "--host", "127.0.0.1", "--port", str(port)]
     process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env)
     try:
         # Readiness: poll /healthz until it answers (the project's way of starting servers).

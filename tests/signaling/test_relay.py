@@ -1,4 +1,7 @@
-"""The relay end to end: a real uvicorn server on 127.0.0.1 and real ``websockets`` clients."""
+"""The relay end to end, on both of its servers: ``websockets``' own (the relay's process,
+``signaling.standalone``) and uvicorn with Starlette (the app's endpoint, ``signaling.asgi``),
+each on 127.0.0.1 with real ``websockets`` clients. The behaviour tests take the ``kind``
+fixture, so each runs against both."""
 
 from __future__ import annotations
 
@@ -11,20 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 import websockets
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from kakehashi.relay import app_from_env
+from kakehashi.relay import state_from_env
 from signaling import protocol
+from signaling.asgi import create_signaling_app
 from signaling.hubs import LocalHub, RedisHub
-from signaling.server import (
-    SignalingState,
-    _Session,
-    create_signaling_app,
-    utc_now,
-)
+from signaling.server import SignalingState, _Session, utc_now
+from signaling.standalone import serving
 from signaling.tokens import Grant, issue
 
 SECRET = "relay-test-secret-" + "x" * 32
@@ -52,9 +53,13 @@ class Events:
 
 @dataclass
 class Relay:
-    url: str
+    base: str  # http://127.0.0.1:port
     state: SignalingState
     events: Events
+
+    @property
+    def url(self) -> str:
+        return self.base.replace("http://", "ws://") + "/ws/signaling"
 
     def token(self, user: str, meeting: str = "m1", **overrides: Any) -> str:
         fields: dict[str, Any] = {
@@ -127,28 +132,48 @@ def _listening_socket() -> socket.socket:
 
 
 @contextlib.asynccontextmanager
-async def running(**overrides: Any) -> AsyncIterator[Relay]:
-    events = Events()
-    state = SignalingState(secret=SECRET, on_event=events, **overrides)
+async def on_uvicorn(state: SignalingState, sock: socket.socket) -> AsyncIterator[None]:
+    """The app's endpoint (Starlette) under uvicorn, as ``fair serve`` runs it."""
     app = create_signaling_app(state)
-    sock = _listening_socket()
-    port = sock.getsockname()[1]
     config = uvicorn.Config(app, ws="websockets-sansio", log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        yield Relay(f"ws://127.0.0.1:{port}/ws/signaling", state, events)
+        yield
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, WAIT)
+
+
+KINDS = {
+    "websockets": lambda state, sock: serving(state, sock=sock),
+    "starlette": on_uvicorn,
+}
+
+
+@contextlib.asynccontextmanager
+async def running(kind: str, **overrides: Any) -> AsyncIterator[Relay]:
+    events = Events()
+    state = SignalingState(secret=SECRET, on_event=events, **overrides)
+    sock = _listening_socket()
+    port = sock.getsockname()[1]
+    try:
+        async with KINDS[kind](state, sock):
+            yield Relay(f"http://127.0.0.1:{port}", state, events)
+    finally:
         sock.close()
     # Every connection ended, so every room is empty: no ghost participants anywhere.
     assert state.hub.connected() == 0
 
 
+@pytest.fixture(params=sorted(KINDS))
+def kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture
-async def relay() -> AsyncIterator[Relay]:
-    async with running() as relay:
+async def relay(kind: str) -> AsyncIterator[Relay]:
+    async with running(kind) as relay:
         yield relay
 
 
@@ -255,8 +280,8 @@ async def test_a_dropped_connection_is_a_leave(relay: Relay) -> None:
     await alice.close()
 
 
-async def test_server_pings_and_a_peer_that_answers_stays() -> None:
-    async with running(ping_interval=0.2) as fast:
+async def test_server_pings_and_a_peer_that_answers_stays(kind: str) -> None:
+    async with running(kind, ping_interval=0.2) as fast:
         alice = await fast.join("alice")
         # Five pings answered means five ping intervals, well past the dead-peer limit.
         for _ in range(5):
@@ -265,6 +290,51 @@ async def test_server_pings_and_a_peer_that_answers_stays() -> None:
         await alice.send(type="ping")
         assert await alice.recv(answer_pings=True) == {"type": "pong"}
         await alice.close()
+
+
+async def test_a_binary_frame_gets_an_error_frame_and_the_connection_stays(relay: Relay) -> None:
+    alice = await relay.join("alice")
+    await alice.ws.send(b"\x00binary")
+    assert await alice.recv() == {
+        "type": "error",
+        "code": "bad_frame",
+        "message": "frames are JSON text",
+    }
+    await alice.send(type="ping")
+    assert await alice.recv() == {"type": "pong"}
+    await alice.close()
+
+
+async def test_shutdown_closes_1012_and_everyone_leaves(kind: str) -> None:
+    """A restart: the server says so (1012, service restart) and each participant leaves its
+    room as if it had gone, so attendance records the leave."""
+    async with running(kind) as relay:
+        alice = await relay.join("alice")
+        bob = await relay.join("bob")
+        await alice.expect("peer-joined")
+    for client in (alice, bob):
+        assert (await client.closed())[0] == 1012
+    assert sorted(relay.events.records[2:]) == [
+        ("leave", "alice", alice.peer_id),
+        ("leave", "bob", bob.peer_id),
+    ]
+
+
+async def test_the_health_route_and_plain_requests(relay: Relay) -> None:
+    async with httpx.AsyncClient(base_url=relay.base, timeout=WAIT) as http:
+        health = await http.get("/healthz")
+        elsewhere = await http.get("/no-such-path")
+        no_upgrade = await http.get("/ws/signaling")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert elsewhere.status_code == 404
+    # A plain GET of the WebSocket's path is refused as a client error, never a 500.
+    assert 400 <= no_upgrade.status_code < 500
+
+
+async def test_a_websocket_elsewhere_is_refused(relay: Relay) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await websockets.connect(relay.url.replace("/ws/signaling", "/ws/other"))
+    assert 400 <= refused.value.response.status_code < 500
 
 
 # --- refusals at join -------------------------------------------------------------------------
@@ -288,14 +358,14 @@ async def test_first_frame_must_be_a_join_with_a_token(relay: Relay, first: str 
     assert (await client.closed())[0] == protocol.CLOSE_UNAUTHORIZED
 
 
-async def test_no_join_frame_in_time_closes_4408() -> None:
-    async with running(join_timeout=0.2) as relay:
+async def test_no_join_frame_in_time_closes_4408(kind: str) -> None:
+    async with running(kind, join_timeout=0.2) as relay:
         client = await relay.connect()
         assert (await client.closed())[0] == protocol.CLOSE_TIMEOUT
 
 
-async def test_an_unreachable_shared_store_closes_1013() -> None:
-    async with running(hub=RedisHub("redis://127.0.0.1:1/0")) as relay:
+async def test_an_unreachable_shared_store_closes_1013(kind: str) -> None:
+    async with running(kind, hub=RedisHub("redis://127.0.0.1:1/0")) as relay:
         client = await relay.connect()
         await client.send(type="join", token=relay.token("alice"))
         assert (await client.closed())[0] == protocol.CLOSE_TRY_AGAIN
@@ -333,9 +403,9 @@ async def test_past_the_join_window_is_forbidden(relay: Relay) -> None:
     assert (await client.closed())[0] == protocol.CLOSE_FORBIDDEN
 
 
-async def test_the_join_window_ending_closes_the_connection() -> None:
+async def test_the_join_window_ending_closes_the_connection(kind: str) -> None:
     now = [utc_now()]
-    async with running(ping_interval=0.2, clock=lambda: now[0]) as relay:
+    async with running(kind, ping_interval=0.2, clock=lambda: now[0]) as relay:
         alice = await relay.join("alice", until=now[0] + timedelta(minutes=30))
         bob = await relay.join("bob", until=now[0] + timedelta(hours=2))
         await alice.expect("peer-joined")
@@ -501,8 +571,8 @@ async def test_reconnect_replaces_the_old_connection(relay: Relay) -> None:
         await client.close()
 
 
-async def test_a_silent_peer_is_dead_and_the_others_hear_it() -> None:
-    async with running(ping_interval=0.2) as relay:
+async def test_a_silent_peer_is_dead_and_the_others_hear_it(kind: str) -> None:
+    async with running(kind, ping_interval=0.2) as relay:
         silent = await relay.join("alice")
         bob = await relay.join("bob")
         # bob answers every ping; alice answers none.
@@ -514,22 +584,38 @@ async def test_a_silent_peer_is_dead_and_the_others_hear_it() -> None:
         await bob.close()
 
 
+class Stuck:
+    """A transport whose sends and closes never complete, like a WebSocket whose client
+    stopped reading."""
+
+    client = origin = None
+
+    def __init__(self) -> None:
+        self.aborted = False
+
+    async def receive(self) -> str | bytes | None:
+        await asyncio.Event().wait()
+        return None
+
+    async def send(self, text: str) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int, reason: str) -> None:
+        await asyncio.Event().wait()
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
 async def test_a_socket_that_stops_reading_is_dropped() -> None:
-    class Stuck:
-        """A WebSocket whose sends never complete, like one whose client stopped reading."""
-
-        async def send_text(self, text: str) -> None:
-            await asyncio.Event().wait()
-
-        async def close(self, code: int = 1000, reason: str = "") -> None:
-            await asyncio.Event().wait()
-
     state = SignalingState(secret=SECRET, send_timeout=0.05)
     await state.start()  # starts the guard that bounds sends
     created: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
 
+    stuck = Stuck()
+
     async def connection_task() -> None:
-        created.set_result(_Session(Stuck(), state))  # type: ignore[arg-type]
+        created.set_result(_Session(stuck, state))
         await asyncio.Event().wait()  # stands for its receive loop, waiting for a frame
 
     task = asyncio.create_task(connection_task())
@@ -537,6 +623,7 @@ async def test_a_socket_that_stops_reading_is_dropped() -> None:
     # A peer relaying to it is not held up for longer than the send timeout...
     await asyncio.wait_for(session.send('{"type":"offer"}'), WAIT)
     assert session.closing and session.abandoned
+    assert stuck.aborted  # the server drops the TCP connection, where it can
     # ...and the stuck connection's own task is ended, so its clean-up tells the room.
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, WAIT)
@@ -549,14 +636,10 @@ async def test_the_send_guard_leaves_other_cancellations_alone() -> None:
     state = SignalingState(secret=SECRET, send_timeout=0.05)
     await state.start()
 
-    class Slow:
-        async def send_text(self, text: str) -> None:
-            await asyncio.Event().wait()
-
     created: asyncio.Future[_Session] = asyncio.get_running_loop().create_future()
 
     async def sender() -> None:
-        session = _Session(Slow(), state)  # type: ignore[arg-type]
+        session = _Session(Stuck(), state)
         created.set_result(session)
         await session.send("{}")
 
@@ -568,12 +651,11 @@ async def test_the_send_guard_leaves_other_cancellations_alone() -> None:
     await state.close()
 
 
-def test_app_from_env() -> None:
-    app = app_from_env({"FAIR_SECRET_KEY": SECRET, "FAIR_SIGNALING_PING_INTERVAL": "5"})
-    state = app.state.signaling
+def test_state_from_env() -> None:
+    state = state_from_env({"FAIR_SECRET_KEY": SECRET, "FAIR_SIGNALING_PING_INTERVAL": "5"})
     assert (state.secret, state.ping_interval, state.hub.capacity) == (SECRET, 5.0, 4)
     assert isinstance(state.hub, LocalHub)
-    shared = app_from_env({"FAIR_SECRET_KEY": SECRET, "FAIR_REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert isinstance(shared.state.signaling.hub, RedisHub)
+    shared = state_from_env({"FAIR_SECRET_KEY": SECRET, "FAIR_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert isinstance(shared.hub, RedisHub)
     with pytest.raises(RuntimeError):
-        app_from_env({})
+        state_from_env({})
