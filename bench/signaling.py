@@ -14,17 +14,21 @@ Latency is one-way: the sender puts ``time.perf_counter()`` in the frame and the
 the same process, subtracts it. Memory per connection is the server's VmRSS (``/proc``) after
 connecting all clients minus before, divided by 2N.
 
-"Ours" is ``signaling.server.create_signaling_app`` (LocalHub, MemoryLedger) under uvicorn
-with ``websockets-sansio``: token check at join, size check, rate limiting (lifted to a very
-high rate here, still checked per frame), pydantic parsing and re-serialising each frame with
-``from``. "Bare", the baseline, is a ``websockets.serve`` handler that forwards each frame as it
-is to the other connection of its room. "asgi" is that same forwarding as a Starlette endpoint
-under the same uvicorn as ours: bare → asgi is the cost of the ASGI stack, asgi → ours the cost
-of our relay. All see the same clients, frames and compression setting (none unless
-``--deflate``). A benchmark, not a test: it prints figures and never asserts on timings.
+"Ours" is the relay as ``fair signaling`` runs it: ``signaling.standalone.serving`` (LocalHub,
+MemoryLedger) on ``websockets``' own asyncio server; token check at join, size check, rate
+limiting (lifted to a very high rate here, still checked per frame), each offer and answer
+checked and re-written with ``from``. "ours-uvicorn" is the same connection loop as the app's
+endpoint (``signaling.asgi``, Starlette) under uvicorn with ``websockets-sansio``, as inside
+``fair serve``. "Bare", the baseline, is a ``websockets.serve`` handler that forwards each
+frame as it is to the other connection of its room. "asgi" is that same forwarding as a
+Starlette endpoint under the same uvicorn: bare → asgi is the cost of the ASGI stack, bare →
+ours and asgi → ours-uvicorn the cost of our relay. All see the same clients, frames and
+compression setting (none unless ``--deflate``). A benchmark, not a test: it prints figures
+and never asserts on timings.
 
     .venv/bin/python bench/signaling.py [--rooms 100,500,1000] [--quick]
         [--messages 20000] [--seconds 20] [--single 400] [--repeat 3] [--deflate]
+        [--relays bare,asgi,ours,ours-uvicorn]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import platform
 import resource
 import secrets
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -55,16 +60,36 @@ ROOT = SCRIPT.parents[1]
 WAIT_SECONDS = 30.0
 CONNECT_CONCURRENCY = 50
 PAD = "a" * 1000  # with the envelope a frame is about 1.1 KB, the size of a small SDP
-KINDS = ("bare", "asgi", "ours")
+# Frames laid out as the room's page sends them (static/js/room.js: JSON.stringify, no spaces).
+dumps = json.JSONEncoder(separators=(",", ":")).encode
+KINDS = ("bare", "asgi", "ours", "ours-uvicorn")
 
 
-# --- the servers (child processes: ``--serve ours|bare``) --------------------------------------
+# --- the servers (child processes: ``--serve KIND``) -------------------------------------------
 
 
 def serve_ours(args: argparse.Namespace) -> None:
+    from signaling.server import SignalingState
+    from signaling.standalone import serving
+
+    state = SignalingState(secret=args.secret, rate_per_second=1e9, rate_burst=1e9)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)  # as fair signaling: gracefully
+        watchdog(args.lifetime, lambda: loop.call_soon_threadsafe(stop.set))
+        async with serving(state, host="127.0.0.1", port=args.port):
+            await stop.wait()
+
+    asyncio.run(main())
+
+
+def serve_ours_uvicorn(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from signaling.server import SignalingState, create_signaling_app
+    from signaling.asgi import create_signaling_app
+    from signaling.server import SignalingState
 
     state = SignalingState(secret=args.secret, rate_per_second=1e9, rate_burst=1e9)
     config = uvicorn.Config(
@@ -299,7 +324,7 @@ async def ping_pong(pair: Pair, messages: int, deadline: float, latencies: list[
             (pair.first, pair.second, "answer", answer_to),
         ):
             stamp = time.perf_counter()
-            await sender.send(json.dumps({"type": kind, "to": to, "sdp": f"{stamp!r} {PAD}"}))
+            await sender.send(dumps({"type": kind, "to": to, "sdp": f"{stamp!r} {PAD}"}))
             frame = await recv_frame(receiver)
             arrived = time.perf_counter()
             if frame.get("type") != kind:
@@ -331,7 +356,7 @@ async def server(
         _base,
         pid,
     ):
-        path = "/ws/signaling" if kind == "ours" else "/room"
+        path = "/ws/signaling" if kind.startswith("ours") else "/room"
         yield f"ws://127.0.0.1:{port}{path}", pid
 
 
@@ -341,7 +366,7 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace) -> Row:
     async with server(kind, args, secret) as (url, pid):
         sem = asyncio.Semaphore(CONNECT_CONCURRENCY)  # a connect storm is not what we measure
         before = rss_kib(pid)
-        if kind == "ours":
+        if kind.startswith("ours"):
             connecting = [connect_ours(url, secret, i, compression, sem) for i in range(rooms)]
         else:
             connecting = [connect_bare(url, i, compression, sem) for i in range(rooms)]
@@ -395,14 +420,15 @@ def pooled(rows: list[Row]) -> Row:
 async def run(args: argparse.Namespace) -> list[Row]:
     rows = []
     for rooms in args.rooms:
-        runs: dict[str, list[Row]] = {kind: [] for kind in KINDS}
+        kinds = args.relays
+        runs: dict[str, list[Row]] = {kind: [] for kind in kinds}
         for attempt in range(args.repeat):
             # Rotating the order spreads whatever else the machine does over all relays.
-            shift = attempt % len(KINDS)
-            for kind in KINDS[shift:] + KINDS[:shift]:
+            shift = attempt % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
                 runs[kind].append(await measure(kind, rooms, args))
                 print(f"  measured {kind} with {rooms} rooms ({attempt + 1})", file=sys.stderr)
-        rows += [pooled(runs[kind]) for kind in KINDS]
+        rows += [pooled(runs[kind]) for kind in kinds]
     return rows
 
 
@@ -415,9 +441,9 @@ def ratio(ours: float | None, base: float | None) -> str:
 def table(rows: list[Row]) -> str:
     lines = [
         "| rooms | conns | relay | msgs | msg/s | p50 ms | p99 ms | server CPU µs/msg "
-        "| client CPU % | single p50 ms | single p99 ms | KiB/conn | p50 ratio "
+        "| client CPU % | single p50 ms | single p99 ms | KiB/conn | CPU ratio | p50 ratio "
         "| msg/s ratio | single p50 ratio | load |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     base: Row | None = None
     for row in rows:
@@ -426,9 +452,10 @@ def table(rows: list[Row]) -> str:
         cpu = row.cpu_us_per_message
         p50, single_p50 = percentile_ms(row.loaded, 50), percentile_ms(row.single, 50)
         if row is base or base is None:
-            ratios = "| — | — | — "
+            ratios = "| — | — | — | — "
         else:
             ratios = (
+                f"| {ratio(cpu, base.cpu_us_per_message)} "
                 f"| {ratio(p50, percentile_ms(base.loaded, 50))} | {ratio(row.rate, base.rate)} "
                 f"| {ratio(single_p50, percentile_ms(base.single, 50))} "
             )
@@ -459,6 +486,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--single", type=int, default=None, help="messages of the single pair")
     parser.add_argument("--deflate", action="store_true", help="permessage-deflate on clients")
     parser.add_argument(
+        "--relays", default=",".join(KINDS), help=f"which, comma-separated ({','.join(KINDS)})"
+    )
+    parser.add_argument(
         "--repeat", type=int, default=None, help="runs per relay and room count, pooled (3)"
     )
     parser.add_argument(
@@ -477,6 +507,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--rooms takes whole numbers, e.g. 100,500")
     if not args.rooms or min(args.rooms) < 1:
         parser.error("--rooms must be positive")
+    # In the table's order; the ratios are to bare, so it is always measured.
+    asked = {part.strip() for part in args.relays.split(",") if part.strip()}
+    if not asked <= set(KINDS):
+        parser.error(f"--relays takes some of {', '.join(KINDS)}")
+    args.relays = tuple(kind for kind in KINDS if kind in asked | {"bare"})
     if args.messages is None:
         args.messages = 4000 if args.quick else 20000
     if args.single is None:
@@ -490,14 +525,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    if args.serve == "ours":
-        serve_ours(args)
-        return 0
-    if args.serve == "bare":
-        serve_bare(args)
-        return 0
-    if args.serve == "asgi":
-        serve_asgi(args)
+    servers = {
+        "bare": serve_bare,
+        "asgi": serve_asgi,
+        "ours": serve_ours,
+        "ours-uvicorn": serve_ours_uvicorn,
+    }
+    if args.serve is not None:
+        servers[args.serve](args)
         return 0
     raise_fd_limit(2 * max(args.rooms))
     import uvicorn
@@ -506,7 +541,7 @@ def main() -> int:
     rows = run_within(run(args), args.timeout)
     if rows is None:
         return 1
-    print("## Signaling relay: ours against a bare websockets relay (and the ASGI stack)\n")
+    print("## Signaling relay: ours against a bare websockets relay (and on the ASGI stack)\n")
     print(f"Command: `{shlex.join(sys.orig_argv)}`\n")
     print(
         f"Python {platform.python_version()}, uvicorn {uvicorn.__version__} (websockets-sansio), "
