@@ -261,7 +261,12 @@ async def serving(
 
 
 async def _shut_down(server: Server, live: set[WebsocketsTransport]) -> None:
-    server.close(code=CloseCode.SERVICE_RESTART)
+    # 1012 (service restart), as uvicorn says at shutdown; each connection then leaves its
+    # room as usual. Sent here, not by server.close() (which says 1001): its frame goes out
+    # first, and the server no longer finds these connections open.
+    for transport in list(live):
+        await transport.close(CloseCode.SERVICE_RESTART, "")
+    server.close()
     try:
         # A little over the close handshake's own limit, after which websockets drops the
         # connection itself.
