@@ -152,17 +152,55 @@ def parse(text: str | bytes) -> Frame:
 _SDP_TYPES = frozenset(("offer", "answer"))
 
 
+# How JSON.stringify({type, to, sdp}) begins, as the room's page sends offers and answers.
+_BROWSER_HEADS = (('{"type":"offer","to":"', "offer"), ('{"type":"answer","to":"', "answer"))
+_SDP_KEY = '","sdp":'
+
+
 def plain_sdp(text: str) -> tuple[str, str, str] | None:
     """(type, to, the SDP as JSON) when ``text`` is a well-formed offer or answer, else None.
 
-    The relay's hot path: most frames are offers and answers, and checking the three fields of
-    the parsed JSON by hand costs a fraction of validating them into a model. It accepts only
-    what ``parse`` accepts (the same JSON parser, the same limits, exactly these three string
-    fields); anything else, valid or not, gets None and goes through ``parse``, which alone
-    words the errors. The SDP comes back as JSON, ready for ``relay_sdp``: the client's own
-    spelling when the frame is laid out as browsers write it (so it need not be encoded again),
+    The relay's hot path: most frames are offers and answers, and checking the three fields by
+    hand costs a fraction of validating them into a model. It accepts only what ``parse``
+    accepts (the same JSON parser, the same limits, exactly these three string fields);
+    anything else, valid or not, gets None and goes through ``parse``, which alone words the
+    errors. The SDP comes back as JSON, ready for ``relay_sdp``: the client's own spelling
+    when the frame is laid out as browsers write it (so it need not be encoded again),
     otherwise encoded here.
     """
+    for head, kind in _BROWSER_HEADS:
+        if text.startswith(head):
+            found = _browser_sdp(text, kind, len(head))
+            if found is not None:
+                return found
+            break
+    return _parsed_sdp(text)
+
+
+def _browser_sdp(text: str, kind: str, start: int) -> tuple[str, str, str] | None:
+    """The frame exactly as JSON.stringify writes it: the peer id read in place, and only the
+    SDP's string parsed (alone: a second key or value after it leaves more than one JSON value
+    there, which fails). None for anything else, which the general path then decides."""
+    end = text.find(_SDP_KEY, start)
+    if end < 0 or not text.endswith("}"):
+        return None
+    to = text[start:end]
+    # Printable and without quote or backslash: a JSON string as it stands, and one that holds
+    # no other key (the search above stops at the first '","sdp":').
+    if not 0 < len(to) <= MAX_PEER_ID_CHARS or '"' in to or "\\" in to or not to.isprintable():
+        return None
+    tail = text[end + len(_SDP_KEY) : -1]
+    try:
+        sdp = from_json(tail, cache_strings=False)
+    except ValueError:
+        return None
+    if type(sdp) is not str or not 0 < len(sdp) <= MAX_SDP_CHARS:
+        return None
+    return kind, to, tail
+
+
+def _parsed_sdp(text: str) -> tuple[str, str, str] | None:
+    """``plain_sdp`` for any layout: the whole frame parsed, its fields checked by hand."""
     try:
         # The same parser as validate_json; values are not cached (an SDP is never repeated).
         data = from_json(text, cache_strings="keys")
@@ -179,9 +217,8 @@ def plain_sdp(text: str) -> tuple[str, str, str] | None:
         or not 0 < len(sdp) <= MAX_SDP_CHARS
     ):
         return None
-    # JSON.stringify({type, to, sdp}) is the prefix below, the SDP's string, and "}". The tail
-    # is taken as the SDP's JSON only when it parses, alone, to the very SDP (a repeated key,
-    # say, leaves more than one string there and fails).
+    # JSON.stringify's layout with a repeated key, say: the tail is taken as the SDP's JSON
+    # only when it parses, alone, to the very SDP.
     if '"' not in to and "\\" not in to:
         prefix = f'{{"type":"{kind}","to":"{to}","sdp":'
         if text.startswith(prefix) and text.endswith('"}'):

@@ -28,11 +28,13 @@ def _parsed(text: str) -> protocol.Frame | None:
         return None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(
     st.one_of(
         frames.map(json.dumps),
         frames.map(lambda f: json.dumps(f, separators=(",", ":"))),
+        # As JSON.stringify writes it: characters outside ASCII left as they are.
+        frames.map(lambda f: json.dumps(f, separators=(",", ":"), ensure_ascii=False)),
         st.text(max_size=200),
     )
 )
@@ -41,6 +43,14 @@ def _parsed(text: str) -> protocol.Frame | None:
 @example('{"type":"offer","to":"p1","sdp":"a","to":"p1","sdp":"b"}')
 @example('{"type":"offer","to":"p1","sdp":"x\\"","from":"evil"}')
 @example('{"type":"answer","to":"p1","sdp":"\\u0000\\ud800"}')
+@example('{"type":"offer","to":"p\x01","sdp":"a"}')  # a raw control character: not JSON
+@example('{"type":"offer","to":"","sdp":"a"}')
+@example('{"type":"offer","to":"p1","sdp":1}')
+@example('{"type":"offer","to":"p1","sdp":""}')
+@example('{"type":"offer","to":"a\\",\\"x","sdp":"a"}')
+@example('{"type":"offer","to":"p1","x":"y","sdp":"a"}')
+@example('{"type":"offer","to":"p1","sdp":"a"} ')
+@example('{"type":"offer","to":"p1","sdp": "a" }')
 def test_the_fast_path_agrees_with_parse(text):
     fast = plain_sdp(text)
     if fast is None:
