@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from signaling.server import SignalingState, serve_connection
 
@@ -25,6 +25,7 @@ class StarletteTransport:
     """``signaling.server.Transport`` over a Starlette WebSocket (already accepted)."""
 
     __slots__ = ("_receive", "client", "close", "origin", "send")
+    gone = WebSocketDisconnect
 
     def __init__(self, websocket: WebSocket) -> None:
         self._receive = websocket.receive
@@ -35,10 +36,10 @@ class StarletteTransport:
         self.client = websocket.client.host if websocket.client else None
         self.origin = websocket.headers.get("origin")
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> str | bytes:
         message = await self._receive()
         if message["type"] == "websocket.disconnect":
-            return None
+            raise WebSocketDisconnect(message.get("code", 1000))
         text = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 

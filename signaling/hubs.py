@@ -215,8 +215,9 @@ class LocalHub(Hub):
         await self._deliver_all(meeting_id, protocol.peer_left(peer_id))
         return True
 
-    async def relay(self, meeting_id: str, sender: str, to: str, text: str) -> bool:
-        return await self._relay_here(meeting_id, sender, to, text)
+    # In one process, delivering here is the whole relay: the method itself, one coroutine
+    # less per frame than a method that awaits it.
+    relay = Hub._relay_here
 
 
 # --- shared rooms -----------------------------------------------------------------------------

@@ -56,9 +56,12 @@ class Transport(Protocol):
 
     client: str | None  # the peer's address, the trusted proxy's X-Forwarded-For applied
     origin: str | None  # the Origin header of the opening handshake, if any
+    # What ``receive`` raises once the connection is gone (each server has its own): caught
+    # by the loop, so that receive may be the server's own method, without a call around it.
+    gone: type[Exception]
 
-    async def receive(self) -> str | bytes | None:
-        """The next frame: text, or bytes for a binary frame; None once the peer is gone."""
+    async def receive(self) -> str | bytes:
+        """The next frame: text, or bytes for a binary frame."""
 
     async def send(self, text: str) -> None:
         """Send a text frame; raises when the connection is gone. Waits only while the
@@ -89,11 +92,11 @@ class SendGuard:
         self._inflight: dict[asyncio.Task[Any], float] = {}
         self._expired: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[None] | None = None
-        self._time: Callable[[], float] | None = None  # the loop's clock, once started
+        self._loop: asyncio.AbstractEventLoop | None = None  # once started
 
     def start(self) -> None:
         if self._task is None:
-            self._time = asyncio.get_running_loop().time
+            self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._watch(), name="signaling-send-guard")
 
     async def close(self) -> None:
@@ -104,9 +107,13 @@ class SendGuard:
             self._task = None
 
     def enter(self) -> asyncio.Task[Any] | None:
-        task = asyncio.current_task()
-        if task is not None and self._time is not None:
-            self._inflight[task] = self._time() + self.timeout
+        loop = self._loop
+        if loop is None:
+            return None  # not started: sends are not bounded
+        # The loop passed in: current_task() would look it up again, on every send.
+        task = asyncio.current_task(loop)
+        if task is not None:
+            self._inflight[task] = loop.time() + self.timeout
         return task
 
     def leave(self, key: asyncio.Task[Any] | None) -> bool:
@@ -288,7 +295,7 @@ class _Session:
         except TimeoutError:
             await self.close(protocol.CLOSE_TIMEOUT, "no join frame in time")
             return False
-        if text is None:
+        except self.transport.gone:
             return False
         if type(text) is not str:
             await self.close(protocol.CLOSE_UNAUTHORIZED, "the first frame must be a join frame")
@@ -356,7 +363,7 @@ class _Session:
         assert self.grant is not None and self.member is not None
         meeting_id = self.grant.meeting_id
         me = self.member.peer_id
-        receive = self.transport.receive
+        receive, gone = self.transport.receive, self.transport.gone
         now = asyncio.get_running_loop().time
         bucket = _Bucket(state.rate_per_second, state.rate_burst, now())
         limit = state.max_frame_bytes
@@ -366,15 +373,19 @@ class _Session:
         hub_relay = state.hub.relay
         relay_types = {"offer", "answer", "candidate"}
         while True:
-            frame = await receive()
-            if frame is None or self.closing:
+            try:
+                frame = await receive()
+            except gone:
+                return
+            if self.closing:
                 return
             self.last_seen = stamp = now()
             binary = type(frame) is not str
             if binary:
                 text, too_large = "", len(frame) > limit
             else:
-                text, too_large = frame, _too_large(frame, limit)
+                # The length alone clears most frames, without a call.
+                text, too_large = frame, len(frame) * 4 > limit and _too_large(frame, limit)
             if too_large:
                 await self.close(protocol.CLOSE_TOO_LARGE, "frame too large")
                 return

@@ -589,13 +589,14 @@ class Stuck:
     stopped reading."""
 
     client = origin = None
+    gone = ConnectionError
 
     def __init__(self) -> None:
         self.aborted = False
 
-    async def receive(self) -> str | bytes | None:
+    async def receive(self) -> str | bytes:
         await asyncio.Event().wait()
-        return None
+        raise ConnectionError
 
     async def send(self, text: str) -> None:
         await asyncio.Event().wait()
