@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -267,7 +278,7 @@ async def threads(session: AsyncSession, *, actor: User | None) -> list[Thread]:
             .where(
                 or_(
                     Conversation.buyer_id == user.id,
-                    Booth.owner_id == user.id,
+                    _company_booth(user.company_id),
                     _interpreting(user.id),
                 )
             )
@@ -290,7 +301,16 @@ async def threads(session: AsyncSession, *, actor: User | None) -> list[Thread]:
     return found
 
 
-def _unread_of(user_id: object) -> Select[tuple[int]]:
+def _company_booth(company_id: object) -> ColumnElement[bool]:
+    """The thread's booth is one the person answers for: any member of the booth's company
+    manages it (``can_manage``), not only whoever made it. No company, no booth (a bound
+    NULL compares false; a Python None would become ``IS NULL``)."""
+    if company_id is None:
+        return false()
+    return Booth.company_id == company_id
+
+
+def _unread_of(user_id: object, company_id: object) -> Select[tuple[int]]:
     message = ConversationMessage
     return (
         select(func.count(message.id))
@@ -306,7 +326,7 @@ def _unread_of(user_id: object) -> Select[tuple[int]]:
         .where(
             or_(
                 Conversation.buyer_id == user_id,
-                Booth.owner_id == user_id,
+                _company_booth(company_id),
                 _interpreting(user_id),
             ),
             or_(message.author_id.is_(None), message.author_id != user_id),
@@ -321,13 +341,13 @@ def _unread_of(user_id: object) -> Select[tuple[int]]:
 
 # Counted on every page a signed-in buyer, exhibitor or interpreter opens: built once, as
 # SQLAlchemy keeps a statement's cache key on the statement (not built nor hashed again).
-_UNREAD = _unread_of(bindparam("user_id"))
+_UNREAD = _unread_of(bindparam("user_id"), bindparam("company_id"))
 
 
 async def unread_total(session: AsyncSession, user: User) -> int:
     """Unread messages across the person's threads (the menu's marker): one count, asked of
     the database each time, so every process and machine shows the same."""
-    count = await session.scalar(_UNREAD, {"user_id": user.id})
+    count = await session.scalar(_UNREAD, {"user_id": user.id, "company_id": user.company_id})
     return int(count or 0)
 
 

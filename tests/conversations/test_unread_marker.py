@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 
 from conversation_helpers import BUYER, EXHIBITOR, world
-from helpers import Statements, login, make_client
+from helpers import Statements, login, make_client, make_colleague
+from sqlalchemy import select
 
+from fair.accounts.models import User
 from fair.resources import of_app
 from kakehashi.app import create_app
 
@@ -74,3 +76,31 @@ async def test_every_app_process_shows_the_same_count(app, client, session, sett
         assert read.status_code == 200, read.text
         assert await marker(other) == 0
         assert await marker(client) == 0
+
+
+async def test_a_colleague_of_the_booths_company_has_its_threads_and_their_marker(client, session):
+    """Any member of the booth's company answers for it (``can_manage``): the company's
+    threads are in a colleague's list and marker as in the exhibitor's who made the booth,
+    each person with their own reading."""
+    ids = await world(client, session)
+    kenji = await session.scalar(select(User).where(User.email == EXHIBITOR))
+    await make_colleague(session, kenji.id, "aiko@tsubame.example", name="Aiko")
+    await login(client, BUYER)
+    thread = (await client.post("/api/conversations", json={"booth_id": ids["booth"]})).json()
+    await write(client, BUYER, thread["id"], "Xin chào!")
+    await write(client, BUYER, thread["id"], "Do you make copper kettles?")
+    await login(client, "aiko@tsubame.example")
+    listed = (await client.get("/api/conversations")).json()["items"]
+    assert [(item["id"], item["unread"]) for item in listed] == [(thread["id"], 2)]
+    assert await marker(client) == 2
+    # She answers, which reads the thread for her, not for Kenji.
+    await write(client, "aiko@tsubame.example", thread["id"], "Yes, from 300 pieces.")
+    assert await marker(client) == 0
+    await login(client, EXHIBITOR)
+    assert await marker(client) == 3
+    await login(client, BUYER)
+    assert await marker(client) == 1
+    # Another company's exhibitor sees none of it.
+    await login(client, "rival@hasami.example")
+    assert (await client.get("/api/conversations")).json()["items"] == []
+    assert await marker(client) == 0
