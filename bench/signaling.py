@@ -233,6 +233,7 @@ class Row:
     loaded_server_cpu: float | None = None
     loaded_client_cpu: float = 0.0
     single: list[float] = field(default_factory=list)
+    single_server_cpu: float | None = None
     load: float = 0.0  # 1-minute load average at the end (the highest of pooled runs)
 
     @property
@@ -248,6 +249,15 @@ class Row:
         if self.loaded_server_cpu is None or not self.loaded:
             return None
         return self.loaded_server_cpu / len(self.loaded) * 1e6
+
+    @property
+    def single_cpu_us_per_message(self) -> float | None:
+        """One frame at a time, so each wakes the server: unlike the loaded figure, it does
+        not depend on how many frames a busy server finds per wakeup (fewer when other
+        processes take the CPUs). /proc counts in 10 ms ticks: give --single a few thousand."""
+        if self.single_server_cpu is None or not self.single:
+            return None
+        return self.single_server_cpu / len(self.single) * 1e6
 
 
 def percentile_ms(values: list[float], p: float) -> float:
@@ -387,7 +397,11 @@ async def measure(kind: str, rooms: int, args: argparse.Namespace) -> Row:
                 row.loaded_server_cpu = cpu_after - cpu_before
             # Single: one pair, the others connected and idle.
             single_deadline = time.perf_counter() + args.seconds
+            cpu_before = process_cpu_seconds(pid)
             await ping_pong(pairs[0], args.single, single_deadline, row.single)
+            cpu_after = process_cpu_seconds(pid)
+            if cpu_before is not None and cpu_after is not None:
+                row.single_server_cpu = cpu_after - cpu_before
             row.load = os.getloadavg()[0]
         finally:
             await asyncio.gather(
@@ -402,6 +416,7 @@ def pooled(rows: list[Row]) -> Row:
     the median run."""
     middle = sorted(rows, key=lambda row: row.kib_per_connection)[len(rows) // 2]
     cpus = [row.loaded_server_cpu for row in rows]
+    single_cpus = [row.single_server_cpu for row in rows]
     return Row(
         kind=middle.kind,
         rooms=middle.rooms,
@@ -413,6 +428,7 @@ def pooled(rows: list[Row]) -> Row:
         loaded_server_cpu=None if None in cpus else sum(cpus),  # type: ignore[arg-type]
         loaded_client_cpu=sum(row.loaded_client_cpu for row in rows),
         single=[value for row in rows for value in row.single],
+        single_server_cpu=None if None in single_cpus else sum(single_cpus),  # type: ignore[arg-type]
         load=max(row.load for row in rows),
     )
 
@@ -427,7 +443,12 @@ async def run(args: argparse.Namespace) -> list[Row]:
             shift = attempt % len(kinds)
             for kind in kinds[shift:] + kinds[:shift]:
                 runs[kind].append(await measure(kind, rooms, args))
-                print(f"  measured {kind} with {rooms} rooms ({attempt + 1})", file=sys.stderr)
+                cpu = runs[kind][-1].cpu_us_per_message
+                print(
+                    f"  measured {kind} with {rooms} rooms ({attempt + 1}): "
+                    f"{'n/a' if cpu is None else f'{cpu:,.0f}'} µs/msg",
+                    file=sys.stderr,
+                )
         rows += [pooled(runs[kind]) for kind in kinds]
     return rows
 
@@ -441,21 +462,22 @@ def ratio(ours: float | None, base: float | None) -> str:
 def table(rows: list[Row]) -> str:
     lines = [
         "| rooms | conns | relay | msgs | msg/s | p50 ms | p99 ms | server CPU µs/msg "
-        "| client CPU % | single p50 ms | single p99 ms | KiB/conn | CPU ratio | p50 ratio "
-        "| msg/s ratio | single p50 ratio | load |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| client CPU % | single p50 ms | single p99 ms | single CPU µs/msg | KiB/conn "
+        "| CPU ratio | single CPU ratio | p50 ratio | msg/s ratio | single p50 ratio | load |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     base: Row | None = None
     for row in rows:
         if row.kind == "bare":
             base = row
-        cpu = row.cpu_us_per_message
+        cpu, single_cpu = row.cpu_us_per_message, row.single_cpu_us_per_message
         p50, single_p50 = percentile_ms(row.loaded, 50), percentile_ms(row.single, 50)
         if row is base or base is None:
-            ratios = "| — | — | — | — "
+            ratios = "| — | — | — | — | — "
         else:
             ratios = (
                 f"| {ratio(cpu, base.cpu_us_per_message)} "
+                f"| {ratio(single_cpu, base.single_cpu_us_per_message)} "
                 f"| {ratio(p50, percentile_ms(base.loaded, 50))} | {ratio(row.rate, base.rate)} "
                 f"| {ratio(single_p50, percentile_ms(base.single, 50))} "
             )
@@ -465,6 +487,7 @@ def table(rows: list[Row]) -> str:
             f"| {'n/a' if cpu is None else f'{cpu:,.0f}'} "
             f"| {100 * row.loaded_client_cpu / row.loaded_seconds:.0f} "
             f"| {single_p50:.3f} | {percentile_ms(row.single, 99):.3f} "
+            f"| {'n/a' if single_cpu is None else f'{single_cpu:,.0f}'} "
             f"| {row.kib_per_connection:.1f} " + ratios + f"| {row.load:.1f} |"
         )
     return "\n".join(lines)
