@@ -1,8 +1,8 @@
 """The relay as a process of its own, on the ``websockets`` library's asyncio server.
 
-No ASGI stack: uvicorn and Starlette around the same forwarding cost about a third more CPU
-per frame than ``websockets`` alone (bench/signaling.py), and a relay process serves nothing
-else. The connection loop is ``signaling.server``'s, the same as the app's endpoint; this
+No ASGI stack: uvicorn and Starlette around the same forwarding cost 1.1-1.45x the CPU per
+frame of ``websockets`` alone (bench/signaling.py, "asgi"), and a relay process serves
+nothing else. The connection loop is ``signaling.server``'s, the same as the app's endpoint; this
 module only adapts the connection and answers the few plain HTTP requests (``GET /healthz``
 and whatever routes the host adds, ``/metrics`` say) in ``process_request``.
 
