@@ -95,7 +95,7 @@ class Busy:
     end: datetime
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Slot:
     start: datetime  # UTC
     end: datetime  # UTC
@@ -168,22 +168,24 @@ def grid(availability: Availability, first: date, last: date) -> list[Slot]:
     return sorted(set(slots))
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=4096)
 def _day_grid(availability: Availability, day: date) -> tuple[Slot, ...]:
     """The slots the hours make on one of the booth's days, in order. Kept: the same days of
     the same hours are asked for by every directory page (the next free times), slot list
-    and booking, and making them was most of the slot maths (issue 19). An entry is about
-    16 slots; the key is the hours themselves, so a change of hours is a new key."""
+    and booking, and making them was most of the slot maths (issue 19). The key is the
+    hours themselves (with the fair's dates), so new hours are a new key and booths with
+    the same hours share their days. A day of eight open hours in 30-minute slots takes
+    about 2.3 kB: 4,096 days hold every day of a 300-booth fair, under 10 MB."""
     zone, step = availability.zone, availability.slot
     slots: list[Slot] = []
     for start, end in _intervals_on(day, availability):
         begin, finish = to_utc(day, start, zone), to_utc(day, end, zone)
         if end == time(0):  # "until midnight"
             finish = to_utc(day + timedelta(days=1), end, zone)
-        moment = begin
-        while moment + step <= finish:
-            slots.append(Slot(moment, moment + step))
-            moment += step
+        moment, after = begin, begin + step
+        while after <= finish:
+            slots.append(Slot(moment, after))  # a slot's end is the next one's start object
+            moment, after = after, after + step
     return tuple(sorted(set(slots)))
 
 
