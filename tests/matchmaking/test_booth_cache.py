@@ -26,23 +26,27 @@ async def recommended(client) -> list[str]:
     return [item["booth_id"] for item in response.json()["items"]]
 
 
+async def code_tumbler(client, ids, hs_code: str) -> None:
+    """Kenji gives his tumbler another HS code (applied at once, even on an approved booth)."""
+    await login(client, "kenji@tsubame.example")
+    path = f"/api/booths/{ids['tsubame']}/products/{ids['tumbler']}"
+    response = await client.patch(path, json={"hs_code": hs_code})
+    assert response.status_code == 200, response.text
+
+
 async def test_a_product_changed_after_a_recommendation_is_matched_as_it_is_now(client, session):
     ids = await world(client, session)
     await login(client, "somchai@bangkok.example")
     await new_need(client, THAI_NEED)
     assert await recommended(client) == [ids["tsubame"]]
     # The tumbler's code changed to a kettle's: the booth makes nothing the buyer asks for.
-    await login(client, "kenji@tsubame.example")
-    path = f"/api/booths/{ids['tsubame']}/products/{ids['tumbler']}"
-    response = await client.patch(path, json={"hs_code": "732393"})
-    assert response.status_code == 200, response.text
+    await code_tumbler(client, ids, "732393")
     assert await recommended(client) == []
-    await login(client, "kenji@tsubame.example")
-    response = await client.patch(path, json={"hs_code": "961700"})
-    assert response.status_code == 200, response.text
+    await code_tumbler(client, ids, "961700")
     assert await recommended(client) == [ids["tsubame"]]
     # The product removed: the booth is no match again.
     await login(client, "kenji@tsubame.example")
+    path = f"/api/booths/{ids['tsubame']}/products/{ids['tumbler']}"
     assert (await client.delete(path)).status_code == 204
     assert await recommended(client) == []
 
@@ -53,10 +57,7 @@ async def test_a_product_awaiting_review_is_not_matched_until_approved(client, s
     ids = await world(client, session)
     await login(client, "somchai@bangkok.example")
     await new_need(client, THAI_NEED)
-    await login(client, "kenji@tsubame.example")
-    path = f"/api/booths/{ids['tsubame']}/products/{ids['tumbler']}"
-    response = await client.patch(path, json={"hs_code": "732393"})
-    assert response.status_code == 200, response.text
+    await code_tumbler(client, ids, "732393")
     assert await recommended(client) == []
     await login(client, "kenji@tsubame.example")
     added = await add_product(client, ids["tsubame"], TUMBLER_JA)
