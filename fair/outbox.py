@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fair import clock, metrics
-from fair.db import Base, insert_for
+from fair.db import Base, insert_for, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +107,7 @@ async def enqueue_all(session: AsyncSession, jobs: list[Queued]) -> None:
         {"key": q.key, "job": q.job, "args": q.args, "available_at": q.run_at or clock.now()}
         for q in first.values()
     ]
-    if not rows:
-        return
-    statement = (
-        insert_for(session)(OutboxJob).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    )
-    await session.execute(statement)
+    await insert_rows(session, OutboxJob.__table__, rows, skip_taken=("key",))
 
 
 def _due(batch: int, now: datetime) -> Any:

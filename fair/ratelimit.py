@@ -9,12 +9,12 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, delete, insert, literal, select, union_all
+from sqlalchemy import Index, String, delete, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fair import clock
-from fair.db import Base
+from fair.db import Base, insert_rows
 from fair.errors import TooManyRequests
 
 # The longest window a mark is counted in; older marks are deleted (purge_marks).
@@ -116,7 +116,7 @@ async def count_acts(
             raise error(retry_after=seconds_until(found[number] + window, now))
     if acts:
         marks = [{"kind": kind, "subject": subject, "at": now} for kind, subject, _ in acts]
-        await session.execute(insert(RateMark).values(marks))
+        await insert_rows(session, RateMark.__table__, marks)
 
 
 async def purge_marks(session: AsyncSession) -> None:

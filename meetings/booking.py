@@ -39,7 +39,7 @@ from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_role, require_user, require_verified
 from fair.config import Settings
-from fair.db import insert_for
+from fair.db import insert_rows
 from fair.errors import Forbidden
 from fair.fairs.admission import check_admitted
 from fair.fairs.models import Fair
@@ -298,14 +298,10 @@ async def _hold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) ->
         {"resource": hold.resource, "cell": hold.cell, "meeting_id": hold.meeting_id}
         for hold in holds_for(meeting, buffer_minutes)
     ]
-    statement = (
-        insert_for(session)(MeetingHold)
-        .values(cells)
-        .on_conflict_do_nothing(index_elements=["resource", "cell"])
-        .returning(MeetingHold.cell)
+    written = await insert_rows(
+        session, MeetingHold.__table__, cells, skip_taken=("resource", "cell")
     )
-    written = (await session.execute(statement)).all()
-    if len(written) < len(cells):
+    if written < len(cells):
         raise SlotTaken()
 
 
