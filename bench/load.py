@@ -77,6 +77,7 @@ A benchmark, not a test: it prints figures and never asserts on timings.
     .venv/bin/python bench/load.py [--seconds 30] [--concurrency 32] [--quick] [--workers 2]
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
         [--redis redis://127.0.0.1:6379/8] [--booths 300] [--buyers 400] [--keep-db]
+        [--only 'book,cancel']  # only these operations of the mix: what one kind costs
 """
 
 from __future__ import annotations
@@ -641,23 +642,34 @@ async def wait_for_frame(ws: Any, kind: str) -> dict[str, Any]:
             raise RuntimeError(f"error frame while waiting for {kind}: {frame}")
 
 
-def operations(load: Load, baseline: bool) -> dict[str, tuple[Callable[[random.Random], Any], int]]:
+def operations(
+    load: Load, baseline: bool, mix: dict[str, int]
+) -> dict[str, tuple[Callable[[random.Random], Any], int]]:
     if baseline:
-        http_weight = sum(w for kind, w in MIX.items() if kind != "join")
+        http_weight = sum(w for kind, w in mix.items() if kind != "join")
         return {
             "json": (load.baseline_json, http_weight),
-            "ws": (load.baseline_ws, MIX["join"]),
+            "ws": (load.baseline_ws, mix["join"]),
         }
     return {
-        "directory API": (load.directory_api, MIX["directory API"]),
-        "directory page": (load.directory_page, MIX["directory page"]),
-        "booth page": (load.booth_page, MIX["booth page"]),
-        "booth API": (load.booth_api, MIX["booth API"]),
-        "slots": (load.slots, MIX["slots"]),
-        "book": (load.book, MIX["book"]),
-        "cancel": (load.cancel, MIX["cancel"]),
-        "join": (load.join, MIX["join"]),
+        "directory API": (load.directory_api, mix["directory API"]),
+        "directory page": (load.directory_page, mix["directory page"]),
+        "booth page": (load.booth_page, mix["booth page"]),
+        "booth API": (load.booth_api, mix["booth API"]),
+        "slots": (load.slots, mix["slots"]),
+        "book": (load.book, mix["book"]),
+        "cancel": (load.cancel, mix["cancel"]),
+        "join": (load.join, mix["join"]),
     }
+
+
+def only(kinds: str | None) -> dict[str, int]:
+    """The mix, or its operations named in ``kinds`` (comma-separated) at their weights and
+    the others at none: the CPU a request of one kind costs, under the same load."""
+    if not kinds:
+        return dict(MIX)
+    wanted = {kind.strip() for kind in kinds.split(",")}
+    return {kind: weight if kind in wanted else 0 for kind, weight in MIX.items()}
 
 
 async def client_run(plan: dict[str, Any]) -> dict[str, Any]:
@@ -669,7 +681,7 @@ async def client_run(plan: dict[str, Any]) -> dict[str, Any]:
         cookies=http.cookiejar.CookieJar(policy=NoCookies()),
     ) as client:
         load = Load(plan, client)
-        ops = operations(load, plan["baseline"])
+        ops = operations(load, plan["baseline"], plan["mix"])
         names = list(ops)
         weights = [weight for _, weight in ops.values()]
         if not plan["baseline"]:
@@ -1398,6 +1410,7 @@ async def run(args: argparse.Namespace) -> Run:
             version = await postgres_version(url)
             seeded = await seed(url, args)
             common = {
+                "mix": only(args.only),
                 "concurrency": args.concurrency,
                 "seconds": args.seconds,
                 "max_requests": args.max_requests,
@@ -1561,6 +1574,7 @@ def details(run: Run) -> str:
 
 
 def report(run: Run, args: argparse.Namespace) -> str:
+    mix = only(args.only)
     import sqlalchemy
     import starlette
     import uvicorn
@@ -1585,11 +1599,11 @@ def report(run: Run, args: argparse.Namespace) -> str:
         f"{len(seeded.live)} meetings in their join window; seeded in {seeded.seconds:.0f} s.\n",
         f"Load: {args.concurrency} closed-loop workers for {args.seconds:g} s (at most "
         f"{args.max_requests:,} operations), keep-alive; mix by weight "
-        + ", ".join(f"{k} {w}" for k, w in MIX.items())
+        + ", ".join(f"{k} {w}" for k, w in mix.items())
         + " (a join is a join API request and a signaling session). Baseline: the same client, "
         "concurrency and duration against a bare Starlette app (constant 2 kB JSON, and a "
         "WebSocket answering join/ping/leave), weights "
-        f"{sum(w for k, w in MIX.items() if k != 'join')} : {MIX['join']}. Latency percentiles "
+        f"{sum(w for k, w in mix.items() if k != 'join')} : {mix['join']}. Latency percentiles "
         "are over answered requests (2xx and expected 409); a signaling row's latency is "
         "connect → joined → pong → closed.\n",
         table(
@@ -1672,6 +1686,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=900.0, help="give up after this many seconds in all"
     )
+    parser.add_argument(
+        "--only",
+        metavar="KINDS",
+        help="only these operations of the mix, comma-separated (say 'book,cancel'), to "
+        "see what one kind costs; the baseline keeps the same share of WebSockets",
+    )
     # Internal: how the benchmark starts its load generator and its baseline server.
     parser.add_argument("--client", metavar="PLAN", help=argparse.SUPPRESS)
     parser.add_argument("--serve-baseline", action="store_true", help=argparse.SUPPRESS)
@@ -1691,6 +1711,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error("--seconds, --concurrency and --max-requests must be positive")
         if args.workers < 1:
             parser.error("--workers must be at least 1")
+        if args.only and not set(k.strip() for k in args.only.split(",")) <= set(MIX):
+            parser.error(f"--only names operations of the mix: {', '.join(MIX)}")
         if args.booths < HOT_BOOTHS or args.buyers < 1 or args.products < 1:
             parser.error(f"--booths must be at least {HOT_BOOTHS}; --buyers, --products positive")
         if not args.redis.startswith("redis://127.0.0.1") and not args.redis.startswith(

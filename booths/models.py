@@ -45,7 +45,44 @@ class MediaKind(enum.StrEnum):
     PDF = "pdf"
 
 
-class Booth(Base):
+class TaggedFacts:
+    """What a booth's tags and minimum order say, as the API shows them: for the mapped
+    ``Booth`` and for the directory's lighter card (``booths.directory.Card``), which reads
+    the same columns as rows. Needs ``tags`` (each with ``kind`` and ``code``, in position
+    order), ``minimum_order_amount`` and ``minimum_order_unit``."""
+
+    tags: Any
+    minimum_order_amount: Any
+    minimum_order_unit: Any
+
+    def codes(self, kind: TagKind) -> list[str]:
+        return [tag.code for tag in self.tags if tag.kind == kind]
+
+    @property
+    def categories(self) -> list[str]:
+        return self.codes(TagKind.CATEGORY)
+
+    @property
+    def markets(self) -> list[str]:
+        return self.codes(TagKind.MARKET)
+
+    @property
+    def languages(self) -> list[str]:
+        return self.codes(TagKind.LANGUAGE)
+
+    @property
+    def wanted_markets(self) -> list[str]:
+        return self.codes(TagKind.WANTED_MARKET)
+
+    @property
+    def minimum_order(self) -> dict[str, Any] | None:
+        """``{"amount", "unit"}`` as the API reads and writes it, or None."""
+        if self.minimum_order_amount is None or not self.minimum_order_unit:
+            return None
+        return {"amount": self.minimum_order_amount, "unit": self.minimum_order_unit}
+
+
+class Booth(TaggedFacts, Base):
     __tablename__ = "booths"
     __table_args__ = (
         # The key of the old one-booth-per-name rule: since 0024 each booth's own id, so
@@ -109,32 +146,6 @@ class Booth(Base):
         order_by="BoothTag.position",
         passive_deletes=True,
     )
-
-    def codes(self, kind: TagKind) -> list[str]:
-        return [tag.code for tag in self.tags if tag.kind == kind]
-
-    @property
-    def categories(self) -> list[str]:
-        return self.codes(TagKind.CATEGORY)
-
-    @property
-    def markets(self) -> list[str]:
-        return self.codes(TagKind.MARKET)
-
-    @property
-    def languages(self) -> list[str]:
-        return self.codes(TagKind.LANGUAGE)
-
-    @property
-    def wanted_markets(self) -> list[str]:
-        return self.codes(TagKind.WANTED_MARKET)
-
-    @property
-    def minimum_order(self) -> dict[str, Any] | None:
-        """``{"amount", "unit"}`` as the API reads and writes it, or None."""
-        if self.minimum_order_amount is None or not self.minimum_order_unit:
-            return None
-        return {"amount": self.minimum_order_amount, "unit": self.minimum_order_unit}
 
     @property
     def is_public(self) -> bool:

@@ -183,7 +183,7 @@ class BoothCard(BaseModel):
 
     @staticmethod
     def fields_of(
-        booth: models.Booth,
+        booth: models.Booth | directory.Card,
         fair: Fair | None,
         viewer: User | None,
         pending: revisions.Pending | None = None,

@@ -219,3 +219,36 @@ async def test_the_page_shows_what_the_api_answers_in_every_language(client, ses
                         "%(num)d exhibitor", "%(num)d exhibitors", answer["total"]
                     )
                 assert total % {"num": answer["total"]} in html
+
+
+async def test_a_directory_card_says_what_the_booths_own_answer_says(client, session):
+    """The directory reads its cards as plain rows, not as the booth the rest of the app
+    loads (issue 19); every field they share must still say the same as GET
+    /api/booths/{id}: tags of every kind in their order, the minimum order, the copy's
+    origin, the times."""
+    await make_fair(session)
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    booth = await create_booth(
+        client,
+        categories=["cutlery_tools", "metal_parts"],
+        markets=["US", "CN", "VN"],
+        wanted_markets=["TH", "TW"],
+        languages=["en", "ja"],
+        minimum_order={"amount": 500, "unit": "piece"},
+        city="Tsubame",
+    )
+    await client.post(f"/api/booths/{booth['id']}/products", json=TUMBLER)
+    await approve(client, session, booth["id"])
+    client.cookies.clear()
+    own = (await client.get(f"/api/booths/{booth['id']}")).json()
+    own = own.get("booth", own)
+    [card] = (await found(client, q="tumbler"))["booths"]
+    shared = set(card) & set(own)
+    assert shared >= {"categories", "markets", "wanted_markets", "languages", "minimum_order"}
+    assert {name: card[name] for name in shared} == {name: own[name] for name in shared}
+    assert card["categories"] == ["cutlery_tools", "metal_parts"]
+    assert card["markets"] == ["US", "CN", "VN"] and card["wanted_markets"] == ["TH", "TW"]
+    assert card["minimum_order"] == {"amount": 500, "unit": "piece"}
+    assert card["product_count"] == 1
+    assert [p["hs_code"] for p in card["matched_products"]] == [TUMBLER["hs_code"]]
+    assert "description" not in card
