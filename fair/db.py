@@ -237,9 +237,10 @@ async def insert_rows(
     *,
     skip_taken: tuple[str, ...] = (),
 ) -> int:
-    """Insert ``rows`` (column → value) into ``table`` in one statement; with ``skip_taken``
-    (a unique key's columns), ON CONFLICT DO NOTHING on it. Returns how many rows were
-    written: fewer than given when some key was taken.
+    """Insert ``rows`` (column → value) into ``table`` in one statement (up to the
+    dialect's batch: a thousand rows on PostgreSQL, 999 parameters on SQLite); with
+    ``skip_taken`` (a unique key's columns), ON CONFLICT DO NOTHING on it. Returns how many
+    rows were written: fewer than given when some key was taken.
 
     Why not ``insert(table).values(rows)``: SQLAlchemy never caches a statement that carries
     several rows of values, so each was built, coerced and compiled again on every call (a
