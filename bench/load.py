@@ -36,8 +36,11 @@ all; each worker picks an operation by weight:
   asks ``POST /api/meetings/{id}/join``, opens the WebSocket it names, sends the join frame,
   waits for ``joined``, sends a ping, waits for the pong, sends ``leave`` and waits for the close.
 
-Half of the reads are anonymous, half signed in. The baseline, in the same run and before our
-server starts: the same client, concurrency and duration against a bare Starlette app under
+Half of the reads are anonymous, half signed in. The baseline, in the same run, in turns with
+ours (``--slices``, 3: the baseline's ``--seconds``/3, ours, the baseline's next third ...; the
+outbox drained after each of ours, so the worker's mails never run beside the baseline; one
+run's figure moved by a third with the machine's speed when the baseline went first and ours
+after): the same client, concurrency and duration against a bare Starlette app under
 uvicorn that answers a constant 2 kB JSON (``GET``) and a WebSocket that answers the same
 join / ping / leave frames without any checks: the client's own ceiling on this machine.
 
@@ -78,6 +81,7 @@ A benchmark, not a test: it prints figures and never asserts on timings.
         [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
         [--redis redis://127.0.0.1:6379/8] [--booths 300] [--buyers 400] [--keep-db]
         [--only 'book,cancel']  # only these operations of the mix: what one kind costs
+        [--slices 3]  # turns taken by the baseline and ours (1: the baseline, then ours)
 """
 
 from __future__ import annotations
@@ -1416,32 +1420,49 @@ async def run(args: argparse.Namespace) -> Run:
                 "max_requests": args.max_requests,
             }
             port = free_port()
+            sliced = {**common, "seconds": args.seconds / args.slices}
+            lifetime = 2 * args.seconds + args.slices * args.drain_seconds + 300
             command = [
                 sys.executable, str(SCRIPT), "--serve-baseline", "--port", str(port),
-                "--lifetime", str(args.seconds + 120),
+                "--lifetime", str(lifetime),
             ]  # fmt: skip
             async with child_server(command, port, ready_path="/healthz", name="baseline") as (
-                base_url,
-                pid,
+                baseline_url,
+                baseline_pid,
             ):
-                plan = {"baseline": True, "base_url": base_url, "server_pid": pid}
-                baseline = await measured("baseline", {**plan, "worker_pid": None, **common}, tmp)
-            app_started = clock.now()
-            async with fair_processes(url, args.redis, tmp) as (base_url, pid, worker_pid):
-                plan = {
-                    "baseline": False,
-                    "base_url": base_url,
-                    "server_pid": pid,
-                    "worker_pid": worker_pid,
-                    "booths": [{"id": b["id"]} for b in seeded.booths],
-                    "owners": {b["id"]: b["token"] for b in seeded.booths},
-                    "buyers": seeded.buyers,
-                    "live": seeded.live,
-                    "slots": bookable_slots(date.fromisoformat(seeded.today)),
-                    **common,
+                baseline_plan = {
+                    "baseline": True,
+                    "base_url": baseline_url,
+                    "server_pid": baseline_pid,
+                    "worker_pid": None,
+                    **sliced,
                 }
-                ours = await measured("ours", plan, tmp)
-                drained = await drain(url, args.drain_seconds)
+                app_started = clock.now()
+                async with fair_processes(url, args.redis, tmp) as (base_url, pid, worker_pid):
+                    plan = {
+                        "baseline": False,
+                        "base_url": base_url,
+                        "server_pid": pid,
+                        "worker_pid": worker_pid,
+                        "booths": [{"id": b["id"]} for b in seeded.booths],
+                        "owners": {b["id"]: b["token"] for b in seeded.booths},
+                        "buyers": seeded.buyers,
+                        "live": seeded.live,
+                        "slots": bookable_slots(date.fromisoformat(seeded.today)),
+                        **sliced,
+                    }
+                    # The baseline and ours take turns (--slices), so that both are measured
+                    # in the same minutes of the machine: one run's figure moved by a third
+                    # with the machine's speed. The outbox is drained after each of our
+                    # slices, so the worker's mails never run beside the baseline.
+                    baselines, ours_slices, drained = [], [], Drain(done=True)
+                    for _ in range(args.slices):
+                        baselines.append(await measured("baseline", baseline_plan, tmp))
+                        ours_slices.append(await measured("ours", plan, tmp))
+                        slice_drained = await drain(url, args.drain_seconds)
+                        drained = slice_drained if drained.done else drained
+                    baseline, ours = joined(baselines), joined(ours_slices)
+            plan = {**plan, "seconds": args.seconds}
             more = None
             raw = ours.raw
             if args.workers > 1:
@@ -1489,6 +1510,41 @@ def tally_result(label: str, tally: dict[str, Any], seconds: float) -> Result:
     count = sum(tally["outcomes"].values())
     errors = count - tally["outcomes"].get("ok", 0) - tally["outcomes"].get("409", 0)
     return Result(label, "", 0, count, errors, seconds, tally["latencies"], None, 0.0)
+
+
+def joined(phases: list[Phase]) -> Phase:
+    """Slices of one side (``--slices``) as one phase: their requests, seconds and CPU
+    summed, their tallies, bookings and cancels together."""
+    if len(phases) == 1:
+        return phases[0]
+    raws = [phase.raw for phase in phases]
+
+    def total(key: str) -> float | None:
+        values = [raw[key] for raw in raws]
+        return None if any(value is None for value in values) else sum(values)
+
+    tallies: dict[str, dict[str, Any]] = {}
+    for raw in raws:
+        for kind, tally in raw["tallies"].items():
+            into = tallies.setdefault(
+                kind, {"latencies": [], "outcomes": {}, "codes": {}, "samples": []}
+            )
+            into["latencies"] += tally["latencies"]
+            for name in ("outcomes", "codes"):
+                into[name] = dict(Counter(into[name]) + Counter(tally[name]))
+            into["samples"] = (into["samples"] + tally["samples"])[:SAMPLES_SHOWN]
+    raw = {
+        key: total(key)
+        for key in ("seconds", "operations", "client_cpu", "server_cpu", "worker_cpu")
+    }
+    raw |= {
+        "tallies": tallies,
+        "bookings": [booking for raw in raws for booking in raw["bookings"]],
+        "cancels": [cancel for raw in raws for cancel in raw["cancels"]],
+    }
+    seconds = [phase.raw["seconds"] for phase in phases]
+    busy = sum(p.machine_busy * s for p, s in zip(phases, seconds, strict=True)) / sum(seconds)
+    return Phase(phases[0].label, raw, [x for phase in phases for x in phase.load], busy)
 
 
 def merged(tallies: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -1598,7 +1654,10 @@ def report(run: Run, args: argparse.Namespace) -> str:
         f"{BUFFER_MINUTES}-minute buffer; {len(seeded.buyers)} buyers; "
         f"{len(seeded.live)} meetings in their join window; seeded in {seeded.seconds:.0f} s.\n",
         f"Load: {args.concurrency} closed-loop workers for {args.seconds:g} s (at most "
-        f"{args.max_requests:,} operations), keep-alive; mix by weight "
+        f"{args.max_requests:,} operations a slice), keep-alive, in {args.slices} turns of "
+        f"{args.seconds / args.slices:g} s taken by the baseline and ours one after the other "
+        "(the app and its worker idle during the baseline's, the outbox drained after each of "
+        "ours); mix by weight "
         + ", ".join(f"{k} {w}" for k, w in mix.items())
         + " (a join is a join API request and a signaling session). Baseline: the same client, "
         "concurrency and duration against a bare Starlette app (constant 2 kB JSON, and a "
@@ -1687,6 +1746,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=900.0, help="give up after this many seconds in all"
     )
     parser.add_argument(
+        "--slices",
+        type=int,
+        default=3,
+        metavar="N",
+        help="the baseline and ours take N turns of --seconds/N each (default 3), so that "
+        "both are measured in the same minutes of the machine",
+    )
+    parser.add_argument(
         "--only",
         metavar="KINDS",
         help="only these operations of the mix, comma-separated (say 'book,cancel'), to "
@@ -1711,6 +1778,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error("--seconds, --concurrency and --max-requests must be positive")
         if args.workers < 1:
             parser.error("--workers must be at least 1")
+        if args.slices < 1 or args.seconds / args.slices < 2:
+            parser.error("--slices must be at least 1, each slice at least 2 seconds")
         if args.only and not set(k.strip() for k in args.only.split(",")) <= set(MIX):
             parser.error(f"--only names operations of the mix: {', '.join(MIX)}")
         if args.booths < HOT_BOOTHS or args.buyers < 1 or args.products < 1:
