@@ -37,8 +37,9 @@ all; each worker picks an operation by weight:
   waits for ``joined``, sends a ping, waits for the pong, sends ``leave`` and waits for the close.
 
 Half of the reads are anonymous, half signed in. The baseline, in the same run, in turns with
-ours (``--slices``, 3: the baseline's ``--seconds``/3, ours, the baseline's next third ...; the
-outbox drained after each of ours, so the worker's mails never run beside the baseline; one
+ours (``--slices``, 3: a third of ``--seconds`` for the baseline, a third for ours, and so on;
+our processes stopped with SIGSTOP during the baseline's turns and the outbox drained after
+each of ours, so nothing of ours runs beside the baseline; one
 run's figure moved by a third with the machine's speed when the baseline went first and ours
 after): the same client, concurrency and duration against a bare Starlette app under
 uvicorn that answers a constant 2 kB JSON (``GET``) and a WebSocket that answers the same
@@ -98,12 +99,13 @@ import platform
 import random
 import re
 import shlex
+import signal
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -729,12 +731,9 @@ async def client_run(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU time of a process and its live descendants (``fair serve --workers N``: the
-    supervisor and its N worker processes); None where /proc isn't there."""
-    own = process_cpu_seconds(pid)
-    if own is None:
-        return None
+def tree_pids(pid: int) -> list[int]:
+    """A process and its live descendants (``fair serve --workers N``: the supervisor and its
+    N worker processes)."""
     try:
         children = [
             int(child)
@@ -743,7 +742,32 @@ def tree_cpu_seconds(pid: int) -> float | None:
         ]
     except OSError:
         children = []
-    return own + sum(tree_cpu_seconds(child) or 0.0 for child in children)
+    return [pid] + [grandchild for child in children for grandchild in tree_pids(child)]
+
+
+@contextlib.contextmanager
+def frozen(pids: list[int]) -> Iterator[None]:
+    """The processes stopped (SIGSTOP) while the block runs, then continued, whatever
+    happens in the block."""
+    stopped = []
+    try:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+                stopped.append(pid)
+        yield
+    finally:
+        for pid in reversed(stopped):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process and its live descendants; None where /proc isn't there."""
+    own = process_cpu_seconds(pid)
+    if own is None:
+        return None
+    return own + sum(process_cpu_seconds(child) or 0.0 for child in tree_pids(pid)[1:])
 
 
 def client_main(plan_file: str) -> None:
@@ -1457,7 +1481,10 @@ async def run(args: argparse.Namespace) -> Run:
                     # slices, so the worker's mails never run beside the baseline.
                     baselines, ours_slices, drained = [], [], Drain(done=True)
                     for _ in range(args.slices):
-                        baselines.append(await measured("baseline", baseline_plan, tmp))
+                        # Ours is frozen meanwhile: its relay's polling is not the baseline's
+                        # neighbour (as when the baseline ran before ours started).
+                        with frozen([*tree_pids(pid), worker_pid]):
+                            baselines.append(await measured("baseline", baseline_plan, tmp))
                         ours_slices.append(await measured("ours", plan, tmp))
                         slice_drained = await drain(url, args.drain_seconds)
                         drained = slice_drained if drained.done else drained
@@ -1656,8 +1683,8 @@ def report(run: Run, args: argparse.Namespace) -> str:
         f"Load: {args.concurrency} closed-loop workers for {args.seconds:g} s (at most "
         f"{args.max_requests:,} operations a slice), keep-alive, in {args.slices} turns of "
         f"{args.seconds / args.slices:g} s taken by the baseline and ours one after the other "
-        "(the app and its worker idle during the baseline's, the outbox drained after each of "
-        "ours); mix by weight "
+        "(the app and its worker stopped with SIGSTOP during the baseline's, the outbox "
+        "drained after each of ours); mix by weight "
         + ", ".join(f"{k} {w}" for k, w in mix.items())
         + " (a join is a join API request and a signaling session). Baseline: the same client, "
         "concurrency and duration against a bare Starlette app (constant 2 kB JSON, and a "
