@@ -16,7 +16,11 @@ A benchmark, not a test: it prints figures and never asserts on timings.
 
     .venv/bin/python bench/directory.py [--booths 2000] [--products 10] [--requests 1000]
         [--concurrency 50] [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
-        [--keep-db]
+        [--keep-db] [--wrk-seconds 10]
+
+With ``wrk`` on PATH (``apt install wrk``), the static file and the kept searches are asked
+again by wrk, ``--concurrency`` connections from one thread: the latency at 50 clients when
+the client is not the bottleneck (the httpx client takes a whole core).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import os
 import platform
 import random
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -548,6 +553,81 @@ async def uvicorn_server(
         yield server
 
 
+# --- a second client: wrk ------------------------------------------------------------------------
+
+# wrk (Debian's package ``wrk``) cycles the paths and reports its percentiles in microseconds.
+WRK_SCRIPT = """
+local paths = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%d %%d %%d %%d\\n", summary.requests,
+    e.connect + e.read + e.write + e.status + e.timeout, summary.duration,
+    math.floor(latency:percentile(50)), math.floor(latency:percentile(95)),
+    math.floor(latency:percentile(99))))
+end
+"""
+
+
+@dataclass
+class WrkRow:
+    label: str
+    requests: int
+    errors: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    server_cpu: float | None
+
+
+async def wrk_row(
+    label: str, base_url: str, pid: int, paths: list[str], args: argparse.Namespace, tmp: Path
+) -> WrkRow:
+    """``paths`` in turn from ``--concurrency`` connections of one wrk thread for
+    ``--wrk-seconds``: the latency at that concurrency when the client costs next to
+    nothing (the httpx client of the table above takes a whole core)."""
+    script = tmp / "cycle.lua"
+    script.write_text(WRK_SCRIPT % ", ".join(json.dumps(path) for path in paths))
+    before = process_cpu_seconds(pid)
+    process = await asyncio.create_subprocess_exec(
+        "wrk", "-t1", f"-c{args.concurrency}", f"-d{args.wrk_seconds:g}s", "--timeout", "30s",
+        "-s", str(script), base_url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await process.communicate()
+    after = process_cpu_seconds(pid)
+    line = next((text for text in output.decode().splitlines() if text.startswith("WRK ")), None)
+    if process.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed: {output.decode()[-500:]}")
+    requests, errors, micros, p50, p95, p99 = (int(part) for part in line.split()[1:])
+    cpu = None if before is None or after is None else after - before
+    return WrkRow(label, requests, errors, micros / 1e6, p50 / 1e3, p95 / 1e3, p99 / 1e3, cpu)
+
+
+def wrk_table(rows: list[WrkRow]) -> str:
+    baseline = rows[0]
+    lines = [
+        "| scenario (wrk) | requests | errors | req/s | p50 ms | p95 ms | p99 ms "
+        "| server CPU ms/req | CPU ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cpu = None if row.server_cpu is None else row.server_cpu / max(1, row.requests) * 1000
+        base = (baseline.server_cpu or 0) / max(1, baseline.requests) * 1000
+        lines.append(
+            f"| {row.label} | {row.requests:,} | {row.errors} | {row.requests / row.seconds:,.0f} "
+            f"| {row.p50_ms:.1f} | {row.p95_ms:.1f} | {row.p99_ms:.1f} "
+            f"| {'n/a' if cpu is None else f'{cpu:.2f}'} "
+            f"| {'—' if row is baseline or cpu is None or not base else ratio(cpu, base)} |"
+        )
+    return "\n".join(lines)
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -568,6 +648,7 @@ class Run:
     plans: dict[str, list[Plan]]
     seed_seconds: float
     load: tuple[float, float]
+    wrk: list[WrkRow]
 
 
 async def run(args: argparse.Namespace) -> Run:
@@ -593,6 +674,13 @@ async def run(args: argparse.Namespace) -> Run:
                 load_before = os.getloadavg()[0]
                 raw = await run_client(plan, tmp)
                 totals = await matching_booths(base_url)
+                wrk_rows = []
+                if args.wrk_seconds > 0 and shutil.which("wrk"):
+                    for label, paths in (
+                        ("static file (baseline)", [STATIC_PATH]),
+                        ("directory search", directory_paths()),
+                    ):
+                        wrk_rows.append(await wrk_row(label, base_url, pid, paths, args, tmp))
             # The same searches on a server that keeps no answer: what each one costs when
             # it is asked first, or after its fair changed (booths/directory_cache.py).
             async with uvicorn_server(url, tmp, directory_cache_mb="0") as (base_url, pid):
@@ -621,7 +709,9 @@ async def run(args: argparse.Namespace) -> Run:
         )
         for r in raw
     ]
-    return Run(results, raw, totals, dataset, plans, seed_seconds, (load_before, load_after))
+    return Run(
+        results, raw, totals, dataset, plans, seed_seconds, (load_before, load_after), wrk_rows
+    )
 
 
 def table(results: list[Result]) -> str:
@@ -696,6 +786,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout", type=float, default=600.0, help="give up after this many seconds in all"
     )
+    parser.add_argument(
+        "--wrk-seconds",
+        type=float,
+        default=10.0,
+        help="with wrk on PATH (Debian's package wrk): seconds of each wrk row (0: none)",
+    )
     # Internal: how the benchmark starts its load generator.
     parser.add_argument("--client", metavar="PLAN", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -735,6 +831,15 @@ def main() -> int:
     )
     print(table(outcome.results))
     print()
+    if outcome.wrk:
+        print(
+            f"The same server, the static file and the kept searches again with wrk as the "
+            f"client (one thread, {args.concurrency} connections, {args.wrk_seconds:g} s each): "
+            "the httpx client above takes a whole core and its own queue is in its latencies; "
+            "wrk's is not.\n"
+        )
+        print(wrk_table(outcome.wrk))
+        print()
     print(error_report(outcome.raw))
     # Each search's own cost shows where no answer is kept.
     print("\n### Directory latency by query, no kept answers\n")
