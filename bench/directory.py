@@ -846,7 +846,8 @@ def main() -> int:
     print(breakdown(outcome.raw[2], outcome.totals))
     print()
     print(plan_report(outcome.plans))
-    return 1 if any(r.errors for r in outcome.results) else 0
+    failed = any(r.errors for r in outcome.results) or any(row.errors for row in outcome.wrk)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
