@@ -1489,7 +1489,6 @@ async def run(args: argparse.Namespace) -> Run:
                         slice_drained = await drain(url, args.drain_seconds)
                         drained = slice_drained if drained.done else drained
                     baseline, ours = joined(baselines), joined(ours_slices)
-            plan = {**plan, "seconds": args.seconds}
             more = None
             raw = ours.raw
             if args.workers > 1:
@@ -1502,9 +1501,14 @@ async def run(args: argparse.Namespace) -> Run:
                 ):
                     plan = {**plan, "base_url": base_url, "server_pid": pid}
                     plan["worker_pid"] = worker_pid
-                    more = await measured(f"ours, {args.workers} workers", plan, tmp)
-                    drained_more = await drain(url, args.drain_seconds)
-                    drained = drained_more if drained.done else drained
+                    # In the same turns as the one-process run, the outbox drained after each.
+                    more_slices = []
+                    for _ in range(args.slices):
+                        label = f"ours, {args.workers} workers"
+                        more_slices.append(await measured(label, plan, tmp))
+                        drained_more = await drain(url, args.drain_seconds)
+                        drained = drained_more if drained.done else drained
+                    more = joined(more_slices)
                 raw = {
                     **raw,
                     "bookings": raw["bookings"] + more.raw["bookings"],
