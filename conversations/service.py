@@ -22,7 +22,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
-    false,
     func,
     or_,
     select,
@@ -33,7 +32,7 @@ from sqlalchemy.orm import aliased
 from booths.errors import BoothNotFound
 from booths.media import MediaType, ReceivedFile
 from booths.models import Booth
-from booths.service import can_manage
+from booths.service import can_manage, of_company
 from conversations.errors import (
     AttachmentNotFound,
     Blocked,
@@ -278,7 +277,7 @@ async def threads(session: AsyncSession, *, actor: User | None) -> list[Thread]:
             .where(
                 or_(
                     Conversation.buyer_id == user.id,
-                    _company_booth(user.company_id),
+                    of_company(user),
                     _interpreting(user.id),
                 )
             )
@@ -301,15 +300,6 @@ async def threads(session: AsyncSession, *, actor: User | None) -> list[Thread]:
     return found
 
 
-def _company_booth(company_id: object) -> ColumnElement[bool]:
-    """The thread's booth is one the person answers for: any member of the booth's company
-    manages it (``can_manage``), not only whoever made it. No company, no booth (a bound
-    NULL compares false; a Python None would become ``IS NULL``)."""
-    if company_id is None:
-        return false()
-    return Booth.company_id == company_id
-
-
 def _unread_of(user_id: object, company_id: object) -> Select[tuple[int]]:
     message = ConversationMessage
     return (
@@ -326,7 +316,9 @@ def _unread_of(user_id: object, company_id: object) -> Select[tuple[int]]:
         .where(
             or_(
                 Conversation.buyer_id == user_id,
-                _company_booth(company_id),
+                # The person's company's booths (booths.service.of_company); bound, a
+                # NULL company compares false.
+                Booth.company_id == company_id,
                 _interpreting(user_id),
             ),
             or_(message.author_id.is_(None), message.author_id != user_id),
