@@ -222,8 +222,7 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 @lru_cache(maxsize=64)
-def _rows_insert(dialect: str, table: Table, skip_taken: tuple[str, ...]) -> Any:
-    make = _PostgresInsert if dialect == "postgresql" else _SqliteInsert
+def _rows_insert(make: type[Any], table: Table, skip_taken: tuple[str, ...]) -> Any:
     statement = make(table)
     if skip_taken:
         statement = statement.on_conflict_do_nothing(index_elements=list(skip_taken))
@@ -250,5 +249,5 @@ async def insert_rows(
     primary key is what asks for it)."""
     if not rows:
         return 0
-    statement = _rows_insert(session.get_bind().dialect.name, table, skip_taken)
+    statement = _rows_insert(insert_for(session), table, skip_taken)
     return len((await session.execute(statement, list(rows))).all())
