@@ -10,7 +10,7 @@ trigram tokenizer (both built by the migrations).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any, Literal
@@ -79,22 +79,8 @@ class Card(TaggedFacts):
     tags: list[Tag] = field(default_factory=list)
 
 
-# Card's fields in its order, as columns.
-_CARD = (
-    Booth.id,
-    Booth.status,
-    Booth.company_id,
-    Booth.company,
-    Booth.tagline,
-    Booth.certifications,
-    Booth.website,
-    Booth.city,
-    Booth.copied_from_id,
-    Booth.minimum_order_amount,
-    Booth.minimum_order_unit,
-    Booth.created_at,
-    Booth.updated_at,
-)
+# Card's fields in its order, as the booth's columns of the same names.
+_CARD = tuple(getattr(Booth, field.name) for field in fields(Card) if field.name != "tags")
 
 
 @dataclass
