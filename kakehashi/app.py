@@ -30,6 +30,7 @@ from fair.errors import DomainError
 from fair.features import Task
 from fair.http_cache import Compress, ConditionalGet
 from fair.middleware import Identity, Observe, SameOrigin, SecurityHeaders, UnitOfWork
+from fair.route_index import index_routes
 from fair.static import STATIC_DIR, VersionedStatic
 from kakehashi import jobs
 from kakehashi.features import FEATURES
@@ -239,4 +240,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
         exception_handlers=exception_handlers,
         lifespan=lifespan(settings),
     )
+    index_routes(app.router)
     return app
