@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from booths import catalog, directory, directory_cache, revisions, service
+from booths import catalog, directory, directory_cache, kept_items, revisions, service
 from booths.errors import ProductNotFound
 from booths.models import MediaKind, Product, VisitKind
 from booths.routes import count_visit, query_filters
@@ -154,9 +154,9 @@ def _gallery(media: Sequence[Any]) -> dict[str, list[Any]]:
 async def _booth_context(request: Request, shown: service.Shown) -> dict[str, Any]:
     session, viewer = db(request), user_of(request)
     booth, fair = shown.booth, shown.fair
-    # Products and files as plain rows (the template reads their columns only).
-    products = await service.product_rows(session, booth.id)
-    media = await service.media_rows(session, booth.id)
+    # Products and files as plain rows (the template reads their columns only), the
+    # reviewed ones, which are everyone's (kept: booths.kept_items).
+    products, media = await kept_items.public_items(session, booth, fair)
     photos: dict[str, Any] = {}
     for item in media:
         if item.product_id and item.kind == MediaKind.IMAGE and item.status != "failed":
@@ -196,7 +196,10 @@ async def product_page(request: Request) -> Response:
         raise ProductNotFound()
     await count_visit(request, VisitKind.PRODUCT, booth, product.id, shown.fair)
     context = await _booth_context(request, shown)
-    media = await service.media_rows(session, booth.id, unreviewed=product.awaiting_review)
+    if product.awaiting_review:
+        media: Sequence[Any] = await service.media_rows(session, booth.id, unreviewed=True)
+    else:
+        media = (await kept_items.public_items(session, booth, shown.fair)).media
     context["product"] = product
     context["photos"] = [
         m

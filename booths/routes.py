@@ -15,6 +15,7 @@ from booths import (
     directory,
     directory_cache,
     gallery,
+    kept_items,
     quota,
     responses,
     revisions,
@@ -96,14 +97,17 @@ class _Items:
     """A booth's products and files for one caller: those waiting for review, and the
     changes waiting in the others, only for its exhibitor and the programme's insiders."""
 
-    def __init__(self, booth: Booth, revision: Any, insider: bool) -> None:
+    def __init__(self, booth: Booth, revision: Any, insider: bool, fair: Fair | None) -> None:
         self.booth, self.revision, self.insider = booth, revision, insider
+        self.fair = fair
 
     @classmethod
-    async def of(cls, request: Request, booth: Booth) -> _Items:
+    async def of(cls, request: Request, booth: Booth, fair: Fair | None = None) -> _Items:
+        """``fair``: the booth's, read by this reading request: a visitor's products and
+        files are then the kept ones (``booths.kept_items``)."""
         insider = service.sees_unreviewed(user_of(request), booth)
         revision = await revisions.revision_of(db(request), booth.id) if insider else None
-        return cls(booth, revision, insider)
+        return cls(booth, revision, insider, fair)
 
     def _pending(self, subject: str, item_id: str) -> dict[str, Any] | None:
         return revisions.proposed_fields(self.revision, subject, item_id) if self.insider else None
@@ -114,11 +118,22 @@ class _Items:
     def media(self, media: Any) -> responses.Media:
         return responses.Media.of(media, self._pending("media", media.id))
 
+    async def _kept(self, request: Request) -> kept_items.Items | None:
+        if self.insider or self.fair is None:
+            return None
+        return await kept_items.public_items(db(request), self.booth, self.fair)
+
     async def products(self, request: Request) -> list[responses.Product]:
+        kept = await self._kept(request)
+        if kept is not None:
+            return [self.product(p) for p in kept.products]
         found = await service.product_rows(db(request), self.booth.id, unreviewed=self.insider)
         return [self.product(p) for p in found]
 
     async def files(self, request: Request) -> list[responses.Media]:
+        kept = await self._kept(request)
+        if kept is not None:
+            return [self.media(m) for m in kept.media]
         found = await service.media_rows(db(request), self.booth.id, unreviewed=self.insider)
         return [self.media(m) for m in found]
 
@@ -214,7 +229,7 @@ async def api_get(request: Request) -> Response:
     shown = await service.load_shown(session, _booth_id(request), viewer=viewer)
     booth = shown.booth
     await count_visit(request, VisitKind.BOOTH, booth, booth.id, shown.fair)
-    items = await _Items.of(request, booth)
+    items = await _Items.of(request, booth, shown.fair)
     pending = await revisions.pending_of(session, booth) if items.insider else None
     detail = responses.BoothDetail.of(
         booth,

@@ -71,7 +71,7 @@ async def test_a_get_reads_without_a_transaction_and_writes_in_one(client, sessi
     sent.clear()
     again = await client.get(f"/api/booths/{booth['id']}")
     assert again.content == first.content
-    assert any("FROM products" in query for query in sent), sent
+    assert any("FROM booths" in query for query in sent), sent
     assert not any(map(is_control, sent)), sent
     assert await session.scalar(visits) == 1
 
