@@ -132,9 +132,11 @@ _PERSON_BUSY = _busy_part(
 # The slots API's statements, built once: SQLAlchemy keeps a statement's cache key on the
 # statement, so a prebuilt one is neither built nor hashed again per request.
 _OFFERED = {tags: _offered(tags=tags) for tags in (False, True)}
-# The booth's busy times (two days wider: a day's meeting limit counts the booth's whole
-# day, in its zone) and, for a signed-in viewer, their own meetings anywhere (as buyer or
-# interpreter).
+# The booth's busy times are read this much wider than the times asked about: a day's
+# meeting limit counts the booth's whole day, in its zone.
+BUSY_WIDER = timedelta(days=2)
+# The booth's busy times (``BUSY_WIDER``) and, for a signed-in viewer, their own meetings
+# anywhere (as buyer or interpreter).
 _BUSY = {False: _BOOTH_BUSY, True: union_all(_BOOTH_BUSY, _PERSON_BUSY)}
 
 
@@ -164,9 +166,8 @@ async def offer(
     availability = availability_of(hours, fair)
     free: list[slot_maths.Slot] = []
     if phase_of(fair, now) in {Phase.BOOKING, Phase.LIVE}:
-        wider = timedelta(days=2)
-        values = {"booth_id": booth.id, "now": now, "wide_start": start - wider}
-        values |= {"wide_end": end + wider, "start": start, "end": end}
+        values = {"booth_id": booth.id, "now": now, "wide_start": start - BUSY_WIDER}
+        values |= {"wide_end": end + BUSY_WIDER, "start": start, "end": end}
         if viewer is not None:
             values["user_id"] = viewer.id
         rows = (await session.execute(_BUSY[viewer is not None], values)).all()
@@ -192,13 +193,13 @@ def fair_window(fair: Fair) -> tuple[datetime, datetime]:
 
 @cache
 def _next_free_statements() -> tuple[Select[Any], Select[Any]]:
-    """The hours (as rows: only read) and the active meetings still to end of the booths
-    ``:booths`` at ``:now``; built once (see booths.directory on statements built per
-    request)."""
+    """The hours (as rows: only read) and the active meetings of the booths ``:booths`` at
+    ``:now`` that end after ``:since``; built once (see booths.directory on statements
+    built per request)."""
     booths, now = bindparam("booths", expanding=True), bindparam("now")
     hours = select(*BoothHours.__table__.c).where(BoothHours.booth_id.in_(booths))
     taken = select(Meeting.booth_id, Meeting.starts_at, Meeting.ends_at).where(
-        Meeting.booth_id.in_(booths), _active(now), Meeting.ends_at > now
+        Meeting.booth_id.in_(booths), _active(now), Meeting.ends_at > bindparam("since")
     )
     return hours, taken
 
@@ -218,7 +219,9 @@ async def next_free_slots(
     if start >= end:
         return {}
     hours_of, taken_at = _next_free_statements()
-    values: dict[str, Any] = {"booths": list(booth_ids), "now": now}
+    # The meetings from two days back, as the slots API reads them: a day's meeting limit
+    # counts the booth's whole day in its zone, those of the day already over too.
+    values: dict[str, Any] = {"booths": list(booth_ids), "now": now, "since": start - BUSY_WIDER}
     hours = [row for row in await session.execute(hours_of, values) if row.weekly or row.exceptions]
     if not hours:
         return {}
@@ -364,7 +367,7 @@ async def taken(
     in time, anywhere, to ``expire`` first: the four reads a booking's checks need (those
     requests, the booth's busy times, the buyer's meetings at the booth, the buyer's
     clashes) as one UNION ALL, each part planned on its own."""
-    wider = timedelta(days=2)
+    wider = BUSY_WIDER
     active = _active(now)
 
     def part(name: str, *where: Any) -> Select[Any]:

@@ -85,3 +85,23 @@ async def test_time_passing_moves_the_next_free_time(app, client, session, stopp
     # On the day itself, a slot that has begun is no longer offered.
     stopped_clock.at(clock.parse_instant(at_tokyo(day, 9, 5)))
     assert await shown(app) == "9:30 AM"
+
+
+async def test_a_full_day_counts_its_meetings_already_over(app, client, session, stopped_clock):
+    day = next_weekday()
+    booth = await booth_with_hours(client, session, first=day, max_per_day=2)
+    await buyer(client, session)
+    for hour in (9, 11):
+        booked = await book(client, booth["id"], at_tokyo(day, hour))
+        assert booked.status_code == 201, booked.text
+    # Ten o'clock on the day: its first meeting is over, the second to come; the day is
+    # full all the same, on the card as for booking.
+    stopped_clock.at(clock.parse_instant(at_tokyo(day, 10)))
+    following = next_weekday(after_days=1)
+    async with make_client(app) as visitor:
+        page = await visitor.get(DIRECTORY)
+        asked = await visitor.get(f"/api/booths/{booth['id']}/slots?tz=Asia/Tokyo&order=time")
+    assert next_free(page.text) == "9:00 AM"
+    assert following.strftime("%B %-d,") in card_of(page.text)
+    assert day.strftime("%B %-d,") not in card_of(page.text)
+    assert asked.json()["slots"][0]["start"] == f"{following.isoformat()}T09:00+09:00"
