@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from fair.config import Settings
 from fair.route_index import RouteIndex, index_routes
 from kakehashi.app import create_app
 
@@ -28,19 +29,9 @@ UNKNOWN = ["/", "//", "/nope", "/api", "/api/", "/api/nope", "/static", "/static
 
 
 @pytest.fixture(scope="module")
-def app_router(tmp_path_factory) -> Router:
-    from fair.config import Settings
-
-    folder = tmp_path_factory.mktemp("routes")
-    settings = Settings(
-        env="test",
-        database_url=f"sqlite+aiosqlite:///{folder / 'unused.db'}",
-        secret_key="test-secret-" + "x" * 32,
-        media_dir=folder / "media",
-        mail_dir=folder / "mail",
-        inprocess_jobs=False,
-    )
-    return create_app(settings).router
+def app_router() -> Router:
+    # Only built, never started: nothing is opened or written.
+    return create_app(Settings(env="test", secret_key="test-secret-" + "x" * 32)).router
 
 
 @pytest.fixture(scope="module")
