@@ -80,8 +80,8 @@ def environment() -> Environment:
 # message translated, made Markup where the template autoescapes, and always formatted
 # with its variables (so "%%" is "%" even with none). A page says many messages without
 # variables ("Lead time" on each product, most of a menu); their answer depends only on
-# the language, so it is kept: Jinja's way took two context calls, a Markup and a format
-# for each, some 8 µs, up to a fifth of a booth page's CPU (issue 19).
+# the language, so it is kept: Jinja's way took an alias, two context calls, a Markup and
+# a format for each, some 8 µs, dozens of times a page (issue 19).
 @pass_eval_context
 def gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
     if not variables:
