@@ -5,6 +5,7 @@ module knows)."""
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from booths.models import Booth
 from booths.service import can_manage
@@ -14,6 +15,7 @@ from meetings.errors import MeetingNotFound
 from meetings.models import Meeting
 
 INSIDERS = (Role.ORGANIZER, Role.STAFF)
+_WITHOUT_TAGS = [raiseload(Booth.tags)]
 
 
 def host_of(meeting: Meeting, booth: Booth) -> str:
@@ -34,7 +36,9 @@ async def load_meeting(
     else it does not exist."""
     user = require_user(actor)
     meeting = await session.get(Meeting, meeting_id) if len(meeting_id) <= 32 else None
-    booth = await session.get(Booth, meeting.booth_id) if meeting else None
+    # The booth's tags (its categories, markets, languages) are no meeting's business: not
+    # read (a statement less in every meeting flow), and a use of them fails loudly.
+    booth = await session.get(Booth, meeting.booth_id, options=_WITHOUT_TAGS) if meeting else None
     if meeting is None or booth is None:
         raise MeetingNotFound()
     if not (is_participant(user, meeting, booth) or user.has_role(*INSIDERS)):
