@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -97,17 +97,22 @@ class _Items:
     """A booth's products and files for one caller: those waiting for review, and the
     changes waiting in the others, only for its exhibitor and the programme's insiders."""
 
-    def __init__(self, booth: Booth, revision: Any, insider: bool, fair: Fair | None) -> None:
-        self.booth, self.revision, self.insider = booth, revision, insider
-        self.fair = fair
+    def __init__(
+        self, booth: Booth, revision: Any, insider: bool, kept: kept_items.Items | None
+    ) -> None:
+        self.booth, self.revision, self.insider, self.kept = booth, revision, insider, kept
 
     @classmethod
     async def of(cls, request: Request, booth: Booth, fair: Fair | None = None) -> _Items:
         """``fair``: the booth's, read by this reading request: a visitor's products and
-        files are then the kept ones (``booths.kept_items``)."""
+        files are then the kept ones (``booths.kept_items``), looked up once."""
+        session = db(request)
         insider = service.sees_unreviewed(user_of(request), booth)
-        revision = await revisions.revision_of(db(request), booth.id) if insider else None
-        return cls(booth, revision, insider, fair)
+        revision = await revisions.revision_of(session, booth.id) if insider else None
+        kept = None
+        if fair is not None and not insider:
+            kept = await kept_items.public_items(session, booth, fair)
+        return cls(booth, revision, insider, kept)
 
     def _pending(self, subject: str, item_id: str) -> dict[str, Any] | None:
         return revisions.proposed_fields(self.revision, subject, item_id) if self.insider else None
@@ -118,23 +123,18 @@ class _Items:
     def media(self, media: Any) -> responses.Media:
         return responses.Media.of(media, self._pending("media", media.id))
 
-    async def _kept(self, request: Request) -> kept_items.Items | None:
-        if self.insider or self.fair is None:
-            return None
-        return await kept_items.public_items(db(request), self.booth, self.fair)
-
     async def products(self, request: Request) -> list[responses.Product]:
-        kept = await self._kept(request)
-        if kept is not None:
-            return [self.product(p) for p in kept.products]
-        found = await service.product_rows(db(request), self.booth.id, unreviewed=self.insider)
+        if self.kept is not None:
+            found: Sequence[Any] = self.kept.products
+        else:
+            found = await service.product_rows(db(request), self.booth.id, unreviewed=self.insider)
         return [self.product(p) for p in found]
 
     async def files(self, request: Request) -> list[responses.Media]:
-        kept = await self._kept(request)
-        if kept is not None:
-            return [self.media(m) for m in kept.media]
-        found = await service.media_rows(db(request), self.booth.id, unreviewed=self.insider)
+        if self.kept is not None:
+            found: Sequence[Any] = self.kept.media
+        else:
+            found = await service.media_rows(db(request), self.booth.id, unreviewed=self.insider)
         return [self.media(m) for m in found]
 
 
