@@ -19,7 +19,9 @@ statements).
 - ``booth page, buyer``: ``GET /booths/{id}`` as the buyer (a signed-in page: the session's
   look-up, the unread marker, the visit, the page in Vietnamese);
 - ``booth API, anonymous``: ``GET /api/booths/{id}`` without a session;
-- ``booth page, anonymous``: ``GET /booths/{id}`` without a session.
+- ``booth page, anonymous``: ``GET /booths/{id}`` without a session;
+- ``directory page, buyer`` and ``directory page, anonymous``: ``GET /fairs/{slug}/booths``
+  (the fair's one booth as a card: its cover, products and next free time).
 
 ``--checkout PATH`` measures the code of another checkout of the project (say the main
 branch's) with this script, so two versions are measured the same way, back to back:
@@ -30,9 +32,10 @@ branch's) with this script, so two versions are measured the same way, back to b
 ``--answers FILE`` measures nothing: with the clock stopped at one instant it writes what a
 visitor, the buyer, the exhibitor and an organizer are answered (status and body, ids and
 CSRF tokens as placeholders; booth and product pages and APIs, slots, the booking page,
-messages, the account, the booth's analytics; each asked twice) to FILE, so that two
-versions' files can be compared byte for byte. ``--show`` lists one request's statements;
-``--only TEXT`` keeps the requests whose name holds TEXT (for a profiler such as py-spy).
+messages, the account, the booth's analytics, the directory page and API; each asked
+twice) to FILE, so that two versions' files can be compared byte for byte. ``--show``
+lists one request's statements; ``--only TEXT`` keeps the requests whose name holds TEXT
+(for a profiler such as py-spy).
 
 A benchmark, not a test: it prints figures and asserts nothing about them.
 """
@@ -50,6 +53,7 @@ from typing import Any
 
 import common
 
+SLUG = "bench"
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the bench's own accounts)
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 EVERY_DAY = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 8)]
@@ -95,7 +99,7 @@ async def seed(app: Any, client: Any) -> dict[str, str]:
     async with res.sessionmaker() as session:
         session.add(
             Fair(
-                slug="bench",
+                slug=SLUG,
                 title={"en": "Bench fair", "ja": "ベンチ展"},
                 starts_on=today + timedelta(days=1),
                 ends_on=today + timedelta(days=5),
@@ -139,7 +143,7 @@ async def seed(app: Any, client: Any) -> dict[str, str]:
         client.cookies.set("kk_session", people[role])
 
     as_("exhibitor")
-    booth = checked(await client.post("/api/fairs/bench/booths", json=BOOTH), 201)
+    booth = checked(await client.post(f"/api/fairs/{SLUG}/booths", json=BOOTH), 201)
     for n in range(10):
         product = {**PRODUCT, "name": {"ja": f"タンブラー {n}", "en": f"Tumbler {n}"}}
         added = checked(await client.post(f"/api/booths/{booth['id']}/products", json=product), 201)
@@ -271,6 +275,8 @@ async def measure_app(args: argparse.Namespace, url: str, folder: Path) -> None:
                 ("booth page, buyer", f"/booths/{booth}", buyer),
                 ("booth API, anonymous", f"/api/booths/{booth}", None),
                 ("booth page, anonymous", f"/booths/{booth}", None),
+                ("directory page, buyer", f"/fairs/{SLUG}/booths", buyer),
+                ("directory page, anonymous", f"/fairs/{SLUG}/booths", None),
             ]
             best = f"CPU ms per request (best of {args.repeat})"
             print(f"| request | statements | body bytes | {best} |")
@@ -309,6 +315,8 @@ async def answers(client: Any, ids: dict[str, str], out: Path) -> None:
         "/api/auth/me",
         f"/api/booths/{booth}/analytics",
         f"/booths/{booth}/manage/analytics",
+        f"/fairs/{SLUG}/booths",
+        f"/api/fairs/{SLUG}/booths",
     ]
     found: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
