@@ -179,7 +179,8 @@ async def offer(
             if part == "person" and meeting_id != ignore
         ]
         free = slot_maths.free_slots(availability, start=start, end=end, now=now, busy=busy)
-        free = [s for s in free if not any(s.start < b.end and b.start < s.end for b in own)]
+        if own:
+            free = [s for s in free if not any(s.start < b.end and b.start < s.end for b in own)]
     return Offer(booth, fair, hours, availability, free, country or "JP")
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from meetings.goodhours import Party, best_first, good_for_both, holiday
 from meetings.slots import Slot
 
@@ -55,3 +58,54 @@ def test_good_slots_are_listed_first_in_time_order():
         (9, False),
         (10, False),
     ]
+
+
+# The answers are kept per UTC instant and party (issue 19); whatever the order of the
+# questions, each is answered as the rules say.
+LATE_TOKYO = Party("Asia/Tokyo", "JP", time(9), time(15))
+
+
+def test_a_repeated_hours_two_instants_are_told_apart():
+    # 23:30 on Thursday 2026-10-29 in Cairo happens twice (Egypt's summer time ends at
+    # midnight): 20:30 UTC (09:30 on Friday in Auckland, inside a morning ending at 10:00)
+    # and 21:30 UTC (10:30 there, after it). Given in Cairo's time, the two compare as one
+    # datetime, so they must not share a kept answer.
+    auckland = Party("Pacific/Auckland", "", time(9), time(10))
+    first = datetime(2026, 10, 29, 23, 30, tzinfo=ZoneInfo("Africa/Cairo"))
+    second = first.replace(fold=1)
+    assert first == second and first.astimezone(UTC) != second.astimezone(UTC)
+    cairo = first.tzinfo
+
+    def twenty_minutes_from(start: datetime) -> Slot:
+        # Through UTC: a local datetime + timedelta keeps the wall clock and drops the fold.
+        return Slot(start, (start.astimezone(UTC) + timedelta(minutes=20)).astimezone(cairo))
+
+    in_hours, after_hours = twenty_minutes_from(first), twenty_minutes_from(second)
+    for _ in range(2):
+        assert good_for_both(in_hours, auckland, auckland)
+        assert not good_for_both(after_hours, auckland, auckland)
+    as_utc = Slot(second.astimezone(UTC), after_hours.end.astimezone(UTC))
+    assert as_utc.end - as_utc.start == timedelta(minutes=20)
+    assert not good_for_both(as_utc, auckland, auckland)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    minutes=st.integers(min_value=0, max_value=3 * 366 * 24 * 2).map(lambda n: n * 30),
+    length=st.sampled_from([15, 30, 45, 60]),
+    party=st.sampled_from([TOKYO_SME, HANOI, CHICAGO, LATE_TOKYO, Party("Asia/Bangkok", "")]),
+)
+def test_kept_answers_are_the_rules_answers(minutes, length, party):
+    start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
+    slot = Slot(start, start + timedelta(minutes=length))
+    zone = ZoneInfo(party.timezone)
+    local, end = start.astimezone(zone), slot.end.astimezone(zone)
+    expected = (
+        local.isoweekday() <= 5
+        and holiday(party, local.date()) is None
+        and local.date() == end.date()
+        and party.day_start <= local.time()
+        and end.time() <= party.day_end
+    )
+    assert good_for_both(slot, party, party) is expected
+    assert good_for_both(slot, party, party) is expected  # asked again: the kept answer
