@@ -20,6 +20,9 @@ statements).
   look-up, the unread marker, the visit, the page in Vietnamese);
 - ``booth API, anonymous``: ``GET /api/booths/{id}`` without a session;
 - ``booth page, anonymous``: ``GET /booths/{id}`` without a session;
+- ``booth API, anonymous first view`` and ``booth page, anonymous first view``: the same,
+  each request from another browser (its own user agent), so each is a visitor's first view
+  of the day and records the visit, as most booth views of ``bench/load.py`` do;
 - ``directory page, buyer`` and ``directory page, anonymous``: ``GET /fairs/{slug}/booths``
   (the fair's one booth as a card: its cover, products and next free time).
 
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import tempfile
 import time
@@ -55,6 +59,8 @@ import common
 
 SLUG = "bench"
 PASSWORD = "correct horse battery staple"  # noqa: S105 (the bench's own accounts)
+# Each a browser not seen before (``measure``'s ``fresh``), across every measured request.
+VISITORS = itertools.count()
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 EVERY_DAY = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(1, 8)]
 PRODUCT = {
@@ -191,16 +197,22 @@ async def measure(
     repeat: int,
     counting: Counting,
     show: bool = False,
+    fresh: bool = False,
 ) -> tuple[float, int, int]:
     """Best CPU ms per request of ``repeat`` runs, the statements of one request, the
-    body's length."""
+    body's length. ``fresh``: every request from another visitor (its own browser), so
+    each is a first view of the day and records its visit."""
     client.cookies.clear()
     if cookie:
         client.cookies.set("kk_session", cookie)
+
+    def headers() -> dict[str, str]:
+        return {"user-agent": f"{BROWSER} visitor/{next(VISITORS)}"} if fresh else {}
+
     for _ in range(20):  # warm-up: the statement caches, the templates, the zone data
-        checked_status(await client.get(path))
+        checked_status(await client.get(path, headers=headers()))
     counting.sent, counting.on = [], True
-    response = await client.get(path)
+    response = await client.get(path, headers=headers())
     counting.on = False
     checked_status(response)
     if show:
@@ -210,7 +222,7 @@ async def measure(
     for _ in range(repeat):
         started = time.process_time()
         for _ in range(requests):
-            await client.get(path)
+            await client.get(path, headers=headers())
         best = min(best, (time.process_time() - started) / requests)
     return best * 1000, len(counting.sent), len(response.content)
 
@@ -270,18 +282,20 @@ async def measure_app(args: argparse.Namespace, url: str, folder: Path) -> None:
                 await answers(client, ids, Path(args.answers))
                 return
             booth, buyer = ids["booth"], ids["buyer"]
-            rows: list[tuple[str, str, str | None]] = [
-                ("slots API, buyer", f"/api/booths/{booth}/slots", buyer),
-                ("booth page, buyer", f"/booths/{booth}", buyer),
-                ("booth API, anonymous", f"/api/booths/{booth}", None),
-                ("booth page, anonymous", f"/booths/{booth}", None),
-                ("directory page, buyer", f"/fairs/{SLUG}/booths", buyer),
-                ("directory page, anonymous", f"/fairs/{SLUG}/booths", None),
+            rows: list[tuple[str, str, str | None, bool]] = [
+                ("slots API, buyer", f"/api/booths/{booth}/slots", buyer, False),
+                ("booth page, buyer", f"/booths/{booth}", buyer, False),
+                ("booth API, anonymous", f"/api/booths/{booth}", None, False),
+                ("booth page, anonymous", f"/booths/{booth}", None, False),
+                ("booth API, anonymous first view", f"/api/booths/{booth}", None, True),
+                ("booth page, anonymous first view", f"/booths/{booth}", None, True),
+                ("directory page, buyer", f"/fairs/{SLUG}/booths", buyer, False),
+                ("directory page, anonymous", f"/fairs/{SLUG}/booths", None, False),
             ]
             best = f"CPU ms per request (best of {args.repeat})"
             print(f"| request | statements | body bytes | {best} |")
             print("| --- | ---: | ---: | ---: |")
-            for name, path, cookie in rows:
+            for name, path, cookie, fresh in rows:
                 if args.only and args.only not in name:
                     continue
                 cpu, statements, size = await measure(
@@ -292,6 +306,7 @@ async def measure_app(args: argparse.Namespace, url: str, folder: Path) -> None:
                     repeat=args.repeat,
                     counting=counting,
                     show=args.show,
+                    fresh=fresh,
                 )
                 print(f"| {name} | {statements} | {size:,} | {cpu:.2f} |", flush=True)
 

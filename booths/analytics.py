@@ -17,6 +17,8 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from cachetools import LRUCache
 from sqlalchemy import distinct, event, func, select
@@ -106,21 +108,17 @@ async def record_visit(
     day = visit_day(now, fair)
     if recorded(kind, subject_id, key, day):
         return
-    statement = (
-        insert_for(session)(Visit)
-        .values(
-            kind=kind,
-            booth_id=booth.id,
-            subject_id=subject_id,
-            visitor_key=key,
-            user_id=viewer.id if viewer else None,
-            day=day,
-            at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["kind", "subject_id", "visitor_key", "day"])
-        .returning(Visit.id)
-    )
-    first_today = (await session.execute(statement)).scalar() is not None
+    visit = {
+        "kind": kind,
+        "booth_id": booth.id,
+        "subject_id": subject_id,
+        "visitor_key": key,
+        "user_id": viewer.id if viewer else None,
+        "day": day,
+        "at": now,
+    }
+    found = await session.execute(_visit_insert(insert_for(session)), visit)
+    first_today = found.scalar() is not None
     # Inserted or found: the row is there once this transaction commits.
     session.info.setdefault(_PENDING, []).append((kind, subject_id, key, day))
     if not first_today or kind != VisitKind.BOOTH:
@@ -144,14 +142,6 @@ async def tally_booth_visits(
     keys = sorted({*buyers, *anonymous})
     if not keys:
         return
-    statement = insert_for(session)(VisitDay)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["booth_id", "day"],
-        set_={
-            "visits": VisitDay.visits + statement.excluded.visits,
-            "anonymous_views": VisitDay.anonymous_views + statement.excluded.anonymous_views,
-        },
-    )
     rows = [
         {
             "booth_id": booth_id,
@@ -161,7 +151,35 @@ async def tally_booth_visits(
         }
         for booth_id, day in keys
     ]
-    await session.execute(upsert, rows)
+    # One row (a visit, the common case) as one execution, not a batch of one.
+    await session.execute(_day_tally(insert_for(session)), rows[0] if len(rows) == 1 else rows)
+
+
+# The two writes of a first view, built once per dialect as Core statements on the tables
+# (the values come with each execution), so each is compiled once and then taken from
+# SQLAlchemy's cache (fair.db explains why an upsert can be): built and compiled for every
+# visit, with the ORM's bulk path on top, they were the larger half of a first view's CPU
+# (bench/request_cpu.py's "first view" rows, issue 19).
+@lru_cache(maxsize=4)
+def _visit_insert(make: Any) -> Any:
+    table = Visit.__table__
+    statement = make(table).on_conflict_do_nothing(
+        index_elements=["kind", "subject_id", "visitor_key", "day"]
+    )
+    return statement.returning(table.c.id)
+
+
+@lru_cache(maxsize=4)
+def _day_tally(make: Any) -> Any:
+    table = VisitDay.__table__
+    statement = make(table)
+    return statement.on_conflict_do_update(
+        index_elements=["booth_id", "day"],
+        set_={
+            "visits": table.c.visits + statement.excluded.visits,
+            "anonymous_views": table.c.anonymous_views + statement.excluded.anonymous_views,
+        },
+    )
 
 
 def _every_day(counts: dict[date, int]) -> list[tuple[date, int]]:

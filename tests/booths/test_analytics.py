@@ -7,7 +7,8 @@ from datetime import timedelta
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
 from helpers import login, make_client, make_user
 from media_files import pdf
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.engine.interfaces import CacheStats
 
 from booths import analytics
 from booths.models import Booth, VisitDay, VisitKind
@@ -158,3 +159,44 @@ async def test_the_migration_recounts_the_funnel_from_buyers(client, session, en
         assert await counts("visits, anonymous_views") == [(1, 2)]
     finally:
         await upgrade(engine)
+
+
+async def test_first_views_are_written_by_statements_compiled_once(client, session, engine):
+    """A first view of the day inserts its visit and adds to the day's count: both
+    statements are compiled once and then taken from SQLAlchemy's cache (issue 19: built
+    and compiled for every first view, they were most of its cost), and each view's own
+    values are written, the buyers' and the anonymous ones in their own column."""
+    booth_json, _, _ = await approved_booth_with_product_and_brochure(client, session)
+    booth = await session.get(Booth, booth_json["id"])
+    buyers = [await make_user(session, "buyer", f"buyer{n}@saigon.example") for n in range(3)]
+    seen: list[tuple[str, object]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(("INSERT INTO visits", "INSERT INTO booth_visit_days")):
+            seen.append((statement.split(" (")[0], context.cache_hit))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        for viewer, key in [
+            *((buyer, analytics.visitor_key(buyer, "", "")) for buyer in buyers),
+            (None, analytics.visitor_key(None, "198.51.100.4", "Browser A")),
+            (None, analytics.visitor_key(None, "198.51.100.4", "Browser B")),
+        ]:
+            await analytics.record_visit(
+                session,
+                kind=VisitKind.BOOTH,
+                booth=booth,
+                subject_id=booth.id,
+                viewer=viewer,
+                key=key,
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+    await session.commit()
+    counted = (await session.execute(select(VisitDay.visits, VisitDay.anonymous_views))).all()
+    await session.rollback()
+    assert [tuple(row) for row in counted] == [(3, 2)]
+    for table in ("INSERT INTO visits", "INSERT INTO booth_visit_days"):
+        hits = [hit for name, hit in seen if name == table]
+        assert len(hits) == 5
+        assert hits[1:] == [CacheStats.CACHE_HIT] * 4, table

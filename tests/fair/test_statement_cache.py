@@ -1,11 +1,14 @@
-"""INSERT … ON CONFLICT DO NOTHING is compiled once and then served from SQLAlchemy's
-statement cache (SQLAlchemy's own dialect inserts never are: each outbox insert, on every
-booking, mail and webhook, was compiled anew); a different conflict target is never served
-another's SQL."""
+"""INSERT … ON CONFLICT DO NOTHING and DO UPDATE are compiled once and then served from
+SQLAlchemy's statement cache (SQLAlchemy's own dialect inserts never are: each outbox
+insert, on every booking, mail and webhook, and each booth's daily visit count was compiled
+anew); a different conflict target or SET is never served another's SQL, and the SET's
+values are each execution's own."""
 
 from __future__ import annotations
 
-from sqlalchemy import event
+import itertools
+
+from sqlalchemy import event, select
 from sqlalchemy.engine.interfaces import CacheStats
 
 from fair import outbox
@@ -57,9 +60,51 @@ async def test_different_conflict_targets_get_different_statements(session):
     assert "ON CONFLICT (id) DO NOTHING" in compiled[1]
 
 
-async def test_an_upsert_is_left_uncached_not_cached_wrongly(session):
+async def test_an_upsert_is_cached_and_its_set_values_are_bound_at_each_execution(session):
     insert = insert_for(session)
-    first = insert(OutboxJob).values(key="a", job="j", args={})
-    upsert = first.on_conflict_do_update(index_elements=["key"], set_={"job": "k"})
-    assert upsert._generate_cache_key() is None  # its SET's values are in no key
-    assert "DO UPDATE SET job" in str(upsert.compile(dialect=session.get_bind().dialect))
+
+    def upsert(job: str) -> object:
+        statement = insert(OutboxJob).values(key="up", job="first", args={})
+        return statement.on_conflict_do_update(index_elements=["key"], set_={"job": job})
+
+    seen: list[tuple[str, object]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO outbox"):
+            seen.append((statement, context.cache_hit))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for job in ("second", "third", "fourth"):
+            await session.execute(upsert(job))
+            stored = await session.scalar(select(OutboxJob.job).where(OutboxJob.key == "up"))
+            # Not the value of the statement compiled first: each execution's own.
+            assert stored == (job if job != "second" else "first")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert "DO UPDATE SET job" in seen[0][0]
+    assert [hit for _, hit in seen][1:] == [CacheStats.CACHE_HIT] * 2
+    assert upsert("x")._generate_cache_key() == upsert("y")._generate_cache_key()
+
+
+async def test_upserts_that_set_other_things_get_other_statements(session):
+    insert = insert_for(session)
+    base = insert(OutboxJob).values(key="a", job="j", args={})
+    made = [
+        base.on_conflict_do_update(index_elements=["key"], set_={"job": "k"}),
+        base.on_conflict_do_update(index_elements=["key"], set_={"key": "k"}),
+        base.on_conflict_do_update(index_elements=["key"], set_={"job": OutboxJob.key}),
+        base.on_conflict_do_update(
+            index_elements=["key"], set_={"job": "k"}, where=OutboxJob.job == "j"
+        ),
+        base.on_conflict_do_update(index_elements=["id"], set_={"job": "k"}),
+        base.on_conflict_do_nothing(index_elements=["key"]),
+    ]
+    keys = [statement._generate_cache_key() for statement in made]
+    assert all(key is not None for key in keys)
+    assert all(one != other for one, other in itertools.combinations(keys, 2))
+    dialect = session.get_bind().dialect
+    compiled = [str(s.compile(dialect=dialect)).replace('"', "") for s in made]
+    assert "DO UPDATE SET key" in compiled[1] and "SET job = outbox.key" in compiled[2]
+    assert "WHERE outbox.job" in compiled[3] and "ON CONFLICT (id)" in compiled[4]
