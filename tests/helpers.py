@@ -299,13 +299,15 @@ async def make_colleague(
 
 
 class Statements(list[str]):
-    """The SQL statements an engine sends while the block runs (``with Statements(engine)
-    as sent``), for tests that pin how many a request takes; ``listing()`` numbers them for
-    a failure's message."""
+    """The SQL statements an engine (async or not) sends while the block runs (``with
+    Statements(engine) as sent``), for tests that pin how many a request takes, and whether
+    SQLAlchemy served each from its compiled cache (``cache_hits``, ``hits``);
+    ``listing()`` numbers them for a failure's message."""
 
     def __init__(self, engine: Any) -> None:
         super().__init__()
-        self.engine = engine.sync_engine
+        self.engine = getattr(engine, "sync_engine", engine)
+        self.cache_hits: list[object] = []
 
     def __enter__(self) -> Statements:
         event.listen(self.engine, "before_cursor_execute", self._note)
@@ -316,6 +318,11 @@ class Statements(list[str]):
 
     def _note(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
         self.append(statement)
+        self.cache_hits.append(rest[1].cache_hit)  # (parameters, context, executemany)
+
+    def hits(self, prefix: str) -> list[object]:
+        """Whether each statement starting with ``prefix`` was a cache hit, in order."""
+        return [hit for s, hit in zip(self, self.cache_hits, strict=True) if s.startswith(prefix)]
 
     def reading(self, table: str) -> list[str]:
         """The statements that read ``table``."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from booth_helpers import TUMBLER, approve, create_booth, exhibitor, make_fair
-from helpers import login, make_client, make_user
+from helpers import Statements, login, make_client, make_user
 from media_files import pdf
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine.interfaces import CacheStats
 
 from booths import analytics
@@ -33,6 +33,20 @@ async def approved_booth_with_product_and_brochure(client, session):
     ).json()
     await approve(client, session, booth["id"])
     return booth, product, brochure
+
+
+async def record_booth_visits(session, booth, viewers, now=None) -> None:
+    """A view of the booth by each (viewer, visitor key), as the booth's page records it."""
+    for viewer, key in viewers:
+        await analytics.record_visit(
+            session,
+            kind=VisitKind.BOOTH,
+            booth=booth,
+            subject_id=booth.id,
+            viewer=viewer,
+            key=key,
+            now=now,
+        )
 
 
 async def test_views_counted_once_per_visitor_and_day_and_buyers_listed(client, session, app):
@@ -75,14 +89,8 @@ async def test_a_visit_on_another_day_counts_again(session, client):
     buyer = await make_user(session, "buyer", "lan@saigon.example")
     today = clock.now()
     for when in (today, today, today + timedelta(days=1)):
-        await analytics.record_visit(
-            session,
-            kind=VisitKind.BOOTH,
-            booth=booth,
-            subject_id=booth.id,
-            viewer=buyer,
-            key=analytics.visitor_key(buyer, "", ""),
-            now=when,
+        await record_booth_visits(
+            session, booth, [(buyer, analytics.visitor_key(buyer, "", ""))], now=when
         )
     # A product view is no booth visit: the funnel's daily counts leave it out.
     await analytics.record_visit(
@@ -127,20 +135,13 @@ async def test_the_migration_recounts_the_funnel_from_buyers(client, session, en
     booth = await session.get(Booth, booth_json["id"])
     buyer = await make_user(session, "buyer", "lan@saigon.example")
     rival = await make_user(session, "exhibitor", "rival@seki.example")
-    for viewer, key in (
+    viewers = [
         (buyer, analytics.visitor_key(buyer, "", "")),
         (rival, analytics.visitor_key(rival, "", "")),
         (None, analytics.visitor_key(None, "198.51.100.4", "Browser A")),
         (None, analytics.visitor_key(None, "198.51.100.4", "Browser B")),
-    ):
-        await analytics.record_visit(
-            session,
-            kind=VisitKind.BOOTH,
-            booth=booth,
-            subject_id=booth.id,
-            viewer=viewer,
-            key=key,
-        )
+    ]
+    await record_booth_visits(session, booth, viewers)
     await session.commit()
     await session.close()
 
@@ -169,34 +170,18 @@ async def test_first_views_are_written_by_statements_compiled_once(client, sessi
     booth_json, _, _ = await approved_booth_with_product_and_brochure(client, session)
     booth = await session.get(Booth, booth_json["id"])
     buyers = [await make_user(session, "buyer", f"buyer{n}@saigon.example") for n in range(3)]
-    seen: list[tuple[str, object]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith(("INSERT INTO visits", "INSERT INTO booth_visit_days")):
-            seen.append((statement.split(" (")[0], context.cache_hit))
-
-    event.listen(engine.sync_engine, "before_cursor_execute", note)
-    try:
-        for viewer, key in [
-            *((buyer, analytics.visitor_key(buyer, "", "")) for buyer in buyers),
-            (None, analytics.visitor_key(None, "198.51.100.4", "Browser A")),
-            (None, analytics.visitor_key(None, "198.51.100.4", "Browser B")),
-        ]:
-            await analytics.record_visit(
-                session,
-                kind=VisitKind.BOOTH,
-                booth=booth,
-                subject_id=booth.id,
-                viewer=viewer,
-                key=key,
-            )
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", note)
+    viewers = [
+        *((buyer, analytics.visitor_key(buyer, "", "")) for buyer in buyers),
+        (None, analytics.visitor_key(None, "198.51.100.4", "Browser A")),
+        (None, analytics.visitor_key(None, "198.51.100.4", "Browser B")),
+    ]
+    with Statements(engine) as sent:
+        await record_booth_visits(session, booth, viewers)
     await session.commit()
     counted = (await session.execute(select(VisitDay.visits, VisitDay.anonymous_views))).all()
     await session.rollback()
     assert [tuple(row) for row in counted] == [(3, 2)]
     for table in ("INSERT INTO visits", "INSERT INTO booth_visit_days"):
-        hits = [hit for name, hit in seen if name == table]
+        hits = sent.hits(table)
         assert len(hits) == 5
         assert hits[1:] == [CacheStats.CACHE_HIT] * 4, table

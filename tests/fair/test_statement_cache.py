@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import itertools
 
-from sqlalchemy import event, select
+from helpers import Statements
+from sqlalchemy import select
 from sqlalchemy.engine.interfaces import CacheStats
 
 from fair import outbox
@@ -17,23 +18,13 @@ from fair.outbox import OutboxJob
 
 
 async def test_the_outbox_insert_is_compiled_once_then_cached(session):
-    seen: list[tuple[str, object]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO outbox"):
-            seen.append((statement, context.cache_hit))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with Statements(session.get_bind()) as sent:
         for number in range(3):
             await outbox.enqueue(session, "send_mail", key=f"cached-{number}", n=number)
         again = await outbox.enqueue(session, "send_mail", key="cached-0", n=0)
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert again is None  # the conflict clause is there: a known key adds nothing
-    assert "ON CONFLICT" in seen[0][0]
-    hits = [hit for _, hit in seen]
+    assert "ON CONFLICT" in sent.starting("INSERT INTO outbox")[0]
+    hits = sent.hits("INSERT INTO outbox")
     assert len(hits) == 4 and CacheStats.NO_CACHE_KEY not in hits
     assert hits[1:] == [CacheStats.CACHE_HIT] * 3
 
@@ -67,24 +58,14 @@ async def test_an_upsert_is_cached_and_its_set_values_are_bound_at_each_executio
         statement = insert(OutboxJob).values(key="up", job="first", args={})
         return statement.on_conflict_do_update(index_elements=["key"], set_={"job": job})
 
-    seen: list[tuple[str, object]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO outbox"):
-            seen.append((statement, context.cache_hit))
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with Statements(session.get_bind()) as sent:
         for job in ("second", "third", "fourth"):
             await session.execute(upsert(job))
             stored = await session.scalar(select(OutboxJob.job).where(OutboxJob.key == "up"))
             # Not the value of the statement compiled first: each execution's own.
             assert stored == (job if job != "second" else "first")
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    assert "DO UPDATE SET job" in seen[0][0]
-    assert [hit for _, hit in seen][1:] == [CacheStats.CACHE_HIT] * 2
+    assert "DO UPDATE SET job" in sent.starting("INSERT INTO outbox")[0]
+    assert sent.hits("INSERT INTO outbox")[1:] == [CacheStats.CACHE_HIT] * 2
     assert upsert("x")._generate_cache_key() == upsert("y")._generate_cache_key()
 
 

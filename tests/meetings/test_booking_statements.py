@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from helpers import Statements
 from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine.interfaces import CacheStats
 
 from fair.outbox import OutboxJob
@@ -68,25 +68,6 @@ async def test_an_expired_request_in_the_way_is_expired_by_the_booking(client, s
     assert await session.scalar(by_first.where(MeetingHold.resource == f"user:{first_id}")) == 0
 
 
-class Compiled(list[tuple[str, object]]):
-    """Each statement sent while the block runs, with whether SQLAlchemy served its SQL
-    from the compiled cache."""
-
-    def __init__(self, engine):
-        super().__init__()
-        self.engine = engine.sync_engine
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._note)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._note)
-
-    def _note(self, conn, cursor, statement, parameters, context, executemany):
-        self.append((statement, context.cache_hit))
-
-
 async def test_a_second_booking_is_served_from_the_compiled_cache(client, session, app):
     """The holds, the outbox rows and the rate marks are inserted several rows at a time;
     written as ``insert().values(rows)`` SQLAlchemy never cached them, and every booking
@@ -96,19 +77,18 @@ async def test_a_second_booking_is_served_from_the_compiled_cache(client, sessio
     await buyer(client, session)
     engine = of_app(app).engine
     assert (await book(client, booth["id"], at_tokyo(day, 10))).status_code == 201
-    with Compiled(engine) as sent:
+    with Statements(engine) as sent:
         response = await book(client, booth["id"], at_tokyo(day, 11))
     assert response.status_code == 201, response.text
     # SQLite's BEGIN IMMEDIATE is the driver's own SQL (fair.db), never compiled.
     uncached = [
         s.split("\n")[0][:80]
-        for s, hit in sent
+        for s, hit in zip(sent, sent.cache_hits, strict=True)
         if hit == CacheStats.NO_CACHE_KEY and not s.startswith("BEGIN")
     ]
     assert uncached == []
     for table in ("meeting_holds", "outbox", "rate_marks"):
-        inserts = [hit for s, hit in sent if s.startswith(f"INSERT INTO {table} ")]
-        assert inserts == [CacheStats.CACHE_HIT], table
+        assert sent.hits(f"INSERT INTO {table} ") == [CacheStats.CACHE_HIT], table
     holds = select(func.count()).select_from(MeetingHold)
     assert await session.scalar(holds.where(MeetingHold.meeting_id == response.json()["id"])) == 14
 
