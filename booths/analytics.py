@@ -158,8 +158,8 @@ async def tally_booth_visits(
 # The two writes of a first view, built once per dialect as Core statements on the tables
 # (the values come with each execution), so each is compiled once and then taken from
 # SQLAlchemy's cache (fair.db explains why an upsert can be): built and compiled for every
-# visit, with the ORM's bulk path on top, they were the larger half of a first view's CPU
-# (bench/request_cpu.py's "first view" rows, issue 19).
+# visit, with the ORM's bulk path on top, they were most of what recording a visit added to
+# a view's CPU (bench/request_cpu.py's "first view" rows, issue 19).
 @lru_cache(maxsize=4)
 def _visit_insert(make: Any) -> Any:
     table = Visit.__table__
