@@ -31,7 +31,7 @@ from booths.service import INSIDERS, can_manage, load_managed_booth
 from fair import clock
 from fair.accounts.models import Role, User
 from fair.accounts.service import require_user
-from fair.db import insert_for
+from fair.db import insert_for, insert_rows
 from fair.fairs.models import Fair
 from fair.fairs.phase import local_today
 
@@ -60,7 +60,14 @@ def counts_for(viewer: User | None, booth: Booth) -> bool:
 # seen out first. After restoring a backup, restart the app processes.
 VISITS_KEPT = 20_000
 _recorded: LRUCache[tuple[str, str, str, date], bool] = LRUCache(maxsize=VISITS_KEPT)
-_PENDING = "booths.analytics.visits"  # the session's keys, until its transaction ends
+_PENDING = "booths.analytics.visits"
+# The visits table's unique key: one row per visitor, subject and day.
+VISIT_KEY = (
+    "kind",
+    "subject_id",
+    "visitor_key",
+    "day",
+)  # the session's keys, until its transaction ends
 
 
 def visit_day(now: datetime, fair: Fair | None) -> date:
@@ -117,8 +124,7 @@ async def record_visit(
         "day": day,
         "at": now,
     }
-    found = await session.execute(_visit_insert(insert_for(session)), visit)
-    first_today = found.scalar() is not None
+    first_today = await insert_rows(session, Visit.__table__, [visit], skip_taken=VISIT_KEY) == 1
     # Inserted or found: the row is there once this transaction commits.
     session.info.setdefault(_PENDING, []).append((kind, subject_id, key, day))
     if not first_today or kind != VisitKind.BOOTH:
@@ -151,24 +157,14 @@ async def tally_booth_visits(
         }
         for booth_id, day in keys
     ]
-    # One row (a visit, the common case) as one execution, not a batch of one.
-    await session.execute(_day_tally(insert_for(session)), rows[0] if len(rows) == 1 else rows)
+    await session.execute(_day_tally(insert_for(session)), rows)
 
 
-# The two writes of a first view, built once per dialect as Core statements on the tables
-# (the values come with each execution), so each is compiled once and then taken from
-# SQLAlchemy's cache (fair.db explains why an upsert can be): built and compiled for every
+# A first view's two writes are Core statements on the tables, built once (the visit's by
+# ``fair.db.insert_rows``, the tally here, per dialect) and compiled once, then taken from
+# SQLAlchemy's cache (fair.db explains why an upsert can be). Built and compiled for every
 # visit, with the ORM's bulk path on top, they were most of what recording a visit added to
 # a view's CPU (bench/request_cpu.py's "first view" rows, issue 19).
-@lru_cache(maxsize=4)
-def _visit_insert(make: Any) -> Any:
-    table = Visit.__table__
-    statement = make(table).on_conflict_do_nothing(
-        index_elements=["kind", "subject_id", "visitor_key", "day"]
-    )
-    return statement.returning(table.c.id)
-
-
 @lru_cache(maxsize=4)
 def _day_tally(make: Any) -> Any:
     table = VisitDay.__table__
