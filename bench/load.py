@@ -1388,11 +1388,21 @@ async def measured(label: str, plan: dict[str, Any], tmp: Path) -> Phase:
             await asyncio.sleep(1.0)
             samples.append(os.getloadavg()[0])
 
+    # The collector's runs in our one server process, from its /metrics (prometheus_client's
+    # python_gc_collections_total); with several workers each scrape would reach one of them.
+    counted = not plan["baseline"] and tree_pids(plan["server_pid"]) == [plan["server_pid"]]
+    gc_before = await gc_collections(plan["base_url"]) if counted else None
     sampler = asyncio.create_task(sample())
     try:
         raw = await run_client(plan, tmp)
     finally:
         sampler.cancel()
+    gc_after = await gc_collections(plan["base_url"]) if counted else None
+    raw["server_gc"] = (
+        None
+        if gc_before is None or gc_after is None
+        else [after - before for before, after in zip(gc_before, gc_after, strict=True)]
+    )
     busy_after = cpu_busy()
     samples.append(os.getloadavg()[0])
     busy = (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1])
@@ -1543,6 +1553,18 @@ def tally_result(label: str, tally: dict[str, Any], seconds: float) -> Result:
     return Result(label, "", 0, count, errors, seconds, tally["latencies"], None, 0.0)
 
 
+GC_LINE = re.compile(r'^python_gc_collections_total\{generation="(\d)"\} ([0-9.e+]+)$', re.M)
+
+
+async def gc_collections(base_url: str) -> list[int] | None:
+    """Collections so far by generation (young, middle, full) in the process answering
+    ``/metrics``; None when it does not say."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        answer = await client.get("/metrics")
+    found = {int(g): int(float(n)) for g, n in GC_LINE.findall(answer.text)}
+    return [found[g] for g in range(3)] if answer.status_code == 200 and len(found) == 3 else None
+
+
 def joined(phases: list[Phase]) -> Phase:
     """Slices of one side (``--slices``) as one phase: their requests, seconds and CPU
     summed, their tallies, bookings and cancels together."""
@@ -1568,7 +1590,9 @@ def joined(phases: list[Phase]) -> Phase:
         key: total(key)
         for key in ("seconds", "operations", "client_cpu", "server_cpu", "worker_cpu")
     }
+    gcs = [raw.get("server_gc") for raw in raws]
     raw |= {
+        "server_gc": None if None in gcs else [sum(runs) for runs in zip(*gcs, strict=True)],
         "tallies": tallies,
         "bookings": [booking for raw in raws for booking in raw["bookings"]],
         "cancels": [cancel for raw in raws for cancel in raw["cancels"]],
@@ -1619,6 +1643,9 @@ def cpu_line(phase: Phase) -> str:
             f"server CPU {raw['server_cpu']:.1f} s ({raw['server_cpu'] / raw['seconds']:.0%} of "
             f"a core, {raw['server_cpu'] / max(1, requests) * 1000:.2f} ms/request)"
         )
+    if raw.get("server_gc") is not None:
+        young, middle, full = raw["server_gc"]
+        parts.append(f"server's collector ran {young:,} young, {middle:,} middle, {full:,} full")
     if raw.get("worker_cpu") is not None:
         parts.append(f"worker CPU {raw['worker_cpu']:.1f} s")
     parts.append(f"client CPU {raw['client_cpu'] / raw['seconds']:.0%} of a core")

@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from conversations.nav import UnreadMarker
-from fair import api, clock, logs, outbox, resources, scrape
+from fair import api, clock, heap, logs, outbox, resources, scrape
 from fair.bodies import ReadBodyFirst
 from fair.config import Settings, load_settings
 from fair.db import create_engine, create_sessionmaker
@@ -167,9 +167,14 @@ async def relay_server(
         await engine.dispose()
 
 
-def lifespan(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def lifespan(
+    settings: Settings, *, serving: bool = False
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     """The app's lifespan: its resources held for its lifetime (``app.state.resources``),
-    the video rooms (``app.state.signaling``, the signaling library's place), the relay."""
+    the video rooms (``app.state.signaling``, the signaling library's place), the relay.
+    ``serving``: the process serves this app and nothing else (``fair serve``), so once the
+    app has started the collector is set for serving (``fair.heap``); never in a process
+    that builds one app after another, such as the tests'."""
 
     @contextlib.asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[None]:
@@ -181,6 +186,8 @@ def lifespan(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextMa
         relay = None
         if settings.inprocess_jobs:
             relay = asyncio.create_task(_relay_loop(app), name="outbox-relay")
+        if serving:
+            heap.settle()
         try:
             yield
         finally:
@@ -203,10 +210,11 @@ def app_from_env() -> Starlette:
     logs.configure(settings.log_format, logging.INFO)
     if settings.now is not None:
         clock.start_at(settings.now)
-    return create_app(settings)
+    return create_app(settings, serving=True)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, serving: bool = False) -> Starlette:
+    """The app; ``serving`` when this process is to serve it and nothing else (``lifespan``)."""
     settings = settings or load_settings()
     exception_handlers: dict[Any, Any] = {
         DomainError: on_domain_error,
@@ -238,7 +246,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(UnreadMarker),
         ],
         exception_handlers=exception_handlers,
-        lifespan=lifespan(settings),
+        lifespan=lifespan(settings, serving=serving),
     )
     index_routes(app.router)
     return app

@@ -114,7 +114,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if workers == 1:
         from kakehashi.app import create_app
 
-        return _serve(create_app(settings), args)
+        return _serve(create_app(settings, serving=True), args)
     # Each worker is a process of its own that builds the app from the environment
     # (kakehashi.app.app_from_env); the clock's instant goes with it.
     if args.now is not None or settings.now is not None:
