@@ -128,6 +128,22 @@ _PERSON_BUSY = _busy_part(
     "start",
     "end",
 )
+# The four reads of ``taken`` as one UNION ALL, built once (built per booking, building and
+# hashing it took 0.7 ms of the booking's CPU): requests nobody answered in time, the booth's
+# busy times within two days of the slot, the buyer's meetings at the booth, the buyer's
+# clashes (meetings they attend or interpret at the slot's time).
+_TAKEN = union_all(
+    select(literal("stale").label("part"), Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
+        Meeting.status == MeetingStatus.REQUESTED, Meeting.expires_at <= bindparam("now")
+    ),
+    _BOOTH_BUSY,
+    select(literal("here").label("part"), Meeting.id, Meeting.starts_at, Meeting.ends_at).where(
+        Meeting.buyer_id == bindparam("user_id"),
+        Meeting.booth_id == bindparam("booth_id"),
+        _active(bindparam("now")),
+    ),
+    _PERSON_BUSY,
+)
 
 # The slots API's statements, built once: SQLAlchemy keeps a statement's cache key on the
 # statement, so a prebuilt one is neither built nor hashed again per request.
@@ -309,10 +325,18 @@ async def _hold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) ->
         raise SlotTaken()
 
 
+_DROP_HOLDS = delete(MeetingHold).where(MeetingHold.meeting_id == bindparam("meeting_id"))
+
+
+async def drop_holds(session: AsyncSession, meeting: Meeting) -> None:
+    """The meeting holds no cell any more (cancelled, declined, or about to hold others)."""
+    await session.execute(_DROP_HOLDS, {"meeting_id": meeting.id})
+
+
 async def rehold(session: AsyncSession, meeting: Meeting, buffer_minutes: int) -> None:
     """After a meeting's time or people change: drop its holds, count a new invite
     version, hold again (a cell someone else holds raises SlotTaken)."""
-    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    await drop_holds(session, meeting)
     meeting.sequence += 1
     await session.flush()
     await _hold(session, meeting, buffer_minutes)
@@ -368,39 +392,23 @@ async def taken(
     in time, anywhere, to ``expire`` first: the four reads a booking's checks need (those
     requests, the booth's busy times, the buyer's meetings at the booth, the buyer's
     clashes) as one UNION ALL, each part planned on its own."""
-    wider = BUSY_WIDER
-    active = _active(now)
-
-    def part(name: str, *where: Any) -> Select[Any]:
-        columns = (literal(name).label("part"), Meeting.id, Meeting.starts_at, Meeting.ends_at)
-        return select(*columns).where(*where)
-
-    query = union_all(
-        part("stale", Meeting.status == MeetingStatus.REQUESTED, Meeting.expires_at <= now),
-        part(
-            "booth",
-            Meeting.booth_id == booth_id,
-            active,
-            Meeting.starts_at < start + wider,
-            Meeting.ends_at > start - wider,
-        ),
-        part("here", Meeting.buyer_id == buyer_id, Meeting.booth_id == booth_id, active),
-        part(
-            "clash",
-            or_(Meeting.buyer_id == buyer_id, Meeting.interpreter_id == buyer_id),
-            active,
-            Meeting.starts_at < end,
-            Meeting.ends_at > start,
-        ),
-    )
-    rows: dict[str, list[Busy]] = {"stale": [], "booth": [], "here": [], "clash": []}
+    values = {
+        "now": now,
+        "booth_id": booth_id,
+        "user_id": buyer_id,
+        "wide_start": start - BUSY_WIDER,
+        "wide_end": start + BUSY_WIDER,
+        "start": start,
+        "end": end,
+    }
+    rows: dict[str, list[Busy]] = {"stale": [], "booth": [], "here": [], "person": []}
     stale = []
-    for name, meeting_id, starts_at, ends_at in (await session.execute(query)).all():
+    for name, meeting_id, starts_at, ends_at in (await session.execute(_TAKEN, values)).all():
         if name == "stale":
             stale.append(meeting_id)
         elif meeting_id != ignore:
             rows[name].append(Busy(starts_at, ends_at))
-    return Taken(stale, rows["booth"], len(rows["here"]), bool(rows["clash"]))
+    return Taken(stale, rows["booth"], len(rows["here"]), bool(rows["person"]))
 
 
 def check_buyer(taken: Taken, hours: BoothHours) -> None:
@@ -414,6 +422,16 @@ def check_buyer(taken: Taken, hours: BoothHours) -> None:
         raise NotBookable(lazy("You already have another meeting at this time."), field="start")
 
 
+# Built once too (0.2 ms per booking built and hashed).
+_BOOTH_FAIR_HOURS = (
+    select(Booth, Fair, BoothHours)
+    .join(Fair, Fair.id == Booth.fair_id)
+    .outerjoin(BoothHours, BoothHours.booth_id == Booth.id)
+    .where(Booth.id == bindparam("booth_id"))
+    .options(raiseload(Booth.tags))
+)
+
+
 async def _booth_fair_hours(
     session: AsyncSession, booth_id: str, viewer: User
 ) -> tuple[Booth, Fair, BoothHours | None]:
@@ -422,14 +440,7 @@ async def _booth_fair_hours(
     loaded (and would raise if read)."""
     if len(booth_id) > 32:
         raise BoothNotFound()
-    query = (
-        select(Booth, Fair, BoothHours)
-        .join(Fair, Fair.id == Booth.fair_id)
-        .outerjoin(BoothHours, BoothHours.booth_id == Booth.id)
-        .where(Booth.id == booth_id)
-        .options(raiseload(Booth.tags))
-    )
-    row = (await session.execute(query)).first()
+    row = (await session.execute(_BOOTH_FAIR_HOURS, {"booth_id": booth_id})).first()
     if row is None or not can_see(viewer, row[0], row[1]):
         raise BoothNotFound()
     booth, fair, hours = row

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booths.models import Booth
@@ -23,6 +22,7 @@ from meetings.access import is_participant, load_meeting
 from meetings.booking import (
     announce,
     check_buyer,
+    drop_holds,
     expire,
     refuse,
     rehold,
@@ -38,7 +38,6 @@ from meetings.jobs import (
 from meetings.models import (
     ACTIVE,
     Meeting,
-    MeetingHold,
     MeetingStatus,
 )
 
@@ -70,7 +69,7 @@ async def cancel(
     """Either side cancels; the holds go, so the slot can be booked again."""
     now = now or clock.now()
     meeting, booth, user = await _movable(session, actor, meeting_id, now)
-    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    await drop_holds(session, meeting)
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancel_reason = reason
     meeting.cancelled_by = user.id
@@ -187,7 +186,7 @@ async def answer_request(
         await announce(session, meeting, booth, "confirmed", now)
         await events.publish(session, "meeting.booked", meeting, booth)
     else:
-        await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+        await drop_holds(session, meeting)
         meeting.status = MeetingStatus.DECLINED
         meeting.sequence += 1
         await session.flush()
@@ -243,7 +242,7 @@ async def release(
             ),
             hours=int(RECONFIRM_WINDOW.total_seconds() // 3600),
         )
-    await session.execute(delete(MeetingHold).where(MeetingHold.meeting_id == meeting.id))
+    await drop_holds(session, meeting)
     meeting.status = MeetingStatus.CANCELLED
     meeting.released_at = now
     meeting.cancelled_by = require_user(actor).id

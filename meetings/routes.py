@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -142,10 +142,14 @@ async def api_slots(request: Request) -> Response:
     )
 
 
+_ZONES = select(BoothHours.booth_id, BoothHours.timezone).where(
+    BoothHours.booth_id.in_(bindparam("booths", expanding=True))
+)
+
+
 async def _zones(request: Request, booth_ids: list[str]) -> dict[str, str]:
-    rows = await db(request).execute(
-        select(BoothHours.booth_id, BoothHours.timezone).where(BoothHours.booth_id.in_(booth_ids))
-    )
+    """The booths' own zones (those with hours), in a statement built once."""
+    rows = await db(request).execute(_ZONES, {"booths": list(booth_ids)})
     return dict(rows.all())
 
 

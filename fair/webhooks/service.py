@@ -168,6 +168,14 @@ async def replay(
     return delivery
 
 
+# Read by every booking, change and outcome (``publish``): built once, not per call.
+_ENABLED = (
+    select(WebhookEndpoint)
+    .where(WebhookEndpoint.enabled.is_(True))
+    .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+)
+
+
 async def publish(
     session: AsyncSession,
     event_type: str,
@@ -181,11 +189,7 @@ async def publish(
     if event_type not in EVENTS:
         raise ValueError(f"unknown webhook event {event_type!r}")
     now = now or clock.now()
-    endpoints = await session.scalars(
-        select(WebhookEndpoint)
-        .where(WebhookEndpoint.enabled.is_(True))
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-    )
+    endpoints = await session.scalars(_ENABLED)
     made = 0
     # An endpoint's events are a JSON list: filtered here alike on both databases (an
     # organizer has a few endpoints, the programme a few organizers).
