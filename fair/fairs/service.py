@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fair import clock
@@ -98,8 +98,12 @@ async def list_fairs(session: AsyncSession, *, viewer: User | None) -> list[Fair
     return list((await session.scalars(query)).all())
 
 
+# Read by the directory's API and page and the fair's pages: built once, not per request.
+_BY_SLUG = select(Fair).where(Fair.slug == bindparam("slug"))
+
+
 async def get_fair(session: AsyncSession, slug: str, *, viewer: User | None) -> Fair:
-    fair = await session.scalar(select(Fair).where(Fair.slug == slug))
+    fair = await session.scalar(_BY_SLUG, {"slug": slug})
     if fair is None or (fair.status == "draft" and not can_see_drafts(viewer)):
         raise FairNotFound()
     return fair

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from booth_helpers import approve, create_booth, exhibitor, make_fair
+from helpers import Built, login, make_user
 from sqlalchemy import event, func, select
 
 from booths.models import Visit
@@ -84,3 +85,28 @@ async def test_a_write_request_still_runs_in_a_transaction(client, session, app)
     assert is_control(sent[0]) and sent[-1] == "COMMIT;", sent
     assert any(query.startswith("INSERT INTO booths") for query in sent), sent
     assert booth["id"]
+
+
+async def test_the_directory_and_the_fair_s_pages_build_no_statement_again(client, session, app):
+    """The fair by its slug, a buyer's needs for the recommended panel, the buyer's request
+    to be admitted (the fair's page asks): each built once, not per request (issue 19)."""
+    slug = (await make_fair(session)).slug
+    await exhibitor(client, session, "kenji@tsubame.example", "Tsubame Migaki")
+    await approve(client, session, (await create_booth(client, slug=slug))["id"])
+    client.cookies.clear()
+    await make_user(session, "buyer", "lan@saigon.example")
+    await login(client, "lan@saigon.example")
+    paths = [
+        f"/api/fairs/{slug}/booths",
+        f"/api/fairs/{slug}/booths?q=polish",
+        f"/fairs/{slug}/booths",
+        f"/fairs/{slug}/booths?q=polish&lang=vi",
+        f"/fairs/{slug}",
+    ]
+    for path in paths:
+        with Built() as rounds:
+            for _ in range(2):
+                rounds.next()
+                assert (await client.get(path)).status_code == 200, path
+        assert rounds.again() == [], path
+        assert rounds[0], path

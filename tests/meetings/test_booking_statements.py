@@ -7,13 +7,11 @@ listing below is what a booking needs; a statement more fails here with the list
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from helpers import Statements
+from helpers import Built, Statements
 from meeting_helpers import at_tokyo, book, booth_with_hours, buyer, next_weekday
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine.interfaces import CacheStats
-from sqlalchemy.orm import Session
 
 from fair.outbox import OutboxJob
 from fair.resources import of_app
@@ -104,24 +102,13 @@ async def test_a_second_booking_builds_none_of_its_statements_again(client, sess
     day = next_weekday()
     booth = await booth_with_hours(client, session, first=day, buffer_minutes=10)
     await buyer(client, session)
-    runs: list[list[object]] = []
-
-    def note(state: Any) -> None:
-        runs[-1].append(state.statement)
-
-    event.listen(Session, "do_orm_execute", note)
-    try:
+    with Built() as rounds:
         for hour, status in ((10, 201), (11, 201), (11, 409)):
-            runs.append([])
+            rounds.next()
             response = await book(client, booth["id"], at_tokyo(day, hour))
             assert response.status_code == status, response.text
-    finally:
-        event.remove(Session, "do_orm_execute", note)
-    first = {id(statement) for statement in runs[0]}
-    for later in runs[1:]:
-        built = [str(s).split("\n")[0][:80] for s in later if id(s) not in first]
-        assert built == []
-    assert len(runs[1]) == len(runs[0]) >= 5
+    assert rounds.again() == []
+    assert len(rounds[1]) == len(rounds[0]) >= 5
 
 
 async def test_a_cancel_reads_the_meeting_once(client, session, app):
