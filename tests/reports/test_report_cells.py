@@ -449,6 +449,10 @@ async def test_a_booking_while_its_buyer_moves_counts_where_the_buyer_ends_up(
     start = datetime(2026, 3, 31, 1, tzinfo=UTC)
 
     async def booking_waits() -> bool:
+        # pg_stat_activity is read once per transaction and kept: without a fresh read, a
+        # first look taken before the booking reached the lock saw it never wait (a test
+        # that failed on a loaded machine).
+        await session.execute(text("SELECT pg_stat_clear_snapshot()"))
         waiting = await session.scalar(
             text(
                 "SELECT count(*) FROM pg_stat_activity "
