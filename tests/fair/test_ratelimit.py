@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine.interfaces import CacheStats
 
 from fair.errors import TooManyRequests
 from fair.ratelimit import RateMark, count_acts
-from tests.helpers import Statements
+from tests.helpers import Built, Statements
 
 NOW = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=10)
@@ -63,21 +63,18 @@ async def test_a_limit_of_nothing_refuses_and_the_first_over_its_limit_is_named(
 
 
 async def test_the_read_is_built_once_and_bound_per_call(session, engine) -> None:
-    executed: list[object] = []
-    listener = lambda state: executed.append(state.statement)  # noqa: E731
-    event.listen(session.sync_session, "do_orm_execute", listener)
-    try:
+    with Built() as rounds:
+        rounds.next()
         await count_acts(session, [("k", "first", 2), ("l", "first", 2)], window=WINDOW, now=NOW)
+        rounds.next()
         with Statements(engine) as sent:
             await count_acts(
                 session, [("k", "second", 1), ("l", "second", 4)], window=WINDOW, now=NOW
             )
-    finally:
-        event.remove(session.sync_session, "do_orm_execute", listener)
-    # One read per call: the same statement object (not built and hashed again), and the
-    # marks' insert; both served from the compiled cache.
-    reads = [statement for statement in executed if getattr(statement, "is_select", False)]
-    assert len(reads) == 2 and reads[0] is reads[1]
+    # One read and the marks' insert per call, the same statement objects each time (not
+    # built and hashed again), both served from the compiled cache.
+    assert [len(statements) for statements in rounds] == [2, 2]
+    assert rounds.again() == []
     assert sent.cache_hits == [CacheStats.CACHE_HIT] * 2, sent.listing()
     # Bound per call: the second subject's single limit holds after one act, not the first's.
     with pytest.raises(TooManyRequests):
